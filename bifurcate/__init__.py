@@ -1,0 +1,17 @@
+"""bifurcate: bifurcation analysis of driven-dissipative mean-field models.
+
+The engine: models and their compiled kernels, integration, and (in submodules) equilibria,
+continuation, limit cycles and Lyapunov spectra. See the README for a tour.
+"""
+from __future__ import annotations
+
+from bifurcate import models
+from bifurcate.integrate import (EnsembleResult, IntegrationOptions, Trajectory, integrate, integrate_ensemble,
+                                 param_grid)
+from bifurcate.model import Euclidean, Geometry, Model, SphereProduct, Symmetry, get_model
+
+__version__ = "0.1.0"
+
+__all__ = ["models", "Model", "Geometry", "Euclidean", "SphereProduct", "Symmetry", "get_model",
+           "integrate", "integrate_ensemble", "param_grid", "IntegrationOptions", "Trajectory",
+           "EnsembleResult", "__version__"]

@@ -1,0 +1,1 @@
+"""Compiled (nopython) kernels and the per-model kernel generator."""

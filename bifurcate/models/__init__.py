@@ -1,0 +1,10 @@
+"""Shipped models. Each lives in a file of its own; importing this package registers them."""
+from bifurcate.models.brusselator import BRUSSELATOR
+from bifurcate.models.lmg import LMG
+from bifurcate.models.lmg_dimer import LMG_DIMER, NORMAL_STATE, PT_DIMER
+from bifurcate.models.lorenz import LORENZ
+from bifurcate.models.normal_forms import LINEAR3, PITCHFORK, SADDLE_NODE
+from bifurcate.models.stuart_landau import STUART_LANDAU
+
+__all__ = ["LMG_DIMER", "PT_DIMER", "LMG", "NORMAL_STATE", "STUART_LANDAU", "BRUSSELATOR", "LORENZ",
+           "SADDLE_NODE", "PITCHFORK", "LINEAR3"]
