@@ -1,0 +1,697 @@
+"""Phase diagrams over a parameter plane (Fig. 2 of the paper): chunked, resumable, local or Dask.
+
+:func:`phase_diagram` lays a grid over two parameters (``J`` and ``lam`` for the LMG dimer),
+draws every initial condition up front from per-point seeds, cuts the points into chunks and runs
+:func:`evaluate_chunk` on each through an execution backend (:mod:`analysis.execution`), writing
+each finished chunk to a result store (:mod:`analysis.store`) as it arrives. One row per grid
+point: the parameters, ``n_stable_fp`` (stable equilibria), the attractors found by integration
+(kinds and basin fractions), the basin-weighted time averages of the state (``ZB`` ...), the
+largest Lyapunov exponent, ``status`` and ``message``.
+
+Reproducibility: point ``k`` of the grid (C order over the grid axes) draws its initial conditions
+from ``SeedSequence(seed).spawn``'s ``k``-th child (built directly as
+``SeedSequence(entropy, spawn_key=(k,))``), before any parallel map, so a point's row does not
+depend on chunking, the backend or the number of workers. With ``refine`` a coarse sub-grid is
+computed first and the grid is filled in only where neighbours disagree; every computed point is
+the same as in the full sweep.
+
+References
+----------
+Kothe & Kirton, Fig. 2; Eqs. (12) and (13) for the boundaries (see :mod:`analysis.plots_phase`).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.execution import Executor, default_chunk_size, get_executor
+from analysis.store import ResultStore, SweepStore
+from bifurcate.integrate import IntegrationOptions, integrate_ensemble
+from bifurcate.model import Model
+
+__all__ = ["PhaseDiagram", "PhaseDiagramOptions", "Chunk", "phase_diagram", "evaluate_chunk", "point_seeds",
+           "Pivot", "KINDS", "STATUS"]
+
+log = logging.getLogger(__name__)
+
+#: attractor kinds (shared vocabulary with the census)
+KINDS = ("FP", "LC", "QP", "CH", "NEUTRAL", "DIV")
+
+#: row status codes of a phase diagram
+STATUS = {
+    0: "success",
+    1: "partial: some trajectories failed (see message)",
+    -1: "evaluation raised (see message)",
+    -2: "chunk lost by the execution backend (not stored; rerun to retry)",
+}
+
+TIME_COLUMNS = ("time_equilibria", "time_integrate", "time_lyapunov", "time_grouping")
+
+
+# --------------------------------------------------------------------------------------------
+# options and inputs
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PhaseDiagramOptions:
+    """What is computed at each point (frozen; part of the store key).
+
+    Attributes
+    ----------
+    n_initial : int
+        Initial conditions per point, uniform on the phase space.
+    t_end : float
+        Integration time (units of 1/g).
+    t_transient : float or None
+        Start of the averaging window; default ``t_end / 2``.
+    integration : IntegrationOptions
+        Method and tolerances (default DOP853, rtol 1e-8, atol 1e-10).
+    equilibria : bool
+        Count stable equilibria with :func:`bifurcate.equilibria.find_equilibria` (exact, from the
+        Jacobian); if False, ``n_stable_fp`` is the number of FP attractors the trajectories found
+        (the paper's method).
+    lyapunov : bool
+        Largest Lyapunov exponent of each attractor.
+    census : mapping
+        Extra keyword arguments for the attractor census.
+    """
+
+    n_initial: int = 16
+    t_end: float = 300.0
+    t_transient: float | None = None
+    integration: IntegrationOptions = field(default_factory=lambda: IntegrationOptions(rtol=1e-8, atol=1e-10))
+    equilibria: bool = True
+    lyapunov: bool = True
+    census: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not isinstance(self.n_initial, (int, np.integer)) or self.n_initial < 1:
+            raise ValueError(f"n_initial must be a positive int, got {self.n_initial!r}")
+        if not (np.isfinite(self.t_end) and self.t_end > 0):
+            raise ValueError(f"t_end must be finite and > 0, got {self.t_end!r}")
+        if self.t_transient is not None and not (0 <= self.t_transient < self.t_end):
+            raise ValueError(f"t_transient must lie in [0, t_end), got {self.t_transient!r}")
+        if not isinstance(self.integration, IntegrationOptions):
+            raise TypeError(f"integration must be an IntegrationOptions, got {type(self.integration).__name__}")
+        object.__setattr__(self, "census", dict(self.census))
+
+    @property
+    def window_start(self) -> float:
+        return 0.5 * self.t_end if self.t_transient is None else float(self.t_transient)
+
+
+def point_seeds(entropy: int, points: Sequence[int]) -> list[np.random.SeedSequence]:
+    """Per-point seeds: child ``k`` of ``SeedSequence(entropy).spawn`` for each grid index ``k``."""
+    return [np.random.SeedSequence(entropy, spawn_key=(int(k),)) for k in points]
+
+
+@dataclass(frozen=True, eq=False)
+class Chunk:
+    """The payload of one task: a few grid points and their initial conditions.
+
+    Attributes
+    ----------
+    table : DataFrame (k rows)
+        ``point``, the grid indices ``i_<axis>`` and every model parameter.
+    y0 : ndarray (k, n_initial, n)
+    """
+
+    table: pd.DataFrame
+    y0: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
+# --------------------------------------------------------------------------------------------
+# the per-chunk worker
+# --------------------------------------------------------------------------------------------
+def _census_backend():
+    """The attractor census if it has landed, else None (then the stop-gap below is used)."""
+    try:
+        from analysis import census  # noqa: F401
+    except ImportError:
+        return None
+    return census
+
+
+def _find_equilibria():
+    try:
+        from bifurcate.equilibria import find_equilibria
+    except ImportError:
+        return None
+    return find_equilibria
+
+
+# ---- STOP-GAP (replace when analysis/census.py lands) -----------------------------------------
+def _stopgap_attractors(ens, i: int, opts: PhaseDiagramOptions) -> list[dict]:
+    """STOP-GAP grouping of the trajectories of point ``i``: FP if the window std is tiny, else a
+    provisional 'LC'; groups by window means. Only for building the infrastructure."""
+    ok = ens.status[i] == 0
+    out: list[dict] = []
+    N = ens.status.shape[1]
+    if (~ok).any():
+        out.append({"kind": "DIV", "fraction": float((~ok).sum() / N), "mean": np.full(ens.mean.shape[-1], np.nan),
+                    "y": ens.y_final[i, np.argmax(~ok)], "lyap": np.nan})
+    means, stds, finals = ens.mean[i, ok], ens.std[i, ok], ens.y_final[i, ok]
+    labels = -np.ones(len(means), dtype=int)
+    reps: list[int] = []
+    for j in range(len(means)):
+        for lab, r in enumerate(reps):
+            if np.max(np.abs(means[j] - means[r])) < 5e-3 and np.max(np.abs(stds[j] - stds[r])) < 5e-3:
+                labels[j] = lab
+                break
+        else:
+            labels[j] = len(reps)
+            reps.append(j)
+    for lab, r in enumerate(reps):
+        sel = labels == lab
+        kind = "FP" if stds[r].max() < 1e-6 else "LC"
+        out.append({"kind": kind, "fraction": float(sel.sum() / N), "mean": means[sel].mean(axis=0), "y": finals[r],
+                    "lyap": np.nan})
+    return out
+# ---- end STOP-GAP --------------------------------------------------------------------------------
+
+
+def _row_from_attractors(model: Model, atts: list[dict]) -> dict:
+    atts = sorted(atts, key=lambda a: (-a["fraction"], a["kind"]))
+    row: dict[str, Any] = {}
+    row["n_attractors"] = sum(1 for a in atts if a["kind"] != "DIV")
+    row["n_fp_attractors"] = sum(1 for a in atts if a["kind"] == "FP")
+    row["kinds"] = "+".join(a["kind"] for a in atts)
+    row["basin_fractions"] = ",".join(f"{a['fraction']:.6g}" for a in atts)
+    row["phase"] = "+".join(sorted({a["kind"] for a in atts}, key=KINDS.index)) if atts else "-1"
+    for k in KINDS:
+        row[f"frac_{k}"] = float(sum(a["fraction"] for a in atts if a["kind"] == k))
+    good = [a for a in atts if a["kind"] != "DIV" and np.all(np.isfinite(a["mean"]))]
+    wsum = sum(a["fraction"] for a in good)
+    for j, s in enumerate(model.state_names):
+        row[s] = float(sum(a["fraction"] * a["mean"][j] for a in good) / wsum) if wsum > 0 else np.nan
+    lys = [a["lyap"] for a in atts if np.isfinite(a.get("lyap", np.nan))]
+    row["lyap_max"] = float(max(lys)) if lys else np.nan
+    return row
+
+
+def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> pd.DataFrame:
+    """One row per point of ``chunk``: stable equilibria, attractor census, averages, exponent.
+
+    Integration is batched over the whole chunk (all points x initial conditions in one parallel
+    kernel call); equilibria and grouping are per point. A point that raises becomes a row with
+    ``status = -1`` and the exception in ``message``; a chunk never raises for one bad point.
+
+    Returns
+    -------
+    DataFrame (len(chunk) rows)
+        The chunk's ``table`` columns, then the results and the per-point share of each stage's
+        wall time (``time_equilibria``, ``time_integrate``, ``time_lyapunov``, ``time_grouping``).
+    """
+    tab = chunk.table.reset_index(drop=True)
+    k = len(tab)
+    pnames = list(model.param_names)
+    rows: list[dict] = [dict() for _ in range(k)]
+    status = np.zeros(k, dtype=np.int64)
+    messages = [""] * k
+    times = dict.fromkeys(TIME_COLUMNS, 0.0)
+
+    # 1. stable equilibria (exact, from the Jacobian)
+    find_eq = _find_equilibria() if options.equilibria else None
+    t0 = time.perf_counter()
+    n_stable = np.full(k, -1, dtype=np.int64)
+    if find_eq is not None:
+        for i in range(k):
+            try:
+                eq = find_eq(model, params={p: float(tab.at[i, p]) for p in pnames})
+                n_stable[i] = int(np.sum(np.asarray(eq.to_frame()["stable"], dtype=bool))) if len(eq.to_frame()) else 0
+            except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
+                status[i], messages[i] = -1, f"find_equilibria: {type(exc).__name__}: {exc}"
+    times["time_equilibria"] = time.perf_counter() - t0
+
+    # 2. trajectories, batched over the chunk
+    t0 = time.perf_counter()
+    try:
+        ens = integrate_ensemble(model, tab[pnames], y0=chunk.y0, t_end=options.t_end,
+                                 t_transient=options.window_start, options=options.integration)
+    except Exception as exc:  # noqa: BLE001
+        ens = None
+        for i in range(k):
+            status[i], messages[i] = -1, f"integrate_ensemble: {type(exc).__name__}: {exc}"
+    times["time_integrate"] = time.perf_counter() - t0
+
+    # 3. grouping into attractors (+ Lyapunov exponents)
+    t0 = time.perf_counter()
+    if ens is not None:
+        for i in range(k):
+            try:
+                atts = _stopgap_attractors(ens, i, options)
+                rows[i] = _row_from_attractors(model, atts)
+                n_bad = int(np.sum(ens.status[i] != 0))
+                if n_bad and status[i] == 0:
+                    status[i] = 1
+                    messages[i] = f"{n_bad}/{ens.status.shape[1]} trajectories failed"
+            except Exception as exc:  # noqa: BLE001
+                status[i], messages[i] = -1, f"census: {type(exc).__name__}: {exc}"
+    times["time_grouping"] = time.perf_counter() - t0
+
+    out = tab.copy()
+    res = pd.DataFrame(rows, index=out.index)
+    if find_eq is None:
+        n_stable = res["n_fp_attractors"].fillna(-1).astype(np.int64).to_numpy() if "n_fp_attractors" in res \
+            else n_stable
+    out["n_stable_fp"] = n_stable
+    out = pd.concat([out, res], axis=1)
+    out["status"] = status
+    out["message"] = [m or STATUS[int(s)] for m, s in zip(messages, status)]
+    for c, v in times.items():
+        out[c] = v / max(k, 1)
+    return _conform(model, out)
+
+
+def _result_columns(model: Model) -> list[str]:
+    return (["n_stable_fp", "n_attractors", "n_fp_attractors", "phase", "kinds", "basin_fractions"]
+            + [f"frac_{k}" for k in KINDS] + list(model.state_names) + ["lyap_max", "status", "message"]
+            + list(TIME_COLUMNS))
+
+
+_DTYPES = {"n_stable_fp": "int64", "n_attractors": "int64", "n_fp_attractors": "int64", "status": "int64",
+           "phase": "str", "kinds": "str", "basin_fractions": "str", "message": "str"}
+
+
+def _conform(model: Model, df: pd.DataFrame) -> pd.DataFrame:
+    """Fixed columns and dtypes, whatever failed (so parquet parts concatenate cleanly)."""
+    for c in _result_columns(model):
+        if c not in df:
+            df[c] = -1 if _DTYPES.get(c) == "int64" else ("" if _DTYPES.get(c) == "str" else np.nan)
+    for c in _result_columns(model):
+        t = _DTYPES.get(c, "float64")
+        if t == "int64":
+            df[c] = pd.to_numeric(df[c]).fillna(-1).astype(np.int64)
+        elif t == "str":
+            df[c] = df[c].fillna("").astype(str)
+        else:
+            df[c] = df[c].astype(np.float64)
+    lead = [c for c in df.columns if c not in _result_columns(model)]
+    return df[lead + _result_columns(model)]
+
+
+def _lost_rows(model: Model, chunk: Chunk, exc: BaseException) -> pd.DataFrame:
+    out = chunk.table.reset_index(drop=True).copy()
+    out["status"] = -2
+    out["message"] = f"{STATUS[-2]}: {type(exc).__name__}: {exc}"
+    return _conform(model, out)
+
+
+# --------------------------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------------------------
+class Pivot(NamedTuple):
+    """A column on the grid: ``values[i_y, i_x]`` with ``x`` the first and ``y`` the second axis."""
+
+    values: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    x_name: str
+    y_name: str
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseDiagram:
+    """A computed phase diagram.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per grid point (C order over the grid axes): ``point``, grid indices ``i_<axis>``,
+        every model parameter, ``computed`` (False where adaptive refinement filled the point from a
+        neighbour), results and timings.
+    grid : dict of str -> ndarray
+    model : Model
+    options : PhaseDiagramOptions
+    seed : int
+        The entropy every per-point seed derives from (drawn and recorded if None was given).
+    key : str or None
+        Store key (None without a store).
+    path : str or None
+        Store directory.
+    n_computed, n_cached : int
+        Points evaluated by this call and points read from the store.
+    computed_points : frozenset of int
+    backend : dict
+    wall_time : float
+    status : int
+        0 if every point succeeded, 1 if some failed (see :meth:`failures`).
+    message : str
+    """
+
+    table: pd.DataFrame
+    grid: dict
+    model: Model = field(repr=False)
+    options: PhaseDiagramOptions = field(repr=False)
+    seed: int = 0
+    key: str | None = None
+    path: str | None = None
+    n_computed: int = 0
+    n_cached: int = 0
+    computed_points: frozenset = field(default_factory=frozenset, repr=False)
+    backend: dict = field(default_factory=dict)
+    wall_time: float = 0.0
+    status: int = 0
+    message: str = "success"
+
+    @property
+    def success(self) -> bool:
+        return self.status == 0
+
+    def to_frame(self, timings: bool = False) -> pd.DataFrame:
+        """The table (one row per grid point); wall-time columns only with ``timings=True``."""
+        df = self.table
+        return df.copy() if timings else df.drop(columns=[c for c in TIME_COLUMNS if c in df]).copy()
+
+    def pivot(self, column: str = "n_stable_fp") -> Pivot:
+        """``column`` as a 2-D array over the two grid axes (``values[i_y, i_x]``)."""
+        if len(self.grid) != 2:
+            raise ValueError(f"pivot needs a 2-D grid, got axes {list(self.grid)}")
+        if column not in self.table:
+            raise KeyError(f"unknown column {column!r}; expected one of {list(self.table.columns)}")
+        (xn, x), (yn, y) = self.grid.items()
+        vals = self.table[column].to_numpy()
+        arr = np.empty((len(y), len(x)), dtype=vals.dtype if vals.dtype != object else object)
+        if arr.dtype.kind == "f":
+            arr[:] = np.nan
+        arr[self.table[f"i_{yn}"].to_numpy(), self.table[f"i_{xn}"].to_numpy()] = vals
+        return Pivot(arr, np.asarray(x), np.asarray(y), xn, yn)
+
+    def failures(self) -> pd.DataFrame:
+        """Rows whose status is not 0."""
+        return self.to_frame().loc[lambda d: d["status"] != 0]
+
+    def failure_summary(self) -> str:
+        f = self.failures()
+        if f.empty:
+            return f"{len(self.table)} points, no failures"
+        lines = [f"{len(f)} of {len(self.table)} points did not fully succeed:"]
+        for (s, m), g in f.groupby(["status", "message"]):
+            lines.append(f"  status {s} x{len(g)}: {m}")
+        return "\n".join(lines[:20])
+
+    def timings(self) -> dict:
+        """Summed per-stage wall time (seconds, over all workers) of the stored points."""
+        return {c.removeprefix("time_"): float(self.table[c].sum()) for c in TIME_COLUMNS if c in self.table}
+
+
+# --------------------------------------------------------------------------------------------
+# the driver
+# --------------------------------------------------------------------------------------------
+def _check_grid(model: Model, grid: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]:
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValueError(f"grid must be a non-empty dict of parameter name -> values, got {grid!r}")
+    model._check_names(grid)
+    out = {}
+    for k, v in grid.items():
+        model.param_index(k)  # not pinned
+        a = np.asarray(v, dtype=float)
+        if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
+            raise ValueError(f"grid axis {k!r} must be a non-empty 1-D array of finite values, got {v!r}")
+        if a.size > 1 and not (np.all(np.diff(a) > 0)):
+            raise ValueError(f"grid axis {k!r} must be strictly increasing, got {a}")
+        out[k] = a
+    return out
+
+
+def _grid_table(model: Model, grid: dict[str, np.ndarray], base: Mapping[str, float] | None) -> pd.DataFrame:
+    shape = tuple(a.size for a in grid.values())
+    idx = np.indices(shape).reshape(len(shape), -1)
+    base_d = model.params(base)
+    cols: dict[str, Any] = {"point": np.arange(idx.shape[1], dtype=np.int64)}
+    for d, k in enumerate(grid):
+        cols[f"i_{k}"] = idx[d].astype(np.int64)
+    for p in model.param_names:
+        cols[p] = grid[p][idx[list(grid).index(p)]] if p in grid else np.full(idx.shape[1], base_d[p])
+    return pd.DataFrame(cols)
+
+
+def _draw_y0(model: Model, entropy: int, points: np.ndarray, n_initial: int) -> np.ndarray:
+    y0 = np.empty((len(points), n_initial, model.n))
+    for j, ss in enumerate(point_seeds(entropy, points)):
+        y0[j] = model.random_states(n_initial, np.random.default_rng(ss))
+    return y0
+
+
+def _refine_schedule(shape: tuple[int, ...], levels: int):
+    """Axis index sets per level: coarse (stride 2^levels) first, then each halving."""
+    def axis(n, s):
+        return np.unique(np.r_[np.arange(0, n, s), n - 1])
+    return [[axis(n, 2 ** lev) for n in shape] for lev in range(levels, -1, -1)]
+
+
+def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initial: int | None = None,
+                  seed: int | None = None, base: Mapping[str, float] | None = None,
+                  options: PhaseDiagramOptions | None = None, store=None, scheduler=None,
+                  n_workers: int | None = None, chunk_size: int | None = None, refine: int = 0,
+                  refine_on: Sequence[str] = ("n_stable_fp", "phase"), progress: bool = True,
+                  evaluate: Callable = evaluate_chunk, **option_overrides) -> PhaseDiagram:
+    """Number of stable fixed points and kinds of dynamics over a parameter grid.
+
+    Parameters
+    ----------
+    model : Model
+    grid : dict name -> 1-D increasing array
+        Usually ``{"J": ..., "lam": ...}``; the first axis is x and the second y in plots.
+    n_initial : int, optional
+        Initial conditions per point (overrides ``options.n_initial``).
+    seed : int, optional
+        Entropy of all per-point seeds. None draws one and records it (``result.seed``); a sweep
+        with ``seed=None`` is reproducible only through that recorded value.
+    base : dict, optional
+        Values of the parameters not on the grid (default: the model's defaults, gamma = 0.5 g).
+    options : PhaseDiagramOptions, optional
+        What is computed per point; keyword arguments override fields (``t_end=200``).
+    store : path or ResultStore, optional
+        Directory for the resumable parquet store; a repeated call returns the stored result,
+        an interrupted one resumes, computing only the points not yet stored.
+    scheduler : None, "local", "processes", Dask address, distributed.Client or Executor
+        Where chunks run (see :func:`analysis.execution.get_executor`).
+    n_workers : int, optional
+        Local worker processes (default 1: in-process, numba on all cores).
+    chunk_size : int, optional
+        Points per task (does not change results); default from
+        :func:`analysis.execution.default_chunk_size`.
+    refine : int
+        Adaptive refinement levels: compute a sub-grid of stride ``2**refine`` first and then, level
+        by level, only the points whose enclosing coarse cell has corners that differ in any of
+        ``refine_on``; the others copy the nearest corner (``computed = False``).
+    progress : bool
+        tqdm bar on stderr (points done, rate, failures) and a failure summary at the end.
+    evaluate : callable
+        Per-chunk worker ``evaluate(model, chunk, options) -> DataFrame`` (picklable for processes).
+
+    Returns
+    -------
+    PhaseDiagram
+
+    Examples
+    --------
+    >>> from bifurcate.models import LMG_DIMER
+    >>> pd_ = phase_diagram(LMG_DIMER, {"J": np.linspace(-2, 2, 41), "lam": np.linspace(0, 1.5, 31)},
+    ...                     n_initial=8, seed=1, store="results/phase")   # doctest: +SKIP
+    >>> P = pd_.pivot("n_stable_fp")                                       # doctest: +SKIP
+    """
+    t_wall = time.perf_counter()
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a bifurcate Model, got {type(model).__name__}")
+    axes = _check_grid(model, grid)
+    opts = options or PhaseDiagramOptions()
+    if not isinstance(opts, PhaseDiagramOptions):
+        raise TypeError(f"options must be a PhaseDiagramOptions, got {type(opts).__name__}")
+    if n_initial is not None:
+        option_overrides["n_initial"] = int(n_initial)
+    if option_overrides:
+        integ = {k: option_overrides.pop(k) for k in list(option_overrides) if k in IntegrationOptions.__dataclass_fields__}
+        bad = [k for k in option_overrides if k not in PhaseDiagramOptions.__dataclass_fields__]
+        if bad:
+            raise TypeError(f"unknown option(s) {bad}; expected fields of PhaseDiagramOptions or IntegrationOptions")
+        if integ:
+            option_overrides["integration"] = replace(opts.integration, **integ)
+        opts = replace(opts, **option_overrides)
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)
+    elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        seed = int(seed)
+    else:
+        raise TypeError(f"seed must be a non-negative int or None, got {seed!r}")
+    if not isinstance(refine, (int, np.integer)) or refine < 0:
+        raise ValueError(f"refine must be an int >= 0, got {refine!r}")
+    for c in refine_on:
+        if c not in _result_columns(model):
+            raise ValueError(f"refine_on columns must be result columns, got {c!r}")
+
+    table = _grid_table(model, axes, base)
+    shape = tuple(a.size for a in axes.values())
+    base_params = {k: float(table.at[0, k]) for k in model.param_names if k not in axes}
+    inputs = {"model": {"name": model.name, "module": model.module, "attr": model.attr, "fixed": dict(model.fixed)},
+              "grid": {k: [repr(float(v)) for v in a] for k, a in axes.items()}, "base": base_params,
+              "seed": seed, "options": asdict(opts), "evaluate": f"{evaluate.__module__}.{evaluate.__qualname__}"}
+    rstore = ResultStore.coerce(store)
+    sweep: SweepStore | None = rstore.sweep(inputs) if rstore is not None else None
+    if sweep is not None and sweep.is_complete:
+        done_df = sweep.load()
+        return _finish(model, axes, opts, seed, table, done_df, {}, sweep, frozenset(), len(done_df), {"backend": "store"},
+                       t_wall, progress)
+    if sweep is not None:
+        sweep.init(inputs, seeds={"entropy": seed, "per_point": "SeedSequence(entropy, spawn_key=(point,))"},
+                   model_params={**base_params, **{k: [float(a.min()), float(a.max()), a.size] for k, a in axes.items()}},
+                   options=opts, grid_shape=shape)
+
+    stored: dict[int, pd.DataFrame] = {}
+    cached_points: set[int] = set()
+    if sweep is not None:
+        prev = sweep.load()
+        if len(prev):
+            prev = prev[prev["point"].isin(table["point"])]
+            cached_points = set(prev["point"].tolist())
+            stored[-1] = prev
+    results: dict[int, pd.DataFrame] = {}   # point -> row frame, for refinement decisions
+    lost: list[pd.DataFrame] = []
+    computed: set[int] = set()
+    executor = get_executor(scheduler, n_workers)
+    own_executor = executor is not scheduler
+
+    # which points to compute, level by level
+    if refine:
+        schedule = _refine_schedule(shape, int(refine))
+    else:
+        schedule = [[np.arange(n) for n in shape]]
+    flat = np.ravel_multi_index
+    bar = _progress(progress, len(table), len(cached_points))
+    try:
+        known = pd.concat(list(stored.values()), ignore_index=True) if stored else pd.DataFrame(columns=["point"])
+        rowmap = {int(p): r for p, r in zip(known["point"], known.to_dict("records"))} if len(known) else {}
+        fill_from: dict[int, int] = {}
+        prev_level = None
+        for lev, idx_sets in enumerate(schedule):
+            mesh = np.meshgrid(*idx_sets, indexing="ij")
+            pts = flat(tuple(m.ravel() for m in mesh), shape)
+            if prev_level is not None and refine:
+                need, fill = _refine_select(shape, idx_sets, prev_level, rowmap, refine_on, pts)
+                fill_from.update(fill)
+                pts = need
+            todo = np.array(sorted(int(p) for p in pts if int(p) not in rowmap), dtype=np.int64)
+            if todo.size:
+                cs = chunk_size or default_chunk_size(len(todo), executor.n_workers, opts.n_initial)
+                if not isinstance(cs, (int, np.integer)) or cs < 1:
+                    raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+                # all randomness drawn here, before the map
+                y0 = _draw_y0(model, seed, todo, opts.n_initial)
+                sub = table.set_index("point").loc[todo].reset_index()
+                chunks = [Chunk(sub.iloc[a:a + cs].reset_index(drop=True), y0[a:a + cs]) for a in range(0, len(todo), cs)]
+                for ci, res, err in executor.map_chunks(evaluate, model, chunks, opts):
+                    if err is not None:
+                        df = _lost_rows(model, chunks[ci], err)
+                        lost.append(df)
+                    else:
+                        df = res
+                        if sweep is not None:
+                            sweep.write_part(df, label=f"{int(df['point'].iloc[0]):07d}")
+                        computed.update(int(p) for p in df["point"])
+                    for r in df.to_dict("records"):
+                        rowmap[int(r["point"])] = r
+                    if bar is not None:
+                        bar.update(len(df))
+                        nfail = sum(1 for r in rowmap.values() if r["status"] != 0)
+                        bar.set_postfix(failed=nfail, refresh=False)
+            prev_level = idx_sets
+    finally:
+        if bar is not None:
+            bar.close()
+        if own_executor:
+            executor.close()
+
+    all_rows = pd.DataFrame(list(rowmap.values())) if rowmap else pd.DataFrame(columns=table.columns)
+    good = all_rows[all_rows["status"] != -2] if len(all_rows) else all_rows
+    if sweep is not None and not lost and not refine and len(good) == len(table):
+        sweep.consolidate(_conform(model, good.sort_values("point").reset_index(drop=True)),
+                          backend=executor.describe() if not own_executor else {"backend": type(executor).__name__})
+    return _finish(model, axes, opts, seed, table, all_rows, fill_from, sweep, frozenset(computed),
+                   len(cached_points), executor.describe() if hasattr(executor, "describe") else {}, t_wall, progress)
+
+
+def _refine_select(shape, idx_sets, prev_sets, rowmap, refine_on, pts):
+    """Split this level's new points into those to compute and those filled from a corner."""
+    need, fill = [], {}
+    for p in pts:
+        p = int(p)
+        if p in rowmap:
+            continue
+        ij = np.unravel_index(p, shape)
+        corners_axes = []
+        for d, i in enumerate(ij):
+            c = prev_sets[d]
+            lo = c[np.searchsorted(c, i, side="right") - 1]
+            hi = c[min(np.searchsorted(c, i, side="left"), len(c) - 1)]
+            corners_axes.append(sorted({int(lo), int(hi)}))
+        corners = [int(np.ravel_multi_index(t, shape)) for t in np.array(np.meshgrid(*corners_axes, indexing="ij")).reshape(len(shape), -1).T]
+        vals = []
+        for c in corners:
+            r = rowmap.get(c)
+            if r is None or r["status"] != 0:
+                vals = None
+                break
+            vals.append(tuple(r[k] for k in refine_on))
+        if vals and len(set(vals)) == 1:
+            # nearest corner (they all agree on refine_on)
+            near = min(corners, key=lambda c: sum((a - b) ** 2 for a, b in zip(np.unravel_index(c, shape), ij)))
+            fill[p] = near
+        else:
+            need.append(p)
+    # filled points join rowmap lazily (in _finish) but must count as known for the next level
+    for p, c in fill.items():
+        r = dict(rowmap[c])
+        r["point"] = p
+        r["_fill"] = c
+        rowmap[p] = r
+    return np.array(need, dtype=np.int64), fill
+
+
+def _progress(enabled: bool, total: int, initial: int):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="pt", desc="phase diagram", file=sys.stderr, smoothing=0.05,
+                dynamic_ncols=True)
+
+
+def _finish(model, axes, opts, seed, table, rows, fill_from, sweep, computed, n_cached, backend, t_wall, progress):
+    rows = rows.copy() if len(rows) else rows
+    grid_cols = [c for c in table.columns]
+    if len(rows):
+        rows["computed"] = ~rows["point"].isin(list(fill_from)) if fill_from else True
+        rows = rows.drop(columns=[c for c in ["_fill"] if c in rows])
+        # grid columns from the grid itself (filled rows carry their own parameters)
+        rows = table.merge(rows.drop(columns=[c for c in grid_cols if c != "point"]), on="point", how="left")
+    missing = rows["status"].isna() if len(rows) else pd.Series(True, index=table.index)
+    if len(rows) and missing.any():  # pragma: no cover - only if a level was skipped by an exception
+        rows.loc[missing, "status"] = -2
+        rows.loc[missing, "message"] = "not computed"
+    rows = _conform(model, rows if len(rows) else table.assign(status=-2, message="not computed"))
+    cols = list(rows.columns)
+    if "computed" in cols:
+        cols.remove("computed")
+        cols.insert(len(table.columns), "computed")
+        rows = rows[cols]
+    n_bad = int((rows["status"] != 0).sum())
+    pdg = PhaseDiagram(table=rows.sort_values("point").reset_index(drop=True), grid=dict(axes), model=model,
+                       options=opts, seed=int(seed), key=sweep.key if sweep else None,
+                       path=str(sweep.path) if sweep else None, n_computed=len(computed), n_cached=int(n_cached),
+                       computed_points=frozenset(computed), backend=backend, wall_time=time.perf_counter() - t_wall,
+                       status=0 if n_bad == 0 else 1,
+                       message="success" if n_bad == 0 else f"{n_bad} point(s) did not fully succeed")
+    if n_bad:
+        log.warning(pdg.failure_summary())
+        if progress:
+            print(pdg.failure_summary(), file=sys.stderr)
+    return pdg
