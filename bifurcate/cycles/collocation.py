@@ -1,0 +1,418 @@
+"""Periodic orbits by orthogonal collocation, and their pseudo-arclength continuation in one parameter.
+
+Discretisation (as in AUTO-07p and MatCont): time is rescaled to [0, 1], the period ``T`` becomes
+an unknown, and [0, 1] is cut into ``ntst`` mesh intervals of widths ``h_j``; on each the orbit is
+a polynomial of degree ``ncol`` given by its values at ``ncol + 1`` equispaced nodes (the last
+node of one interval is the first of the next, and node ``ntst * ncol`` is node 0: periodicity
+is built in). The ODE ``u' = T f(u; p)`` is imposed at the ``ncol`` Gauss-Legendre points of each
+interval (superconvergence O(h^{2 ncol}) at the mesh points). The integral phase condition
+
+    int_0^1 <u(t), u_ref'(t)> dt = 0
+
+fixes the time shift against the previous orbit ``u_ref``; the pseudo-arclength condition
+``<X - X_prev, tau_prev>_W = ds`` closes the system. The Jacobian is sparse (one dense block per
+interval, plus the T and p columns and two dense rows) and is solved by SuperLU.
+
+Mesh adaptation equidistributes ``|u^{(ncol+1)}|^{1/(ncol+1)}`` (the AUTO-07p monitor), with the
+derivative estimated from the jumps of the piecewise-constant ``u^{(ncol)}``.
+
+References
+----------
+E. Doedel et al., AUTO-07p manual, chap. 7 (collocation, phase and arclength conditions);
+Y. A. Kuznetsov, Elements of Applied Bifurcation Theory (2004), sec. 10.3.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from bifurcate.model import Model
+
+__all__ = ["CycleOptions", "Collocation", "colloc_eval_numpy", "lagrange_tables", "collocation_kernels"]
+
+
+# ------------------------------------------------------------------------------------------
+# options
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CycleOptions:
+    """Options of cycle continuation (frozen; change with :func:`dataclasses.replace`).
+
+    Attributes
+    ----------
+    ntst, ncol : int
+        Mesh intervals and collocation points per interval (AUTO's NTST, NCOL).
+    ds, ds_min, ds_max : float
+        Initial, smallest and largest pseudo-arclength step (in the weighted norm: L2 in time of
+        the orbit, plus period and parameter).
+    max_points : int
+        Continuation points to compute (the start point included).
+    p_min, p_max : float
+        Stop when the continuation parameter leaves [p_min, p_max].
+    direction : {+1, -1}
+        Initial direction of the parameter (from a simulated orbit) or sign of the first step.
+    newton_tol : float
+        Newton converges when the update's max-norm is below this (and the residual below 10x).
+    max_newton : int
+    adapt_every : int
+        Re-distribute the mesh every this many points (0: never).
+    detect : bool
+        Detect and locate LPC, PD, NS (and BPC) points.
+    locate_tol : float
+        Bracket width in the parameter at which localisation stops.
+    max_period : float
+        Stop (status -3) when the period exceeds this: a homoclinic limit is near.
+    max_period_growth : float
+        Stop (status -3) when the period exceeds this multiple of the first period.
+    vertical_tol : float
+        |dp/ds| below this on ``vertical_points`` successive points with a second multiplier at 1
+        means a vertical (degenerate: reversible or conservative) family: stop with status -2.
+    vertical_points : int
+    amplitude_min : float
+        Stop (status 0) when the cycle shrinks below this amplitude (back to an equilibrium).
+    floquet : bool
+        Compute Floquet multipliers at every point (needed for stability and PD / NS).
+    """
+
+    ntst: int = 40
+    ncol: int = 4
+    ds: float = 0.02
+    ds_min: float = 1e-7
+    ds_max: float = 0.2
+    max_points: int = 200
+    p_min: float = -math.inf
+    p_max: float = math.inf
+    direction: int = 1
+    newton_tol: float = 1e-9
+    max_newton: int = 10
+    adapt_every: int = 3
+    detect: bool = True
+    locate_tol: float = 1e-9
+    max_period: float = 1e4
+    max_period_growth: float = 50.0
+    vertical_tol: float = 1e-5
+    vertical_points: int = 3
+    amplitude_min: float = 1e-7
+    floquet: bool = True
+
+    def __post_init__(self):
+        if int(self.ntst) < 2 or int(self.ncol) < 1 or int(self.ncol) > 7:
+            raise ValueError(f"expected ntst >= 2 and 1 <= ncol <= 7, got ntst={self.ntst}, ncol={self.ncol}")
+        if not (0 < self.ds_min <= self.ds <= self.ds_max):
+            raise ValueError(f"expected 0 < ds_min <= ds <= ds_max, got {self.ds_min}, {self.ds}, {self.ds_max}")
+        if int(self.max_points) < 1:
+            raise ValueError(f"expected max_points >= 1, got {self.max_points}")
+        if self.direction not in (1, -1):
+            raise ValueError(f"expected direction +1 or -1, got {self.direction!r}")
+        if not self.p_min < self.p_max:
+            raise ValueError(f"expected p_min < p_max, got {self.p_min}, {self.p_max}")
+        if not (self.newton_tol > 0 and self.locate_tol > 0):
+            raise ValueError(f"expected positive tolerances, got newton_tol={self.newton_tol}, "
+                             f"locate_tol={self.locate_tol}")
+        if int(self.adapt_every) < 0 or int(self.max_newton) < 1 or int(self.vertical_points) < 1:
+            raise ValueError("expected adapt_every >= 0, max_newton >= 1 and vertical_points >= 1, got "
+                             f"{self.adapt_every}, {self.max_newton}, {self.vertical_points}")
+        if not (self.max_period > 0 and self.max_period_growth > 1):
+            raise ValueError(f"expected max_period > 0 and max_period_growth > 1, got {self.max_period}, "
+                             f"{self.max_period_growth}")
+
+
+# ------------------------------------------------------------------------------------------
+# Lagrange tables
+# ------------------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def lagrange_tables(m: int):
+    """Tables of the degree-``m`` Lagrange basis on the equispaced nodes l/m of [0, 1].
+
+    Returns
+    -------
+    z : (m,) Gauss-Legendre points in [0, 1]
+    L, D : (m, m + 1) basis values and first derivatives at ``z``
+    Dn : (m + 1, m + 1) first derivatives at the nodes
+    wq : (m + 1,) quadrature weights of the nodes (integrals of the basis over [0, 1])
+    Dm : (m + 1,) the m-th derivatives of the basis (constants)
+    """
+    xi = np.linspace(0.0, 1.0, m + 1)
+    z = 0.5 * (np.polynomial.legendre.leggauss(m)[0] + 1.0)
+    polys = []
+    for l in range(m + 1):
+        others = np.delete(xi, l)
+        c = np.poly(others) / np.prod(xi[l] - others)
+        polys.append(np.poly1d(c))
+    L = np.array([[P(zz) for P in polys] for zz in z])
+    D = np.array([[P.deriv()(zz) for P in polys] for zz in z])
+    Dn = np.array([[P.deriv()(x) for P in polys] for x in xi])
+    wq = np.array([P.integ()(1.0) - P.integ()(0.0) for P in polys])
+    Dm = np.array([P.deriv(m)(0.0) if m > 0 else P(0.0) for P in polys])
+    return z, L, D, Dn, wq, Dm
+
+
+def basis_at(m: int, s: np.ndarray) -> np.ndarray:
+    """Values (len(s), m + 1) of the Lagrange basis at local coordinates ``s`` in [0, 1]."""
+    xi = np.linspace(0.0, 1.0, m + 1)
+    s = np.asarray(s, dtype=float)
+    out = np.ones((s.size, m + 1))
+    for l in range(m + 1):
+        for q in range(m + 1):
+            if q != l:
+                out[:, l] *= (s - xi[q]) / (xi[l] - xi[q])
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# kernels
+# ------------------------------------------------------------------------------------------
+def collocation_kernels(model: Model):
+    """The generated collocation kernel module of ``model`` (numba-cached on disk)."""
+    from pathlib import Path
+
+    from bifurcate.kernels import codegen
+
+    codegen.TEMPLATES.setdefault("collocation", Path(codegen.__file__).resolve().parent / "collocation_template.py")
+    return codegen.model_kernels(model, template="collocation")
+
+
+def colloc_eval_numpy(model: Model, U, T, p, ip, h, L, D, eps_p):
+    """Numpy twin of the compiled ``colloc_eval`` (returns R, B, BT, BP; see the template)."""
+    ntst, (m, _) = h.shape[0], L.shape
+    N, n = U.shape
+    R = np.empty((ntst, m, n))
+    B = np.empty((ntst, m, n, m + 1, n))
+    BT = np.empty((ntst, m, n))
+    BP = np.empty((ntst, m, n))
+    fx, fp, fm, Jx = np.empty(n), np.empty(n), np.empty(n), np.empty((n, n))
+    for j in range(ntst):
+        idx = (j * m + np.arange(m + 1)) % N
+        Uj = U[idx]
+        for k in range(m):
+            x = L[k] @ Uj
+            model.rhs(x, p, fx)
+            model.jac(x, p, Jx)
+            pp = p.copy()
+            pp[ip] += eps_p
+            model.rhs(x, pp, fp)
+            pp[ip] = p[ip] - eps_p
+            model.rhs(x, pp, fm)
+            R[j, k] = D[k] @ Uj - h[j] * T * fx
+            BT[j, k] = -h[j] * fx
+            BP[j, k] = -h[j] * T * (fp - fm) / (2 * eps_p)
+            B[j, k] = (D[k][None, :, None] * np.eye(n)[:, None, :]) - h[j] * T * L[k][None, :, None] * Jx[:, None, :]
+    return R, B, BT, BP
+
+
+# ------------------------------------------------------------------------------------------
+# the discretised problem
+# ------------------------------------------------------------------------------------------
+class Collocation:
+    """The collocation system of one model on one mesh.
+
+    Unknowns ``X = (U.ravel(), T, p)`` with ``U`` (N, n), N = ntst * ncol node values.
+
+    Parameters
+    ----------
+    model : Model
+    p : (n_params,) parameter vector (the continuation entry is overwritten from ``X``)
+    ip : int, index of the continuation parameter
+    mesh : (ntst + 1,) mesh points in [0, 1] (0 and 1 included)
+    ncol : int
+    """
+
+    def __init__(self, model: Model, p: np.ndarray, ip: int, mesh: np.ndarray, ncol: int, use_numba: bool = True):
+        self.model = model
+        self.p = np.array(p, dtype=float)
+        self.ip = int(ip)
+        self.mesh = np.asarray(mesh, dtype=float)
+        self.h = np.diff(self.mesh)
+        self.ntst = self.h.size
+        self.m = int(ncol)
+        self.n = model.n
+        self.N = self.ntst * self.m
+        self.nx = self.N * self.n + 2
+        self.z, self.L, self.D, self.Dn, self.wq, self.Dm = lagrange_tables(self.m)
+        self._kern = collocation_kernels(model).colloc_eval if use_numba else None
+        self._build_pattern()
+        # node quadrature weights (shared nodes summed) and the inner-product weights of X
+        w = np.zeros(self.N)
+        for j in range(self.ntst):
+            idx = (j * self.m + np.arange(self.m + 1)) % self.N
+            np.add.at(w, idx, self.h[j] * self.wq)
+        self.node_w = w
+        self.W = np.concatenate([np.repeat(w, self.n), [1.0, 1.0]])
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build_pattern(self):
+        ntst, m, n, N = self.ntst, self.m, self.n, self.N
+        j, k, i, l, i2 = np.meshgrid(np.arange(ntst), np.arange(m), np.arange(n), np.arange(m + 1), np.arange(n),
+                                     indexing="ij")
+        self._rows_B = ((j * m + k) * n + i).ravel()
+        self._cols_B = ((((j * m + l) % N) * n) + i2).ravel()
+        r = np.arange(N * n)
+        self._rows_T = r
+        self._rows_P = r
+
+    def times(self) -> np.ndarray:
+        """Times (N,) in [0, 1) of the nodes."""
+        xi = np.linspace(0.0, 1.0, self.m + 1)[:-1]
+        return (self.mesh[:-1, None] + self.h[:, None] * xi[None, :]).ravel()
+
+    def split(self, X):
+        U = X[: self.N * self.n].reshape(self.N, self.n)
+        return U, X[-2], X[-1]
+
+    def pack(self, U, T, pval):
+        return np.concatenate([np.asarray(U, float).ravel(), [T, pval]])
+
+    def params_of(self, X) -> np.ndarray:
+        p = self.p.copy()
+        p[self.ip] = X[-1]
+        return p
+
+    def dot(self, a, b) -> float:
+        """Weighted inner product (L2 in time for the orbit part)."""
+        return float(np.sum(self.W * a * b))
+
+    def norm(self, a) -> float:
+        return math.sqrt(max(self.dot(a, a), 0.0))
+
+    # -- evaluation ------------------------------------------------------------------------
+    def evaluate(self, X):
+        """Residual blocks and derivative blocks at ``X`` (see the kernel template)."""
+        U, T, pv = self.split(X)
+        p = self.params_of(X)
+        eps_p = 1e-6 * max(1.0, abs(pv))
+        if self._kern is not None:
+            R = np.empty((self.ntst, self.m, self.n))
+            B = np.empty((self.ntst, self.m, self.n, self.m + 1, self.n))
+            BT = np.empty_like(R)
+            BP = np.empty_like(R)
+            st = self._kern(np.ascontiguousarray(U), float(T), p, self.ip, self.h, self.L, self.D, eps_p, R, B, BT, BP)
+            if st != 0:
+                raise FloatingPointError("non-finite value in the collocation residual")
+            return R, B, BT, BP
+        return colloc_eval_numpy(self.model, np.ascontiguousarray(U), float(T), p, self.ip, self.h, self.L, self.D,
+                                 eps_p)
+
+    def phase_row(self, Uref) -> np.ndarray:
+        """Coefficients c (N n,) of the phase condition sum c . U = int <u, u_ref'> dt."""
+        c = np.zeros((self.N, self.n))
+        for j in range(self.ntst):
+            idx = (j * self.m + np.arange(self.m + 1)) % self.N
+            dref = self.Dn @ Uref[idx] / self.h[j]  # (m+1, n) derivative at the nodes
+            c[idx] += (self.h[j] * self.wq)[:, None] * dref
+        return c.ravel()
+
+    def system(self, X, phase_c, tau=None, Xprev=None, ds=0.0):
+        """Residual F and sparse Jacobian of [collocation; phase; (arclength)].
+
+        Without ``tau`` the Jacobian is (N n + 1) x (N n + 2) (for tangents); with ``tau`` the
+        arclength row ``<X - Xprev, tau>_W - ds`` is appended and the system is square.
+        """
+        R, B, BT, BP = self.evaluate(X)
+        Nn = self.N * self.n
+        U = X[:Nn]
+        rows = [self._rows_B, self._rows_T, self._rows_P, np.full(Nn, Nn)]
+        cols = [self._cols_B, np.full(Nn, Nn), np.full(Nn, Nn + 1), np.arange(Nn)]
+        data = [B.ravel(), BT.ravel(), BP.ravel(), phase_c]
+        F = [R.ravel(), [phase_c @ U]]
+        nrow = Nn + 1
+        if tau is not None:
+            wt = self.W * tau
+            rows.append(np.full(self.nx, Nn + 1))
+            cols.append(np.arange(self.nx))
+            data.append(wt)
+            F.append([wt @ (X - Xprev) - ds])
+            nrow += 1
+        Jm = sp.csc_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                           shape=(nrow, self.nx))
+        return np.concatenate(F), Jm, B
+
+    def tangent(self, X, phase_c, tau_prev):
+        """Unit tangent (weighted norm) at ``X`` oriented like ``tau_prev``."""
+        _, Jm, _ = self.system(X, phase_c)
+        row = sp.csr_matrix((self.W * tau_prev)[None, :])
+        A = sp.vstack([Jm, row]).tocsc()
+        rhs = np.zeros(self.nx)
+        rhs[-1] = 1.0
+        t = spla.splu(A).solve(rhs)
+        t /= self.norm(t)
+        if self.dot(t, tau_prev) < 0:
+            t = -t
+        return t
+
+    def newton(self, X0, phase_c, tau, Xprev, ds, tol, max_iter, fixed_param=False):
+        """Newton's method on the bordered system. Returns (X, converged, n_iter, last B blocks).
+
+        With ``fixed_param`` the last equation pins the parameter instead (natural continuation:
+        used to correct a simulated orbit)."""
+        X = X0.copy()
+        B = None
+        for it in range(1, max_iter + 1):
+            if fixed_param:
+                F, Jm, B = self.system(X, phase_c)
+                Jm = sp.vstack([Jm, sp.csr_matrix(([1.0], ([0], [self.nx - 1])), shape=(1, self.nx))]).tocsc()
+                F = np.concatenate([F, [X[-1] - Xprev[-1]]])
+            else:
+                F, Jm, B = self.system(X, phase_c, tau, Xprev, ds)
+            if not np.all(np.isfinite(F)):
+                return X, False, it, B
+            try:
+                dx = spla.splu(Jm).solve(-F)
+            except RuntimeError:  # exactly singular
+                return X, False, it, B
+            if not np.all(np.isfinite(dx)):
+                return X, False, it, B
+            X = X + dx
+            if X[-2] <= 0:
+                return X, False, it, B
+            if np.max(np.abs(dx)) < tol:
+                R, B, _, _ = self.evaluate(X)
+                if np.max(np.abs(R)) < 10 * tol * max(1.0, X[-2]):
+                    return X, True, it, B
+        return X, False, max_iter, B
+
+    # -- orbit evaluation and mesh adaptation -----------------------------------------------
+    def interval_nodes(self, U, j):
+        return U[(j * self.m + np.arange(self.m + 1)) % self.N]
+
+    def sample(self, U, t) -> np.ndarray:
+        """The piecewise polynomial at times ``t`` (taken mod 1); returns (len(t), n)."""
+        t = np.mod(np.asarray(t, dtype=float), 1.0)
+        j = np.clip(np.searchsorted(self.mesh, t, side="right") - 1, 0, self.ntst - 1)
+        s = (t - self.mesh[j]) / self.h[j]
+        Lb = basis_at(self.m, s)
+        idx = (j[:, None] * self.m + np.arange(self.m + 1)[None, :]) % self.N
+        return np.einsum("ql,qln->qn", Lb, U[idx])
+
+    def adapted_mesh(self, U, ntst: int | None = None) -> np.ndarray:
+        """A new mesh (ntst + 1,) equidistributing |u^{(m+1)}|^{1/(m+1)} (AUTO-07p's monitor)."""
+        ntst = self.ntst if ntst is None else int(ntst)
+        m = self.m
+        c = np.array([self.Dm @ self.interval_nodes(U, j) / self.h[j] ** m for j in range(self.ntst)])  # (ntst, n)
+        hm = 0.5 * (self.h + np.roll(self.h, -1))
+        d = (np.roll(c, -1, axis=0) - c) / hm[:, None]  # at the right end of each interval
+        dmag = np.max(np.abs(d), axis=1)
+        # average the two ends of each interval (periodic)
+        mon = 0.5 * (dmag + np.roll(dmag, 1)) ** (1.0 / (m + 1))
+        mon = mon + 0.05 * max(np.mean(mon), 1e-300)  # keep a floor: never starve a region
+        cum = np.concatenate([[0.0], np.cumsum(mon * self.h)])
+        cum /= cum[-1]
+        new = np.interp(np.linspace(0.0, 1.0, ntst + 1), cum, self.mesh)
+        new[0], new[-1] = 0.0, 1.0
+        return new
+
+    def remesh(self, X, mesh) -> tuple["Collocation", np.ndarray]:
+        """The same problem on ``mesh`` and ``X`` interpolated onto it."""
+        new = Collocation(self.model, self.p, self.ip, mesh, self.m, use_numba=self._kern is not None)
+        U, T, pv = self.split(X)
+        Un = self.sample(U, new.times())
+        return new, new.pack(Un, T, pv)
+
+    def remesh_vector(self, new: "Collocation", V) -> np.ndarray:
+        """Interpolate a vector of unknowns (e.g. a tangent) onto ``new``'s mesh."""
+        Uv = V[: self.N * self.n].reshape(self.N, self.n)
+        return new.pack(self.sample(Uv, new.times()), V[-2], V[-1])
