@@ -226,7 +226,7 @@ def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> 
         for i in range(k):
             try:
                 eq = find_eq(model, params={p: float(tab.at[i, p]) for p in pnames})
-                n_stable[i] = int(np.sum(np.asarray(eq.to_frame()["stable"], dtype=bool))) if len(eq.to_frame()) else 0
+                n_stable[i] = eq.n_stable
             except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
                 status[i], messages[i] = -1, f"find_equilibria: {type(exc).__name__}: {exc}"
     times["time_equilibria"] = time.perf_counter() - t0
