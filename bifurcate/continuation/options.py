@@ -1,0 +1,102 @@
+"""Options of the continuation algorithms (one frozen object, changed with ``dataclasses.replace``)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["ContinuationOptions"]
+
+
+@dataclass(frozen=True)
+class ContinuationOptions:
+    """Settings of pseudo-arclength continuation, detection and localisation.
+
+    Attributes
+    ----------
+    ds : float
+        First step (arclength in the joint (state, parameter) space). Its sign picks the direction:
+        ``ds > 0`` starts towards increasing parameter.
+    ds_min, ds_max : float
+        Range of |ds|. A failed corrector halves the step; below ``ds_min`` the branch ends with a
+        negative status.
+    max_steps : int
+        Accepted steps at most.
+    p_min, p_max : float
+        Bounds of the continuation parameter (for two-parameter curves: of the second parameter;
+        see ``bounds`` of :func:`~bifurcate.continuation.continue_codim2`). The last point is put
+        exactly on the bound.
+    newton_tol : float
+        Corrector tolerance on the max-norm of the residual and of the Newton update.
+    newton_maxiter : int
+        Corrector iterations per step.
+    max_angle : float
+        Largest angle (radians) between consecutive tangents; a larger turn is rejected and the
+        step halved (keeps the corrector on the branch it started on).
+    growth : float
+        Step-size growth factor after an easy step (at most 3 Newton iterations).
+    detect_lp, detect_bp, detect_hb : bool
+        Which codimension-one test functions to monitor on equilibrium branches.
+    detect_codim2 : bool
+        Monitor BT, GH, ZH (and HH) on two-parameter curves.
+    locate : bool
+        Localise detected points (Illinois regula falsi on the test function along the branch);
+        otherwise they are only bracketed.
+    locate_tol : float
+        Width of the final arclength bracket.
+    locate_maxiter : int
+    stab_tol : float
+        Stable: every tangent eigenvalue has Re < -stab_tol; unstable directions: Re > stab_tol.
+    fd_step : float
+        Relative step of the central differences for parameter derivatives.
+    l1_tol : float
+        A Hopf point with |l1| below this is labelled degenerate.
+    """
+
+    ds: float = 0.01
+    ds_min: float = 1e-7
+    ds_max: float = 0.05
+    max_steps: int = 2000
+    p_min: float = -math.inf
+    p_max: float = math.inf
+    newton_tol: float = 1e-10
+    newton_maxiter: int = 10
+    max_angle: float = 0.5
+    growth: float = 1.5
+    detect_lp: bool = True
+    detect_bp: bool = True
+    detect_hb: bool = True
+    detect_codim2: bool = True
+    locate: bool = True
+    locate_tol: float = 1e-12
+    locate_maxiter: int = 80
+    stab_tol: float = 1e-9
+    fd_step: float = 1e-6
+    l1_tol: float = 1e-6
+
+    def __post_init__(self):
+        for name in ("ds", "ds_min", "ds_max", "newton_tol", "locate_tol", "fd_step", "l1_tol", "max_angle",
+                     "growth", "stab_tol"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"{name} must be a finite number, got {v!r}")
+        if self.ds == 0:
+            raise ValueError("ds must be nonzero (its sign is the direction), got 0")
+        if not self.ds_min > 0:
+            raise ValueError(f"ds_min must be > 0, got {self.ds_min}")
+        if self.ds_min > self.ds_max:
+            raise ValueError(f"expected ds_min <= ds_max, got ds_min={self.ds_min} > ds_max={self.ds_max}")
+        if not (self.ds_min <= abs(self.ds) <= self.ds_max):
+            raise ValueError(f"expected ds_min <= |ds| <= ds_max, got |ds|={abs(self.ds)} outside "
+                             f"[{self.ds_min}, {self.ds_max}]")
+        if not self.p_min < self.p_max:
+            raise ValueError(f"expected p_min < p_max, got p_min={self.p_min}, p_max={self.p_max}")
+        if int(self.max_steps) < 1 or int(self.newton_maxiter) < 1 or int(self.locate_maxiter) < 1:
+            raise ValueError(f"max_steps, newton_maxiter and locate_maxiter must be >= 1, got "
+                             f"{self.max_steps}, {self.newton_maxiter}, {self.locate_maxiter}")
+        if not (self.newton_tol > 0 and self.locate_tol > 0 and self.fd_step > 0 and self.l1_tol >= 0
+                and self.stab_tol >= 0):
+            raise ValueError("expected newton_tol, locate_tol, fd_step > 0 and l1_tol, stab_tol >= 0")
+        if not (0 < self.max_angle < math.pi):
+            raise ValueError(f"max_angle must be in (0, pi), got {self.max_angle}")
+        if not self.growth >= 1:
+            raise ValueError(f"growth must be >= 1, got {self.growth}")

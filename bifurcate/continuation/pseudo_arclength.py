@@ -1,0 +1,431 @@
+"""Pseudo-arclength continuation of a curve G(x) = 0, G: R^{N+1} -> R^N (Keller's method).
+
+The core (:func:`continue_curve`) knows nothing about equilibria: a *problem* supplies the
+residual, its Jacobian, the parameter that bounds the run and a set of test functions. Equilibrium
+branches (:func:`continue_equilibria`) and the two-parameter curves of :mod:`.codim2` are problems.
+
+Predictor: x + ds t. Corrector: Newton on (G(x), t.(x - x_prev) - ds). Tangent: the solution of
+[[G_x], [t_prev]] tau = e_{N+1}, normalised (orientation inherited). A failed corrector, a turn of
+the tangent by more than ``max_angle`` or a change of the number of unstable directions with no
+test function changing sign halves ds; below ``ds_min`` the branch ends with a negative status
+and a message, never an exception.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from bifurcate.continuation.options import ContinuationOptions
+from bifurcate.equilibria import classify_spectrum, newton_equilibrium, tangent_spectrum
+from bifurcate.model import Model
+from bifurcate.results import BifurcationPoint, Branch
+
+__all__ = ["continue_equilibria", "continue_curve", "EquilibriumProblem", "TestFunction", "CurveResult",
+           "correct", "tangent_at", "STATUS_MESSAGES"]
+
+STATUS_MESSAGES = {
+    0: "success",
+    -1: "step size below ds_min: the corrector failed to converge",
+    -2: "non-finite values on the branch",
+}
+
+
+@dataclass
+class TestFunction:
+    """A scalar test function monitored along a curve.
+
+    ``func(x, t_ref)`` is evaluated at accepted points with the tangent of the step that reached
+    them, and during localisation with the tangent of the left end of the bracket; a sign change
+    between consecutive points is an event. ``classify(x, t_ref)`` is called on the located point
+    and returns the final label (or None to drop the event, e.g. a neutral saddle when only
+    genuine Hopf points are wanted) and a dict of extra data. ``n_unstable_jump`` is how much the
+    number of unstable directions may change at such a point (used by the step control).
+    """
+
+    kind: str
+    func: Callable[[np.ndarray, np.ndarray], float]
+    classify: Callable[[np.ndarray, np.ndarray], tuple[str | None, dict]] | None = None
+    n_unstable_jump: int = 1
+
+
+@dataclass
+class CurveResult:
+    xs: np.ndarray
+    tangents: np.ndarray
+    sigmas: np.ndarray
+    events: list
+    status: int
+    message: str
+    stats: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# corrector and tangent
+# --------------------------------------------------------------------------------------------
+def correct(problem, x_pred: np.ndarray, t_ref: np.ndarray, x_ref: np.ndarray, sigma: float,
+            tol: float, maxiter: int, fixed: tuple[int, float] | None = None):
+    """Newton on G(x) = 0 with the arclength constraint t_ref.(x - x_ref) = sigma (or, with
+    ``fixed=(i, v)``, x[i] = v). Returns (x, converged, iterations)."""
+    x = np.array(x_pred, dtype=float)
+    N1 = x.size
+    rhs = np.empty(N1)
+    M = np.empty((N1, N1))
+    for it in range(1, maxiter + 1):
+        G = problem.residual(x)
+        if fixed is None:
+            h = float(t_ref @ (x - x_ref)) - sigma
+        else:
+            h = x[fixed[0]] - fixed[1]
+        M[:-1] = problem.jacobian(x)
+        if fixed is None:
+            M[-1] = t_ref
+        else:
+            M[-1] = 0.0
+            M[-1, fixed[0]] = 1.0
+        res = max(float(np.max(np.abs(G))), abs(h))
+        if res <= 1e-2 * tol:
+            return x, True, it  # already on the curve (e.g. exactly at a branch point)
+        rhs[:-1] = -G
+        rhs[-1] = -h
+        try:
+            dx = np.linalg.solve(M, rhs)
+        except np.linalg.LinAlgError:
+            return x, res <= tol, it
+        if not np.all(np.isfinite(dx)):
+            return x, res <= tol, it
+        x += dx
+        step = float(np.max(np.abs(dx)))
+        if step < tol * (1.0 + float(np.max(np.abs(x)))):
+            G = problem.residual(x)
+            if float(np.max(np.abs(G))) < max(tol, 1e3 * np.finfo(float).eps):
+                return x, True, it
+        if step > 1e3:
+            return x, False, it
+    G = problem.residual(x)
+    return x, bool(np.max(np.abs(G)) < tol and step < 1e3 * tol), maxiter
+
+
+def tangent_at(problem, x: np.ndarray, t_prev: np.ndarray) -> np.ndarray:
+    """Unit tangent at x, oriented so that t.t_prev > 0."""
+    M = np.vstack([problem.jacobian(x), t_prev])
+    e = np.zeros(x.size)
+    e[-1] = 1.0
+    try:
+        tau = np.linalg.solve(M, e)
+    except np.linalg.LinAlgError:
+        return t_prev.copy()
+    nrm = np.linalg.norm(tau)
+    if not np.isfinite(nrm) or nrm == 0:
+        return t_prev.copy()
+    return tau / nrm
+
+
+# --------------------------------------------------------------------------------------------
+# localisation
+# --------------------------------------------------------------------------------------------
+def locate_event(problem, tf: TestFunction, x_a, t_a, x_b, ds, f_a, f_b, opts: ContinuationOptions):
+    """Illinois regula falsi on sigma -> tf(x(sigma), t_a), x(sigma) on the branch with
+    t_a.(x - x_a) = sigma, sigma in [0, ds]. Returns (x, sigma, (x_lo, x_hi), located)."""
+    lo, hi = 0.0, ds
+    x_lo, x_hi = x_a, x_b
+    # both ends with the common reference tangent t_a, so that the function is continuous
+    flo = tf.func(x_a, t_a)
+    fhi = tf.func(x_b, t_a)
+    if not (np.isfinite(flo) and np.isfinite(fhi)) or flo * fhi > 0:
+        return 0.5 * (x_a + x_b), 0.5 * ds, (x_a, x_b), False
+    if fhi == 0.0:
+        return x_b, ds, (x_b, x_b), True
+    if flo == 0.0:
+        return x_a, 0.0, (x_a, x_a), True
+    tol = opts.locate_tol * max(1.0, abs(ds))
+    side = 0
+    for _ in range(opts.locate_maxiter):
+        if hi - lo <= tol:
+            break
+        s = (lo * fhi - hi * flo) / (fhi - flo)
+        if not (lo < s < hi) or not np.isfinite(s):
+            s = 0.5 * (lo + hi)
+        x_s, ok, _ = correct(problem, x_a + s * t_a, t_a, x_a, s, opts.newton_tol * 1e-2, opts.newton_maxiter + 5)
+        if not ok:
+            # a point the corrector cannot reach: report the current bracket
+            return 0.5 * (x_lo + x_hi), 0.5 * (lo + hi), (x_lo, x_hi), False
+        f = tf.func(x_s, t_a)
+        if f == 0.0:
+            return x_s, s, (x_s, x_s), True
+        if f * flo < 0:          # root in [lo, s]
+            hi, fhi, x_hi = s, f, x_s
+            if side == -1:
+                flo *= 0.5        # Illinois: halve the stale end
+            side = -1
+        else:                     # root in [s, hi]
+            lo, flo, x_lo = s, f, x_s
+            if side == 1:
+                fhi *= 0.5
+            side = 1
+    located = hi - lo <= tol
+    if abs(flo) <= abs(fhi):
+        return x_lo, lo, (x_lo, x_hi), located
+    return x_hi, hi, (x_lo, x_hi), located
+
+
+# --------------------------------------------------------------------------------------------
+# the core loop
+# --------------------------------------------------------------------------------------------
+def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOptions,
+                   tests: list[TestFunction] = (), bound_index: int | None = None,
+                   bounds: Mapping[int, tuple[float, float]] | None = None,
+                   n_unstable: Callable[[np.ndarray], int] | None = None) -> CurveResult:
+    """Continue G(x) = 0 from x0 along t0 (unit, oriented) with steps |ds|.
+
+    ``bounds`` maps a component of x to (lo, hi); the run stops on the first bound reached, the
+    last point put exactly on it. ``n_unstable(x)``, if given, is used to reject steps across
+    which the number of unstable directions changes while no test function changes sign.
+    """
+    t_start = time.perf_counter()
+    ds = abs(opts.ds)
+    x = np.array(x0, dtype=float)
+    t = np.array(t0, dtype=float) / np.linalg.norm(t0)
+    bounds = dict(bounds or {})
+    xs, ts, sig = [x.copy()], [t.copy()], [0.0]
+    vals = [np.array([tf.func(x, t) for tf in tests])]
+    nu = [n_unstable(x) if n_unstable else 0]
+    events = []
+    status, message = 0, "maximum number of steps reached"
+    n_rej = n_newton = 0
+    cos_max = math.cos(opts.max_angle)
+    steps = 0
+    while steps < opts.max_steps:
+        x_pred = x + ds * t
+        x_new, ok, its = correct(problem, x_pred, t, x, ds, opts.newton_tol, opts.newton_maxiter)
+        n_newton += its
+        t_new = tangent_at(problem, x_new, t) if ok else t
+        reject = not ok or float(t_new @ t) < cos_max
+        if not reject:
+            v_new = np.array([tf.func(x_new, t) for tf in tests])
+            nu_new = n_unstable(x_new) if n_unstable else 0
+            changed = [k for k in range(len(tests)) if vals[-1][k] * v_new[k] < 0]
+            if nu_new != nu[-1] and not changed and ds > opts.ds_min * 1.0001:
+                reject = True  # something crossed that no test function saw (two at once?)
+        if reject:
+            n_rej += 1
+            ds *= 0.5
+            if ds < opts.ds_min:
+                status, message = -1, (f"step size below ds_min={opts.ds_min:g} after {steps} steps: the "
+                                       f"corrector did not converge (or the branch turned too sharply)")
+                break
+            continue
+        if not np.all(np.isfinite(x_new)):
+            status, message = -2, STATUS_MESSAGES[-2]
+            break
+        # bounds: put the last point exactly on the bound and stop
+        hit = None
+        for i, (lo, hi) in bounds.items():
+            if x_new[i] > hi or x_new[i] < lo:
+                hit = (i, hi if x_new[i] > hi else lo)
+                break
+        if hit is not None:
+            frac = (hit[1] - x[hit[0]]) / (x_new[hit[0]] - x[hit[0]])
+            x_b, okb, _ = correct(problem, x + frac * (x_new - x), t, x, frac * ds, opts.newton_tol,
+                                  opts.newton_maxiter, fixed=hit)
+            if okb:
+                x_new = x_b
+                ds_eff = float(t @ (x_new - x))
+                t_new = tangent_at(problem, x_new, t)
+                v_new = np.array([tf.func(x_new, t) for tf in tests])
+                nu_new = n_unstable(x_new) if n_unstable else 0
+                changed = [k for k in range(len(tests)) if vals[-1][k] * v_new[k] < 0]
+            else:
+                hit = ("fail", None)
+        else:
+            ds_eff = ds
+        if hit is not None and hit[0] == "fail":
+            status, message = 0, "parameter bound reached (last point before the bound)"
+            break
+        for k in changed:
+            events.append((len(xs) - 1, k, x.copy(), t.copy(), x_new.copy(), ds_eff, vals[-1][k], v_new[k]))
+        xs.append(x_new.copy())
+        ts.append(t_new.copy())
+        sig.append(sig[-1] + ds_eff)
+        vals.append(v_new)
+        nu.append(nu_new)
+        x, t = x_new, t_new
+        steps += 1
+        if hit is not None:
+            status, message = 0, f"bound reached (component {hit[0]} = {hit[1]:g})"
+            break
+        # closed curve: back at the start after going around
+        if steps > 5 and np.max(np.abs(x - xs[0])) < 0.5 * ds and float(t @ ts[0]) > 0.9:
+            status, message = 0, "closed curve: returned to the start point"
+            break
+        if its <= 3:
+            ds = min(ds * opts.growth, opts.ds_max)
+        elif its >= opts.newton_maxiter - 2:
+            ds = max(ds * 0.7, opts.ds_min)
+    stats = dict(steps=steps, rejected=n_rej, newton_iterations=n_newton,
+                 wall_time=time.perf_counter() - t_start)
+    # localisation (after the run: events carry their bracketing rows)
+    located_events = []
+    for (row, k, xa, ta, xb, dsb, fa, fb) in events:
+        tf = tests[k]
+        if opts.locate:
+            xs_, s_, (xl, xh), ok = locate_event(problem, tf, xa, ta, xb, dsb, fa, fb, opts)
+        else:
+            xs_, s_, (xl, xh), ok = 0.5 * (xa + xb), 0.5 * dsb, (xa, xb), False
+        located_events.append(dict(row=row, test=k, x=xs_, t=ta, sigma=s_, ds=dsb, x_lo=xl, x_hi=xh,
+                                   located=ok, x_a=xa, x_b=xb))
+    stats["wall_time_total"] = time.perf_counter() - t_start
+    return CurveResult(np.array(xs), np.array(ts), np.array(sig), located_events, status, message, stats)
+
+
+# --------------------------------------------------------------------------------------------
+# equilibria
+# --------------------------------------------------------------------------------------------
+class EquilibriumProblem:
+    """F(y; p) = 0 with x = (y, p_i): the model's (radially damped) field in the embedding.
+
+    On a product of spheres the damped field has the same zeros as the paper's field and its
+    Jacobian is regular wherever the tangent Jacobian is (the two radial eigenvalues are below
+    -2), so the augmented system is regular on the branch except at genuine BP.
+    """
+
+    def __init__(self, model: Model, p: np.ndarray, ip: int, fd_step: float):
+        self.model, self.p, self.ip, self.h = model, np.array(p, dtype=float), int(ip), float(fd_step)
+        self.n = model.n
+        self._f = np.empty(self.n)
+        self._f2 = np.empty(self.n)
+        self._J = np.empty((self.n, self.n))
+
+    def pvec(self, x) -> np.ndarray:
+        p = self.p.copy()
+        p[self.ip] = x[-1]
+        return p
+
+    def residual(self, x):
+        self.model.rhs(x[:-1], self.pvec(x), self._f)
+        return self._f.copy()
+
+    def jacobian(self, x):
+        n = self.n
+        out = np.empty((n, n + 1))
+        p = self.pvec(x)
+        self.model.jac(x[:-1], p, self._J)
+        out[:, :n] = self._J
+        h = self.h * max(1.0, abs(x[-1]))
+        p1 = p.copy()
+        p1[self.ip] += h
+        self.model.rhs(x[:-1], p1, self._f)
+        p1[self.ip] -= 2 * h
+        self.model.rhs(x[:-1], p1, self._f2)
+        out[:, n] = (self._f - self._f2) / (2 * h)
+        return out
+
+    def state_jacobian(self, x):
+        self.model.jac(x[:-1], self.pvec(x), self._J)
+        return self._J.copy()
+
+    def eigenvalues(self, x):
+        return tangent_spectrum(self.model, x[None, :-1], self.pvec(x))[0]
+
+
+def initial_tangent(problem, x0: np.ndarray, direction: float) -> np.ndarray:
+    """Unit null vector of G_x at x0, oriented so that its last component has the sign of
+    ``direction`` (a fold start falls back to the smallest right singular vector)."""
+    Jx = problem.jacobian(x0)
+    _, _, Vt = np.linalg.svd(Jx)
+    t = Vt[-1]
+    if t[-1] * direction < 0 or (t[-1] == 0 and direction < 0):
+        t = -t
+    return t / np.linalg.norm(t)
+
+
+def continue_equilibria(model: Model, y0, param: str = "J", params: Mapping[str, float] | None = None,
+                        options: ContinuationOptions | None = None, **kwargs: Any) -> Branch:
+    """Continue the equilibrium near ``y0`` in one parameter, detecting LP, BP and HB.
+
+    Parameters
+    ----------
+    model : Model
+    y0 : array (n,)
+        A point near an equilibrium at ``params`` (Newton polishes it; a start that is not near an
+        equilibrium raises ``ValueError``).
+    param : str
+        The continuation parameter (``KeyError`` if the model has no such parameter).
+    params : mapping, optional
+        Values of all parameters at the start (defaults for the rest).
+    options : ContinuationOptions, optional
+        ``ds > 0`` starts towards increasing ``param``; ``p_min``/``p_max`` bound the run.
+    **kwargs
+        Overrides of ``options`` fields, e.g. ``ds=-0.01, p_min=0``.
+
+    Returns
+    -------
+    Branch
+        Columns: ``param`` and the state, tangent eigenvalues, ``stable``, ``n_unstable``; extra
+        column ``arclength``. Special points (``branch.points``): LP (fold: the parameter
+        component of the tangent vanishes), BP (branch point: the determinant of the augmented
+        Jacobian changes sign; a symmetric pitchfork is a BP, not a turning point), HB (a
+        complex pair crosses; with ``omega``, ``l1`` and ``criticality`` in ``data``) and NSad
+        (neutral saddle, a real pair with l1 + l2 = 0: not a Hopf point). Each point records
+        ``located``, ``precision`` (parameter width of the final bracket) and ``bracket``
+        (parameter values of the two rows around it); ``data["sigma"]`` is its arclength offset
+        from row ``index`` (inside ``data["sigma_bracket"]``), which is the bracket that holds
+        for folds too.
+
+    References
+    ----------
+    Kuznetsov, Elements of Applied Bifurcation Theory (3rd ed.), Ch. 10; Keller (1977).
+    """
+    from bifurcate.continuation.detection import equilibrium_tests, make_point
+
+    ip = model.param_index(param)
+    opts = options or ContinuationOptions()
+    if not isinstance(opts, ContinuationOptions):
+        raise TypeError(f"options must be a ContinuationOptions, got {type(opts).__name__}")
+    if kwargs:
+        from dataclasses import replace
+
+        opts = replace(opts, **kwargs)
+    pd_ = model.params(params)
+    p = np.array([pd_[k] for k in model.param_names])
+    if not (opts.p_min <= p[ip] <= opts.p_max):
+        raise ValueError(f"start value {param}={p[ip]} outside [p_min, p_max] = [{opts.p_min}, {opts.p_max}]")
+    y = newton_equilibrium(model, y0, pd_, tol=min(opts.newton_tol, 1e-11))
+    problem = EquilibriumProblem(model, p, ip, opts.fd_step)
+    x0 = np.concatenate([y, [p[ip]]])
+    t0 = initial_tangent(problem, x0, np.sign(opts.ds))
+    return _run_equilibrium_branch(problem, x0, t0, opts, param, pd_)
+
+
+def _run_equilibrium_branch(problem: EquilibriumProblem, x0, t0, opts, param, pd_, kind="equilibrium",
+                            extra_stats=None) -> Branch:
+    from bifurcate.continuation.detection import equilibrium_tests, make_point
+
+    model = problem.model
+    tests = equilibrium_tests(problem, opts)
+
+    def n_uns(x):
+        return int(classify_spectrum(problem.eigenvalues(x)[None, :], opts.stab_tol)[1][0])
+
+    bounds = {problem.n: (opts.p_min, opts.p_max)}
+    res = continue_curve(problem, x0, t0, opts, tests, bounds=bounds, n_unstable=n_uns)
+    Y = res.xs[:, :-1]
+    pv = res.xs[:, -1]
+    ev = np.array([problem.eigenvalues(x) for x in res.xs])
+    stable, n_unstable = classify_spectrum(ev, opts.stab_tol)
+    points = []
+    for e in res.events:
+        pt = make_point(problem, tests[e["test"]], e, pv, param, opts)
+        if pt is not None:
+            points.append(pt)
+    points.sort(key=lambda q: (q.index, q.data.get("sigma", 0.0)))
+    stats = dict(res.stats)
+    stats.update(extra_stats or {})
+    params_fixed = {k: v for k, v in pd_.items() if k != param}
+    return Branch(model=model, param=param, kind=kind, params=params_fixed, param_values=pv, states=Y,
+                  eigenvalues=ev, stable=stable, n_unstable=n_unstable, points=tuple(points),
+                  columns={"arclength": res.sigmas}, status=res.status, message=res.message, options=opts,
+                  stats=stats)
