@@ -32,6 +32,7 @@ from bifurcate.model import Model
 from bifurcate.utils import as_generator
 
 __all__ = ["LyapunovOptions", "LyapunovSpectrum", "LyapunovEnsemble", "lyapunov_spectrum", "lyapunov_spectra",
+           "lyapunov_spectrum_reference", "kaplan_yorke",
            "lyapunov_kernels", "LYAPUNOV_STATUS"]
 
 codegen.TEMPLATES["lyapunov"] = Path(codegen.__file__).resolve().parent / "lyapunov_template.py"
@@ -486,3 +487,56 @@ def lyapunov_spectrum(model: Model, y0, params: Mapping[str, float] | None = Non
     y = model.check_state(y0)
     ens = lyapunov_spectra(model, [model.params(params)], y[None, :], options=options, **option_overrides)
     return ens.spectrum(0)
+
+
+def lyapunov_spectrum_reference(model: Model, y0, params: Mapping[str, float] | None = None, *,
+                                t_transient: float = 0.0, t_total: float = 100.0, dt_ortho: float = 0.1,
+                                rtol: float = 1e-10, atol: float = 1e-12, t_align: float = 0.0) -> np.ndarray:
+    """The plain SciPy/numpy twin of the compiled kernels (tests and benchmarks only).
+
+    ``solve_ivp`` (DOP853) on the joint state + tangent system between re-orthonormalisations,
+    radial components removed by an explicit projector, ``numpy.linalg.qr``. Same algorithm,
+    independent code; slow (a Python call per right-hand side evaluation).
+
+    Returns
+    -------
+    ndarray (dim,), descending.
+    """
+    from scipy.integrate import solve_ivp
+
+    y = model.geometry.project(model.check_state(y0))
+    p = model.pack_params(params)
+    n, d = model.n, model.dim
+    f = np.empty(n)
+    J = np.empty((n, n))
+
+    def field_(t, z):
+        yy = z[:n]
+        model.rhs(yy, p, f)
+        model.jac(yy, p, J)
+        return np.concatenate([f, (J @ z[n:].reshape(n, d)).ravel()])
+
+    def state_only(t, yy):
+        out = np.empty(n)
+        model.rhs(yy, p, out)
+        return out
+
+    if t_transient > 0:
+        y = solve_ivp(state_only, (0, t_transient), y, method="DOP853", rtol=rtol, atol=atol).y[:, -1]
+        y = model.geometry.project(y)
+    Q = model.geometry.tangent_basis(y)
+    logs = np.zeros(d)
+    n_align = int(round(t_align / dt_ortho))
+    n_ortho = int(round(t_total / dt_ortho))
+    for k in range(n_align + n_ortho):
+        z = solve_ivp(field_, (0, dt_ortho), np.concatenate([y, Q.ravel()]), method="DOP853", rtol=rtol,
+                      atol=atol).y[:, -1]
+        y = model.geometry.project(z[:n])
+        Q = z[n:].reshape(n, d)
+        for blk in model.geometry.sphere_blocks:
+            u = y[blk] / np.linalg.norm(y[blk])
+            Q[blk] -= np.outer(u, u @ Q[blk])
+        Q, R = np.linalg.qr(Q)
+        if k >= n_align:
+            logs += np.log(np.abs(np.diag(R)))
+    return np.sort(logs / (n_ortho * dt_ortho))[::-1]

@@ -8,3 +8,4 @@ from bifurcate.models.stuart_landau import STUART_LANDAU
 
 __all__ = ["LMG_DIMER", "PT_DIMER", "LMG", "NORMAL_STATE", "STUART_LANDAU", "BRUSSELATOR", "LORENZ",
            "SADDLE_NODE", "PITCHFORK", "LINEAR3"]
+from bifurcate.models.torus import TORUS  # noqa: E402,F401  (attracting 2-torus, exact exponents)

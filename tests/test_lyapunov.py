@@ -1,0 +1,154 @@
+"""Lyapunov spectra: a ladder of systems with known exponents, the tangent space of S^2 x S^2,
+the SciPy twin, thread-count invariance and error paths."""
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+
+from bifurcate.lyapunov import (LyapunovOptions, kaplan_yorke, lyapunov_spectra, lyapunov_spectrum,
+                                lyapunov_spectrum_reference)
+from bifurcate.models import LINEAR3, LMG_DIMER, LORENZ, NORMAL_STATE, SADDLE_NODE, STUART_LANDAU, TORUS
+
+
+def _linear_params(A):
+    return {f"a{i + 1}{j + 1}": float(A[i, j]) for i in range(3) for j in range(3)}
+
+
+@pytest.mark.parametrize("A, tol", [
+    # diagonal: the QR factors are exact, only rounding remains
+    (np.diag([-1.0, -2.0, -3.0]), 1e-9),
+    # non-normal (upper triangular, eigenvalues -0.5, -1, -2): finite-time bias ~ log(cond V) / T
+    (np.array([[-1.0, 5.0, 0.0], [0.0, -2.0, 3.0], [0.0, 0.0, -0.5]]), 2e-3),
+    # complex pair -1 +- 4i and a real -0.3, plus non-normal coupling
+    (np.array([[-1.0, -4.0, 2.0], [4.0, -1.0, 0.0], [0.0, 0.0, -0.3]]), 2e-3),
+])
+def test_linear_exponents_are_real_parts_of_eigenvalues(A, tol):
+    ls = lyapunov_spectrum(LINEAR3, [1.0, 0.5, -0.3], _linear_params(A), t_transient=0.0, t_total=2000.0)
+    expected = np.sort(np.linalg.eigvals(A).real)[::-1]
+    assert ls.success
+    np.testing.assert_allclose(ls.exponents, expected, atol=tol)
+    # the trace is exact whatever the orientation: sum of exponents = tr A (RK4 error ~ (h l)^5)
+    assert abs(ls.sum - np.trace(A)) < 1e-6
+
+
+@pytest.mark.parametrize("mu, beta", [(0.5, 0.0), (0.3, 0.7)])
+def test_stuart_landau_cycle(mu, beta):
+    # closed form (bifurcate/models/stuart_landau.py): exponents 0 and -2 mu, also with shear beta
+    ls = lyapunov_spectrum(STUART_LANDAU, [0.1, 0.0], {"mu": mu, "beta": beta}, t_total=300.0)
+    np.testing.assert_allclose(ls.exponents, [0.0, -2 * mu], atol=1e-3 if beta else 1e-9)
+
+
+def test_torus_has_two_zero_exponents():
+    ls = lyapunov_spectrum(TORUS, [0.3, 0.0, 0.0, 0.2], t_total=300.0)
+    np.testing.assert_allclose(ls.exponents, [0.0, 0.0, -0.5, -1.0], atol=1e-6)
+
+
+def test_lorenz_largest_exponent_and_sum():
+    ls = lyapunov_spectrum(LORENZ, [1.0, 1.0, 1.0], t_transient=50.0, t_total=1000.0)
+    p = LORENZ.params()
+    # l1 = 0.9056 (Sprott, Chaos and Time-Series Analysis, 2003); T = 1000 gives ~0.01 noise
+    assert abs(ls.exponents[0] - 0.9056) < 0.04
+    assert abs(ls.exponents[1]) < 0.01
+    # the sum is the (constant) divergence -(sigma + 1 + beta); RK4 at dt = 0.01 with l3 ~ -14.6
+    assert abs(ls.sum + (p["sigma"] + 1 + p["beta"])) < 1e-3
+    assert 2.0 < ls.kaplan_yorke_dimension < 2.1
+
+
+def test_lmg_dimer_radial_directions_do_not_leak():
+    # at the stable normal state the exponents are the real parts of the tangent eigenvalues
+    # (lam = 0, J = 0.3, gamma = 0.5: -0.5 +- 1.26i, -0.5 +- 0.63i); the embedding's radial
+    # eigenvalues (-2 kappa -+ 2 gamma = -5, -3) must not appear
+    params = {"J": 0.3, "lam": 0.0, "gamma": 0.5}
+    y0 = LMG_DIMER.geometry.project(NORMAL_STATE + [0.01, 0.0, 0.0, 0.0, 0.01, 0.0])
+    ls = lyapunov_spectrum(LMG_DIMER, y0, params, t_transient=0.0, t_total=2000.0)
+    assert ls.exponents.shape == (4,)
+    np.testing.assert_allclose(ls.exponents, -0.5, atol=5e-4)
+    ev = LMG_DIMER.tangent_eigenvalues(NORMAL_STATE, params)
+    np.testing.assert_allclose(np.sort(ev.real), -0.5, atol=1e-12)
+    assert ls.radial_leak < 1e-8
+    # J = 0.6, lam = 0.2: distinct real parts (-0.0567, -0.5 +- 1.45i, -0.9433); the complex pair's
+    # finite-time exponents oscillate with O(1/T) amplitude, their sum does not
+    params = {"J": 0.6, "lam": 0.2}
+    ls = lyapunov_spectrum(LMG_DIMER, y0, params, t_transient=0.0, t_total=2000.0)
+    ev = np.sort(LMG_DIMER.tangent_eigenvalues(NORMAL_STATE, params).real)[::-1]
+    np.testing.assert_allclose(ls.exponents, ev, atol=1e-3)
+    np.testing.assert_allclose(ls.exponents[[0, 3]], ev[[0, 3]], atol=1e-4)
+    assert abs(ls.sum - ev.sum()) < 1e-6
+
+
+def test_kernel_matches_scipy_twin_on_lmg_dimer():
+    # a limit cycle (J = 1.5, lam = 0.5): same algorithm, independent code (solve_ivp DOP853 at
+    # rtol 1e-10 + numpy QR); both started from the same state with the same QR interval
+    params = {"J": 1.5, "lam": 0.5}
+    y0 = LMG_DIMER.geometry.project(np.array([0.3, 0.1, -0.9, 0.5, 0.2, 0.6]))
+    ref = lyapunov_spectrum_reference(LMG_DIMER, y0, params, t_total=20.0, dt_ortho=0.5)
+    ls = lyapunov_spectrum(LMG_DIMER, y0, params, t_transient=0.0, t_align=0.0, t_total=20.0, dt_ortho=0.5,
+                           n_blocks=4)
+    np.testing.assert_allclose(ls.exponents, ref, atol=1e-6)
+
+
+def test_step_halving_changes_little():
+    params = {"J": 1.5, "lam": 0.5}
+    y0 = LMG_DIMER.geometry.project(np.array([0.3, 0.1, -0.9, 0.5, 0.2, 0.6]))
+    a = lyapunov_spectrum(LMG_DIMER, y0, params, t_transient=50.0, t_total=100.0, dt=0.01)
+    b = lyapunov_spectrum(LMG_DIMER, y0, params, t_transient=50.0, t_total=100.0, dt=0.005)
+    np.testing.assert_allclose(a.exponents, b.exponents, atol=1e-6)
+
+
+def test_batched_independent_of_thread_count():
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = lyapunov_spectra(LMG_DIMER, {"J": 1.5, "lam": 1.0}, n_initial=6, seed=3, t_transient=20.0,
+                             t_total=40.0)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        b = lyapunov_spectra(LMG_DIMER, {"J": 1.5, "lam": 1.0}, n_initial=6, seed=3, t_transient=20.0,
+                             t_total=40.0)
+    finally:
+        numba.set_num_threads(old)
+    np.testing.assert_array_equal(a.exponents, b.exponents)
+    np.testing.assert_array_equal(a.samples, b.samples)
+
+
+def test_running_estimates_and_frames():
+    ls = lyapunov_spectrum(STUART_LANDAU, [0.1, 0.0], t_total=100.0, n_blocks=10)
+    assert ls.running.shape == (10, 2)
+    np.testing.assert_allclose(ls.running[-1], ls.exponents)
+    df = ls.to_frame()
+    assert list(df["exponent"]) == list(ls.exponents) and "mu" in df
+    assert len(ls.running_frame()) == 20
+    ens = lyapunov_spectra(STUART_LANDAU, {"mu": [0.5, 0.2]}, n_initial=3, seed=0, t_total=50.0)
+    df = ens.to_frame()
+    assert len(df) == 6 and {"lyap_0", "lyap_err_1", "mean_x", "point", "ic"} <= set(df.columns)
+    assert ens.throughput > 0
+
+
+def test_divergence_is_a_status_not_an_exception():
+    # saddle-node with mu < 0: x' = mu - x^2 blows up in finite time
+    ens = lyapunov_spectra(SADDLE_NODE, {"mu": -1.0}, y0=[[0.0, 0.0], [-1.0, 0.0]], t_transient=0.0,
+                           t_total=10.0)
+    assert np.all(ens.status == -3)
+    assert "diverged" in ens.message[0]
+    assert np.all(np.isnan(ens.mean))
+
+
+def test_kaplan_yorke():
+    assert kaplan_yorke(np.array([-0.1, -1.0])) == 0.0
+    assert kaplan_yorke(np.array([0.0, -1.0])) == 1.0
+    assert kaplan_yorke(np.array([1.0, 0.0, -2.0])) == pytest.approx(2.5)
+
+
+def test_bad_input_raises():
+    with pytest.raises(ValueError, match="t_total must be finite and > 0"):
+        LyapunovOptions(t_total=-1.0)
+    with pytest.raises(ValueError, match="dt_ortho must be >= dt"):
+        LyapunovOptions(dt=0.1, dt_ortho=0.01)
+    with pytest.raises(ValueError, match="n_blocks must be >= 2"):
+        LyapunovOptions(n_blocks=1)
+    with pytest.raises(ValueError, match=r"must have shape \(6,\)"):
+        lyapunov_spectrum(LMG_DIMER, [0.0, 1.0])
+    with pytest.raises(TypeError, match="options must be a LyapunovOptions"):
+        lyapunov_spectrum(LMG_DIMER, NORMAL_STATE, options={"dt": 0.1})
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        lyapunov_spectrum(LMG_DIMER, NORMAL_STATE, bogus=1.0)
