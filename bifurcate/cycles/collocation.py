@@ -77,6 +77,11 @@ class CycleOptions:
         Stop (status 0) when the cycle shrinks below this amplitude (back to an equilibrium).
     floquet : bool
         Compute Floquet multipliers at every point (needed for stability and PD / NS).
+    floquet_tol : float
+        Stop (status -5, or -3 if the period has grown) when the trivial multiplier is off by more.
+    max_turn_cos : float
+        A step whose new tangent makes with the old one an angle with cosine below this is
+        rejected and retried with half the step (keeps the branch from reversing at sharp folds).
     """
 
     ntst: int = 40
@@ -99,6 +104,8 @@ class CycleOptions:
     vertical_points: int = 3
     amplitude_min: float = 1e-7
     floquet: bool = True
+    floquet_tol: float = 1e-4
+    max_turn_cos: float = 0.8
 
     def __post_init__(self):
         if int(self.ntst) < 2 or int(self.ncol) < 1 or int(self.ncol) > 7:

@@ -12,6 +12,7 @@ Status codes of a cycle branch
 -3  period grows without bound (beyond ``max_period`` or ``max_period_growth`` times the first
     period): a homoclinic or heteroclinic limit is near and the multipliers lose meaning
 -4  the start could not be converged
+-5  the Floquet multipliers lost accuracy (the trivial one is off by more than ``floquet_tol``)
 ==  =========================================================================================
 """
 from __future__ import annotations
@@ -38,6 +39,7 @@ STATUS_MESSAGES = {
     -2: "vertical family of cycles (degenerate)",
     -3: "period grows without bound (homoclinic limit)",
     -4: "the start could not be converged",
+    -5: "Floquet multipliers lost accuracy",
 }
 
 
@@ -137,6 +139,8 @@ def _correct(coll, X, tau, ds, opts, Xprev=None):
     if not ok:
         return None
     taun = coll.tangent(Xn, phase_c, tau)
+    if ds > 0 and coll.dot(taun, Xn - Xprev) < 0:
+        taun = -taun  # orient along the secant: robust through sharp folds
     return Xn, taun, B, it
 
 
@@ -183,7 +187,18 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
     status, message = 0, f"reached max_points = {opts.max_points}"
     labels: list[BifurcationPoint] = []
     T_first = pts[0].period
-    amp_first = _amplitude(coll.split(X)[0])
+    doubled = start.origin == "PD"
+    end_what = "the parent cycle (a period-doubling point)" if doubled else "an equilibrium (a Hopf point)"
+
+    def size(pt):
+        Uq = pt.coll.split(pt.X)[0]
+        if not doubled:
+            return _amplitude(Uq)
+        # distance from the double cover of a cycle of half the period
+        t = pt.coll.times()
+        return float(np.max(np.abs(Uq - pt.coll.sample(Uq, t + 0.5))) / 2.0)
+
+    amp_first = size(pts[0])
     amp_max = amp_first
     n_vertical = 0
     since_remesh = 0
@@ -195,8 +210,9 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         res = None
         while ds >= opts.ds_min:
             res = _correct(coll, cur.X, cur.tau, ds, opts)
-            if res is not None:
+            if res is not None and (coll.dot(res[1], cur.tau) > opts.max_turn_cos or ds < 4 * opts.ds_min):
                 break
+            res = None
             ds *= 0.5
             stats["failed_steps"] += 1
         if res is None:
@@ -221,33 +237,54 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         else:
             n_vertical = 0
         U, _, _ = coll.split(Xn)
-        amp = _amplitude(U)
+        amp = size(new)
         amp_max = max(amp_max, amp)
-        if amp < opts.amplitude_min or (len(pts) > 2 and amp < 2.0 * amp_first and amp_max > 10.0 * amp_first
-                                        and amp < _amplitude(coll.split(cur.X)[0])):
-            # the family has shrunk back onto an equilibrium: a Hopf point ends the branch (going on
-            # would retrace it with the phase shifted by half a period)
-            message = (f"the cycle shrank to an equilibrium at {param} = {new.param:.10g} (amplitude {amp:.3g}): "
-                       f"the branch ends at a Hopf point")
-            break
+        shrunk = amp < opts.amplitude_min or (len(pts) > 2 and amp < 2.0 * amp_first and amp_max > 10.0 * amp_first
+                                              and amp < size(cur))
         pts.append(new)
         if opts.detect and new.floq is not None and cur.floq is not None:
             found = _detect(cur, new, len(pts) - 2, ds, opts, model, param, params, n_vertical)
-            hopf = [p for p in found if p.kind == "LPC" and p.data["amplitude"] < 0.02 * amp_max]
-            if hopf:
-                # the "fold" is the family passing through zero amplitude: an equilibrium (Hopf
-                # point) ends the branch; beyond it the same cycles are retraced
+            ends = [(b, q) for b, q in found if b.kind == "LPC" and size(q) < 0.02 * amp_max]
+            if ends:
+                # the "fold" is the family passing through zero size: an equilibrium (Hopf point)
+                # or, for a doubled cycle, the parent cycle (its other PD point) ends the branch;
+                # beyond it the same cycles are retraced with a shifted phase
                 pts.pop()
-                message = (f"the cycle shrank to an equilibrium at {param} = {hopf[0].param:.10g} (amplitude "
-                           f"{hopf[0].data['amplitude']:.2g}): the branch ends at a Hopf point")
+                labels.extend(b for b, q in found if b.kind != "LPC" and q.param != new.param
+                              and (b.param - cur.param) * (ends[0][0].param - b.param) > 0)
+                message = (f"the cycle shrank to {end_what} at {param} = {ends[0][0].param:.10g} (size "
+                           f"{size(ends[0][1]):.2g}): the branch ends there")
                 break
-            labels.extend(found)
+            labels.extend(b for b, _ in found)
+        if shrunk:
+            message = (f"the cycle shrank to {end_what} at {param} = {new.param:.10g} (size {amp:.3g}): "
+                       f"the branch ends there")
+            break
         if n_vertical >= opts.vertical_points:
             status = -2
             message = (f"vertical family: {param} stays at {new.param:.10g} (|d{param}/ds| < {opts.vertical_tol:g} "
                        f"on {n_vertical} points, a second Floquet multiplier at 1): a degenerate (reversible or "
                        f"conservative) family of cycles, not a generic branch; stopped")
             labels = [p for p in labels if p.index < len(pts) - 1 - n_vertical]
+            break
+        Ts = [q.period for q in pts[-10:]]
+        ps = [q.param for q in pts]
+        p_span = max(ps) - min(ps)
+        stalled = (len(pts) > 10 and new.period > 3.0 * T_first and Ts[-1] > Ts[0]
+                   and max(ps[-10:]) - min(ps[-10:]) < 0.05 * p_span)
+        triv_err = abs(new.floq.trivial - 1.0) if new.floq is not None else 0.0
+        if stalled or (triv_err > opts.floquet_tol and new.period > 2.0 * T_first):
+            status = -3
+            why = (f"the parameter has stalled while the period grew from {T_first:.6g} to {new.period:.6g}"
+                   if stalled else f"the trivial Floquet multiplier is off by {triv_err:.2g} while the period grew "
+                   f"from {T_first:.6g} to {new.period:.6g}")
+            message = (f"approaching a homoclinic (or heteroclinic) orbit near {param} = {new.param:.10g}: {why}; "
+                       f"the period grows without bound and the multipliers lose meaning; stopped")
+            break
+        if triv_err > opts.floquet_tol:
+            status = -5
+            message = (f"Floquet multipliers lost accuracy at {param} = {new.param:.10g} (trivial multiplier off by "
+                       f"{triv_err:.2g}; refine ntst/ncol); stopped")
             break
         if new.period > opts.max_period or new.period > opts.max_period_growth * T_first:
             status = -3
@@ -304,14 +341,11 @@ def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param,
     changed = [k for k in TEST_KINDS if np.sign(a[k]) != np.sign(b[k]) and a[k] != 0]
     also = []
     if "LPC" in changed:
-        if max(abs(a["LPC"]), abs(b["LPC"])) < opts.vertical_tol:
-            changed.remove("LPC")
-        else:
-            # a fold moves a multiplier through +1 (the BPC test changes sign too); a pair
-            # (mu, 1/mu) through the unit circle at the same fold is the signature of a
-            # reversible-symmetric cycle (PT), not a torus bifurcation: recorded, not labelled
-            also = [k for k in ("BPC", "NS") if k in changed]
-            changed = [k for k in changed if k not in also]
+        # a fold moves a multiplier through +1 (the BPC test changes sign too); a pair
+        # (mu, 1/mu) through the unit circle at the same fold is the signature of a
+        # reversible-symmetric cycle (PT), not a torus bifurcation: recorded, not labelled
+        also = [k for k in ("BPC", "NS") if k in changed]
+        changed = [k for k in changed if k not in also]
     probe = _probe_factory(cur, opts)
     for kind in changed:
         def fun(s, kind=kind):
@@ -332,11 +366,11 @@ def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param,
         bp = _bif_point(kind, pt, index, located, prec, br, model, param, params)
         if kind == "LPC" and also:
             bp.data["also_crossing"] = ",".join(also)
-        out.append(bp)
+        out.append((bp, pt))
     if not changed and not also and cur.floq.n_unstable != new.floq.n_unstable:
         kind = classify_crossing(cur.floq.multipliers, new.floq.multipliers)
-        out.append(_bif_point(kind, new, index, False, abs(new.param - cur.param), (cur.param, new.param), model,
-                              param, params))
+        out.append((_bif_point(kind, new, index, False, abs(new.param - cur.param), (cur.param, new.param), model,
+                               param, params), new))
     return out
 
 
