@@ -247,6 +247,8 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
             break
         for k in changed:
             events.append((len(xs) - 1, k, x.copy(), t.copy(), x_new.copy(), ds_eff, vals[-1][k], v_new[k]))
+        if hasattr(problem, "update"):
+            problem.update(x_new)  # e.g. new borders of a minimally augmented system
         xs.append(x_new.copy())
         ts.append(t_new.copy())
         sig.append(sig[-1] + ds_eff)
@@ -271,6 +273,8 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
     located_events = []
     for (row, k, xa, ta, xb, dsb, fa, fb) in events:
         tf = tests[k]
+        if hasattr(problem, "update"):
+            problem.update(xa)
         if opts.locate:
             xs_, s_, (xl, xh), ok = locate_event(problem, tf, xa, ta, xb, dsb, fa, fb, opts)
         else:
