@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import DBSCAN
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["KINDS", "classify_trajectories", "AttractorClassifier", "basin_fraction_error"]
+__all__ = ["KINDS", "classify_trajectories", "zero_tolerance", "AttractorClassifier", "basin_fraction_error"]
 
 KINDS = ("FP", "LC", "QP", "CH", "NEUTRAL", "DIV", "-1")
 _DIVERGED = -3
@@ -55,7 +55,19 @@ def _exp_cols(df: pd.DataFrame) -> list[str]:
     return sorted(cols, key=lambda c: int(c[5:]))
 
 
-def classify_trajectories(features: pd.DataFrame, *, zero_tol: float = 0.01, n_sigma: float = 3.0,
+def zero_tolerance(t_measured: float, floor: float = 0.01, shear: float = 1.5) -> float:
+    """Default tolerance for a zero exponent after a measured segment of length T:
+    ``max(floor, shear * ln(T) / T)``.
+
+    On a family of neutral orbits (the PT dimer at J = 0) tangent vectors grow linearly by shear,
+    so finite-time exponents decay only like ln(T) / T (measured at (J, lam) = (0, 0.8):
+    +-0.0098 at T = 300, +-0.0060 at T = 600, i.e. ~1.0-1.1 ln(T) / T).
+    """
+    T = float(t_measured)
+    return max(floor, shear * np.log(T) / T) if T > 1 else floor
+
+
+def classify_trajectories(features: pd.DataFrame, *, zero_tol: float | None = None, n_sigma: float = 3.0,
                           sum_tol: float | None = None, fp_std_tol: float = 1e-4, k01_split: float = 0.5
                           ) -> pd.DataFrame:
     """Label every trajectory from its exponents and the independent checks.
@@ -64,10 +76,11 @@ def classify_trajectories(features: pd.DataFrame, *, zero_tol: float = 0.01, n_s
     ----------
     features : DataFrame
         From :func:`analysis.features.trajectory_features`.
-    zero_tol : float
+    zero_tol : float, optional
         An exponent counts as zero if ``|l| <= max(zero_tol, n_sigma * stderr)``. Finite-time
         estimates of a zero exponent carry O(1/T) errors and, on families of neutral orbits, a
-        shear term ~ log(T) / T; 0.01 suits T ~ 500 (see the module tests).
+        shear term ~ ln(T) / T; default :func:`zero_tolerance` of the ``t_measured`` column
+        (0.01 if absent).
     n_sigma : float
     sum_tol : float, optional
         Chaos is ``conservative`` if ``|sum| <= sum_tol``; default ``2 * zero_tol``.
@@ -87,6 +100,8 @@ def classify_trajectories(features: pd.DataFrame, *, zero_tol: float = 0.01, n_s
     L = features[cols].to_numpy(float)
     E = features[[f"lyap_err_{c[5:]}" for c in cols]].to_numpy(float)
     E = np.where(np.isfinite(E), E, 0.0)
+    if zero_tol is None:
+        zero_tol = zero_tolerance(features["t_measured"].iat[0]) if "t_measured" in features and len(features) else 0.01
     s_tol = 2 * zero_tol if sum_tol is None else sum_tol
     status = features["status"].to_numpy()
     std_total = features.get("std_total", pd.Series(np.nan, index=features.index)).to_numpy(float)
@@ -201,7 +216,7 @@ class AttractorClassifier(ClusterMixin, BaseEstimator):
     n_attractors_ : int
     """
 
-    def __init__(self, *, zero_tol: float = 0.01, n_sigma: float = 3.0, sum_tol: float | None = None,
+    def __init__(self, *, zero_tol: float | None = None, n_sigma: float = 3.0, sum_tol: float | None = None,
                  fp_std_tol: float = 1e-4, k01_split: float = 0.5, eps: float = 8.0, scale_floor: float = 1e-3,
                  method: str = "dbscan", zero_one: bool = True, random_state: int | None = 0):
         self.zero_tol = zero_tol
@@ -220,6 +235,8 @@ class AttractorClassifier(ClusterMixin, BaseEstimator):
             raise ValueError(f"method must be 'dbscan' or 'template', got {self.method!r}")
         for name in ("zero_tol", "eps", "scale_floor", "fp_std_tol"):
             v = getattr(self, name)
+            if name == "zero_tol" and v is None:
+                continue
             if not (np.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be > 0, got {v!r}")
 

@@ -159,12 +159,13 @@ def trajectory_features(ens, *, zero_one: bool = True, random_state: int | None 
     Returns
     -------
     DataFrame, one row per trajectory: ``point``, ``ic``, ``status``, ``lyap_k``, ``lyap_err_k``,
-    ``lyap_sum``, ``mean_<state>``, ``std_<state>``, ``std_total`` (root of the summed variances),
+    ``lyap_sum``, ``t_measured`` (length of the measured segment), ``mean_<state>``, ``std_<state>``, ``std_total`` (root of the summed variances),
     ``K01``, ``n_crossings``, ``order``, ``period``, ``return_error``, ``return_time``,
     ``se_mean_<state>``, ``se_std_<state>``.
     """
     df = ens.to_frame()
     M = len(ens)
+    df["t_measured"] = ens.options.n_steps * ens.options.dt
     df["std_total"] = np.sqrt(np.nansum(ens.std ** 2, axis=1))
     df.loc[ens.status != 0, "std_total"] = np.nan
     K = np.full(M, np.nan)
