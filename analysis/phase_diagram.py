@@ -32,16 +32,15 @@ import pandas as pd
 
 from analysis.execution import Executor, default_chunk_size, get_executor
 from analysis.store import ResultStore, SweepStore
-from bifurcate.integrate import IntegrationOptions, integrate_ensemble
+from analysis.classify import KINDS
+from bifurcate.integrate import STATUS_MESSAGES, IntegrationOptions, integrate_ensemble
 from bifurcate.model import Model
 
 __all__ = ["PhaseDiagram", "PhaseDiagramOptions", "Chunk", "phase_diagram", "evaluate_chunk", "point_seeds",
-           "Pivot", "KINDS", "STATUS"]
+           "Pivot", "STATUS", "SWEEP_CENSUS"]
 
 log = logging.getLogger(__name__)
 
-#: attractor kinds (shared vocabulary with the census)
-KINDS = ("FP", "LC", "QP", "CH", "NEUTRAL", "DIV")
 
 #: row status codes of a phase diagram
 STATUS = {
@@ -57,6 +56,14 @@ TIME_COLUMNS = ("time_equilibria", "time_integrate", "time_lyapunov", "time_grou
 # --------------------------------------------------------------------------------------------
 # options and inputs
 # --------------------------------------------------------------------------------------------
+#: census settings for sweeps: the transient is already removed by the DOP853 stage, so the
+#: Lyapunov kernels start on the attractor; a short measured segment is enough to tell FP / LC /
+#: QP / CH / NEUTRAL apart away from boundaries (the census's own defaults, T = 500 after a
+#: transient of 200, are for single points and cost ~1 s each).
+SWEEP_CENSUS = {"t_transient": 0.0, "t_align": 5.0, "t_total": 50.0, "dt": 0.02, "sample_dt": 0.1, "n_blocks": 10,
+                "nolds_check": False, "n_keep": 0}
+
+
 @dataclass(frozen=True)
 class PhaseDiagramOptions:
     """What is computed at each point (frozen; part of the store key).
@@ -66,28 +73,36 @@ class PhaseDiagramOptions:
     n_initial : int
         Initial conditions per point, uniform on the phase space.
     t_end : float
-        Integration time (units of 1/g).
+        Length of the transient stage (adaptive DOP853, batched over a chunk), units of 1/g.
     t_transient : float or None
-        Start of the averaging window; default ``t_end / 2``.
+        Start of its averaging window; default ``t_end / 2``.
     integration : IntegrationOptions
-        Method and tolerances (default DOP853, rtol 1e-8, atol 1e-10).
-    equilibria : bool
-        Count stable equilibria with :func:`bifurcate.equilibria.find_equilibria` (exact, from the
-        Jacobian); if False, ``n_stable_fp`` is the number of FP attractors the trajectories found
-        (the paper's method).
-    lyapunov : bool
-        Largest Lyapunov exponent of each attractor.
-    census : mapping
-        Extra keyword arguments for the attractor census.
+        Method and tolerances of that stage (default DOP853, rtol 1e-8, atol 1e-10).
+    fp_shortcut : bool
+        A trajectory whose window standard deviation is below ``fp_std_tol`` and whose end state
+        lies within ``fp_match_tol`` of a *stable* equilibrium of
+        :func:`bifurcate.equilibria.find_equilibria` belongs to that fixed point: its exponents are
+        the equilibrium's tangent eigenvalues, its time average the equilibrium itself. A point
+        whose trajectories all settle so needs no census (most of the FP phases of Fig. 2).
+    fp_std_tol, fp_match_tol : float
+    census : bool
+        Run :func:`analysis.census.census` (Lyapunov spectra, features, grouping) at every point
+        not settled by the shortcut, from the end states of the transient stage. If False, such
+        trajectories are left unclassified (kind ``-1``): n_stable_fp and the FP rows only.
+    census_options : mapping
+        Keyword arguments of the census (:data:`SWEEP_CENSUS` by default; ``LyapunovOptions``
+        fields, ``nolds_check``, ``match_equilibria``, ``classifier`` ...).
     """
 
     n_initial: int = 16
-    t_end: float = 300.0
+    t_end: float = 200.0
     t_transient: float | None = None
     integration: IntegrationOptions = field(default_factory=lambda: IntegrationOptions(rtol=1e-8, atol=1e-10))
-    equilibria: bool = True
-    lyapunov: bool = True
-    census: Mapping[str, Any] = field(default_factory=dict)
+    fp_shortcut: bool = True
+    fp_std_tol: float = 1e-6
+    fp_match_tol: float = 1e-4
+    census: bool = True
+    census_options: Mapping[str, Any] = field(default_factory=lambda: dict(SWEEP_CENSUS))
 
     def __post_init__(self):
         if not isinstance(self.n_initial, (int, np.integer)) or self.n_initial < 1:
@@ -98,7 +113,9 @@ class PhaseDiagramOptions:
             raise ValueError(f"t_transient must lie in [0, t_end), got {self.t_transient!r}")
         if not isinstance(self.integration, IntegrationOptions):
             raise TypeError(f"integration must be an IntegrationOptions, got {type(self.integration).__name__}")
-        object.__setattr__(self, "census", dict(self.census))
+        if not (self.fp_std_tol > 0 and self.fp_match_tol > 0):
+            raise ValueError(f"expected fp_std_tol > 0 and fp_match_tol > 0, got {self.fp_std_tol}, {self.fp_match_tol}")
+        object.__setattr__(self, "census_options", dict(self.census_options))
 
     @property
     def window_start(self) -> float:
@@ -131,84 +148,99 @@ class Chunk:
 # --------------------------------------------------------------------------------------------
 # the per-chunk worker
 # --------------------------------------------------------------------------------------------
-def _census_backend():
-    """The attractor census if it has landed, else None (then the stop-gap below is used)."""
-    try:
-        from analysis import census  # noqa: F401
-    except ImportError:
-        return None
-    return census
-
-
 def _find_equilibria():
-    try:
-        from bifurcate.equilibria import find_equilibria
-    except ImportError:
-        return None
+    # looked up at call time so that tests can substitute a failing one
+    from bifurcate.equilibria import find_equilibria
+
     return find_equilibria
 
 
-# ---- STOP-GAP (replace when analysis/census.py lands) -----------------------------------------
-def _stopgap_attractors(ens, i: int, opts: PhaseDiagramOptions) -> list[dict]:
-    """STOP-GAP grouping of the trajectories of point ``i``: FP if the window std is tiny, else a
-    provisional 'LC'; groups by window means. Only for building the infrastructure."""
-    ok = ens.status[i] == 0
-    out: list[dict] = []
+def _settled_fixed_points(model, ens, i, eqset, opts) -> tuple[np.ndarray, np.ndarray]:
+    """Index of the stable equilibrium each trajectory of point ``i`` has settled on (-1: not)."""
     N = ens.status.shape[1]
-    if (~ok).any():
-        out.append({"kind": "DIV", "fraction": float((~ok).sum() / N), "mean": np.full(ens.mean.shape[-1], np.nan),
-                    "y": ens.y_final[i, np.argmax(~ok)], "lyap": np.nan})
-    means, stds, finals = ens.mean[i, ok], ens.std[i, ok], ens.y_final[i, ok]
-    labels = -np.ones(len(means), dtype=int)
-    reps: list[int] = []
-    for j in range(len(means)):
-        for lab, r in enumerate(reps):
-            if np.max(np.abs(means[j] - means[r])) < 5e-3 and np.max(np.abs(stds[j] - stds[r])) < 5e-3:
-                labels[j] = lab
-                break
-        else:
-            labels[j] = len(reps)
-            reps.append(j)
-    for lab, r in enumerate(reps):
-        sel = labels == lab
-        kind = "FP" if stds[r].max() < 1e-6 else "LC"
-        out.append({"kind": kind, "fraction": float(sel.sum() / N), "mean": means[sel].mean(axis=0), "y": finals[r],
+    which = np.full(N, -1, dtype=np.int64)
+    if not opts.fp_shortcut or eqset is None or not np.any(eqset.stable):
+        return which, np.zeros(0, dtype=np.int64)
+    st = np.nonzero(eqset.stable)[0]
+    S = eqset.states[st]
+    for j in range(N):
+        if ens.status[i, j] != 0 or not np.all(ens.std[i, j] < opts.fp_std_tol):
+            continue
+        d = np.max(np.abs(S - ens.y_final[i, j]), axis=1)
+        k = int(np.argmin(d))
+        if d[k] < opts.fp_match_tol:
+            which[j] = st[k]
+    return which, st
+
+
+def _attractors_from_equilibria(model, eqset, which, N) -> list[dict]:
+    out = []
+    for e in np.unique(which[which >= 0]):
+        out.append({"kind": "FP", "fraction": float(np.sum(which == e) / N), "mean": eqset.states[e],
+                    "lyap": float(eqset.eigenvalues[e, 0].real)})
+    return out
+
+
+def _attractors_from_census(model, res) -> list[dict]:
+    names = list(model.state_names)
+    out = [{"kind": a.kind, "fraction": float(a.basin_fraction),
+            "mean": np.array([a.observables.get(s, np.nan) for s in names]),
+            "lyap": float(a.exponents[0]) if len(a.exponents) else np.nan} for a in res.attractors]
+    if res.fraction_diverged > 0:
+        out.append({"kind": "DIV", "fraction": float(res.fraction_diverged), "mean": np.full(len(names), np.nan),
+                    "lyap": np.nan})
+    if res.fraction_unclassified > 0:
+        out.append({"kind": "-1", "fraction": float(res.fraction_unclassified), "mean": np.full(len(names), np.nan),
                     "lyap": np.nan})
     return out
-# ---- end STOP-GAP --------------------------------------------------------------------------------
 
 
 def _row_from_attractors(model: Model, atts: list[dict]) -> dict:
-    atts = sorted(atts, key=lambda a: (-a["fraction"], a["kind"]))
+    atts = sorted(atts, key=lambda a: (-a["fraction"], KINDS.index(a["kind"])))
     row: dict[str, Any] = {}
-    row["n_attractors"] = sum(1 for a in atts if a["kind"] != "DIV")
+    real = [a for a in atts if a["kind"] not in ("DIV", "-1")]
+    row["n_attractors"] = len(real)
     row["n_fp_attractors"] = sum(1 for a in atts if a["kind"] == "FP")
     row["kinds"] = "+".join(a["kind"] for a in atts)
     row["basin_fractions"] = ",".join(f"{a['fraction']:.6g}" for a in atts)
-    row["phase"] = "+".join(sorted({a["kind"] for a in atts}, key=KINDS.index)) if atts else "-1"
+    row["phase"] = "+".join(sorted({a["kind"] for a in real}, key=KINDS.index)) if real else "-1"
     for k in KINDS:
-        row[f"frac_{k}"] = float(sum(a["fraction"] for a in atts if a["kind"] == k))
-    good = [a for a in atts if a["kind"] != "DIV" and np.all(np.isfinite(a["mean"]))]
+        row[f"frac_{_kcol(k)}"] = float(sum(a["fraction"] for a in atts if a["kind"] == k))
+    good = [a for a in real if np.all(np.isfinite(a["mean"]))]
     wsum = sum(a["fraction"] for a in good)
     for j, s in enumerate(model.state_names):
+        # basin-weighted attractor averages, renormalised by the classified fraction (as the census)
         row[s] = float(sum(a["fraction"] * a["mean"][j] for a in good) / wsum) if wsum > 0 else np.nan
-    lys = [a["lyap"] for a in atts if np.isfinite(a.get("lyap", np.nan))]
+    lys = [a["lyap"] for a in real if np.isfinite(a.get("lyap", np.nan))]
     row["lyap_max"] = float(max(lys)) if lys else np.nan
     return row
+
+
+def _kcol(kind: str) -> str:
+    return "unclassified" if kind == "-1" else kind
 
 
 def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> pd.DataFrame:
     """One row per point of ``chunk``: stable equilibria, attractor census, averages, exponent.
 
-    Integration is batched over the whole chunk (all points x initial conditions in one parallel
-    kernel call); equilibria and grouping are per point. A point that raises becomes a row with
-    ``status = -1`` and the exception in ``message``; a chunk never raises for one bad point.
+    Stages (wall time of each recorded per point):
+
+    1. ``equilibria``: :func:`bifurcate.equilibria.find_equilibria` -> ``n_stable_fp`` (exact count
+       of equilibria whose tangent eigenvalues all have negative real part).
+    2. ``integrate``: every (point, initial condition) of the chunk in one parallel DOP853 call
+       (:func:`bifurcate.integrate.integrate_ensemble`) over ``[0, t_end]``.
+    3. ``grouping``: trajectories settled on a stable equilibrium are assigned to it (shortcut);
+       if all are, the point is done.
+    4. ``lyapunov``: otherwise :func:`analysis.census.census` from the end states (its Lyapunov
+       spectra, features and grouping; its time is counted here).
+
+    A point that raises becomes a row with ``status = -1`` and the exception in ``message``; a
+    chunk never raises for one bad point.
 
     Returns
     -------
     DataFrame (len(chunk) rows)
-        The chunk's ``table`` columns, then the results and the per-point share of each stage's
-        wall time (``time_equilibria``, ``time_integrate``, ``time_lyapunov``, ``time_grouping``).
+        The chunk's ``table`` columns, then the results and ``time_<stage>`` columns.
     """
     tab = chunk.table.reset_index(drop=True)
     k = len(tab)
@@ -217,21 +249,22 @@ def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> 
     status = np.zeros(k, dtype=np.int64)
     messages = [""] * k
     times = dict.fromkeys(TIME_COLUMNS, 0.0)
+    pts = [{p: float(tab.at[i, p]) for p in pnames} for i in range(k)]
 
-    # 1. stable equilibria (exact, from the Jacobian)
-    find_eq = _find_equilibria() if options.equilibria else None
+    # 1. equilibria
     t0 = time.perf_counter()
+    find_eq = _find_equilibria()
+    eqsets: list[Any] = [None] * k
     n_stable = np.full(k, -1, dtype=np.int64)
-    if find_eq is not None:
-        for i in range(k):
-            try:
-                eq = find_eq(model, params={p: float(tab.at[i, p]) for p in pnames})
-                n_stable[i] = eq.n_stable
-            except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
-                status[i], messages[i] = -1, f"find_equilibria: {type(exc).__name__}: {exc}"
+    for i in range(k):
+        try:
+            eqsets[i] = find_eq(model, params=pts[i])
+            n_stable[i] = eqsets[i].n_stable
+        except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
+            status[i], messages[i] = -1, f"find_equilibria: {type(exc).__name__}: {exc}"
     times["time_equilibria"] = time.perf_counter() - t0
 
-    # 2. trajectories, batched over the chunk
+    # 2. transient, batched over the chunk
     t0 = time.perf_counter()
     try:
         ens = integrate_ensemble(model, tab[pnames], y0=chunk.y0, t_end=options.t_end,
@@ -242,28 +275,54 @@ def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> 
             status[i], messages[i] = -1, f"integrate_ensemble: {type(exc).__name__}: {exc}"
     times["time_integrate"] = time.perf_counter() - t0
 
-    # 3. grouping into attractors (+ Lyapunov exponents)
-    t0 = time.perf_counter()
+    # 3./4. fixed-point shortcut, census elsewhere
     if ens is not None:
+        N = ens.status.shape[1]
         for i in range(k):
+            if status[i] == -1:
+                continue
+            t0 = time.perf_counter()
             try:
-                atts = _stopgap_attractors(ens, i, options)
+                which, _ = _settled_fixed_points(model, ens, i, eqsets[i], options)
+                if np.all(which >= 0):
+                    atts = _attractors_from_equilibria(model, eqsets[i], which, N)
+                    times["time_grouping"] += time.perf_counter() - t0
+                elif options.census:
+                    times["time_grouping"] += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    from analysis.census import census
+
+                    y_end = np.where(np.isfinite(ens.y_final[i]), ens.y_final[i], chunk.y0[i])
+                    res = census(model, pts[i], y0=model.geometry.project(y_end), **options.census_options)
+                    atts = _attractors_from_census(model, res)
+                    if res.status == -1:
+                        status[i], messages[i] = 1, f"census: {res.message}"
+                    elif res.status != 0:
+                        messages[i] = f"success (census note: {res.message})"
+                    times["time_lyapunov"] += time.perf_counter() - t0
+                else:
+                    atts = _attractors_from_equilibria(model, eqsets[i], which, N)
+                    rest = which < 0
+                    bad = rest & (ens.status[i] != 0)
+                    if bad.any():
+                        atts.append({"kind": "DIV", "fraction": float(bad.sum() / N), "mean": np.full(model.n, np.nan),
+                                     "lyap": np.nan})
+                    if (rest & ~bad).any():
+                        atts.append({"kind": "-1", "fraction": float((rest & ~bad).sum() / N),
+                                     "mean": np.full(model.n, np.nan), "lyap": np.nan})
+                    times["time_grouping"] += time.perf_counter() - t0
                 rows[i] = _row_from_attractors(model, atts)
                 n_bad = int(np.sum(ens.status[i] != 0))
                 if n_bad and status[i] == 0:
                     status[i] = 1
-                    messages[i] = f"{n_bad}/{ens.status.shape[1]} trajectories failed"
+                    messages[i] = f"{n_bad}/{N} transients failed: {STATUS_MESSAGES.get(int(ens.status[i][ens.status[i] != 0][0]), '?')}"
             except Exception as exc:  # noqa: BLE001
                 status[i], messages[i] = -1, f"census: {type(exc).__name__}: {exc}"
-    times["time_grouping"] = time.perf_counter() - t0
 
     out = tab.copy()
-    res = pd.DataFrame(rows, index=out.index)
-    if find_eq is None:
-        n_stable = res["n_fp_attractors"].fillna(-1).astype(np.int64).to_numpy() if "n_fp_attractors" in res \
-            else n_stable
+    res_df = pd.DataFrame(rows, index=out.index)
     out["n_stable_fp"] = n_stable
-    out = pd.concat([out, res], axis=1)
+    out = pd.concat([out, res_df], axis=1)
     out["status"] = status
     out["message"] = [m or STATUS[int(s)] for m, s in zip(messages, status)]
     for c, v in times.items():
@@ -273,7 +332,7 @@ def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> 
 
 def _result_columns(model: Model) -> list[str]:
     return (["n_stable_fp", "n_attractors", "n_fp_attractors", "phase", "kinds", "basin_fractions"]
-            + [f"frac_{k}" for k in KINDS] + list(model.state_names) + ["lyap_max", "status", "message"]
+            + [f"frac_{_kcol(k)}" for k in KINDS] + list(model.state_names) + ["lyap_max", "status", "message"]
             + list(TIME_COLUMNS))
 
 

@@ -5,11 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.phase_diagram import PhaseDiagramOptions, phase_diagram, point_seeds
+from analysis.phase_diagram import SWEEP_CENSUS, PhaseDiagramOptions, phase_diagram, point_seeds
 from analysis.plots_phase import eq12_Jc, eq13_lamc
 
-# cheap per-point work: the equilibria decide n_stable_fp; a short integration feeds the census
-FAST = dict(t_end=40.0, lyapunov=False, progress=False)
+# cheap per-point work: the equilibria decide n_stable_fp; trajectories settled on a stable
+# equilibrium are assigned to it; no census (the others are left unclassified)
+FAST = dict(t_end=100.0, census=False, progress=False)
+# a short census for the points that do not settle (LC / QP / CH / NEUTRAL)
+CENSUS = dict(t_end=60.0, progress=False,
+              census_options=dict(SWEEP_CENSUS, t_align=2.0, t_total=20.0, dt=0.05, n_blocks=5))
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +63,13 @@ def test_pivot_orientation_and_columns(coarse):
 def test_rows_do_not_depend_on_chunking_or_grid_extent(lmg_dimer):
     J = np.linspace(-1.0, 1.0, 5)
     lam = np.array([0.1, 0.7])
-    a = phase_diagram(lmg_dimer, {"J": J, "lam": lam}, n_initial=3, seed=11, chunk_size=1, **FAST).to_frame()
-    b = phase_diagram(lmg_dimer, {"J": J, "lam": lam}, n_initial=3, seed=11, chunk_size=100, **FAST).to_frame()
+    a = phase_diagram(lmg_dimer, {"J": J, "lam": lam}, n_initial=3, seed=11, chunk_size=1, **CENSUS).to_frame()
+    b = phase_diagram(lmg_dimer, {"J": J, "lam": lam}, n_initial=3, seed=11, chunk_size=100, **CENSUS).to_frame()
     pd.testing.assert_frame_equal(a, b)
-    c = phase_diagram(lmg_dimer, {"J": J, "lam": lam}, n_initial=3, seed=12, chunk_size=100, **FAST).to_frame()
-    assert not np.allclose(a["XB"], c["XB"], equal_nan=True)  # the seed matters
+    assert (a["status"] == 0).all() and a["XB"].notna().all()
+    assert set(a.loc[a["lam"] > 0.6, "phase"]) & {"LC", "QP", "CH", "NEUTRAL"}  # the census ran there
+    c = phase_diagram(lmg_dimer, {"J": J, "lam": lam}, n_initial=3, seed=12, chunk_size=100, **CENSUS).to_frame()
+    assert not np.allclose(a["XB"], c["XB"])  # the seed matters
     # per-point seeds are SeedSequence(seed).spawn children keyed by the flat grid index
     kids = np.random.SeedSequence(11).spawn(4)
     assert [s.generate_state(2).tolist() for s in point_seeds(11, range(4))] == \

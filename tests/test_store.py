@@ -19,7 +19,7 @@ from analysis.phase_diagram import evaluate_chunk, phase_diagram
 from analysis.store import ResultStore, input_key
 
 ROOT = Path(__file__).resolve().parents[1]
-FAST = dict(t_end=30.0, lyapunov=False, progress=False)
+FAST = dict(t_end=100.0, census=False, progress=False)
 GRID = {"J": np.linspace(-1.2, 1.2, 6), "lam": np.array([0.1, 0.3, 0.9, 1.2])}
 
 
