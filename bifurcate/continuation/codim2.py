@@ -268,7 +268,30 @@ def _hopf_tests(problem: HopfProblem, opts) -> list[TestFunction]:
         i, j, cplx = critical_pair(r)
         return ("HH", {"omega2": float(abs(r[i].imag))}) if (cplx and problem.kappa(x) > 0) else (None, {})
 
-    return [TestFunction("BT", lambda x, t: float(problem.kappa(x)), lambda x, t: ("BT", {}), 0),
+    tests = []
+    # a curve of asymmetric equilibria that runs into the symmetric subspace meets the BP curve
+    # there (the Hopf-pitchfork meeting point); beyond it the curve is the mirror image, so stop
+    y0 = problem.state(problem.x_start)
+    for s in problem.model.symmetries:
+        d0 = y0 - s.matrix @ y0
+        if s.reverses_time or np.linalg.norm(d0) < 1e-6:
+            continue
+        d0 = d0 / np.linalg.norm(d0)
+
+        def meet(x, t, S=s.matrix, d0=d0):
+            y = problem.state(x)
+            return float((y - S @ y) @ d0)
+
+        def meet_classify(x, t, name=s.name):
+            kap = problem.kappa(x)
+            # the Hopf system is itself singular here (the normal-state Hopf curve crosses), so the
+            # point is often only bracketed: count small eigenvalues rather than trust kappa = 0
+            ev = problem.eigenvalues(x)
+            lab = "BT" if np.sum(np.abs(ev) < 0.1 * max(1.0, float(np.max(np.abs(ev))))) >= 2 else "ZH"
+            return lab, {"meets": "BP curve", "symmetry": name, "omega": math.sqrt(max(kap, 0.0))}
+
+        tests.append(TestFunction("HB-BP", meet, meet_classify, 0, terminal=True))
+    return tests + [TestFunction("BT", lambda x, t: float(problem.kappa(x)), lambda x, t: ("BT", {}), 0),
             TestFunction("GH", lambda x, t: l1_of(x), lambda x, t: ("GH", {}), 0),
             TestFunction("ZH", zh, lambda x, t: ("ZH", {}) if problem.kappa(x) > 0 else (None, {}), 0),
             TestFunction("HH", hh, hh_classify, 0)]
@@ -379,6 +402,7 @@ def continue_codim2(model: Model, point: BifurcationPoint, param2: str = "lam", 
         v = q.real / np.linalg.norm(q.real) if np.linalg.norm(q.real) > 1e-8 else q.imag / np.linalg.norm(q.imag)
         x0 = np.concatenate([y, v, [omega ** 2, p[i1], p[i2]]])
         problem.update(x0)
+        problem.x_start = x0
         tests = _hopf_tests(problem, opts) if opts.detect_codim2 else []
     nx = x0.size
     bidx = {nx - 2: bnds.get(param, (-math.inf, math.inf)), nx - 1: bnds[param2]}

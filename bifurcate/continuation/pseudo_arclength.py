@@ -50,6 +50,7 @@ class TestFunction:
     func: Callable[[np.ndarray, np.ndarray], float]
     classify: Callable[[np.ndarray, np.ndarray], tuple[str | None, dict]] | None = None
     n_unstable_jump: int = 1
+    terminal: bool = False
 
 
 @dataclass
@@ -258,6 +259,10 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
         steps += 1
         if hit is not None:
             status, message = 0, f"bound reached (component {hit[0]} = {hit[1]:g})"
+            break
+        term = [tests[k].kind for k in changed if tests[k].terminal]
+        if term:
+            status, message = 0, f"stopped at a terminal point ({term[0]})"
             break
         # closed curve: back at the start after going around
         if steps > 5 and np.max(np.abs(x - xs[0])) < 0.5 * ds and float(t @ ts[0]) > 0.9:
