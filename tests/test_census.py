@@ -159,3 +159,21 @@ def test_chaotic_point_one_dissipative_attractor():
     assert len(ch) == 1 and ch[0].basin_fraction > 0.6
     assert 0.3 < ch[0].exponents[0] < 0.45 and ch[0].exponents.sum() < -0.1
     assert abs(ch[0].nolds_lyap - ch[0].exponents[0]) < 0.3 * ch[0].exponents[0]
+
+
+def test_plots_take_and_return_axes():
+    import matplotlib.pyplot as plt
+
+    from analysis.plots_attractors import plot_basin_fractions, plot_lyapunov_convergence, plot_trajectories
+    from bifurcate.lyapunov import lyapunov_spectrum
+
+    res = census(STUART_LANDAU, {"mu": 0.5}, y0=[[0.1, 0.0], [1.5, 0.0]], nolds_check=False, t_transient=20.0,
+                 t_total=50.0)
+    fig, axs = plt.subplots(1, 3)
+    assert plot_trajectories(res, x="x", y="y", ax=axs[0]) is axs[0]
+    assert plot_basin_fractions(res, ax=axs[1]) is axs[1]
+    ls = lyapunov_spectrum(STUART_LANDAU, [0.1, 0.0], t_total=50.0)
+    assert plot_lyapunov_convergence(ls, ax=axs[2]) is axs[2]
+    with pytest.raises(KeyError, match="unknown state name"):
+        plot_trajectories(res, x="XB")
+    plt.close(fig)
