@@ -271,3 +271,21 @@ def test_hopf_point_object_starts_a_branch():
                           (0.0, 0.0), data={"omega": 1.0})
     br = continue_cycles(STUART_LANDAU, hb, param="mu", max_points=5)
     assert br.success and len(br) == 5
+
+
+def test_sampled_lpc_curve_of_normal_state_cycles():
+    """LPC of the normal-state cycles in (J, lam): below the Hopf line, the gap closing like J^4."""
+    from bifurcate.cycles import sample_codim2
+
+    def start(J):
+        lam, om = normal_state_hopf(J)
+        return (NORMAL_STATE, {"J": J, "lam": lam}, "lam", om)
+
+    out = sample_codim2(LMG_DIMER, start, [0.05, 0.1, 0.2], second="J", param="lam", kinds=("LPC",))
+    assert list(out["runs"]["status"]) == [0, 0, 0]
+    df = out["LPC"].to_frame()
+    assert list(df["J"]) == [0.05, 0.1, 0.2]
+    gap = np.array([normal_state_hopf(J)[0] for J in df["J"]]) - df["lam"].to_numpy()
+    assert np.all(gap > 0)
+    ratio = gap / df["J"].to_numpy() ** 4  # lam_H - lam_LPC ~ c J^4 at small J (measured c ~ 1.7-1.8)
+    assert np.all((ratio > 1.3) & (ratio < 2.2)), ratio

@@ -100,7 +100,7 @@ class CycleOptions:
     locate_tol: float = 1e-9
     max_period: float = 1e4
     max_period_growth: float = 50.0
-    vertical_tol: float = 1e-5
+    vertical_tol: float = 1e-8
     vertical_points: int = 3
     amplitude_min: float = 1e-7
     floquet: bool = True

@@ -335,8 +335,6 @@ def _probe_factory(cur: _Point, opts):
 
 def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param, params, n_vertical):
     out = []
-    if n_vertical > 0:
-        return out  # on a vertical family every test is noise
     a, b = cur.tests, new.tests
     changed = [k for k in TEST_KINDS if np.sign(a[k]) != np.sign(b[k]) and a[k] != 0]
     also = []
