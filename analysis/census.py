@@ -306,7 +306,11 @@ def census(model: Model, params: Mapping[str, float] | None = None, *, n_initial
         se_cols = [f"se_mean_{s}" for s in obs_names]
         se = sub[[c for c in se_cols if c in sub]].to_numpy(float)
         spread = means.std(axis=0, ddof=1) / np.sqrt(len(mem)) if len(mem) > 1 else np.zeros(len(obs_names))
-        own = np.sqrt(np.nanmean(se ** 2, axis=0) / len(mem)) if se.size else np.zeros(0)
+        if se.size:
+            se2 = np.where(np.isfinite(se), se ** 2, 0.0)
+            own = np.sqrt(se2.sum(axis=0) / np.maximum(np.isfinite(se).sum(axis=0), 1) / len(mem))
+        else:
+            own = np.zeros(0)
         own = np.concatenate([own, np.zeros(len(obs_names) - own.size)])
         err = np.sqrt(spread ** 2 + np.where(np.isfinite(own), own, 0.0) ** 2)
         expo = ens.exponents[mem]
