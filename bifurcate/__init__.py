@@ -8,10 +8,13 @@ from __future__ import annotations
 from bifurcate import models
 from bifurcate.integrate import (EnsembleResult, IntegrationOptions, Trajectory, integrate, integrate_ensemble,
                                  param_grid)
+from bifurcate.lyapunov import (LyapunovEnsemble, LyapunovOptions, LyapunovSpectrum, lyapunov_spectra,
+                                lyapunov_spectrum)
 from bifurcate.model import Euclidean, Geometry, Model, SphereProduct, Symmetry, get_model
 
 __version__ = "0.1.0"
 
 __all__ = ["models", "Model", "Geometry", "Euclidean", "SphereProduct", "Symmetry", "get_model",
            "integrate", "integrate_ensemble", "param_grid", "IntegrationOptions", "Trajectory",
-           "EnsembleResult", "__version__"]
+           "EnsembleResult", "lyapunov_spectrum", "lyapunov_spectra", "LyapunovOptions", "LyapunovSpectrum",
+           "LyapunovEnsemble", "__version__"]
