@@ -246,6 +246,9 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
         if hit is not None and hit[0] == "fail":
             status, message = 0, "parameter bound reached (last point before the bound)"
             break
+        if hit is not None and np.max(np.abs(x_new - x)) < 1e-12:
+            status, message = 0, f"bound reached (component {hit[0]} = {hit[1]:g})"
+            break  # started on the bound: nothing to add
         for k in changed:
             events.append((len(xs) - 1, k, x.copy(), t.copy(), x_new.copy(), ds_eff, vals[-1][k], v_new[k]))
         if hasattr(problem, "update"):
