@@ -105,3 +105,18 @@ def test_codim2_bad_input(bp_curve):
         continue_codim2(LMG_DIMER, b.special("BP")[0], "J")
     with pytest.raises(ValueError, match="BP, LP or HB"):
         continue_codim2(LMG_DIMER, bp_curve.special("BT")[0], "lam", param="J")
+
+
+def test_plots_return_axes(bp_curve, hopf_curve):
+    import matplotlib.pyplot as plt
+
+    from analysis.plots_bifurcation import plot_branch, plot_codim2
+
+    b = continue_equilibria(LMG_DIMER, NORMAL_STATE, param="J", params=dict(lam=0.3), p_min=0, p_max=1.0)
+    ax = plot_branch(b, y="XB")
+    assert ax.get_xlabel() == "J" and len(ax.lines) >= 2   # stable solid + unstable dashed
+    assert {ln.get_linestyle() for ln in ax.lines if len(ln.get_xdata()) > 1} == {"-", "--"}
+    ax2 = plot_codim2([bp_curve, hopf_curve])
+    assert ax2.get_xlabel() == "J" and ax2.get_ylabel() == "lam"
+    assert any(t.get_text() == "Eq. (12)" for t in ax2.get_legend().get_texts())
+    plt.close("all")

@@ -11,6 +11,10 @@ from bifurcate.continuation.options import ContinuationOptions
 from bifurcate.continuation.pseudo_arclength import continue_curve, continue_equilibria
 from bifurcate.equilibria import EquilibriumSet, find_equilibria, newton_equilibrium
 from bifurcate.continuation.hopf import first_lyapunov_coefficient
+from bifurcate.continuation.switching import mirror_branch, switch_branch
+from bifurcate.continuation.codim2 import continue_codim2
+from bifurcate.continuation import reference
 
-__all__ = ["ContinuationOptions", "continue_equilibria", "continue_curve", "find_equilibria",
-           "newton_equilibrium", "EquilibriumSet", "first_lyapunov_coefficient"]
+__all__ = ["ContinuationOptions", "continue_equilibria", "continue_curve", "continue_codim2", "switch_branch",
+           "mirror_branch", "find_equilibria", "newton_equilibrium", "EquilibriumSet",
+           "first_lyapunov_coefficient", "reference"]
