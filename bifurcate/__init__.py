@@ -11,10 +11,14 @@ from bifurcate.integrate import (EnsembleResult, IntegrationOptions, Trajectory,
 from bifurcate.lyapunov import (LyapunovEnsemble, LyapunovOptions, LyapunovSpectrum, lyapunov_spectra,
                                 lyapunov_spectrum)
 from bifurcate.model import Euclidean, Geometry, Model, SphereProduct, Symmetry, get_model
+from bifurcate.equilibria import EquilibriumSet, find_equilibria, newton_equilibrium
+from bifurcate.continuation import (ContinuationOptions, continue_codim2, continue_equilibria, mirror_branch,
+                                    switch_branch)
 
 __version__ = "0.1.0"
 
 __all__ = ["models", "Model", "Geometry", "Euclidean", "SphereProduct", "Symmetry", "get_model",
            "integrate", "integrate_ensemble", "param_grid", "IntegrationOptions", "Trajectory",
            "EnsembleResult", "lyapunov_spectrum", "lyapunov_spectra", "LyapunovOptions", "LyapunovSpectrum",
-           "LyapunovEnsemble", "__version__"]
+           "LyapunovEnsemble", "find_equilibria", "newton_equilibrium", "EquilibriumSet", "ContinuationOptions",
+           "continue_equilibria", "continue_codim2", "switch_branch", "mirror_branch", "__version__"]
