@@ -11,6 +11,7 @@ from bifurcate.integrate import (EnsembleResult, IntegrationOptions, Trajectory,
 from bifurcate.lyapunov import (LyapunovEnsemble, LyapunovOptions, LyapunovSpectrum, lyapunov_spectra,
                                 lyapunov_spectrum)
 from bifurcate.model import Euclidean, Geometry, Model, SphereProduct, Symmetry, get_model
+from bifurcate.cycles import CycleBranch, CycleOptions, continue_cycles, sample_codim2, switch_at_pd
 from bifurcate.equilibria import EquilibriumSet, find_equilibria, newton_equilibrium
 from bifurcate.continuation import (ContinuationOptions, continue_codim2, continue_equilibria, mirror_branch,
                                     switch_branch)
@@ -21,4 +22,5 @@ __all__ = ["models", "Model", "Geometry", "Euclidean", "SphereProduct", "Symmetr
            "integrate", "integrate_ensemble", "param_grid", "IntegrationOptions", "Trajectory",
            "EnsembleResult", "lyapunov_spectrum", "lyapunov_spectra", "LyapunovOptions", "LyapunovSpectrum",
            "LyapunovEnsemble", "find_equilibria", "newton_equilibrium", "EquilibriumSet", "ContinuationOptions",
-           "continue_equilibria", "continue_codim2", "switch_branch", "mirror_branch", "__version__"]
+           "continue_equilibria", "continue_codim2", "switch_branch", "mirror_branch", "continue_cycles", "switch_at_pd", "sample_codim2", "CycleOptions",
+           "CycleBranch", "__version__"]
