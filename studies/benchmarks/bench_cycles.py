@@ -1,0 +1,108 @@
+"""Benchmark: a 200-point cycle branch with Floquet multipliers, ours vs AUTO-07p on the same problem.
+
+Problem: the LMG dimer at J = 1 (g = 1, gamma = 0.5), the cycles born at the Hopf point of the
+spin-B ferromagnetic fixed point, continued in lam. Both codes use NTST = 60, NCOL = 4, a fixed
+step ds = ds_max = 0.01 (so both compute the same stretch of branch), multipliers at every point
+and detection of LPC / PD / NS. AUTO-07p runs through ``bifurcate.backends.auto07p`` (bifpy,
+compiled right-hand side with exact Jacobian); its timing is skipped if bifpy is not installed.
+
+Also printed: the special points of both codes on this branch and on the normal-state branch at
+J = 0.2 (the LPC), as a cross-check.
+
+Run: ``python -m studies.benchmarks.bench_cycles [--n-points 200] [--out FILE]``
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+from scipy.optimize import brentq
+
+from bifurcate.cycles import continue_cycles
+from bifurcate.equilibria import newton_equilibrium
+from bifurcate.models import LMG_DIMER, NORMAL_STATE
+
+
+def broken_hopf(J: float = 1.0):
+    """Hopf point of the spin-B ferromagnetic fixed point (followed in lam from lam = 0)."""
+    y = newton_equilibrium(LMG_DIMER, [0, 0, -1, -0.8155, -0.2185, 0.5359], {"J": J, "lam": 0.0})
+    lam, prev = 0.0, None
+    while True:
+        re = LMG_DIMER.tangent_eigenvalues(y, {"J": J, "lam": lam})[0].real
+        if prev is not None and re > 0 > prev[1]:
+            break
+        prev = (lam, re, y)
+        lam += 0.02
+        y = newton_equilibrium(LMG_DIMER, y, {"J": J, "lam": lam})
+
+    def g(v):
+        yy = newton_equilibrium(LMG_DIMER, prev[2], {"J": J, "lam": v})
+        return LMG_DIMER.tangent_eigenvalues(yy, {"J": J, "lam": v})[0].real
+
+    lh = brentq(g, prev[0], lam, xtol=1e-14)
+    yh = newton_equilibrium(LMG_DIMER, prev[2], {"J": J, "lam": lh})
+    return yh, lh, abs(LMG_DIMER.tangent_eigenvalues(yh, {"J": J, "lam": lh})[0].imag)
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-points", type=int, default=200)
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args(argv)
+    res: dict = {"n_points_requested": a.n_points}
+
+    yh, lh, om = broken_hopf(1.0)
+    start = (yh, {"J": 1.0, "lam": lh}, "lam", om)
+    continue_cycles(LMG_DIMER, start, max_points=3, ntst=60)  # compile / warm the kernel cache
+    opts = dict(ntst=60, ncol=4, ds=0.01, ds_max=0.01, max_points=a.n_points, max_period_growth=1e3)
+    t0 = time.perf_counter()
+    br = continue_cycles(LMG_DIMER, start, **opts)
+    t_ours = time.perf_counter() - t0
+    res["ours"] = {"n_points": len(br), "wall_s": t_ours, "ms_per_point": 1e3 * t_ours / len(br),
+                   "status": br.status, "message": br.message, "lam_end": float(br.param_values[-1]),
+                   "labels": [(p.kind, p.param, p.data["period"]) for p in br.points],
+                   "newton_iters": br.stats["newton_iters"]}
+    t0 = time.perf_counter()
+    brf = continue_cycles(LMG_DIMER, start, floquet=False, detect=False, **opts)
+    t_nf = time.perf_counter() - t0
+    res["ours_no_floquet"] = {"n_points": len(brf), "ms_per_point": 1e3 * t_nf / len(brf)}
+
+    try:
+        from bifurcate.backends import auto07p as A
+
+        if not A.available():
+            raise RuntimeError(A.INSTALL_HINT)
+        prob = A.LMG_DIMER_AUTO
+        base = {"g": 1.0, "gamma": 0.5, "J": 1.0, "lam": 0.0}
+        yb = A.newton_equilibrium(prob, yh, dict(base, lam=lh))
+        eq = A.auto_equilibria(prob, yb, dict(base, lam=lh - 0.02), "lam", bounds=(-0.01, 1.5))
+        s = {"ntst": 60, "ncol": 4, "ds": 0.01, "dsmax": 0.01, "dsmin": 0.01, "nmx": a.n_points}
+        t0 = time.perf_counter()
+        cyc = A.auto_cycles_from_hopf(eq, bounds=(0.0, 1.5), settings=s)
+        t_auto = time.perf_counter() - t0
+        fr = cyc.to_frame()
+        res["auto"] = {"n_points": len(fr), "wall_s": t_auto, "ms_per_point": 1e3 * t_auto / max(len(fr), 1),
+                       "auto_internal_s": cyc.stats.get("auto_time"), "status": cyc.status,
+                       "lam_end": float(fr["lam"].iloc[-1]),
+                       "labels": [(str(x["kind"]), float(x["lam"]), float(x["period"]))
+                                  for _, x in cyc.points.iterrows()]}
+    except Exception as exc:  # the oracle is optional
+        res["auto"] = {"error": f"{type(exc).__name__}: {exc}"}
+
+    # cross-check at J = 0.2 (LPC of the normal-state cycles)
+    lead = lambda v: LMG_DIMER.tangent_eigenvalues(NORMAL_STATE, {"J": 0.2, "lam": v})[0]  # noqa: E731
+    l2 = brentq(lambda v: lead(v).real, 0.3, 1.0, xtol=1e-14)
+    b2 = continue_cycles(LMG_DIMER, (NORMAL_STATE, {"J": 0.2, "lam": l2}, "lam", abs(lead(l2).imag)))
+    res["J0.2"] = {"hopf_lam": l2, "labels": [(p.kind, p.param, p.data["period"]) for p in b2.points],
+                   "status": b2.status, "message": b2.message}
+    print(json.dumps(res, indent=1, default=str))
+    if a.out:
+        with open(a.out, "w") as fh:
+            json.dump(res, fh, indent=1, default=str)
+    return res
+
+
+if __name__ == "__main__":
+    main()
