@@ -289,3 +289,12 @@ def test_sampled_lpc_curve_of_normal_state_cycles():
     assert np.all(gap > 0)
     ratio = gap / df["J"].to_numpy() ** 4  # lam_H - lam_LPC ~ c J^4 at small J (measured c ~ 1.7-1.8)
     assert np.all((ratio > 1.3) & (ratio < 2.2)), ratio
+
+
+def test_starts_from_the_hopf_point_of_continue_equilibria():
+    from bifurcate import continue_equilibria
+
+    eq = continue_equilibria(LMG_DIMER, NORMAL_STATE, param="lam", params={"J": 0.2}, p_max=0.8)
+    hb = eq.special("HB")[0]
+    br = continue_cycles(LMG_DIMER, hb, param="lam")
+    assert [p.kind for p in br.points] == ["LPC"] and abs(br.points[0].param - 0.5370715385) < 1e-8
