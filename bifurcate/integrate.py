@@ -18,7 +18,7 @@ from bifurcate.tableaux import METHOD_CODES
 from bifurcate.utils import as_generator
 
 __all__ = ["IntegrationOptions", "Trajectory", "EnsembleResult", "integrate", "integrate_ensemble",
-           "STATUS_MESSAGES", "param_grid"]
+           "STATUS_MESSAGES", "param_grid", "ensemble_initial_states"]
 
 STATUS_MESSAGES = {
     0: "success",
@@ -367,6 +367,34 @@ class EnsembleResult:
         return df
 
 
+def ensemble_initial_states(model: Model, n_points: int, y0=None, n_initial: int | None = None,
+                            seed: int | np.random.Generator | None = None) -> np.ndarray:
+    """Initial conditions of an ensemble, (n_points, N, n), validated.
+
+    ``y0`` of shape (N, n) is shared by every point, (n_points, N, n) is given per point; if it
+    is omitted, ``n_initial`` states are drawn uniformly on the phase space from ``seed`` (the same
+    set for every point, drawn before any parallel work).
+    """
+    if y0 is None:
+        if n_initial is None or int(n_initial) < 1:
+            raise ValueError(f"give initial conditions y0 or n_initial >= 1, got n_initial={n_initial!r}")
+        Y = np.broadcast_to(model.random_states(int(n_initial), as_generator(seed)),
+                            (n_points, int(n_initial), model.n))
+    else:
+        arr = np.asarray(y0, dtype=float)
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim == 2:
+            model.check_state(arr, batch=True)
+            Y = np.broadcast_to(arr, (n_points,) + arr.shape)
+        elif arr.ndim == 3 and arr.shape[0] == n_points:
+            model.check_state(arr.reshape(-1, arr.shape[-1]), batch=True)
+            Y = arr
+        else:
+            raise ValueError(f"y0 must have shape (N, {model.n}) or ({n_points}, N, {model.n}), got {arr.shape}")
+    return np.ascontiguousarray(Y, dtype=float)
+
+
 def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | None = None,
                        seed: int | np.random.Generator | None = None, t_end: float = 1000.0,
                        t_start: float = 0.0, t_transient: float | None = None,
@@ -404,23 +432,7 @@ def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | N
     tav = t0 + 0.5 * (t1 - t0) if t_transient is None else float(t_transient)
     if not (t0 <= tav < t1):
         raise ValueError(f"t_transient must lie in [t_start, t_end), got {tav} for ({t0}, {t1})")
-    if y0 is None:
-        if n_initial is None or int(n_initial) < 1:
-            raise ValueError(f"give initial conditions y0 or n_initial >= 1, got n_initial={n_initial!r}")
-        Y = np.broadcast_to(model.random_states(int(n_initial), as_generator(seed)), (P, int(n_initial), model.n))
-    else:
-        arr = np.asarray(y0, dtype=float)
-        if arr.ndim == 1:
-            arr = arr[None, :]
-        if arr.ndim == 2:
-            model.check_state(arr, batch=True)
-            Y = np.broadcast_to(arr, (P,) + arr.shape)
-        elif arr.ndim == 3 and arr.shape[0] == P:
-            model.check_state(arr.reshape(-1, arr.shape[-1]), batch=True)
-            Y = arr
-        else:
-            raise ValueError(f"y0 must have shape (N, {model.n}) or ({P}, N, {model.n}), got {arr.shape}")
-    Y = np.ascontiguousarray(Y, dtype=float)
+    Y = ensemble_initial_states(model, P, y0, n_initial, seed)
     N = Y.shape[1]
     n = model.n
     te = np.empty(0) if t_eval is None else np.asarray(t_eval, dtype=float)

@@ -26,10 +26,9 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from bifurcate.integrate import _as_param_table
+from bifurcate.integrate import _as_param_table, ensemble_initial_states
 from bifurcate.kernels import codegen
 from bifurcate.model import Model
-from bifurcate.utils import as_generator
 
 __all__ = ["LyapunovOptions", "LyapunovSpectrum", "LyapunovEnsemble", "lyapunov_spectrum", "lyapunov_spectra",
            "lyapunov_spectrum_reference", "kaplan_yorke",
@@ -407,22 +406,7 @@ def lyapunov_spectra(model: Model, params=None, y0=None, *, n_initial: int | Non
     opts = _options(options, option_overrides)
     table = _as_param_table(model, params)
     P = len(table)
-    if y0 is None:
-        if n_initial is None or int(n_initial) < 1:
-            raise ValueError(f"give initial conditions y0 or n_initial >= 1, got n_initial={n_initial!r}")
-        Y = np.broadcast_to(model.random_states(int(n_initial), as_generator(seed)), (P, int(n_initial), model.n))
-    else:
-        arr = np.asarray(y0, dtype=float)
-        if arr.ndim == 1:
-            arr = arr[None, :]
-        if arr.ndim == 2:
-            model.check_state(arr, batch=True)
-            Y = np.broadcast_to(arr, (P,) + arr.shape)
-        elif arr.ndim == 3 and arr.shape[0] == P:
-            model.check_state(arr.reshape(-1, arr.shape[-1]), batch=True)
-            Y = arr
-        else:
-            raise ValueError(f"y0 must have shape (N, {model.n}) or ({P}, N, {model.n}), got {arr.shape}")
+    Y = ensemble_initial_states(model, P, y0, n_initial, seed)
     N = Y.shape[1]
     Y0 = np.ascontiguousarray(Y.reshape(P * N, model.n), dtype=float)
     if model.geometry.n_spheres:
