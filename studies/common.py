@@ -1,0 +1,165 @@
+"""Shared helpers of the studies: output directories, figures (PNG + PDF), tables (parquet),
+``metadata.json`` (through :func:`analysis.provenance.write_metadata`), the cuts of Fig. 3 and a
+uniform command line (``python -m studies.<name> --out results [--quick]``).
+
+Every study is a module with ``main(out_dir, *, quick=False) -> dict`` returning the paths it wrote
+(keys ``figure_png``, ``figure_pdf``, ``table``, ``metadata`` at least) and writing into
+``<out_dir>/<study name>/``.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis.provenance import write_metadata  # noqa: E402
+
+__all__ = ["study_dir", "save_figure", "save_table", "finish", "run_cli", "Cut", "CUTS", "PAPER_POINTS",
+           "mean_field_cut", "timer", "LABELS"]
+
+#: axis labels in the paper's units (everything in units of g, gamma = 0.5 g)
+LABELS = {"J": r"$J/g$", "lam": r"$\lambda/g$", "ZA": r"$Z_A$", "ZB": r"$Z_B$", "XB": r"$X_B$", "YB": r"$Y_B$"}
+
+
+def study_dir(out_dir: str | Path, name: str) -> Path:
+    """``<out_dir>/<name>``, created."""
+    p = Path(out_dir) / name
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def save_figure(fig, out: Path, stem: str, *, dpi: int = 150) -> dict[str, Path]:
+    """Write ``<stem>.png`` and ``<stem>.pdf``; closes the figure."""
+    import matplotlib.pyplot as plt
+
+    paths = {}
+    for ext in ("png", "pdf"):
+        paths[f"figure_{ext}"] = out / f"{stem}.{ext}"
+        fig.savefig(paths[f"figure_{ext}"], dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def save_table(df: pd.DataFrame, out: Path, stem: str, *, table: str | None = None) -> Path:
+    """Write ``<stem>.parquet`` (index dropped). ``table`` names its schema in :mod:`analysis.io`."""
+    p = out / f"{stem}.parquet"
+    df.reset_index(drop=True).to_parquet(p)
+    return p
+
+
+def finish(out: Path, study: str, *, quick: bool, t_start: float, paths: dict, tables: Mapping[str, str] | None = None,
+           **meta: Any) -> dict:
+    """Write ``metadata.json`` (provenance, options, outputs, wall time) and return ``paths`` with it.
+
+    ``tables`` maps each parquet file name to its schema name in :data:`analysis.io.SCHEMAS`, so
+    :func:`analysis.io.load` can document the columns.
+    """
+    wall = time.perf_counter() - t_start
+    paths = dict(paths)
+    paths["metadata"] = write_metadata(out, study=study, quick=quick, wall_time_s=round(wall, 2),
+                                       tables=dict(tables or {}),
+                                       outputs={k: Path(v).name for k, v in paths.items()}, **meta)
+    return paths
+
+
+@contextlib.contextmanager
+def timer(store: dict, key: str):
+    """``with timer(times, "census"): ...`` adds the elapsed seconds to ``times[key]``."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        store[key] = store.get(key, 0.0) + time.perf_counter() - t0
+
+
+def run_cli(main: Callable, doc: str | None, argv=None) -> dict:
+    """``python -m studies.<name> [--out DIR] [--quick] [--seed N]``: run ``main`` and print the paths."""
+    ap = argparse.ArgumentParser(description=(doc or "").strip().splitlines()[0] if doc else None)
+    ap.add_argument("--out", default="results", help="output directory (a sub-directory per study)")
+    ap.add_argument("--quick", action="store_true", help="the small, ~1 minute version")
+    a = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    paths = main(a.out, quick=a.quick)
+    for k, v in paths.items():
+        print(f"{k:>14}: {v}")
+    print(f"{'wall time':>14}: {time.perf_counter() - t0:.1f} s")
+    return paths
+
+
+# --------------------------------------------------------------------------------------------
+# the cuts of Fig. 3 and the representative points
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cut:
+    """A straight cut through the (J, lam) plane: ``param`` swept over ``[lo, hi]``, ``fixed`` held."""
+
+    name: str
+    param: str
+    lo: float
+    hi: float
+    fixed: Mapping[str, float]
+    description: str
+
+    def values(self, n: int) -> np.ndarray:
+        return np.linspace(self.lo, self.hi, int(n))
+
+    def points(self, n: int) -> list[dict[str, float]]:
+        return [{**dict(self.fixed), self.param: float(v)} for v in self.values(n)]
+
+    def segment(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """((J0, J1), (lam0, lam1)) of the cut, for drawing it on a phase diagram."""
+        if self.param == "J":
+            lam = float(self.fixed["lam"])
+            return (self.lo, self.hi), (lam, lam)
+        J = float(self.fixed["J"])
+        return (J, J), (self.lo, self.hi)
+
+
+#: Fig. 3: (a) small lam, J swept (the LMG transitions barely shifted); (b) J = 0, lam swept (the PT
+#: transition at lam = g/2); (c) lam = g, J swept: crosses the oscillating region around J = 0
+#: (|J| < 0.685 g, exact Hopf curve of the normal state) and the irregular region at large |J|;
+#: (d) J = 1.5 g (LMG phase at lam = 0), lam swept through the broken states' Hopf point, the
+#: cycles and the chaotic region.
+CUTS = {
+    "a": Cut("a", "J", -2.0, 2.0, {"lam": 0.1}, r"$\lambda = 0.1g$, $J$ swept"),
+    "b": Cut("b", "lam", 0.0, 1.5, {"J": 0.0}, r"$J = 0$, $\lambda$ swept"),
+    "c": Cut("c", "J", -2.0, 2.0, {"lam": 1.0}, r"$\lambda = g$, $J$ swept"),
+    "d": Cut("d", "lam", 0.0, 1.5, {"J": 1.5}, r"$J = 1.5g$, $\lambda$ swept"),
+}
+
+#: representative points of the phases (Fig. 2 insets, Fig. 4, the finite-size study)
+PAPER_POINTS = {
+    "normal": {"J": 0.0, "lam": 0.0},
+    "normal (lam=0.3)": {"J": 0.0, "lam": 0.3},
+    "LMG": {"J": 1.5, "lam": 0.0},
+    "PT (J=0)": {"J": 0.0, "lam": 1.0},
+    "PT (J=1.5, lam=0.5)": {"J": 1.5, "lam": 0.5},
+    "chaotic": {"J": 1.5, "lam": 1.0},
+}
+
+
+def mean_field_cut(cut: Cut, n: int, *, n_initial: int, seed: int, t_end: float, census_options=None,
+                   progress: bool = False, store=None):
+    """Attractor-averaged mean field along a cut: a 1-D :func:`analysis.phase_diagram.phase_diagram`.
+
+    Each point: stable equilibria counted, ``n_initial`` trajectories over ``[0, t_end]``; points
+    whose trajectories all settle on stable equilibria are done, the others get the attractor census
+    (Lyapunov spectra, kinds) and the basin-weighted time averages (``ZA``, ``ZB``, ...), which is the
+    paper's "averaged over all of the points that contribute to the limit cycle".
+    """
+    from analysis.phase_diagram import SWEEP_CENSUS, phase_diagram
+    from bifurcate.models import LMG_DIMER
+
+    opts = dict(SWEEP_CENSUS)
+    opts.update(census_options or {})
+    return phase_diagram(LMG_DIMER, {cut.param: cut.values(n)}, base=dict(cut.fixed), n_initial=n_initial, seed=seed,
+                         t_end=t_end, census_options=opts, progress=progress, store=store)
