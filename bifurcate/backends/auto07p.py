@@ -419,7 +419,8 @@ class AutoRun:
     def points_frame(self) -> pd.DataFrame:
         """Labelled points: ``kind`` (house label), ``auto_type``, ``auto_code``, ``auto_label``
         (AUTO's LAB), ``located`` (AUTO labels a special point only after locating it to EPSS),
-        all parameters, the full state (cycles: ``<name>_min/_max/_mean`` over the orbit),
+        all parameters, the full state (cycles: ``<name>_min/_max/_mean`` over the orbit's
+        collocation mesh points - not the exact extrema, which fall between them),
         ``period`` (cycles; for HB, ``2 pi / omega``), eigenvalues or multipliers, ``note``."""
         return self.points.copy()
 
