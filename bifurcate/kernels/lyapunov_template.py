@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from bifurcate._numba import njit, prange
+from bifurcate.kernels.geometry import project_spheres
 from bifurcate.model import tangent_basis_kernel as _tangent_basis
 
 SUCCESS = 0
@@ -84,19 +85,6 @@ def _rk4_joint(y, Q, p, h, KY, KQ, yt, Qt, Jw):
         y[i] += h * (KY[0, i] + 2.0 * KY[1, i] + 2.0 * KY[2, i] + KY[3, i]) / 6.0
         for k in range(d):
             Q[i, k] += h * (KQ[0, i, k] + 2.0 * KQ[1, i, k] + 2.0 * KQ[2, i, k] + KQ[3, i, k]) / 6.0
-
-
-@njit
-def _project_state(y, blocks):
-    for b in range(blocks.shape[0]):
-        i0 = blocks[b, 0]
-        i1 = blocks[b, 1]
-        i2 = blocks[b, 2]
-        r = math.sqrt(y[i0] * y[i0] + y[i1] * y[i1] + y[i2] * y[i2])
-        if r > 0.0:
-            y[i0] /= r
-            y[i1] /= r
-            y[i2] /= r
 
 
 @njit
@@ -208,7 +196,7 @@ def lyapunov_one(y, p, dt, n_transient, n_align, n_blocks, orthos_per_block, ste
     t = 0.0
     for s in range(n_transient):
         _rk4_state(y, p, dt, k1, k2, k3, k4, yt)
-        _project_state(y, blocks)
+        project_spheres(y, blocks)
         t += dt
         for i in range(n):
             if not math.isfinite(y[i]) or abs(y[i]) > div_bound:
@@ -218,7 +206,7 @@ def lyapunov_one(y, p, dt, n_transient, n_align, n_blocks, orthos_per_block, ste
     for o in range(n_align):
         for s in range(steps_per_ortho):
             _rk4_joint(y, Q, p, dt, KY, KQ, k1, Qt, Jw)
-            _project_state(y, blocks)
+            project_spheres(y, blocks)
             t += dt
             for i in range(n):
                 if not math.isfinite(y[i]) or abs(y[i]) > div_bound:
@@ -251,7 +239,7 @@ def lyapunov_one(y, p, dt, n_transient, n_align, n_blocks, orthos_per_block, ste
                         r2 += y[blocks[bb, c]] ** 2
                     if abs(r2 - 1.0) > info[3]:
                         info[3] = abs(r2 - 1.0)
-                _project_state(y, blocks)
+                project_spheres(y, blocks)
                 t += dt
                 step += 1
                 for i in range(n):

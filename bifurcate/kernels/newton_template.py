@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from bifurcate._numba import njit
+from bifurcate.kernels.geometry import project_spheres
 
 CONVERGED = 0
 MAX_ITER = -1
@@ -56,20 +57,6 @@ def solve_inplace(A, b):
 
 
 @njit
-def project_blocks(y, blocks):
-    """Normalise each sphere block of ``y`` in place."""
-    for k in range(blocks.shape[0]):
-        i0 = blocks[k, 0]
-        i1 = blocks[k, 1]
-        i2 = blocks[k, 2]
-        r = math.sqrt(y[i0] * y[i0] + y[i1] * y[i1] + y[i2] * y[i2])
-        if r > 0.0:
-            y[i0] /= r
-            y[i1] /= r
-            y[i2] /= r
-
-
-@njit
 def _norm_inf(v):
     m = 0.0
     for i in range(v.shape[0]):
@@ -100,7 +87,7 @@ def newton_batch(Y0, p, blocks, tol, maxiter, div_bound, Y, status, iters, resid
         y = Y[s]
         for i in range(n):
             y[i] = Y0[s, i]
-        project_blocks(y, blocks)
+        project_spheres(y, blocks)
         _rhs(y, p, f)  # noqa: F821
         r = _norm_inf(f)
         st = MAX_ITER
@@ -123,7 +110,7 @@ def newton_batch(Y0, p, blocks, tol, maxiter, div_bound, Y, status, iters, resid
             for _ in range(11):
                 for i in range(n):
                     yt[i] = y[i] + lam * dx[i]
-                project_blocks(yt, blocks)
+                project_spheres(yt, blocks)
                 _rhs(yt, p, ft)  # noqa: F821
                 rt = _norm_inf(ft)
                 if rt < r or rt < tol:

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from bifurcate._numba import njit, prange
+from bifurcate.kernels.geometry import project_spheres
 from bifurcate.tableaux import DOP853 as _DOP853_T
 from bifurcate.tableaux import DP5 as _DP5_T
 
@@ -148,20 +149,6 @@ def _dop853_eval(y, F, x, out):
             else:
                 v *= 1.0 - x
         out[i] = v + y[i]
-
-
-@njit
-def _project(y, blocks):
-    # renormalise each sphere block (a projection method, Hairer-Lubich-Wanner GNI Sec. IV.4)
-    for k in range(blocks.shape[0]):
-        a = blocks[k, 0]
-        b = blocks[k, 1]
-        c = blocks[k, 2]
-        r = math.sqrt(y[a] * y[a] + y[b] * y[b] + y[c] * y[c])
-        if r > 0.0:
-            y[a] /= r
-            y[b] /= r
-            y[c] /= r
 
 
 @njit
@@ -361,7 +348,7 @@ def _integrate(y, p, t1, method, rtol, atol, dt, max_steps, div_bound, t_avg,
             y[i] = ynew[i]
             K[0, i] = fnew[i]
         if blocks.shape[0] > 0:
-            _project(y, blocks)
+            project_spheres(y, blocks)
             _rhs(y, p, K[0])  # noqa: F821  (the FSAL derivative must belong to the projected state)
             nfev += 1
         t = t_new
