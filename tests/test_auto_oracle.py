@@ -213,14 +213,14 @@ def test_cycles_of_the_normal_state_at_J02_turn_at_a_fold(bifpy):
     c = A.auto_cycles_from_hopf(r, bounds=(0.0, 1.5), settings={"nmx": 600})
     assert c.success, c.message
     got = A._lpc_summary(c, float(r.special("HB")["lam"].iloc[0]))
-    assert got["lpc"] is not None
-    assert got["lpc"]["lam"] == pytest.approx(ref["lpc"]["lam"], abs=1e-8)
-    assert got["lpc"]["period"] == pytest.approx(ref["lpc"]["period"], abs=1e-6)
-    assert got["lpc"]["lam"] < got["hopf_lam"]  # subcritical: the cycles lie where the normal state is stable
-    assert got["lam_min_on_branch"] == pytest.approx(got["lpc"]["lam"], abs=1e-8)
-    za, zb = got["lpc"]["ZA_range"], got["lpc"]["ZB_range"]
-    assert za == pytest.approx(zb, abs=1e-3)  # PT-symmetric cycle
-    assert sorted(got["lpc"]["abs_multipliers"])[-4:] == pytest.approx([1, 1, 1, 1], abs=1e-3)
+    assert got["lpc"], got
+    lpc, lpc_ref = got["lpc"][0], ref["lpc"][0]
+    assert lpc["lam"] == pytest.approx(lpc_ref["lam"], abs=1e-8)
+    assert lpc["period"] == pytest.approx(lpc_ref["period"], abs=1e-6)
+    assert lpc["lam"] < got["hopf_lam"]  # subcritical: the cycles lie where the normal state is stable
+    assert got["lam_min_on_branch"] == pytest.approx(lpc["lam"], abs=1e-8)
+    assert lpc["ZA_range"] == pytest.approx(lpc["ZB_range"], abs=1e-3)  # PT-symmetric cycle
+    assert sorted(lpc["abs_multipliers"])[-4:] == pytest.approx([1, 1, 1, 1], abs=1e-3)
 
 
 @pytest.mark.auto

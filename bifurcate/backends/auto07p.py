@@ -967,16 +967,15 @@ def _lpc_summary(cyc: AutoRun, hopf_lam: float) -> dict:
            "n_points": int(len(cyc.branch)),
            "n_zero_amplitude_lp_labels": int(len(art)),
            "n_bp_labels": int(len(pts[pts["kind"] == "BPC"]))}
-    if len(real):
-        x = real.iloc[0]
+    out["lpc"] = []  # a list (in branch order) of the folds at finite amplitude
+    for _, x in real.iterrows():
         fm = np.array([complex(x[f"fm{j}_re"], x[f"fm{j}_im"]) for j in range(cyc.problem.n)
                        if f"fm{j}_re" in x and pd.notna(x[f"fm{j}_re"])])
-        out["lpc"] = {"lam": float(x["lam"]), "period": float(x["period"]),
-                      "ZA_range": [float(x["ZA_min"]), float(x["ZA_max"])],
-                      "ZB_range": [float(x["ZB_min"]), float(x["ZB_max"])],
-                      "abs_multipliers": sorted((float(abs(z)) for z in fm), reverse=True)}
-    else:
-        out["lpc"] = None
+        out["lpc"].append({"lam": float(x["lam"]), "period": float(x["period"]), "auto_label": int(x["auto_label"]),
+                           "ZA_range": [float(x["ZA_min"]), float(x["ZA_max"])],
+                           "ZB_range": [float(x["ZB_min"]), float(x["ZB_max"])],
+                           "abs_multipliers": sorted((float(abs(z)) for z in fm), reverse=True)})
+    out["zero_amplitude_lp"] = [{"lam": float(x["lam"]), "period": float(x["period"])} for _, x in art.iterrows()]
     br = cyc.to_frame()
     out["lam_min_on_branch"] = float(br["lam"].min())
     return out
