@@ -163,3 +163,96 @@ def mean_field_cut(cut: Cut, n: int, *, n_initial: int, seed: int, t_end: float,
     opts.update(census_options or {})
     return phase_diagram(LMG_DIMER, {cut.param: cut.values(n)}, base=dict(cut.fixed), n_initial=n_initial, seed=seed,
                          t_end=t_end, census_options=opts, progress=progress, store=store)
+
+
+# --------------------------------------------------------------------------------------------
+# exact phase boundaries from two-parameter continuation
+# --------------------------------------------------------------------------------------------
+def exact_boundaries(J_max: float = 2.0, lam_max: float = 1.5) -> pd.DataFrame:
+    """The exact bifurcation curves that bound the regions of Fig. 2, from continuation.
+
+    * ``BP normal``: the normal state's pitchfork, both signs of J (this is Eq. (12) exactly);
+      only its part below the Bogdanov-Takens point bounds the normal phase.
+    * ``HB normal``: the normal state's Hopf curve (Eq. (13) to lowest order in J), the
+      ``segment == "HB"`` part (``NSad`` rows are neutral saddles, kept for completeness).
+    * ``HB broken +`` / ``HB broken -``: Hopf curves of the Z2-broken (LMG) states for J > 0
+      (spin B broken) and J < 0 (spin A broken): the upper edge of the LMG phases.
+
+    Returns a long table: ``curve``, ``segment``, ``bounds_normal`` (bool: the row lies on the
+    boundary of the normal phase), ``J``, ``lam``, ``omega`` (Hopf frequency, nan on BP curves),
+    ``l1`` (first Lyapunov coefficient; > 0 subcritical).
+    """
+    from bifurcate.continuation import continue_equilibria
+    from bifurcate.continuation.codim2 import continue_codim2
+    from bifurcate.continuation.reference import bt_point
+    from bifurcate.equilibria import find_equilibria
+    from bifurcate.models import LMG_DIMER, NORMAL_STATE
+
+    _, lam_bt = bt_point()
+    tabs = []
+
+    def add(name, c):
+        df = c.to_frame()
+        keep = pd.DataFrame({"curve": name, "J": df["J"].to_numpy(), "lam": df["lam"].to_numpy()})
+        keep["segment"] = df["segment"].to_numpy() if "segment" in df else c.kind
+        keep["omega"] = df["omega"].to_numpy() if "omega" in df else np.nan
+        keep["l1"] = df["l1"].to_numpy() if "l1" in df else np.nan
+        tabs.append(keep)
+
+    for sgn in (1.0, -1.0):
+        b = continue_equilibria(LMG_DIMER, NORMAL_STATE, param="J", params={"lam": 0.0},
+                                p_min=min(0.0, sgn * J_max), p_max=max(0.0, sgn * J_max), ds=0.01 * sgn)
+        bps = b.special("BP")
+        if bps:
+            add("BP normal", continue_codim2(LMG_DIMER, bps[0], "lam", p_min=0.0, p_max=lam_max))
+    b = continue_equilibria(LMG_DIMER, NORMAL_STATE, param="lam", params={"J": 0.0}, p_min=0.0, p_max=lam_max)
+    hbs = b.special("HB")
+    if hbs:
+        add("HB normal", continue_codim2(LMG_DIMER, hbs[0], "J", p_min=-J_max, p_max=J_max,
+                                         bounds={"lam": (0.0, lam_max)}))
+    for sgn, name in ((1.0, "HB broken +"), (-1.0, "HB broken -")):
+        eq = find_equilibria(LMG_DIMER, J=sgn * 1.0, lam=0.0)
+        st = eq.stable_states()
+        if not len(st):
+            continue
+        b = continue_equilibria(LMG_DIMER, st[0], param="lam", params={"J": sgn * 1.0, "lam": 0.0}, p_min=0.0,
+                                p_max=lam_max)
+        hbs = b.special("HB")
+        if hbs:
+            add(name, continue_codim2(LMG_DIMER, hbs[0], "J", p_min=min(0.0, sgn * J_max),
+                                      p_max=max(0.0, sgn * J_max), bounds={"lam": (0.0, lam_max)}))
+    out = pd.concat(tabs, ignore_index=True)
+    out["bounds_normal"] = ((out["curve"] == "BP normal") & (out["lam"] <= lam_bt + 1e-9)) | (
+        (out["curve"] == "HB normal") & (out["segment"] == "HB"))
+    return out
+
+
+def draw_boundaries(ax, curves: pd.DataFrame | None, *, paper: bool = True, color: str = "k", lw: float = 1.0,
+                    legend: bool = True):
+    """Exact curves solid (only the parts that bound a region of stable fixed points), the paper's
+    Eqs. (12)-(13) dashed (via :func:`analysis.plots_phase.plot_boundaries`)."""
+    from analysis.plots_phase import plot_boundaries
+
+    if paper:
+        plot_boundaries(ax, color=color)
+    if curves is not None and len(curves):
+        xl, yl = ax.get_xlim(), ax.get_ylim()
+        first = True
+        for (name, seg), g in curves.groupby(["curve", "segment"], sort=False):
+            if seg == "NSad":
+                continue
+            g = g[g["bounds_normal"]] if name.endswith("normal") else g
+            if name == "BP normal":      # two separate curves (J > 0 and J < 0)
+                parts = [g[g["J"] > 0], g[g["J"] < 0]]
+            else:
+                parts = [g]
+            for part in parts:
+                if len(part) < 2:
+                    continue
+                part = part.sort_values("lam" if name == "BP normal" else "J")
+                ax.plot(part["J"], part["lam"], color=color, lw=lw, ls="-",
+                        label="exact (continuation)" if (first and legend) else None)
+                first = False
+        ax.set_xlim(xl)
+        ax.set_ylim(yl)
+    return ax
