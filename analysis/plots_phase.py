@@ -81,6 +81,8 @@ def exact_boundaries(model, base: Mapping[str, float] | None = None, **kwargs) -
         from bifurcate.continuation import continue_codim2  # noqa: F401
     except ImportError:
         return []
+    if model.name != "lmg_dimer":
+        return []
     try:
         curves = _normal_state_curves(model, base, **kwargs)
     except Exception:  # noqa: BLE001 - a plot never dies on an optional overlay
@@ -88,14 +90,32 @@ def exact_boundaries(model, base: Mapping[str, float] | None = None, **kwargs) -
     return curves
 
 
-def _normal_state_curves(model, base, **kwargs) -> list[pd.DataFrame]:
-    from bifurcate import continuation as cont
+def _normal_state_curves(model, base, J_max: float = 2.5, lam_max: float = 2.0) -> list[pd.DataFrame]:
+    """BP curves (both signs of J) and the Hopf curve (true Hopf segment only, neutral saddles
+    dropped) of the normal state, each continued in (J, lam) from a point located in one parameter."""
+    from bifurcate.continuation import continue_codim2, continue_equilibria
+    from bifurcate.models.lmg_dimer import NORMAL_STATE
 
-    fn = getattr(cont, "normal_state_boundaries", None)
-    if fn is not None:
-        res = fn(model, base=base, **kwargs)
-        return [r.to_frame() if hasattr(r, "to_frame") else r for r in res]
-    return []
+    base = dict(base or {})
+    bounds = {"J": (-J_max, J_max), "lam": (0.0, lam_max)}
+    curves = []
+    for sign in (1.0, -1.0):
+        br = continue_equilibria(model, NORMAL_STATE, "J", params={**base, "J": 0.0, "lam": 0.05},
+                                 ds=0.01 * sign, p_min=-J_max if sign < 0 else 0.0, p_max=J_max if sign > 0 else 0.0)
+        for pt in [p for p in br.points if p.kind == "BP"][:1]:
+            df = continue_codim2(model, pt, "lam", bounds=bounds).to_frame()
+            curves.append(df.assign(label="BP (continuation)")[["J", "lam", "label"]])
+    br = continue_equilibria(model, NORMAL_STATE, "lam", params={**base, "J": 0.0, "lam": 0.0}, p_min=0.0, p_max=lam_max)
+    for pt in [p for p in br.points if p.kind == "HB"][:1]:
+        df = continue_codim2(model, pt, "J", bounds=bounds).to_frame()
+        if "segment" in df:
+            df = df[df["segment"] == "HB"]
+        curves.append(df.assign(label="HB (continuation)")[["J", "lam", "label"]])
+        # above the Bogdanov-Takens point (where the Hopf curve ends) the BP belongs to an already
+        # unstable normal state and bounds no phase
+        lam_bt = float(curves[-1]["lam"].max()) if len(curves[-1]) else np.inf
+        curves = [c[c["lam"] <= lam_bt + 1e-9] if c["label"].iloc[0].startswith("BP") else c for c in curves]
+    return curves
 
 
 def plot_boundaries(ax=None, *, g: float = 1.0, gamma: float = 0.5, J_range=None, lam_range=None,
@@ -124,9 +144,10 @@ def plot_boundaries(ax=None, *, g: float = 1.0, gamma: float = 0.5, J_range=None
         J = np.linspace(-Jmax, Jmax, 200)
         ax.plot(J, eq13_lamc(J, g=g), ls="--", color=color, lw=1.2, label="Eq. (13)" if not eq12 else None, **kw)
     for c in curves or ():
-        if {"J", "lam"} <= set(c.columns):
-            ax.plot(c["J"], c["lam"], color=color, lw=1.0, ls="-",
-                    label=str(c["label"].iloc[0]) if "label" in c and len(c) else None)
+        if {"J", "lam"} <= set(c.columns) and len(c):
+            c = c.sort_values("lam" if str(c["label"].iloc[0]).startswith("BP") else "J") if "label" in c else c
+            ax.plot(c["J"], c["lam"], color="w", lw=1.0, ls="-", alpha=0.9,
+                    label=str(c["label"].iloc[0]) if "label" in c else None)
     ax.set_xlim(xl)
     ax.set_ylim(yl)
     return ax
