@@ -21,6 +21,10 @@ Backends
     workers with ``--nthreads`` equal to the cores they own. If a worker dies, Dask reruns its
     chunk elsewhere; the caller's store only ever sees finished chunks.
 
+Inside a chunk the thread pools of the libraries (OpenMP of scikit-learn, OpenBLAS) are limited
+to one thread: the compiled kernels own the cores, and tiny library calls on many threads only
+add wake-up latency (see :func:`_library_threads_one`).
+
 Interface
 ---------
 ``executor.map_chunks(fn, model, chunks, options)`` yields ``(chunk_index, result, error)`` in
@@ -56,9 +60,27 @@ def _set_numba_threads(n: int | None) -> None:
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
 
 
+def _library_threads_one():
+    """Single-threaded OpenMP/BLAS pools of the libraries (scikit-learn, OpenBLAS) inside a chunk.
+
+    The cores belong to the numba kernels (whose own OpenMP pool is not affected: checked with
+    ``numba.get_thread_id``). Left alone, scikit-learn's OpenMP pairwise distances on the census's
+    16-point DBSCAN cost ~50 ms per call on a busy 2-core machine (thread wake-up, not work);
+    limited to one thread the census of a point takes half the time, with identical labels.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1)
+
+
 def run_chunk(fn: Callable, model, rows, options, numba_threads: int | None = None):
-    """Worker-side entry point: pin the numba thread count, one chunk per process at a time."""
-    with _CHUNK_LOCK:
+    """Worker-side entry point: pin the numba thread count, library pools to one thread, one chunk
+    per process at a time."""
+    with _CHUNK_LOCK, _library_threads_one():
         _set_numba_threads(numba_threads)
         return fn(model, rows, options)
 
@@ -76,10 +98,10 @@ def _dask_run_chunk(fn, model, rows, options, numba_threads=None):
 
 def default_chunk_size(n_points: int, n_workers: int, n_initial: int = 1) -> int:
     """Points per chunk: about 8 chunks per worker, each at least ~2000 trajectories when the sweep
-    allows, at most 512 points (so that an interruption loses little and progress moves)."""
+    allows, at most 256 points (so that an interruption loses little and progress moves)."""
     target = math.ceil(n_points / (8 * max(1, n_workers)))
     floor = max(1, math.ceil(2048 / max(1, n_initial)))
-    return int(max(1, min(512, max(target, min(floor, n_points)))))
+    return int(max(1, min(256, max(target, min(floor, n_points)))))
 
 
 class Executor:

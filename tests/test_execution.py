@@ -122,7 +122,7 @@ def test_get_executor_and_chunking():
         get_executor(3.5)
     with pytest.raises(ValueError, match="n_workers"):
         LocalExecutor(0)
-    # chunks: about 8 per worker, at least ~2048 trajectories when the sweep allows, at most 512 points
-    assert default_chunk_size(40401, 1, 16) == 512
+    # chunks: about 8 per worker, at least ~2048 trajectories when the sweep allows, at most 256 points
+    assert default_chunk_size(40401, 1, 16) == 256
     assert default_chunk_size(100, 2, 16) == 100
     assert default_chunk_size(10_000, 4, 1024) == 313
