@@ -125,4 +125,4 @@ def test_get_executor_and_chunking():
     # chunks: about 8 per worker, at least ~2048 trajectories when the sweep allows, at most 256 points
     assert default_chunk_size(40401, 1, 16) == 256
     assert default_chunk_size(100, 2, 16) == 100
-    assert default_chunk_size(10_000, 4, 1024) == 313
+    assert default_chunk_size(2_000, 4, 1024) == 63
