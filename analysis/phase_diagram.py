@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.execution import Executor, default_chunk_size, get_executor
+from analysis.execution import default_chunk_size, get_executor
 from analysis.store import ResultStore, SweepStore
 from analysis.classify import KINDS
 from bifurcate.integrate import STATUS_MESSAGES, IntegrationOptions, integrate_ensemble

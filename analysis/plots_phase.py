@@ -17,7 +17,7 @@ Kothe & Kirton, Fig. 2, Eqs. (12) and (13).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd

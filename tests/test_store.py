@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from analysis import phase_diagram as pdmod
 from analysis.phase_diagram import evaluate_chunk, phase_diagram
