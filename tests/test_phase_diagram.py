@@ -138,3 +138,21 @@ def test_closed_forms():
         Jc = float(eq12_Jc(lam))
         ev = [LMG_DIMER.tangent_eigenvalues(NORMAL_STATE, {"J": Jc * s, "lam": lam}) for s in (0.99, 1.01)]
         assert ev[0].real.max() < 0 < ev[1].real.max()
+
+
+def test_n_stable_fp_agrees_with_the_exact_hopf_curve(lmg_dimer):
+    # the normal state's Hopf curve, exact: J^2 (lam^2 + g^2) = (g^2 + gamma^2)(lam^2 - gamma^2)
+    # (bifurcate.continuation.reference; lowest order in J it is the paper's Eq. (13)). Inside
+    # |J| < J_c of Eq. (12): one stable fixed point below it, none above.
+    from bifurcate.continuation.reference import hopf_lam_exact
+
+    res = phase_diagram(lmg_dimer, {"J": np.linspace(-0.5, 0.5, 9), "lam": np.linspace(0.3, 1.0, 8)}, n_initial=1,
+                        seed=2, **FAST)
+    df = res.to_frame()
+    dlam = np.diff(res.grid["lam"]).max()
+    lam_h = hopf_lam_exact(df["J"].to_numpy())
+    far = np.abs(df["lam"].to_numpy() - lam_h) > dlam
+    assert far.sum() > 0.6 * len(df)
+    want = np.where(df["lam"].to_numpy() < lam_h, 1, 0)
+    bad = far & (df["n_stable_fp"].to_numpy() != want)
+    assert not bad.any(), df.loc[bad, ["J", "lam", "n_stable_fp"]]
