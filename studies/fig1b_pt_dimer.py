@@ -1,0 +1,92 @@
+"""Fig. 1(b): the PT dimer (the LMG dimer at J = 0): Z_A, Z_B and purity versus lam.
+
+Mean field (S -> infinity): at every lam, the attractor census of Eqs. (6)-(11) at J = 0 gives the
+attractor-averaged Z_A, Z_B (basin-weighted over random initial conditions). Below lam = g/2 the
+normal state (Z_A = -1, Z_B = 1) is the only attractor; above, the Hopf point at lam = g/2 is
+degenerate and the motion fills neutral families of closed orbits (the PT dimer is conservative
+and reversible there), whose averages give Z_A = Z_B = 0: the infinite-temperature state.
+
+Exact: steady states of the master equation (1) (Eq. (5) at J = 0) for several S: Z_A, Z_B
+(main panel) and the purity Tr rho^2 (inset). The transition sharpens with S toward the mean-field
+step at lam = g/2; the purity drops from 1 to ~1/(2S+1)^2.
+
+Outputs (``<out>/fig1b_pt_dimer/``): ``fig1b_pt_dimer.png/.pdf``; ``exact.parquet`` (schema
+``exact``), ``mean_field.parquet`` (``phase_diagram``: a 1-D sweep), ``metadata.json``.
+
+Run: ``python -m studies.fig1b_pt_dimer --out results [--quick]``.
+
+References
+----------
+Kothe & Kirton, Eq. (1) and Fig. 1(b); Huber, Kirton, Rotter, Rabl, SciPost Phys. 9, 052 (2020).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from studies.common import CUTS, exact_sweep, finish, mean_field_cut, run_cli, save_figure, save_table, study_dir
+
+NAME = "fig1b_pt_dimer"
+LAM_MAX = 1.5
+
+
+def plot(mf, ex):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.6, 4.0), constrained_layout=True)
+    Ss = sorted(ex["S"].unique())
+    cmap = plt.get_cmap("viridis")
+    cols = {S: cmap(0.15 + 0.7 * k / max(len(Ss) - 1, 1)) for k, S in enumerate(Ss)}
+    for S in Ss:
+        g = ex[ex["S"] == S].sort_values("lam")
+        ax.plot(g["lam"], g["ZB"], "-", color=cols[S], lw=1.3, label=f"$S={S:g}$")
+        ax.plot(g["lam"], g["ZA"], "--", color=cols[S], lw=1.1)
+    m = mf.sort_values("lam")
+    ax.plot(m["lam"], m["ZB"], "o-", color="k", ms=3, lw=1.4, label=r"mean field ($S\to\infty$)")
+    ax.plot(m["lam"], m["ZA"], "s--", color="k", ms=3, lw=1.2)
+    ax.axvline(0.5, color="0.7", lw=0.8, ls=":")
+    ax.text(0.03, 0.88, "$Z_B$ (solid)", transform=ax.transAxes, fontsize="small")
+    ax.text(0.03, 0.09, "$Z_A$ (dashed)", transform=ax.transAxes, fontsize="small")
+    ax.set(xlabel=r"$\lambda/g$", ylabel=r"$Z_A$, $Z_B$", xlim=(0, LAM_MAX), ylim=(-1.08, 1.08),
+           title=r"Fig. 1(b): PT dimer ($J=0$, $\gamma=0.5g$)")
+    ax.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(0.0, 0.42))
+    ins = ax.inset_axes([0.55, 0.1, 0.42, 0.3])
+    for S in Ss:
+        g = ex[ex["S"] == S].sort_values("lam")
+        ins.plot(g["lam"], g["purity"], "-", color=cols[S], lw=1.1)
+    ins.plot([0, 0.5, 0.5, LAM_MAX], [1, 1, 0, 0], "k-", lw=1.0)  # S -> infinity
+    ins.set(xlim=(0, LAM_MAX), ylim=(0, 1.05))
+    ins.set_xlabel(r"$\lambda/g$", fontsize="x-small", labelpad=0)
+    ins.set_ylabel(r"purity $P$", fontsize="x-small", labelpad=0)
+    ins.tick_params(labelsize="x-small")
+    return fig
+
+
+def main(out_dir="results", *, quick: bool = False, seed: int = 7) -> dict:
+    t0 = time.perf_counter()
+    out = study_dir(out_dir, NAME)
+    cut = CUTS["b"]
+    n_mf, n_ex = (16, 31) if quick else (61, 121)
+    S_values = (1, 2, 3, 4) if quick else (1, 2, 3, 4, 5, 6)
+    times = {}
+    t = time.perf_counter()
+    pdg = mean_field_cut(cut, n_mf, n_initial=48 if quick else 256, seed=seed, t_end=300.0 if quick else 1000.0,
+                         census_options={"t_total": 100.0 if quick else 400.0})
+    times["mean_field"] = time.perf_counter() - t
+    mf = pdg.to_frame()
+    t = time.perf_counter()
+    ex = exact_sweep([{"J": 0.0, "lam": float(v)} for v in np.linspace(0.0, LAM_MAX, n_ex)], S_values)
+    times["exact"] = time.perf_counter() - t
+    fig = plot(mf, ex)
+    paths = save_figure(fig, out, NAME)
+    paths["table"] = save_table(ex, out, "exact")
+    paths["mean_field"] = save_table(mf, out, "mean_field")
+    return finish(out, NAME, quick=quick, t_start=t0, paths=paths,
+                  tables={"exact.parquet": "exact", "mean_field.parquet": "phase_diagram"}, seed=seed,
+                  S_values=list(S_values), options=pdg.options, stage_times_s=times,
+                  exact_methods=sorted(ex["method"].unique().tolist()), max_residual=float(ex["residual"].max()))
+
+
+if __name__ == "__main__":
+    run_cli(main, __doc__)
