@@ -1,91 +1,160 @@
-"""The flagship study: the LMG dimer's dynamics at the paper's representative points.
+"""The flagship study (the main job, ``make study``): every figure of the paper, the studies beyond
+it, attractor reports at the paper's representative points, and one self-contained HTML report.
 
-This is the main job (``make study``). It grows with the suite: today it integrates ensembles of
-initial conditions at the four regimes of the paper's Fig. 2 (normal, LMG, PT, chaotic), writes
-the tidy table (parquet), the X_B-Y_B trajectory figure (PNG and PDF), ``metadata.json`` and a
-short report.
+Runs, in order, each study's ``main(out_dir, quick=...)``:
 
-Run: ``python -m studies.flagship --out results [--quick]``.
+===========================  ==============================================================
+``fig1d_lmg``                Fig. 1(d): single dissipative LMG spin, X, Y, Z vs J
+``fig1b_pt_dimer``           Fig. 1(b): PT dimer, Z_A, Z_B, purity vs lam, exact and mean field
+``fig2_phase_diagram``       Fig. 2: stable fixed points over (J, lam), boundaries, insets
+``fig3_cuts``                Fig. 3: four cuts, exact Z_B for several S vs mean field
+``fig4_wigner``              Fig. 4: spin-B Wigner functions at S = 3
+``bifurcation_diagrams``     continued equilibria and cycles along the cuts of Fig. 3
+``attractor_map``            attractor kinds and largest Lyapunov exponent over (J, lam)
+``finite_size``              exact results approaching mean field with S
+===========================  ==============================================================
+
+then the attractor classification report at four points (normal, LMG, cycles, chaos) and the cut
+reports of Fig. 3, all into ``<out>/report.html`` (figures embedded; opens from disk). A study
+that fails is recorded in the report (status, traceback) and the others still run.
+
+Run: ``python -m studies.flagship --out results --quick`` (``make study``: about 2 minutes on the
+2-core machine) or without ``--quick`` for the publication version (``make study QUICK=0``:
+expected about 1 to 1.5 hours on 2 cores, dominated by the attractor map's census at 81 x 61
+points and the Fig. 2 grid at 201 x 151; the exact solves go to S = 5 or 6).
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import time
+import traceback
 from pathlib import Path
 
-import matplotlib
+from studies.common import study_dir
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+STUDIES = ("fig1d_lmg", "fig1b_pt_dimer", "fig2_phase_diagram", "fig3_cuts", "fig4_wigner", "bifurcation_diagrams",
+           "attractor_map", "finite_size")
 
-from analysis.provenance import write_metadata  # noqa: E402
-from bifurcate import integrate_ensemble  # noqa: E402
-from bifurcate.models import LMG_DIMER  # noqa: E402
-
-#: the regimes of Fig. 2 (gamma = 0.5 g)
-POINTS = {
-    "normal (J=0, lam=0.3)": {"J": 0.0, "lam": 0.3},
-    "LMG (J=1.5, lam=0)": {"J": 1.5, "lam": 0.0},
-    "PT (J=0, lam=0.7)": {"J": 0.0, "lam": 0.7},
+#: representative points of the attractor reports
+REPORT_POINTS = {
+    "LMG phase (J=1.5, lam=0)": {"J": 1.5, "lam": 0.0},
+    "pair of limit cycles (J=1.25, lam=0.5)": {"J": 1.25, "lam": 0.5},
+    "PT phase on J = 0 (J=0, lam=1)": {"J": 0.0, "lam": 1.0},
     "chaotic (J=1.5, lam=1.0)": {"J": 1.5, "lam": 1.0},
 }
 
 
-def main(out_dir: str | Path = "results", *, quick: bool = False, seed: int = 2025) -> dict:
-    """Run the study; returns a dict of the paths written."""
-    out = Path(out_dir) / "flagship"
-    out.mkdir(parents=True, exist_ok=True)
-    t_start = time.perf_counter()
-    n_initial = 6 if quick else 24
-    t_end = 200.0 if quick else 2000.0
-    params = {"J": [p["J"] for p in POINTS.values()], "lam": [p["lam"] for p in POINTS.values()]}
-    t_eval = np.linspace(t_end - 40.0, t_end, 800)
-    ens = integrate_ensemble(LMG_DIMER, params, n_initial=n_initial, seed=seed, t_end=t_end, t_eval=t_eval)
-    table = ens.to_frame()
-    table.insert(0, "regime", np.repeat(list(POINTS), n_initial))
-    paths = {"table": out / "ensemble.parquet"}
-    table.to_parquet(paths["table"])
+def run_studies(out_dir, *, quick: bool, only=None) -> dict:
+    """Run each study; returns name -> {"status", "wall_time", "paths" or "error"}."""
+    results = {}
+    for name in STUDIES:
+        if only and name not in only:
+            continue
+        t0 = time.perf_counter()
+        print(f"[flagship] {name} ({'quick' if quick else 'full'}) ...", flush=True)
+        try:
+            mod = importlib.import_module(f"studies.{name}")
+            paths = mod.main(out_dir, quick=quick)
+            results[name] = {"status": "ok", "paths": {k: str(v) for k, v in paths.items()},
+                             "wall_time": time.perf_counter() - t0, "doc": mod.__doc__ or ""}
+        except Exception:  # noqa: BLE001 - one failing study never stops the main job
+            results[name] = {"status": "failed", "error": traceback.format_exc(), "wall_time": time.perf_counter() - t0,
+                             "doc": ""}
+        print(f"[flagship] {name}: {results[name]['status']} in {results[name]['wall_time']:.1f} s", flush=True)
+    return results
 
-    fig, axes = plt.subplots(1, len(POINTS), figsize=(4 * len(POINTS), 4), constrained_layout=True)
-    for k, (name, ax) in enumerate(zip(POINTS, axes)):
-        for i in range(n_initial):
-            s = ens.samples[k, i]
-            ax.plot(s[:, 3], s[:, 4], lw=0.8)
-            ax.plot(s[-1, 3], s[-1, 4], "o", ms=3, color="k")
-        ax.set(title=name, xlabel="$X_B$", ylabel="$Y_B$", xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), aspect="equal")
-    for ext in ("png", "pdf"):
-        paths[f"figure_{ext}"] = out / f"trajectories_XB_YB.{ext}"
-        fig.savefig(paths[f"figure_{ext}"], dpi=130)
-    plt.close(fig)
 
-    summary = table.groupby("regime", sort=False)[["mean_ZA", "mean_ZB", "std_ZB"]].mean()
-    lines = ["# Flagship study: LMG dimer (quick)" if quick else "# Flagship study: LMG dimer", "",
-             f"{n_initial} initial conditions per point, uniform on S^2 x S^2 (seed {seed}); "
-             f"t in [0, {t_end:g}], averages over [{ens.t_transient:g}, {t_end:g}].", "",
-             "| regime | <ZA> | <ZB> | std ZB |", "|---|---|---|---|"]
-    lines += [f"| {r} | {v.mean_ZA:.4f} | {v.mean_ZB:.4f} | {v.std_ZB:.4f} |" for r, v in summary.iterrows()]
-    lines += ["", f"Failures: {(table.status != 0).sum()} of {len(table)} trajectories.",
-              f"Wall time: {time.perf_counter() - t_start:.1f} s.", "",
-              "![trajectories](trajectories_XB_YB.png)"]
-    paths["report"] = out / "report.md"
-    paths["report"].write_text("\n".join(lines) + "\n")
-    write_metadata(out, study="flagship", quick=quick, seed=seed, n_initial=n_initial, t_end=t_end,
-                   points=POINTS, model=LMG_DIMER.name, defaults=dict(LMG_DIMER.defaults),
-                   options=ens.options, outputs={k: str(v) for k, v in paths.items()})
-    return paths
+def build_report(out_dir, results: dict, *, quick: bool, seed: int = 2025, points=None) -> Path:
+    import pandas as pd
+
+    from analysis.io import load
+    from analysis.report import Report
+    from analysis.report_attractors import cut_report, point_report
+
+    out = Path(out_dir)
+    rep = Report("LMG dimer: the paper's figures, attractor reports and exact comparison"
+                 + (" (quick)" if quick else ""))
+    rep.text("Kothe & Kirton, PT-symmetry breaking phase transitions in an LMG dimer: mean-field Eqs. (6)-(11) "
+             "(g = 1, gamma = 0.5) and the master equation (5). Each figure below is written by one study "
+             "(python -m studies.<name>) with its PNG/PDF, its parquet tables (analysis.load) and a metadata.json.")
+    summary = pd.DataFrame([{"study": k, "status": v["status"], "wall time (s)": round(v["wall_time"], 1),
+                             "command": f"python -m studies.{k} --out {out_dir}" + (" --quick" if quick else "")}
+                            for k, v in results.items()])
+    rep.heading("Studies")
+    rep.table(summary)
+    for name, r in results.items():
+        rep.heading(name)
+        if r["status"] != "ok":
+            rep.text(f"FAILED:\n\n{r['error']}", cls="note")
+            continue
+        doc = r["doc"].strip().split("\n\n")
+        rep.text(" ".join(doc[0].split()))
+        png = r["paths"].get("figure_png")
+        if png and Path(png).exists():
+            rep.image(png, caption=" ".join(doc[1].split()) if len(doc) > 1 else name)
+        rep.text("Tables: " + ", ".join(Path(v).name for k, v in r["paths"].items() if str(v).endswith(".parquet")))
+    # cut reports from Fig. 3's tables
+    if results.get("fig3_cuts", {}).get("status") == "ok":
+        from studies.common import CUTS
+
+        mf, _ = load(out / "fig3_cuts" / "mean_field.parquet")
+        ex, _ = load(out / "fig3_cuts" / "exact.parquet")
+        rep.heading("Cut reports (Fig. 3)")
+        for key, cut in CUTS.items():
+            cut_report(mf[mf["cut"] == key], cut.param, exact=ex[ex["cut"] == key], report=rep,
+                       title=f"Cut ({key}): {cut.param} swept at {dict(cut.fixed)}")
+    rep.heading("Attractor reports at representative points")
+    tabs = []
+    for label, pt in (points or REPORT_POINTS).items():
+        try:
+            _, t = point_report(pt, n_initial=16 if quick else 64, seed=seed, S_values=(1, 2, 3) if quick else (2, 4),
+                                report=rep, title=label)
+            a = t["attractors"].copy()
+            a.insert(0, "point", label)
+            tabs.append(a)
+        except Exception:  # noqa: BLE001
+            rep.text(f"{label}: report failed:\n\n{traceback.format_exc()}", cls="note")
+    if tabs:
+        pd.concat(tabs, ignore_index=True).to_parquet(out / "report_attractors.parquet")
+    rep.provenance(quick=quick, seed=seed, studies={k: v["status"] for k, v in results.items()})
+    return rep.write(out / "report.html")
+
+
+def main(out_dir: str | Path = "results", *, quick: bool = False, seed: int = 2025, only=None) -> dict:
+    """Run every study and write ``<out_dir>/report.html``; returns the paths."""
+    from analysis.provenance import write_metadata
+
+    t0 = time.perf_counter()
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    results = run_studies(out_dir, quick=quick, only=only)
+    report = build_report(out_dir, results, quick=quick, seed=seed)
+    meta_dir = study_dir(out_dir, "flagship")
+    wall = time.perf_counter() - t0
+    meta = write_metadata(meta_dir, study="flagship", quick=quick, seed=seed, wall_time_s=round(wall, 1),
+                          studies={k: {kk: vv for kk, vv in v.items() if kk != "doc"} for k, v in results.items()},
+                          report=str(report))
+    print(f"[flagship] report: {report}  ({wall:.0f} s)")
+    return {"report": report, "metadata": meta, "studies": results}
 
 
 def cli(argv=None):
-    ap = argparse.ArgumentParser(description="Flagship study of the LMG dimer")
+    ap = argparse.ArgumentParser(description="Flagship study of the LMG dimer: all figures + one HTML report")
     ap.add_argument("--out", default="results")
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="the ~2 minute version (make study)")
+    ap.add_argument("--full", action="store_true", help="the publication version (default without --quick)")
     ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--only", nargs="*", help="run only these studies")
     a = ap.parse_args(argv)
-    paths = main(a.out, quick=a.quick, seed=a.seed)
-    for k, v in paths.items():
-        print(f"{k:>12}: {v}")
+    if a.quick and a.full:
+        ap.error("--quick and --full exclude each other")
+    res = main(a.out, quick=a.quick, seed=a.seed, only=a.only)
+    failed = [k for k, v in res["studies"].items() if v["status"] != "ok"]
+    if failed:
+        print(f"[flagship] failed studies: {failed}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    cli()
+    raise SystemExit(cli())
