@@ -77,7 +77,7 @@ def plot(mf: pd.DataFrame, ex: pd.DataFrame, nmap: pd.DataFrame):
         ax.axhline(0, color="0.85", lw=0.6, zorder=-1)
     axes[0, 0].legend(fontsize="x-small", loc="lower left")
     # inset in (b): the cuts on the phase diagram
-    ins = axes[0, 1].inset_axes([0.53, 0.06, 0.45, 0.4])
+    ins = axes[0, 1].inset_axes([0.53, 0.04, 0.45, 0.34])
     piv = nmap.pivot_table(index="lam", columns="J", values="n_stable_fp")
     J, lam = piv.columns.to_numpy(float), piv.index.to_numpy(float)
     cm = ListedColormap(plt.get_cmap("viridis")(np.linspace(0, 1, 3)))
