@@ -1,0 +1,25 @@
+"""Exact quantum cross-check of the LMG dimer: the master equation (5) at finite spin length S.
+
+Public API
+----------
+Operators (:mod:`.operators`)
+    :func:`spin_operators`, :func:`hamiltonian`, :func:`jump_operators`, :func:`lmg_hamiltonian`,
+    :func:`lmg_jump_operators`, :func:`pt_dimer_hamiltonian`, :func:`qutip_model`, :func:`lmg_qutip_model`,
+    :func:`liouvillian`, :func:`validate_params`, :func:`validate_spin`.
+Steady states (:mod:`.steady`)
+    :func:`steady_state` -> :class:`SteadyState` (validated; :class:`SteadyStateError` otherwise).
+
+References
+----------
+S. Kothe and P. Kirton, "PT-symmetry breaking phase transitions in an LMG dimer", Eqs. (1)-(5), Figs. 1, 3, 4.
+"""
+from .operators import (DEFAULT_PARAMS, hamiltonian, jump_operators, liouvillian, lmg_hamiltonian,
+                        lmg_jump_operators, lmg_qutip_model, pt_dimer_hamiltonian, qutip_model, spin_operators,
+                        validate_params, validate_spin)
+from .steady import METHODS, SteadyState, SteadyStateError, SteadyStateOptions, steady_state
+
+__all__ = [
+    "DEFAULT_PARAMS", "hamiltonian", "jump_operators", "liouvillian", "lmg_hamiltonian", "lmg_jump_operators",
+    "lmg_qutip_model", "pt_dimer_hamiltonian", "qutip_model", "spin_operators", "validate_params", "validate_spin",
+    "METHODS", "SteadyState", "SteadyStateError", "SteadyStateOptions", "steady_state",
+]
