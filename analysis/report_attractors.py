@@ -159,15 +159,24 @@ def exact_table(params: Mapping[str, float], S_values: Sequence[float]) -> pd.Da
     for S in S_values:
         t0 = time.perf_counter()
         try:
-            rho, method = _exact_rho(S, params)
-            from analysis.quantum.operators import dimer_operators
+            try:
+                from analysis.quantum import steady_state
+            except ImportError:
+                steady_state = None
+            if steady_state is not None:
+                st = steady_state(S, {"g": 1.0, "gamma": 0.5, **{k: float(v) for k, v in params.items()}})
+                ZA, ZB, pur, method = st.ZA, st.ZB, st.purity, f"analysis.quantum ({st.method}, {st.sector})"
+            else:
+                from analysis.quantum.operators import dimer_operators
 
-            ops = dimer_operators(S)
-            d = np.real(np.diag(rho))
-            rows.append({"S": float(S), **{k: float(v) for k, v in params.items()},
-                         "ZA": float(ops.zA.diagonal() @ d) / ops.S, "ZB": float(ops.zB.diagonal() @ d) / ops.S,
-                         "purity": float(np.real(np.vdot(rho, rho))), "method": method,
-                         "wall_time": time.perf_counter() - t0, "status": 0, "message": "success"})
+                rho, method = _exact_rho(S, params)
+                ops = dimer_operators(S)
+                d = np.real(np.diag(rho))
+                ZA, ZB = float(ops.zA.diagonal() @ d) / ops.S, float(ops.zB.diagonal() @ d) / ops.S
+                pur = float(np.real(np.vdot(rho, rho)))
+            rows.append({"S": float(S), **{k: float(v) for k, v in params.items()}, "ZA": float(ZA), "ZB": float(ZB),
+                         "purity": float(pur), "method": method, "wall_time": time.perf_counter() - t0,
+                         "status": 0, "message": "success"})
         except Exception as exc:  # noqa: BLE001
             rows.append({"S": float(S), **params, "ZA": np.nan, "ZB": np.nan, "purity": np.nan, "method": "",
                          "wall_time": time.perf_counter() - t0, "status": -1,
@@ -176,18 +185,15 @@ def exact_table(params: Mapping[str, float], S_values: Sequence[float]) -> pd.Da
 
 
 def _exact_rho(S, params):
+    """The full steady-state density matrix and the method used."""
     p = {"g": 1.0, "gamma": 0.5, **{k: float(v) for k, v in params.items()}}
     try:
-        import analysis.quantum as q
-
-        fn = getattr(q, "steady_state", None)
+        from analysis.quantum import steady_state
     except ImportError:
-        fn = None
-    if fn is not None:
-        r = fn(S, p)
-        rho = getattr(r, "rho", r)
-        rho = rho.full() if hasattr(rho, "full") else np.asarray(rho)
-        return rho, "analysis.quantum.steady_state"
+        steady_state = None
+    if steady_state is not None:
+        st = steady_state(S, p)
+        return st.rho, f"analysis.quantum ({st.method}, {st.sector})"
     import scipy.sparse.linalg as sla
 
     from analysis.quantum._blocks import BlockLiouvillian

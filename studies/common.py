@@ -337,8 +337,8 @@ def _sparse_steady(S, params):
 def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
     """Exact steady state of Eq. (5) at spin length ``S`` (``g = 1``, ``gamma = 0.5`` unless given).
 
-    Uses ``analysis.quantum.steady_state`` when that module provides it, else a direct sparse LU
-    of the Z2-reduced Liouvillian (~0.1 s at S = 3, ~1 s at S = 4, ~6 s at S = 5 on the 2-core
+    Uses :func:`analysis.quantum.steady_state` (symmetry-reduced, validated) when available, else a
+    direct sparse LU of the Z2-reduced Liouvillian (~0.1 s at S = 3, ~1 s at S = 4, ~6 s at S = 5 on the 2-core
     machine; fill-in makes it impractical beyond S ~ 6).
     Z_A = Tr(rho S_z^A)/S, Z_B likewise, purity = Tr(rho^2), rho_B = Tr_A rho.
     """
@@ -346,24 +346,16 @@ def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
 
     p = {"g": 1.0, "gamma": 0.5, **{k: float(v) for k, v in params.items()}}
     t0 = time.perf_counter()
-    rho = None
-    method = "sparse direct (full Liouvillian)"
-    residual = float("nan")
     try:
-        import analysis.quantum as q
-
-        fn = getattr(q, "steady_state", None)
+        from analysis.quantum import steady_state
     except ImportError:
-        fn = None
-    if fn is not None:
-        res = fn(S, p)
-        rho = getattr(res, "rho", None)
-        if rho is not None:
-            rho = rho.full() if hasattr(rho, "full") else np.asarray(rho)
-            residual = float(getattr(res, "residual", np.nan))
-            method = "analysis.quantum.steady_state" + (f" ({res.method})" if hasattr(res, "method") else "")
-    if rho is None:
-        rho, residual, method = _sparse_steady(S, p)
+        steady_state = None
+    if steady_state is not None:
+        st = steady_state(S, p)           # validated; raises SteadyStateError otherwise
+        return ExactState(float(st.S), p, float(st.ZA), float(st.ZB), float(st.purity), st.rho_B,
+                          float(st.residual), f"analysis.quantum.steady_state ({st.method}, {st.sector})",
+                          time.perf_counter() - t0)
+    rho, residual, method = _sparse_steady(S, p)
     ops = dimer_operators(S)
     n = ops.n
     ZA = float(np.real(np.sum(ops.zA.diagonal() * np.diag(rho)))) / ops.S

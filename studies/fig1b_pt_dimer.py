@@ -68,7 +68,7 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 7) -> dict:
     out = study_dir(out_dir, NAME)
     cut = CUTS["b"]
     n_mf, n_ex = (16, 31) if quick else (61, 121)
-    S_values = (1, 2, 3, 4) if quick else (1, 2, 3, 4, 5, 6)
+    S_values = (1, 2, 4, 6) if quick else (1, 2, 4, 6, 8, 10)
     times = {}
     t = time.perf_counter()
     pdg = mean_field_cut(cut, n_mf, n_initial=48 if quick else 256, seed=seed, t_end=300.0 if quick else 1000.0,

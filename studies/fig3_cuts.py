@@ -101,7 +101,7 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025) -> dict:
     t0 = time.perf_counter()
     out = study_dir(out_dir, NAME)
     n_mf, n_ex = (21, 21) if quick else (81, 81)
-    S_values = (1, 2, 3) if quick else (1, 2, 3, 4, 5)
+    S_values = (1, 2, 4) if quick else (2, 4, 6, 8)
     n_init = 32 if quick else 128
     mfs, exs, times = [], [], {}
     for key, cut in CUTS.items():

@@ -78,7 +78,7 @@ def plot(ex, mf):
 def main(out_dir="results", *, quick: bool = False, seed: int = 9) -> dict:
     t0 = time.perf_counter()
     out = study_dir(out_dir, NAME)
-    S_values = (1, 2, 3, 4) if quick else (1, 2, 3, 4, 5, 6)
+    S_values = (1, 2, 3, 4, 5, 6) if quick else tuple(range(1, 11))
     times = {}
     t = time.perf_counter()
     mf = mean_field(POINTS, n_initial=24 if quick else 128, seed=seed, t_total=200.0 if quick else 1000.0)
