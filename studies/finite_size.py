@@ -69,6 +69,8 @@ def plot(ex, mf):
            title=r"exact $Z_B$ vs $1/S$ (stars: mean field, $S\to\infty$)")
     a1.legend(fontsize="x-small", loc="lower right")
     a2.set_ylim(1e-3, 2.0)
+    a2.set_xticks(S, [f"{v:g}" for v in S])
+    a2.minorticks_off()
     a2.set(xlabel=r"$S$", ylabel=r"$|Z_B(S) - Z_B^{\rm MF}|$",
            title="distance to mean field (dashed: mean-field standard error)")
     a2.legend(fontsize="x-small", loc="lower left")
