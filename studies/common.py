@@ -284,56 +284,6 @@ def _reduce_B(rho: np.ndarray, n: int) -> np.ndarray:
     return np.einsum("ajak->jk", rho.reshape(n, n, n, n))
 
 
-def _sparse_steady(S, params):
-    """Fallback: direct sparse LU of the steady-state equations with Tr rho = 1.
-
-    With the Z2-block Liouvillian of ``analysis.quantum._blocks`` (real packed unknowns, only the
-    blocks that hold the steady state) when importable, else the full complex Liouvillian
-    (QuTiP's column stacking). Returns (rho (d, d), residual, method).
-    """
-    import scipy.sparse as sp
-    import scipy.sparse.linalg as sla
-
-    try:
-        from analysis.quantum._blocks import BlockLiouvillian
-    except ImportError:
-        BlockLiouvillian = None
-    if BlockLiouvillian is not None:
-        BL = BlockLiouvillian.build(S, params)
-        M0 = BL.real_matrix()
-        M = M0.tolil()
-        tr = np.zeros(M.shape[0])
-        for q, n in enumerate(BL.sizes):
-            tr[BL.offsets[q]:BL.offsets[q] + n] = 1.0      # packed diagonals come first in a block
-        M[0, :] = tr
-        rhs = np.zeros(M.shape[0])
-        rhs[0] = 1.0
-        x = sla.spsolve(M.tocsc(), rhs, permc_spec="COLAMD")
-        d = BL.dim
-        rho = np.zeros((d, d), dtype=complex)
-        for ix, X in zip(BL.index, BL.unpack(x)):
-            rho[np.ix_(ix, ix)] = X
-        rho /= np.trace(rho).real
-        return rho, float(np.linalg.norm(M0 @ x)), "sparse LU, Z2 blocks (real packed)"
-
-    from analysis.quantum.operators import hamiltonian, jump_operators, liouvillian
-
-    H = hamiltonian(S, params)
-    L0 = liouvillian(H, jump_operators(S, params))
-    L = L0.tolil()
-    d = H.shape[0]
-    tr = np.zeros(d * d, dtype=complex)
-    tr[np.arange(d) * (d + 1)] = 1.0
-    L[0, :] = tr
-    b = np.zeros(d * d, dtype=complex)
-    b[0] = 1.0
-    v = sla.spsolve(sp.csc_matrix(L), b)
-    rho = v.reshape(d, d, order="F")
-    rho = 0.5 * (rho + rho.conj().T)
-    rho /= np.trace(rho).real
-    return rho, float(np.linalg.norm(L0 @ rho.reshape(-1, order="F"))), "sparse LU, full Liouvillian"
-
-
 def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
     """Exact steady state of Eq. (5) at spin length ``S`` (``g = 1``, ``gamma = 0.5`` unless given).
 
@@ -355,7 +305,11 @@ def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
         return ExactState(float(st.S), p, float(st.ZA), float(st.ZB), float(st.purity), st.rho_B,
                           float(st.residual), f"analysis.quantum.steady_state ({st.method}, {st.sector})",
                           time.perf_counter() - t0)
-    rho, residual, method = _sparse_steady(S, p)
+    # fallback without the quantum solver: sparse LU of the Z2-reduced Liouvillian
+    from analysis.report_attractors import _exact_rho
+
+    rho, method = _exact_rho(S, p)
+    residual = float("nan")
     ops = dimer_operators(S)
     n = ops.n
     ZA = float(np.real(np.sum(ops.zA.diagonal() * np.diag(rho)))) / ops.S
