@@ -3,7 +3,8 @@
 Kinds (the house vocabulary, plus one for reversible systems):
 
 =========  ===================================================================================
-FP         fixed point: largest exponent negative
+FP         fixed point: largest exponent negative, or the orbit at rest while the slowest exponent
+           is too close to zero to resolve (a weakly attracting point near a bifurcation)
 LC         limit cycle: one zero exponent, the others negative
 QP         quasi-periodic motion on an attracting torus: two or more zero exponents, others negative
 CH         chaos: positive largest exponent; ``flavour`` is ``dissipative`` (exponent sum < 0) or
@@ -134,6 +135,14 @@ def classify_trajectories(features: pd.DataFrame, *, zero_tol: float | None = No
             else:
                 c *= 0.5
                 reason.append(f"exponents negative but orbit still moving (std {std_total[i]:.1e}): slow transient?")
+        elif lam[0] <= tol[0] and np.isfinite(std_total[i]) and std_total[i] <= fp_std_tol:
+            # at rest although the slowest exponent is within the zero tolerance: a weakly
+            # attracting fixed point whose rate (e.g. 0.035 g near a BP) is below what a finite
+            # run can resolve from zero. The stillness decides; exponents alone would say LC/QP.
+            kind, fl, td = "FP", "", 0
+            c = 0.75
+            reason.append(f"at rest (std {std_total[i]:.1e}); slowest exponent within the zero tolerance "
+                          f"{tol[0]:.1e}: weakly attracting fixed point")
         elif lam[0] > tol[0]:
             kind, td = "CH", 0
             fl = "conservative" if abs(lsum) <= s_tol else ("dissipative" if lsum < 0 else "expanding")

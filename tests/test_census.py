@@ -84,6 +84,17 @@ def test_classification_rules_on_a_table():
         classify_trajectories(pd.DataFrame({"status": [0]}))
 
 
+def test_weakly_attracting_fixed_point_is_fp_not_torus():
+    # slowest exponent -0.005 is inside the zero tolerance (0.01) but the orbit is at rest: FP.
+    # The same exponents on a moving orbit stay a torus (QP).
+    df = pd.DataFrame({"status": [0, 0], "lyap_0": [-0.005, -0.005], "lyap_1": [-0.006, -0.006],
+                       "lyap_2": [-0.5, -0.5], "lyap_err_0": 0.0, "lyap_err_1": 0.0, "lyap_err_2": 0.0,
+                       "K01": [0.1, 0.1], "order": [0, 0], "n_crossings": [0, 50], "std_total": [1e-7, 0.3]})
+    out = classify_trajectories(df)
+    assert list(out["kind"]) == ["FP", "QP"]
+    assert "weakly attracting" in out["reason"].iat[0]
+
+
 def test_classifier_is_a_sklearn_estimator():
     c = AttractorClassifier(eps=5.0, method="template", random_state=3)
     c2 = clone(c)
