@@ -42,6 +42,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ._blocks import BlockLiouvillian
+from ._krylov import idrs
 from .operators import magnetisation_quantum_numbers, spin_operators, validate_params, validate_spin
 
 __all__ = ["SteadyState", "SteadyStateOptions", "SteadyStateError", "steady_state", "METHODS"]
@@ -76,7 +77,12 @@ class SteadyStateOptions:
     trace_tol : float
         Validation bound on ``|tr rho - 1|`` after normalisation (catches NaN and overflow).
     maxiter : int
-        Krylov iteration cap (per solver).
+        Cap on operator products (per Krylov solver).
+    krylov : {"idrs", "bicgstab", "gmres"}
+        Krylov solver; on breakdown or non-convergence the others fall back to restarted GMRES.
+        IDR(s) needs 15-25 % fewer products than BiCGSTAB here (:mod:`._krylov`).
+    idrs_s : int
+        Shadow-space dimension of IDR(s).
     restart : int
         GMRES restart length (the fallback when BiCGSTAB breaks down).
     direct_max_unknowns : dict
@@ -95,6 +101,8 @@ class SteadyStateOptions:
     positivity_tol: float = 1e-8
     trace_tol: float = 1e-9
     maxiter: int = 20000
+    krylov: str = "idrs"
+    idrs_s: int = 8
     restart: int = 200
     direct_max_unknowns: Mapping = field(default_factory=lambda: {"Z2": 2000, "U1": 60000})
     n_threads: Any = "auto"
@@ -104,7 +112,9 @@ class SteadyStateOptions:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"expected {name} a positive finite number, got {v!r}")
-        for name in ("maxiter", "restart"):
+        if self.krylov not in ("idrs", "bicgstab", "gmres"):
+            raise ValueError(f"expected krylov 'idrs', 'bicgstab' or 'gmres', got {self.krylov!r}")
+        for name in ("maxiter", "restart", "idrs_s"):
             v = getattr(self, name)
             if not (isinstance(v, (int, np.integer)) and v > 0):
                 raise ValueError(f"expected {name} a positive integer, got {v!r}")
@@ -317,7 +327,7 @@ def _solve_direct(B: BlockLiouvillian, opts: SteadyStateOptions) -> tuple[list, 
 
 def _solve_krylov(B: BlockLiouvillian, opts: SteadyStateOptions, x0=None) -> tuple[list, dict]:
     t0 = time.perf_counter()
-    kappa = B.setup_preconditioner()
+    prec_error, kappa = B.setup_preconditioner()
     d = B.dim
     wv = B.pack([np.eye(n) / d for n in B.sizes])
     N = B.n_unknowns
@@ -334,16 +344,21 @@ def _solve_krylov(B: BlockLiouvillian, opts: SteadyStateOptions, x0=None) -> tup
         # right preconditioning: rho = P y, and P^{-1} = L0 is cheap
         y0 = B.pack(B.apply_nojump(x0))
     t1 = time.perf_counter()
-    y, info = spla.bicgstab(A, wv, x0=y0, rtol=opts.rtol, atol=0.0, maxiter=opts.maxiter)
-    solver = "bicgstab"
-    n_bicg = count[0]
-    if info != 0 or not np.all(np.isfinite(y)):
-        start = y if np.all(np.isfinite(y)) else y0
+    solver = opts.krylov
+    info = 1
+    y = y0
+    if opts.krylov == "idrs":
+        y, info, _, _ = idrs(matvec, wv, x0=y0, s=opts.idrs_s, rtol=opts.rtol, maxiter=opts.maxiter)
+    elif opts.krylov == "bicgstab":
+        y, info = spla.bicgstab(A, wv, x0=y0, rtol=opts.rtol, atol=0.0, maxiter=opts.maxiter)
+    n_first = count[0]
+    if opts.krylov == "gmres" or info != 0 or not np.all(np.isfinite(y)):
+        start = y if (y is not None and np.all(np.isfinite(y))) else y0
         y, info = spla.gmres(A, wv, x0=start, rtol=opts.rtol, atol=0.0, restart=opts.restart,
                              maxiter=max(1, opts.maxiter // opts.restart))
-        solver = f"bicgstab({n_bicg}) -> gmres({opts.restart})"
+        solver = "gmres" if opts.krylov == "gmres" else f"{opts.krylov}({n_first}) -> gmres({opts.restart})"
     t2 = time.perf_counter()
-    stats = {"solver": solver, "matvecs": count[0], "cond_eigvecs": kappa, "krylov_info": int(info),
+    stats = {"solver": solver, "matvecs": count[0], "cond_eigvecs": kappa, "preconditioner_error": prec_error, "krylov_info": int(info),
              "time_setup": t1 - t0, "time_solve": t2 - t1}
     if info != 0:
         X = B.apply_preconditioner(B.unpack(y))
