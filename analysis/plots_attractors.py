@@ -53,7 +53,7 @@ def plot_trajectories(result, *, x: str = "XB", y: str = "YB", ax=None, n_per_at
     if result.model.geometry.n_spheres:
         ax.set_xlim(-1.05, 1.05)
         ax.set_ylim(-1.05, 1.05)
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
     ax.set_title(", ".join(f"{k}={v:g}" for k, v in result.params.items() if k in result.model.free_params))
     ax.legend(fontsize="small", loc="best")
     return ax

@@ -124,5 +124,5 @@ def plot_cycles_plane(branch, indices=None, x: str = "XB", y: str = "YB", ax=Non
     ax.figure.colorbar(sm, ax=ax, label=branch.param)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
     return ax
