@@ -22,7 +22,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["eq12_Jc", "eq13_lamc", "plot_n_stable", "plot_kinds", "plot_observable", "plot_lyapunov",
+__all__ = ["eq12_Jc", "eq13_lamc", "dominant_kind", "plot_n_stable", "plot_kinds", "plot_observable", "plot_lyapunov",
            "plot_boundaries", "add_trajectory_insets", "exact_boundaries", "plot_fig2"]
 
 
@@ -188,13 +188,35 @@ def _overlay(pdg, ax, curves):
         plot_boundaries(ax, g=b.get("g", 1.0), gamma=b.get("gamma", 0.5), curves=curves)
 
 
-def plot_kinds(pdg, ax=None, *, column: str = "phase", boundaries: bool = True, curves=None, legend: bool = True):
-    """Map of the kinds of attractors present at each point (e.g. FP, LC, CH, FP+LC)."""
+def dominant_kind(df: pd.DataFrame) -> pd.Series:
+    """Per row, the kind with the largest total basin fraction (``frac_<kind>`` columns; ties go to
+    the more complex kind: CH > QP > LC > NEUTRAL > FP)."""
+    order = ["CH", "QP", "LC", "NEUTRAL", "FP", "DIV", "unclassified"]
+    cols = [f"frac_{k}" for k in order if f"frac_{k}" in df]
+    F = df[cols].to_numpy(float)
+    lab = np.array([c.removeprefix("frac_") for c in cols], dtype=object)[np.argmax(F, axis=1)]
+    return pd.Series(np.where(np.nanmax(F, axis=1) > 0, lab, "-1"), index=df.index)
+
+
+def plot_kinds(pdg, ax=None, *, column: str = "dominant", boundaries: bool = True, curves=None, legend: bool = True):
+    """Map of the kinds of dynamics.
+
+    ``column="dominant"`` (default) colours each point by the kind holding the largest basin
+    fraction (:func:`dominant_kind`); ``column="phase"`` by the set of kinds present (e.g.
+    ``FP+LC``; many categories in the PT phase).
+    """
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     ax = _ax(ax)
-    pv = pdg.pivot(column)
+    if column == "dominant":
+        t = pdg.table.assign(dominant=dominant_kind(pdg.table))
+        pv = type(pdg)(table=t, grid=pdg.grid, model=pdg.model, options=pdg.options).pivot("dominant")
+        fixed = {"FP": "#21918c", "LC": "#fde725", "QP": "#3b528b", "CH": "#440154", "NEUTRAL": "#f4a261",
+                 "DIV": "#e63946", "unclassified": "#adb5bd", "-1": "#adb5bd"}
+    else:
+        pv = pdg.pivot(column)
+        fixed = {}
     cats = sorted({str(v) for v in pv.values.ravel() if v is not None and str(v) != ""},
                   key=lambda s: (len(s.split("+")), s))
     code = {c: i for i, c in enumerate(cats)}
@@ -204,11 +226,12 @@ def plot_kinds(pdg, ax=None, *, column: str = "phase", boundaries: bool = True, 
             arr[i, j] = code[str(v)]
     palette = ["#440154", "#21918c", "#fde725", "#e76f51", "#3b528b", "#5ec962", "#f4a261", "#9d4edd", "#adb5bd",
                "#264653", "#e9c46a", "#2a9d8f"]
-    cm = ListedColormap([palette[i % len(palette)] for i in range(max(1, len(cats)))])
-    ax.pcolormesh(_edges(pv.x), _edges(pv.y), arr, cmap=cm, vmin=-0.5, vmax=max(1, len(cats)) - 0.5, shading="flat")
+    colors = [fixed.get(c, palette[i % len(palette)]) for i, c in enumerate(cats)] or ["#adb5bd"]
+    cm = ListedColormap(colors)
+    ax.pcolormesh(_edges(pv.x), _edges(pv.y), arr, cmap=cm, vmin=-0.5, vmax=len(colors) - 0.5, shading="flat")
     if legend and cats:
-        ax.legend(handles=[Patch(color=cm(code[c]), label=c) for c in cats], loc="upper left", fontsize="small",
-                  framealpha=0.8)
+        ax.legend(handles=[Patch(color=colors[code[c]], label=c) for c in cats], loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     _labels(ax, pv)
     if boundaries:
         _overlay(pdg, ax, curves)
