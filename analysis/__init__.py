@@ -1,7 +1,29 @@
 """analysis: the questions studies ask (attractor census, phase diagrams, quantum cross-check, reports).
 
-``analysis.load(path)`` reads any table the suite writes with its metadata (:mod:`analysis.io`).
+The main entry points are importable from here (loaded on first use, so ``import analysis`` stays
+light for the command line):
+
+* ``analysis.census(model, params=..., n_initial=..., seed=...)`` (:mod:`analysis.attractor_census`)
+* ``analysis.phase_diagram(model, grid={...}, ...)`` (:mod:`analysis.phase_diagrams`)
+* ``analysis.load(path)`` reads any table the suite writes with its metadata (:mod:`analysis.io`).
 """
+from __future__ import annotations
+
+import importlib
+
 from analysis.io import load
 
-__all__ = ["load"]
+__all__ = ["load", "census", "phase_diagram", "CensusResult", "PhaseDiagram"]
+
+_LAZY = {
+    "census": "analysis.attractor_census",
+    "CensusResult": "analysis.attractor_census",
+    "phase_diagram": "analysis.phase_diagrams",
+    "PhaseDiagram": "analysis.phase_diagrams",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")

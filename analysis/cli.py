@@ -291,7 +291,7 @@ class _Census:
 
     @staticmethod
     def run(a):
-        from analysis.census import census
+        from analysis.attractor_census import census
         from analysis.provenance import write_metadata
 
         model = _model(a.model)
@@ -339,7 +339,7 @@ class _PhaseDiagram:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from analysis.phase_diagram import phase_diagram
+        from analysis.phase_diagrams import phase_diagram
         from analysis.plots_phase import plot_kinds, plot_n_stable
         from analysis.provenance import write_metadata
 
@@ -528,7 +528,7 @@ def _sweep_from_table(model, df, meta, source):
     """A PhaseDiagram view of a stored 2-D table, for :func:`analysis.report_attractors.sweep_report`."""
     import numpy as np
 
-    from analysis.phase_diagram import PhaseDiagram, PhaseDiagramOptions
+    from analysis.phase_diagrams import PhaseDiagram, PhaseDiagramOptions
     from analysis.report_attractors import sweep_report
 
     axes = [p for p in model.param_names if p in df and df[p].nunique() > 1]

@@ -28,7 +28,7 @@ def attractor_name(a) -> str:
 
 def plot_trajectories(result, *, x: str = "XB", y: str = "YB", ax=None, n_per_attractor: int = 3,
                       max_points: int = 4000, lw: float = 0.6):
-    """Orbits of a :class:`analysis.census.CensusResult` in the (x, y) plane, coloured by attractor.
+    """Orbits of a :class:`analysis.attractor_census.CensusResult` in the (x, y) plane, coloured by attractor.
 
     Fixed points are drawn as markers. References: Kothe & Kirton, Fig. 2 insets (X_B-Y_B plane).
     """

@@ -7,7 +7,7 @@
   simulated orbit), the exact quantum comparison for the requested spin lengths, and provenance.
 * :func:`cut_report`: a 1-D sweep table (``phase_diagram`` schema) with optional exact results:
   the phases along the cut, Z_B against the parameter, the table.
-* :func:`sweep_report`: a 2-D sweep (a :class:`~analysis.phase_diagram.PhaseDiagram` or its
+* :func:`sweep_report`: a 2-D sweep (a :class:`~analysis.phase_diagrams.PhaseDiagram` or its
   table): counts per phase, the maps (stable fixed points, kinds, exponent, Z_B), failures.
 
 Each returns a :class:`analysis.report.Report` (``.write(path)``) and, for the point report, the
@@ -234,7 +234,7 @@ def point_report(params: Mapping[str, float], *, model=None, n_initial: int = 32
     n_initial, seed : census ensemble size and seed.
     S_values : spin lengths for the exact comparison (empty: none).
     branches : continue the FP / LC attractors to name their branches.
-    census_options : extra keyword arguments of :func:`analysis.census.census`.
+    census_options : extra keyword arguments of :func:`analysis.attractor_census.census`.
     report : append to this report instead of starting a new one.
 
     Returns
@@ -245,7 +245,7 @@ def point_report(params: Mapping[str, float], *, model=None, n_initial: int = 32
     """
     import matplotlib.pyplot as plt
 
-    from analysis.census import census
+    from analysis.attractor_census import census
     from analysis.plots_attractors import plot_basin_fractions, plot_trajectories
 
     if model is None:

@@ -1,6 +1,6 @@
 """Beyond the paper: maps of the attractor kinds and of the largest Lyapunov exponent over (J, lam).
 
-At every grid point :func:`analysis.phase_diagram.phase_diagram` integrates an ensemble of initial
+At every grid point :func:`analysis.phase_diagrams.phase_diagram` integrates an ensemble of initial
 conditions; points whose trajectories all settle on stable equilibria are fixed-point points, the
 others get the attractor census (Lyapunov spectra on the tangent space, 0-1 test, Poincare returns,
 grouping): kinds FP (fixed point), LC (limit cycle), QP (torus), CH (chaos), NEUTRAL (families of
@@ -73,7 +73,7 @@ def plot(pdg, curves):
 
 
 def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers: int | None = None) -> dict:
-    from analysis.phase_diagram import SWEEP_CENSUS, phase_diagram
+    from analysis.phase_diagrams import SWEEP_CENSUS, phase_diagram
     from bifurcate.models import LMG_DIMER
 
     t0 = time.perf_counter()

@@ -149,14 +149,14 @@ PAPER_POINTS = {
 
 def mean_field_cut(cut: Cut, n: int, *, n_initial: int, seed: int, t_end: float, census_options=None,
                    progress: bool = False, store=None):
-    """Attractor-averaged mean field along a cut: a 1-D :func:`analysis.phase_diagram.phase_diagram`.
+    """Attractor-averaged mean field along a cut: a 1-D :func:`analysis.phase_diagrams.phase_diagram`.
 
     Each point: stable equilibria counted, ``n_initial`` trajectories over ``[0, t_end]``; points
     whose trajectories all settle on stable equilibria are done, the others get the attractor census
     (Lyapunov spectra, kinds) and the basin-weighted time averages (``ZA``, ``ZB``, ...), which is the
     paper's "averaged over all of the points that contribute to the limit cycle".
     """
-    from analysis.phase_diagram import SWEEP_CENSUS, phase_diagram
+    from analysis.phase_diagrams import SWEEP_CENSUS, phase_diagram
     from bifurcate.models import LMG_DIMER
 
     opts = dict(SWEEP_CENSUS)

@@ -2,7 +2,7 @@
 
 Colour: the number of stable fixed points over (J, lam), counted exactly at every grid point by
 :func:`bifurcate.equilibria.find_equilibria` (every equilibrium, tangent-space eigenvalues), through
-:func:`analysis.phase_diagram.phase_diagram` (which also integrates an ensemble per point; the
+:func:`analysis.phase_diagrams.phase_diagram` (which also integrates an ensemble per point; the
 attractor census is left to ``studies.attractor_map``). Normal phase: 1; the two LMG phases (spin
 B broken for J > 0, spin A for J < 0): 2; the PT phase: 0.
 
@@ -107,7 +107,7 @@ def plot(pdg, curves: pd.DataFrame, insets: pd.DataFrame):
 
 
 def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers: int | None = None) -> dict:
-    from analysis.phase_diagram import phase_diagram
+    from analysis.phase_diagrams import phase_diagram
     from bifurcate.models import LMG_DIMER
 
     t0 = time.perf_counter()

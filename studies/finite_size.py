@@ -33,7 +33,7 @@ POINTS = {
 
 
 def mean_field(points, *, n_initial: int, seed: int, t_total: float) -> pd.DataFrame:
-    from analysis.census import census
+    from analysis.attractor_census import census
     from bifurcate.models import LMG_DIMER
 
     rows = []

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from analysis.census import census, nolds_largest
+from analysis.attractor_census import census, nolds_largest
 from analysis.classify import AttractorClassifier, basin_fraction_error, classify_trajectories
 from analysis.features import poincare_return, zero_one_test
 from bifurcate.lyapunov import lyapunov_spectra

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis.execution import DaskExecutor, LocalExecutor, default_chunk_size, get_executor
-from analysis.phase_diagram import SWEEP_CENSUS, evaluate_chunk, phase_diagram
+from analysis.phase_diagrams import SWEEP_CENSUS, evaluate_chunk, phase_diagram
 
 GRID = {"J": np.linspace(-1.2, 1.2, 5), "lam": np.array([0.2, 0.8])}
 # FP points take the shortcut, the lam = 0.8 row runs a short census (Lyapunov + grouping)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.phase_diagram import SWEEP_CENSUS, PhaseDiagramOptions, phase_diagram, point_seeds
+from analysis.phase_diagrams import SWEEP_CENSUS, PhaseDiagramOptions, phase_diagram, point_seeds
 from analysis.plots_phase import eq12_Jc, eq13_lamc
 
 # cheap per-point work: the equilibria decide n_stable_fp; trajectories settled on a stable

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import phase_diagram as pdmod
-from analysis.phase_diagram import evaluate_chunk, phase_diagram
+from analysis import phase_diagrams as pdmod
+from analysis.phase_diagrams import evaluate_chunk, phase_diagram
 from analysis.store import ResultStore, input_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ def test_sigkill_mid_sweep_then_resume(lmg_dimer, tmp_path):
     script = textwrap.dedent(f"""
         import sys, numpy as np
         sys.path.insert(0, {str(ROOT)!r})
-        from analysis.phase_diagram import phase_diagram
+        from analysis.phase_diagrams import phase_diagram
         from bifurcate.models import LMG_DIMER
         from tests.test_store import slow_evaluate, GRID, FAST
         phase_diagram(LMG_DIMER, GRID, n_initial=2, seed=9, store={str(tmp_path)!r}, chunk_size=2,

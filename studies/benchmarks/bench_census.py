@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from analysis.census import census
+from analysis.attractor_census import census
 from bifurcate.lyapunov import lyapunov_spectrum_reference
 from bifurcate.models import LMG_DIMER
 

@@ -3,7 +3,7 @@
 Per point: every equilibrium (find_equilibria) -> n_stable_fp; a DOP853 transient of all 16
 trajectories (batched over the chunk); trajectories settled on a stable equilibrium are assigned to
 it; at every other point the attractor census (Lyapunov spectra, features, grouping) from the end
-states of the transient, with the sweep settings of ``analysis.phase_diagram.SWEEP_CENSUS``.
+states of the transient, with the sweep settings of ``analysis.phase_diagrams.SWEEP_CENSUS``.
 
 Run: ``python -m studies.benchmarks.bench_phase_diagram [--n 201] [--n-initial 16] [--n-workers 2]
 [--store DIR] [--out FILE.json] [--fig FILE.png]``
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from analysis.phase_diagram import phase_diagram
+from analysis.phase_diagrams import phase_diagram
 from bifurcate.models import LMG_DIMER
 
 

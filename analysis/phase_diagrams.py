@@ -86,7 +86,7 @@ class PhaseDiagramOptions:
         whose trajectories all settle so needs no census (most of the FP phases of Fig. 2).
     fp_std_tol, fp_match_tol : float
     census : bool
-        Run :func:`analysis.census.census` (Lyapunov spectra, features, grouping) at every point
+        Run :func:`analysis.attractor_census.census` (Lyapunov spectra, features, grouping) at every point
         not settled by the shortcut, from the end states of the transient stage. If False, such
         trajectories are left unclassified (kind ``-1``): n_stable_fp and the FP rows only.
     census_options : mapping
@@ -231,7 +231,7 @@ def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> 
        (:func:`bifurcate.integrate.integrate_ensemble`) over ``[0, t_end]``.
     3. ``grouping``: trajectories settled on a stable equilibrium are assigned to it (shortcut);
        if all are, the point is done.
-    4. ``lyapunov``: otherwise :func:`analysis.census.census` from the end states (its Lyapunov
+    4. ``lyapunov``: otherwise :func:`analysis.attractor_census.census` from the end states (its Lyapunov
        spectra, features and grouping; its time is counted here).
 
     A point that raises becomes a row with ``status = -1`` and the exception in ``message``; a
@@ -290,7 +290,7 @@ def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> 
                 elif options.census:
                     times["time_grouping"] += time.perf_counter() - t0
                     t0 = time.perf_counter()
-                    from analysis.census import census
+                    from analysis.attractor_census import census
 
                     y_end = np.where(np.isfinite(ens.y_final[i]), ens.y_final[i], chunk.y0[i])
                     res = census(model, pts[i], y0=model.geometry.project(y_end), **options.census_options)
