@@ -27,12 +27,12 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.classify import AttractorClassifier, basin_fraction_error
+from analysis.classify import KINDS, AttractorClassifier, basin_fraction_error, eps_components
 from analysis.features import autocorr_time
 from bifurcate.lyapunov import LyapunovOptions, lyapunov_spectra
 from bifurcate.model import Model
 
-__all__ = ["Attractor", "CensusResult", "census", "nolds_largest", "in_plane_observables"]
+__all__ = ["Attractor", "CensusResult", "census", "census_batch", "nolds_largest", "in_plane_observables"]
 
 
 @dataclass(frozen=True)
@@ -388,3 +388,173 @@ def census(model: Model, params: Mapping[str, float] | None = None, *, n_initial
         samples=samples, sample_t=ens.sample_t, equilibria=eqset, missed_stable=missed, status=status,
         message="; ".join(msgs) if msgs else "success", seed=seed if not isinstance(seed, np.random.Generator) else None,
         options=ens.options, wall_time=time.perf_counter() - t_start, lyapunov_wall_time=ens.wall_time, model=model)
+
+
+# --------------------------------------------------------------------------------------------
+# batched census from transients (phase-diagram sweeps)
+# --------------------------------------------------------------------------------------------
+def _image_maps(model: Model) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(S, |S|) for every time-preserving linear symmetry: means map by S, standard deviations by
+    |S| (exact for signed permutations, as Z2 here). A symmetry image has the same exponents."""
+    out = []
+    for s in getattr(model, "symmetries", ()):
+        S = np.asarray(s.matrix, dtype=float)
+        if s.reverses_time:
+            continue
+        if not np.all(np.isin(S, (-1.0, 0.0, 1.0))) or not np.all(np.sum(S != 0, axis=1) == 1):
+            continue  # only signed permutations: then |S| maps standard deviations exactly
+        out.append((S, np.abs(S)))
+    return out
+
+
+def census_batch(model: Model, params: pd.DataFrame, y_start: np.ndarray, window_mean: np.ndarray,
+                 window_std: np.ndarray, select: np.ndarray, *, window_ok: np.ndarray | None = None,
+                 pre_tol: float = 2e-3, options: LyapunovOptions | None = None,
+                 classifier: AttractorClassifier | None = None, **option_overrides) -> dict:
+    """Attractor census of many parameter points at once, from the end of a transient.
+
+    The per-point :func:`census` runs Lyapunov spectra, features and a grouping for every initial
+    condition. Here, for the trajectories ``select[p, j]`` of every point ``p``:
+
+    1. *pre-grouping* (no integration): trajectories whose transient window statistics (time mean
+       and standard deviation of every component, ``window_mean``/``window_std``) agree to
+       ``pre_tol`` (max norm) are on one attractor; the first is its representative. A
+       representative that is the image of an earlier one under a time-preserving symmetry (Z2)
+       shares its exponents and kind, so it is not integrated again.
+    2. one :func:`bifurcate.lyapunov.lyapunov_spectra` call over the distinct representatives of
+       all points (numba prange over them);
+    3. :func:`analysis.classify.classify_trajectories` on their features (vectorised over all
+       points; no 0-1 test or Poincare data: they change confidences, never labels);
+    4. the representatives of one point and one (kind, flavour) are grouped as in
+       :class:`AttractorClassifier` (features scaled by their sampling errors, single linkage at
+       ``eps``; NEUTRAL is one family), and every trajectory takes its representative's group.
+
+    Parameters
+    ----------
+    params : DataFrame (P rows)
+    y_start : ndarray (P, N, n)
+        States the Lyapunov runs start from (the transient's end states).
+    window_mean, window_std : ndarray (P, N, n)
+        Time statistics of the transient's averaging window.
+    select : ndarray (P, N) bool
+        Trajectories to classify here (the caller handles the others).
+    window_ok : ndarray (P, N) bool, optional
+        Where the window statistics are valid (transient succeeded); the others are never merged
+        and take their observables from their own Lyapunov run.
+    pre_tol : float
+    options, **option_overrides
+        :class:`bifurcate.lyapunov.LyapunovOptions` (samples are needed for the sampling errors).
+    classifier : AttractorClassifier, optional
+        Supplies ``zero_tol``, ``n_sigma``, ``sum_tol``, ``fp_std_tol``, ``eps``, ``scale_floor``.
+
+    Returns
+    -------
+    dict with ``attractors`` (list over points of lists of dicts: ``kind``, ``flavour``,
+    ``fraction``, ``n_members``, ``mean`` (n,), ``lyap`` (largest exponent), ``exponents``),
+    ``n_integrated`` (Lyapunov runs), ``n_selected``, ``lyapunov_time``, ``total_time``.
+    Fractions are over all N trajectories of a point (DIV and unclassified included as kinds).
+    """
+    t_start = time.perf_counter()
+    clf = classifier if classifier is not None else AttractorClassifier()
+    if not isinstance(clf, AttractorClassifier):
+        raise TypeError(f"classifier must be an AttractorClassifier, got {type(clf).__name__}")
+    clf._check()
+    Y = np.asarray(y_start, dtype=float)
+    if Y.ndim != 3 or Y.shape[2] != model.n:
+        raise ValueError(f"y_start must have shape (P, N, {model.n}), got {Y.shape}")
+    P, N, n = Y.shape
+    sel = np.asarray(select, dtype=bool)
+    wok = np.ones((P, N), dtype=bool) if window_ok is None else np.asarray(window_ok, dtype=bool)
+    if sel.shape != (P, N) or wok.shape != (P, N) or len(params) != P:
+        raise ValueError(f"expected select/window_ok of shape {(P, N)} and {P} parameter rows, got "
+                         f"{sel.shape}, {wok.shape}, {len(params)}")
+    F = np.concatenate([np.asarray(window_mean, float), np.asarray(window_std, float)], axis=2)
+    ok = sel & wok & np.all(np.isfinite(F), axis=2)
+    # 1. pre-grouping: leader[p, j] = first eligible k with max|F_j - F_k| <= pre_tol
+    D = np.max(np.abs(F[:, :, None, :] - F[:, None, :, :]), axis=3)
+    close = (D <= pre_tol) & ok[:, None, :] & ok[:, :, None]
+    idx = np.broadcast_to(np.arange(N), (P, N))
+    leader = np.where(ok, np.argmax(close, axis=2), idx)
+    leader = np.where(sel, leader, -1)
+    rep = sel & (leader == idx)
+    # symmetry images among representatives: src = earliest representative it is an image of
+    src = np.where(rep, idx, -1)
+    tmap = np.zeros((P, N), dtype=np.int64)  # 0 identity, s+1: image under symmetry s of src
+    maps = _image_maps(model)
+    okrep = rep & ok
+    for si, (S, aS) in enumerate(maps):
+        Fi = np.concatenate([np.einsum("ab,pjb->pja", S, F[..., :n]), np.einsum("ab,pjb->pja", aS, F[..., n:])], axis=2)
+        Di = np.max(np.abs(Fi[:, :, None, :] - F[:, None, :, :]), axis=3)
+        cand = (Di <= pre_tol) & okrep[:, None, :] & okrep[:, :, None] & (np.arange(N)[None, None, :] < np.arange(N)[None, :, None])
+        hit = cand.any(axis=2) & (tmap == 0)
+        first = np.argmax(cand, axis=2)
+        src = np.where(hit, first, src)
+        tmap = np.where(hit, si + 1, tmap)
+    # resolve chains (an image of an image): only map to sources that are their own source
+    for _ in range(4):
+        pidx = np.arange(P)[:, None]
+        s2 = np.where(src >= 0, src[pidx, np.maximum(src, 0)], -1)
+        chained = rep & (src != idx) & (s2 != src)
+        if not chained.any():
+            break
+        # composing two symmetry images is not tracked: integrate such representatives themselves
+        src = np.where(chained, idx, src)
+        tmap = np.where(chained, 0, tmap)
+    run = rep & (src == idx)
+    pr, jr = np.nonzero(run)
+    M = pr.size
+    out_atts: list[list[dict]] = [[] for _ in range(P)]
+    t_l = 0.0
+    if M:
+        names = list(model.state_names)
+        y0 = Y[pr, jr][:, None, :]
+        tab = params.reset_index(drop=True).iloc[pr].reset_index(drop=True)
+        ens = lyapunov_spectra(model, tab, y0, options=options, keep_samples=True, **option_overrides)
+        t_l = ens.wall_time
+        from analysis.features import trajectory_features
+        from analysis.classify import classify_trajectories
+
+        feats = trajectory_features(ens, zero_one=False, poincare=False)
+        cls = classify_trajectories(feats, zero_tol=clf.zero_tol, n_sigma=clf.n_sigma, sum_tol=clf.sum_tol,
+                                    fp_std_tol=clf.fp_std_tol, k01_split=clf.k01_split)
+        kind_r = cls["kind"].to_numpy()
+        flav_r = cls["flavour"].to_numpy()
+        gm = feats[[f"mean_{s}" for s in names]].to_numpy(float)
+        gs = feats[[f"std_{s}" for s in names]].to_numpy(float)
+        sem = feats[[f"se_mean_{s}" for s in names]].to_numpy(float)
+        ses = feats[[f"se_std_{s}" for s in names]].to_numpy(float)
+        expo = ens.exponents
+        run_row = -np.ones((P, N), dtype=np.int64)
+        run_row[pr, jr] = np.arange(M)
+        allmaps = [(np.eye(n), np.eye(n))] + maps
+        for p in np.unique(np.nonzero(sel)[0]):
+            reps = np.nonzero(rep[p])[0]
+            rows = run_row[p, src[p, reps]]
+            Ts = [allmaps[int(t)] for t in tmap[p, reps]]
+            kinds = kind_r[rows]
+            flavs = flav_r[rows]
+            Z = np.array([np.r_[T[0] @ gm[r], T[1] @ gs[r]] for T, r in zip(Ts, rows)])
+            SE = np.array([np.r_[T[1] @ sem[r], T[1] @ ses[r]] for T, r in zip(Ts, rows)])
+            members = [np.nonzero(leader[p] == r)[0] for r in reps]
+            for key in sorted(set(zip(kinds, flavs)), key=lambda t: (KINDS.index(t[0]), t[1])):
+                kk = np.nonzero((kinds == key[0]) & (flavs == key[1]))[0]
+                if key[0] in ("DIV", "-1") or key[0] == "NEUTRAL":
+                    sub = np.zeros(kk.size, dtype=np.int64)
+                else:
+                    se = np.nanmedian(SE[kk], axis=0) if kk.size else np.zeros(2 * n)
+                    se = np.where(np.isfinite(se), se, 0.0)
+                    sub = eps_components(Z[kk] / np.maximum(se, clf.scale_floor), clf.eps)
+                for g in range(int(sub.max()) + 1 if sub.size else 0):
+                    gk = kk[sub == g]
+                    mem = np.concatenate([members[i] for i in gk])
+                    w = np.array([members[i].size for i in gk], dtype=float)
+                    # observables: window means of the members (the longer average); a member
+                    # without valid window statistics contributes its representative's run mean
+                    mm = np.array([window_mean[p, j] if ok[p, j] else Z[i, :n] for i in gk for j in members[i]])
+                    ex = np.array([expo[rows[i]] for i in gk])
+                    out_atts[p].append({"kind": str(key[0]), "flavour": str(key[1]), "n_members": int(mem.size),
+                                        "fraction": mem.size / N, "mean": mm.mean(axis=0) if key[0] not in ("DIV", "-1") else np.full(n, np.nan),
+                                        "exponents": (w[:, None] * ex).sum(0) / w.sum(),
+                                        "lyap": float((w * ex[:, 0]).sum() / w.sum())})
+    return {"attractors": out_atts, "n_integrated": int(M), "n_selected": int(sel.sum()),
+            "lyapunov_time": float(t_l), "total_time": time.perf_counter() - t_start}

@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import DBSCAN
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["KINDS", "classify_trajectories", "zero_tolerance", "AttractorClassifier", "basin_fraction_error"]
+__all__ = ["KINDS", "classify_trajectories", "eps_components", "zero_tolerance", "AttractorClassifier", "basin_fraction_error"]
 
 KINDS = ("FP", "LC", "QP", "CH", "NEUTRAL", "DIV", "-1")
 _DIVERGED = -3
@@ -49,6 +49,33 @@ def basin_fraction_error(k: int | np.ndarray, n: int) -> np.ndarray:
     k = np.asarray(k, dtype=float)
     p = (k + 0.5) / (n + 1.0)
     return np.sqrt(p * (1 - p) / n)
+
+
+#: up to this many trajectories the DBSCAN(min_samples=1) grouping is computed directly by
+#: :func:`eps_components` (same partition, without sklearn's per-call thread-pool overhead of ~30 ms)
+_SMALL = 256
+
+
+def eps_components(Zs: np.ndarray, eps: float) -> np.ndarray:
+    """Connected components of the graph ``|Zs_i - Zs_j| <= eps`` (Euclidean): the partition of
+    ``DBSCAN(eps, min_samples=1)`` (single linkage at ``eps``). Labels in order of first member.
+
+    Memory quadratic in the number of rows: for small sets (one parameter point's trajectories).
+    """
+    Zs = np.asarray(Zs, dtype=float)
+    m = Zs.shape[0]
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    d2 = np.sum((Zs[:, None, :] - Zs[None, :, :]) ** 2, axis=-1)
+    A = d2 <= eps * eps
+    lab = np.arange(m)
+    while True:  # min-label propagation: at most the graph diameter sweeps
+        new = np.min(np.where(A, lab[None, :], m), axis=1)
+        if np.array_equal(new, lab):
+            break
+        lab = new
+    _, out = np.unique(lab, return_inverse=True)
+    return out.astype(np.int64)
 
 
 def _exp_cols(df: pd.DataFrame) -> list[str]:
@@ -310,6 +337,8 @@ class AttractorClassifier(ClusterMixin, BaseEstimator):
         scaler.scale_ = np.maximum(se, self.scale_floor)
         Zs = scaler.transform(Z)
         if self.method == "dbscan":
+            if Zs.shape[0] <= _SMALL:
+                return eps_components(Zs, self.eps)
             return DBSCAN(eps=self.eps, min_samples=1).fit(Zs).labels_.astype(np.int64)
         # nearest template (running means), linear memory
         templates: list[np.ndarray] = []

@@ -140,7 +140,7 @@ def poincare_return(t: np.ndarray, Y: np.ndarray, *, component: int | None = Non
 
 
 def trajectory_features(ens, *, zero_one: bool = True, random_state: int | None = 0,
-                        poincare_tol: float = 1e-2, n_se: int = 10) -> pd.DataFrame:
+                        poincare_tol: float = 1e-2, n_se: int = 10, poincare: bool = True) -> pd.DataFrame:
     """Features of every trajectory of a Lyapunov ensemble.
 
     Parameters
@@ -152,6 +152,10 @@ def trajectory_features(ens, *, zero_one: bool = True, random_state: int | None 
     random_state : int, optional
         Seed of the 0-1 test's frequencies (the same for every trajectory).
     poincare_tol : float
+    poincare : bool
+        Compute the Poincare return data (a Python loop over trajectories). Without it (and
+        without the 0-1 test) the labels are the same, only confidences and reasons are coarser
+        and ``period`` is nan: what phase-diagram sweeps use.
     n_se : int
         Blocks used for the standard errors ``se_mean_<state>``, ``se_std_<state>`` of the time
         averages.
@@ -170,15 +174,16 @@ def trajectory_features(ens, *, zero_one: bool = True, random_state: int | None 
     df.loc[ens.status != 0, "std_total"] = np.nan
     K = np.full(M, np.nan)
     pc = {k: np.full(M, np.nan) for k in ("n_crossings", "order", "period", "return_error", "return_time")}
-    if ens.samples is not None and ens.samples.shape[1] >= 50:
+    if ens.samples is not None and ens.samples.shape[1] >= 50 and (poincare or zero_one):
         t = ens.sample_t
         for i in range(M):
             if ens.status[i] != 0:
                 continue
             Y = ens.samples[i]
-            r = poincare_return(t, Y, tol=poincare_tol)
-            for k in pc:
-                pc[k][i] = r[k]
+            if poincare:
+                r = poincare_return(t, Y, tol=poincare_tol)
+                for k in pc:
+                    pc[k][i] = r[k]
             if zero_one and df["std_total"].iat[i] > 1e-6:
                 comp = int(np.argmax(Y.std(axis=0)))
                 stride = max(1, autocorr_time(Y[:, comp]))

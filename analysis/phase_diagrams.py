@@ -92,6 +92,15 @@ class PhaseDiagramOptions:
     census_options : mapping
         Keyword arguments of the census (:data:`SWEEP_CENSUS` by default; ``LyapunovOptions``
         fields, ``nolds_check``, ``match_equilibria``, ``classifier`` ...).
+    census_method : {"batch", "point"}
+        ``batch`` (default): :func:`analysis.attractor_census.census_batch` over the whole chunk
+        (trajectories pre-grouped by their transient window statistics, one Lyapunov run per
+        group and symmetry class, all in one parallel call); ``point``: the full per-point
+        :func:`analysis.attractor_census.census` of every initial condition (~10x slower; its
+        0-1 test, Poincare periods and equilibrium matching only change confidences and notes).
+        Only ``LyapunovOptions`` fields and ``classifier`` of ``census_options`` apply to ``batch``.
+    pre_tol : float
+        Max-norm tolerance of the batch pre-grouping on window means and standard deviations.
     """
 
     n_initial: int = 16
@@ -103,6 +112,8 @@ class PhaseDiagramOptions:
     fp_match_tol: float = 1e-4
     census: bool = True
     census_options: Mapping[str, Any] = field(default_factory=lambda: dict(SWEEP_CENSUS))
+    census_method: str = "batch"
+    pre_tol: float = 2e-3
 
     def __post_init__(self):
         if not isinstance(self.n_initial, (int, np.integer)) or self.n_initial < 1:
@@ -115,6 +126,10 @@ class PhaseDiagramOptions:
             raise TypeError(f"integration must be an IntegrationOptions, got {type(self.integration).__name__}")
         if not (self.fp_std_tol > 0 and self.fp_match_tol > 0):
             raise ValueError(f"expected fp_std_tol > 0 and fp_match_tol > 0, got {self.fp_std_tol}, {self.fp_match_tol}")
+        if self.census_method not in ("batch", "point"):
+            raise ValueError(f"census_method must be 'batch' or 'point', got {self.census_method!r}")
+        if not (np.isfinite(self.pre_tol) and self.pre_tol > 0):
+            raise ValueError(f"pre_tol must be finite and > 0, got {self.pre_tol!r}")
         object.__setattr__(self, "census_options", dict(self.census_options))
 
     @property
@@ -216,6 +231,27 @@ def _row_from_attractors(model: Model, atts: list[dict]) -> dict:
     return row
 
 
+#: census_options keys that are not LyapunovOptions fields (per-point census only)
+_POINT_ONLY = ("nolds_check", "n_keep", "match_equilibria", "n_initial", "seed", "y0")
+
+
+def _batch_census(model, tab, chunk, ens, need, whiches, options) -> dict[int, list[dict]]:
+    """Attractors of the not-settled trajectories of the points ``need`` (one census_batch call)."""
+    from analysis.attractor_census import census_batch
+
+    copts = {kk: v for kk, v in options.census_options.items() if kk not in _POINT_ONLY}
+    # as the per-point census: every trajectory of a point that is not wholly settled (settled
+    # ones on one equilibrium form one pre-group, so this costs one run per equilibrium)
+    sel = np.ones((len(need), ens.status.shape[1]), dtype=bool)
+    y_end = np.where(np.isfinite(ens.y_final[need]), ens.y_final[need], chunk.y0[need])
+    if model.geometry.n_spheres:
+        y_end = model.geometry.project(y_end.reshape(-1, model.n)).reshape(y_end.shape)
+    res = census_batch(model, tab.iloc[need][list(model.param_names)].reset_index(drop=True), y_end,
+                       ens.mean[need], ens.std[need], sel, window_ok=ens.status[need] == 0,
+                       pre_tol=options.pre_tol, **copts)
+    return {i: res["attractors"][a] for a, i in enumerate(need)}
+
+
 def _kcol(kind: str) -> str:
     return "unclassified" if kind == "-1" else kind
 
@@ -278,17 +314,43 @@ def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> 
     # 3./4. fixed-point shortcut, census elsewhere
     if ens is not None:
         N = ens.status.shape[1]
+        batch = options.census and options.census_method == "batch"
+        whiches: list[Any] = [None] * k
         for i in range(k):
             if status[i] == -1:
                 continue
             t0 = time.perf_counter()
             try:
-                which, _ = _settled_fixed_points(model, ens, i, eqsets[i], options)
+                whiches[i], _ = _settled_fixed_points(model, ens, i, eqsets[i], options)
+            except Exception as exc:  # noqa: BLE001
+                status[i], messages[i] = -1, f"census: {type(exc).__name__}: {exc}"
+            times["time_grouping"] += time.perf_counter() - t0
+        batch_atts: dict[int, list[dict]] = {}
+        if batch:
+            need = [i for i in range(k) if whiches[i] is not None and not np.all(whiches[i] >= 0)]
+            if need:
+                t0 = time.perf_counter()
+                try:
+                    batch_atts = _batch_census(model, tab, chunk, ens, need, whiches, options)
+                except Exception as exc:  # noqa: BLE001
+                    for i in need:
+                        status[i], messages[i] = -1, f"census_batch: {type(exc).__name__}: {exc}"
+                times["time_lyapunov"] += time.perf_counter() - t0
+        for i in range(k):
+            if status[i] == -1:
+                continue
+            t0 = time.perf_counter()
+            try:
+                which = whiches[i]
                 if np.all(which >= 0):
                     atts = _attractors_from_equilibria(model, eqsets[i], which, N)
                     times["time_grouping"] += time.perf_counter() - t0
-                elif options.census:
+                elif batch:
+                    atts = batch_atts[i]
+                    if all(a["kind"] in ("DIV", "-1") for a in atts):
+                        status[i], messages[i] = 1, "census: no trajectory could be classified"
                     times["time_grouping"] += time.perf_counter() - t0
+                elif options.census:
                     t0 = time.perf_counter()
                     from analysis.attractor_census import census
 
