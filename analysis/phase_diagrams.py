@@ -267,8 +267,11 @@ def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> 
        (:func:`bifurcate.integrate.integrate_ensemble`) over ``[0, t_end]``.
     3. ``grouping``: trajectories settled on a stable equilibrium are assigned to it (shortcut);
        if all are, the point is done.
-    4. ``lyapunov``: otherwise :func:`analysis.attractor_census.census` from the end states (its Lyapunov
-       spectra, features and grouping; its time is counted here).
+    4. ``lyapunov``: otherwise the census from the end states, counted here: by default one
+       :func:`analysis.attractor_census.census_batch` call for all such points of the chunk
+       (trajectories pre-grouped by window statistics and Z2 images, one Lyapunov run per group,
+       grouped as the census does); with ``census_method="point"``
+       :func:`analysis.attractor_census.census` per point.
 
     A point that raises becomes a row with ``status = -1`` and the exception in ``message``; a
     chunk never raises for one bad point.

@@ -2,8 +2,10 @@
 
 Per point: every equilibrium (find_equilibria) -> n_stable_fp; a DOP853 transient of all 16
 trajectories (batched over the chunk); trajectories settled on a stable equilibrium are assigned to
-it; at every other point the attractor census (Lyapunov spectra, features, grouping) from the end
-states of the transient, with the sweep settings of ``analysis.phase_diagrams.SWEEP_CENSUS``.
+it; at every other point the attractor census from the end states of the transient, with the
+sweep settings of ``analysis.phase_diagrams.SWEEP_CENSUS``: by default batched over each chunk
+(``census_batch``: one Lyapunov run per pre-group of trajectories and per Z2 pair, all points of a
+chunk in one parallel call); ``--census-method point`` runs the per-point census instead.
 
 Run: ``python -m studies.benchmarks.bench_phase_diagram [--n 201] [--n-initial 16] [--n-workers 2]
 [--store DIR] [--out FILE.json] [--fig FILE.png]``
@@ -35,15 +37,16 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", default=None)
     ap.add_argument("--fig", default=None)
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--census-method", choices=("batch", "point"), default="batch")
     a = ap.parse_args(argv)
     grid = {"J": np.linspace(-a.J_max, a.J_max, a.n), "lam": np.linspace(0.0, a.lam_max, a.n)}
     t0 = time.perf_counter()
     res = phase_diagram(LMG_DIMER, grid, n_initial=a.n_initial, seed=a.seed, n_workers=a.n_workers, store=a.store,
-                        progress=not a.no_progress)
+                        progress=not a.no_progress, census_method=a.census_method)
     wall = time.perf_counter() - t0
     df = res.to_frame()
     out = {
-        "grid": f"{a.n} x {a.n}", "n_points": len(df), "n_initial": a.n_initial, "n_workers": a.n_workers,
+        "grid": f"{a.n} x {a.n}", "n_points": len(df), "n_initial": a.n_initial, "n_workers": a.n_workers, "census_method": a.census_method,
         "wall_s": round(wall, 1), "computed": res.n_computed, "cached": res.n_cached,
         "stage_s_summed_over_workers": {k: round(v, 1) for k, v in res.timings().items()},
         "points_settled_by_fp_shortcut": int((df["phase"] == "FP").sum() if "phase" in df else 0),
