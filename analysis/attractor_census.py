@@ -475,6 +475,12 @@ def census_batch(model: Model, params: pd.DataFrame, y_start: np.ndarray, window
     close = (D <= pre_tol) & ok[:, None, :] & ok[:, :, None]
     idx = np.broadcast_to(np.arange(N), (P, N))
     leader = np.where(ok, np.argmax(close, axis=2), idx)
+    pidx = np.arange(P)[:, None]
+    for _ in range(N):  # closeness is not transitive: follow leaders to one that leads itself
+        nxt = leader[pidx, leader]
+        if np.array_equal(nxt, leader):
+            break
+        leader = nxt
     leader = np.where(sel, leader, -1)
     rep = sel & (leader == idx)
     # symmetry images among representatives: src = earliest representative it is an image of
@@ -492,7 +498,6 @@ def census_batch(model: Model, params: pd.DataFrame, y_start: np.ndarray, window
         tmap = np.where(hit, si + 1, tmap)
     # resolve chains (an image of an image): only map to sources that are their own source
     for _ in range(4):
-        pidx = np.arange(P)[:, None]
         s2 = np.where(src >= 0, src[pidx, np.maximum(src, 0)], -1)
         chained = rep & (src != idx) & (s2 != src)
         if not chained.any():
@@ -556,5 +561,7 @@ def census_batch(model: Model, params: pd.DataFrame, y_start: np.ndarray, window
                                         "fraction": mem.size / N, "mean": mm.mean(axis=0) if key[0] not in ("DIV", "-1") else np.full(n, np.nan),
                                         "exponents": (w[:, None] * ex).sum(0) / w.sum(),
                                         "lyap": float((w * ex[:, 0]).sum() / w.sum())})
+            if sum(a["n_members"] for a in out_atts[p]) != int(sel[p].sum()):  # pragma: no cover - invariant
+                raise RuntimeError(f"census_batch: point {p} lost trajectories in the grouping")
     return {"attractors": out_atts, "n_integrated": int(M), "n_selected": int(sel.sum()),
             "lyapunov_time": float(t_l), "total_time": time.perf_counter() - t_start}

@@ -65,3 +65,16 @@ def test_batch_and_point_census_give_the_same_phase_diagram(lmg_dimer):
     assert regular.sum() >= 6
     np.testing.assert_allclose(a.loc[regular, "ZB"], b.loc[regular, "ZB"], atol=0.01)
     np.testing.assert_allclose(a["ZB"], b["ZB"], atol=0.3)
+
+
+def test_census_batch_chained_closeness_loses_no_trajectory(lmg_dimer):
+    # window statistics 0, 1.5e-3, 3e-3 apart at pre_tol 2e-3: 0~1 and 1~2 but not 0~2
+    pts = pd.DataFrame([lmg_dimer.params({"J": 0.4, "lam": 0.9})])[list(lmg_dimer.param_names)]
+    rng = np.random.default_rng(5)
+    Y = lmg_dimer.random_states(3, rng)[None]
+    mean = np.zeros((1, 3, 6)) + np.array([0.0, 1.5e-3, 3e-3])[None, :, None]
+    std = np.full((1, 3, 6), 0.1)
+    res = census_batch(lmg_dimer, pts, Y, mean, std, np.ones((1, 3), bool), pre_tol=2e-3, **LYAP)
+    assert res["n_integrated"] == 1
+    assert sum(a["n_members"] for a in res["attractors"][0]) == 3
+    assert np.isclose(sum(a["fraction"] for a in res["attractors"][0]), 1.0)
