@@ -8,6 +8,15 @@ Operators (:mod:`.operators`)
     :func:`liouvillian`, :func:`validate_params`, :func:`validate_spin`.
 Steady states (:mod:`.steady`)
     :func:`steady_state` -> :class:`SteadyState` (validated; :class:`SteadyStateError` otherwise).
+Spin Wigner functions (:mod:`.wigner`)
+    :func:`spin_wigner` -> :class:`SpinWigner`; :func:`plot_wigner_map`, :func:`plot_wigner_sphere`.
+Trajectories (:mod:`.trajectories`)
+    :func:`quantum_trajectories` -> :class:`TrajectoryEstimate` (``qutip.mcsolve``, error bars).
+Spectrum (:mod:`.spectrum`)
+    :func:`liouvillian_spectrum` -> :class:`LiouvillianSpectrum`; :func:`gap_scan`.
+Cross-check (:mod:`.crosscheck`)
+    :func:`cut`, :func:`merge_meanfield`, :func:`finite_size_trend`, :func:`pt_normal_deficit`,
+    :data:`PAPER_CUTS`.
 
 References
 ----------
@@ -17,9 +26,17 @@ from .operators import (DEFAULT_PARAMS, hamiltonian, jump_operators, liouvillian
                         lmg_jump_operators, lmg_qutip_model, pt_dimer_hamiltonian, qutip_model, spin_operators,
                         validate_params, validate_spin)
 from .steady import METHODS, SteadyState, SteadyStateError, SteadyStateOptions, steady_state
+from .wigner import SpinWigner, plot_wigner_map, plot_wigner_sphere, spin_wigner
+from .trajectories import TrajectoryEstimate, quantum_trajectories
+from .spectrum import LiouvillianSpectrum, gap_scan, liouvillian_spectrum
+from .crosscheck import PAPER_CUTS, cut, finite_size_trend, merge_meanfield, pt_normal_deficit
 
 __all__ = [
     "DEFAULT_PARAMS", "hamiltonian", "jump_operators", "liouvillian", "lmg_hamiltonian", "lmg_jump_operators",
     "lmg_qutip_model", "pt_dimer_hamiltonian", "qutip_model", "spin_operators", "validate_params", "validate_spin",
     "METHODS", "SteadyState", "SteadyStateError", "SteadyStateOptions", "steady_state",
+    "SpinWigner", "plot_wigner_map", "plot_wigner_sphere", "spin_wigner",
+    "TrajectoryEstimate", "quantum_trajectories",
+    "LiouvillianSpectrum", "gap_scan", "liouvillian_spectrum",
+    "PAPER_CUTS", "cut", "finite_size_trend", "merge_meanfield", "pt_normal_deficit",
 ]
