@@ -39,7 +39,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.linalg as sla
 
 from .operators import spin_operators
 
@@ -51,6 +50,8 @@ def _as_matrix(rho) -> np.ndarray:
     if hasattr(rho, "full"):
         rho = rho.full()
     rho = np.asarray(rho, dtype=complex)
+    if rho.ndim == 2 and rho.shape[1] == 1 and rho.shape[0] > 1:  # a ket as a column
+        rho = rho[:, 0]
     if rho.ndim == 1:
         rho = np.outer(rho, rho.conj())
     if rho.ndim != 2 or rho.shape[0] != rho.shape[1] or rho.shape[0] < 2:
@@ -135,8 +136,8 @@ def spin_wigner(rho, theta=None, phi=None, *, n_theta: int = 91, n_phi: int = 18
     theta = np.linspace(0.0, np.pi, n_theta) if theta is None else np.atleast_1d(np.asarray(theta, dtype=float))
     phi = np.linspace(-np.pi, np.pi, n_phi) if phi is None else np.atleast_1d(np.asarray(phi, dtype=float))
     s = spin_operators(j)
-    # -i S_y is real antisymmetric: the Wigner small-d matrix d(theta) = exp(-i theta S_y) is real
-    A = (-1j * s.y.toarray()).real
+    # Wigner small-d matrix d(theta) = exp(-i theta S_y) (real) from one eigendecomposition of S_y
+    mu, V = np.linalg.eigh(s.y.toarray())
     pik = parity_kernel(j)
     m = s.m
     delta = m[:, None] - m[None, :]                 # a - b for rho_ab
@@ -145,7 +146,7 @@ def spin_wigner(rho, theta=None, phi=None, *, n_theta: int = 91, n_phi: int = 18
     phase = np.exp(1j * np.outer(offsets, phi))     # (2n-1, n_phi)
     di = np.rint(delta).astype(int) + (n - 1)
     for i, th in enumerate(theta):
-        d = sla.expm(th * A)
+        d = ((V * np.exp(-1j * th * mu)[None, :]) @ V.conj().T).real
         K = (d * pik[None, :]) @ d.T                 # sum_m Pi_m d_am d_bm
         F = np.bincount(di.ravel(), weights=(rho * K).real.ravel(), minlength=2 * n - 1) \
             + 1j * np.bincount(di.ravel(), weights=(rho * K).imag.ravel(), minlength=2 * n - 1)
