@@ -421,20 +421,16 @@ class _Quantum:
         path = _write_table(df, out, "exact")
         tables = {"exact.parquet": "exact"}
         if a.wigner:
-            from analysis.report_attractors import _exact_rho
-
-            import qutip
+            from analysis.quantum import spin_wigner, steady_state
 
             rows = []
             th, ph = np.linspace(0, np.pi, 91), np.linspace(0, 2 * np.pi, 181)
             for S in S_values:
-                rho, _ = _exact_rho(S, points[0])
-                n = int(round(2 * S)) + 1
-                rho_B = np.einsum("ajak->jk", rho.reshape(n, n, n, n))
-                W, _, _ = qutip.spin_wigner(qutip.Qobj(rho_B), th, ph)
-                TH, PH = np.meshgrid(th, ph)
+                st = steady_state(S, {"g": 1.0, "gamma": 0.5, **points[0]})
+                W = spin_wigner(st.reduced("B"), th, ph).W          # (theta, phi), Tilma normalisation
+                TH, PH = np.meshgrid(th, ph, indexing="ij")
                 rows.append(pd.DataFrame({"S": S, **points[0], "theta": TH.ravel(), "phi": PH.ravel(),
-                                          "W": np.real(W).ravel()}))
+                                          "W": W.ravel()}))
             _write_table(pd.concat(rows, ignore_index=True), out, "wigner")
             tables["wigner.parquet"] = "wigner"
         write_metadata(out, command="quantum", params=params, S=S_values, sweep=a.sweep, tables=tables)

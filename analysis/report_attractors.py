@@ -159,21 +159,10 @@ def exact_table(params: Mapping[str, float], S_values: Sequence[float]) -> pd.Da
     for S in S_values:
         t0 = time.perf_counter()
         try:
-            try:
-                from analysis.quantum import steady_state
-            except ImportError:
-                steady_state = None
-            if steady_state is not None:
-                st = steady_state(S, {"g": 1.0, "gamma": 0.5, **{k: float(v) for k, v in params.items()}})
-                ZA, ZB, pur, method = st.ZA, st.ZB, st.purity, f"analysis.quantum ({st.method}, {st.sector})"
-            else:
-                from analysis.quantum.operators import dimer_operators
+            from analysis.quantum import steady_state
 
-                rho, method = _exact_rho(S, params)
-                ops = dimer_operators(S)
-                d = np.real(np.diag(rho))
-                ZA, ZB = float(ops.zA.diagonal() @ d) / ops.S, float(ops.zB.diagonal() @ d) / ops.S
-                pur = float(np.real(np.vdot(rho, rho)))
+            st = steady_state(S, {"g": 1.0, "gamma": 0.5, **{k: float(v) for k, v in params.items()}})
+            ZA, ZB, pur, method = st.ZA, st.ZB, st.purity, f"analysis.quantum ({st.method}, {st.sector})"
             rows.append({"S": float(S), **{k: float(v) for k, v in params.items()}, "ZA": float(ZA), "ZB": float(ZB),
                          "purity": float(pur), "method": method, "wall_time": time.perf_counter() - t0,
                          "status": 0, "message": "success"})
@@ -182,35 +171,6 @@ def exact_table(params: Mapping[str, float], S_values: Sequence[float]) -> pd.Da
                          "wall_time": time.perf_counter() - t0, "status": -1,
                          "message": f"{type(exc).__name__}: {exc}"})
     return pd.DataFrame(rows)
-
-
-def _exact_rho(S, params):
-    """The full steady-state density matrix and the method used."""
-    p = {"g": 1.0, "gamma": 0.5, **{k: float(v) for k, v in params.items()}}
-    try:
-        from analysis.quantum import steady_state
-    except ImportError:
-        steady_state = None
-    if steady_state is not None:
-        st = steady_state(S, p)
-        return st.rho, f"analysis.quantum ({st.method}, {st.sector})"
-    import scipy.sparse.linalg as sla
-
-    from analysis.quantum._blocks import BlockLiouvillian
-
-    BL = BlockLiouvillian.build(S, p)
-    M = BL.real_matrix().tolil()
-    tr = np.zeros(M.shape[0])
-    for k, n in enumerate(BL.sizes):
-        tr[BL.offsets[k]:BL.offsets[k] + n] = 1.0
-    M[0, :] = tr
-    b = np.zeros(M.shape[0])
-    b[0] = 1.0
-    x = sla.spsolve(M.tocsc(), b)
-    rho = np.zeros((BL.dim, BL.dim), dtype=complex)
-    for ix, X in zip(BL.index, BL.unpack(x)):
-        rho[np.ix_(ix, ix)] = X
-    return rho / np.trace(rho).real, "sparse LU, Z2 blocks"
 
 
 # --------------------------------------------------------------------------------------------

@@ -280,42 +280,19 @@ class ExactState:
                 "residual": self.residual, "method": self.method, "wall_time": self.wall_time}
 
 
-def _reduce_B(rho: np.ndarray, n: int) -> np.ndarray:
-    return np.einsum("ajak->jk", rho.reshape(n, n, n, n))
-
-
 def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
     """Exact steady state of Eq. (5) at spin length ``S`` (``g = 1``, ``gamma = 0.5`` unless given).
 
-    Uses :func:`analysis.quantum.steady_state` (symmetry-reduced, validated) when available, else a
-    direct sparse LU of the Z2-reduced Liouvillian (~0.1 s at S = 3, ~1 s at S = 4, ~6 s at S = 5 on the 2-core
-    machine; fill-in makes it impractical beyond S ~ 6).
+    Uses :func:`analysis.quantum.steady_state` (symmetry-reduced, validated).
     Z_A = Tr(rho S_z^A)/S, Z_B likewise, purity = Tr(rho^2), rho_B = Tr_A rho.
     """
-    from analysis.quantum.operators import dimer_operators
+    from analysis.quantum import steady_state
 
     p = {"g": 1.0, "gamma": 0.5, **{k: float(v) for k, v in params.items()}}
     t0 = time.perf_counter()
-    try:
-        from analysis.quantum import steady_state
-    except ImportError:
-        steady_state = None
-    if steady_state is not None:
-        st = steady_state(S, p)           # validated; raises SteadyStateError otherwise
-        return ExactState(float(st.S), p, float(st.ZA), float(st.ZB), float(st.purity), st.rho_B,
-                          float(st.residual), f"analysis.quantum.steady_state ({st.method}, {st.sector})",
-                          time.perf_counter() - t0)
-    # fallback without the quantum solver: sparse LU of the Z2-reduced Liouvillian
-    from analysis.report_attractors import _exact_rho
-
-    rho, method = _exact_rho(S, p)
-    residual = float("nan")
-    ops = dimer_operators(S)
-    n = ops.n
-    ZA = float(np.real(np.sum(ops.zA.diagonal() * np.diag(rho)))) / ops.S
-    ZB = float(np.real(np.sum(ops.zB.diagonal() * np.diag(rho)))) / ops.S
-    purity = float(np.real(np.vdot(rho, rho)))
-    return ExactState(float(ops.S), p, ZA, ZB, purity, _reduce_B(rho, n), residual, method,
+    st = steady_state(S, p)           # validated; raises SteadyStateError otherwise
+    return ExactState(float(st.S), p, float(st.ZA), float(st.ZB), float(st.purity), st.rho_B,
+                      float(st.residual), f"analysis.quantum.steady_state ({st.method}, {st.sector})",
                       time.perf_counter() - t0)
 
 

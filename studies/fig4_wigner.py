@@ -1,8 +1,9 @@
 """Fig. 4: spin B's Wigner function at S = 3 in the normal, LMG and PT phases.
 
 The exact steady state of Eq. (5) at S = 3 is reduced to spin B (rho_B = Tr_A rho) and its spin
-Wigner function W(theta, phi) (Agarwal's multipole expansion, normalised so that
-sqrt(4 pi / (2S + 1)) * integral W dOmega = 1) is evaluated on a grid of the Bloch sphere:
+Wigner function W(theta, phi) (Tilma et al., the paper's ref. [37], via
+:func:`analysis.quantum.spin_wigner`: (2S + 1) / (4 pi) * integral W dOmega = 1; QuTiP's
+``spin_wigner`` differs by the factor sqrt(4 pi / (2S + 1))) is evaluated on a grid of the sphere:
 
 (a) normal phase, J = lam = 0: a single peak at the north pole (spin B points up);
 (b) LMG phase, J = 1.5 g, lam = 0: two lobes where mean field puts its two stable fixed points;
@@ -42,21 +43,11 @@ PANELS = {
 
 
 def spin_wigner(rho_B: np.ndarray, theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """W[i_phi, i_theta] of a single-spin density matrix (basis m = S..-S), via the quantum module
-    if it provides ``spin_wigner``, else ``qutip.spin_wigner``."""
-    try:
-        from analysis import quantum as q
+    """W[i_phi, i_theta] of a single-spin density matrix (basis m = S..-S): the Tilma et al.
+    spin Wigner function of :func:`analysis.quantum.spin_wigner` (the paper's ref. [37])."""
+    from analysis.quantum import spin_wigner as tilma
 
-        fn = getattr(q, "spin_wigner", None)
-    except ImportError:
-        fn = None
-    if fn is not None:
-        W = fn(rho_B, theta, phi)
-        return np.asarray(W[0] if isinstance(W, tuple) else W, dtype=float)
-    import qutip
-
-    W, _, _ = qutip.spin_wigner(qutip.Qobj(rho_B), theta, phi)
-    return np.real(np.asarray(W))
+    return np.asarray(tilma(rho_B, theta, phi).W, dtype=float).T
 
 
 def mean_field_spin_B(params, *, n_initial: int, seed: int, t_end: float):
@@ -137,11 +128,11 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 4) -> dict:
         mf[key] = (fps, samples)
         samples = samples.assign(panel=key, J=params["J"], lam=params["lam"])
         mf_rows.append(samples)
-        # normalisation check (QuTiP's convention): sqrt((2S+1) / (4 pi)) * integral W dOmega = 1
+        # normalisation check (Tilma et al.): (2S+1) / (4 pi) * integral W dOmega = 1
         dth, dph = theta[1] - theta[0], phi[1] - phi[0]
         integ = float(np.sum(W[:-1, :] * np.sin(theta)[None, :]) * dth * dph)
         info[key] = {"ZA": st.ZA, "ZB": st.ZB, "purity": st.purity, "residual": st.residual, "method": st.method,
-                     "wigner_norm": integ * np.sqrt((2 * S_SPIN + 1) / (4 * np.pi)),
+                     "wigner_norm": integ * (2 * S_SPIN + 1) / (4 * np.pi),
                      "W_min": float(W.min()), "W_max": float(W.max()),
                      "mean_field_stable_fp_B": fps.tolist()}
     fig = plot(W_tabs, theta, phi, mf)
