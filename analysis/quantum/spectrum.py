@@ -135,7 +135,7 @@ def liouvillian_spectrum(S, params: Mapping | None = None, *, k: int = 6, method
     Examples
     --------
     >>> sp_ = liouvillian_spectrum(1, {"J": 0.0, "lam": 0.0})
-    >>> abs(sp_.even[0]) < 1e-12
+    >>> bool(abs(sp_.even[0]) < 1e-12)
     True
     """
     if method not in ("auto", "dense", "arnoldi"):
