@@ -26,24 +26,14 @@ from bifurcate.models import LMG_DIMER, NORMAL_STATE
 
 
 def broken_hopf(J: float = 1.0):
-    """Hopf point of the spin-B ferromagnetic fixed point (followed in lam from lam = 0)."""
+    """Hopf point of the spin-B ferromagnetic fixed point, located by equilibrium continuation in
+    lam from lam = 0; returns (state, lam, omega)."""
+    from bifurcate.continuation import continue_equilibria
+
     y = newton_equilibrium(LMG_DIMER, [0, 0, -1, -0.8155, -0.2185, 0.5359], {"J": J, "lam": 0.0})
-    lam, prev = 0.0, None
-    while True:
-        re = LMG_DIMER.tangent_eigenvalues(y, {"J": J, "lam": lam})[0].real
-        if prev is not None and re > 0 > prev[1]:
-            break
-        prev = (lam, re, y)
-        lam += 0.02
-        y = newton_equilibrium(LMG_DIMER, y, {"J": J, "lam": lam})
-
-    def g(v):
-        yy = newton_equilibrium(LMG_DIMER, prev[2], {"J": J, "lam": v})
-        return LMG_DIMER.tangent_eigenvalues(yy, {"J": J, "lam": v})[0].real
-
-    lh = brentq(g, prev[0], lam, xtol=1e-14)
-    yh = newton_equilibrium(LMG_DIMER, prev[2], {"J": J, "lam": lh})
-    return yh, lh, abs(LMG_DIMER.tangent_eigenvalues(yh, {"J": J, "lam": lh})[0].imag)
+    hb = continue_equilibria(LMG_DIMER, y, param="lam", params={"J": J, "lam": 0.0}, p_min=0.0,
+                             p_max=1.0).special("HB")[0]
+    return hb.state, hb.param, hb.data["omega"]
 
 
 def main(argv=None) -> dict:
