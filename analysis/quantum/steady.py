@@ -95,6 +95,9 @@ class SteadyStateOptions:
         Measured here: for ``J != 0`` the LU fill is nearly dense (4-D stencil; S = 6 takes 40 s with
         COLAMD) while Krylov takes 0.2 s, so the Z2 threshold is S = 3; for the 3-D ``J = 0`` block the
         LU beats Krylov up to S = 16 at lam = 0.7 (1.9 s vs 2.0 s; at S = 20, 8.5 s vs 4.4 s).
+    direct_fallback_max : dict
+        With ``method="auto"``, a Krylov failure falls back to the sparse LU up to this many unknowns
+        (the U(1) LU is ~2 s at S = 16 and grows ~N^2; S = 32 has 183 105 unknowns).
     n_threads : int or None or "auto"
         BLAS threads during the solve (threadpoolctl). ``"auto"``: all threads only when a block has
         at least 512 states and the 1-minute load average leaves the cores free; else 1 (small dense
@@ -112,6 +115,7 @@ class SteadyStateOptions:
     restart: int = 200
     max_refinements: int = 8
     direct_max_unknowns: Mapping = field(default_factory=lambda: {"Z2": 1500, "U1": 25000})
+    direct_fallback_max: Mapping = field(default_factory=lambda: {"Z2": 15000, "U1": 250000})
     n_threads: Any = "auto"
 
     def __post_init__(self):
@@ -125,8 +129,9 @@ class SteadyStateOptions:
             v = getattr(self, name)
             if not (isinstance(v, (int, np.integer)) and v > 0):
                 raise ValueError(f"expected {name} a positive integer, got {v!r}")
-        if set(self.direct_max_unknowns) != {"Z2", "U1"}:
-            raise ValueError(f"expected direct_max_unknowns with keys 'Z2' and 'U1', got {dict(self.direct_max_unknowns)!r}")
+        for name in ("direct_max_unknowns", "direct_fallback_max"):
+            if set(getattr(self, name)) != {"Z2", "U1"}:
+                raise ValueError(f"expected {name} with keys 'Z2' and 'U1', got {dict(getattr(self, name))!r}")
         nt = self.n_threads
         if not (nt is None or nt == "auto" or (isinstance(nt, (int, np.integer)) and nt > 0)):
             raise ValueError(f"expected n_threads None, 'auto' or a positive integer, got {nt!r}")
@@ -545,7 +550,8 @@ def steady_state(S, params: Mapping | None = None, method: str = "auto", *, sect
     if sector == "auto":
         sector = "U1" if p["J"] == 0.0 else "Z2"
     B = BlockLiouvillian.build(S, p, sector)
-    if method == "auto":
+    auto = method == "auto"
+    if auto:
         method = "direct" if B.n_unknowns <= opts.direct_max_unknowns[sector] else "krylov"
     x0_blocks = None
     if x0 is not None:
@@ -554,7 +560,15 @@ def steady_state(S, params: Mapping | None = None, method: str = "auto", *, sect
         if method == "direct":
             blocks, stats = _solve_direct(B, opts)
         elif method == "krylov":
-            blocks, stats = _solve_krylov(B, opts, x0_blocks)
+            try:
+                blocks, stats = _solve_krylov(B, opts, x0_blocks)
+            except SteadyStateError as exc:
+                # "auto" falls back to the exact LU where it is affordable (the 3-D U(1) block)
+                if not (auto and B.n_unknowns <= opts.direct_fallback_max[sector]):
+                    raise
+                blocks, stats = _solve_direct(B, opts)
+                stats["fallback_from"] = str(exc)
+                method = "direct"
         else:
             blocks, stats = _solve_qutip(B, S, p)
         raw_trace = B.trace(blocks)

@@ -181,3 +181,19 @@ def test_krylov_reaches_S12_and_agrees_with_qutip_at_S4():
     r = steady_state(12, p)
     assert r.residual < 1e-9 and r.min_eigenvalue > -1e-8
     assert 0.0 < r.ZB < 1.0
+
+
+def test_exceptional_point_of_the_no_jump_hamiltonian_is_handled():
+    # S = 1/2, J = 1.5, lam = 0.5: H_eff has an exact exceptional point (eigenvectors parallel);
+    # the eigenvector preconditioner is perturbed until its self-test passes
+    a = steady_state(0.5, {"J": 1.5, "lam": 0.5}, "direct")
+    b = steady_state(0.5, {"J": 1.5, "lam": 0.5}, "krylov", options=TIGHT)
+    np.testing.assert_allclose(a.rho, b.rho, atol=1e-10)
+    assert b.stats["preconditioner_error"] <= 1e-8
+
+
+def test_U1_krylov_uses_schur_blocks_and_agrees_with_the_lu():
+    a = steady_state(6, {"lam": 0.7}, "direct")
+    b = steady_state(6, {"lam": 0.7}, "krylov", options=TIGHT)
+    assert b.sector == "U1" and b.stats["cond_eigvecs"] == 1.0  # Schur path: no eigenvector matrix
+    np.testing.assert_allclose(a.rho, b.rho, atol=1e-10)
