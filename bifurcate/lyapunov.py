@@ -7,9 +7,25 @@ exponents and the radial (damping) exponents of the embedding never appear. For 
 the tangent basis is the identity and this is the classical Benettin algorithm.
 
 The Python functions validate, draw initial conditions, allocate and call the per-model compiled
-kernels generated from :mod:`bifurcate.kernels.lyapunov_template` (fixed-step RK4 on the joint
-state + tangent system, modified Gram-Schmidt). A failing trajectory comes back with ``status``
-and ``message``; bad input raises at once.
+kernels generated from :mod:`bifurcate.kernels.lyapunov_template`: by default adaptive DOP853 on
+the joint state + tangent system, with the local error controlled over the state AND the tangent
+vectors (rtol 1e-8, atol 1e-10) and steps landing on the re-orthonormalisation times; or
+fixed-step RK4 checked by step doubling once per block. Modified Gram-Schmidt. A failing
+trajectory comes back with ``status`` and ``message``; bad input raises at once.
+
+Statuses (:data:`LYAPUNOV_STATUS`; negative = not trusted, the exponents of such a row are over
+the blocks completed before the failure, or NaN):
+
+* ``0`` success: every step met rtol/atol (DOP853) or the step-doubling check passed (RK4);
+* ``-1`` max steps reached: ``max_steps`` accepted steps were spent (a stiff or extreme point);
+* ``-2`` accuracy not met: the DOP853 step fell below the rounding floor, or ``rtol`` is below
+  100 eps (not integrated);
+* ``-3`` diverged; ``-4`` degenerate tangent vector;
+* ``-5`` accuracy not met: the RK4 step ``dt`` is too large for rtol/atol.
+
+Cost (LMG dimer, chaotic point J = 1.5, lam = 1, T = 500 + 220 of transient and alignment): see
+``studies/benchmarks/bench_lyapunov.py``; DOP853 at the default tolerance takes about 5 times
+fewer field evaluations than RK4 at dt = 0.01, at equal or better accuracy.
 
 Segments and blocks: the measured time is cut into blocks of equal length; every result carries
 the log growth and the state means of each block, the state and orthonormal tangent frame
