@@ -385,3 +385,28 @@ def test_lyapunov_kernel_agrees_with_its_python_twin(tmp_path):
                              t_total=0.6, n_blocks=2, method=method)
         assert int(nsteps) == e.n_steps[0]
         np.testing.assert_allclose(eval(vals), e.exponents[0], atol=1e-12)
+
+
+def test_step_size_underflow_is_a_status():
+    # x' = mu - x^2 with mu < 0 blows up in finite time; with no divergence bound to stop it the
+    # controller shrinks the step to the rounding floor near the singularity
+    ens = lyapunov_spectra(SADDLE_NODE, {"mu": -1.0}, y0=[[0.0, 0.0]], t_transient=0.0, t_total=10.0,
+                           div_bound=1e300)
+    assert ens.status[0] == -2
+    assert ens.message[0].startswith("accuracy not met: step size below")
+    assert 0.5 < ens.t_final[0] < 2.0  # the singularity of x(t) = -tan(t) at t = pi / 2
+
+
+def test_early_reorthonormalisation_changes_nothing_but_rounding():
+    # re-orthonormalising inside the intervals (growth_bound barely above 1) adds the same log
+    # growth to the same blocks: the exponents agree to the tolerance, at the non-normal linear
+    # system (strong transient growth) and at the chaotic point over a short window
+    A = np.array([[-1.0, 5.0, 0.0], [0.0, -2.0, 3.0], [0.0, 0.0, -0.5]])
+    kw = dict(t_transient=0.0, t_align=0.0, t_total=20.0, n_blocks=4, dt_ortho=1.0)
+    a = lyapunov_spectrum(LINEAR3, [1.0, 0.5, -0.3], _linear_params(A), **kw)
+    b = lyapunov_spectrum(LINEAR3, [1.0, 0.5, -0.3], _linear_params(A), growth_bound=1.0001, **kw)
+    np.testing.assert_allclose(a.block_exponents, b.block_exponents, atol=1e-7)
+    assert not np.array_equal(a.block_exponents, b.block_exponents)  # the early path did run
+    a = lyapunov_spectrum(LMG_DIMER, Y_CHAOS, CHAOS, **kw)
+    b = lyapunov_spectrum(LMG_DIMER, Y_CHAOS, CHAOS, growth_bound=1.0001, **kw)
+    np.testing.assert_allclose(a.exponents, b.exponents, atol=1e-6)
