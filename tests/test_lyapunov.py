@@ -159,14 +159,17 @@ def test_bad_input_raises():
 _EXT = dict(t_transient=10.0, t_align=5.0, dt=0.01, sample_dt=0.05)
 
 
-def test_extend_in_pieces_equals_one_run():
-    # same block length (5), same fixed steps: t1 + t2 in two calls is the same arithmetic as one
-    # run of t1 + t2 (calls end at re-orthonormalisation times), so equality is to rounding
+@pytest.mark.parametrize("method", ["dop853", "rk4"])
+def test_extend_in_pieces_equals_one_run(method):
+    # same block length (5), same steps (the adaptive step size is carried over): t1 + t2 in two
+    # calls is the same arithmetic as one run of t1 + t2 (calls end at re-orthonormalisation
+    # times), so equality is to rounding
     p = {"J": 1.5, "lam": 1.0}
-    a = lyapunov_spectra(LMG_DIMER, p, n_initial=3, seed=1, t_total=20.0, n_blocks=4, **_EXT)
+    a = lyapunov_spectra(LMG_DIMER, p, n_initial=3, seed=1, t_total=20.0, n_blocks=4, method=method, **_EXT)
     b = lyapunov_extend(LMG_DIMER, a, 10.0)
     c = lyapunov_extend(LMG_DIMER, b, 10.0)
-    one = lyapunov_spectra(LMG_DIMER, p, n_initial=3, seed=1, t_total=40.0, n_blocks=8, steps_per_call=7, **_EXT)
+    one = lyapunov_spectra(LMG_DIMER, p, n_initial=3, seed=1, t_total=40.0, n_blocks=8, steps_per_call=7,
+                           method=method, **_EXT)
     assert a.block_time == one.block_time == 5.0
     np.testing.assert_array_equal(c.n_blocks_done, [8, 8, 8])
     np.testing.assert_allclose(c.exponents, one.exponents, rtol=0, atol=1e-12)
