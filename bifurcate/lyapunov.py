@@ -24,8 +24,12 @@ the blocks completed before the failure, or NaN):
 * ``-5`` accuracy not met: the RK4 step ``dt`` is too large for rtol/atol.
 
 Cost (LMG dimer, chaotic point J = 1.5, lam = 1, T = 500 + 220 of transient and alignment): see
-``studies/benchmarks/bench_lyapunov.py``; DOP853 at the default tolerance takes about 5 times
-fewer field evaluations than RK4 at dt = 0.01, at equal or better accuracy.
+``studies/benchmarks/bench_lyapunov.py``. Measured (8 trajectories, 2 threads, one run): DOP853
+at the default tolerance spends 1.0e5 joint field evaluations per trajectory (6.5e3 steps; at
+dt_ortho = 0.1 the interval, not the tolerance, caps the step) against 3.4e5 for RK4 at
+dt = 0.01, 1.6-1.9 times less kernel time, and is 45 times more accurate (2e-7 against 1e-5 on
+a T = 20 window against the rtol-1e-12 SciPy twin); RK4 needs dt = 0.0025 (6.6 times the
+DOP853 time) for the same accuracy.
 
 Segments and blocks: the measured time is cut into blocks of equal length; every result carries
 the log growth and the state means of each block, the state and orthonormal tangent frame
