@@ -158,7 +158,7 @@ def test_error_other_bad_input():
         OpenSystem(A.z + spin("A").z, name="bad")
     g1 = parameters(g=1.0)
     g2 = parameters(g=2.0)
-    with pytest.raises(ValueError, match="different defaults"):
+    with pytest.raises(ValueError, match="declared twice"):
         OpenSystem(g1 * A.z + g2 * A.x, name="bad")
 
 

@@ -84,6 +84,7 @@ def generate(module: str, rhs_name: str, jac_name: str, template: str = "ode") -
         for kname in (rhs_name, jac_name):
             origin = sys.modules.get(getattr(getattr(mod, kname, None), "__module__", None) or "")
             if origin is not None and origin is not mod:
+                model_src += origin.__name__   # numba's cached code refers to the module by name
                 try:
                     model_src += inspect.getsource(origin)
                 except (OSError, TypeError):

@@ -40,8 +40,8 @@ _COUNTER = itertools.count()
 class Parameter(sp.Symbol):
     """A real model parameter: a sympy symbol that carries its default value.
 
-    Two parameters of the same name compare equal (they are the same sympy symbol); a system
-    that uses one name with two different defaults is rejected.
+    Every declaration makes a distinct symbol; a system that uses two declarations of one name
+    is rejected.
     """
 
     def __new__(cls, name: str, default: float):
@@ -54,7 +54,9 @@ class Parameter(sp.Symbol):
         return ((self.name, self.default), {})
 
     def _hashable_content(self):
-        return (self.name, self.default) + tuple(sorted(self.assumptions0.items()))
+        # each declaration is its own symbol (sympy caches expressions by equality: two equal
+        # parameters from different declarations would be silently interchanged)
+        return (self.name, self._order) + tuple(sorted(self.assumptions0.items()))
 
 
 def parameters(**defaults: float):

@@ -114,9 +114,9 @@ class OpenSystem:
         params = sorted(symbols, key=lambda s: s._order)
         seen: dict = {}
         for s in params:
-            if s.name in seen and seen[s.name].default != s.default:
-                raise ValueError(f"system {name!r}: parameter {s.name!r} declared twice with different defaults "
-                                 f"{seen[s.name].default} and {s.default}")
+            if s.name in seen:
+                raise ValueError(f"system {name!r}: parameter {s.name!r} declared twice (defaults "
+                                 f"{seen[s.name].default} and {s.default}); declare each parameter once")
             seen.setdefault(s.name, s)
         clash = [n for n in seen if n in {f"{c}{m.name}" for m in self.modes for c in "XYZ"}
                  | {f"{m.name}_{c}" for m in self.modes for c in ("re", "im")}]
