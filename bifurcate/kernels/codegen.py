@@ -111,5 +111,10 @@ def generate(module: str, rhs_name: str, jac_name: str, template: str = "ode") -
 
 
 def model_kernels(model, template: str = "ode") -> ModuleType:
-    """The generated kernel module of ``template`` for ``model``."""
-    return generate(model.module, model.rhs.__name__, model.jac.__name__, template)
+    """The generated kernel module of ``template`` for ``model``.
+
+    Kernels generated from a specification (:mod:`bifurcate.spec.kernels`) live in their own
+    module, loaded before the model exists; the templates import them from there."""
+    origin = getattr(model.rhs, "__module__", "") or ""
+    module = origin if origin.startswith("_bk_spec_") and origin in sys.modules else model.module
+    return generate(module, model.rhs.__name__, model.jac.__name__, template)

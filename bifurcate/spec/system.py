@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from types import MappingProxyType
 from typing import Sequence
 
@@ -50,6 +51,8 @@ class OpenSystem:
         if not isinstance(name, str) or not name:
             raise TypeError(f"name must be a non-empty string, got {name!r}")
         self.name = name
+        # the defining module, to pickle models built from this system by reference
+        self._origin = sys._getframe(1).f_globals.get("__name__")
         if isinstance(H, Operator):
             self.H = H
         else:
@@ -203,6 +206,16 @@ class OpenSystem:
         from bifurcate.spec.meanfield import state_symbols
 
         return tuple(n for _, syms in state_symbols(self.modes) for n, _ in syms)
+
+    def _locate(self):
+        """(module, attribute) under which this system is defined at module level, or None."""
+        mod = sys.modules.get(self._origin or "")
+        if mod is None:
+            return None
+        for k, v in list(vars(mod).items()):
+            if v is self:
+                return self._origin, k
+        return None
 
     def mean_field(self, name: str | None = None, **kwargs):
         """The mean-field :class:`bifurcate.Model` with generated kernels (see
