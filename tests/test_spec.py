@@ -205,3 +205,21 @@ def test_same_spin_products_keep_the_leading_order():
     X, Y, Z = (sp.Symbol(n, real=True) for n in ("XA", "YA", "ZA"))
     diff = sp.expand(eqs["ZA"] + 2 * chi * (X ** 2 - Y ** 2))
     assert sp.expand(sp.rem(diff, X ** 2 + Y ** 2 + Z ** 2 - 1, X)) == 0
+
+
+_w, _k = parameters(w=0.8, k=1.0)
+_P = spin("P")
+#: a module-level specification: models built from it pickle by reference
+PICKLED_SYSTEM = OpenSystem(_w * _P.x, jumps=[(_k / S, _P.m)], name="pickled_btc")
+
+
+def test_model_from_a_module_level_system_pickles_by_reference():
+    import pickle
+
+    model = PICKLED_SYSTEM.mean_field()
+    assert (model.module, model.attr) == (__name__, "PICKLED_SYSTEM")
+    back = pickle.loads(pickle.dumps(model))
+    y = np.array([0.6, 0.0, -0.8])
+    assert back.state_names == model.state_names and np.allclose(back.f(y), model.f(y))
+    anon = OpenSystem(_w * _P.z, name="local").mean_field()   # not at module level: this process only
+    assert anon.module.startswith("_bk_spec_") and anon.attr == "MODEL"
