@@ -98,6 +98,14 @@ def test_term_lists_rebuild_the_operators():
     assert [float(c) for c, ops in ident if ops == ()] == [2.0]
 
 
+def test_parameters_declared_together_all_belong_to_the_system():
+    g, J, unused = parameters(g=1.0, J=0.5, unused=2.0)
+    A = spin("A")
+    sysm = OpenSystem(g * A.z, name="partial")
+    assert dict(sysm.parameters) == {"g": 1.0, "J": 0.5, "unused": 2.0}
+    assert sysm.mean_field().param_names == ("g", "J", "unused")
+
+
 def test_explicit_mode_order():
     A, B = spin("A"), spin("B")
     sysm = OpenSystem(A.z + B.z, modes=[B, A], name="two")

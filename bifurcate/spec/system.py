@@ -114,6 +114,8 @@ class OpenSystem:
         if unknown:
             raise ValueError(f"system {name!r}: unknown parameter(s) {unknown}; declare every parameter with "
                              f"bifurcate.spec.parameters(name=default) (the spin length is bifurcate.spec.S)")
+        for s in list(symbols):
+            symbols |= set(getattr(s, "group", ()))
         params = sorted(symbols, key=lambda s: s._order)
         seen: dict = {}
         for s in params:
