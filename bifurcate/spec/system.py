@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import math
 import sys
-from types import MappingProxyType
 from typing import Sequence
 
 import sympy as sp
@@ -127,8 +126,7 @@ class OpenSystem:
                  | {f"{m.name}_{c}" for m in self.modes for c in ("re", "im")}]
         if clash:
             raise ValueError(f"system {name!r}: parameter name(s) {clash} clash with state names")
-        self.param_symbols = MappingProxyType(dict(seen))
-        self.parameters = MappingProxyType({n: s.default for n, s in seen.items()})
+        self._param_symbols = dict(seen)
 
         # -- physics checks ------------------------------------------------------------------
         diff = canonical(self.H - self.H.dagger())
@@ -154,6 +152,16 @@ class OpenSystem:
     # ------------------------------------------------------------------------------------------
     # the interface of the exact engine
     # ------------------------------------------------------------------------------------------
+    @property
+    def parameters(self) -> dict:
+        """{name: default} in declaration order (a fresh dict)."""
+        return {n: s.default for n, s in self._param_symbols.items()}
+
+    @property
+    def param_symbols(self) -> dict:
+        """{name: sympy Symbol} in declaration order (a fresh dict)."""
+        return dict(self._param_symbols)
+
     @staticmethod
     def _terms(op: Operator) -> list:
         return [(c, tuple((m.name, l) for m, l in w)) for w, c in op.terms.items()]
