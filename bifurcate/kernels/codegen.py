@@ -11,6 +11,10 @@ into the kernel cache directory and import it. numba's on-disk cache then works 
 module; the hash (template text, the model's module source and numba's version) is part of the
 file name, so a change to any of them gives a fresh file instead of stale machine code.
 
+Models generated from a specification (:mod:`bifurcate.spec.kernels`) keep their kernels in a
+generated module of their own (``_bk_spec_<system>_<hash>``, also in the cache directory);
+:func:`model_kernels` binds the templates to that module, and its name and source enter the hash.
+
 The cache directory is ``$BIFURCATE_CACHE_DIR`` if set, else ``~/.cache/bifurcate``, else a
 temporary directory.
 """
