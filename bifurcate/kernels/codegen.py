@@ -11,6 +11,10 @@ into the kernel cache directory and import it. numba's on-disk cache then works 
 module; the hash (template text, the model's module source and numba's version) is part of the
 file name, so a change to any of them gives a fresh file instead of stale machine code.
 
+Models generated from a specification (:mod:`bifurcate.spec.kernels`) keep their kernels in a
+generated module of their own (``_bk_spec_<system>_<hash>``, also in the cache directory);
+:func:`model_kernels` binds the templates to that module, and its name and source enter the hash.
+
 The cache directory is ``$BIFURCATE_CACHE_DIR`` if set, else ``~/.cache/bifurcate``, else a
 temporary directory.
 """
@@ -79,6 +83,16 @@ def generate(module: str, rhs_name: str, jac_name: str, template: str = "ode") -
             model_src = inspect.getsource(mod)
         except (OSError, TypeError):
             model_src = repr(sorted(vars(mod)))
+        # kernels defined elsewhere (e.g. generated from a specification and re-exported by the
+        # model's module): their own source is part of the hash too
+        for kname in (rhs_name, jac_name):
+            origin = sys.modules.get(getattr(getattr(mod, kname, None), "__module__", None) or "")
+            if origin is not None and origin is not mod:
+                model_src += origin.__name__   # numba's cached code refers to the module by name
+                try:
+                    model_src += inspect.getsource(origin)
+                except (OSError, TypeError):
+                    model_src += repr(sorted(vars(origin)))
         body = _template_text(template)
         digest = hashlib.sha256("\0".join([body, model_src, numba.__version__, sys.version]).encode()).hexdigest()[:16]
         safe = module.replace(".", "_")
@@ -101,5 +115,10 @@ def generate(module: str, rhs_name: str, jac_name: str, template: str = "ode") -
 
 
 def model_kernels(model, template: str = "ode") -> ModuleType:
-    """The generated kernel module of ``template`` for ``model``."""
-    return generate(model.module, model.rhs.__name__, model.jac.__name__, template)
+    """The generated kernel module of ``template`` for ``model``.
+
+    Kernels generated from a specification (:mod:`bifurcate.spec.kernels`) live in their own
+    module, loaded before the model exists; the templates import them from there."""
+    origin = getattr(model.rhs, "__module__", "") or ""
+    module = origin if origin.startswith("_bk_spec_") and origin in sys.modules else model.module
+    return generate(module, model.rhs.__name__, model.jac.__name__, template)
