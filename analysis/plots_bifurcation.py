@@ -17,11 +17,43 @@ import numpy as np
 from bifurcate.continuation.reference import eq12_Jc, eq13_lam_c
 from bifurcate.results import Branch
 
-__all__ = ["plot_branch", "plot_branches", "plot_codim2"]
+__all__ = ["plot_branch", "plot_branches", "plot_codim2", "annotate_points"]
 
 _MARKERS = {"LP": ("s", "tab:red"), "BP": ("o", "tab:blue"), "HB": ("D", "tab:green"), "NSad": ("x", "0.5"),
             "BT": ("*", "tab:purple"), "GH": ("P", "tab:orange"), "ZH": ("^", "tab:brown"), "HH": ("v", "tab:pink"),
             "CP": ("h", "tab:olive")}
+
+
+def annotate_points(ax, points, *, min_sep: float = 0.07, fontsize=8, offset=(4, 4)):
+    """Label special points without overlapping labels.
+
+    ``points`` is a sequence of ``(x, y, text, color)`` in data coordinates. Points closer than
+    ``min_sep`` (fraction of the axes, in both directions) are merged into one label (their texts
+    joined by commas, in the colour of the first), written once next to the group.
+    """
+    pts = [(float(x), float(y), str(t), c) for x, y, t, c in points if np.isfinite(x) and np.isfinite(y)]
+    if not pts:
+        return []
+    to_ax = ax.transData + ax.transAxes.inverted()
+    P = to_ax.transform(np.array([[p[0], p[1]] for p in pts]))
+    groups: list[list[int]] = []
+    for i, (u, v) in enumerate(P):
+        for g in groups:
+            if any(abs(u - P[j, 0]) < min_sep and abs(v - P[j, 1]) < min_sep for j in g):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    out = []
+    for g in groups:
+        texts = list(dict.fromkeys(pts[j][2] for j in g))
+        j0 = max(g, key=lambda j: P[j, 1])           # label above the highest point of the group
+        u = P[j0, 0]
+        ha = "right" if u > 0.85 else "left"
+        dx = -offset[0] if ha == "right" else offset[0]
+        out.append(ax.annotate(", ".join(texts), (pts[j0][0], pts[j0][1]), textcoords="offset points",
+                               xytext=(dx, offset[1]), fontsize=fontsize, color=pts[j0][3], ha=ha))
+    return out
 
 
 def _ax(ax):
@@ -41,15 +73,16 @@ def _yvalues(branch: Branch, y: str | Callable) -> tuple[np.ndarray, str]:
     return branch.states[:, names.index(y)], y
 
 
-def plot_branch(branch: Branch, y: str | Callable = "ZB", ax=None, color=None, label: str | None = None,
+def plot_branch(branch: Branch, y: str | Callable | None = None, ax=None, color=None, label: str | None = None,
                 show_points: bool = True, show_nsad: bool = False, annotate: bool = True, lw: float = 1.6):
     """Bifurcation diagram of one equilibrium branch.
 
     Parameters
     ----------
     branch : Branch
-    y : str or callable
-        State name (e.g. "XB") or a function of the state (n,) -> float.
+    y : str or callable, optional
+        State name (e.g. "XB") or a function of the state (n,) -> float; default
+        :func:`analysis.style.default_observable` (the last component of the model's last sphere).
     ax : matplotlib Axes, optional
     color, label : line colour and legend label.
     show_points, show_nsad, annotate : mark special points / neutral saddles / write their labels.
@@ -58,7 +91,10 @@ def plot_branch(branch: Branch, y: str | Callable = "ZB", ax=None, color=None, l
     -------
     Axes
     """
+    from analysis.style import default_observable
+
     ax = _ax(ax)
+    y = default_observable(branch.model) if y is None else y
     x = branch.param_values
     yv, yname = _yvalues(branch, y)
     st = np.asarray(branch.stable, bool)
@@ -74,20 +110,22 @@ def plot_branch(branch: Branch, y: str | Callable = "ZB", ax=None, color=None, l
             first = False
             start = k
     if show_points:
+        labels = []
         for p in branch.points:
             if p.kind == "NSad" and not show_nsad:
                 continue
             mk, c = _MARKERS.get(p.kind, ("o", "k"))
             yp = float(y(p.state)) if callable(y) else float(p.state[list(branch.model.state_names).index(y)])
             ax.plot([p.param], [yp], marker=mk, color=c, ms=7, ls="none", mfc=c if p.located else "none")
-            if annotate:
-                ax.annotate(p.kind, (p.param, yp), textcoords="offset points", xytext=(4, 4), fontsize=8, color=c)
+            labels.append((p.param, yp, p.kind, c))
+        if annotate:
+            annotate_points(ax, labels)
     ax.set_xlabel(branch.param)
     ax.set_ylabel(yname)
     return ax
 
 
-def plot_branches(branches: Iterable[Branch], y: str | Callable = "ZB", ax=None, colors: Sequence | None = None,
+def plot_branches(branches: Iterable[Branch], y: str | Callable | None = None, ax=None, colors: Sequence | None = None,
                   **kwargs):
     """Several branches on one diagram (e.g. the normal state, the broken branch and its mirror)."""
     ax = _ax(ax)
@@ -120,6 +158,7 @@ def plot_codim2(curves: Iterable[Branch], ax=None, x: str = "J", y: str = "lam",
     ax = _ax(ax)
     curves = list(curves)
     default_colors = {"BP": "tab:blue", "LP": "tab:red", "HB": "tab:green"}
+    labels = []
     for k, c in enumerate(curves):
         d = c.to_frame()
         col = colors[k % len(colors)] if colors else default_colors.get(c.kind, "k")
@@ -136,12 +175,18 @@ def plot_codim2(curves: Iterable[Branch], ax=None, x: str = "J", y: str = "lam",
             mk, mc = _MARKERS.get(p.kind, ("o", "k"))
             px, py = p.params[x], p.params[y]
             ax.plot([px], [py], marker=mk, color=mc, ms=9, ls="none", mfc=mc if p.located else "none")
-            if annotate:
-                ax.annotate(p.kind, (px, py), textcoords="offset points", xytext=(5, 3), fontsize=8, color=mc)
+            labels.append((px, py, p.kind, mc))
+    ax.set_xlim(*j_range)
+    ax.set_ylim(*lam_range)
+    if annotate:
+        annotate_points(ax, labels)
     if paper:
-        ref = curves[0].params if curves else {}
-        g = float(g if g is not None else ref.get("g", 1.0))
-        gamma = float(gamma if gamma is not None else ref.get("gamma", 0.5))
+        ref = dict(curves[0].model.defaults) if curves else {}
+        ref.update(curves[0].params if curves else {})
+        if g is None and "g" not in ref or gamma is None and "gamma" not in ref:
+            raise ValueError("paper=True needs g and gamma (given, or parameters of the curves' model)")
+        g = float(g if g is not None else ref["g"])
+        gamma = float(gamma if gamma is not None else ref["gamma"])
         lam = np.linspace(*lam_range, 301)
         jc = eq12_Jc(lam, g, gamma)
         ax.plot(jc, lam, "k--", lw=1, label="Eq. (12)")

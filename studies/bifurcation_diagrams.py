@@ -122,7 +122,7 @@ def brute_force(cut, *, quick: bool, seed: int):
 def plot(cuts, results, sims):
     import matplotlib.pyplot as plt
 
-    from analysis.plots_bifurcation import plot_branch
+    from analysis.plots_bifurcation import _MARKERS, annotate_points, plot_branch
     from analysis.plots_cycles import plot_cycle_envelope
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.6), constrained_layout=True)
@@ -134,6 +134,7 @@ def plot(cuts, results, sims):
         branches, notes = results[key]
         ci = 0
         seen: set = set()
+        labels = []
         for name, br in branches:
             if br.kind == "cycle":
                 if len(br) < 2:
@@ -149,9 +150,13 @@ def plot(cuts, results, sims):
                 ci += 1
             else:
                 plot_branch(br, "ZB", ax=ax, color="k" if name == "normal" else "tab:blue", lw=1.4,
-                            label="normal state" if name == "normal" else None)
+                            label="normal state" if name == "normal" else None, annotate=False)
+                labels += [(q.param, q.state[5], q.kind, _MARKERS.get(q.kind, ("o", "k"))[1]) for q in br.points
+                           if q.kind != "NSad"]
         ax.set(xlim=(cut.lo, cut.hi), ylim=(-1.08, 1.08), xlabel=LABELS[cut.param], ylabel=LABELS["ZB"])
         ax.set_title(f"({key}) {cut.description}")
+        # nearby special points (HB and BP of the normal state and its mirror images) share one label
+        annotate_points(ax, labels, min_sep=0.09)
         if key == "b" and any("vertical family" in n for n in notes):
             ax.annotate("degenerate Hopf:\nvertical family of\nneutral orbits", (0.5, 1.0), xytext=(0.75, 0.45),
                         fontsize="small", arrowprops=dict(arrowstyle="->", color="0.3"), color="0.2")
