@@ -237,7 +237,9 @@ def plot_kinds(pdg, ax=None, *, column: str = "dominant", boundaries: bool = Tru
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    from analysis.style import KIND_COLORS, KIND_LABELS, kind_of, phase_color, phase_hatch
+    import matplotlib.pyplot as plt
+
+    from analysis.style import KIND_COLORS, KIND_LABELS, kind_of, phase_color, phase_hatch, phase_hatch_color
 
     ax = _ax(ax)
     if column == "dominant":
@@ -254,13 +256,16 @@ def plot_kinds(pdg, ax=None, *, column: str = "dominant", boundaries: bool = Tru
     ex, ey = _edges(pv.x), _edges(pv.y)
     cm = ListedColormap([phase_color(c) for c in cats] or [KIND_COLORS["-1"]])
     ax.pcolormesh(ex, ey, code, cmap=cm, vmin=-0.5, vmax=max(len(cats), 1) - 0.5, shading="flat")
-    hatched = [i for i, c in enumerate(cats) if phase_hatch(c)]
-    if hatched:   # coexisting attractors: hatching on top of the colour of the most complex kind
-        h = np.where(np.isin(code, hatched), 1.0, np.nan)
-        ax.pcolor(ex, ey, np.ma.masked_invalid(h), cmap=ListedColormap([(0, 0, 0, 0)]), hatch="//",
-                  edgecolor=(0, 0, 0, 0.45), lw=0.0)
+    for i, c in enumerate(cats):   # coexisting attractors: hatching in the colour of the other kind
+        if not phase_hatch(c):
+            continue
+        h = np.where(code == i, 1.0, np.nan)
+        with plt.rc_context({"hatch.color": phase_hatch_color(c), "hatch.linewidth": 1.2}):
+            ax.pcolor(ex, ey, np.ma.masked_invalid(h), cmap=ListedColormap([(0, 0, 0, 0)]), hatch=phase_hatch(c),
+                      edgecolor=phase_hatch_color(c), lw=0.0)
     if legend and cats:
-        handles = [Patch(facecolor=phase_color(c), hatch=phase_hatch(c) or None, edgecolor="0.25",
+        handles = [Patch(facecolor=phase_color(c), hatch=phase_hatch(c) or None,
+                         edgecolor=phase_hatch_color(c) if phase_hatch(c) else "0.25",
                          label=KIND_LABELS.get(kind_of(c), c) if "+" not in c and not c[:1].isdigit() else c)
                    for c in cats]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small",

@@ -203,6 +203,9 @@ class Report:
         self._slugs: set = set()
         self._prov: dict[str, Any] = {}
         self._prov_sections: dict[str, Any] = {}
+        #: text-layout problems (:func:`analysis.style.layout_problems`) of each embedded figure,
+        #: keyed by the figure's number
+        self.layout_problems: dict[int, list[str]] = {}
 
     # -- content ------------------------------------------------------------------------------
     def heading(self, text: str, level: int = 2) -> "Report":
@@ -271,9 +274,16 @@ class Report:
                if caption else "")
         return f'<figure><img alt="figure {self._n_fig}" src="data:image/png;base64,{data}"/>{cap}</figure>'
 
-    def figure(self, fig, *, caption: str | None = None, dpi: int = 110) -> "Report":
+    def figure(self, fig, *, caption: str | None = None, dpi: int = 110, check_layout: bool = True) -> "Report":
         """A matplotlib figure, embedded as a PNG data URI; the caption is shown whole (docstring
-        markup rendered)."""
+        markup rendered). With ``check_layout`` its text layout is checked first and any overlap
+        recorded in :attr:`layout_problems`."""
+        if check_layout:
+            from analysis.style import layout_problems
+
+            probs = layout_problems(fig)
+            if probs:
+                self.layout_problems[self._n_fig + 1] = probs
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         data = base64.b64encode(buf.getvalue()).decode("ascii")

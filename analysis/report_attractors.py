@@ -183,6 +183,19 @@ def attractor_branches(res, *, ranges: Mapping[str, tuple[float, float]] | None 
                                        "special_points"])
 
 
+def _steady_state_observables(st, model) -> dict[str, float]:
+    """The state-name observables a steady state carries (``ZA``, ``ZB`` ... for the LMG dimer: the
+    names of the model's state that are attributes of the result); NaN for a failed solve."""
+    names = list(model.state_names) if model is not None else []
+    if st is None:
+        return {n: np.nan for n in names}
+    out = {n: float(getattr(st, n)) for n in names if hasattr(st, n)}
+    if not out:      # no model given: what the result carries
+        out = {k: float(getattr(st, k)) for k in dir(st) if len(k) == 2 and k[0] in "XYZ" and not k.startswith("_")
+               and isinstance(getattr(st, k, None), (int, float, np.floating))}
+    return out
+
+
 def exact_table(params: Mapping[str, float], S_values: Sequence[float], model=None) -> pd.DataFrame:
     """Exact Z_A, Z_B, purity of the master equation (5) at each S (a failed row says why).
 
@@ -197,12 +210,13 @@ def exact_table(params: Mapping[str, float], S_values: Sequence[float], model=No
             from analysis.quantum import steady_state
 
             st = steady_state(S, {**base, **{k: float(v) for k, v in params.items()}})
-            ZA, ZB, pur, method = st.ZA, st.ZB, st.purity, f"analysis.quantum ({st.method}, {st.sector})"
-            rows.append({"S": float(S), **{k: float(v) for k, v in params.items()}, "ZA": float(ZA), "ZB": float(ZB),
-                         "purity": float(pur), "method": method, "wall_time": time.perf_counter() - t0,
-                         "status": 0, "message": "success"})
+            obs = _steady_state_observables(st, model)
+            rows.append({"S": float(S), **{k: float(v) for k, v in params.items()}, **obs,
+                         "purity": float(st.purity), "method": f"analysis.quantum ({st.method}, {st.sector})",
+                         "wall_time": time.perf_counter() - t0, "status": 0, "message": "success"})
         except Exception as exc:  # noqa: BLE001
-            rows.append({"S": float(S), **params, "ZA": np.nan, "ZB": np.nan, "purity": np.nan, "method": "",
+            rows.append({"S": float(S), **params, **_steady_state_observables(None, model), "purity": np.nan,
+                         "method": "",
                          "wall_time": time.perf_counter() - t0, "status": -1,
                          "message": f"{type(exc).__name__}: {exc}"})
     return pd.DataFrame(rows)

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 __all__ = ["KIND_ORDER", "KIND_COLORS", "KIND_LABELS", "COUNT_COLORS", "CMAPS", "cmap_for", "kind_of", "kind_color",
-           "phase_kinds", "phase_color", "phase_hatch", "count_colors", "layout_problems"]
+           "phase_kinds", "phase_color", "phase_hatch", "phase_hatch_color", "count_colors", "layout_problems"]
 
 #: attractor kinds, simplest first (``-1``: undecided / unclassified)
 KIND_ORDER = ("FP", "LC", "QP", "CH", "NEUTRAL", "DIV", "-1")
@@ -129,9 +129,18 @@ def phase_color(phase: str) -> str:
 
 
 def phase_hatch(phase: str) -> str:
-    """``"//"`` where more than one attractor coexists (``FP+LC``, ``2FP``), else ``""``."""
+    """Hatching of a set of kinds: ``"//"`` where two attractors coexist (``FP+LC``, ``2FP``),
+    ``"xx"`` where three or more do (``FP+2LC``), else ``""``."""
     real = [(k, n) for k, n in phase_kinds(phase) if k not in ("DIV", "-1")]
-    return "//" if sum(n for _, n in real) > 1 else ""
+    n = sum(n for _, n in real)
+    return "xx" if n > 2 else ("//" if n == 2 else "")
+
+
+def phase_hatch_color(phase: str) -> str:
+    """Colour of the hatching: the next most complex kind of the set (``FP+LC``: FP's green over
+    LC's orange), or near black when all attractors are of one kind (``2FP``)."""
+    kinds = sorted({k for k, _ in phase_kinds(phase) if k not in ("DIV", "-1")}, key=_COMPLEXITY.index)
+    return KIND_COLORS[kinds[1]] if len(kinds) > 1 else "#1a1a1a"
 
 
 # --------------------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ REPORT_POINTS = {
     "chaotic (J=1.5, lam=1.0)": {"J": 1.5, "lam": 1.0},
 }
 
+#: layout problems of the figures drawn into the last report (figure number -> problems)
+REPORT_LAYOUT: dict[int, list[str]] = {}
+
 #: the parameter ranges over which the report continues each attractor's branch (the window of Fig. 2)
 REPORT_RANGES = {"J": (-2.0, 2.0), "lam": (0.0, 1.5)}
 
@@ -157,7 +160,10 @@ def build_report(out_dir, results: dict, *, quick: bool, seed: int = 2025, point
     if tabs:
         pd.concat(tabs, ignore_index=True).to_parquet(out / "report_attractors.parquet")
     rep.provenance(quick=quick, seed=seed, studies={k: v["status"] for k, v in results.items()})
-    return rep.write(out / "report.html")
+    path = rep.write(out / "report.html")
+    REPORT_LAYOUT.clear()
+    REPORT_LAYOUT.update(rep.layout_problems)       # for main's metadata.json
+    return path
 
 
 def main(out_dir: str | Path = "results", *, quick: bool = False, seed: int = 2025, only=None) -> dict:
@@ -172,7 +178,8 @@ def main(out_dir: str | Path = "results", *, quick: bool = False, seed: int = 20
     wall = time.perf_counter() - t0
     meta = write_metadata(meta_dir, study="flagship", quick=quick, seed=seed, wall_time_s=round(wall, 1),
                           studies={k: {kk: vv for kk, vv in v.items() if kk != "doc"} for k, v in results.items()},
-                          report=str(report))
+                          report=str(report),
+                          report_layout_problems={str(k): v for k, v in REPORT_LAYOUT.items()})
     print(f"[flagship] report: {report}  ({wall:.0f} s)")
     return {"report": report, "metadata": meta, "studies": results}
 
