@@ -19,9 +19,11 @@ from bifurcate.results import Branch
 
 __all__ = ["plot_branch", "plot_branches", "plot_codim2", "annotate_points"]
 
-_MARKERS = {"LP": ("s", "tab:red"), "BP": ("o", "tab:blue"), "HB": ("D", "tab:green"), "NSad": ("x", "0.5"),
-            "BT": ("*", "tab:purple"), "GH": ("P", "tab:orange"), "ZH": ("^", "tab:brown"), "HH": ("v", "tab:pink"),
-            "CP": ("h", "tab:olive")}
+#: special points: marker shape per kind, all in near black (the colours of the figures belong to the
+#: attractor kinds, analysis.style.KIND_COLORS)
+_MARKERS = {"LP": ("s", "0.1"), "BP": ("o", "0.1"), "HB": ("D", "0.1"), "NSad": ("x", "0.5"),
+            "BT": ("*", "0.1"), "GH": ("P", "0.1"), "ZH": ("^", "0.1"), "HH": ("v", "0.1"),
+            "CP": ("h", "0.1")}
 
 
 def annotate_points(ax, points, *, min_sep: float = 0.07, fontsize=8, offset=(4, 4)):

@@ -32,7 +32,7 @@ h3{font-size:1.1em;margin-top:1.2em}
 nav.toc{background:#f6f8fa;border:1px solid #dde;padding:.4em 1em;margin:1em 0;font-size:.9em}
 nav.toc ul{margin:.2em 0;padding-left:1.2em}nav.toc>ul{columns:2;column-gap:2em}nav.toc li{break-inside:avoid}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0;display:block;max-width:100%;overflow-x:auto}
-th,td{border:1px solid #ccd;padding:.25em .55em;text-align:right;vertical-align:top}
+th,td{border:1px solid #ccd;padding:.25em .55em;text-align:left;vertical-align:top}
 td{max-width:30em;white-space:normal;overflow-wrap:anywhere}
 th{background:#eef2f8}td:first-child,th:first-child{text-align:left}td.text{text-align:left}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #dde}

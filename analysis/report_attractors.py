@@ -234,7 +234,7 @@ def point_report(params: Mapping[str, float], *, model=None, n_initial: int = 32
                  title: str | None = None, report: Report | None = None,
                  ranges: Mapping[str, tuple[float, float]] | None = None,
                  known_states: Mapping[str, Sequence[float]] | None = None,
-                 plane: tuple[str, str] | None = None) -> tuple[Report, dict[str, pd.DataFrame]]:
+                 plane: tuple[str, str] | None = None, level: int = 2) -> tuple[Report, dict[str, pd.DataFrame]]:
     """Attractor classification report at one parameter point.
 
     Parameters
@@ -252,6 +252,7 @@ def point_report(params: Mapping[str, float], *, model=None, n_initial: int = 32
     ranges : parameter intervals of the branch continuation (:func:`attractor_branches`).
     known_states : names of known equilibria (:func:`branch_name`), e.g. a model's normal state.
     plane : the two state names of the trajectory plot (default :func:`analysis.style.default_plane`).
+    level : heading level of the point when appended to ``report`` (2 or 3); its sections one deeper.
 
     Returns
     -------
@@ -273,8 +274,11 @@ def point_report(params: Mapping[str, float], *, model=None, n_initial: int = 32
     res = census(model, dict(params), n_initial=n_initial, seed=seed, **dict(census_options or {}))
     label = title or f"Point {_fmt_params(params)}"
     rep = report or Report(title or f"Attractor report: {model.name} at {_fmt_params(params)}")
+    if level not in (2, 3):
+        raise ValueError(f"level must be 2 or 3, got {level!r}")
+    sub = level + 1 if report is not None else 3
     if report is not None:
-        rep.heading(label)
+        rep.heading(label, level)
     att = res.to_frame()
     summ = res.summary_frame()
     kinds = ", ".join(f"{a.kind}{' (' + a.flavour + ')' if a.flavour else ''}: "
@@ -284,7 +288,7 @@ def point_report(params: Mapping[str, float], *, model=None, n_initial: int = 32
              f"fractions: {kinds}. Diverged {res.fraction_diverged:.2f}, unclassified "
              f"{res.fraction_unclassified:.2f}. Census status {res.status}: {res.message}. Wall time "
              f"{res.wall_time:.1f} s.", cls=None if res.status == 0 else "note", markup=False)
-    rep.heading("Attractors", 3)
+    rep.heading("Attractors", sub)
     lyaps = [c for c in att.columns if c.startswith("lyap_")]
     obs = [c for n in model.state_names for c in (n, f"{n}_err") if c in att]
     cols = [c for c in ["label", "kind", "flavour", "basin_fraction", "basin_fraction_err", "n_members", "period"]
@@ -305,14 +309,14 @@ def point_report(params: Mapping[str, float], *, model=None, n_initial: int = 32
     plt.close(fig)
     tables = {"attractors": att, "summary": summ}
     if branches:
-        rep.heading("Continuation branches", 3)
+        rep.heading("Continuation branches", sub)
         br = attractor_branches(res, ranges=ranges, known=known_states)
         tables["branches"] = br
         rep.table(br, caption="Branch of each attractor: fixed points continued in each parameter (stable stretch "
                               "around the point, LP/BP/HB on the branch); limit cycles continued from one "
                               "simulated period.")
     if len(S_values):
-        rep.heading("Exact quantum comparison", 3)
+        rep.heading("Exact quantum comparison", sub)
         ex = exact_table(params, S_values, model=model)
         tables["exact"] = ex
         shown = ex

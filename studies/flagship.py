@@ -119,15 +119,16 @@ def build_report(out_dir, results: dict, *, quick: bool, seed: int = 2025, point
         todo = [n for n in names if n in results]
         if not todo:
             continue
+        rep.heading(section)
         for name in todo:
             r = results[name]
             if r["status"] != "ok":
-                rep.heading(name)
+                rep.heading(name, 3)
                 rep.text(f"{name} FAILED:", cls="note", markup=False)
                 rep.code(r["error"], cls="note")
                 continue
             title, body = _doc_parts(r["doc"])
-            rep.heading(title.rstrip(".") if title else name)
+            rep.heading(title.rstrip(".") if title else name, 3)
             png = r["paths"].get("figure_png")
             if png and Path(png).exists():
                 rep.image(png, caption=body or title)
@@ -150,7 +151,8 @@ def build_report(out_dir, results: dict, *, quick: bool, seed: int = 2025, point
         try:
             _, t = point_report(pt, model=LMG_DIMER, n_initial=16 if quick else 64, seed=seed,
                                 S_values=(1, 2, 4) if quick else (2, 4, 8), report=rep, title=label,
-                                ranges=REPORT_RANGES, known_states={"normal state (A down, B up)": NORMAL_STATE})
+                                ranges=REPORT_RANGES, known_states={"normal state (A down, B up)": NORMAL_STATE},
+                                level=3)
             a = t["attractors"].copy()
             a.insert(0, "point", label)
             tabs.append(a)

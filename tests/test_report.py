@@ -140,10 +140,31 @@ def test_report_renders_in_headless_chromium(normal_point_report, tmp_path):
     assert (sat > 0.3).mean() > 1e-3
 
 
+def horizontal_scrollbar(png: Path) -> bool:
+    """A horizontal scrollbar at the bottom of a screenshot (the page is wider than the window):
+    a mid-grey band across most of the width in the last rows."""
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(png)[..., :3]
+    g = img[-16:, : img.shape[1] - 20].mean(axis=2)
+    return bool((((g > 0.5) & (g < 0.93)).mean(axis=1) > 0.4).any())
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)")
-def test_flagship_report_renders(tmp_path):
+@pytest.mark.parametrize("height", [900, 3000, 9000])
+def test_flagship_report_renders(tmp_path, height):
+    """The whole report screenshotted at several heights (top of the page with the table of
+    contents, the paper's figures, deep into the reports): each renders, with no page-wide
+    horizontal scrolling (tables wrap, images scale)."""
     from tests._flagship_run import flagship_quick
 
     out, _ = flagship_quick()
-    png = screenshot(out / "report.html", tmp_path / "flagship.png", tmp_path)
+    html = (out / "report.html").read_text()
+    assert 'id="contents"' in html
+    _assert_clean_html(html)
+    # the paper's order: Fig. 1(b), 1(d), 2, 3, 4, then the studies beyond the paper
+    pos = [html.index(f' id="{k}') for k in ("fig-1-b", "fig-1-d", "fig-2", "fig-3", "fig-4", "beyond-the-paper")]
+    assert pos == sorted(pos)
+    png = screenshot(out / "report.html", tmp_path / f"flagship_{height}.png", tmp_path, size=(1280, height))
     assert png.exists() and 0.02 < ink_fraction(png) < 0.9
+    assert not horizontal_scrollbar(png), "the report is wider than a 1280-pixel window"
