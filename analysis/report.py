@@ -33,7 +33,7 @@ nav.toc{background:#f6f8fa;border:1px solid #dde;padding:.4em 1em;margin:1em 0;f
 nav.toc ul{margin:.2em 0;padding-left:1.2em}nav.toc>ul{columns:2;column-gap:2em}nav.toc li{break-inside:avoid}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0;display:block;max-width:100%;overflow-x:auto}
 th,td{border:1px solid #ccd;padding:.25em .55em;text-align:left;vertical-align:top}
-td{max-width:30em;white-space:normal;overflow-wrap:anywhere}
+td{max-width:30em;white-space:normal;overflow-wrap:break-word}td.num{white-space:nowrap}
 th{background:#eef2f8}td:first-child,th:first-child{text-align:left}td.text{text-align:left}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #dde}
 figcaption{font-size:.85em;color:#444;max-width:60em}figcaption p{margin:.3em 0}
@@ -91,7 +91,7 @@ def format_error(err, *, tiny: float = TINY) -> str:
 
 def format_value_error(v, err, *, tiny: float = TINY) -> str:
     """``v ± err`` with ``v`` rounded to the error's last significant digit (two digits of the error),
-    e.g. ``0.9312 ± 0.0041``; a tiny error gives ``v ± < 1e-12`` with ``v`` to 6 digits."""
+    e.g. ``0.9312 ± 0.0041``; a tiny error gives ``v (± < 1e-12)`` with ``v`` to 6 digits."""
     try:
         x, e = float(v), abs(float(err))
     except (TypeError, ValueError):
@@ -101,7 +101,7 @@ def format_value_error(v, err, *, tiny: float = TINY) -> str:
     if not math.isfinite(e):
         return format_number(x)
     if e < tiny:
-        return f"{format_number(x, digits=6)} ± {format_error(e, tiny=tiny)}"
+        return f"{format_number(x, digits=6)} (± {format_error(e, tiny=tiny)})"
     dec = max(0, 1 - int(math.floor(math.log10(e))))
     return f"{x:.{dec}f} ± {e:.{dec}f}"
 
@@ -252,13 +252,17 @@ class Report:
             for c in list(shown.columns):
                 ec = f"{c}_err"
                 if ec in shown and pd.api.types.is_numeric_dtype(shown[c]):
-                    shown[c] = [format_value_error(v, e, tiny=tiny) for v, e in zip(shown[c], shown[ec])]
+                    # an error below ``tiny`` is round-off (a fixed point): the value alone
+                    shown[c] = [format_value_error(v, e, tiny=tiny) if abs(float(e)) >= tiny or not math.isfinite(float(e))
+                                else format_number(v, digits=6, tiny=tiny) for v, e in zip(shown[c], shown[ec])]
                     shown = shown.drop(columns=[ec])
             for c in shown.columns:
                 if pd.api.types.is_float_dtype(shown[c]):
                     shown[c] = [format_number(v, digits=digits, tiny=tiny) for v in shown[c]]
                 elif shown[c].dtype == object:
-                    shown[c] = [format_number(v, digits=digits, tiny=tiny) if isinstance(v, float) else v
+                    # long "FP+LC+CH" or "0.5,0.25" strings may wrap after + and , (zero-width space)
+                    shown[c] = [format_number(v, digits=digits, tiny=tiny) if isinstance(v, float)
+                                else (re.sub(r"([+,;])(?=\S)", "\\1\u200b", v) if isinstance(v, str) else v)
                                 for v in shown[c]]
             body = shown.to_html(index=False, border=0, na_rep="", escape=True)
         else:

@@ -365,7 +365,7 @@ def cut_report(table: pd.DataFrame, param: str, *, exact: pd.DataFrame | None = 
     """
     import matplotlib.pyplot as plt
 
-    from analysis.style import KIND_COLORS, clip_errorbars, phase_color
+    from analysis.style import CMAPS, KIND_COLORS, clip_errorbars, phase_color
 
     if param not in table:
         raise KeyError(f"unknown cut parameter {param!r}; expected a column of the table, got {list(table.columns)}")
@@ -399,9 +399,12 @@ def cut_report(table: pd.DataFrame, param: str, *, exact: pd.DataFrame | None = 
     ax.scatter(t[param], y, s=14, c=[phase_color(p) if str(p) else KIND_COLORS["-1"] for p in t["phase"].astype(str)],
                edgecolors="k", linewidths=0.4, zorder=3)
     if exact is not None and len(exact) and obs in exact:
-        for S, g in exact.groupby("S"):
+        Ss = sorted(exact["S"].unique())
+        cmap = plt.get_cmap(CMAPS["spin_length"])
+        for k, (S, g) in enumerate(exact.groupby("S")):
             g = g.sort_values(param)
-            ax.plot(g[param], g[obs], "-", lw=1.1, label=f"exact S={S:g}")
+            ax.plot(g[param], g[obs], "-", lw=1.1, color=cmap(0.15 + 0.7 * k / max(len(Ss) - 1, 1)),
+                    label=f"exact S={S:g}")
     ax.set(xlabel=param, ylabel=obs)
     if domain is not None:
         ax.set_ylim(domain[0] - 0.05, domain[1] + 0.05)
