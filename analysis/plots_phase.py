@@ -1,15 +1,20 @@
-"""Plots of (J, lam) phase diagrams: the paper's Fig. 2 and maps of kinds, ZB and the exponent.
+"""Plots of two-parameter phase diagrams: counts of stable fixed points (the paper's Fig. 2),
+maps of attractor kinds, averaged observables and the largest Lyapunov exponent.
 
-Every function takes ``ax=None`` (a new figure) and returns the axes. The analytic boundaries of
-the paper are drawn dashed: Eq. (12), the branch point (pitchfork) of the normal state, exact,
+Every function takes ``ax=None`` (a new figure) and returns the axes. Colours come from
+:mod:`analysis.style`: counts in :data:`~analysis.style.COUNT_COLORS`, kinds in
+:data:`~analysis.style.KIND_COLORS` (sets of kinds such as ``FP+LC`` or ``2FP`` in the colour of
+the most complex kind, hatched where attractors coexist), one colour map per quantity.
+
+Boundaries are generic: :func:`exact_boundaries` continues the stable state at the bottom edge of
+the grid and its BP and Hopf points in the two grid parameters (for the LMG dimer: Eq. (12)
+exactly and the Hopf curve whose lowest order is Eq. (13)), drawn solid. The paper's own closed
+forms, Eq. (12)
 
     J_c^2 = ((gamma^2 - lam^2 + g^2)^2 + 4 lam^2 g^2) / (4 (lam^2 + g^2))      (both signs of J)
 
-and Eq. (13), the onset of oscillations near J = 0 to lowest order in J,
-
-    lam_c / g ~ (1 + 2 J^2 / g^2) / 2.
-
-Exact curves from continuation (:func:`exact_boundaries`) are drawn solid when available.
+and Eq. (13), lam_c / g ~ (1 + 2 J^2 / g^2) / 2, are drawn dashed by :func:`plot_boundaries`,
+which takes ``g`` and ``gamma`` from the caller (the model's defaults).
 
 References
 ----------
@@ -23,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["eq12_Jc", "eq13_lamc", "dominant_kind", "plot_n_stable", "plot_kinds", "plot_observable", "plot_lyapunov",
-           "plot_boundaries", "add_trajectory_insets", "exact_boundaries", "plot_fig2"]
+           "plot_boundaries", "plot_curves", "add_trajectory_insets", "exact_boundaries", "plot_fig2"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,9 +375,16 @@ def add_trajectory_insets(ax, model, points: Iterable[Mapping[str, float]], *, b
     return ax
 
 
-def plot_fig2(pdg, ax=None, *, curves=None, insets: Sequence[Mapping[str, float]] | None = None, **kw):
-    """A count map with boundaries and optional trajectory insets (the layout of the paper's Fig. 2)."""
+def plot_fig2(pdg, ax=None, *, curves=None, insets: Sequence[Mapping[str, float]] | None = None,
+              paper: bool = True, **kw):
+    """The paper's Fig. 2: the count map with the exact boundaries (solid), the paper's Eqs. (12)
+    and (13) dashed (``paper``; drawn when the grid is the paper's (J, lam) plane and the model has
+    the paper's g and gamma, taken from the sweep's own parameter values), and optional
+    trajectory insets."""
     ax = plot_n_stable(pdg, ax, curves=curves)
+    b = _base(pdg)
+    if paper and list(pdg.grid) == ["J", "lam"] and {"g", "gamma"} <= set(b):
+        plot_boundaries(ax, g=b["g"], gamma=b["gamma"])
     if insets:
-        add_trajectory_insets(ax, pdg.model, insets, base=_base(pdg), **kw)
+        add_trajectory_insets(ax, pdg.model, insets, base=b, **kw)
     return ax
