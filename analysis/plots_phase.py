@@ -69,8 +69,8 @@ def _labels(ax, pv, names: Mapping[str, str] | None = None):
 # --------------------------------------------------------------------------------------------
 # boundaries
 # --------------------------------------------------------------------------------------------
-def exact_boundaries(model, base: Mapping[str, float] | None = None, *, grid: Mapping[str, Sequence[float]] | None = None,
-                     **kwargs) -> list[pd.DataFrame]:
+def exact_boundaries(model, base: Mapping[str, float] | None = None, *,
+                     grid: Mapping[str, Sequence[float]] | None = None, **kwargs) -> list[pd.DataFrame]:
     """BP and Hopf curves, in the two grid parameters, of the stable state at the grid's bottom edge.
 
     Generic: the unique stable equilibrium at ``x`` = the grid value nearest 0 and ``y`` = the

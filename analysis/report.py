@@ -27,7 +27,8 @@ __all__ = ["Report", "format_number", "format_error", "format_value_error", "rst
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#1d1d1f;line-height:1.45;overflow-wrap:break-word}
-h1{font-size:1.7em;border-bottom:2px solid #3b6ea5;padding-bottom:.2em}h2{font-size:1.3em;margin-top:1.6em;color:#3b6ea5}
+h1{font-size:1.7em;border-bottom:2px solid #3b6ea5;padding-bottom:.2em}
+h2{font-size:1.3em;margin-top:1.6em;color:#3b6ea5}
 h3{font-size:1.1em;margin-top:1.2em}
 nav.toc{background:#f6f8fa;border:1px solid #dde;padding:.4em 1em;margin:1em 0;font-size:.9em}
 nav.toc ul{margin:.2em 0;padding-left:1.2em}nav.toc>ul{columns:2;column-gap:2em}nav.toc li{break-inside:avoid}
@@ -253,7 +254,8 @@ class Report:
                 ec = f"{c}_err"
                 if ec in shown and pd.api.types.is_numeric_dtype(shown[c]):
                     # an error below ``tiny`` is round-off (a fixed point): the value alone
-                    shown[c] = [format_value_error(v, e, tiny=tiny) if abs(float(e)) >= tiny or not math.isfinite(float(e))
+                    shown[c] = [format_value_error(v, e, tiny=tiny)
+                                if abs(float(e)) >= tiny or not math.isfinite(float(e))
                                 else format_number(v, digits=6, tiny=tiny) for v, e in zip(shown[c], shown[ec])]
                     shown = shown.drop(columns=[ec])
             for c in shown.columns:
@@ -334,6 +336,9 @@ class Report:
         out.append("</ul></nav>")
         return "".join(out)
 
+    def _provenance_slug(self) -> str:
+        return "provenance" if "provenance" not in self._slugs else "provenance-of-the-report"
+
     def _provenance_html(self) -> str:
         if not self._prov and not self._prov_sections:
             return ""
@@ -341,17 +346,18 @@ class Report:
         if self._prov_sections:
             extra["sections"] = self._prov_sections
         meta = _provenance(**extra)
-        slug = _slug("provenance", self._slugs) if ("provenance" not in {s for _, _, s in self._headings}) else "provenance"
-        return (f'<h2 id="{slug}">Provenance</h2>'
+        return (f'<h2 id="{self._provenance_slug()}">Provenance</h2>'
                 f"<pre>{html.escape(json.dumps(meta, indent=2, default=str))}</pre>")
 
     def to_html(self) -> str:
         prov = self._provenance_html()
-        if prov and self.toc and not any(t == "Provenance" for _, t, _ in self._headings):
-            self._headings.append((2, "Provenance", "provenance"))
-        toc = self._toc_html()
-        if prov and self.toc:
-            self._headings.pop()
+        headings = self._headings
+        if prov:
+            self._headings = headings + [(2, "Provenance", self._provenance_slug())]
+        try:
+            toc = self._toc_html()
+        finally:
+            self._headings = headings
         body = "\n".join(self._parts)
         return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
                 f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>"

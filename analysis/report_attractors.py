@@ -419,7 +419,8 @@ def cut_report(table: pd.DataFrame, param: str, *, exact: pd.DataFrame | None = 
     return rep
 
 
-def sweep_report(pdg, *, title: str | None = None, report: Report | None = None, observable: str | None = None) -> Report:
+def sweep_report(pdg, *, title: str | None = None, report: Report | None = None,
+                 observable: str | None = None) -> Report:
     """Report for a 2-D sweep (a PhaseDiagram): counts per phase, maps, failures.
 
     ``observable``: the averaged state variable mapped (default

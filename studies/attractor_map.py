@@ -23,7 +23,8 @@ import time
 
 import numpy as np
 
-from studies.common import LABELS, draw_boundaries, exact_boundaries, finish, run_cli, save_figure, save_table, study_dir
+from studies.common import (LABELS, draw_boundaries, exact_boundaries, finish, run_cli, save_figure, save_table,
+                            study_dir)
 
 NAME = "attractor_map"
 J_MAX, LAM_MAX = 2.0, 1.5

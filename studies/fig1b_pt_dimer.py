@@ -26,7 +26,8 @@ import time
 
 import numpy as np
 
-from studies.common import CUTS, errorbar, exact_sweep, finish, mean_field_cut, run_cli, save_figure, save_table, study_dir
+from studies.common import (CUTS, errorbar, exact_sweep, finish, mean_field_cut, run_cli, save_figure, save_table,
+                            study_dir)
 
 NAME = "fig1b_pt_dimer"
 LAM_MAX = 1.5

@@ -93,7 +93,8 @@ def plot(mf: pd.DataFrame, ex: pd.DataFrame, nmap: pd.DataFrame):
         ins.plot([j0, j1], [l0, l1], "-", color="k", lw=1.6)
         at = (j1 - 0.05, l1 + 0.04) if cut.param == "J" else (j1 + 0.08, l1 - 0.3)
         ins.text(*at, key, color="k", fontsize="x-small", fontweight="bold", ha="right" if cut.param == "J" else "left",
-                 va="bottom" if cut.param == "J" else "top", bbox=dict(boxstyle="round,pad=0.05", fc="w", ec="none", alpha=0.8))
+                 va="bottom" if cut.param == "J" else "top",
+                 bbox=dict(boxstyle="round,pad=0.05", fc="w", ec="none", alpha=0.8))
     ins.set(xlim=(-2, 2), ylim=(0, 1.5), xticks=[-2, 0, 2], yticks=[0, 1])
     ins.set_xlabel(r"$J/g$", fontsize="x-small", labelpad=0)
     ins.set_ylabel(r"$\lambda/g$", fontsize="x-small", labelpad=0)

@@ -106,8 +106,8 @@ def plot(W_tabs, theta, phi, mf, census=None):
         vmax = float(np.max(np.abs(W)))
         norm = TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax)
         ax3 = fig.add_subplot(gs[0, k], projection="3d")
-        ax3.plot_surface(xs, ys, zs, facecolors=plt.get_cmap(CMAPS["wigner"])(norm(W)), rstride=1, cstride=1, linewidth=0,
-                         antialiased=False, shade=False)
+        ax3.plot_surface(xs, ys, zs, facecolors=plt.get_cmap(CMAPS["wigner"])(norm(W)), rstride=1, cstride=1,
+                         linewidth=0, antialiased=False, shade=False)
         fps, samples = mf[key]
         if len(fps):
             f = fps * 1.02
