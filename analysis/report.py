@@ -1,11 +1,14 @@
-"""Self-contained HTML reports (figures embedded as PNG data URIs, tables, provenance).
+"""Self-contained HTML reports (figures embedded as PNG data URIs, tables, provenance)::
 
->>> rep = Report("Attractor census at J = 1.5, lam = 1.0")
->>> rep.heading("Attractors"); rep.table(df); rep.figure(fig, caption="X_B-Y_B")
->>> rep.provenance(seed=1, options=opts); rep.write("results/report.html")
+    rep = Report("Attractor census at J = 1.5, lam = 1.0")
+    rep.heading("Attractors"); rep.table(df); rep.figure(fig, caption="X_B-Y_B")
+    rep.provenance(seed=1, options=opts); rep.write("results/report.html")
 
 One file, no external resources: it opens from a mail attachment or an archive as well as from
-disk.
+disk. A table of contents is built from the headings; provenance is written once, at the end;
+docstring markup in texts and captions is rendered (:func:`rst_to_html`), never shown raw;
+numbers are rounded (:func:`format_number`, :func:`format_value_error`); tables wrap or scroll
+inside themselves, so the page never gets wider than the window.
 """
 from __future__ import annotations
 

@@ -315,14 +315,16 @@ class ExactState:
 
 
 def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
-    """Exact steady state of Eq. (5) at spin length ``S`` (``g = 1``, ``gamma = 0.5`` unless given).
+    """Exact steady state of Eq. (5) at spin length ``S`` (the LMG dimer's defaults for the
+    parameters not given).
 
     Uses :func:`analysis.quantum.steady_state` (symmetry-reduced, validated).
     Z_A = Tr(rho S_z^A)/S, Z_B likewise, purity = Tr(rho^2), rho_B = Tr_A rho.
     """
     from analysis.quantum import steady_state
+    from bifurcate.models import LMG_DIMER
 
-    p = {"g": 1.0, "gamma": 0.5, **{k: float(v) for k, v in params.items()}}
+    p = {**{k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}, **{k: float(v) for k, v in params.items()}}
     t0 = time.perf_counter()
     st = steady_state(S, p)           # validated; raises SteadyStateError otherwise
     return ExactState(float(st.S), p, float(st.ZA), float(st.ZB), float(st.purity), st.rho_B,
@@ -335,6 +337,8 @@ def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool =
 
     A failing point is recorded (``status`` -1, ``message``), never fatal.
     """
+    from bifurcate.models import LMG_DIMER
+
     rows = []
     it = [(S, pt) for S in S_values for pt in points]
     if progress:
@@ -346,7 +350,7 @@ def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool =
             r = exact_steady_state(S, pt).row()
             r.update(status=0, message="success")
         except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
-            r = {"S": float(S), "g": 1.0, "gamma": 0.5, **pt, "ZA": np.nan, "ZB": np.nan, "purity": np.nan,
+            r = {"S": float(S), **{k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}, **pt, "ZA": np.nan, "ZB": np.nan, "purity": np.nan,
                  "residual": np.nan, "method": "", "wall_time": np.nan, "status": -1,
                  "message": f"{type(exc).__name__}: {exc}"}
         rows.append(r)
