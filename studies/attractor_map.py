@@ -88,7 +88,8 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     df = pdg.to_frame()
     paths["table"] = save_table(df, out, NAME)
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths, tables={f"{NAME}.parquet": "phase_diagram"},
-                  seed=seed, model=LMG_DIMER.name, base={k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}, grid_shape=[nJ, nl],
+                  seed=seed, model=LMG_DIMER.name, base={k: LMG_DIMER.defaults[k] for k in ("g", "gamma")},
+                  grid_shape=[nJ, nl],
                   n_initial=n_init, options=pdg.options, phase_diagram_time_s=round(t_pd, 1),
                   dominant_kind_counts={str(k): int(v) for k, v in df["dominant_kind"].value_counts().items()},
                   failures=pdg.failure_summary())

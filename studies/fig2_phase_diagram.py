@@ -139,7 +139,8 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths,
                   tables={"phase_diagram.parquet": "phase_diagram", "boundaries.parquet": "boundaries",
                           "insets.parquet": "trajectory_samples"},
-                  seed=seed, model=LMG_DIMER.name, base={k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}, grid_shape=[nJ, nl],
+                  seed=seed, model=LMG_DIMER.name, base={k: LMG_DIMER.defaults[k] for k in ("g", "gamma")},
+                  grid_shape=[nJ, nl],
                   n_initial=n_init, options=pdg.options, insets=INSETS, stage_times_s=times,
                   n_stable_fp_counts={int(k): int(v) for k, v in counts.items()}, failures=pdg.failure_summary())
 
