@@ -16,7 +16,7 @@ def _axes(ax):
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
     return ax
 
 

@@ -62,7 +62,7 @@ def _ax(ax):
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(5, 3.6))
+        _, ax = plt.subplots(figsize=(5, 3.6), layout="constrained")
     return ax
 
 
@@ -136,22 +136,36 @@ def plot_branches(branches: Iterable[Branch], y: str | Callable | None = None, a
     return ax
 
 
-def plot_codim2(curves: Iterable[Branch], ax=None, x: str = "J", y: str = "lam", paper: bool = True,
-                g: float | None = None, gamma: float | None = None, annotate: bool = True,
-                colors: Sequence | None = None, j_range: tuple[float, float] = (-2.0, 2.0),
-                lam_range: tuple[float, float] = (0.0, 1.5)):
-    """Two-parameter curves in the (J, lam) plane with the paper's approximations.
+def _curve_params(curves) -> tuple[str, str]:
+    """The two parameters of two-parameter curves: the continuation parameter and the other free
+    parameter that appears as a column."""
+    c = curves[0]
+    d = c.to_frame()
+    others = [k for k in c.model.param_names if k != c.param and k in d.columns and d[k].nunique() > 1]
+    if not others:
+        raise ValueError(f"cannot tell the second parameter of the {c.kind} curve; give x and y")
+    return c.param, others[0]
+
+
+def plot_codim2(curves: Iterable[Branch], ax=None, x: str | None = None, y: str | None = None,
+                paper: bool | None = None, g: float | None = None, gamma: float | None = None, annotate: bool = True,
+                colors: Sequence | None = None, j_range: tuple[float, float] | None = None,
+                lam_range: tuple[float, float] | None = None):
+    """Two-parameter curves (BP/LP solid, Hopf solid with its neutral-saddle part dotted,
+    codimension-two points marked), optionally with the paper's approximations.
 
     Parameters
     ----------
     curves : iterable of Branch
         From :func:`bifurcate.continuation.continue_codim2` (kinds "BP", "LP", "HB").
-    x, y : str
-        Parameter names on the axes.
-    paper : bool
-        Overlay Eq. (12) (BP: J = +-J_c(lam)) and Eq. (13) (Hopf: lam_c(J)), dashed black.
+    x, y : str, optional
+        Parameter names on the axes (default: the curves' two parameters).
+    paper : bool, optional
+        Overlay the paper's Eq. (12) (BP: J = +-J_c(lam)) and Eq. (13) (Hopf: lam_c(J)), dashed
+        black. Default: only when the axes are the paper's (J, lam) and the model has g and gamma.
     g, gamma : float, optional
-        Parameters of the overlays (default: those of the first curve).
+        Parameters of the overlays (default: those of the first curve, then its model's defaults).
+    j_range, lam_range : axis limits (default: the data's range, padded).
 
     Returns
     -------
@@ -159,12 +173,19 @@ def plot_codim2(curves: Iterable[Branch], ax=None, x: str = "J", y: str = "lam",
     """
     ax = _ax(ax)
     curves = list(curves)
+    if curves and (x is None or y is None):
+        cx, cy = _curve_params(curves)
+        x, y = x or cx, y or cy
+    x, y = x or "x", y or "y"
     default_colors = {"BP": "tab:blue", "LP": "tab:red", "HB": "tab:green"}
     labels = []
+    allx, ally = [], []
     for k, c in enumerate(curves):
         d = c.to_frame()
         col = colors[k % len(colors)] if colors else default_colors.get(c.kind, "k")
         xs, ys = d[x].to_numpy(), d[y].to_numpy()
+        allx.append(xs)
+        ally.append(ys)
         if "segment" in d:
             seg = d["segment"].to_numpy()
             for kind, ls in (("HB", "-"), ("NSad", ":")):
@@ -178,27 +199,40 @@ def plot_codim2(curves: Iterable[Branch], ax=None, x: str = "J", y: str = "lam",
             px, py = p.params[x], p.params[y]
             ax.plot([px], [py], marker=mk, color=mc, ms=9, ls="none", mfc=mc if p.located else "none")
             labels.append((px, py, p.kind, mc))
-    ax.set_xlim(*j_range)
-    ax.set_ylim(*lam_range)
+
+    def _lim(arrs, given):
+        if given is not None:
+            return tuple(given)
+        v = np.concatenate(arrs) if arrs else np.array([0.0, 1.0])
+        v = v[np.isfinite(v)]
+        lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+        pad = 0.05 * (hi - lo or 1.0)
+        return lo - pad, hi + pad
+
+    xr, yr = _lim(allx, j_range), _lim(ally, lam_range)
+    ax.set_xlim(*xr)
+    ax.set_ylim(*yr)
     if annotate:
         annotate_points(ax, labels)
+    ref = dict(curves[0].model.defaults) if curves else {}
+    ref.update(curves[0].params if curves else {})
+    if paper is None:
+        paper = (x, y) == ("J", "lam") and (g is not None or "g" in ref) and (gamma is not None or "gamma" in ref)
     if paper:
-        ref = dict(curves[0].model.defaults) if curves else {}
-        ref.update(curves[0].params if curves else {})
-        if g is None and "g" not in ref or gamma is None and "gamma" not in ref:
+        if (g is None and "g" not in ref) or (gamma is None and "gamma" not in ref):
             raise ValueError("paper=True needs g and gamma (given, or parameters of the curves' model)")
         g = float(g if g is not None else ref["g"])
         gamma = float(gamma if gamma is not None else ref["gamma"])
-        lam = np.linspace(*lam_range, 301)
+        lam = np.linspace(max(yr[0], 0.0), yr[1], 301)
         jc = eq12_Jc(lam, g, gamma)
         ax.plot(jc, lam, "k--", lw=1, label="Eq. (12)")
         ax.plot(-jc, lam, "k--", lw=1)
         J = np.linspace(-1.0, 1.0, 201)
         lc = eq13_lam_c(J, g)
-        ok = (lc >= lam_range[0]) & (lc <= lam_range[1])
+        ok = (lc >= yr[0]) & (lc <= yr[1])
         ax.plot(J[ok], lc[ok], "k-.", lw=1, label="Eq. (13)")
-    ax.set_xlim(*j_range)
-    ax.set_ylim(*lam_range)
+    ax.set_xlim(*xr)
+    ax.set_ylim(*yr)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.legend(fontsize=7, loc="best")

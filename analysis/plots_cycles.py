@@ -60,7 +60,7 @@ def plot_cycle_envelope(branch, var: str | None = None, ax=None, color=None, lab
     if var not in names:
         raise KeyError(f"unknown state variable {var!r}; expected one of {names}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     x = branch.param_values
     hi = branch.columns[f"max_{var}"]
     lo = branch.columns[f"min_{var}"]
@@ -120,7 +120,7 @@ def plot_cycles_plane(branch, indices=None, x: str | None = None, y: str | None 
     if len(branch) == 0:
         raise ValueError("expected a non-empty cycle branch")
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
+        _, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
     if indices is None:
         indices = np.unique(np.linspace(0, len(branch) - 1, min(n_cycles, len(branch))).astype(int))
     ix, iy = names.index(x), names.index(y)

@@ -42,7 +42,7 @@ def _ax(ax):
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(6, 4.5))
+        _, ax = plt.subplots(figsize=(6, 4.5), layout="constrained")
     return ax
 
 

@@ -175,3 +175,23 @@ def test_quick_report_figures_have_no_overlapping_text(quick_run):
     out, _ = quick_run
     meta = json.loads((out / "flagship" / "metadata.json").read_text())
     assert meta["report_layout_problems"] == {}, meta["report_layout_problems"]
+
+
+def test_default_figures_of_the_plot_functions_clean():
+    """Each plotting function on its own default figure (``ax=None``): nothing overlaps or is cut."""
+    from analysis.plots_bifurcation import plot_branch, plot_codim2
+    from analysis.plots_phase import plot_kinds, plot_n_stable
+    from bifurcate.continuation import continue_codim2, continue_equilibria
+    from bifurcate.models import LMG_DIMER, NORMAL_STATE
+
+    pdg = _synthetic_pdg(["FP", "FP+LC", "2FP", "CH"])
+    for ax in (plot_n_stable(pdg, curves=[]), plot_kinds(pdg, column="phase", curves=[])):
+        assert layout_problems(ax.figure) == []
+    b = continue_equilibria(LMG_DIMER, NORMAL_STATE, param="J", params={"lam": 0.1}, p_min=-2.0, p_max=2.0)
+    ax = plot_branch(b)                   # default observable: the last sphere's z (Z_B)
+    assert ax.get_ylabel() == "ZB" and layout_problems(ax.figure) == []
+    c = continue_codim2(LMG_DIMER, b.special("BP")[0], "lam", p_min=0.0, p_max=1.5)
+    ax = plot_codim2([c])                 # axes from the curve's own parameters, the paper's overlay on (J, lam)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("J", "lam")
+    assert "Eq. (12)" in [ln.get_label() for ln in ax.get_lines()]
+    assert layout_problems(ax.figure) == []
