@@ -108,7 +108,8 @@ def _synthetic_pdg(phases):
         for j, x in enumerate(J):
             ph = phases[(i + j) % len(phases)]
             r = {"J": x, "lam": l, "i_J": j, "i_lam": i, "g": 1.0, "gamma": 0.5, "n_stable_fp": (i + j) % 3,
-                 "phase": ph, "lyap_max": rng.normal(0, 0.3), "ZB": rng.uniform(-1, 1), "ZB_err": 0.05}
+                 "phase": ph, "lyap_max": rng.normal(0, 0.3), "ZB": rng.uniform(-1, 1), "ZB_err": 0.05,
+                 "status": 0, "message": "success"}
             for k in ("FP", "LC", "QP", "CH", "NEUTRAL", "DIV", "unclassified"):
                 r[f"frac_{k}"] = 1.0 if k == phase_kinds(ph)[-1][0] else 0.0
             rows.append(r)
@@ -195,3 +196,12 @@ def test_default_figures_of_the_plot_functions_clean():
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("J", "lam")
     assert "Eq. (12)" in [ln.get_label() for ln in ax.get_lines()]
     assert layout_problems(ax.figure) == []
+
+
+def test_sweep_report_figure_clean(monkeypatch):
+    import analysis.plots_phase as pp
+    from analysis.report_attractors import sweep_report
+
+    monkeypatch.setattr(pp, "exact_boundaries", lambda *a, **k: [])     # the overlay is tested elsewhere
+    rep = sweep_report(_synthetic_pdg(["FP", "FP+LC", "2FP", "FP+2LC", "CH", "NEUTRAL", "-1"]))
+    assert rep._n_fig == 1 and rep.layout_problems == {}
