@@ -14,7 +14,9 @@ import numpy as np
 
 __all__ = ["plot_cycle_envelope", "plot_cycles_plane"]
 
-_MARKERS = {"LPC": "s", "PD": "D", "NS": "o", "BPC": "^"}
+#: special points of cycles; shapes distinct from those of equilibria (LP square, BP circle, HB diamond
+#: in analysis.plots_bifurcation), so a diagram with both reads unambiguously
+_MARKERS = {"LPC": "p", "PD": "v", "NS": "X", "BPC": "^"}
 
 
 def _runs(mask: np.ndarray):

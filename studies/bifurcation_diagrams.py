@@ -30,10 +30,10 @@ import time
 import numpy as np
 import pandas as pd
 
+from analysis.plots_cycles import _MARKERS as _CYCLE_MARKERS  # cycle points: shapes unlike the equilibria's
 from studies.common import CUTS, LABELS, finish, run_cli, save_figure, save_table, study_dir
 
 NAME = "bifurcation_diagrams"
-_CYCLE_MARKERS = {"LPC": "s", "PD": "D", "NS": "o", "BPC": "^"}
 
 
 def _same_branch(a, b, param_values, tol=1e-3) -> bool:
