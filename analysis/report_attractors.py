@@ -348,10 +348,13 @@ def _state_columns(table: pd.DataFrame) -> list[str]:
     columns and ``lyap_max`` (the table's own layout), without ``_err`` partners."""
     cols = list(table.columns)
     fr = [i for i, c in enumerate(cols) if c.startswith("frac_")]
-    if not fr or "lyap_max" not in cols:
-        return []
-    out = cols[fr[-1] + 1:cols.index("lyap_max")]
-    return [c for c in out if not c.endswith("_err") and pd.api.types.is_numeric_dtype(table[c])]
+    if fr and "lyap_max" in cols:
+        out = cols[fr[-1] + 1:cols.index("lyap_max")]
+        return [c for c in out if not c.endswith("_err") and pd.api.types.is_numeric_dtype(table[c])]
+    # a reduced table (e.g. written by hand): the numeric columns that are no bookkeeping, in order
+    skip = {"point", "computed", "n_stable_fp", "n_attractors", "n_fp_attractors", "lyap_max", "status", "S"}
+    return [c for c in cols if c not in skip and not c.startswith(("frac_", "i_", "t_", "lyap_"))
+            and not c.endswith("_err") and pd.api.types.is_numeric_dtype(table[c]) and table[c].nunique() > 1]
 
 
 def cut_report(table: pd.DataFrame, param: str, *, exact: pd.DataFrame | None = None, title: str | None = None,
@@ -369,7 +372,7 @@ def cut_report(table: pd.DataFrame, param: str, *, exact: pd.DataFrame | None = 
 
     if param not in table:
         raise KeyError(f"unknown cut parameter {param!r}; expected a column of the table, got {list(table.columns)}")
-    states = _state_columns(table)
+    states = [c for c in _state_columns(table) if c != param]
     obs = observable or (states[-1] if states else None)
     if obs is None or obs not in table:
         raise KeyError(f"unknown observable {obs!r}; expected a column of the table, got {list(table.columns)}")

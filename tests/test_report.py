@@ -120,6 +120,8 @@ def test_cut_report_errors_and_content(tmp_path):
         cut_report(df, "mu")
     html = cut_report(df, "lam", observable="ZB").to_html()
     assert "NEUTRAL" in html and "<img" in html
+    # without observable: the table's own varying state column (here ZB; J is constant)
+    assert "ZB along the cut" in cut_report(df, "lam").to_html()
     with pytest.raises(KeyError, match="unknown observable"):
         cut_report(df, "lam", observable="QQ")
 
