@@ -344,7 +344,7 @@ def add_trajectory_insets(ax, model, points: Iterable[Mapping[str, float]], *, b
     -------
     ax, with one inset per point and a lettered marker at each point.
     """
-    from analysis.style import default_plane
+    from analysis.style import IC_COLORS, default_plane
     from bifurcate.integrate import integrate_ensemble
 
     dx, dy = default_plane(model)
@@ -360,7 +360,7 @@ def add_trajectory_insets(ax, model, points: Iterable[Mapping[str, float]], *, b
         ins = ax.inset_axes(slots[k % len(slots)])
         for j in range(ens.n_initial):
             s = ens.samples[0, j]
-            ins.plot(s[:, ix], s[:, iy], lw=0.7)
+            ins.plot(s[:, ix], s[:, iy], lw=0.7, color=IC_COLORS[j % len(IC_COLORS)])
         if model.geometry.n_spheres:
             ins.set_xlim(-1.05, 1.05)
             ins.set_ylim(-1.05, 1.05)

@@ -21,8 +21,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["KIND_ORDER", "KIND_COLORS", "KIND_LABELS", "COUNT_COLORS", "CMAPS", "cmap_for", "kind_of", "kind_color",
-           "phase_kinds", "phase_color", "phase_hatch", "phase_hatch_color", "count_colors", "layout_problems"]
+__all__ = ["KIND_ORDER", "KIND_COLORS", "KIND_LABELS", "COUNT_COLORS", "IC_COLORS", "CMAPS", "cmap_for", "kind_of",
+           "kind_color", "phase_kinds", "phase_color", "phase_hatch", "phase_hatch_color", "count_colors",
+           "layout_problems"]
 
 #: attractor kinds, simplest first (``-1``: undecided / unclassified)
 KIND_ORDER = ("FP", "LC", "QP", "CH", "NEUTRAL", "DIV", "-1")
@@ -47,6 +48,9 @@ KIND_LABELS = {"FP": "FP (fixed point)", "LC": "LC (limit cycle)", "QP": "QP (to
 
 #: number of stable fixed points 0, 1, 2, 3, 4, ... (Fig. 2): a blue ramp
 COUNT_COLORS = ("#eef4fb", "#9ecae1", "#4a90c8", "#1f5fa3", "#0b2f66")
+
+#: colours of individual initial conditions in trajectory insets: none is a kind's or a count's colour
+IC_COLORS = ("#1f3b73", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#000000")
 
 #: one colour map per quantity
 CMAPS = {
