@@ -26,9 +26,7 @@ from analysis.provenance import write_metadata  # noqa: E402
 __all__ = ["study_dir", "save_figure", "save_table", "finish", "run_cli", "Cut", "CUTS", "PAPER_POINTS",
            "mean_field_cut", "timer", "LABELS", "IC_COLORS", "LAYOUT", "errorbar"]
 
-#: colours of individual initial conditions in trajectory insets: none of them is the colour of an
-#: attractor kind (analysis.style.KIND_COLORS) or of a fixed-point count
-IC_COLORS = ("#1f3b73", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#000000")
+from analysis.style import IC_COLORS  # noqa: E402  (initial conditions: neither a kind's nor a count's colour)
 
 #: axis labels in the paper's units (everything in units of g, gamma = 0.5 g)
 LABELS = {"J": r"$J/g$", "lam": r"$\lambda/g$", "ZA": r"$Z_A$", "ZB": r"$Z_B$", "XB": r"$X_B$", "YB": r"$Y_B$"}

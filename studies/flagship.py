@@ -42,7 +42,7 @@ PAPER_STUDIES = STUDIES[:5]
 REPORT_POINTS = {
     "LMG phase (J=1.5, lam=0)": {"J": 1.5, "lam": 0.0},
     "pair of limit cycles (J=1.25, lam=0.5)": {"J": 1.25, "lam": 0.5},
-    "PT phase on J = 0 (J=0, lam=1)": {"J": 0.0, "lam": 1.0},
+    "PT phase on J = 0: neutral orbits (J=0, lam=1)": {"J": 0.0, "lam": 1.0},
     "chaotic (J=1.5, lam=1.0)": {"J": 1.5, "lam": 1.0},
 }
 
