@@ -16,7 +16,7 @@ def _axes(ax):
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
     return ax
 
 
@@ -26,27 +26,40 @@ def attractor_name(a) -> str:
     return f"{a.kind}{fl} {a.basin_fraction:.2f}"
 
 
-def plot_trajectories(result, *, x: str = "XB", y: str = "YB", ax=None, n_per_attractor: int = 3,
+def plot_trajectories(result, *, x: str | None = None, y: str | None = None, ax=None, n_per_attractor: int = 3,
                       max_points: int = 4000, lw: float = 0.6):
-    """Orbits of a :class:`analysis.attractor_census.CensusResult` in the (x, y) plane, coloured by attractor.
+    """Orbits of a :class:`analysis.attractor_census.CensusResult` in the (x, y) plane.
 
-    Fixed points are drawn as markers. References: Kothe & Kirton, Fig. 2 insets (X_B-Y_B plane).
+    Each attractor is drawn in the colour of its kind (:data:`analysis.style.KIND_COLORS`, the
+    same in every figure); attractors of the same kind differ by line style. Fixed points are
+    drawn as markers. ``x``, ``y`` default to :func:`analysis.style.default_plane` (X_B, Y_B for
+    the LMG dimer). References: Kothe & Kirton, Fig. 2 insets (X_B-Y_B plane).
     """
+    from analysis.style import default_plane, kind_color
+
     ax = _axes(ax)
+    dx, dy = default_plane(result.model)
+    x, y = x or dx, y or dy
     names = list(result.model.state_names)
     for nm in (x, y):
         if nm not in names:
             raise KeyError(f"unknown state name {nm!r}; expected one of {names}")
     ix, iy = names.index(x), names.index(y)
-    colors = [f"C{k % 10}" for k in range(len(result.attractors))]
-    for a, c in zip(result.attractors, colors):
+    styles = ["-", "--", ":", "-."]
+    markers = ["o", "s", "D", "^", "v", "P"]
+    n_seen: dict[str, int] = {}
+    for a in result.attractors:
+        c = kind_color(a.kind)
+        j = n_seen.get(a.kind, 0)
+        n_seen[a.kind] = j + 1
         orbits = result.samples.get(a.label)
         if a.kind == "FP" or orbits is None:
-            ax.plot(a.state[ix], a.state[iy], "o", color=c, ms=7, label=attractor_name(a))
+            ax.plot(a.state[ix], a.state[iy], markers[j % len(markers)], color=c, mec="k", ms=7,
+                    label=attractor_name(a))
             continue
         for k, Y in enumerate(orbits[:n_per_attractor]):
             stride = max(1, Y.shape[0] // max_points)
-            ax.plot(Y[::stride, ix], Y[::stride, iy], color=c, lw=lw, alpha=0.8,
+            ax.plot(Y[::stride, ix], Y[::stride, iy], color=c, ls=styles[j % len(styles)], lw=lw, alpha=0.8,
                     label=attractor_name(a) if k == 0 else None)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
@@ -78,14 +91,19 @@ def plot_lyapunov_convergence(spectrum, *, ax=None, indices=None):
 
 
 def plot_basin_fractions(result, *, ax=None):
-    """Bar chart of the basin fractions (+- binomial standard error) of a census."""
+    """Bar chart of the basin fractions (+- binomial standard error, clipped to [0, 1]) of a census,
+    each bar in the colour of its kind."""
+    from analysis.style import clip_errorbars, kind_color
+
     ax = _axes(ax)
     atts = result.attractors
     xs = np.arange(len(atts))
-    ax.bar(xs, [a.basin_fraction for a in atts], yerr=[a.basin_fraction_err for a in atts],
-           color=[f"C{k % 10}" for k in range(len(atts))], capsize=3)
+    fr = [a.basin_fraction for a in atts]
+    ax.bar(xs, fr, yerr=clip_errorbars(fr, [a.basin_fraction_err for a in atts], 0.0, 1.0) if atts else None,
+           color=[kind_color(a.kind) for a in atts], edgecolor="0.3", lw=0.5, capsize=3)
     ax.set_xticks(xs, [f"{a.label}: {a.kind}" + (f"\n{a.flavour}" if a.flavour else "") for a in atts],
-                  fontsize="small")
+                  fontsize="small" if len(atts) <= 4 else "x-small", rotation=0 if len(atts) <= 4 else 35,
+                  ha="center" if len(atts) <= 4 else "right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("basin fraction")
     if result.fraction_diverged:

@@ -14,7 +14,9 @@ import numpy as np
 
 __all__ = ["plot_cycle_envelope", "plot_cycles_plane"]
 
-_MARKERS = {"LPC": "s", "PD": "D", "NS": "o", "BPC": "^"}
+#: special points of cycles; shapes distinct from those of equilibria (LP square, BP circle, HB diamond
+#: in analysis.plots_bifurcation), so a diagram with both reads unambiguously
+_MARKERS = {"LPC": "p", "PD": "v", "NS": "X", "BPC": "^"}
 
 
 def _runs(mask: np.ndarray):
@@ -31,14 +33,15 @@ def _runs(mask: np.ndarray):
     return out
 
 
-def plot_cycle_envelope(branch, var: str = "ZB", ax=None, color=None, label: str | None = None,
+def plot_cycle_envelope(branch, var: str | None = None, ax=None, color=None, label: str | None = None,
                         annotate: bool = True):
     """Max / min envelope of ``var`` along a cycle branch.
 
     Parameters
     ----------
     branch : CycleBranch (kind "cycle")
-    var : str, a state name of the branch's model
+    var : str, a state name of the branch's model (default
+        :func:`analysis.style.default_observable`: the last component of its last sphere)
     ax : matplotlib Axes, optional
     color : colour of both envelopes
     label : legend label (default: the branch's parameter values at its ends)
@@ -50,13 +53,16 @@ def plot_cycle_envelope(branch, var: str = "ZB", ax=None, color=None, label: str
     """
     import matplotlib.pyplot as plt
 
+    from analysis.style import default_observable
+
     if branch.kind != "cycle":
         raise ValueError(f"expected a cycle branch, got kind {branch.kind!r}")
     names = list(branch.model.state_names)
+    var = var or default_observable(branch.model)
     if var not in names:
         raise KeyError(f"unknown state variable {var!r}; expected one of {names}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     x = branch.param_values
     hi = branch.columns[f"max_{var}"]
     lo = branch.columns[f"min_{var}"]
@@ -83,15 +89,17 @@ def plot_cycle_envelope(branch, var: str = "ZB", ax=None, color=None, label: str
     return ax
 
 
-def plot_cycles_plane(branch, indices=None, x: str = "XB", y: str = "YB", ax=None, n_points: int = 400,
-                      cmap: str = "viridis", n_cycles: int = 8):
+def plot_cycles_plane(branch, indices=None, x: str | None = None, y: str | None = None, ax=None, n_points: int = 400,
+                      cmap: str | None = None, n_cycles: int = 8):
     """Cycles of a branch in the (x, y) plane, coloured by the continuation parameter.
 
     Parameters
     ----------
     branch : CycleBranch
     indices : rows to draw (default: ``n_cycles`` rows evenly spread along the branch)
-    x, y : state names (default X_B and Y_B, the insets of Fig. 2 of the paper)
+    x, y : state names (default :func:`analysis.style.default_plane`: X_B and Y_B for the LMG
+        dimer, the insets of Fig. 2 of the paper)
+    cmap : colour map of the parameter (default ``analysis.style.CMAPS["parameter"]``)
     ax : matplotlib Axes, optional
     n_points : samples per cycle
 
@@ -102,6 +110,11 @@ def plot_cycles_plane(branch, indices=None, x: str = "XB", y: str = "YB", ax=Non
     import matplotlib.pyplot as plt
     from matplotlib import colors, cm
 
+    from analysis.style import CMAPS, default_plane
+
+    dx, dy = default_plane(branch.model)
+    x, y = x or dx, y or dy
+    cmap = cmap or CMAPS["parameter"]
     names = list(branch.model.state_names)
     for v in (x, y):
         if v not in names:
@@ -109,7 +122,7 @@ def plot_cycles_plane(branch, indices=None, x: str = "XB", y: str = "YB", ax=Non
     if len(branch) == 0:
         raise ValueError("expected a non-empty cycle branch")
     if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
+        _, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
     if indices is None:
         indices = np.unique(np.linspace(0, len(branch) - 1, min(n_cycles, len(branch))).astype(int))
     ix, iy = names.index(x), names.index(y)

@@ -23,13 +23,12 @@ import time
 
 import numpy as np
 
-from studies.common import draw_boundaries, exact_boundaries, finish, run_cli, save_figure, save_table, study_dir
+from studies.common import (LABELS, draw_boundaries, exact_boundaries, finish, run_cli, save_figure, save_table,
+                            study_dir)
 
 NAME = "attractor_map"
 J_MAX, LAM_MAX = 2.0, 1.5
 KIND_ORDER = ("FP", "LC", "QP", "CH", "NEUTRAL", "DIV", "unclassified")
-KIND_COLORS = {"FP": "#fde725", "LC": "#21918c", "QP": "#5ec962", "CH": "#440154", "NEUTRAL": "#e76f51",
-               "DIV": "#adb5bd", "unclassified": "#dddddd"}
 
 
 def dominant_kind(df):
@@ -44,27 +43,17 @@ def dominant_kind(df):
 
 def plot(pdg, curves):
     import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
 
-    from analysis.plots_phase import plot_lyapunov, plot_observable
+    from analysis.plots_phase import plot_kinds, plot_lyapunov, plot_observable
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
-    pv = pdg.pivot("dominant_kind")
-    present = [k for k in KIND_ORDER if (pv.values == k).any()]
-    code = np.full(pv.values.shape, np.nan)
-    for i, k in enumerate(present):
-        code[pv.values == k] = i
-    from analysis.plots_phase import _edges  # the cell edges used by the other maps
-
-    cm = ListedColormap([KIND_COLORS[k] for k in present] or ["#ffffff"])
-    axes[0].pcolormesh(_edges(pv.x), _edges(pv.y), code, cmap=cm, vmin=-0.5, vmax=max(len(present), 1) - 0.5)
-    axes[0].legend(handles=[Patch(color=KIND_COLORS[k], label=k) for k in present], loc="upper center",
-                   fontsize="small", ncol=len(present), framealpha=0.9, bbox_to_anchor=(0.5, -0.12))
-    axes[0].set(xlabel=r"$J/g$", ylabel=r"$\lambda/g$", title="dominant attractor kind (largest basin)")
-    plot_lyapunov(pdg, axes[1], boundaries=False, cmap="RdBu_r")
+    names = {"J": LABELS["J"], "lam": LABELS["lam"]}
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)
+    # the kind colours of analysis.style.KIND_COLORS (the same in every figure, the CLI and the reports)
+    plot_kinds(pdg, axes[0], column="dominant_kind", boundaries=False, names=names)
+    axes[0].set_title("dominant attractor kind (largest basin)")
+    plot_lyapunov(pdg, axes[1], boundaries=False, names=names)
     axes[1].set_title(r"largest Lyapunov exponent $\Lambda_1$ ($g$)")
-    plot_observable(pdg, "ZB", axes[2], boundaries=False, vmin=-1, vmax=1,
+    plot_observable(pdg, "ZB", axes[2], boundaries=False, vmin=-1, vmax=1, names=names,
                     label=r"attractor-averaged $\langle Z_B\rangle$")
     axes[2].set_title(r"basin-weighted $\langle Z_B \rangle$")
     for ax in axes:
@@ -99,7 +88,8 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     df = pdg.to_frame()
     paths["table"] = save_table(df, out, NAME)
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths, tables={f"{NAME}.parquet": "phase_diagram"},
-                  seed=seed, model=LMG_DIMER.name, base={"g": 1.0, "gamma": 0.5}, grid_shape=[nJ, nl],
+                  seed=seed, model=LMG_DIMER.name, base={k: LMG_DIMER.defaults[k] for k in ("g", "gamma")},
+                  grid_shape=[nJ, nl],
                   n_initial=n_init, options=pdg.options, phase_diagram_time_s=round(t_pd, 1),
                   dominant_kind_counts={str(k): int(v) for k, v in df["dominant_kind"].value_counts().items()},
                   failures=pdg.failure_summary())

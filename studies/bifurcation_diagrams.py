@@ -30,10 +30,10 @@ import time
 import numpy as np
 import pandas as pd
 
+from analysis.plots_cycles import _MARKERS as _CYCLE_MARKERS  # cycle points: shapes unlike the equilibria's
 from studies.common import CUTS, LABELS, finish, run_cli, save_figure, save_table, study_dir
 
 NAME = "bifurcation_diagrams"
-_CYCLE_MARKERS = {"LPC": "s", "PD": "D", "NS": "o", "BPC": "^"}
 
 
 def _same_branch(a, b, param_values, tol=1e-3) -> bool:
@@ -122,8 +122,9 @@ def brute_force(cut, *, quick: bool, seed: int):
 def plot(cuts, results, sims):
     import matplotlib.pyplot as plt
 
-    from analysis.plots_bifurcation import plot_branch
+    from analysis.plots_bifurcation import _MARKERS, annotate_points, plot_branch
     from analysis.plots_cycles import plot_cycle_envelope
+    from analysis.style import KIND_COLORS
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.6), constrained_layout=True)
     for ax, (key, cut) in zip(axes.ravel(), cuts.items()):
@@ -134,12 +135,13 @@ def plot(cuts, results, sims):
         branches, notes = results[key]
         ci = 0
         seen: set = set()
+        labels = []
         for name, br in branches:
             if br.kind == "cycle":
                 if len(br) < 2:
                     continue
-                plot_cycle_envelope(br, "ZB", ax=ax, color=f"C{1 + ci}", label="cycles (max/min)" if ci == 0 else None,
-                                    annotate=False)
+                plot_cycle_envelope(br, "ZB", ax=ax, color=KIND_COLORS["LC"],
+                                    label="cycles (max/min)" if ci == 0 else None, annotate=False)
                 for q in br.points:
                     orbit = np.asarray(q.data.get("orbit", q.state[None, :]))
                     mk = _CYCLE_MARKERS.get(q.kind, "x")
@@ -148,16 +150,20 @@ def plot(cuts, results, sims):
                     seen.add(q.kind)
                 ci += 1
             else:
-                plot_branch(br, "ZB", ax=ax, color="k" if name == "normal" else "tab:blue", lw=1.4,
-                            label="normal state" if name == "normal" else None)
-        ax.set(xlim=(cut.lo, cut.hi), ylim=(-1.08, 1.08), xlabel=LABELS[cut.param], ylabel=LABELS["ZB"])
+                plot_branch(br, "ZB", ax=ax, color="k" if name == "normal" else KIND_COLORS["FP"], lw=1.4,
+                            label="normal state" if name == "normal" else None, annotate=False)
+                labels += [(q.param, q.state[5], q.kind, _MARKERS.get(q.kind, ("o", "k"))[1]) for q in br.points
+                           if q.kind != "NSad"]
+        ax.set(xlim=(cut.lo, cut.hi), ylim=(-1.08, 1.16), xlabel=LABELS[cut.param], ylabel=LABELS["ZB"])
         ax.set_title(f"({key}) {cut.description}")
+        # nearby special points (HB and BP of the normal state and its mirror images) share one label
+        annotate_points(ax, labels, min_sep=0.09)
         if key == "b" and any("vertical family" in n for n in notes):
             ax.annotate("degenerate Hopf:\nvertical family of\nneutral orbits", (0.5, 1.0), xytext=(0.75, 0.45),
                         fontsize="small", arrowprops=dict(arrowstyle="->", color="0.3"), color="0.2")
         for kind in sorted(seen):
             ax.plot([], [], ls="none", marker=_CYCLE_MARKERS.get(kind, "x"), color="k", ms=4, label=kind)
-        ax.plot([], [], "-", color="tab:blue", label="broken / other equilibria")
+        ax.plot([], [], "-", color=KIND_COLORS["FP"], label="broken / other equilibria")
         ax.plot([], [], "--", color="0.3", label="unstable")
     for ax in axes.ravel():
         ax.legend(fontsize="x-small", loc="lower left", ncol=2, framealpha=0.85)

@@ -24,7 +24,9 @@ import pandas as pd  # noqa: E402
 from analysis.provenance import write_metadata  # noqa: E402
 
 __all__ = ["study_dir", "save_figure", "save_table", "finish", "run_cli", "Cut", "CUTS", "PAPER_POINTS",
-           "mean_field_cut", "timer", "LABELS"]
+           "mean_field_cut", "timer", "LABELS", "IC_COLORS", "LAYOUT", "errorbar"]
+
+from analysis.style import IC_COLORS  # noqa: E402  (initial conditions: neither a kind's nor a count's colour)
 
 #: axis labels in the paper's units (everything in units of g, gamma = 0.5 g)
 LABELS = {"J": r"$J/g$", "lam": r"$\lambda/g$", "ZA": r"$Z_A$", "ZB": r"$Z_B$", "XB": r"$X_B$", "YB": r"$Y_B$"}
@@ -37,10 +39,23 @@ def study_dir(out_dir: str | Path, name: str) -> Path:
     return p
 
 
+#: layout problems (:func:`analysis.style.layout_problems`) of every figure saved in this process,
+#: keyed by the figure's path stem; :func:`finish` writes them into ``metadata.json``
+LAYOUT: dict[str, list[str]] = {}
+
+
 def save_figure(fig, out: Path, stem: str, *, dpi: int = 150) -> dict[str, Path]:
-    """Write ``<stem>.png`` and ``<stem>.pdf``; closes the figure."""
+    """Write ``<stem>.png`` and ``<stem>.pdf``; closes the figure.
+
+    The figure's text layout is checked first (:func:`analysis.style.layout_problems`: overlapping
+    labels, texts off the canvas); the problems are kept in :data:`LAYOUT` and written into the
+    study's ``metadata.json`` (``layout_problems``) by :func:`finish`.
+    """
     import matplotlib.pyplot as plt
 
+    from analysis.style import layout_problems
+
+    LAYOUT[str(Path(out) / stem)] = layout_problems(fig)
     paths = {}
     for ext in ("png", "pdf"):
         paths[f"figure_{ext}"] = out / f"{stem}.{ext}"
@@ -65,10 +80,26 @@ def finish(out: Path, study: str, *, quick: bool, t_start: float, paths: dict, t
     """
     wall = time.perf_counter() - t_start
     paths = dict(paths)
+    layout = {Path(k).name: v for k, v in LAYOUT.items() if Path(k).parent == Path(out)}
     paths["metadata"] = write_metadata(out, study=study, quick=quick, wall_time_s=round(wall, 2),
-                                       tables=dict(tables or {}),
+                                       tables=dict(tables or {}), layout_problems=layout,
                                        outputs={k: Path(v).name for k, v in paths.items()}, **meta)
     return paths
+
+
+def errorbar(ax, x, y, err, *, lo: float = -1.0, hi: float = 1.0, **kw):
+    """``ax.errorbar`` with the bars clipped to the quantity's domain ``[lo, hi]`` (magnetisations
+    [-1, 1], basin fractions [0, 1]); ``err`` None or all non-finite: a plain line."""
+    from analysis.style import clip_errorbars
+
+    yerr = None
+    if err is not None:
+        e = np.asarray(err, dtype=float)
+        if np.isfinite(e).any():
+            yerr = clip_errorbars(y, e, lo, hi)
+    kw.setdefault("elinewidth", 0.7)
+    kw.setdefault("capsize", 1.5)
+    return ax.errorbar(x, y, yerr=yerr, **kw)
 
 
 @contextlib.contextmanager
@@ -232,9 +263,10 @@ def draw_boundaries(ax, curves: pd.DataFrame | None, *, paper: bool = True, colo
     """Exact curves solid (only the parts that bound a region of stable fixed points), the paper's
     Eqs. (12)-(13) dashed (via :func:`analysis.plots_phase.plot_boundaries`)."""
     from analysis.plots_phase import plot_boundaries
+    from bifurcate.models import LMG_DIMER
 
     if paper:
-        plot_boundaries(ax, color=color)
+        plot_boundaries(ax, g=LMG_DIMER.defaults["g"], gamma=LMG_DIMER.defaults["gamma"], color=color)
     if curves is not None and len(curves):
         xl, yl = ax.get_xlim(), ax.get_ylim()
         first = True
@@ -281,14 +313,16 @@ class ExactState:
 
 
 def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
-    """Exact steady state of Eq. (5) at spin length ``S`` (``g = 1``, ``gamma = 0.5`` unless given).
+    """Exact steady state of Eq. (5) at spin length ``S`` (the LMG dimer's defaults for the
+    parameters not given).
 
     Uses :func:`analysis.quantum.steady_state` (symmetry-reduced, validated).
     Z_A = Tr(rho S_z^A)/S, Z_B likewise, purity = Tr(rho^2), rho_B = Tr_A rho.
     """
     from analysis.quantum import steady_state
+    from bifurcate.models import LMG_DIMER
 
-    p = {"g": 1.0, "gamma": 0.5, **{k: float(v) for k, v in params.items()}}
+    p = {**{k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}, **{k: float(v) for k, v in params.items()}}
     t0 = time.perf_counter()
     st = steady_state(S, p)           # validated; raises SteadyStateError otherwise
     return ExactState(float(st.S), p, float(st.ZA), float(st.ZB), float(st.purity), st.rho_B,
@@ -301,6 +335,8 @@ def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool =
 
     A failing point is recorded (``status`` -1, ``message``), never fatal.
     """
+    from bifurcate.models import LMG_DIMER
+
     rows = []
     it = [(S, pt) for S in S_values for pt in points]
     if progress:
@@ -312,7 +348,7 @@ def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool =
             r = exact_steady_state(S, pt).row()
             r.update(status=0, message="success")
         except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
-            r = {"S": float(S), "g": 1.0, "gamma": 0.5, **pt, "ZA": np.nan, "ZB": np.nan, "purity": np.nan,
+            r = {"S": float(S), **{k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}, **pt, "ZA": np.nan, "ZB": np.nan, "purity": np.nan,
                  "residual": np.nan, "method": "", "wall_time": np.nan, "status": -1,
                  "message": f"{type(exc).__name__}: {exc}"}
         rows.append(r)

@@ -7,7 +7,8 @@ degenerate and the motion fills neutral families of closed orbits (the PT dimer 
 and reversible there), whose averages give Z_A = Z_B = 0: the infinite-temperature state.
 
 Exact: steady states of the master equation (1) (Eq. (5) at J = 0) for several S: Z_A, Z_B
-(main panel) and the purity Tr rho^2 (inset). The transition sharpens with S toward the mean-field
+(left) and the purity Tr rho^2 (right; the paper's inset, drawn beside the main panel so that it
+hides no curve). The transition sharpens with S toward the mean-field
 step at lam = g/2; the purity drops from 1 to ~1/(2S+1)^2.
 
 Outputs (``<out>/fig1b_pt_dimer/``): ``fig1b_pt_dimer.png/.pdf``; ``exact.parquet`` (schema
@@ -25,7 +26,8 @@ import time
 
 import numpy as np
 
-from studies.common import CUTS, exact_sweep, finish, mean_field_cut, run_cli, save_figure, save_table, study_dir
+from studies.common import (CUTS, errorbar, exact_sweep, finish, mean_field_cut, run_cli, save_figure, save_table,
+                            study_dir)
 
 NAME = "fig1b_pt_dimer"
 LAM_MAX = 1.5
@@ -34,32 +36,36 @@ LAM_MAX = 1.5
 def plot(mf, ex):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.6, 4.0), constrained_layout=True)
+    from analysis.style import CMAPS
+
+    # the purity in its own panel (an inset would hide the Z_A curves of the main panel)
+    fig, (ax, ins) = plt.subplots(1, 2, figsize=(8.4, 4.0), constrained_layout=True, width_ratios=[2.1, 1])
     Ss = sorted(ex["S"].unique())
-    cmap = plt.get_cmap("viridis")
+    cmap = plt.get_cmap(CMAPS["spin_length"])
     cols = {S: cmap(0.15 + 0.7 * k / max(len(Ss) - 1, 1)) for k, S in enumerate(Ss)}
     for S in Ss:
         g = ex[ex["S"] == S].sort_values("lam")
         ax.plot(g["lam"], g["ZB"], "-", color=cols[S], lw=1.3, label=f"$S={S:g}$")
         ax.plot(g["lam"], g["ZA"], "--", color=cols[S], lw=1.1)
     m = mf.sort_values("lam")
-    ax.plot(m["lam"], m["ZB"], "o-", color="k", ms=3, lw=1.4, label=r"mean field ($S\to\infty$)")
-    ax.plot(m["lam"], m["ZA"], "s--", color="k", ms=3, lw=1.2)
+    # error bars: the census's standard errors of the attractor averages (``<name>_err`` columns,
+    # when the sweep table has them), clipped to [-1, 1]
+    errorbar(ax, m["lam"], m["ZB"], m["ZB_err"] if "ZB_err" in m else None, fmt="o-", color="k", ms=3, lw=1.4,
+             label=r"mean field ($S\to\infty$)")
+    errorbar(ax, m["lam"], m["ZA"], m["ZA_err"] if "ZA_err" in m else None, fmt="s--", color="k", ms=3, lw=1.2)
     ax.axvline(0.5, color="0.7", lw=0.8, ls=":")
     ax.text(0.03, 0.88, "$Z_B$ (solid)", transform=ax.transAxes, fontsize="small")
     ax.text(0.03, 0.09, "$Z_A$ (dashed)", transform=ax.transAxes, fontsize="small")
     ax.set(xlabel=r"$\lambda/g$", ylabel=r"$Z_A$, $Z_B$", xlim=(0, LAM_MAX), ylim=(-1.08, 1.08),
            title=r"Fig. 1(b): PT dimer ($J=0$, $\gamma=0.5g$)")
     ax.legend(fontsize="x-small", loc="center left", bbox_to_anchor=(0.0, 0.42))
-    ins = ax.inset_axes([0.55, 0.1, 0.42, 0.3])
     for S in Ss:
         g = ex[ex["S"] == S].sort_values("lam")
-        ins.plot(g["lam"], g["purity"], "-", color=cols[S], lw=1.1)
-    ins.plot([0, 0.5, 0.5, LAM_MAX], [1, 1, 0, 0], "k-", lw=1.0)  # S -> infinity
-    ins.set(xlim=(0, LAM_MAX), ylim=(0, 1.05))
-    ins.set_xlabel(r"$\lambda/g$", fontsize="x-small", labelpad=0)
-    ins.set_ylabel(r"purity $P$", fontsize="x-small", labelpad=0)
-    ins.tick_params(labelsize="x-small")
+        ins.plot(g["lam"], g["purity"], "-", color=cols[S], lw=1.2)
+    ins.plot([0, 0.5, 0.5, LAM_MAX], [1, 1, 0, 0], "k-", lw=1.0, label=r"$S\to\infty$")
+    ins.set(xlim=(0, LAM_MAX), ylim=(0, 1.05), xlabel=r"$\lambda/g$", ylabel=r"purity $\mathrm{Tr}\,\rho^2$",
+            title="purity")
+    ins.legend(fontsize="x-small", loc="upper right")
     return fig
 
 

@@ -25,7 +25,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from studies.common import finish, run_cli, save_figure, save_table, study_dir
+from studies.common import IC_COLORS, finish, run_cli, save_figure, save_table, study_dir
 
 NAME = "fig1d_lmg"
 J_MIN, J_MAX = -2.0, 1.0
@@ -68,7 +68,8 @@ def plot(table: pd.DataFrame, sims: pd.DataFrame, bps, ax=None):
 
     if ax is None:
         _, ax = plt.subplots(figsize=(5.2, 3.8), constrained_layout=True)
-    colors = {"X": "tab:blue", "Y": "tab:orange", "Z": "tab:green"}
+    # components in neutral colours (green, orange, crimson ... are the attractor kinds' colours)
+    colors = {"X": IC_COLORS[0], "Y": IC_COLORS[1], "Z": IC_COLORS[3]}
     for name, g in table.groupby("branch", sort=False):
         J = g["J"].to_numpy()
         st = g["stable"].to_numpy(bool)

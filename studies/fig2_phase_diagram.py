@@ -29,7 +29,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from studies.common import draw_boundaries, exact_boundaries, finish, run_cli, save_figure, save_table, study_dir
+from studies.common import (IC_COLORS, LABELS, draw_boundaries, exact_boundaries, finish, run_cli, save_figure,
+                            save_table, study_dir)
 
 NAME = "fig2_phase_diagram"
 #: insets: the last T_SHOW time units drawn bold, the transient before them faint
@@ -71,7 +72,8 @@ def plot(pdg, curves: pd.DataFrame, insets: pd.DataFrame):
     fig = plt.figure(figsize=(12.5, 6.4), constrained_layout=True)
     gs = fig.add_gridspec(3, 3, width_ratios=[2.6, 1, 1])
     ax = fig.add_subplot(gs[:, 0])
-    plot_n_stable(pdg, ax, boundaries=False)
+    # the count colours of analysis.style.COUNT_COLORS (never an attractor kind's colour)
+    plot_n_stable(pdg, ax, boundaries=False, names={"J": LABELS["J"], "lam": LABELS["lam"]})
     draw_boundaries(ax, curves, color="k")
     h, lab_ = ax.get_legend_handles_labels()
     ax.legend(h, [x.replace("Eq. (12)", "Eqs. (12), (13)") for x in lab_], loc="lower center", fontsize="small",
@@ -79,13 +81,14 @@ def plot(pdg, curves: pd.DataFrame, insets: pd.DataFrame):
     ax.set_title(r"Fig. 2: number of stable fixed points, $\gamma = 0.5g$")
     labels = list(dict.fromkeys(insets["label"]))
     axes_ins = [fig.add_subplot(gs[i, 1 + j]) for i in range(3) for j in range(2)]
-    colors = plt.get_cmap("tab10").colors
+    # one colour per initial condition, none of them an attractor kind's colour (analysis.style)
+    colors = IC_COLORS
     t_end = float(insets["t"].max())
     for k, lab in enumerate(labels):
         g = insets[insets["label"] == lab]
         a = axes_ins[k]
         for ic, gi in g.groupby("ic"):
-            c = colors[int(ic) % 10]
+            c = colors[int(ic) % len(colors)]
             early = gi["t"] <= t_end - T_SHOW
             # transient faint, the last T_SHOW time units bold: fixed points show as the end of a
             # spiral, cycles and irregular motion as the bold set
@@ -136,7 +139,8 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths,
                   tables={"phase_diagram.parquet": "phase_diagram", "boundaries.parquet": "boundaries",
                           "insets.parquet": "trajectory_samples"},
-                  seed=seed, model=LMG_DIMER.name, base={"g": 1.0, "gamma": 0.5}, grid_shape=[nJ, nl],
+                  seed=seed, model=LMG_DIMER.name, base={k: LMG_DIMER.defaults[k] for k in ("g", "gamma")},
+                  grid_shape=[nJ, nl],
                   n_initial=n_init, options=pdg.options, insets=INSETS, stage_times_s=times,
                   n_stable_fp_counts={int(k): int(v) for k, v in counts.items()}, failures=pdg.failure_summary())
 

@@ -8,9 +8,11 @@ lam swept: from the LMG phase through the broken states' Hopf point into cycles 
 
 Mean field: the basin-weighted attractor averages of a 1-D sweep
 (:func:`studies.common.mean_field_cut`: stable equilibria where every trajectory settles, the
-attractor census elsewhere), error bars the census's standard errors. Exact: the steady state of
-Eq. (5) at each S (:func:`studies.common.exact_steady_state`). The inset of panel (b) draws the
-cuts on the phase diagram (number of stable fixed points; Fig. 2's table is reused when present).
+attractor census elsewhere), error bars the census's standard errors where the sweep table has
+them (``ZB_err``), clipped to [-1, 1]. Exact: the steady state of
+Eq. (5) at each S (:func:`studies.common.exact_steady_state`). The inset of panel (a) draws the
+cuts on the phase diagram (number of stable fixed points in Fig. 2's colours; Fig. 2's table is
+reused when present).
 
 Outputs (``<out>/fig3_cuts/``): ``fig3_cuts.png/.pdf``; ``exact.parquet`` (schema ``exact``, with
 ``cut``), ``mean_field.parquet`` (``phase_diagram`` 1-D sweeps, with ``cut``), ``metadata.json``.
@@ -29,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from studies.common import (CUTS, LABELS, exact_sweep, finish, mean_field_cut, run_cli, save_figure, save_table,
-                            study_dir)
+from studies.common import (CUTS, LABELS, errorbar, exact_sweep, finish, mean_field_cut, run_cli, save_figure,
+                            save_table, study_dir)
 
 NAME = "fig3_cuts"
 
@@ -58,40 +60,45 @@ def plot(mf: pd.DataFrame, ex: pd.DataFrame, nmap: pd.DataFrame):
     import matplotlib.pyplot as plt
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
-    fig, axes = plt.subplots(2, 2, figsize=(10.5, 7.4), constrained_layout=True)
+    from analysis.style import CMAPS, count_colors
+
+    fig, axes = plt.subplots(2, 2, figsize=(10.5, 7.6), constrained_layout=True)
     Ss = sorted(ex["S"].unique())
-    cmap = plt.get_cmap("viridis")
+    cmap = plt.get_cmap(CMAPS["spin_length"])
     cols = {S: cmap(0.15 + 0.7 * k / max(len(Ss) - 1, 1)) for k, S in enumerate(Ss)}
-    cut_colors = {"a": "tab:red", "b": "tab:orange", "c": "tab:cyan", "d": "w"}
     for ax, (key, cut) in zip(axes.ravel(), CUTS.items()):
         x = cut.param
         for S in Ss:
             g = ex[(ex["cut"] == key) & (ex["S"] == S)].sort_values(x)
             ax.plot(g[x], g["ZB"], "-", color=cols[S], lw=1.3, label=f"$S={S:g}$")
         m = mf[mf["cut"] == key].sort_values(x)
-        err = m["ZB_err"] if "ZB_err" in m else None
-        ax.errorbar(m[x], m["ZB"], yerr=err, fmt="o-", color="k", ms=3, lw=1.2, elinewidth=0.7, capsize=1.5,
-                    label="mean field")
+        # error bars: the census's standard errors of the attractor averages where the table has
+        # them (ZB_err), clipped to [-1, 1]
+        errorbar(ax, m[x], m["ZB"], m["ZB_err"] if "ZB_err" in m else None, fmt="o-", color="k", ms=3, lw=1.2,
+                 label="mean field")
         ax.set(xlim=(cut.lo, cut.hi), ylim=(-1.05, 1.08), xlabel=LABELS[x], ylabel=LABELS["ZB"])
         ax.set_title(f"({key}) {cut.description}", color="k")
         ax.axhline(0, color="0.85", lw=0.6, zorder=-1)
     axes[0, 0].legend(fontsize="x-small", loc="lower left")
-    # inset in (b): the cuts on the phase diagram
-    ins = axes[0, 1].inset_axes([0.53, 0.04, 0.45, 0.34])
+    # inset in (a), whose lower half is empty: the cuts on the phase diagram (counts of stable
+    # fixed points in the colours of Fig. 2)
+    ins = axes[0, 0].inset_axes([0.5, 0.2, 0.47, 0.34])
     piv = nmap.pivot_table(index="lam", columns="J", values="n_stable_fp")
     J, lam = piv.columns.to_numpy(float), piv.index.to_numpy(float)
-    cm = ListedColormap(plt.get_cmap("viridis")(np.linspace(0, 1, 3)))
+    cm = ListedColormap(count_colors(2))
     ins.pcolormesh(J, lam, np.clip(piv.to_numpy(float), 0, 2), cmap=cm, norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3),
                    shading="nearest")
     for key, cut in CUTS.items():
         (j0, j1), (l0, l1) = cut.segment()
-        ins.plot([j0, j1], [l0, l1], "-", color=cut_colors[key], lw=2)
-        ins.annotate(key, (0.5 * (j0 + j1) + (0.12 if cut.param == "lam" else 0.6),
-                           0.5 * (l0 + l1) + (0.05 if cut.param == "J" else 0.35)),
-                     color=cut_colors[key], fontsize="small", fontweight="bold")
+        ins.plot([j0, j1], [l0, l1], "-", color="k", lw=1.6)
+        at = (j1 - 0.05, l1 + 0.04) if cut.param == "J" else (j1 + 0.08, l1 - 0.3)
+        ins.text(*at, key, color="k", fontsize="x-small", fontweight="bold", ha="right" if cut.param == "J" else "left",
+                 va="bottom" if cut.param == "J" else "top",
+                 bbox=dict(boxstyle="round,pad=0.05", fc="w", ec="none", alpha=0.8))
+    ins.set(xlim=(-2, 2), ylim=(0, 1.5), xticks=[-2, 0, 2], yticks=[0, 1])
     ins.set_xlabel(r"$J/g$", fontsize="x-small", labelpad=0)
     ins.set_ylabel(r"$\lambda/g$", fontsize="x-small", labelpad=0)
-    ins.tick_params(labelsize="xx-small")
+    ins.tick_params(labelsize="xx-small", length=2, pad=1)
     fig.suptitle(r"Fig. 3: exact $Z_B$ (colours, spin length $S$) vs attractor-averaged mean field (black), "
                  r"$\gamma = 0.5g$", fontsize="medium")
     return fig

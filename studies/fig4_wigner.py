@@ -7,8 +7,14 @@ Wigner function W(theta, phi) (Tilma et al., the paper's ref. [37], via
 
 (a) normal phase, J = lam = 0: a single peak at the north pole (spin B points up);
 (b) LMG phase, J = 1.5 g, lam = 0: two lobes where mean field puts its two stable fixed points;
-(c) PT phase, J = 1.5 g, lam = 0.5 g: a more diffuse distribution over the region the mean-field
-    limit cycles visit.
+(c) J = 1.5 g, lam = 0.5 g, which the paper calls the PT phase: a more diffuse distribution over
+    the region the mean-field oscillations visit. The suite's own analysis differs from that
+    label: at this point the two Z2-broken fixed points are still stable (their subcritical Hopf
+    point is at lam ~ 0.51 g on this cut, see the bifurcation diagrams) and the attractor census
+    finds, besides them, a pair of mirror-image limit cycles holding almost the whole basin (the
+    fixed points' basins are small). The figure therefore marks the stable fixed points (stars)
+    and the census's attractors; its title states what the census found (also in
+    ``metadata.json``, ``census``).
 
 Top row: W on the sphere (viewed from above the x axis); bottom row: the same on the (phi, cos theta)
 plane with the mean-field attractors of spin B overlaid (stable fixed points as stars, late
@@ -35,11 +41,32 @@ from studies.common import exact_steady_state, finish, run_cli, save_figure, sav
 
 NAME = "fig4_wigner"
 S_SPIN = 3
+#: the paper's panels: (name the paper gives the phase, point)
 PANELS = {
     "a": ("normal", {"J": 0.0, "lam": 0.0}),
     "b": ("LMG", {"J": 1.5, "lam": 0.0}),
     "c": ("PT", {"J": 1.5, "lam": 0.5}),
 }
+
+
+def census_summary(params, *, n_initial: int, seed: int) -> dict:
+    """What the suite's attractor census finds at a point: kinds with basin fractions, e.g.
+    ``{"kinds": "2 LC", "fractions": {...}, "text": "2 LC (0.97)"}``, plus the stable equilibria."""
+    from analysis.attractor_census import census
+    from bifurcate.equilibria import find_equilibria
+    from bifurcate.models import LMG_DIMER
+
+    res = census(LMG_DIMER, params, n_initial=n_initial, seed=seed, t_transient=300.0, t_total=400.0,
+                 nolds_check=False, n_keep=0)
+    frac: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for a in res.attractors:
+        frac[a.kind] = frac.get(a.kind, 0.0) + float(a.basin_fraction)
+        count[a.kind] = count.get(a.kind, 0) + 1
+    n_fp = int(find_equilibria(LMG_DIMER, params).n_stable)
+    parts = [f"{count[k]} {k} ({frac[k]:.2f})" for k in sorted(frac, key=lambda k: -frac[k])]
+    return {"kinds": count, "fractions": frac, "n_stable_fp": n_fp, "status": int(res.status),
+            "text": ", ".join(parts) + (f"; {n_fp} stable FP" if n_fp else "")}
 
 
 def spin_wigner(rho_B: np.ndarray, theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
@@ -64,10 +91,11 @@ def mean_field_spin_B(params, *, n_initial: int, seed: int, t_end: float):
     return fps, df
 
 
-def plot(W_tabs, theta, phi, mf):
+def plot(W_tabs, theta, phi, mf, census=None):
     import matplotlib.pyplot as plt
-    from matplotlib import cm
     from matplotlib.colors import TwoSlopeNorm
+
+    from analysis.style import CMAPS
 
     fig = plt.figure(figsize=(12, 8.4), constrained_layout=True)
     gs = fig.add_gridspec(2, 3, height_ratios=[1.0, 1])
@@ -78,8 +106,8 @@ def plot(W_tabs, theta, phi, mf):
         vmax = float(np.max(np.abs(W)))
         norm = TwoSlopeNorm(vcenter=0.0, vmin=-vmax, vmax=vmax)
         ax3 = fig.add_subplot(gs[0, k], projection="3d")
-        ax3.plot_surface(xs, ys, zs, facecolors=cm.RdBu_r(norm(W)), rstride=1, cstride=1, linewidth=0,
-                         antialiased=False, shade=False)
+        ax3.plot_surface(xs, ys, zs, facecolors=plt.get_cmap(CMAPS["wigner"])(norm(W)), rstride=1, cstride=1,
+                         linewidth=0, antialiased=False, shade=False)
         fps, samples = mf[key]
         if len(fps):
             f = fps * 1.02
@@ -90,9 +118,12 @@ def plot(W_tabs, theta, phi, mf):
         for lab, pos in (("$+x$", (1.25, 0, 0)), ("$+z$", (0, 0, 1.25))):
             ax3.text(*pos, lab, fontsize="small", ha="center")
         ax3.set_axis_off()
-        ax3.set_title(f"({key}) {name}: $J={params['J']:g}g$, $\\lambda={params['lam']:g}g$, $S={S_SPIN}$")
+        title = f"({key}) paper: {name}; $J={params['J']:g}g$, $\\lambda={params['lam']:g}g$, $S={S_SPIN}$"
+        if census and key in census:
+            title += f"\nmean-field census: {census[key]['text']}"
+        ax3.set_title(title, fontsize="medium")
         ax2 = fig.add_subplot(gs[1, k])
-        m = ax2.pcolormesh(np.degrees(phi), np.cos(theta), W.T, cmap="RdBu_r", norm=norm, shading="nearest")
+        m = ax2.pcolormesh(np.degrees(phi), np.cos(theta), W.T, cmap=CMAPS["wigner"], norm=norm, shading="nearest")
         if len(samples):
             ph = np.degrees(np.mod(np.arctan2(samples["YB"], samples["XB"]), 2 * np.pi))
             ax2.plot(ph, samples["ZB"], ".", ms=0.8, color="k", alpha=0.25)
@@ -101,9 +132,14 @@ def plot(W_tabs, theta, phi, mf):
             ax2.plot(np.degrees(np.mod(np.arctan2(fps[:, 1], fps[:, 0]), 2 * np.pi)), fps[:, 2], "*", ms=11,
                      color="gold", mec="k", label="mean-field stable FP")
             ax2.legend(fontsize="x-small", loc="lower right")
-        ax2.set(xlabel=r"$\phi$ (deg)", ylabel=r"$\cos\theta = Z_B$", xlim=(0, 360), ylim=(-1, 1),
-                xticks=[0, 90, 180, 270, 360])
-        fig.colorbar(m, ax=ax2, shrink=0.85).set_label(r"$W_B(\theta,\phi)$")
+        ax2.set(xlabel=r"$\phi$ (deg)", xlim=(0, 360), ylim=(-1, 1), xticks=[0, 90, 180, 270, 360])
+        if k == 0:      # one y label for the row: it would collide with the colour-bar label on its left
+            ax2.set_ylabel(r"$\cos\theta = Z_B$")
+        else:
+            ax2.set_yticklabels([])
+        cb = fig.colorbar(m, ax=ax2, shrink=0.85)
+        if k == len(PANELS) - 1:
+            cb.set_label(r"$W_B(\theta,\phi)$")
     fig.suptitle("Fig. 4: spin-B Wigner function of the exact steady state (dots: mean-field trajectories of spin B)",
                  fontsize="medium")
     return fig
@@ -135,14 +171,16 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 4) -> dict:
                      "wigner_norm": integ * (2 * S_SPIN + 1) / (4 * np.pi),
                      "W_min": float(W.min()), "W_max": float(W.max()),
                      "mean_field_stable_fp_B": fps.tolist()}
-    fig = plot(W_tabs, theta, phi, mf)
+    census = {key: census_summary(params, n_initial=16 if quick else 64, seed=seed)
+              for key, (_, params) in PANELS.items()}
+    fig = plot(W_tabs, theta, phi, mf, census)
     paths = save_figure(fig, out, NAME)
     paths["table"] = save_table(pd.concat(rows, ignore_index=True), out, "wigner")
     paths["mean_field"] = save_table(pd.concat(mf_rows, ignore_index=True), out, "mean_field")
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths,
                   tables={"wigner.parquet": "wigner", "mean_field.parquet": "trajectory_samples"}, seed=seed,
                   S=S_SPIN, panels={k: {"phase": v[0], **v[1]} for k, v in PANELS.items()}, grid=[n_th, n_ph],
-                  exact=info)
+                  exact=info, census=census)
 
 
 if __name__ == "__main__":

@@ -154,6 +154,11 @@ def test_fig4_wigner(run):
     assert dphi < np.radians(25)
     thetas = np.arccos(fps[:, 2])
     assert abs(top.theta - thetas[0]) < 0.5
+    # (c): the paper's "PT phase"; the suite's census and equilibria are stated in the title: stable
+    # fixed points still exist (below the subcritical Hopf point of the broken states) beside cycles
+    c = meta["census"]["c"]
+    assert c["n_stable_fp"] == 2 and c["kinds"].get("LC", 0) >= 1 and "LC" in c["text"]
+    assert meta["census"]["a"]["kinds"] == {"FP": 1}
 
 
 def test_bifurcation_diagrams(run):
@@ -192,12 +197,18 @@ def test_finite_size(run):
     zmf = float(mf[mf.point.str.startswith("LMG (J=1.5")].bw_ZB.iloc[0])
     dev = np.abs(lmg.ZB.to_numpy() - zmf)
     assert np.all(np.diff(dev) < 0)                # the exact results approach mean field
+    # each point's label says what the suite's own census finds there
+    lc = mf[mf.point.str.startswith("limit cycles")].iloc[0]
+    assert lc.n_LC >= 1 and lc.n_CH == 0 and lc.n_QP == 0 and lc.n_FP == 0
+    ch = mf[mf.point.str.startswith("chaotic")].iloc[0]
+    assert ch.n_CH >= 1
 
 
 def test_flagship_report_written(run):
     out, res = run
     html = (out / "report.html").read_text()
     assert len(html) > 200_000 and html.count("<img") >= 8 + 4
+    assert html.count(">Provenance</h2>") == 1 and 'id="contents"' in html
     for name in ("fig1d_lmg", "fig2_phase_diagram", "fig4_wigner", "attractor_map", "Provenance"):
         assert name in html
     assert "FAILED" not in html
