@@ -1,5 +1,9 @@
 """Exact quantum cross-check of the LMG dimer: the master equation (5) at finite spin length S.
 
+The engine (operators, Liouvillian blocks, solvers, spectra, Wigner functions) lives in
+:mod:`bifurcate.quantum`; this package re-exports it under the old names and adds the studies'
+questions (cuts, finite-size trends, the merge with mean field, trajectories, plots, gap scans).
+
 Public API
 ----------
 Operators (:mod:`.operators`)
