@@ -55,6 +55,9 @@ class BlockLiouvillian:
         Diagonal of ``K = sum c^+ c`` per block.
     jumps : list of (q, p, csr (d_q, d_p))
         Block ``c_{qp}`` of each jump operator (mapping block ``p`` into block ``q``).
+    K : list of csr (d_q, d_q) or None
+        The blocks of ``K`` when it is not diagonal in the basis (general jump operators); ``k`` then
+        holds its diagonal only. ``None`` when ``K`` is diagonal (spin ladders, boson annihilators).
     """
 
     S: float
@@ -64,6 +67,7 @@ class BlockLiouvillian:
     H: list
     k: list
     jumps: list
+    K: list | None = None
     offsets: np.ndarray = field(init=False)
     _cache: dict = field(init=False, default_factory=dict)
     _prec: list | None = field(init=False, default=None)
@@ -74,6 +78,7 @@ class BlockLiouvillian:
     # ------------------------------------------------------------------ construction
     @classmethod
     def build(cls, S, params=None, sector: str = "Z2") -> "BlockLiouvillian":
+        """The hand-built LMG dimer of Eq. (5) in its ``"Z2"`` (any ``J``) or ``"U1"`` (``J = 0``) blocks."""
         S = validate_spin(S)
         p = validate_params(params)
         if sector not in ("Z2", "U1"):
@@ -83,17 +88,34 @@ class BlockLiouvillian:
         mA, mB = magnetisation_quantum_numbers(S)
         Mi = np.rint(mA + mB + 2 * S).astype(np.int64)  # 0 .. 4S
         label = Mi % 2 if sector == "Z2" else Mi
-        n_labels = 2 if sector == "Z2" else int(round(4 * S)) + 1
-        index = [np.flatnonzero(label == q) for q in range(n_labels)]
+        return cls.from_operators(hamiltonian(S, p), jump_operators(S, p), label, sector, S=S, params=p)
+
+    @classmethod
+    def from_operators(cls, H, c_ops, label, sector: str, *, S=None, params=None) -> "BlockLiouvillian":
+        """Block the Liouvillian of ``(H, c_ops)`` by the integer ``label`` of each basis state.
+
+        ``label`` (shape ``(d,)``) must come from a weak symmetry: ``H`` block diagonal and each jump
+        mapping every block into a single block. Both are checked here (``AssertionError`` otherwise),
+        so a wrongly detected symmetry cannot give a wrong steady state. Blocks are ordered by label.
+        """
+        label = np.asarray(label)
+        labels = np.unique(label)
+        index = [np.flatnonzero(label == q) for q in labels]
         index = [ix for ix in index if len(ix)]
-        qof = np.empty(len(mA), dtype=np.int64)
+        d = len(label)
+        qof = np.empty(d, dtype=np.int64)
         for q, ix in enumerate(index):
             qof[ix] = q
-        H = hamiltonian(S, p).tocsr()
-        cs = [c.tocsr() for c in jump_operators(S, p)]
-        kdiag = np.zeros(len(mA))
+        H = sp.csr_matrix(H)
+        cs = [sp.csr_matrix(c) for c in c_ops]
+        Ksum = sp.csr_matrix((d, d), dtype=complex)
         for c in cs:
-            kdiag += np.asarray((c.T @ c).diagonal()).real
+            Ksum = Ksum + (c.conj().T @ c)
+        Ksum = sp.csr_matrix(Ksum)
+        Ksum.eliminate_zeros()
+        kdiag = np.asarray(Ksum.diagonal()).real
+        koff = Ksum - sp.diags(Ksum.diagonal())
+        koff.eliminate_zeros()
         Hb = []
         for ix in index:
             Hb.append(H[ix][:, ix].tocsr())
@@ -109,13 +131,18 @@ class BlockLiouvillian:
                 if not cols_in.any():
                     continue
                 targets = np.unique(qof[cc.row[cols_in]])
+                if len(targets) > 1:
+                    raise AssertionError("a jump operator maps one symmetry block into several")
                 for q_blk in targets:
                     sub = c[index[q_blk]][:, ix].tocsr()
                     sub.eliminate_zeros()
                     if sub.nnz:
                         jumps.append((int(q_blk), int(p_blk), sub))
         kb = [kdiag[ix] for ix in index]
-        return cls(S, p, sector, index, Hb, kb, jumps)
+        Kb = None
+        if koff.nnz:
+            Kb = [Ksum[ix][:, ix].tocsr() for ix in index]
+        return cls(S, params, sector, index, Hb, kb, jumps, Kb)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -133,8 +160,13 @@ class BlockLiouvillian:
     def scale(self) -> float:
         """Upper bound of the Liouvillian's norm: ``2 ||H||_1 + 2 sum ||c||^2`` (rate units)."""
         h = max((abs(Hq).sum(axis=1).max() if Hq.nnz else 0.0) for Hq in self.H)
-        kmax = max((kq.max() if len(kq) else 0.0) for kq in self.k)
-        return float(2 * h + 2 * kmax) or 1.0
+        return float(2 * h + 2 * self.dissipation_scale()) or 1.0
+
+    def dissipation_scale(self) -> float:
+        """``||K||`` (``K = sum c^+ c``, its largest eigenvalue): the rate scale of the dissipation."""
+        if self.K is None:
+            return float(max((kq.max() if len(kq) else 0.0) for kq in self.k))
+        return float(max((abs(Kq).sum(axis=1).max() if Kq.nnz else 0.0) for Kq in self.K))
 
     # ------------------------------------------------------------------ packing
     def _tri(self, n):
@@ -181,25 +213,33 @@ class BlockLiouvillian:
             HX = self.H[q] @ X
             Y = HX - HX.conj().T
             Y *= -1j
-            Y += cache["K"][q] * X
+            if self.K is None:
+                Y += cache["K"][q] * X
+            else:
+                KX = self.K[q] @ X
+                Y -= 0.5 * (KX + KX.conj().T)
             out.append(Y)
-        # each jump block has at most one entry per row and per column (a shift of m): c X c^+ is a
-        # scaled gather, cheaper than two sparse products
+        # a jump block with at most one entry per row and per column (a shift of m or n) makes
+        # c X c^+ a scaled gather, cheaper than two sparse products; general blocks use the products
         for q, p, rows, cols, vv in cache["jumps"]:
             out[q][np.ix_(rows, rows)] += vv * blocks[p][np.ix_(cols, cols)]
+        for q, p, c in cache["general"]:
+            cX = c @ blocks[p]
+            out[q] += (c.conj() @ cX.T).T
         return out
 
     def _apply_cache(self) -> dict:
         cache = self._cache.get("apply")
         if cache is None:
-            K = [-0.5 * (k[:, None] + k[None, :]) for k in self.k]
-            jumps = []
+            K = [-0.5 * (k[:, None] + k[None, :]) for k in self.k] if self.K is None else None
+            jumps, general = [], []
             for q, p, c in self.jumps:
                 cc = c.tocoo()
                 if len(np.unique(cc.row)) != cc.nnz or len(np.unique(cc.col)) != cc.nnz:
-                    raise AssertionError("jump block is not a weighted partial permutation")
-                jumps.append((q, p, cc.row, cc.col, np.outer(cc.data, cc.data)))
-            cache = self._cache["apply"] = {"K": K, "jumps": jumps}
+                    general.append((q, p, c.tocsr()))
+                else:
+                    jumps.append((q, p, cc.row, cc.col, np.outer(cc.data, cc.data.conj())))
+            cache = self._cache["apply"] = {"K": K, "jumps": jumps, "general": general}
         return cache
 
     def apply_nojump(self, blocks) -> list[np.ndarray]:
@@ -207,8 +247,12 @@ class BlockLiouvillian:
         out = []
         for q, X in enumerate(blocks):
             HX = self.H[q] @ X
-            kq = self.k[q]
-            out.append(-1j * (HX - HX.conj().T) - 0.5 * (kq[:, None] * X + X * kq[None, :]))
+            if self.K is None:
+                kq = self.k[q]
+                out.append(-1j * (HX - HX.conj().T) - 0.5 * (kq[:, None] * X + X * kq[None, :]))
+            else:
+                KX = self.K[q] @ X
+                out.append(-1j * (HX - HX.conj().T) - 0.5 * (KX + KX.conj().T))
         return out
 
     def trace(self, blocks) -> float:
@@ -224,8 +268,8 @@ class BlockLiouvillian:
         for q, n in enumerate(self.sizes):
             eye = sp.identity(n, format="csr")
             Hq = self.H[q]
-            kq = sp.diags(self.k[q])
-            A = -1j * (sp.kron(eye, Hq) - sp.kron(Hq.T, eye)) - 0.5 * (sp.kron(eye, kq) + sp.kron(kq, eye))
+            kq = sp.diags(self.k[q]) if self.K is None else self.K[q]
+            A = -1j * (sp.kron(eye, Hq) - sp.kron(Hq.T, eye)) - 0.5 * (sp.kron(eye, kq) + sp.kron(kq.T, eye))
             grid[q][q] = A
         for q, p, c in self.jumps:
             B = sp.kron(c.conj(), c)
@@ -295,7 +339,7 @@ class BlockLiouvillian:
         Returns ``(worst nonlinearity, worst 1-norm condition number of V (1 for Schur blocks))``.
         """
         if schur is None:
-            schur = self.sector == "U1"
+            schur = "U1" in self.sector
         prec = []
         kappa = 1.0
         worst = 0.0
@@ -303,7 +347,8 @@ class BlockLiouvillian:
         floor = reg * sc
         rng = np.random.default_rng(20240607)
         for q, n in enumerate(self.sizes):
-            Heff0 = self.H[q].toarray() - 0.5j * np.diag(self.k[q])
+            Kq = np.diag(self.k[q]) if self.K is None else self.K[q].toarray()
+            Heff0 = self.H[q].toarray() - 0.5j * Kq
             xi = rng.uniform(-1.0, 1.0, n)
             R = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
             R = R + R.conj().T
