@@ -47,7 +47,8 @@ from ._krylov import idrs
 from .lmg_dimer import magnetisation_quantum_numbers, validate_params
 from .operators import spin_operators, validate_spin
 
-__all__ = ["SteadyState", "SteadyStateOptions", "SteadyStateError", "steady_state", "METHODS"]
+__all__ = ["SteadyState", "SteadyStateOptions", "SteadyStateError", "QuantumSizeError", "steady_state", "METHODS",
+           "solve_blocks", "memory_estimate"]
 
 #: solver names accepted by :func:`steady_state`
 METHODS = ("auto", "direct", "krylov", "qutip")
@@ -62,6 +63,10 @@ class SteadyStateError(RuntimeError):
     def __init__(self, message: str, evidence: Mapping | None = None):
         super().__init__(message)
         self.evidence = dict(evidence or {})
+
+
+class QuantumSizeError(ValueError, MemoryError):
+    """A problem whose estimated memory exceeds the limit (raised before allocating it)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,19 @@ class SteadyStateOptions:
     direct_fallback_max : dict
         With ``method="auto"``, a Krylov failure falls back to the sparse LU up to this many unknowns
         (the U(1) LU is ~2 s at S = 16 and grows ~N^2; S = 32 has 183 105 unknowns).
+    max_error : float
+        Certification bound on the estimated relative error ``||rho - rho_exact||_F / ||rho||_F``,
+        estimated as ``||L^{-1}|| ||L(rho)||_F / ||rho||_F`` with ``||L^{-1}||`` (the inverse of the
+        Liouvillian gap, in the sense of the smallest singular value of the trace-augmented Liouvillian)
+        estimated from the LU (Hager-Higham 1-norm estimator) or by two inverse iterations with the
+        preconditioned Krylov solver. A result beyond it has status ``"not-trusted"`` and says why.
+        A small residual alone proves nothing when the gap is itself small (e.g. ``gamma = 1e-8``).
+    gap_check : bool
+        Estimate ``||L^{-1}||`` (default). ``False`` keeps only the cheap screen
+        ``||L(rho)|| / (2 ||K||) <= max_error`` (``2 ||K||`` bounds every Liouvillian decay rate).
+    max_memory_gib : float or None
+        Refuse problems whose estimated memory exceeds this many GiB (before allocating anything
+        large). ``None``: 75 % of the physical memory.
     n_threads : int or None or "auto"
         BLAS threads during the solve (threadpoolctl). ``"auto"``: all threads only when a block has
         at least 512 states and the 1-minute load average leaves the cores free; else 1 (small dense
@@ -117,10 +135,19 @@ class SteadyStateOptions:
     max_refinements: int = 8
     direct_max_unknowns: Mapping = field(default_factory=lambda: {"Z2": 1500, "U1": 25000})
     direct_fallback_max: Mapping = field(default_factory=lambda: {"Z2": 15000, "U1": 250000})
+    max_error: float = 1e-6
+    gap_check: bool = True
+    max_memory_gib: Any = None
     n_threads: Any = "auto"
 
     def __post_init__(self):
-        for name in ("rtol", "max_residual", "positivity_tol", "trace_tol"):
+        if not isinstance(self.gap_check, (bool, np.bool_)):
+            raise ValueError(f"expected gap_check True or False, got {self.gap_check!r}")
+        mm = self.max_memory_gib
+        if mm is not None and not (isinstance(mm, (int, float)) and not isinstance(mm, bool)
+                                   and math.isfinite(mm) and mm > 0):
+            raise ValueError(f"expected max_memory_gib None or a positive finite number, got {mm!r}")
+        for name in ("rtol", "max_residual", "positivity_tol", "trace_tol", "max_error"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"expected {name} a positive finite number, got {v!r}")
@@ -171,9 +198,12 @@ class SteadyState:
         Validation evidence (``rho`` is normalised to unit trace after the solve; ``trace_error`` is
         that of the raw solution).
     status, message : str
-        ``"ok"`` and a one-line summary (invalid results raise instead).
+        ``"ok"`` (validated and certified: the gap-scaled error estimate is below ``options.max_error``)
+        or ``"not-trusted"`` (it passed the residual checks but its error cannot be bounded, e.g. a gap
+        as small as the residual; the message says why). Invalid results raise instead.
     stats : dict
-        Timings (s), sizes, iterations, fill, condition number of the preconditioner's eigenbasis, threads.
+        Timings (s), sizes, iterations, fill, condition number of the preconditioner's eigenbasis, threads,
+        ``error_estimate`` (relative Frobenius error of ``rho``), ``gap_estimate`` and ``certificate`` (how).
     options : SteadyStateOptions
     """
 
@@ -338,22 +368,29 @@ def _solve_direct(B: BlockLiouvillian, opts: SteadyStateOptions) -> tuple[list, 
     x = lu.solve(b)
     t2 = time.perf_counter()
     stats = {"solver": "splu(COLAMD)", "nnz": int(A.nnz), "fill": int(lu.L.nnz + lu.U.nnz),
-             "time_setup": t1 - t0, "time_solve": t2 - t1, "matvecs": 0}
+             "time_setup": t1 - t0, "time_solve": t2 - t1, "matvecs": 0, "_lu": (lu, A)}
     return B.unpack(x), stats
 
 
-def _solve_krylov(B: BlockLiouvillian, opts: SteadyStateOptions, x0=None) -> tuple[list, dict]:
-    t0 = time.perf_counter()
-    prec_error, kappa = B.setup_preconditioner()
+def _krylov_operator(B: BlockLiouvillian, count: list):
+    """``y -> pack(L'(P y))`` with ``L'(X) = L(X) + tr(X) W`` and ``P`` the no-jump preconditioner; and ``W``."""
     d = B.dim
     wv = B.pack([np.eye(n) / d for n in B.sizes])
-    N = B.n_unknowns
-    count = [0]
 
     def matvec(y):
         count[0] += 1
         X = B.precondition_packed(y)
         return B.pack(B.apply(X)) + B.trace(X) * wv
+
+    return matvec, wv
+
+
+def _solve_krylov(B: BlockLiouvillian, opts: SteadyStateOptions, x0=None) -> tuple[list, dict]:
+    t0 = time.perf_counter()
+    prec_error, kappa = B.setup_preconditioner()
+    N = B.n_unknowns
+    count = [0]
+    matvec, wv = _krylov_operator(B, count)
 
     A = spla.LinearOperator((N, N), matvec=matvec, dtype=float)
     y0 = None
@@ -494,6 +531,208 @@ def _validate(B: BlockLiouvillian, blocks, opts: SteadyStateOptions) -> dict:
     return ev
 
 
+# ---------------------------------------------------------------------------------------------
+# memory estimates (before anything large is allocated) and the gap-scaled certification
+
+#: bytes per real unknown of the Krylov path: IDR(s) keeps about 3 s + 12 real vectors; the blocks are
+#: held as complex matrices a few times over (iterate, L(X), preconditioner eigenvectors and inverse)
+def _bytes_per_unknown_krylov(opts: SteadyStateOptions) -> float:
+    return 8.0 * (3 * opts.idrs_s + 12) + 16.0 * 6
+
+
+def memory_estimate(n_unknowns: int, method: str, *, u1: bool, opts: SteadyStateOptions | None = None) -> float:
+    """Estimated peak memory in bytes of a steady-state solve with ``n_unknowns`` real unknowns.
+
+    ``"krylov"``: ``(8 (3 s + 12) + 96)`` bytes per unknown (IDR(s) vectors and dense complex blocks).
+    ``"direct"``: the LU fill, 12 bytes per entry (value and index), measured here with COLAMD as about
+    ``c N^1.5`` entries, ``c`` = 10-23 for the 4-D Z2 stencil (S = 2..4, growing towards dense) and 3.4-4.5
+    for the 3-D U(1) blocks (S = 8..16); we take ``c = 30`` and ``6``, capped at ``N^2``.
+    ``"qutip"``: a sparse LU of the full complex Liouvillian, counted as twice the direct estimate.
+    """
+    opts = opts or SteadyStateOptions()
+    N = float(n_unknowns)
+    krylov = N * _bytes_per_unknown_krylov(opts)
+    if method == "krylov":
+        return krylov
+    fill = min(N * N, (6.0 if u1 else 30.0) * N ** 1.5)
+    direct = 12.0 * fill + 20.0 * N
+    return 2 * direct if method == "qutip" else direct
+
+
+def memory_limit(opts: SteadyStateOptions) -> float:
+    """The memory limit in bytes: ``opts.max_memory_gib`` or 75 % of the physical memory."""
+    if opts.max_memory_gib is not None:
+        return float(opts.max_memory_gib) * 2 ** 30
+    try:
+        return 0.75 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover (non-POSIX)
+        return 8.0 * 2 ** 30
+
+
+def _gib(x: float) -> str:
+    for unit, f in (("TiB", 2 ** 40), ("GiB", 2 ** 30), ("MiB", 2 ** 20)):
+        if x >= f:
+            return f"{x / f:.3g} {unit}"
+    return f"{x / 1024:.3g} KiB"
+
+
+def check_memory(n_unknowns: int, method: str, *, u1: bool, opts: SteadyStateOptions, what: str) -> float:
+    """Raise :class:`QuantumSizeError` when the estimate exceeds the limit; return the estimate (bytes)."""
+    est = memory_estimate(n_unknowns, method, u1=u1, opts=opts)
+    lim = memory_limit(opts)
+    if est > lim:
+        raise QuantumSizeError(
+            f"{what}: the {method} steady-state solve needs about {_gib(est)} ({int(n_unknowns)} real unknowns), "
+            f"more than the limit of {_gib(lim)} (options max_memory_gib); use a smaller S or cutoff, or raise the limit")
+    return est
+
+
+def _inverse_norm_direct(lu_A) -> tuple[float, str]:
+    lu, A = lu_A
+    N = A.shape[0]
+    op = spla.LinearOperator((N, N), matvec=lu.solve, rmatvec=lambda b: lu.solve(b, trans="T"), dtype=float)
+    return float(spla.onenormest(op)), "1-norm"
+
+
+def _inverse_norm_krylov(B: BlockLiouvillian, opts: SteadyStateOptions, budget: int) -> tuple[float, bool, int]:
+    """Two steps of inverse iteration on the trace-augmented Liouvillian with loose (0.1) Krylov solves.
+
+    Returns ``(10 ||L'^{-1} v|| for the second iterate v, both solves converged, products used)``.
+    ``||L'^{-1} v||`` is a lower estimate of ``||L'^{-1}||_2``; measured against converged inverse
+    iteration (S = 4..16, five points incl. gamma = 1e-4) it was low by factors 1.6-6.1 (at solve
+    tolerance 1e-2: 1.0-1.5, for about twice the products), hence the safety factor 10: the estimate is
+    for order-of-magnitude certification, not a bound.
+    """
+    if B._prec is None:
+        B.setup_preconditioner()
+    count = [0]
+    matvec, _ = _krylov_operator(B, count)
+    rng = np.random.default_rng(20240611)
+    v = rng.normal(size=B.n_unknowns)
+    v /= np.linalg.norm(v)
+    est, ok = 0.0, True
+    for _ in range(2):
+        u, info, _, _ = idrs(matvec, v, s=opts.idrs_s, rtol=0.1, maxiter=max(1, budget - count[0]))
+        z = B.pack(B.precondition_packed(u))
+        est = float(np.linalg.norm(z))
+        ok = ok and info == 0
+        if not (np.isfinite(est) and est > 0):
+            return math.inf, False, count[0]
+        v = z / est
+    return 10.0 * est, ok, count[0]
+
+
+def _certify(B: BlockLiouvillian, blocks, opts: SteadyStateOptions, lu_A=None) -> tuple[dict, list]:
+    """Gap-scaled error estimate of a normalised steady state; returns ``(evidence, reasons not trusted)``."""
+    x = B.pack(blocks)
+    r = B.pack(B.apply(blocks))
+    xn = float(np.linalg.norm(x))
+    r_abs = float(np.linalg.norm(r)) / xn
+    diss = B.dissipation_scale()
+    ev = {"residual_abs": r_abs, "dissipation_scale": diss, "gap_estimate": math.nan, "error_estimate": math.nan,
+          "certificate": "none"}
+    reasons = []
+    if not diss > 0:
+        reasons.append("no dissipation (every jump rate is 0): the steady state is not unique")
+        return ev, reasons
+    # every Liouvillian eigenvalue has |Re mu| <= 2 ||K||, so the gap cannot exceed it: a residual that is
+    # not small against 2 ||K|| cannot certify the state, whatever the gap (the gamma = 1e-8 failure)
+    screen = r_abs / (2 * diss)
+    ev["error_estimate"] = screen
+    ev["certificate"] = "dissipation bound"
+    if screen > opts.max_error:
+        reasons.append(f"the residual ||L(rho)|| / ||rho|| = {r_abs:.2e} is not small against the largest possible "
+                       f"gap 2||K|| = {2 * diss:.2e}: the error may reach {screen:.1e} (> max_error {opts.max_error:.0e})")
+        return ev, reasons
+    if not opts.gap_check:
+        return ev, reasons
+    t0 = time.perf_counter()
+    if lu_A is not None:
+        inv, norm = _inverse_norm_direct(lu_A)
+        err = inv * float(np.abs(r).sum()) / float(np.abs(x).sum())
+        ok, n_mv = True, 0
+        ev["certificate"] = "LU 1-norm estimate of ||L^-1||"
+    else:
+        budget = min(opts.maxiter, 4000)
+        inv, ok, n_mv = _inverse_norm_krylov(B, opts, budget)
+        err = inv * r_abs
+        ev["certificate"] = "inverse iteration (2 loose Krylov solves, x10) for ||L^-1||"
+    ev.update(gap_estimate=1.0 / inv if inv > 0 else math.inf, error_estimate=max(err, screen),
+              gap_matvecs=n_mv, time_certify=time.perf_counter() - t0)
+    if not ok:
+        reasons.append(f"the gap estimate did not converge in {n_mv} products (the Liouvillian gap is probably "
+                       f"tiny, estimated <= {1 / inv:.1e}); the error cannot be bounded")
+    elif err > opts.max_error:
+        reasons.append(f"estimated error {err:.1e} > max_error {opts.max_error:.0e}: the Liouvillian gap "
+                       f"(~{1 / inv:.1e}) is small against the residual {r_abs:.1e}")
+    return ev, reasons
+
+
+def solve_blocks(B: BlockLiouvillian, method: str, opts: SteadyStateOptions, *, x0_blocks=None,
+                 qutip_solve=None, what: str = "steady_state") -> dict:
+    """Solve, normalise, validate and certify the steady state of a blocked Liouvillian.
+
+    ``method="auto"`` takes the sparse LU up to ``opts.direct_max_unknowns`` unknowns and Krylov beyond,
+    falling back to the LU (where affordable) when Krylov fails or cannot be certified. Hard failures
+    (NaN, residual, trace, positivity) raise :class:`SteadyStateError`; a state that passes them but whose
+    gap-scaled error estimate exceeds ``opts.max_error`` comes back with ``status="not-trusted"`` and the
+    reasons. Returns a dict: ``blocks, stats, method, evidence, status, reasons, raw_trace``.
+    """
+    key = "U1" if "U1" in B.sector else "Z2"
+    N = B.n_unknowns
+    auto = method == "auto"
+    if auto:
+        method = "direct" if N <= opts.direct_max_unknowns[key] else "krylov"
+    stats_mem = check_memory(N, method, u1=key == "U1", opts=opts, what=what)
+
+    def attempt(m):
+        if m == "direct":
+            return _solve_direct(B, opts)
+        if m == "krylov":
+            return _solve_krylov(B, opts, x0_blocks)
+        return qutip_solve()
+
+    def finish(blocks, stats):
+        raw_trace = B.trace(blocks)
+        if not (math.isfinite(raw_trace) and raw_trace != 0):
+            raise SteadyStateError(f"solution has trace {raw_trace!r}", stats)
+        blocks = [X / raw_trace for X in blocks]
+        t_val = time.perf_counter()
+        ev = _validate(B, blocks, opts)
+        cert, reasons = _certify(B, blocks, opts, stats.pop("_lu", None))
+        ev.update(cert)
+        stats["time_validate"] = time.perf_counter() - t_val
+        return blocks, raw_trace, ev, reasons
+
+    fallback_ok = auto and method == "krylov" and N <= opts.direct_fallback_max[key]
+    with _thread_limit(opts.n_threads, B):
+        try:
+            blocks, stats = attempt(method)
+            blocks, raw_trace, ev, reasons = finish(blocks, stats)
+        except SteadyStateError as exc:
+            # "auto" falls back to the exact LU where it is affordable (the 3-D U(1) block)
+            if not fallback_ok:
+                raise
+            blocks, stats = _solve_direct(B, opts)
+            stats["fallback_from"] = str(exc)
+            method = "direct"
+            blocks, raw_trace, ev, reasons = finish(blocks, stats)
+        if reasons and fallback_ok and method == "krylov":
+            # a Krylov answer that cannot be certified (small gap): the LU is a second, independent method
+            check_memory(N, "direct", u1=key == "U1", opts=opts, what=what)
+            krylov_reasons = list(reasons)
+            blocks, stats2 = _solve_direct(B, opts)
+            stats2["fallback_from"] = "krylov not trusted: " + "; ".join(krylov_reasons)
+            stats2["krylov_stats"] = stats
+            stats = stats2
+            method = "direct"
+            blocks, raw_trace, ev, reasons = finish(blocks, stats)
+    stats.pop("_lu", None)
+    stats["memory_estimate_bytes"] = stats_mem
+    return {"blocks": blocks, "stats": stats, "method": method, "evidence": ev,
+            "status": "not-trusted" if reasons else "ok", "reasons": reasons, "raw_trace": raw_trace}
+
+
 def _blocks_from_rho(B: BlockLiouvillian, rho) -> list:
     rho = np.asarray(rho.full() if hasattr(rho, "full") else rho, dtype=complex)
     if rho.shape != (B.dim, B.dim):
@@ -542,7 +781,8 @@ def steady_state(S, params: Mapping | None = None, method: str = "auto", *, sect
     S = validate_spin(S)
     p = validate_params(params)
     if p["gamma"] <= 0:
-        raise ValueError(f"expected gamma > 0 (a unique steady state), got {p['gamma']!r}")
+        raise ValueError(f"expected gamma > 0, got {p['gamma']!r}: at gamma = 0 there is no dissipation and the "
+                         "steady state is not unique (every state diagonal in the eigenbasis of H is stationary)")
     if method not in METHODS:
         raise ValueError(f"expected method one of {METHODS}, got {method!r}")
     if sector not in ("auto", "Z2", "U1"):
@@ -550,43 +790,34 @@ def steady_state(S, params: Mapping | None = None, method: str = "auto", *, sect
     opts = _resolve_options(options)
     if sector == "auto":
         sector = "U1" if p["J"] == 0.0 else "Z2"
+    n = int(round(2 * S)) + 1
+    if sector == "Z2":
+        n_unknowns = (n ** 4 + 1) // 2
+    else:  # the U(1) blocks hold the states of fixed M: sizes 1, 2, ..., n, ..., 2, 1
+        sizes = np.minimum(np.arange(1, 2 * n), np.arange(2 * n - 1, 0, -1))
+        n_unknowns = int((sizes.astype(float) ** 2).sum())
+    pre = "direct" if method == "auto" and n_unknowns <= opts.direct_max_unknowns[sector] else method
+    check_memory(n_unknowns, "krylov" if pre == "auto" else pre, u1=sector == "U1", opts=opts,
+                 what=f"steady_state(S={S:g})")
     B = BlockLiouvillian.build(S, p, sector)
-    auto = method == "auto"
-    if auto:
-        method = "direct" if B.n_unknowns <= opts.direct_max_unknowns[sector] else "krylov"
     x0_blocks = None
     if x0 is not None:
         x0_blocks = _blocks_from_rho(B, x0.rho if isinstance(x0, SteadyState) else x0)
-    with _thread_limit(opts.n_threads, B):
-        if method == "direct":
-            blocks, stats = _solve_direct(B, opts)
-        elif method == "krylov":
-            try:
-                blocks, stats = _solve_krylov(B, opts, x0_blocks)
-            except SteadyStateError as exc:
-                # "auto" falls back to the exact LU where it is affordable (the 3-D U(1) block)
-                if not (auto and B.n_unknowns <= opts.direct_fallback_max[sector]):
-                    raise
-                blocks, stats = _solve_direct(B, opts)
-                stats["fallback_from"] = str(exc)
-                method = "direct"
-        else:
-            blocks, stats = _solve_qutip(B, S, p)
-        raw_trace = B.trace(blocks)
-        if not (math.isfinite(raw_trace) and raw_trace != 0):
-            raise SteadyStateError(f"solution has trace {raw_trace!r}", stats)
-        blocks = [X / raw_trace for X in blocks]
-        t_val = time.perf_counter()
-        ev = _validate(B, blocks, opts)
-        obs = _moments(B, blocks, S)
+    out = solve_blocks(B, method, opts, x0_blocks=x0_blocks, qutip_solve=lambda: _solve_qutip(B, S, p),
+                       what=f"steady_state(S={S:g})")
+    blocks, stats, method, ev = out["blocks"], out["stats"], out["method"], out["evidence"]
+    obs = _moments(B, blocks, S)
     t_end = time.perf_counter()
     stats.update({"n_unknowns": B.n_unknowns, "dim": B.dim, "block_sizes": B.sizes, "sector": sector,
-                  "time_validate": t_end - t_val, "time_total": t_end - t_start,
-                  "n_threads": opts.n_threads})
-    msg = (f"{method}/{sector}: residual {ev['residual']:.1e}, min eigenvalue {ev['min_eigenvalue']:.1e}, "
-           f"{B.n_unknowns} unknowns, {stats['time_total']:.2f} s")
+                  "time_total": t_end - t_start, "n_threads": opts.n_threads,
+                  "error_estimate": ev["error_estimate"], "gap_estimate": ev["gap_estimate"],
+                  "certificate": ev["certificate"]})
+    msg = (f"{method}/{sector}: residual {ev['residual']:.1e}, estimated error {ev['error_estimate']:.1e}, "
+           f"min eigenvalue {ev['min_eigenvalue']:.1e}, {B.n_unknowns} unknowns, {stats['time_total']:.2f} s")
+    if out["reasons"]:
+        msg = "not trusted: " + "; ".join(out["reasons"]) + " [" + msg + "]"
     return SteadyState(S=S, params=p, method=method, sector=sector, blocks=tuple(blocks),
                        index=tuple(B.index), **obs, residual=ev["residual"],
-                       trace_error=abs(raw_trace - 1.0),
+                       trace_error=abs(out["raw_trace"] - 1.0),
                        hermiticity_error=ev["hermiticity_error"], min_eigenvalue=ev["min_eigenvalue"],
-                       status="ok", message=msg, stats=stats, options=opts)
+                       status=out["status"], message=msg, stats=stats, options=opts)
