@@ -14,13 +14,14 @@ from bifurcate.integrate import (EnsembleResult, IntegrationOptions, Trajectory,
                                  param_grid)
 from bifurcate.lyapunov import (LyapunovEnsemble, LyapunovOptions, LyapunovSpectrum, lyapunov_spectra,
                                 lyapunov_spectrum)
+from bifurcate.checks import ModelCheck, check_model
 from bifurcate.model import Euclidean, Geometry, Model, SphereProduct, Symmetry, get_model
 from bifurcate.results import BifurcationPoint, Branch, crosswalk_frame
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "models", "Model", "Geometry", "Euclidean", "SphereProduct", "Symmetry", "get_model",
+    "__version__", "models", "Model", "check_model", "ModelCheck", "Geometry", "Euclidean", "SphereProduct", "Symmetry", "get_model",
     # integration
     "integrate", "integrate_ensemble", "param_grid", "IntegrationOptions", "Trajectory", "EnsembleResult",
     # equilibria and continuation

@@ -28,7 +28,7 @@ from bifurcate.model import Model, tangent_basis_kernel
 from bifurcate.utils import as_generator
 
 __all__ = ["EquilibriumSet", "find_equilibria", "newton_equilibrium", "newton_kernels", "tangent_spectrum",
-           "classify_spectrum", "NEWTON_MESSAGES"]
+           "classify_spectrum", "stability_labels", "spectrum_tolerance", "NEWTON_MESSAGES"]
 
 codegen.TEMPLATES.setdefault("newton", Path(codegen.__file__).resolve().parent / "newton_template.py")
 
@@ -70,6 +70,31 @@ def classify_spectrum(ev: np.ndarray, stab_tol: float) -> tuple[np.ndarray, np.n
     return np.all(re < -stab_tol, axis=1), np.sum(re > stab_tol, axis=1).astype(np.int64)
 
 
+def spectrum_tolerance(ev: np.ndarray, stab_tol: float) -> np.ndarray:
+    """Per row: ``stab_tol * max(1, max|ev|)``, the real-part tolerance scaled to the spectrum."""
+    ev = np.atleast_2d(ev)
+    rad = np.max(np.abs(ev), axis=1) if ev.shape[1] else np.zeros(ev.shape[0])
+    return stab_tol * np.maximum(1.0, rad)
+
+
+def stability_labels(ev: np.ndarray, stab_tol: float) -> dict:
+    """Linear stability of each row of tangent eigenvalues, with non-hyperbolic cases said.
+
+    Returns a dict of arrays: ``stable`` (all Re < -tol), ``n_unstable`` (Re > tol), ``hyperbolic``
+    (all |Re| > tol) and ``stability``: "stable", "unstable" (an eigenvalue with Re > tol) or
+    "non-hyperbolic" (neither: a zero or purely imaginary eigenvalue within tol decides, which
+    linearisation cannot). ``tol = stab_tol * max(1, max|ev|)`` (:func:`spectrum_tolerance`).
+    """
+    ev = np.atleast_2d(ev)
+    tol = spectrum_tolerance(ev, stab_tol)[:, None]
+    re = ev.real
+    stable = np.all(re < -tol, axis=1)
+    n_uns = np.sum(re > tol, axis=1).astype(np.int64)
+    hyperbolic = np.all(np.abs(re) > tol, axis=1)
+    labels = np.where(stable, "stable", np.where(n_uns > 0, "unstable", "non-hyperbolic")).astype(object)
+    return {"stable": stable, "n_unstable": n_uns, "hyperbolic": hyperbolic, "stability": labels}
+
+
 # --------------------------------------------------------------------------------------------
 # result
 # --------------------------------------------------------------------------------------------
@@ -90,6 +115,16 @@ class EquilibriumSet:
     n_unstable : ndarray (k,) of int
     residuals : ndarray (k,)
         Max-norm of the vector field at each state.
+    hyperbolic : ndarray (k,) of bool
+        No tangent eigenvalue with |Re| <= tol (tol = stab_tol max(1, max|ev|)).
+    stability : ndarray (k,) of str
+        "stable", "unstable" or "non-hyperbolic" (neither stable nor unstable: a zero or purely
+        imaginary eigenvalue within tol, e.g. a centre or a point of a continuum).
+    family : ndarray (k,) of int
+        -1 for an isolated equilibrium; else the index of the continuum (curve or surface of
+        equilibria) this row represents: a continuum is reported once, by one representative.
+    family_points : tuple of ndarray (m_f, n)
+        All the zeros found on each continuum (``family_points[f]``).
     status : int
         0 if at least one seed converged (or the model simply has no equilibrium that the seeds
         found: then 1), never an exception for a numerical failure.
@@ -111,6 +146,28 @@ class EquilibriumSet:
     message: str = "success"
     options: dict = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
+    hyperbolic: np.ndarray | None = None
+    stability: np.ndarray | None = None
+    family: np.ndarray | None = None
+    family_points: tuple = ()
+
+    def __post_init__(self):
+        if self.stability is None or self.hyperbolic is None:
+            lab = stability_labels(self.eigenvalues, self.options.get("stab_tol", 1e-9)) if len(self) else \
+                {"hyperbolic": np.zeros(0, bool), "stability": np.zeros(0, object)}
+            object.__setattr__(self, "hyperbolic", lab["hyperbolic"])
+            object.__setattr__(self, "stability", lab["stability"])
+        if self.family is None:
+            object.__setattr__(self, "family", np.full(len(self), -1, dtype=np.int64))
+
+    @property
+    def n_families(self) -> int:
+        """Number of continua of equilibria (each counted once in ``n_equilibria``)."""
+        return len(self.family_points)
+
+    @property
+    def n_non_hyperbolic(self) -> int:
+        return int(np.sum(self.stability == "non-hyperbolic"))
 
     def __len__(self) -> int:
         return self.states.shape[0]
@@ -141,6 +198,10 @@ class EquilibriumSet:
         df = pd.concat([df, st], axis=1)
         df["stable"] = self.stable
         df["n_unstable"] = self.n_unstable
+        df["stability"] = np.asarray(self.stability, dtype=object)
+        df["hyperbolic"] = self.hyperbolic
+        df["family"] = self.family
+        df["family_size"] = [len(self.family_points[f]) if f >= 0 else 1 for f in self.family]
         df["max_re"] = self.eigenvalues[:, 0].real if k else np.zeros(0)
         df["residual"] = self.residuals
         for j in range(self.eigenvalues.shape[1]):
@@ -251,9 +312,19 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
         res_z[k] = np.max(np.abs(fbuf))
     ev = tangent_spectrum(model, Z, p)
     stable, n_uns = classify_spectrum(ev, stab_tol)
+    lab = stability_labels(ev, stab_tol)
+    stable = stable & lab["stable"]
+    n_uns = lab["n_unstable"]
+    # continua of equilibria: one representative each
+    fam, fam_points = _families(model, Z, ev, p, stab_tol, tol, maxiter, dedup_tol)
+    keep = np.array([i for i in range(Z.shape[0]) if fam[i] < 0 or i == np.flatnonzero(fam == fam[i])[0]],
+                    dtype=np.int64)
+    Z, ev, stable, n_uns, res_z, fam = Z[keep], ev[keep], stable[keep], n_uns[keep], res_z[keep], fam[keep]
+    hyp, stab_lab = lab["hyperbolic"][keep], lab["stability"][keep]
     # deterministic order: stable first, then by n_unstable, then lexicographically
     order = np.lexsort(tuple(np.round(Z[:, j], 8) for j in range(model.n - 1, -1, -1)) + (n_uns, ~stable))
     Z, ev, stable, n_uns, res_z = Z[order], ev[order], stable[order], n_uns[order], res_z[order]
+    hyp, stab_lab, fam = hyp[order], stab_lab[order], fam[order]
     n_conv = int(ok.sum())
     status_, msg = (0, "success") if n_conv else (1, "no seed converged: no equilibrium found")
     return EquilibriumSet(model=model, params=pd_, states=Z, eigenvalues=ev, stable=stable, n_unstable=n_uns,
@@ -262,7 +333,61 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
                                        tol=tol, maxiter=maxiter, dedup_tol=dedup_tol, stab_tol=stab_tol,
                                        use_symmetries=use_symmetries),
                           stats=dict(n_seeds_total=int(Y0.shape[0]), n_converged=n_conv,
-                                     n_newton=int(its.sum()), wall_time=time.perf_counter() - t0))
+                                     n_newton=int(its.sum()), wall_time=time.perf_counter() - t0),
+                          hyperbolic=hyp, stability=stab_lab, family=fam, family_points=fam_points)
+
+
+def _families(model: Model, Z: np.ndarray, ev: np.ndarray, p: np.ndarray, stab_tol: float, tol: float,
+              maxiter: int, dedup_tol: float, link: float = 0.5):
+    """Group zeros that lie on one continuum of equilibria.
+
+    Two zeros are linked when both have a real tangent eigenvalue within the scaled tolerance of
+    zero (a continuum has one along itself), they are closer than ``link`` and Newton started at
+    their midpoint converges to a third zero with a zero eigenvalue between them (the segment is
+    covered by equilibria, not two isolated degenerate points). Linked components of at least
+    three zeros are families. Returns (family index per row, -1 if isolated; tuple of point arrays).
+    """
+    k = Z.shape[0]
+    fam = np.full(k, -1, dtype=np.int64)
+    if k < 3:
+        return fam, ()
+    tolv = spectrum_tolerance(ev, stab_tol)
+    zero = np.array([np.any((np.abs(ev[i].real) <= tolv[i]) & (np.abs(ev[i].imag) <= tolv[i])) for i in range(k)])
+    cand = np.flatnonzero(zero)
+    if cand.size < 3:
+        return fam, ()
+    pairs = [(i, j) for a, i in enumerate(cand) for j in cand[a + 1:]
+             if np.max(np.abs(Z[i] - Z[j])) <= link]
+    if not pairs:
+        return fam, ()
+    mids = model.geometry.project(np.array([(Z[i] + Z[j]) / 2 for i, j in pairs]))
+    Ym, st, _, _ = _newton_many(model, np.ascontiguousarray(mids), p, tol, maxiter)
+    evm = tangent_spectrum(model, Ym, p)
+    tolm = spectrum_tolerance(evm, stab_tol)
+    parent = list(range(k))
+
+    def root(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for (i, j), y, s_, e, t in zip(pairs, Ym, st, evm, tolm):
+        d = np.max(np.abs(Z[i] - Z[j]))
+        third = (s_ == 0 and min(np.max(np.abs(y - Z[i])), np.max(np.abs(y - Z[j]))) > max(10 * dedup_tol, 1e-3 * d)
+                 and np.max(np.abs(y - (Z[i] + Z[j]) / 2)) < 0.5 * d
+                 and np.any((np.abs(e.real) <= t) & (np.abs(e.imag) <= t)))
+        if third:
+            parent[root(i)] = root(j)
+    comps: dict = {}
+    for i in cand:
+        comps.setdefault(root(i), []).append(i)
+    points = []
+    for members in comps.values():
+        if len(members) >= 3:
+            fam[members] = len(points)
+            points.append(Z[members].copy())
+    return fam, tuple(points)
 
 
 def _newton_many(model: Model, Y0: np.ndarray, p: np.ndarray, tol: float, maxiter: int):

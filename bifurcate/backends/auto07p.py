@@ -280,6 +280,14 @@ def get_problem(problem: Any) -> AutoProblem:
     if isinstance(problem, AutoProblem):
         return problem
     name = problem if isinstance(problem, str) else getattr(problem, "name", None)
+    if name not in AUTO_PROBLEMS and not isinstance(problem, str):
+        from bifurcate.spec import auto_problem, system_of
+
+        if system_of(problem) is not None or type(problem).__name__ == "OpenSystem":
+            if getattr(problem, "fixed", None):
+                raise ValueError(f"model {name!r} has pinned parameters {dict(problem.fixed)}: pass them in "
+                                 f"params instead")
+            return auto_problem(problem)   # derived from the model's specification
     if name not in AUTO_PROBLEMS:
         raise KeyError(f"no AUTO problem for {problem!r}; expected an AutoProblem or one of {sorted(AUTO_PROBLEMS)}")
     fixed = getattr(problem, "fixed", None)

@@ -7,6 +7,8 @@
 * HB (Hopf): the bialternate-product test prod_{i<j} (l_i + l_j) over the tangent-space
   eigenvalues changes sign. It also vanishes at a neutral saddle (a real pair with
   l_i + l_j = 0); the located point is labelled HB only if the pair is complex, and NSad otherwise.
+  A sign change whose both ends have a pair summing to zero within the stability tolerance is
+  rounding noise along a branch of centres, not a crossing: no point is reported.
 
 References
 ----------
@@ -19,6 +21,7 @@ import numpy as np
 
 from bifurcate.continuation.hopf import first_lyapunov_coefficient
 from bifurcate.continuation.pseudo_arclength import TestFunction, tangent_at
+from bifurcate.equilibria import spectrum_tolerance
 from bifurcate.results import BifurcationPoint
 
 __all__ = ["equilibrium_tests", "bialternate_product", "critical_pair", "make_point", "hopf_data"]
@@ -94,9 +97,27 @@ def equilibrium_tests(problem, opts) -> list[TestFunction]:
     return tests
 
 
+def _neutral_bracket(problem, e: dict, opts) -> bool:
+    """True if the sign change of the Hopf test is rounding noise: at both ends of the bracket
+    some pair sums to zero within the stability tolerance (scaled to the spectrum). Along a
+    branch of centres (purely imaginary pairs: a time-reversible or conservative flow) the pair's
+    real part is noise of either sign; a genuine crossing is far from zero at one end at least."""
+    for key in ("x_a", "x_b"):
+        ev = np.asarray(problem.eigenvalues(e[key]))
+        if len(ev) < 2:
+            return False
+        iu, ju = np.triu_indices(len(ev), 1)
+        tol = 2.0 * float(spectrum_tolerance(ev[None, :], opts.stab_tol)[0])
+        if np.min(np.abs(ev[iu] + ev[ju])) > tol:
+            return False
+    return True
+
+
 def make_point(problem, tf: TestFunction, e: dict, param_values: np.ndarray, param: str, opts):
     """A :class:`BifurcationPoint` from a located (or bracketed) event of an equilibrium branch."""
     x = e["x"]
+    if tf.kind == "HB" and _neutral_bracket(problem, e, opts):
+        return None
     kind, data = tf.classify(x, e["t"]) if tf.classify else (tf.kind, {})
     if kind is None:
         return None

@@ -6,8 +6,9 @@ For A q = i omega q, A^T p = -i omega p, <q, q> = 1, <p, q> = 1 (<u, v> = conj(u
                           + <p, B(qbar, (2 i omega - A)^{-1} B(q, q))> ]
 
 (Kuznetsov, Elements of Applied Bifurcation Theory, 3rd ed., Eq. (3.20) and Sec. 10.2). B and C
-are the second and third derivatives of the field, taken here by central differences of the
-analytic Jacobian (exact up to rounding for the LMG dimer, whose Jacobian is quadratic).
+are the second and third derivatives of the field: the exact generated forms ``d2``/``d3`` of a
+model built from a specification (:mod:`bifurcate.spec.kernels`), else central differences of the
+analytic Jacobian (exact up to rounding for a quadratic Jacobian).
 
 The formula is applied to the radially damped field in the embedding R^n. Its centre manifold at
 an equilibrium on the spheres lies in the invariant product of spheres, so l1 equals the
@@ -30,6 +31,14 @@ def _jac(model, y, p):
     out = np.empty((model.n, model.n))
     model.jac(np.ascontiguousarray(y, dtype=float), p, out)
     return out
+
+
+def _exact_forms(model):
+    """(d2, d3) kernels of a model generated from a specification, else None (finite differences)."""
+    from bifurcate.spec.kernels import derivatives
+
+    mod = derivatives(model)
+    return None if mod is None else (mod.d2, mod.d3)
 
 
 def hopf_eigen(A: np.ndarray):
@@ -74,12 +83,31 @@ def first_lyapunov_coefficient(model, y: np.ndarray, p: np.ndarray, h2: float = 
     def B_real(u, v):
         return (_jac(model, y + e2 * v, p) - _jac(model, y - e2 * v, p)) @ u / (2 * e2)
 
-    def C_real(u, v, w):
+    exact = _exact_forms(model)
+    if exact is not None:
+        # exact second and third derivative forms, generated from a specification (bifurcate.spec)
+        d2, d3 = exact
+        yc, pc = np.ascontiguousarray(y), np.ascontiguousarray(p, dtype=float)
+
+        def B_real(u, v):  # noqa: F811
+            out = np.empty(len(y))
+            d2(yc, pc, np.ascontiguousarray(u), np.ascontiguousarray(v), out)
+            return out
+
+        def C_real(u, v, w):
+            out = np.empty(len(y))
+            d3(yc, pc, np.ascontiguousarray(u), np.ascontiguousarray(v), np.ascontiguousarray(w), out)
+            return out
+
+    def C_real_fd(u, v, w):
         J1 = _jac(model, y + e3 * (v + w), p)
         J2 = _jac(model, y + e3 * (v - w), p)
         J3 = _jac(model, y - e3 * (v - w), p)
         J4 = _jac(model, y - e3 * (v + w), p)
         return (J1 - J2 - J3 + J4) @ u / (4 * e3 * e3)
+
+    if exact is None:
+        C_real = C_real_fd
 
     def B(u, v):
         ur, ui, vr, vi = u.real, u.imag, v.real, v.imag

@@ -79,6 +79,16 @@ def generate(module: str, rhs_name: str, jac_name: str, template: str = "ode") -
             model_src = inspect.getsource(mod)
         except (OSError, TypeError):
             model_src = repr(sorted(vars(mod)))
+        # kernels defined elsewhere (e.g. generated from a specification and re-exported by the
+        # model's module): their own source is part of the hash too
+        for kname in (rhs_name, jac_name):
+            origin = sys.modules.get(getattr(getattr(mod, kname, None), "__module__", None) or "")
+            if origin is not None and origin is not mod:
+                model_src += origin.__name__   # numba's cached code refers to the module by name
+                try:
+                    model_src += inspect.getsource(origin)
+                except (OSError, TypeError):
+                    model_src += repr(sorted(vars(origin)))
         body = _template_text(template)
         digest = hashlib.sha256("\0".join([body, model_src, numba.__version__, sys.version]).encode()).hexdigest()[:16]
         safe = module.replace(".", "_")

@@ -1,0 +1,1 @@
+"""Independent hand-written twins of generated models (see tests/test_spec.py)."""
