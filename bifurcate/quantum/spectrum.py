@@ -37,6 +37,18 @@ __all__ = ["LiouvillianSpectrum", "liouvillian_spectrum", "sector_liouvillians"]
 DENSE_MAX = 2500
 
 
+def _check_size(S, max_memory_gib=None):
+    """Refuse before building the ``(2S+1)^4``-dimensional sparse Liouvillian when it cannot fit in memory."""
+    from .steady import QuantumSizeError, SteadyStateOptions, _gib, memory_limit
+
+    d2 = float(int(round(2 * S)) + 1) ** 4
+    est = 16.0 * 12 * d2  # complex entries and indices, about a dozen per row, plus the sector copies
+    lim = memory_limit(SteadyStateOptions(max_memory_gib=max_memory_gib))
+    if est > lim:
+        raise QuantumSizeError(f"liouvillian_spectrum(S={S:g}): the Liouvillian needs about {_gib(est)}, more "
+                               f"than the limit of {_gib(lim)} (75 % of the physical memory)")
+
+
 def sector_liouvillians(S, params: Mapping | None = None) -> dict:
     """Sparse Liouvillian blocks keyed by ``(parity, w)``: ``w`` is ``M_ket - M_bra`` at ``J = 0`` and
     ``None`` otherwise. Column-stacked ``vec(rho)`` (QuTiP's convention) restricted to each block."""
@@ -145,6 +157,7 @@ def liouvillian_spectrum(S, params: Mapping | None = None, *, k: int = 6, method
     t0 = time.perf_counter()
     S = validate_spin(S)
     p = validate_params(params)
+    _check_size(S)
     blocks = sector_liouvillians(S, p)
     biggest = max(b.shape[0] for b in blocks.values())
     if method == "auto":

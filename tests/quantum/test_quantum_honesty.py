@@ -80,3 +80,10 @@ def test_gamma_zero_says_not_unique_and_unknown_parameter():
         steady_state(2, options={"max_error": float("nan")})
     with pytest.raises(ValueError, match="expected max_memory_gib"):
         steady_state(2, options={"max_memory_gib": -1})
+
+
+def test_spectrum_refuses_impossible_sizes():
+    from bifurcate.quantum import liouvillian_spectrum
+
+    with pytest.raises(QuantumSizeError, match="liouvillian_spectrum.*S=500.*limit"):
+        liouvillian_spectrum(500, {"J": 1.0})
