@@ -33,6 +33,8 @@ from .steady import METHODS, SteadyState, SteadyStateError, SteadyStateOptions, 
 from .wigner import SpinWigner, plot_wigner_map, plot_wigner_sphere, spin_wigner
 from .trajectories import TrajectoryEstimate, quantum_trajectories
 from .spectrum import LiouvillianSpectrum, gap_scan, liouvillian_spectrum
+from bifurcate.quantum import (QuantumSizeError, SystemSteadyState, detect_symmetries, liouvillian_system,
+                               steady_state_system, system_spectrum)
 from .crosscheck import PAPER_CUTS, cut, finite_size_trend, merge_meanfield, pt_normal_deficit
 
 __all__ = [
@@ -42,5 +44,7 @@ __all__ = [
     "SpinWigner", "plot_wigner_map", "plot_wigner_sphere", "spin_wigner",
     "TrajectoryEstimate", "quantum_trajectories",
     "LiouvillianSpectrum", "gap_scan", "liouvillian_spectrum",
+    "QuantumSizeError", "SystemSteadyState", "detect_symmetries", "liouvillian_system", "steady_state_system",
+    "system_spectrum",
     "PAPER_CUTS", "cut", "finite_size_trend", "merge_meanfield", "pt_normal_deficit",
 ]

@@ -21,6 +21,15 @@ Algorithm
    (the blockwise matrix-free Liouvillian, itself checked against QuTiP's in the tests):
    relative residual ``||L(rho)||_F / (||L|| ||rho||_F)``, ``|tr rho - 1|``, Hermiticity and the
    smallest eigenvalue. A failed check raises :class:`SteadyStateError` carrying the evidence.
+5. **Certification.** A small residual proves nothing when the Liouvillian gap is as small as the
+   residual (at ``gamma = 1e-8`` the Krylov answer had the wrong sign of Z_A at residual 2e-12). The
+   relative error is estimated as ``||L^{-1}|| ||L(rho)|| / ||rho||``: first screened against the
+   largest possible gap ``2 ||K||`` (``K = sum c^+ c``; every eigenvalue has ``|Re mu| <= 2 ||K||``),
+   then with ``||L^{-1}||`` from the LU (1-norm estimator) or two loose inverse iterations with the
+   Krylov solver. Above ``options.max_error`` the result has ``status="not-trusted"`` and the reason;
+   ``method="auto"`` first retries an uncertified Krylov answer with the LU where affordable.
+6. **Size.** The memory of the solve is estimated from the block sizes before anything large is
+   allocated; beyond the limit :class:`QuantumSizeError` says the estimate and the limit.
 
 References
 ----------

@@ -679,6 +679,12 @@ class SystemSteadyState:
             out[np.ix_(ix, ix)] = X
         return out
 
+    def qobj(self):
+        """``rho`` as a ``qutip.Qobj`` with the tensor dims of the modes."""
+        import qutip
+
+        return qutip.Qobj(self.rho, dims=[list(self.dims), list(self.dims)])
+
     def reduced(self, mode: str) -> np.ndarray:
         """Reduced density matrix of one mode, complex ``(n, n)`` in its basis."""
         names = [n for n, _ in self.liouvillian.modes]

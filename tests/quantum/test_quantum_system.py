@@ -42,6 +42,8 @@ def test_lmg_dimer_from_terms_equals_the_hand_built_twin(S, p):
     for k in ("ZA", "ZB", "X2A", "Y2A", "Z2A", "X2B", "Y2B", "Z2B", "ZAZB", "purity", "purity_A", "purity_B"):
         assert getattr(b, k) == pytest.approx(getattr(a, k), abs=1e-10), k
     assert abs(b.XA) < 1e-12 and abs(b.YB) < 1e-12  # the Z2 makes <Sx>, <Sy> vanish
+    np.testing.assert_allclose(b.reduced("B"), a.rho_B, atol=1e-10)
+    assert b.qobj().dims == [[a.n, a.n], [a.n, a.n]]
     assert b.sector == a.sector and b.stats["block_sizes"] == a.stats["block_sizes"]
     assert b.method == a.method
 
