@@ -677,6 +677,30 @@ def _certify(B: BlockLiouvillian, blocks, opts: SteadyStateOptions, lu_A=None) -
     return ev, reasons
 
 
+def closed_sectors(B: BlockLiouvillian) -> list[list[int]]:
+    """Groups of symmetry blocks that the jumps never leave (the closed classes of the block graph).
+
+    ``L`` maps block ``p`` into itself (``H``, ``K``) and into the blocks ``q`` its jumps reach, so the
+    trace of a closed group is conserved and each group holds at least one steady state: more than one
+    closed group means the steady state is not unique.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    nb = len(B.sizes)
+    if nb == 1:
+        return [[0]]
+    edges = [(p, q) for q, p, _ in B.jumps if p != q]
+    rows = np.array([e[0] for e in edges], dtype=np.int64)
+    cols = np.array([e[1] for e in edges], dtype=np.int64)
+    G = sp.csr_matrix((np.ones(len(edges)), (rows, cols)), shape=(nb, nb))
+    n_comp, comp = connected_components(G, directed=True, connection="strong")
+    leaves = np.ones(n_comp, dtype=bool)
+    for p, q in edges:
+        if comp[p] != comp[q]:
+            leaves[comp[p]] = False
+    return [np.flatnonzero(comp == c).tolist() for c in range(n_comp) if leaves[c]]
+
+
 def solve_blocks(B: BlockLiouvillian, method: str, opts: SteadyStateOptions, *, x0_blocks=None,
                  qutip_solve=None, what: str = "steady_state") -> dict:
     """Solve, normalise, validate and certify the steady state of a blocked Liouvillian.
@@ -689,6 +713,11 @@ def solve_blocks(B: BlockLiouvillian, method: str, opts: SteadyStateOptions, *, 
     """
     key = "U1" if "U1" in B.sector else "Z2"
     N = B.n_unknowns
+    sinks = closed_sectors(B)
+    if len(sinks) > 1:
+        raise ValueError(f"{what}: the steady state is not unique: the jumps never leave any of the {len(sinks)} "
+                         f"groups of symmetry blocks {sinks[:4]}{' ...' if len(sinks) > 4 else ''} (block sizes "
+                         f"{B.sizes[:8]}), so each holds its own steady state (a strong symmetry)")
     auto = method == "auto"
     if auto:
         method = "direct" if N <= opts.direct_max_unknowns[key] else "krylov"

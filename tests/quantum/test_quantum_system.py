@@ -216,3 +216,17 @@ def test_bad_input_is_named():
     r = steady_state_system(btc, 2)
     with pytest.raises(AttributeError, match="no attribute or observable 'ZB'"):
         r.ZB
+
+
+def test_strong_symmetry_non_unique_steady_state_is_refused():
+    # pure dephasing: H = w Sz, jump Sz conserve every m separately -> 2S + 1 steady states
+    import sympy
+
+    w = sympy.Symbol("w")
+    deph = si.StandIn("dephasing", [("A", "spin")], {"w": 1.0}, [(w, (("A", "z"),))], [(1, [(1, (("A", "z"),))])])
+    with pytest.raises(ValueError, match="not unique.*5 groups"):
+        steady_state_system(deph, 2)
+    # the dimer at J = lam = 0 has the U(1) x U(1) blocks (k_A, k_B) but one closed group: unique
+    r = steady_state_system(si.lmg_dimer(), 2, {"J": 0.0, "lam": 0.0})
+    assert r.sector == "U1^2" and r.status == "ok"
+    assert r.ZA == pytest.approx(-1.0, abs=1e-10) and r.ZB == pytest.approx(1.0, abs=1e-10)
