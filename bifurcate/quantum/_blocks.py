@@ -339,7 +339,9 @@ class BlockLiouvillian:
         Returns ``(worst nonlinearity, worst 1-norm condition number of V (1 for Schur blocks))``.
         """
         if schur is None:
-            schur = "U1" in self.sector
+            # U(1) blocks are small (2S + 1 states for the dimer); a system without symmetry is typically
+            # a single small spin (the BTC: 2S + 1 states), where eigenvectors meet exceptional points
+            schur = "U1" in self.sector or self.sector == "none"
         prec = []
         kappa = 1.0
         worst = 0.0

@@ -230,3 +230,13 @@ def test_strong_symmetry_non_unique_steady_state_is_refused():
     r = steady_state_system(si.lmg_dimer(), 2, {"J": 0.0, "lam": 0.0})
     assert r.sector == "U1^2" and r.status == "ok"
     assert r.ZA == pytest.approx(-1.0, abs=1e-10) and r.ZB == pytest.approx(1.0, abs=1e-10)
+
+
+def test_btc_krylov_near_the_transition_converges():
+    # the eigenvector preconditioner stagnated here (H_eff near an exceptional point); the Schur form
+    # (default without symmetry, and the retry of the eigenvector path) converges
+    btc = si.boundary_time_crystal()
+    a = steady_state_system(btc, 12, {"omega": 0.8}, method="direct")
+    b = steady_state_system(btc, 12, {"omega": 0.8}, method="krylov", options={"rtol": 1e-12})
+    assert b.method == "krylov" and b.status == "ok"
+    np.testing.assert_allclose(b.rho, a.rho, atol=1e-10)
