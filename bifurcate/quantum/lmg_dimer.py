@@ -1,4 +1,6 @@
-"""The LMG dimer built by hand (the independent twin of its specification): operators of the master equation (5): collective spins, the Hamiltonian (4) and the jump operators.
+"""The LMG dimer built by hand (the independent twin of its specification).
+
+Operators of the master equation (5): collective spins, the Hamiltonian (4) and the jump operators.
 
 Conventions
 -----------

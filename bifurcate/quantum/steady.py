@@ -592,7 +592,8 @@ def check_memory(n_unknowns: int, method: str, *, u1: bool, opts: SteadyStateOpt
     if est > lim:
         raise QuantumSizeError(
             f"{what}: the {method} steady-state solve needs about {_gib(est)} ({int(n_unknowns)} real unknowns), "
-            f"more than the limit of {_gib(lim)} (options max_memory_gib); use a smaller S or cutoff, or raise the limit")
+            f"more than the limit of {_gib(lim)} (options max_memory_gib); use a smaller S or cutoff, or raise "
+            "the limit")
     return est
 
 
@@ -651,7 +652,8 @@ def _certify(B: BlockLiouvillian, blocks, opts: SteadyStateOptions, lu_A=None) -
     ev["certificate"] = "dissipation bound"
     if screen > opts.max_error:
         reasons.append(f"the residual ||L(rho)|| / ||rho|| = {r_abs:.2e} is not small against the largest possible "
-                       f"gap 2||K|| = {2 * diss:.2e}: the error may reach {screen:.1e} (> max_error {opts.max_error:.0e})")
+                       f"gap 2||K|| = {2 * diss:.2e}: the error may reach {screen:.1e} "
+                       f"(> max_error {opts.max_error:.0e})")
         return ev, reasons
     if not opts.gap_check:
         return ev, reasons

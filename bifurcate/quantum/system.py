@@ -577,7 +577,8 @@ def liouvillian_system(system, S, params: Mapping | None = None, *, cutoffs=None
     for k, (rate, terms) in enumerate(system.jump_terms()):
         r = ev(rate)
         if abs(r.imag) > 1e-14 * max(1.0, abs(r)) or r.real < 0:
-            raise ValueError(f"system {system.name!r}: jump_terms()[{k}] has rate {rate} = {r.real if not r.imag else r} "
+            val = r.real if not r.imag else r
+            raise ValueError(f"system {system.name!r}: jump_terms()[{k}] has rate {rate} = {val} "
                              f"at {p} and S = {S:g}; expected a real rate >= 0")
         if r.real == 0:
             continue
@@ -1025,7 +1026,8 @@ def system_spectrum(system, S, params: Mapping | None = None, *, cutoffs=None, k
     mu0 = abs(vals[zero_key][0]) if len(vals.get(zero_key, [])) else math.inf
     status, msg = "ok", f"{method}/{sl.sector}: |mu0| = {mu0:.1e}, gap = {gap:.4g}, {len(vals)} sector(s)"
     if method == "arnoldi":
-        msg += f" (the {k} eigenvalues nearest sigma = {sigma} per sector; slow modes far up the imaginary axis may be missed)"
+        msg += (f" (the {k} eigenvalues nearest sigma = {sigma} per sector; slow modes far up the imaginary axis "
+                "may be missed)")
     scale = max(1.0, max(float(np.abs(v).max()) for v in vals.values() if len(v)))
     if not mu0 <= 1e-8 * scale:
         status = "warning"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import qutip
 
-from bifurcate.quantum import detect_symmetries, steady_state, steady_state_system
+from bifurcate.quantum import detect_symmetries, steady_state
 from bifurcate.quantum.lmg_dimer import lmg_qutip_model
 
 
