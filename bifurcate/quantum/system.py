@@ -56,7 +56,8 @@ import sympy
 
 from ._blocks import BlockLiouvillian
 from .operators import boson_operators, liouvillian, spin_operators, validate_spin
-from .steady import METHODS, SteadyStateOptions, _resolve_options, check_memory, memory_limit, solve_blocks
+from .steady import (METHODS, QuantumSizeError, SteadyStateOptions, _resolve_options, check_memory, memory_limit,
+                     solve_blocks)
 
 __all__ = ["SystemLiouvillian", "SystemSteadyState", "SystemSpectrum", "liouvillian_system",
            "steady_state_system", "system_spectrum", "detect_symmetries", "DEFAULT_CUTOFF"]
@@ -302,7 +303,8 @@ def _detect(system, modes, p, S) -> list[tuple[str, dict]]:
         for _, word in terms:
             _check_word(word, kinds, f"jump_terms()[{k}]")
         shifts = [s for _, (f, s) in _monomials(terms, ev, order).items()]
-        rows += [s - shifts[0] for s in shifts[1:]]
+        if shifts:  # a jump whose terms cancel is no jump
+            rows += [s - shifts[0] for s in shifts[1:]]
     rows = np.array(rows, dtype=np.int64).reshape(-1, nm)
     u1 = _nullspace_int(rows, nm)
     z2 = _nullspace_gf2(rows, nm)
@@ -878,8 +880,18 @@ def steady_state_system(system, S, params: Mapping | None = None, *, method: str
     what = f"steady_state_system({system.name}, S={S:g})"
     history = []
     prev = None
+    size_stop = None
     while True:
-        sl, out = _solve_once(system, S, p, cut, method, opts, x0 if not history else None, what)
+        try:
+            sl, out = _solve_once(system, S, p, cut, method, opts, x0 if not history else None, what)
+        except QuantumSizeError as exc:
+            if not history:
+                raise
+            # the doubled cutoff does not fit: keep the last result, reported as unconverged
+            size_stop = str(exc)
+            cut = dict(history[-1]["cutoffs"])
+            sl, out = last
+            break
         blocks = out["blocks"]
         B = sl.blocks
         obs = _observables(sl, blocks, B.index)
@@ -891,6 +903,7 @@ def steady_state_system(system, S, params: Mapping | None = None, *, method: str
             change = max((abs(obs[k] - prev[k]) for k in obs if k in prev and not k.startswith("purity")),
                          default=0.0)
             history[-1]["observable_change"] = change
+        last = (sl, out)
         if not auto_cut or converged:
             break
         grow = {b: (min(2 * c, max_cutoff) if top[b] > cutoff_tol else c) for b, c in cut.items()}
@@ -901,9 +914,10 @@ def steady_state_system(system, S, params: Mapping | None = None, *, method: str
     reasons = list(out["reasons"])
     if bosons and not converged:
         worst = {b: v for b, v in top.items() if v > cutoff_tol}
+        why = (f" (a larger cutoff does not fit: {size_stop})" if size_stop else
+               f" (max_cutoff {max_cutoff} reached)" if auto_cut else "; raise the cutoff or pass cutoffs=None")
         reasons.append(f"Fock cutoff not converged: the top two levels hold {worst} > cutoff_tol {cutoff_tol:.0e} "
-                       f"at cutoffs {cut}" + (f" (max_cutoff {max_cutoff} reached)" if auto_cut else
-                                              "; raise the cutoff or pass cutoffs=None"))
+                       f"at cutoffs {cut}" + why)
     cutoff_check = {"top_population": top, "tol": cutoff_tol, "converged": converged, "auto": auto_cut,
                     "history": history}
     stats = out["stats"]

@@ -241,3 +241,11 @@ def test_btc_krylov_near_the_transition_converges():
     b = steady_state_system(btc, 12, {"omega": 0.8}, method="krylov", options={"rtol": 1e-12})
     assert b.method == "krylov" and b.status == "ok"
     np.testing.assert_allclose(b.rho, a.rho, atol=1e-10)
+
+
+def test_auto_cutoff_stops_at_the_memory_limit_and_says_so():
+    # cutoff 8 fits in 5 MiB (LU estimate ~1.8 MB), 16 does not (~14 MB): the 8-level state comes back
+    # unconverged and not trusted, with the size error as the reason
+    r = steady_state_system(si.open_dicke(), 1, {"lam": 0.9}, options={"max_memory_gib": 5 / 1024})
+    assert r.cutoffs == {"a": 8} and r.status == "not-trusted"
+    assert "larger cutoff does not fit" in r.message and not r.cutoff_check["converged"]
