@@ -704,16 +704,18 @@ def closed_sectors(B: BlockLiouvillian) -> list[list[int]]:
 
 
 def solve_blocks(B: BlockLiouvillian, method: str, opts: SteadyStateOptions, *, x0_blocks=None,
-                 qutip_solve=None, what: str = "steady_state") -> dict:
+                 qutip_solve=None, what: str = "steady_state", size_class: str | None = None) -> dict:
     """Solve, normalise, validate and certify the steady state of a blocked Liouvillian.
 
     ``method="auto"`` takes the sparse LU up to ``opts.direct_max_unknowns`` unknowns and Krylov beyond,
     falling back to the LU (where affordable) when Krylov fails or cannot be certified. Hard failures
     (NaN, residual, trace, positivity) raise :class:`SteadyStateError`; a state that passes them but whose
     gap-scaled error estimate exceeds ``opts.max_error`` comes back with ``status="not-trusted"`` and the
-    reasons. Returns a dict: ``blocks, stats, method, evidence, status, reasons, raw_trace``.
+    reasons. ``size_class`` (``"U1"`` or ``"Z2"``) picks the size thresholds of the options (default: from
+    the sector; ``"U1"`` suits any problem whose LU fill is that of a 3-D or lower stencil). Returns a dict:
+    ``blocks, stats, method, evidence, status, reasons, raw_trace``.
     """
-    key = "U1" if "U1" in B.sector else "Z2"
+    key = size_class or ("U1" if "U1" in B.sector else "Z2")
     N = B.n_unknowns
     sinks = closed_sectors(B)
     if len(sinks) > 1:

@@ -819,7 +819,10 @@ def _solve_once(system, S, p, cut, method, opts, x0, what):
             x0_blocks = [rho0[np.ix_(ix, ix)] for ix in B.index]
         else:
             raise ValueError(f"expected x0 of shape {(sl.d, sl.d)}, got {rho0.shape}")
-    out = solve_blocks(B, method, opts, x0_blocks=x0_blocks, qutip_solve=lambda: _qutip_blocks(sl), what=what)
+    # a single mode (e.g. the BTC) is a 2-D stencil: its LU stays sparse, so the U(1) thresholds apply
+    size_class = "U1" if ("U1" in sl.sector or len(sl.modes) == 1) else "Z2"
+    out = solve_blocks(B, method, opts, x0_blocks=x0_blocks, qutip_solve=lambda: _qutip_blocks(sl), what=what,
+                       size_class=size_class)
     out["stats"]["time_build"] = t_build
     return sl, out
 
