@@ -45,7 +45,7 @@ LYAPUNOV_STATUS = {
 
 def lyapunov_kernels(model: Model):
     """The generated Lyapunov kernel module of ``model`` (cached by numba on disk)."""
-    return codegen.generate(model.module, model.rhs.__name__, model.jac.__name__, "lyapunov")
+    return codegen.model_kernels(model, "lyapunov")
 
 
 @dataclass(frozen=True)
