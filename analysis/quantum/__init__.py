@@ -1,5 +1,9 @@
 """Exact quantum cross-check of the LMG dimer: the master equation (5) at finite spin length S.
 
+The engine (operators, Liouvillian blocks, solvers, spectra, Wigner functions) lives in
+:mod:`bifurcate.quantum`; this package re-exports it under the old names and adds the studies'
+questions (cuts, finite-size trends, the merge with mean field, trajectories, plots, gap scans).
+
 Public API
 ----------
 Operators (:mod:`.operators`)
@@ -29,6 +33,8 @@ from .steady import METHODS, SteadyState, SteadyStateError, SteadyStateOptions, 
 from .wigner import SpinWigner, plot_wigner_map, plot_wigner_sphere, spin_wigner
 from .trajectories import TrajectoryEstimate, quantum_trajectories
 from .spectrum import LiouvillianSpectrum, gap_scan, liouvillian_spectrum
+from bifurcate.quantum import (QuantumSizeError, SystemSteadyState, detect_symmetries, liouvillian_system,
+                               steady_state_system, system_spectrum)
 from .crosscheck import PAPER_CUTS, cut, finite_size_trend, merge_meanfield, pt_normal_deficit
 
 __all__ = [
@@ -38,5 +44,7 @@ __all__ = [
     "SpinWigner", "plot_wigner_map", "plot_wigner_sphere", "spin_wigner",
     "TrajectoryEstimate", "quantum_trajectories",
     "LiouvillianSpectrum", "gap_scan", "liouvillian_spectrum",
+    "QuantumSizeError", "SystemSteadyState", "detect_symmetries", "liouvillian_system", "steady_state_system",
+    "system_spectrum",
     "PAPER_CUTS", "cut", "finite_size_trend", "merge_meanfield", "pt_normal_deficit",
 ]

@@ -37,7 +37,7 @@ class TrajectoryEstimate:
     S : float
     params : dict
     mean : dict
-        ``ZA, ZB, X2A, X2B`` (normalised as in :class:`~analysis.quantum.steady.SteadyState`).
+        ``ZA, ZB, X2A, X2B`` (normalised as in :class:`~bifurcate.quantum.steady.SteadyState`).
     sem : dict
         Standard errors across trajectories.
     per_trajectory : DataFrame (n_traj rows)

@@ -1,0 +1,461 @@
+"""Symmetry-reduced Liouvillian of Eq. (5): block structure, real Hermitian packing, matvec, preconditioner.
+
+The steady state of Eq. (5) is block diagonal in a label ``q`` of the basis states of ``A (x) B``:
+
+* ``sector="Z2"``: ``q = (M + 2S) mod 2`` with ``M = m_A + m_B`` (two blocks, any ``J``);
+* ``sector="U1"``: ``q = M + 2S`` (``4S + 1`` blocks, only valid at ``J = 0``).
+
+The Hamiltonian is block diagonal in ``q``; each jump maps block ``p`` into one block ``q``;
+``K = sum_k c_k^+ c_k`` is diagonal. On the blocks ``X_q`` of ``rho`` the Liouvillian reads ::
+
+    L(X)_q = -i (H_q X_q - X_q H_q) - (K_q X_q + X_q K_q) / 2 + sum_{k, p -> q} c_{k,qp} X_p c_{k,qp}^+
+
+Real packing
+------------
+A Hermitian ``n x n`` block is stored as ``n^2`` reals: the diagonal, then ``sqrt(2) Re X_ij`` and
+``sqrt(2) Im X_ij`` for ``i < j`` (row-major upper triangle). The map is an isometry between the
+Frobenius inner product ``Re tr(A^+ B)`` and the Euclidean one, so Krylov methods see the same
+geometry as in the complex formulation with half the numbers, and Hermiticity holds by construction.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy.linalg.blas import zher2k as _zher2k
+from scipy.linalg.blas import ztrmm as _ztrmm
+from scipy.linalg.lapack import ztrsyl as _ztrsyl
+
+from .lmg_dimer import hamiltonian, jump_operators, magnetisation_quantum_numbers, validate_params
+from .operators import validate_spin
+
+SQRT2 = math.sqrt(2.0)
+
+
+def _triu(n: int):
+    return np.triu_indices(n, k=1)
+
+
+@dataclass(eq=False)
+class BlockLiouvillian:
+    """The Liouvillian of Eq. (5) restricted to the symmetry blocks holding the steady state.
+
+    Attributes
+    ----------
+    S : float
+    params : dict
+    sector : {"Z2", "U1"}
+    index : list of int arrays
+        Basis states (indices into ``A (x) B``) of each block; ``sizes[q] = len(index[q])``.
+    H : list of csr (d_q, d_q)
+    k : list of float arrays (d_q,)
+        Diagonal of ``K = sum c^+ c`` per block.
+    jumps : list of (q, p, csr (d_q, d_p))
+        Block ``c_{qp}`` of each jump operator (mapping block ``p`` into block ``q``).
+    K : list of csr (d_q, d_q) or None
+        The blocks of ``K`` when it is not diagonal in the basis (general jump operators); ``k`` then
+        holds its diagonal only. ``None`` when ``K`` is diagonal (spin ladders, boson annihilators).
+    """
+
+    S: float
+    params: dict
+    sector: str
+    index: list
+    H: list
+    k: list
+    jumps: list
+    K: list | None = None
+    offsets: np.ndarray = field(init=False)
+    _cache: dict = field(init=False, default_factory=dict)
+    _prec: list | None = field(init=False, default=None)
+
+    def __post_init__(self):
+        self.offsets = np.concatenate([[0], np.cumsum([len(i) ** 2 for i in self.index])])
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def build(cls, S, params=None, sector: str = "Z2") -> "BlockLiouvillian":
+        """The hand-built LMG dimer of Eq. (5) in its ``"Z2"`` (any ``J``) or ``"U1"`` (``J = 0``) blocks."""
+        S = validate_spin(S)
+        p = validate_params(params)
+        if sector not in ("Z2", "U1"):
+            raise ValueError(f"expected sector 'Z2' or 'U1', got {sector!r}")
+        if sector == "U1" and p["J"] != 0.0:
+            raise ValueError(f"expected J = 0 for the U(1) sector, got J={p['J']!r}")
+        mA, mB = magnetisation_quantum_numbers(S)
+        Mi = np.rint(mA + mB + 2 * S).astype(np.int64)  # 0 .. 4S
+        label = Mi % 2 if sector == "Z2" else Mi
+        return cls.from_operators(hamiltonian(S, p), jump_operators(S, p), label, sector, S=S, params=p)
+
+    @classmethod
+    def from_operators(cls, H, c_ops, label, sector: str, *, S=None, params=None) -> "BlockLiouvillian":
+        """Block the Liouvillian of ``(H, c_ops)`` by the integer ``label`` of each basis state.
+
+        ``label`` (shape ``(d,)``) must come from a weak symmetry: ``H`` block diagonal and each jump
+        mapping every block into a single block. Both are checked here (``AssertionError`` otherwise),
+        so a wrongly detected symmetry cannot give a wrong steady state. Blocks are ordered by label.
+        """
+        label = np.asarray(label)
+        labels = np.unique(label)
+        index = [np.flatnonzero(label == q) for q in labels]
+        index = [ix for ix in index if len(ix)]
+        d = len(label)
+        qof = np.empty(d, dtype=np.int64)
+        for q, ix in enumerate(index):
+            qof[ix] = q
+        H = sp.csr_matrix(H)
+        cs = [sp.csr_matrix(c) for c in c_ops]
+        Ksum = sp.csr_matrix((d, d), dtype=complex)
+        for c in cs:
+            Ksum = Ksum + (c.conj().T @ c)
+        Ksum = sp.csr_matrix(Ksum)
+        Ksum.eliminate_zeros()
+        kdiag = np.asarray(Ksum.diagonal()).real
+        koff = Ksum - sp.diags(Ksum.diagonal())
+        koff.eliminate_zeros()
+        Hb = []
+        for ix in index:
+            Hb.append(H[ix][:, ix].tocsr())
+        # the Hamiltonian must not couple blocks (else the symmetry assumption is wrong)
+        off = H.tocoo()
+        if np.any(qof[off.row] != qof[off.col]):
+            raise AssertionError("Hamiltonian couples symmetry blocks")
+        jumps = []
+        for c in cs:
+            cc = c.tocoo()
+            for p_blk, ix in enumerate(index):
+                cols_in = np.isin(cc.col, ix)
+                if not cols_in.any():
+                    continue
+                targets = np.unique(qof[cc.row[cols_in]])
+                if len(targets) > 1:
+                    raise AssertionError("a jump operator maps one symmetry block into several")
+                for q_blk in targets:
+                    sub = c[index[q_blk]][:, ix].tocsr()
+                    sub.eliminate_zeros()
+                    if sub.nnz:
+                        jumps.append((int(q_blk), int(p_blk), sub))
+        kb = [kdiag[ix] for ix in index]
+        Kb = None
+        if koff.nnz:
+            Kb = [Ksum[ix][:, ix].tocsr() for ix in index]
+        return cls(S, params, sector, index, Hb, kb, jumps, Kb)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def sizes(self) -> list[int]:
+        return [len(i) for i in self.index]
+
+    @property
+    def n_unknowns(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def dim(self) -> int:
+        return int(sum(self.sizes))
+
+    def scale(self) -> float:
+        """Upper bound of the Liouvillian's norm: ``2 ||H||_1 + 2 sum ||c||^2`` (rate units)."""
+        h = max((abs(Hq).sum(axis=1).max() if Hq.nnz else 0.0) for Hq in self.H)
+        return float(2 * h + 2 * self.dissipation_scale()) or 1.0
+
+    def dissipation_scale(self) -> float:
+        """``||K||`` (``K = sum c^+ c``, its largest eigenvalue): the rate scale of the dissipation."""
+        if self.K is None:
+            return float(max((kq.max() if len(kq) else 0.0) for kq in self.k))
+        return float(max((abs(Kq).sum(axis=1).max() if Kq.nnz else 0.0) for Kq in self.K))
+
+    # ------------------------------------------------------------------ packing
+    def _tri(self, n):
+        t = self._cache.get(n)
+        if t is None:
+            t = self._cache[n] = _triu(n)
+        return t
+
+    def pack(self, blocks) -> np.ndarray:
+        """Hermitian blocks -> real vector of length ``n_unknowns`` (reads the upper triangle)."""
+        out = np.empty(self.n_unknowns)
+        for q, X in enumerate(blocks):
+            n = X.shape[0]
+            o = self.offsets[q]
+            iu, ju = self._tri(n)
+            m = len(iu)
+            out[o:o + n] = X.diagonal().real
+            u = X[iu, ju]
+            out[o + n:o + n + m] = SQRT2 * u.real
+            out[o + n + m:o + n + 2 * m] = SQRT2 * u.imag
+        return out
+
+    def unpack(self, x) -> list[np.ndarray]:
+        """Real vector -> list of Hermitian complex blocks."""
+        blocks = []
+        for q, n in enumerate(self.sizes):
+            o = self.offsets[q]
+            iu, ju = self._tri(n)
+            m = len(iu)
+            X = np.zeros((n, n), dtype=complex)
+            u = (x[o + n:o + n + m] + 1j * x[o + n + m:o + n + 2 * m]) / SQRT2
+            X[iu, ju] = u
+            X[ju, iu] = u.conj()
+            X[np.arange(n), np.arange(n)] = x[o:o + n]
+            blocks.append(X)
+        return blocks
+
+    # ------------------------------------------------------------------ action
+    def apply(self, blocks) -> list[np.ndarray]:
+        """``L(X)`` blockwise (dense complex blocks in, dense complex blocks out)."""
+        cache = self._apply_cache()
+        out = []
+        for q, X in enumerate(blocks):
+            HX = self.H[q] @ X
+            Y = HX - HX.conj().T
+            Y *= -1j
+            if self.K is None:
+                Y += cache["K"][q] * X
+            else:
+                KX = self.K[q] @ X
+                Y -= 0.5 * (KX + KX.conj().T)
+            out.append(Y)
+        # a jump block with at most one entry per row and per column (a shift of m or n) makes
+        # c X c^+ a scaled gather, cheaper than two sparse products; general blocks use the products
+        for q, p, rows, cols, vv in cache["jumps"]:
+            out[q][np.ix_(rows, rows)] += vv * blocks[p][np.ix_(cols, cols)]
+        for q, p, c in cache["general"]:
+            cX = c @ blocks[p]
+            out[q] += (c.conj() @ cX.T).T
+        return out
+
+    def _apply_cache(self) -> dict:
+        cache = self._cache.get("apply")
+        if cache is None:
+            K = [-0.5 * (k[:, None] + k[None, :]) for k in self.k] if self.K is None else None
+            jumps, general = [], []
+            for q, p, c in self.jumps:
+                cc = c.tocoo()
+                if len(np.unique(cc.row)) != cc.nnz or len(np.unique(cc.col)) != cc.nnz:
+                    general.append((q, p, c.tocsr()))
+                else:
+                    jumps.append((q, p, cc.row, cc.col, np.outer(cc.data, cc.data.conj())))
+            cache = self._cache["apply"] = {"K": K, "jumps": jumps, "general": general}
+        return cache
+
+    def apply_nojump(self, blocks) -> list[np.ndarray]:
+        """``L0(X) = -i (H_eff X - X H_eff^+)``, the Liouvillian without the jump terms."""
+        out = []
+        for q, X in enumerate(blocks):
+            HX = self.H[q] @ X
+            if self.K is None:
+                kq = self.k[q]
+                out.append(-1j * (HX - HX.conj().T) - 0.5 * (kq[:, None] * X + X * kq[None, :]))
+            else:
+                KX = self.K[q] @ X
+                out.append(-1j * (HX - HX.conj().T) - 0.5 * (KX + KX.conj().T))
+        return out
+
+    def trace(self, blocks) -> float:
+        return float(sum(np.trace(X).real for X in blocks))
+
+    # ------------------------------------------------------------------ real sparse matrix
+    def real_matrix(self) -> sp.csr_matrix:
+        """The real ``(N, N)`` matrix of ``x -> pack(L(unpack(x)))``, ``N = n_unknowns``."""
+        Pb = [self._packing_matrix(n) for n in self.sizes]
+        Qb = [self._selection(n) for n in self.sizes]
+        nb = len(self.sizes)
+        grid = [[None] * nb for _ in range(nb)]
+        for q, n in enumerate(self.sizes):
+            eye = sp.identity(n, format="csr")
+            Hq = self.H[q]
+            kq = sp.diags(self.k[q]) if self.K is None else self.K[q]
+            A = -1j * (sp.kron(eye, Hq) - sp.kron(Hq.T, eye)) - 0.5 * (sp.kron(eye, kq) + sp.kron(kq.T, eye))
+            grid[q][q] = A
+        for q, p, c in self.jumps:
+            B = sp.kron(c.conj(), c)
+            grid[q][p] = B if grid[q][p] is None else grid[q][p] + B
+        blocks = []
+        for q in range(nb):
+            row = []
+            for p in range(nb):
+                G = grid[q][p]
+                if G is None:
+                    row.append(None)
+                else:
+                    C = sp.csr_matrix(G) @ Pb[p]
+                    row.append(_realify(Qb[q], C))
+            blocks.append(row)
+        M = sp.bmat(blocks, format="csr")
+        M.eliminate_zeros()
+        return M
+
+    @staticmethod
+    def _packing_matrix(n):
+        """Complex ``(n^2, n^2)`` map from the real packed vector to column-stacked ``vec(X)``."""
+        iu, ju = _triu(n)
+        m = len(iu)
+        d = np.arange(n)
+        # vec index of (r, c) in column-stacked order: c * n + r
+        rows = np.concatenate([d * n + d, ju * n + iu, iu * n + ju, ju * n + iu, iu * n + ju])
+        cols = np.concatenate([d, n + np.arange(m), n + np.arange(m), n + m + np.arange(m), n + m + np.arange(m)])
+        vals = np.concatenate([np.ones(n), np.full(m, 1 / SQRT2), np.full(m, 1 / SQRT2),
+                               np.full(m, 1j / SQRT2), np.full(m, -1j / SQRT2)])
+        return sp.csr_matrix((vals, (rows, cols)), shape=(n * n, n * n))
+
+    @staticmethod
+    def _selection(n):
+        """Row indices (into column-stacked vec) of the diagonal and upper-triangle entries."""
+        iu, ju = _triu(n)
+        d = np.arange(n)
+        return d * n + d, ju * n + iu
+
+    # ------------------------------------------------------------------ preconditioner
+    def setup_preconditioner(self, reg: float = 1e-12, max_error: float = 1e-8, schur: bool | None = None):
+        """Factorise ``H_eff = H - i K / 2`` per block for the inverse of the no-jump part.
+
+        ``L0(X) = -i (H_eff X - X H_eff^+)``, so ``L0^{-1}(R)`` solves the Sylvester equation
+        ``H_eff X - X H_eff^+ = i R``. Two factorisations, both applied per Krylov product:
+
+        * ``schur=True`` (default for the U(1) sector, whose blocks have at most 2S + 1 states):
+          complex Schur form ``H_eff = Q T Q^+`` and Bartels-Stewart (LAPACK ztrsyl). ``Q`` is
+          unitary, so rounding stays at ``eps`` even near exceptional points of ``H_eff`` (the PT
+          transition of the no-jump Hamiltonian), where eigenvectors are nearly parallel.
+          Measured at J = 0, lam = 0.7: with eigenvectors S = 32 stagnated at a true residual of 1e-7
+          (3618 products), with Schur it converges in 1040 products (48 s). Diagonal entries of ``T``
+          with imaginary part above ``-reg * scale / 2`` are clipped (dark states).
+        * ``schur=False`` (default for Z2, whose blocks reach (2S+1)^2 / 2 states and where ztrsyl,
+          an unblocked level-2 routine, is 2-3x slower: S = 8 took 2.5 s against 0.96 s):
+          eigenvectors ``H_eff = V D V^{-1}``,
+          ``X = V [(V^{-1} i R V^{-+}) / (D_i - D_j^*)] V^+``, evaluated with level-3 BLAS (ztrmm +
+          zher2k). Denominators closer to zero than ``reg * scale`` (dark states of the no-jump
+          evolution) are clipped. Rounding errors of order ``cond(V)^2 eps`` make this measurably
+          nonlinear near exceptional points (at S = 1/2, J = 1.5, lam = 0.5 the point is exact), which
+          breaks Krylov methods; each block's preconditioner ``P`` is therefore tested for linearity on
+          random Hermitian ``R1, R2`` and, if ``||P(R1 + R2) - P(R1) - P(R2)|| / ||P(R1 + R2)|| >
+          max_error``, a fixed pseudo-random diagonal perturbation of relative size 1e-6 (then 1e-4,
+          1e-2) is added to ``H_eff`` before decomposing.
+
+        Both are only preconditioners: the Krylov residual is the true one.
+        Returns ``(worst nonlinearity, worst 1-norm condition number of V (1 for Schur blocks))``.
+        """
+        if schur is None:
+            # U(1) blocks are small (2S + 1 states for the dimer); a system without symmetry is typically
+            # a single small spin (the BTC: 2S + 1 states), where eigenvectors meet exceptional points
+            schur = "U1" in self.sector or self.sector == "none"
+        prec = []
+        kappa = 1.0
+        worst = 0.0
+        sc = self.scale()
+        floor = reg * sc
+        rng = np.random.default_rng(20240607)
+        for q, n in enumerate(self.sizes):
+            Kq = np.diag(self.k[q]) if self.K is None else self.K[q].toarray()
+            Heff0 = self.H[q].toarray() - 0.5j * Kq
+            xi = rng.uniform(-1.0, 1.0, n)
+            R = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+            R = R + R.conj().T
+            R2 = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+            R2 = R2 + R2.conj().T
+            if schur:
+                T, Q = sla.schur(Heff0, output="complex")
+                # dark states (real eigenvalues, e.g. |down, up> at J = lam = 0) make the Sylvester
+                # operator singular: clip as in the eigenvector path
+                d = np.diag(T)
+                T[np.diag_indices(n)] = d.real + 1j * np.minimum(d.imag, -0.5 * floor)
+                entry = ("schur", Q, T)
+                err = self._prec_test(entry, R, R2)
+            else:
+                for eps in (0.0, 1e-6, 1e-4, 1e-2):
+                    Heff = Heff0 + eps * sc * np.diag(xi) if eps else Heff0
+                    D, V = sla.eig(Heff, check_finite=False)
+                    try:
+                        Vinv = sla.inv(V, check_finite=False)
+                    except (np.linalg.LinAlgError, ValueError):
+                        continue
+                    den = D[:, None] - D.conj()[None, :]
+                    den = den.real + 1j * np.minimum(den.imag, -floor)
+                    entry = ("eig", np.asfortranarray(V), np.asfortranarray(Vinv), np.asfortranarray(1j / den))
+                    err = self._prec_test(entry, R, R2)
+                    if np.isfinite(err) and err <= max_error:
+                        break
+            worst = max(worst, err)
+            if entry[0] == "eig":
+                V, Vinv = entry[1], entry[2]
+                kappa = max(kappa, float(np.abs(V).sum(axis=0).max() * np.abs(Vinv).sum(axis=0).max()))
+            prec.append(entry)
+        self._prec = prec
+        return worst, kappa
+
+    def _prec_test(self, entry, R, R2) -> float:
+        """Relative nonlinearity ``||P(R + R2) - P(R) - P(R2)|| / ||P(R + R2)||`` of the preconditioner.
+
+        Rounding is what breaks Krylov methods; clipping and perturbation only make ``P`` a different
+        (still linear) operator, so linearity, not ``L0 P = 1``, is what is tested.
+        """
+        a = self._prec_block(entry, self._pack_block(R + R2))
+        b = self._prec_block(entry, self._pack_block(R)) + self._prec_block(entry, self._pack_block(R2))
+        return float(np.linalg.norm(a - b) / np.linalg.norm(a))
+
+    def _prec_block(self, entry, seg) -> np.ndarray:
+        """``L0^{-1}`` on one block given in packed form; returns the full Hermitian block.
+
+        Eigenvector path: ``V R V^+`` for Hermitian ``R = U + U^+`` (``U`` its upper triangle with
+        halved diagonal) is ``(V U) V^+ + V (V U)^+``: one triangular product (ztrmm) and one
+        rank-2k update (zher2k), 3 n^3 complex multiply-adds for the two transforms instead of 4 n^3
+        with zgemm (measured 0.093 s against 0.121 s at n = 841, one thread).
+        """
+        if entry[0] == "schur":
+            _, Q, T = entry
+            n = Q.shape[0]
+            U = self._upper_from_packed(seg, n)
+            R = U + U.conj().T
+            C = 1j * (Q.conj().T @ R @ Q)
+            Z, scale, _ = _ztrsyl(T, T, C, trana="N", tranb="C", isgn=-1)
+            X = Q @ (Z / scale) @ Q.conj().T
+            X = X + X.conj().T
+            X *= 0.5
+            return X
+        _, V, Vinv, w = entry
+        n = V.shape[0]
+        U = self._upper_from_packed(seg, n)
+        A1 = _ztrmm(1.0, U, Vinv, side=1, lower=0)      # Vinv U
+        Y = _zher2k(1.0, A1, Vinv)                        # upper(Vinv R Vinv^+)
+        Y *= w
+        Y[np.diag_indices(n)] *= 0.5
+        A2 = _ztrmm(1.0, Y, V, side=1, lower=0)          # V triu(Y)
+        Xu = _zher2k(1.0, A2, V)                          # upper(V Y V^+)
+        X = Xu + Xu.conj().T
+        X[np.diag_indices(n)] *= 0.5
+        return X
+
+    def _upper_from_packed(self, seg, n) -> np.ndarray:
+        iu, ju = self._tri(n)
+        m = len(iu)
+        U = np.zeros((n, n), dtype=complex, order="F")
+        U[iu, ju] = (seg[n:n + m] + 1j * seg[n + m:n + 2 * m]) / SQRT2
+        U[np.arange(n), np.arange(n)] = 0.5 * seg[:n]
+        return U
+
+    def _pack_block(self, X) -> np.ndarray:
+        n = X.shape[0]
+        iu, ju = self._tri(n)
+        u = X[iu, ju]
+        return np.concatenate([X.diagonal().real, SQRT2 * u.real, SQRT2 * u.imag])
+
+    def precondition_packed(self, x) -> list[np.ndarray]:
+        """Approximate ``L0^{-1}`` applied to the packed Hermitian blocks ``x``; full blocks out."""
+        return [self._prec_block(e, x[self.offsets[q]:self.offsets[q + 1]]) for q, e in enumerate(self._prec)]
+
+    def apply_preconditioner(self, blocks) -> list[np.ndarray]:
+        """Approximate ``L0^{-1}(R)`` blockwise (Hermitian in, Hermitian out)."""
+        return [self._prec_block(e, self._pack_block(R)) for e, R in zip(self._prec, blocks)]
+
+
+def _realify(sel, C):
+    """Rows of the complex matrix ``C`` turned into the real packed equations (diag, sqrt2 Re, sqrt2 Im)."""
+    dsel, usel = sel
+    C = C.tocsr()
+    Cd = C[dsel]
+    Cu = C[usel]
+    return sp.vstack([Cd.real, SQRT2 * Cu.real, SQRT2 * Cu.imag], format="csr")
+
