@@ -78,7 +78,12 @@ class CycleOptions:
     floquet : bool
         Compute Floquet multipliers at every point (needed for stability and PD / NS).
     floquet_tol : float
-        Stop (status -5, or -3 if the period has grown) when the trivial multiplier is off by more.
+        Multipliers are trusted while the trivial one is within this of 1; beyond, the branch stops
+        (status -5) unless it is approaching a homoclinic orbit (then it goes on, the points marked
+        ``floquet_ok == False`` and carrying no labels).
+    homoclinic_tol : float
+        Stop (status -3) when the homoclinic evidence holds and the parameter is within this
+        (relative to max(1, |p|)) of the limit extrapolated by the logarithmic period law.
     max_turn_cos : float
         A step whose new tangent makes with the old one an angle with cosine below this is
         rejected and retried with half the step (keeps the branch from reversing at sharp folds).
@@ -105,6 +110,7 @@ class CycleOptions:
     amplitude_min: float = 1e-7
     floquet: bool = True
     floquet_tol: float = 1e-4
+    homoclinic_tol: float = 1e-6
     max_turn_cos: float = 0.8
 
     def __post_init__(self):
@@ -118,7 +124,7 @@ class CycleOptions:
             raise ValueError(f"expected direction +1 or -1, got {self.direction!r}")
         if not self.p_min < self.p_max:
             raise ValueError(f"expected p_min < p_max, got {self.p_min}, {self.p_max}")
-        if not (self.newton_tol > 0 and self.locate_tol > 0):
+        if not (self.newton_tol > 0 and self.locate_tol > 0 and self.homoclinic_tol > 0):
             raise ValueError(f"expected positive tolerances, got newton_tol={self.newton_tol}, "
                              f"locate_tol={self.locate_tol}")
         if int(self.adapt_every) < 0 or int(self.max_newton) < 1 or int(self.vertical_points) < 1:

@@ -9,10 +9,17 @@ Status codes of a cycle branch
 -1  Newton failed at the smallest step (``ds_min``)
 -2  vertical family: the parameter stays fixed while the cycle changes (a degenerate, e.g.
     reversible or conservative, family of cycles); stopped, no labels are emitted on it
--3  period grows without bound (beyond ``max_period`` or ``max_period_growth`` times the first
-    period): a homoclinic or heteroclinic limit is near and the multipliers lose meaning
+-3  approaching a homoclinic orbit: evidence from the cycles themselves (the period grows
+    logarithmically in the parameter at the rate of a saddle's eigenvalues while the orbit
+    closes in on that saddle; see :mod:`bifurcate.cycles.limits`); the message names the saddle
+    and the extrapolated limit ``p_hom`` (also in ``stats["homoclinic"]``). Also: the period beyond
+    ``max_period`` or ``max_period_growth`` times the first period
 -4  the start could not be converged
 -5  the Floquet multipliers lost accuracy (the trivial one is off by more than ``floquet_tol``)
+    with no homoclinic evidence (near a homoclinic orbit the branch goes on; points whose
+    multipliers are not trusted have ``floquet_ok == False`` and carry no labels)
+-6  a numerical exception (overflow, singular system) in the corrector or the multipliers at
+    the smallest step
 ==  =========================================================================================
 """
 from __future__ import annotations
@@ -27,7 +34,9 @@ import pandas as pd
 
 from bifurcate.cycles.collocation import Collocation, CycleOptions
 from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, illinois, test_functions
+from bifurcate.continuation.pseudo_arclength import NUMERICAL_ERRORS
 from bifurcate.cycles.floquet import Floquet, floquet_multipliers, transfer_blocks
+from bifurcate.cycles.limits import homoclinic_evidence, saddle_of_cycle
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint, Branch
 
@@ -40,6 +49,7 @@ STATUS_MESSAGES = {
     -3: "period grows without bound (homoclinic limit)",
     -4: "the start could not be converged",
     -5: "Floquet multipliers lost accuracy",
+    -6: "numerical failure",
 }
 
 
@@ -98,6 +108,7 @@ class _Point:
     floq: Floquet | None
     tests: dict
     newton_iters: int
+    s: float = 0.0  # arclength from the point the probe started at (localisation)
 
     @property
     def param(self) -> float:
@@ -120,7 +131,11 @@ def _floquet(coll: Collocation, X: np.ndarray, B: np.ndarray) -> Floquet:
 
 
 def _make_point(coll, X, tau, B, n_iter, opts) -> _Point:
-    floq = _floquet(coll, X, B) if opts.floquet else None
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            floq = _floquet(coll, X, B) if opts.floquet else None
+    except NUMERICAL_ERRORS:
+        floq = None  # no multipliers at this point: no stability, no detection across it
     mult = floq.multipliers if floq is not None else np.zeros(0)
     return _Point(coll, X, tau, floq, test_functions(tau[-1], mult), n_iter)
 
@@ -130,7 +145,16 @@ def _amplitude(U: np.ndarray) -> float:
 
 
 def _correct(coll, X, tau, ds, opts, Xprev=None):
-    """Pseudo-arclength corrector from ``X`` (or ``Xprev``) along ``tau`` by ``ds``."""
+    """Pseudo-arclength corrector from ``X`` (or ``Xprev``) along ``tau`` by ``ds``; None if it
+    fails, also by a numerical exception (overflow, singular matrix) in the collocation system."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return _correct_raw(coll, X, tau, ds, opts, Xprev)
+    except NUMERICAL_ERRORS:
+        return None
+
+
+def _correct_raw(coll, X, tau, ds, opts, Xprev=None):
     Xprev = X if Xprev is None else Xprev
     Xp = Xprev + ds * tau
     U, _, _ = coll.split(Xp)
@@ -171,16 +195,23 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         X, tau, B, it = first
     else:
         U, _, _ = coll.split(start.X)
-        phase_c = coll.phase_row(U)
-        X, ok, it, B = coll.newton(start.X, phase_c, None, start.X, 0.0, opts.newton_tol, 3 * opts.max_newton,
-                                   fixed_param=True)
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                phase_c = coll.phase_row(U)
+                X, ok, it, B = coll.newton(start.X, phase_c, None, start.X, 0.0, opts.newton_tol,
+                                           3 * opts.max_newton, fixed_param=True)
+                if ok:
+                    tau = coll.tangent(X, phase_c, start.tau)
+        except NUMERICAL_ERRORS as exc:
+            return _empty(model, param, params, opts, -4, f"the starting orbit did not converge to a cycle: "
+                          f"{type(exc).__name__} in Newton ({exc}); is it periodic, sampled over exactly one "
+                          f"period?", stats)
         if not ok:
             return _empty(model, param, params, opts, -4, "the starting orbit did not converge to a cycle "
                           "(is it periodic, sampled over exactly one period?)", stats)
-        tau = coll.tangent(X, phase_c, start.tau)
-        if start.tau[-1] * opts.direction < 0 and tau[-1] * start.tau[-1] > 0:
-            tau = -tau
-        if opts.direction < 0:
+        # the first step goes towards the parameter's ``direction`` (a tangent with no parameter
+        # component, at a fold, keeps the orientation of the start's direction vector)
+        if tau[-1] * opts.direction < 0:
             tau = -tau
     stats["newton_iters"] += it
     pts = [_make_point(coll, X, tau, B, it, opts)]
@@ -202,6 +233,9 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
     amp_max = amp_first
     n_vertical = 0
     since_remesh = 0
+    prox: list = []  # saddle proximity of the last points whose period grew
+    evidence = None
+    T_min = T_first
 
     while len(pts) < opts.max_points:
         cur = pts[-1]
@@ -217,6 +251,8 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
             stats["failed_steps"] += 1
         if res is None:
             status, message = -1, f"Newton failed at ds < ds_min = {opts.ds_min:g} after {len(pts)} points"
+            if evidence is not None:
+                status, message = -3, _homoclinic_message(param, cur, evidence, message)
             break
         Xn, taun, B, it = res
         stats["newton_iters"] += it
@@ -242,7 +278,8 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         shrunk = amp < opts.amplitude_min or (len(pts) > 2 and amp < 2.0 * amp_first and amp_max > 10.0 * amp_first
                                               and amp < size(cur))
         pts.append(new)
-        if opts.detect and new.floq is not None and cur.floq is not None:
+        trusted = [q.floq is not None and abs(q.floq.trivial - 1.0) <= opts.floquet_tol for q in (cur, new)]
+        if opts.detect and all(trusted):
             found = _detect(cur, new, len(pts) - 2, ds, opts, model, param, params, n_vertical)
             ends = [(b, q) for b, q in found if b.kind == "LPC" and size(q) < 0.02 * amp_max]
             if ends:
@@ -267,30 +304,32 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
                        f"conservative) family of cycles, not a generic branch; stopped")
             labels = [p for p in labels if p.index < len(pts) - 1 - n_vertical]
             break
-        Ts = [q.period for q in pts[-10:]]
-        ps = [q.param for q in pts]
-        p_span = max(ps) - min(ps)
-        stalled = (len(pts) > 10 and new.period > 3.0 * T_first and Ts[-1] > Ts[0]
-                   and max(ps[-10:]) - min(ps[-10:]) < 0.05 * p_span)
+        # homoclinic evidence: the orbit closes in on a saddle while the period grows by the log law
+        if new.period > 1.2 * T_min:
+            prox.append(saddle_of_cycle(model, U, {**dict(params), param: new.param}))
+            evidence = homoclinic_evidence([q.param for q in pts[-len(prox):]], [q.period for q in pts[-len(prox):]],
+                                           prox) or evidence
+        else:
+            prox.clear()
+        T_min = min(T_min, new.period)
         triv_err = abs(new.floq.trivial - 1.0) if new.floq is not None else 0.0
-        if stalled or (triv_err > opts.floquet_tol and new.period > 2.0 * T_first):
-            status = -3
-            why = (f"the parameter has stalled while the period grew from {T_first:.6g} to {new.period:.6g}"
-                   if stalled else f"the trivial Floquet multiplier is off by {triv_err:.2g} while the period grew "
-                   f"from {T_first:.6g} to {new.period:.6g}")
-            message = (f"approaching a homoclinic (or heteroclinic) orbit near {param} = {new.param:.10g}: {why}; "
-                       f"the period grows without bound and the multipliers lose meaning; stopped")
+        if evidence is not None and abs(new.param - evidence["p_hom"]) <= opts.homoclinic_tol * max(
+                1.0, abs(new.param)):
+            status, message = -3, _homoclinic_message(param, new, evidence, "the parameter is within "
+                                                      f"homoclinic_tol = {opts.homoclinic_tol:g} of the limit")
             break
-        if triv_err > opts.floquet_tol:
+        if triv_err > opts.floquet_tol and evidence is None:
             status = -5
             message = (f"Floquet multipliers lost accuracy at {param} = {new.param:.10g} (trivial multiplier off by "
                        f"{triv_err:.2g}; refine ntst/ncol); stopped")
             break
         if new.period > opts.max_period or new.period > opts.max_period_growth * T_first:
             status = -3
-            message = (f"period {new.period:.6g} at {param} = {new.param:.10g} exceeds "
-                       f"{min(opts.max_period, opts.max_period_growth * T_first):.6g}: approaching a homoclinic "
-                       f"(or heteroclinic) orbit, the period grows without bound; stopped")
+            why = (f"period {new.period:.6g} exceeds "
+                   f"{min(opts.max_period, opts.max_period_growth * T_first):.6g}")
+            message = (_homoclinic_message(param, new, evidence, why) if evidence is not None else
+                       f"{why} at {param} = {new.param:.10g}: the period grows without bound (a homoclinic or "
+                       f"heteroclinic orbit, no saddle identified); stopped")
             break
         if not (opts.p_min <= new.param <= opts.p_max):
             message = f"{param} left [{opts.p_min:g}, {opts.p_max:g}]"
@@ -310,9 +349,20 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
                     taur = ncoll.tangent(Xc, phase_c, taur)
                     pts[-1] = _make_point(ncoll, Xc, taur, B2, new.newton_iters, opts)
                     stats["remeshes"] += 1
+    if evidence is not None:
+        stats["homoclinic"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in evidence.items()}
     stats["wall_time"] = time.perf_counter() - t_wall
     stats["n_points"] = len(pts)
     return _assemble(model, param, params, pts, labels, status, message, opts, stats)
+
+
+def _homoclinic_message(param, pt, ev, why) -> str:
+    sad = ", ".join(f"{v:.6g}" for v in ev["saddle"])
+    lam = ev["eigenvalues"]
+    return (f"approaching a homoclinic orbit of the saddle ({sad}) at {param} = {ev['p_hom']:.10g} "
+            f"(log-period fit; last cycle at {param} = {pt.param:.10g}, period {pt.period:.6g}, closest distance "
+            f"{ev['distance']:.2g} of its extent; period rate {ev['rate']:.4g} vs saddle eigenvalues "
+            f"{np.round(lam.real, 4).tolist()}): {why}; stopped")
 
 
 def _probe_factory(cur: _Point, opts):
@@ -328,6 +378,7 @@ def _probe_factory(cur: _Point, opts):
             return None
         Xn, taun, B, it = res
         cache[s] = _make_point(cur.coll, Xn, taun, B, it, opts)
+        cache[s].s = s
         return cache[s]
 
     return probe
@@ -350,12 +401,16 @@ def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param,
             pt = probe(s)
             return (np.nan, None) if pt is None else (pt.tests[kind], pt)
 
-        r = illinois(fun, 0.0, a[kind], ds, b[kind], lambda pt: pt.param, opts.locate_tol)
+        # bracket in arclength, not in the parameter: at a fold the parameter is quadratically
+        # flat, and a parameter bracket of locate_tol would leave the orbit and period accurate
+        # only to sqrt(locate_tol)
+        r = illinois(fun, 0.0, a[kind], ds, b[kind], lambda pt: pt.s, opts.locate_tol)
         if r is None:
             pt, located, prec, br = new, False, abs(new.param - cur.param), (cur.param, new.param)
         else:
             _, pt, located, prec, (lo, hi) = r
             br = (lo.param if lo is not None else cur.param, hi.param if hi is not None else new.param)
+            prec = abs(br[1] - br[0]) if (lo is not None and hi is not None) else abs(new.param - cur.param)
         if kind == "NS":
             mu = pt.floq.multipliers
             on_circle = np.abs(np.abs(mu) - 1.0) < 1e-3
@@ -426,6 +481,7 @@ def _assemble(model, param, params, pts, labels, status, message, opts, stats) -
         cols[f"max_{nm}"] = maxs[:, k]
         cols[f"mean_{nm}"] = means[:, k]
     cols["mu_trivial_err"] = np.abs(ev[:, 0] - 1.0)
+    cols["floquet_ok"] = cols["mu_trivial_err"] <= opts.floquet_tol
     cols["newton_iters"] = np.array([p.newton_iters for p in pts])
     fixed = {k: v for k, v in params.items() if k != param}
     return CycleBranch(model=model, param=param, kind="cycle", params=fixed, param_values=pv, states=states,
