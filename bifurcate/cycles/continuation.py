@@ -15,9 +15,10 @@ Status codes of a cycle branch
     and the extrapolated limit ``p_hom`` (also in ``stats["homoclinic"]``). Also: the period beyond
     ``max_period`` or ``max_period_growth`` times the first period
 -4  the start could not be converged
--5  the Floquet multipliers lost accuracy (the trivial one is off by more than ``floquet_tol``)
-    with no homoclinic evidence (near a homoclinic orbit the branch goes on; points whose
-    multipliers are not trusted have ``floquet_ok == False`` and carry no labels)
+-5  the branch ended regularly but the Floquet multipliers lost accuracy on some rows (the
+    trivial one off by more than ``floquet_tol``): the branch goes on (the orbits are still
+    converged), those rows have ``floquet_ok == False`` and carry no labels, and the message
+    says from which row (``stats["floquet_lost"]``)
 -6  a numerical exception (overflow, singular system) in the corrector or the multipliers at
     the smallest step
 ==  =========================================================================================
@@ -234,6 +235,7 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
     n_vertical = 0
     since_remesh = 0
     prox: list = []  # saddle proximity of the last points whose period grew
+    lost = None  # (row, param, error) where the multipliers first lost accuracy
     evidence = None
     T_min = T_first
 
@@ -318,11 +320,8 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
             status, message = -3, _homoclinic_message(param, new, evidence, "the parameter is within "
                                                       f"homoclinic_tol = {opts.homoclinic_tol:g} of the limit")
             break
-        if triv_err > opts.floquet_tol and evidence is None:
-            status = -5
-            message = (f"Floquet multipliers lost accuracy at {param} = {new.param:.10g} (trivial multiplier off by "
-                       f"{triv_err:.2g}; refine ntst/ncol); stopped")
-            break
+        if triv_err > opts.floquet_tol and lost is None:
+            lost = (len(pts) - 1, new.param, triv_err)
         if new.period > opts.max_period or new.period > opts.max_period_growth * T_first:
             status = -3
             why = (f"period {new.period:.6g} exceeds "
@@ -349,6 +348,14 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
                     taur = ncoll.tangent(Xc, phase_c, taur)
                     pts[-1] = _make_point(ncoll, Xc, taur, B2, new.newton_iters, opts)
                     stats["remeshes"] += 1
+    if lost is not None:
+        stats["floquet_lost"] = {"row": lost[0], param: lost[1], "trivial_error": lost[2]}
+        note = (f"; the Floquet multipliers are not trusted from row {lost[0]} ({param} = {lost[1]:.10g}, trivial "
+                f"multiplier off by {lost[2]:.2g} > floquet_tol): rows with floquet_ok == False carry no stability "
+                f"labels (refine ntst)")
+        message += note
+        if status == 0:
+            status = -5
     if evidence is not None:
         stats["homoclinic"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in evidence.items()}
     stats["wall_time"] = time.perf_counter() - t_wall

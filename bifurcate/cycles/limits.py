@@ -144,7 +144,7 @@ def homoclinic_evidence(ps, Ts, prox: list[SaddleProximity], n_last: int = 6) ->
     """Evidence of a homoclinic approach on the last ``n_last`` points of a branch, or None.
 
     Requires, on those points: strictly growing period, one and the same saddle (states within
-    1e-6 relative), its distance shrinking, and a logarithmic period law whose rate
+    1e-2 relative: it moves with the parameter), its distance shrinking, and a logarithmic period law whose rate
     ``lambda = 1 / b`` lies within a factor 3 of the saddle's leading eigenvalues.
     Returns a dict with ``p_hom`` (fit), ``rate`` (lambda of the fit), ``saddle`` (state),
     ``eigenvalues``, ``distance`` (last relative distance) and ``fit_rms``.
@@ -158,7 +158,7 @@ def homoclinic_evidence(ps, Ts, prox: list[SaddleProximity], n_last: int = 6) ->
         return None
     ref = pr[-1].state
     scale = max(1.0, float(np.max(np.abs(ref))))
-    if any(float(np.max(np.abs(q.state - ref))) > 1e-6 * scale for q in pr):
+    if any(float(np.max(np.abs(q.state - ref))) > 1e-2 * scale for q in pr):  # the saddle moves with p
         return None
     if not np.all(np.diff(Ts) > 0):
         return None
