@@ -95,3 +95,28 @@ def test_numerical_failure_from_a_sampled_start_is_a_status():
     br = continue_cycles(LORENZ, (t, y), param="rho", params={"rho": 28.0}, max_points=5)
     assert br.status == -4 and len(br) == 0
     assert "did not converge" in br.message
+
+
+def test_switching_at_a_branch_point_of_cycles():
+    """The pitchfork of cycles of Z2_CYCLES at mu = 1: the new cycles have w = +-sqrt(mu - 1)
+    (constant along the orbit), are stable, and the two directions give the two mirror halves."""
+    from bifurcate.cycles import switch_at_bpc
+
+    t = np.linspace(0.0, 2 * np.pi, 200)
+    y = np.column_stack([np.cos(t), np.sin(t), 0 * t])
+    br = continue_cycles(Z2_CYCLES, (t, y), param="mu", params={"mu": 0.5}, max_points=30)
+    bpc = br.special("BPC")[0]
+    signs = []
+    for d in (1, -1):
+        nb = switch_at_bpc(Z2_CYCLES, bpc, param="mu", max_points=15, direction=d)
+        assert nb.status == 0 and len(nb) == 15
+        w = np.array([o[1][:, 2] for o in nb.orbits])  # (rows, nodes)
+        assert np.all(np.ptp(w, axis=1) < 1e-8)  # w constant along each orbit
+        assert np.allclose(np.abs(w[:, 0]), np.sqrt(nb.param_values - 1.0), atol=1e-8)
+        assert np.all(nb.param_values > 1.0) and nb.param_values[-1] > 1.1
+        assert np.all(nb.stable) and nb.points == ()
+        assert np.allclose(nb.columns["period"], 2 * np.pi, atol=1e-9)
+        signs.append(np.sign(w[-1, 0]))
+    assert signs[0] == -signs[1]
+    with pytest.raises(ValueError, match="BPC"):
+        switch_at_bpc(Z2_CYCLES, br.points[0].__class__(**{**br.points[0].__dict__, "kind": "PD"}), param="mu")

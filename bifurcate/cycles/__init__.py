@@ -5,6 +5,7 @@ Public API
 ----------
 continue_cycles(model, start, param=..., params=..., options=...) -> CycleBranch
 switch_at_pd(branch_or_point, ...) -> CycleBranch (the doubled cycle)
+switch_at_bpc(point, ...) -> CycleBranch (the branch crossing at a branch point of cycles)
 sample_codim2(...) -> Branch of LPC / PD points in two parameters
 CycleOptions, CycleBranch
 """
@@ -20,7 +21,8 @@ from bifurcate.cycles.continuation import STATUS_MESSAGES, CycleBranch, CycleSta
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint
 
-__all__ = ["continue_cycles", "CycleOptions", "CycleBranch", "STATUS_MESSAGES", "switch_at_pd", "sample_codim2",
+__all__ = ["continue_cycles", "CycleOptions", "CycleBranch", "STATUS_MESSAGES", "switch_at_pd", "switch_at_bpc",
+           "sample_codim2",
            "hopf_start", "orbit_start"]
 
 
@@ -199,5 +201,5 @@ def continue_cycles(model: Model, start: Any, *, param: str | None = None,
     return run_continuation(model, prm, allp, cs, opts)
 
 
-from bifurcate.cycles.switching import switch_at_pd  # noqa: E402
+from bifurcate.cycles.switching import switch_at_bpc, switch_at_pd  # noqa: E402
 from bifurcate.cycles.codim2 import sample_codim2  # noqa: E402
