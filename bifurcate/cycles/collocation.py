@@ -340,15 +340,28 @@ class Collocation:
             data.append(wt)
             F.append([wt @ (X - Xprev) - ds])
             nrow += 1
-        Jm = sp.csc_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
-                           shape=(nrow, self.nx))
+        Jm = self._assemble_csc(nrow, rows, cols, np.concatenate(data))
         return np.concatenate(F), Jm, B
+
+    def _assemble_csc(self, nrow, rows, cols, data):
+        """CSC matrix from the (fixed) pattern of :meth:`system`: the pattern is sorted once per
+        shape and reused (the COO -> CSC conversion dominated the assembly)."""
+        cache = self.__dict__.setdefault("_csc_patterns", {})
+        pat = cache.get(nrow)
+        if pat is None or pat[0].size != data.size:
+            r, c = np.concatenate(rows), np.concatenate(cols)
+            coo = sp.coo_matrix((np.arange(1, r.size + 1, dtype=float), (r, c)), shape=(nrow, self.nx))
+            csc = coo.tocsc()
+            if csc.nnz != r.size:  # duplicate entries: no one-to-one pattern to reuse
+                return sp.csc_matrix((data, (r, c)), shape=(nrow, self.nx))
+            pat = (csc.data.astype(np.int64) - 1, csc.indices.copy(), csc.indptr.copy())
+            cache[nrow] = pat
+        perm, indices, indptr = pat
+        return sp.csc_matrix((data[perm], indices, indptr), shape=(nrow, self.nx))
 
     def tangent(self, X, phase_c, tau_prev):
         """Unit tangent (weighted norm) at ``X`` oriented like ``tau_prev``."""
-        _, Jm, _ = self.system(X, phase_c)
-        row = sp.csr_matrix((self.W * tau_prev)[None, :])
-        A = sp.vstack([Jm, row]).tocsc()
+        _, A, _ = self.system(X, phase_c, tau_prev, X, 0.0)  # the bordered matrix, last row W tau_prev
         rhs = np.zeros(self.nx)
         rhs[-1] = 1.0
         t = spla.splu(A).solve(rhs)

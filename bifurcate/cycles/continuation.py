@@ -6,7 +6,8 @@ Status codes of a cycle branch
 ==  =========================================================================================
  0  finished: ``max_points`` reached, the parameter left [p_min, p_max], or the cycle shrank
     to an equilibrium
--1  Newton failed at the smallest step (``ds_min``)
+-1  Newton failed at the smallest step (``ds_min``); a numerical exception (overflow, singular
+    system) in the corrector counts as a failed step, never escapes
 -2  vertical family: the parameter stays fixed while the cycle changes (a degenerate, e.g.
     reversible or conservative, family of cycles); stopped, no labels are emitted on it
 -3  approaching a homoclinic orbit: evidence from the cycles themselves (the period grows
@@ -19,8 +20,6 @@ Status codes of a cycle branch
     trivial one off by more than ``floquet_tol``): the branch goes on (the orbits are still
     converged), those rows have ``floquet_ok == False`` and carry no labels, and the message
     says from which row (``stats["floquet_lost"]``)
--6  a numerical exception (overflow, singular system) in the corrector or the multipliers at
-    the smallest step
 ==  =========================================================================================
 """
 from __future__ import annotations
@@ -50,7 +49,6 @@ STATUS_MESSAGES = {
     -3: "period grows without bound (homoclinic limit)",
     -4: "the start could not be converged",
     -5: "Floquet multipliers lost accuracy",
-    -6: "numerical failure",
 }
 
 
@@ -281,8 +279,11 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
                                               and amp < size(cur))
         pts.append(new)
         trusted = [q.floq is not None and abs(q.floq.trivial - 1.0) <= opts.floquet_tol for q in (cur, new)]
-        if opts.detect and all(trusted):
-            found = _detect(cur, new, len(pts) - 2, ds, opts, model, param, params, n_vertical)
+        if opts.detect:
+            # folds (the tangent's parameter component) need no multipliers: detected everywhere;
+            # PD, NS, BPC only between rows whose multipliers are trusted
+            found = _detect(cur, new, len(pts) - 2, ds, opts, model, param, params, n_vertical,
+                            only_lpc=not all(trusted))
             ends = [(b, q) for b, q in found if b.kind == "LPC" and size(q) < 0.02 * amp_max]
             if ends:
                 # the "fold" is the family passing through zero size: an equilibrium (Hopf point)
@@ -391,10 +392,13 @@ def _probe_factory(cur: _Point, opts):
     return probe
 
 
-def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param, params, n_vertical):
+def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param, params, n_vertical,
+            only_lpc: bool = False):
     out = []
     a, b = cur.tests, new.tests
     changed = [k for k in TEST_KINDS if np.sign(a[k]) != np.sign(b[k]) and a[k] != 0]
+    if only_lpc:
+        changed = [k for k in changed if k == "LPC"]
     also = []
     if "LPC" in changed:
         # a fold moves a multiplier through +1 (the BPC test changes sign too); a pair
@@ -427,7 +431,8 @@ def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param,
         if kind == "LPC" and also:
             bp.data["also_crossing"] = ",".join(also)
         out.append((bp, pt))
-    if not changed and not also and cur.floq.n_unstable != new.floq.n_unstable:
+    if (not only_lpc and not changed and not also and cur.floq is not None and new.floq is not None
+            and cur.floq.n_unstable != new.floq.n_unstable):
         kind = classify_crossing(cur.floq.multipliers, new.floq.multipliers)
         out.append((_bif_point(kind, new, index, False, abs(new.param - cur.param), (cur.param, new.param), model,
                                param, params), new))
