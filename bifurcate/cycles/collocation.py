@@ -81,6 +81,11 @@ class CycleOptions:
         Multipliers are trusted while the trivial one is within this of 1; beyond, the branch stops
         (status -5) unless it is approaching a homoclinic orbit (then it goes on, the points marked
         ``floquet_ok == False`` and carrying no labels).
+    ntst_max : int or None
+        When the trivial multiplier drifts beyond ``floquet_tol`` (a discretisation error: the
+        multipliers of long, fast-slow cycles near a homoclinic orbit need a finer mesh), the mesh
+        is doubled and the cycle re-converged, up to this many intervals (None: 4 * ntst); only
+        beyond it are rows marked ``floquet_ok == False``.
     homoclinic_tol : float
         Stop (status -3) when the homoclinic evidence holds and the parameter is within this
         (relative to max(1, |p|)) of the limit extrapolated by the logarithmic period law.
@@ -111,6 +116,7 @@ class CycleOptions:
     floquet: bool = True
     floquet_tol: float = 1e-4
     homoclinic_tol: float = 1e-6
+    ntst_max: int | None = None
     max_turn_cos: float = 0.8
 
     def __post_init__(self):
@@ -130,6 +136,8 @@ class CycleOptions:
         if int(self.adapt_every) < 0 or int(self.max_newton) < 1 or int(self.vertical_points) < 1:
             raise ValueError("expected adapt_every >= 0, max_newton >= 1 and vertical_points >= 1, got "
                              f"{self.adapt_every}, {self.max_newton}, {self.vertical_points}")
+        if self.ntst_max is not None and int(self.ntst_max) < int(self.ntst):
+            raise ValueError(f"expected ntst_max >= ntst (or None), got ntst_max={self.ntst_max}, ntst={self.ntst}")
         if not (self.max_period > 0 and self.max_period_growth > 1):
             raise ValueError(f"expected max_period > 0 and max_period_growth > 1, got {self.max_period}, "
                              f"{self.max_period_growth}")

@@ -257,6 +257,16 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         Xn, taun, B, it = res
         stats["newton_iters"] += it
         new = _make_point(coll, Xn, taun, B, it, opts)
+        # multipliers drifting (trivial one off): a discretisation error; refine the mesh
+        ntst_max = opts.ntst_max if opts.ntst_max is not None else 4 * opts.ntst
+        while (new.floq is not None and abs(new.floq.trivial - 1.0) > opts.floquet_tol
+               and 2 * new.coll.ntst <= ntst_max):
+            finer = _refined(new, 2 * new.coll.ntst, opts)
+            if finer is None:
+                break
+            new = finer
+            coll, Xn = new.coll, new.X
+            stats["refinements"] = stats.get("refinements", 0) + 1
         new_ds = ds
         if it <= 3:
             new_ds = min(ds * 1.5, opts.ds_max)
@@ -362,6 +372,24 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
     stats["wall_time"] = time.perf_counter() - t_wall
     stats["n_points"] = len(pts)
     return _assemble(model, param, params, pts, labels, status, message, opts, stats)
+
+
+def _refined(pt: _Point, ntst: int, opts) -> _Point | None:
+    """The cycle ``pt`` re-converged on an adapted mesh of ``ntst`` intervals (None on failure)."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            U = pt.coll.split(pt.X)[0]
+            ncoll, Xr = pt.coll.remesh(pt.X, pt.coll.adapted_mesh(U, ntst))
+            taur = pt.coll.remesh_vector(ncoll, pt.tau)
+            taur /= ncoll.norm(taur)
+            phase_c = ncoll.phase_row(ncoll.split(Xr)[0])
+            Xc, ok, it, B = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.max_newton)
+            if not ok:
+                return None
+            taur = ncoll.tangent(Xc, phase_c, taur)
+    except NUMERICAL_ERRORS:
+        return None
+    return _make_point(ncoll, Xc, taur, B, pt.newton_iters + it, opts)
 
 
 def _homoclinic_message(param, pt, ev, why) -> str:
