@@ -8,7 +8,8 @@ large period). Our neutral saddles (NSad) are not bifurcations and AUTO does not
 are left out of the comparison of kinds. The demos: ``ab`` (A -> B reactor, B = 14, beta = 2),
 ``pp2`` (predator-prey), ``enz`` (symmetric two-cell enzyme), ``cusp``, ``lrz`` (Lorenz).
 
-Count: ``pytest -m auto tests/test_auto_demos.py -rA`` lists every check.
+Count: ``pytest -m "auto or slow" tests/test_auto_demos.py -rA`` lists every check (the flagship
+check runs about a minute: marked slow too).
 """
 from __future__ import annotations
 
@@ -211,3 +212,32 @@ def test_enzyme_pitchforks_are_found_where_auto_drops_them(runs, auto07p):
     pf = loose.points_frame()
     bp_auto = sorted(pf.loc[pf["kind"] == "BP", "s0"])
     assert len(bp_auto) == 2 and np.allclose(bp_auto, exact["BP"], atol=1e-3)
+
+
+@pytest.mark.slow
+def test_flagship_j1_branch_reaches_autos_homoclinic_limit(auto07p):
+    """The LMG dimer's J = 1 cycle branch (broken-state Hopf at lam = 0.4851): every LPC and the
+    first PD AUTO-07p reports are ours to 1e-4, and ours reaches AUTO's homoclinic limit
+    (AUTO run until its period exceeds 1e8) to 1e-4, naming the saddle (the normal state)."""
+    from bifurcate.models import LMG_DIMER, NORMAL_STATE
+    from tests.test_cycles import broken_state_hopf
+
+    yh, lh, om = broken_state_hopf(1.0)
+    br = continue_cycles(LMG_DIMER, (yh, {"J": 1.0, "lam": lh}, "lam", om))
+    prob = auto07p.LMG_DIMER_AUTO
+    base = {"g": 1.0, "gamma": 0.5, "J": 1.0, "lam": 0.0}
+    yb = auto07p.newton_equilibrium(prob, yh, dict(base, lam=lh))
+    eq = auto07p.auto_equilibria(prob, yb, dict(base, lam=lh - 0.02), "lam", bounds=(-0.01, 1.5))
+    cyc = auto07p.auto_cycles_from_hopf(eq, bounds=(0.0, 1.5), settings={"nmx": 3000})
+    f = cyc.to_frame()
+    lam_hom = float(f["lam"].iloc[-1])
+    assert f["period"].iloc[-1] > 1e3 and abs(lam_hom - 0.81711686) < 1e-7
+    assert br.status == -3
+    assert abs(br.param_values[-1] - lam_hom) < TOL_CYC
+    assert abs(br.stats["homoclinic"]["p_hom"] - lam_hom) < TOL_CYC
+    assert np.allclose(br.stats["homoclinic"]["saddle"], NORMAL_STATE, atol=1e-8)
+    mine = {k: [p.param for p in br.special(k)] for k in ("LPC", "PD")}
+    a = cyc.points_frame()
+    for kind, lam in zip(a["kind"], a["lam"]):
+        if kind == "LPC" or (kind == "PD" and lam < 0.7):
+            assert min(abs(np.array(mine[kind]) - lam)) < TOL_CYC, (kind, lam, mine[kind])
