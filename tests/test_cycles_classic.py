@@ -120,3 +120,22 @@ def test_switching_at_a_branch_point_of_cycles():
     assert signs[0] == -signs[1]
     with pytest.raises(ValueError, match="BPC"):
         switch_at_bpc(Z2_CYCLES, br.points[0].__class__(**{**br.points[0].__dict__, "kind": "PD"}), param="mu")
+
+
+def test_old_option_spellings_name_the_canonical_one():
+    import dataclasses
+
+    from bifurcate.continuation import ContinuationOptions, continue_equilibria
+    from bifurcate.cycles import CycleOptions
+
+    with pytest.raises(TypeError, match="'max_newton' is spelled 'newton_maxiter'"):
+        continue_cycles(STUART_LANDAU, ([0.0, 0.0], {"mu": 0.0}, "mu", 1.0), max_newton=5)
+    with pytest.raises(TypeError, match="max_angle"):
+        dataclasses.replace(CycleOptions(), max_turn_cos=0.9)
+    with pytest.raises(TypeError, match="'max_points' is spelled 'max_steps'"):
+        continue_equilibria(LORENZ, [0.0, 0.0, 0.0], param="rho", params={"rho": 0.5}, max_points=10)
+    # the canonical spellings work on both, with the same meaning
+    assert CycleOptions(newton_maxiter=7, max_angle=0.5).newton_maxiter == ContinuationOptions(
+        newton_maxiter=7, max_angle=0.5).newton_maxiter
+    with pytest.raises(ValueError, match="max_angle"):
+        CycleOptions(max_angle=4.0)

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from bifurcate.continuation.options import RENAMED_OPTIONS, canonical_names
 from bifurcate.model import Model
 
 __all__ = ["CycleOptions", "Collocation", "colloc_eval_numpy", "lagrange_tables", "collocation_kernels"]
@@ -39,6 +40,7 @@ __all__ = ["CycleOptions", "Collocation", "colloc_eval_numpy", "lagrange_tables"
 # ------------------------------------------------------------------------------------------
 # options
 # ------------------------------------------------------------------------------------------
+@canonical_names(RENAMED_OPTIONS)
 @dataclass(frozen=True)
 class CycleOptions:
     """Options of cycle continuation (frozen; change with :func:`dataclasses.replace`).
@@ -58,7 +60,9 @@ class CycleOptions:
         Initial direction of the parameter (from a simulated orbit) or sign of the first step.
     newton_tol : float
         Newton converges when the update's max-norm is below this (and the residual below 10x).
-    max_newton : int
+    newton_maxiter : int
+        Newton iterations per corrector step (same name as in
+        :class:`~bifurcate.continuation.ContinuationOptions`).
     adapt_every : int
         Re-distribute the mesh every this many points (0: never).
     detect : bool
@@ -89,9 +93,10 @@ class CycleOptions:
     homoclinic_tol : float
         Stop (status -3) when the homoclinic evidence holds and the parameter is within this
         (relative to max(1, |p|)) of the limit extrapolated by the logarithmic period law.
-    max_turn_cos : float
-        A step whose new tangent makes with the old one an angle with cosine below this is
-        rejected and retried with half the step (keeps the branch from reversing at sharp folds).
+    max_angle : float
+        Largest angle (radians) between consecutive tangents; a larger turn is rejected and
+        retried with half the step (keeps the branch from reversing at sharp folds). Same name and
+        unit as in :class:`~bifurcate.continuation.ContinuationOptions`.
     """
 
     ntst: int = 40
@@ -104,7 +109,7 @@ class CycleOptions:
     p_max: float = math.inf
     direction: int = 1
     newton_tol: float = 1e-9
-    max_newton: int = 10
+    newton_maxiter: int = 10
     adapt_every: int = 3
     detect: bool = True
     locate_tol: float = 1e-9
@@ -117,7 +122,7 @@ class CycleOptions:
     floquet_tol: float = 1e-4
     homoclinic_tol: float = 1e-6
     ntst_max: int | None = None
-    max_turn_cos: float = 0.8
+    max_angle: float = math.acos(0.8)
 
     def __post_init__(self):
         if int(self.ntst) < 2 or int(self.ncol) < 1 or int(self.ncol) > 7:
@@ -133,9 +138,11 @@ class CycleOptions:
         if not (self.newton_tol > 0 and self.locate_tol > 0 and self.homoclinic_tol > 0):
             raise ValueError(f"expected positive tolerances, got newton_tol={self.newton_tol}, "
                              f"locate_tol={self.locate_tol}")
-        if int(self.adapt_every) < 0 or int(self.max_newton) < 1 or int(self.vertical_points) < 1:
-            raise ValueError("expected adapt_every >= 0, max_newton >= 1 and vertical_points >= 1, got "
-                             f"{self.adapt_every}, {self.max_newton}, {self.vertical_points}")
+        if int(self.adapt_every) < 0 or int(self.newton_maxiter) < 1 or int(self.vertical_points) < 1:
+            raise ValueError("expected adapt_every >= 0, newton_maxiter >= 1 and vertical_points >= 1, got "
+                             f"{self.adapt_every}, {self.newton_maxiter}, {self.vertical_points}")
+        if not (0 < self.max_angle < math.pi):
+            raise ValueError(f"max_angle must be in (0, pi) radians, got {self.max_angle}")
         if self.ntst_max is not None and int(self.ntst_max) < int(self.ntst):
             raise ValueError(f"expected ntst_max >= ntst (or None), got ntst_max={self.ntst_max}, ntst={self.ntst}")
         if not (self.max_period > 0 and self.max_period_growth > 1):

@@ -158,7 +158,7 @@ def _correct_raw(coll, X, tau, ds, opts, Xprev=None):
     Xp = Xprev + ds * tau
     U, _, _ = coll.split(Xp)
     phase_c = coll.phase_row(U)
-    Xn, ok, it, B = coll.newton(Xp, phase_c, tau, Xprev, ds, opts.newton_tol, opts.max_newton)
+    Xn, ok, it, B = coll.newton(Xp, phase_c, tau, Xprev, ds, opts.newton_tol, opts.newton_maxiter)
     if not ok:
         return None
     taun = coll.tangent(Xn, phase_c, tau)
@@ -198,7 +198,7 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
             with np.errstate(over="raise", invalid="raise", divide="raise"):
                 phase_c = coll.phase_row(U)
                 X, ok, it, B = coll.newton(start.X, phase_c, None, start.X, 0.0, opts.newton_tol,
-                                           3 * opts.max_newton, fixed_param=True)
+                                           3 * opts.newton_maxiter, fixed_param=True)
                 if ok:
                     tau = coll.tangent(X, phase_c, start.tau)
         except NUMERICAL_ERRORS as exc:
@@ -244,7 +244,7 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         res = None
         while ds >= opts.ds_min:
             res = _correct(coll, cur.X, cur.tau, ds, opts)
-            if res is not None and (coll.dot(res[1], cur.tau) > opts.max_turn_cos or ds < 4 * opts.ds_min):
+            if res is not None and (coll.dot(res[1], cur.tau) > math.cos(opts.max_angle) or ds < 4 * opts.ds_min):
                 break
             res = None
             ds *= 0.5
@@ -354,7 +354,7 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
                 taur = coll.remesh_vector(ncoll, new.tau)
                 taur /= ncoll.norm(taur)
                 phase_c = ncoll.phase_row(ncoll.split(Xr)[0])
-                Xc, ok, it2, B2 = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.max_newton)
+                Xc, ok, it2, B2 = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.newton_maxiter)
                 if ok:
                     taur = ncoll.tangent(Xc, phase_c, taur)
                     pts[-1] = _make_point(ncoll, Xc, taur, B2, new.newton_iters, opts)
@@ -383,7 +383,7 @@ def _refined(pt: _Point, ntst: int, opts) -> _Point | None:
             taur = pt.coll.remesh_vector(ncoll, pt.tau)
             taur /= ncoll.norm(taur)
             phase_c = ncoll.phase_row(ncoll.split(Xr)[0])
-            Xc, ok, it, B = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.max_newton)
+            Xc, ok, it, B = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.newton_maxiter)
             if not ok:
                 return None
             taur = ncoll.tangent(Xc, phase_c, taur)

@@ -42,7 +42,7 @@ def doubled_start(model: Model, point: BifurcationPoint, param: str, params: Map
     X = coll.pack(U, point.data["period"], point.param)
     # converge at the PD parameter (fixed) to get the Jacobian blocks on this mesh
     phase_c = coll.phase_row(U)
-    X, ok, _, B = coll.newton(X, phase_c, None, X, 0.0, options.newton_tol, 3 * options.max_newton, fixed_param=True)
+    X, ok, _, B = coll.newton(X, phase_c, None, X, 0.0, options.newton_tol, 3 * options.newton_maxiter, fixed_param=True)
     if not ok:
         raise RuntimeError("the PD cycle did not re-converge at its parameter value")
     U = coll.split(X)[0]
