@@ -241,3 +241,44 @@ def test_flagship_j1_branch_reaches_autos_homoclinic_limit(auto07p):
     for kind, lam in zip(a["kind"], a["lam"]):
         if kind == "LPC" or (kind == "PD" and lam < 0.7):
             assert min(abs(np.array(mine[kind]) - lam)) < TOL_CYC, (kind, lam, mine[kind])
+
+
+def test_torus_oscillator_cycles_against_auto(auto07p):
+    """AUTO demo tor: the symmetric cycles born at the Hopf point rn = -0.5893 fold (LPC), break
+    their symmetry (BPC) and snake into a homoclinic orbit of a saddle-focus at rn = -0.79752.
+    AUTO with the demo's own constants (EPSS = 1e-5) reports the BPCs; at EPSS = 1e-9 it drops
+    them (the comparison warns). The folds of the snake accumulate at the homoclinic limit."""
+    from bifurcate.continuation.oracle import OracleToleranceWarning, compare_points
+    from bifurcate.models.classic import TORUS_OSCILLATOR
+
+    prob = auto07p.AutoProblem(
+        name="tor", state_names=("x", "y", "z"), param_names=("rn", "be", "ga", "r", "a3", "b3"),
+        equations=("(-(be + rn)*x + be*y - a3*x**3 + b3*(y - x)**3)/r", "be*x - (be + ga)*y - z - b3*(y - x)**3", "y"),
+        defaults=dict(TORUS_OSCILLATOR.defaults))
+    eq = continue_equilibria(TORUS_OSCILLATOR, [0.0, 0.0, 0.0], param="rn", params={}, ds=0.001, ds_max=0.01,
+                             p_min=-0.9, p_max=-0.4)
+    eq_auto = auto07p.auto_equilibria(prob, [0.0, 0.0, 0.0], {}, "rn", bounds=(-0.9, -0.4))
+    pa = eq_auto.points_frame()
+    ref = [(k, v) for k, v in zip(pa["kind"], pa["rn"]) if k in ("LP", "BP", "HB")]
+    assert [(p.kind) for p in eq.points] == [k for k, _ in ref]
+    assert all(abs(p.param - v) < TOL_EQ for p, (_, v) in zip(eq.points, ref))
+    br = continue_cycles(TORUS_OSCILLATOR, eq.special("HB")[0], param="rn", ntst=25, max_points=600,
+                         p_min=-0.9, p_max=-0.4)
+    assert br.status == -3 and abs(br.stats["homoclinic"]["p_hom"] + 0.79752) < 2e-5
+    demo = auto07p.auto_cycles_from_hopf(eq_auto, 0, bounds=(-0.9, -0.4), settings={
+        "nmx": 600, "ntst": 25, "epss": 1e-5, "epsl": 1e-7, "epsu": 1e-7, "ds": 0.001, "dsmax": 0.01})
+    pf = demo.points_frame()
+    lpc_auto = [v for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k == "LPC" and T < 40]
+    mine = [p.param for p in br.special("LPC")]
+    assert len(lpc_auto) == 4 and all(min(abs(np.array(mine) - v)) < 1e-4 for v in lpc_auto)
+    bpc_auto = [v for k, v in zip(pf["kind"], pf["rn"]) if k == "BPC"]
+    bpc_mine = [p.param for p in br.special("BPC")]
+    assert len(bpc_mine) >= 2 and all(min(abs(np.array(bpc_auto) - v)) < 1e-4 for v in bpc_mine)
+    # AUTO's folds at long periods accumulate at our extrapolated homoclinic limit
+    late = [v for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k == "LPC" and 80 < T < 300]
+    assert len(late) >= 5 and abs(np.median(late) - br.stats["homoclinic"]["p_hom"]) < 1e-5
+    tight = auto07p.auto_cycles_from_hopf(eq_auto, 0, bounds=(-0.9, -0.4), settings={"nmx": 600, "ntst": 25})
+    pt = tight.points_frame()
+    assert "BPC" not in set(pt["kind"])
+    with pytest.warns(OracleToleranceWarning, match="BPC"):
+        compare_points(br.points, list(zip(pt["kind"], pt["rn"])), 1e-4, oracle_tol=1e-9)

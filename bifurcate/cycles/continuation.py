@@ -374,6 +374,7 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
     return _assemble(model, param, params, pts, labels, status, message, opts, stats)
 
 
+
 def _refined(pt: _Point, ntst: int, opts) -> _Point | None:
     """The cycle ``pt`` re-converged on an adapted mesh of ``ntst`` intervals (None on failure)."""
     try:

@@ -21,6 +21,9 @@ bifurcations. They are test systems nobody tuned the engine for.
   The cycle |z| = 1, w = 0 (period 2 pi, for every mu) has the multiplier exp(2 pi (mu - 1)): a
   pitchfork of cycles (branch point of cycles, BPC) at mu = 1, where the cycles
   w = +-sqrt(mu - 1) branch off.
+* ``TORUS_OSCILLATOR``: an electronic oscillator (AUTO demo ``tor``): dx = (-(be + rn) x + be y
+  - a3 x^3 + b3 (y - x)^3) / r, dy = be x - (be + ga) y - z - b3 (y - x)^3, dz = y; its cycles
+  have a torus bifurcation, folds and period doublings at long periods.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ import numpy as np
 from bifurcate._numba import njit
 from bifurcate.model import Euclidean, Model, Symmetry
 
-__all__ = ["CUSP", "BAUTIN", "AB_REACTOR", "PREDATOR_PREY", "ENZYME", "Z2_CYCLES"]
+__all__ = ["CUSP", "BAUTIN", "AB_REACTOR", "PREDATOR_PREY", "ENZYME", "Z2_CYCLES", "TORUS_OSCILLATOR"]
 
 
 # ----------------------------------------------------------------------------- cusp
@@ -196,3 +199,38 @@ Z2_CYCLES = Model(name="z2_cycles", state_names=("x", "y", "w"), param_names=("m
                   symmetries=(Symmetry("Z2", np.diag([1.0, 1.0, -1.0])),),
                   description="the cycle |z| = 1, w = 0 (period 2 pi) has a pitchfork of cycles (BPC) at mu = 1: "
                               "for mu > 1 the cycles w = +-sqrt(mu - 1) branch off (multiplier exp(2 pi (mu - 1)))")
+
+
+# ----------------------------------------------------------------------------- electronic oscillator
+@njit
+def tor_rhs(y, p, out):
+    rn, be, ga, r, a3, b3 = p[0], p[1], p[2], p[3], p[4], p[5]
+    d = y[1] - y[0]
+    out[0] = (-(be + rn) * y[0] + be * y[1] - a3 * y[0] ** 3 + b3 * d ** 3) / r
+    out[1] = be * y[0] - (be + ga) * y[1] - y[2] - b3 * d ** 3
+    out[2] = y[1]
+    return 0
+
+
+@njit
+def tor_jac(y, p, out):
+    rn, be, ga, r, a3, b3 = p[0], p[1], p[2], p[3], p[4], p[5]
+    d2 = 3.0 * b3 * (y[1] - y[0]) ** 2
+    out[0, 0] = (-(be + rn) - 3.0 * a3 * y[0] ** 2 - d2) / r
+    out[0, 1] = (be + d2) / r
+    out[0, 2] = 0.0
+    out[1, 0] = be + d2
+    out[1, 1] = -(be + ga) - d2
+    out[1, 2] = -1.0
+    out[2, 0] = 0.0
+    out[2, 1] = 1.0
+    out[2, 2] = 0.0
+    return 0
+
+
+TORUS_OSCILLATOR = Model(name="torus_oscillator", state_names=("x", "y", "z"),
+                         param_names=("rn", "be", "ga", "r", "a3", "b3"),
+                         defaults={"rn": -0.9, "be": 0.5, "ga": -0.6, "r": 0.6, "a3": 0.328578, "b3": 0.933578},
+                         rhs=tor_rhs, jac=tor_jac, geometry=Euclidean(3), module=__name__, attr="TORUS_OSCILLATOR",
+                         description="electronic oscillator with a torus bifurcation (AUTO demo tor; Freire, "
+                                     "Rodriguez-Luis, Gamero and Ponce 1993)")
