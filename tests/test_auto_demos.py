@@ -283,3 +283,19 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     assert "BPC" not in set(pt["kind"])
     with pytest.warns(OracleToleranceWarning, match="BPC"):
         compare_points(br.points, list(zip(pt["kind"], pt["rn"])), 1e-4, oracle_tol=1e-9)
+
+
+def test_cusp_point_agrees_with_auto(auto07p):
+    """AUTO demo cusp: the fold curve of dx = a + b x - x^3 continued in (a, b) through its cusp
+    point; AUTO's CP and ours are both (0, 0) to 1e-6."""
+    from bifurcate.continuation import continue_codim2
+
+    ours_eq = continue_equilibria(CUSP, [-1.0], param="a", params={"a": 0.0, "b": 1.0}, ds=0.01, p_min=-1, p_max=1)
+    curve = continue_codim2(CUSP, ours_eq.special("LP")[0], "b", bounds={"a": (-2, 2), "b": (-2, 2)})
+    theirs_eq = auto07p.auto_equilibria(_problems(auto07p)["cusp"], [-1.0], {"a": 0.0, "b": 1.0}, "a",
+                                        bounds=(-1, 1))
+    cp_auto = auto07p.auto_codim2(theirs_eq, "LP", "b", 0, bounds=(-2, 2), bounds2=(-2, 2), direction=-1).special("CP")
+    mine = [p for p in curve.points if p.kind == "CP"]
+    assert len(cp_auto) == 1 and len(mine) == 1
+    assert abs(mine[0].params["a"] - cp_auto["a"].iloc[0]) < TOL_EQ
+    assert abs(mine[0].params["b"] - cp_auto["b"].iloc[0]) < TOL_EQ
