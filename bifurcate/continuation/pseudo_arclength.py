@@ -1,14 +1,55 @@
 """Pseudo-arclength continuation of a curve G(x) = 0, G: R^{N+1} -> R^N (Keller's method).
 
-The core (:func:`continue_curve`) knows nothing about equilibria: a *problem* supplies the
-residual, its Jacobian, the parameter that bounds the run and a set of test functions. Equilibrium
-branches (:func:`continue_equilibria`) and the two-parameter curves of :mod:`.codim2` are problems.
+The core (:func:`continue_curve`) knows nothing about equilibria, cycles or codim-2 systems: a
+*problem* supplies the residual, its Jacobian and, optionally, its inner product, its bordered
+linear solver, a per-step finalisation and its own stop rule; test functions are passed
+separately (:class:`TestFunction`). Equilibrium branches (:func:`continue_equilibria`), the
+two-parameter curves of :mod:`.codim2` and the problems of other modules are problems.
 
-Predictor: x + ds t. Corrector: Newton on (G(x), t.(x - x_prev) - ds). Tangent: the solution of
-[[G_x], [t_prev]] tau = e_{N+1}, normalised (orientation inherited). A failed corrector, a turn of
-the tangent by more than ``max_angle`` or a change of the number of unstable directions with no
-test function changing sign halves ds; below ``ds_min`` the branch ends with a negative status
-and a message, never an exception.
+Predictor: x + ds t. Corrector: Newton on (G(x), <t, x - x_prev> - ds). Tangent: the solution of
+[[G_x], [W t_prev]] tau = e_{N+1}, normalised in the problem's norm (orientation inherited). A
+failed corrector, a turn of the tangent by more than ``max_angle`` or a change of the number of
+unstable directions with no test function changing sign halves ds; below ``ds_min`` the branch
+ends with a negative status and a message, never an exception (a numerical exception raised by
+the problem, e.g. ``FloatingPointError``, counts as a failed corrector).
+
+Problem interface
+-----------------
+Required:
+
+``residual(x) -> (N,) ndarray``
+    G(x).
+``jacobian(x) -> (N, N+1) ndarray or scipy.sparse matrix``
+    G_x(x) (sparse is kept sparse: the bordered systems are then solved by SuperLU).
+
+Optional (the default the core uses when the attribute is absent):
+
+``weights : (N+1,) ndarray`` [ones]
+    Diagonal weights W of the inner product <a, b> = sum(W a b) used by the arclength condition,
+    the tangent normalisation, the angle test and the step size (e.g. quadrature weights of a
+    collocation orbit). Read again after every :meth:`finalize` (the discretisation may change).
+``bordered_solve(J, border, rhs) -> (N+1,) ndarray`` [dense LU, or sparse LU if J is sparse]
+    Solve [[J], [border]] z = rhs. Raise ``numpy.linalg.LinAlgError`` (or return non-finite
+    values) when singular.
+``update(x) -> None`` [nothing]
+    Called at every accepted point and at the left end of a bracket before localisation (new
+    borders of a minimally augmented system, a new phase reference).
+``finalize(x, t) -> (x, t) or None`` [nothing]
+    Called after every accepted point; may re-discretise (remesh) and return the same point and
+    tangent in the new unknowns (the core stores what it returns). Return None to keep x, t.
+``stop(xs, ts) -> (status, message) or None`` [never]
+    A problem-specific stop rule evaluated on the accepted points so far (lists of arrays),
+    e.g. a cycle shrinking to an equilibrium or a period growing logarithmically towards a
+    homoclinic orbit. ``status`` 0 means a regular end, negative a failure.
+
+Test functions (:class:`TestFunction`) are evaluated with the tangent of the step; a sign
+change between consecutive accepted points is an event, localised after the run by Illinois
+regula falsi on the *arclength* (never on the parameter, which is quadratically flat at a fold):
+the final bracket is ``locate_tol`` wide in arclength, so a fold (the parameter component of the
+tangent vanishing) is located to ``locate_tol`` in every component, not to its square root.
+
+Backward compatibility: a problem with only ``residual``, ``jacobian`` (dense) and ``update``
+behaves as before; the extensions above have defaults.
 """
 from __future__ import annotations
 
@@ -65,36 +106,87 @@ class CurveResult:
 
 
 # --------------------------------------------------------------------------------------------
+# the problem interface: defaults
+# --------------------------------------------------------------------------------------------
+#: numerical exceptions a problem may raise at a bad point: they count as a failed corrector
+NUMERICAL_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError, np.linalg.LinAlgError, ValueError,
+                    RuntimeError)
+
+
+def problem_weights(problem, size: int) -> np.ndarray | None:
+    """The diagonal inner-product weights of ``problem`` (None: Euclidean)."""
+    w = getattr(problem, "weights", None)
+    if w is None:
+        return None
+    w = np.asarray(w, dtype=float)
+    if w.shape != (size,):
+        raise ValueError(f"problem.weights must have shape ({size},), got {w.shape}")
+    return w
+
+
+def inner(problem, a: np.ndarray, b: np.ndarray) -> float:
+    """<a, b> in the problem's inner product."""
+    w = problem_weights(problem, a.size)
+    return float(a @ b) if w is None else float(np.sum(w * a * b))
+
+
+def bordered_solve(problem, J, border: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve [[J], [border]] z = rhs with the problem's solver (default: dense or sparse LU)."""
+    f = getattr(problem, "bordered_solve", None)
+    if f is not None:
+        return f(J, border, rhs)
+    import scipy.sparse as sp
+
+    if sp.issparse(J):
+        import scipy.sparse.linalg as spla
+
+        A = sp.vstack([J, sp.csr_matrix(np.asarray(border, dtype=float)[None, :])]).tocsc()
+        return spla.splu(A).solve(rhs)
+    M = np.vstack([J, border])
+    return np.linalg.solve(M, rhs)
+
+
+# --------------------------------------------------------------------------------------------
 # corrector and tangent
 # --------------------------------------------------------------------------------------------
 def correct(problem, x_pred: np.ndarray, t_ref: np.ndarray, x_ref: np.ndarray, sigma: float,
             tol: float, maxiter: int, fixed: tuple[int, float] | None = None):
-    """Newton on G(x) = 0 with the arclength constraint t_ref.(x - x_ref) = sigma (or, with
-    ``fixed=(i, v)``, x[i] = v). Returns (x, converged, iterations)."""
+    """Newton on G(x) = 0 with the arclength constraint <t_ref, x - x_ref> = sigma (or, with
+    ``fixed=(i, v)``, x[i] = v). Returns (x, converged, iterations); a numerical exception
+    raised by the problem ends the corrector unconverged."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return _correct(problem, x_pred, t_ref, x_ref, sigma, tol, maxiter, fixed)
+    except NUMERICAL_ERRORS:
+        return np.array(x_pred, dtype=float), False, maxiter
+
+
+def _correct(problem, x_pred, t_ref, x_ref, sigma, tol, maxiter, fixed):
     x = np.array(x_pred, dtype=float)
     N1 = x.size
+    w = problem_weights(problem, N1)
+    if fixed is None:
+        border = t_ref.copy() if w is None else w * t_ref
+    else:
+        border = np.zeros(N1)
+        border[fixed[0]] = 1.0
     rhs = np.empty(N1)
-    M = np.empty((N1, N1))
+    step = np.inf
     for it in range(1, maxiter + 1):
         G = problem.residual(x)
         if fixed is None:
-            h = float(t_ref @ (x - x_ref)) - sigma
+            h = float(border @ (x - x_ref)) - sigma
         else:
             h = x[fixed[0]] - fixed[1]
-        M[:-1] = problem.jacobian(x)
-        if fixed is None:
-            M[-1] = t_ref
-        else:
-            M[-1] = 0.0
-            M[-1, fixed[0]] = 1.0
+        J = problem.jacobian(x)
         res = max(float(np.max(np.abs(G))), abs(h))
         if res <= 1e-2 * tol:
             return x, True, it  # already on the curve (e.g. exactly at a branch point)
         rhs[:-1] = -G
         rhs[-1] = -h
         try:
-            dx = np.linalg.solve(M, rhs)
-        except np.linalg.LinAlgError:
+            dx = bordered_solve(problem, J, border, rhs)
+        except (np.linalg.LinAlgError, RuntimeError):
             return x, res <= tol, it
         if not np.all(np.isfinite(dx)):
             return x, res <= tol, it
@@ -111,18 +203,21 @@ def correct(problem, x_pred: np.ndarray, t_ref: np.ndarray, x_ref: np.ndarray, s
 
 
 def tangent_at(problem, x: np.ndarray, t_prev: np.ndarray) -> np.ndarray:
-    """Unit tangent at x, oriented so that t.t_prev > 0."""
-    M = np.vstack([problem.jacobian(x), t_prev])
+    """Unit tangent at x (problem's norm), oriented so that <t, t_prev> > 0."""
+    w = problem_weights(problem, x.size)
+    border = t_prev if w is None else w * t_prev
     e = np.zeros(x.size)
     e[-1] = 1.0
     try:
-        tau = np.linalg.solve(M, e)
-    except np.linalg.LinAlgError:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            tau = bordered_solve(problem, problem.jacobian(x), border, e)
+    except NUMERICAL_ERRORS:
         return t_prev.copy()
-    nrm = np.linalg.norm(tau)
+    nrm = math.sqrt(max(inner(problem, tau, tau), 0.0))
     if not np.isfinite(nrm) or nrm == 0:
         return t_prev.copy()
-    return tau / nrm
+    tau = tau / nrm
+    return tau if inner(problem, tau, t_prev) >= 0 else -tau
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,7 +284,8 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
     t_start = time.perf_counter()
     ds = abs(opts.ds)
     x = np.array(x0, dtype=float)
-    t = np.array(t0, dtype=float) / np.linalg.norm(t0)
+    t = np.array(t0, dtype=float)
+    t = t / math.sqrt(inner(problem, t, t))
     bounds = dict(bounds or {})
     xs, ts, sig = [x.copy()], [t.copy()], [0.0]
     vals = [np.array([tf.func(x, t) for tf in tests])]
@@ -204,10 +300,14 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
         x_new, ok, its = correct(problem, x_pred, t, x, ds, opts.newton_tol, opts.newton_maxiter)
         n_newton += its
         t_new = tangent_at(problem, x_new, t) if ok else t
-        reject = not ok or float(t_new @ t) < cos_max
+        reject = not ok or inner(problem, t_new, t) < cos_max
         if not reject:
-            v_new = np.array([tf.func(x_new, t) for tf in tests])
-            nu_new = n_unstable(x_new) if n_unstable else 0
+            try:
+                v_new = np.array([tf.func(x_new, t) for tf in tests])
+                nu_new = n_unstable(x_new) if n_unstable else 0
+            except NUMERICAL_ERRORS:
+                v_new, nu_new, reject = None, None, True
+        if not reject:
             changed = [k for k in range(len(tests)) if vals[-1][k] * v_new[k] < 0]
             if nu_new != nu[-1] and not changed and ds > opts.ds_min * 1.0001:
                 reject = True  # something crossed that no test function saw (two at once?)
@@ -234,7 +334,7 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
                                   opts.newton_maxiter, fixed=hit)
             if okb:
                 x_new = x_b
-                ds_eff = float(t @ (x_new - x))
+                ds_eff = inner(problem, t, x_new - x)
                 t_new = tangent_at(problem, x_new, t)
                 v_new = np.array([tf.func(x_new, t) for tf in tests])
                 nu_new = n_unstable(x_new) if n_unstable else 0
@@ -249,10 +349,16 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
         if hit is not None and np.max(np.abs(x_new - x)) < 1e-12:
             status, message = 0, f"bound reached (component {hit[0]} = {hit[1]:g})"
             break  # started on the bound: nothing to add
+        # localise now, in the discretisation and with the borders of the left end of the bracket
         for k in changed:
-            events.append((len(xs) - 1, k, x.copy(), t.copy(), x_new.copy(), ds_eff, vals[-1][k], v_new[k]))
+            events.append(_locate(problem, tests[k], k, len(xs) - 1, x.copy(), t.copy(), x_new.copy(), ds_eff,
+                                  vals[-1][k], v_new[k], opts))
         if hasattr(problem, "update"):
             problem.update(x_new)  # e.g. new borders of a minimally augmented system
+        if hasattr(problem, "finalize"):
+            fin = problem.finalize(x_new, t_new)  # e.g. remesh, new phase reference
+            if fin is not None:
+                x_new, t_new = (np.array(v, dtype=float) for v in fin)
         xs.append(x_new.copy())
         ts.append(t_new.copy())
         sig.append(sig[-1] + ds_eff)
@@ -268,29 +374,38 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
             status, message = 0, f"stopped at a terminal point ({term[0]})"
             break
         # closed curve: back at the start after going around
-        if steps > 5 and np.max(np.abs(x - xs[0])) < 0.5 * ds and float(t @ ts[0]) > 0.9:
+        if (steps > 5 and x.shape == xs[0].shape and np.max(np.abs(x - xs[0])) < 0.5 * ds
+                and inner(problem, t, ts[0]) > 0.9):
             status, message = 0, "closed curve: returned to the start point"
             break
+        if hasattr(problem, "stop"):
+            st = problem.stop(xs, ts)
+            if st is not None:
+                status, message = st
+                break
         if its <= 3:
             ds = min(ds * opts.growth, opts.ds_max)
         elif its >= opts.newton_maxiter - 2:
             ds = max(ds * 0.7, opts.ds_min)
     stats = dict(steps=steps, rejected=n_rej, newton_iterations=n_newton,
                  wall_time=time.perf_counter() - t_start)
-    # localisation (after the run: events carry their bracketing rows)
-    located_events = []
-    for (row, k, xa, ta, xb, dsb, fa, fb) in events:
-        tf = tests[k]
-        if hasattr(problem, "update"):
-            problem.update(xa)
-        if opts.locate:
-            xs_, s_, (xl, xh), ok = locate_event(problem, tf, xa, ta, xb, dsb, fa, fb, opts)
-        else:
-            xs_, s_, (xl, xh), ok = 0.5 * (xa + xb), 0.5 * dsb, (xa, xb), False
-        located_events.append(dict(row=row, test=k, x=xs_, t=ta, sigma=s_, ds=dsb, x_lo=xl, x_hi=xh,
-                                   located=ok, x_a=xa, x_b=xb))
     stats["wall_time_total"] = time.perf_counter() - t_start
-    return CurveResult(np.array(xs), np.array(ts), np.array(sig), located_events, status, message, stats)
+    same = len({np.shape(v) for v in xs}) == 1
+    return CurveResult(np.array(xs) if same else np.array(xs, dtype=object),
+                       np.array(ts) if same else np.array(ts, dtype=object), np.array(sig), events, status, message,
+                       stats)
+
+
+def _locate(problem, tf, k, row, xa, ta, xb, dsb, fa, fb, opts) -> dict:
+    """Localise one event between the accepted points xa (row) and xb."""
+    if opts.locate:
+        try:
+            xs_, s_, (xl, xh), ok = locate_event(problem, tf, xa, ta, xb, dsb, fa, fb, opts)
+        except NUMERICAL_ERRORS:
+            xs_, s_, (xl, xh), ok = 0.5 * (xa + xb), 0.5 * dsb, (xa, xb), False
+    else:
+        xs_, s_, (xl, xh), ok = 0.5 * (xa + xb), 0.5 * dsb, (xa, xb), False
+    return dict(row=row, test=k, x=xs_, t=ta, sigma=s_, ds=dsb, x_lo=xl, x_hi=xh, located=ok, x_a=xa, x_b=xb)
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,6 +527,97 @@ def continue_equilibria(model: Model, y0, param: str = "J", params: Mapping[str,
     return _run_equilibrium_branch(problem, x0, t0, opts, param, pd_)
 
 
+def locate_branch_point(problem, x_guess: np.ndarray, tol: float = 1e-11, maxiter: int = 30):
+    """A simple branch point near ``x_guess`` by Newton on Moore's regular extended system
+
+        F(x) + beta psi = 0,   G_x(x)^T psi = 0,   psi . psi = 1
+
+    in the unknowns (x, psi, beta) (N + 1 + N + 1 equations and unknowns; beta = 0 at the
+    solution). Unlike a sign change of det along the branch, it is regular at the branch point, so
+    it converges where two branches cross (a pitchfork on its side branch). Returns
+    (x, converged)."""
+    x = np.array(x_guess, dtype=float)
+    N1 = x.size
+    N = N1 - 1
+    J = np.asarray(problem.jacobian(x), dtype=float)
+    U, _, _ = np.linalg.svd(J)
+    z = np.concatenate([x, U[:, -1], [0.0]])
+
+    def R(z):
+        xx, psi, beta = z[:N1], z[N1:N1 + N], z[-1]
+        Jx = np.asarray(problem.jacobian(xx), dtype=float)
+        return np.concatenate([problem.residual(xx) + beta * psi, Jx.T @ psi, [psi @ psi - 1.0]])
+
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            for _ in range(maxiter):
+                r = R(z)
+                if np.max(np.abs(r)) < tol:
+                    return z[:N1], abs(z[-1]) < 1e3 * tol
+                M = np.empty((z.size, z.size))
+                for j in range(z.size):
+                    h = 1e-7 * max(1.0, abs(z[j]))
+                    zp = z.copy()
+                    zp[j] += h
+                    zm = z.copy()
+                    zm[j] -= h
+                    M[:, j] = (R(zp) - R(zm)) / (2 * h)
+                dz = np.linalg.solve(M, -r)
+                z = z + dz
+                if np.max(np.abs(dz)) < tol * (1.0 + np.max(np.abs(z))):
+                    r = R(z)
+                    return z[:N1], bool(np.max(np.abs(r)) < 1e3 * tol and abs(z[-1]) < 1e3 * tol)
+    except NUMERICAL_ERRORS:
+        pass
+    return z[:N1], False
+
+
+def _refine_branch_point(problem, q, res, opts):
+    """Re-locate a BP that the sign change of det could not locate (or that coincides with a
+    side-branch fold) with Moore's extended system; keep it only if it lies between its rows."""
+    from dataclasses import replace as _replace
+
+    i = q.index
+    xa, xb = res.xs[i], res.xs[min(i + 1, len(res.xs) - 1)]
+    span = float(np.max(np.abs(xb - xa)))
+    for guess in (np.concatenate([q.state, [q.param]]), xa, xb):
+        x, ok = locate_branch_point(problem, guess, tol=max(opts.newton_tol * 1e-1, 1e-12))
+        near = float(max(np.max(np.abs(x - xa)), np.max(np.abs(x - xb)))) <= 1.5 * span + 1e-9
+        if ok and near:
+            break
+    else:
+        return q
+    prm = q.data.get("param_name")
+    return _replace(q, param=float(x[-1]), state=x[:-1].copy(),
+                    params={**q.params, prm: float(x[-1])} if prm in q.params else q.params, located=True, precision=0.0, eigenvalues=problem.eigenvalues(x),
+                    data={**q.data, "located_by": "extended system (Moore)"})
+
+
+def _merge_side_branch_pitchforks(points: list) -> list:
+    """An LP and a BP between the same two rows are one point: the side branch of a pitchfork
+    folds (in the parameter) exactly where it crosses the symmetric branch. The LP test (the
+    parameter component of the tangent) is regular there while the BP determinant is singular, so
+    the point is located with the LP test and labelled BP (``data["side_branch_fold"] = True``)."""
+    from dataclasses import replace as _replace
+
+    out = list(points)
+    for bp in [q for q in points if q.kind == "BP"]:
+        lps = [q for q in out if q.kind == "LP" and q.index == bp.index]
+        if not lps:
+            continue
+        lp = min(lps, key=lambda q: abs(q.param - bp.param))
+        out.remove(lp)
+        if lp.located and not bp.located:
+            data = dict(bp.data)
+            data.update(side_branch_fold=True, sigma=lp.data.get("sigma", 0.0))
+            new = _replace(bp, param=lp.param, state=lp.state, params=lp.params, located=True,
+                           precision=lp.precision, eigenvalues=lp.eigenvalues, data=data)
+        else:
+            new = _replace(bp, data={**bp.data, "side_branch_fold": True})
+        out[out.index(bp)] = new
+    return out
+
+
 def _run_equilibrium_branch(problem: EquilibriumProblem, x0, t0, opts, param, pd_, kind="equilibrium",
                             extra_stats=None) -> Branch:
     from bifurcate.continuation.detection import equilibrium_tests, make_point
@@ -433,6 +639,9 @@ def _run_equilibrium_branch(problem: EquilibriumProblem, x0, t0, opts, param, pd
         pt = make_point(problem, tests[e["test"]], e, pv, param, opts)
         if pt is not None:
             points.append(pt)
+    points = _merge_side_branch_pitchforks(points)
+    points = [_refine_branch_point(problem, q, res, opts) if q.kind == "BP" and (not q.located or q.data.get(
+        "side_branch_fold")) else q for q in points]
     points.sort(key=lambda q: (q.index, q.data.get("sigma", 0.0)))
     stats = dict(res.stats)
     stats.update(extra_stats or {})
