@@ -165,11 +165,11 @@ class SweepStore:
     def metadata(self) -> dict:
         """The metadata ({} if absent; a corrupt file is quarantined with a warning and {} returned)."""
         try:
-            text = self.meta_path.read_text()
+            raw = self.meta_path.read_bytes()
         except FileNotFoundError:
             return {}
         try:
-            meta = json.loads(text)
+            meta = json.loads(raw.decode("utf-8"))
             if not isinstance(meta, dict):
                 raise ValueError(f"expected a JSON object, got {type(meta).__name__}")
         except (ValueError, UnicodeDecodeError) as exc:
@@ -374,7 +374,7 @@ class SweepStore:
     # -- claims (sharing one sweep between processes) ------------------------------------------
     def _read_claims(self) -> dict[int, dict]:
         try:
-            raw = json.loads(self.claims_path.read_text())
+            raw = json.loads(self.claims_path.read_bytes().decode("utf-8"))
             return {int(k): v for k, v in raw.items() if isinstance(v, dict)}
         except FileNotFoundError:
             return {}
