@@ -501,7 +501,8 @@ class _Census:
         meta = write_metadata(out, command="census", model=model.name, params=res.params, seed=a.seed,
                               n_initial=a.n_initial, options=res.options,
                               tables={"attractors.parquet": "census_attractors", "summary.parquet": "census_summary"})
-        cols = [c for c in ("label", "kind", "flavour", "basin_fraction", "lyap_0", "lyap_1", "ZA", "ZB") if c in att]
+        cols = [c for c in ("label", "kind", "flavour", "basin_fraction", "lyap_0", "lyap_1", *model.state_names)
+                if c in att]
         print(att[cols].to_string(index=False) if len(att) else "no attractor classified")
         print(f"status {res.status}: {res.message}")
         _wrote(p1, p2, meta)

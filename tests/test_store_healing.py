@@ -227,6 +227,7 @@ def test_two_processes_share_one_store(tmp_path, reference):
     assert (d / "table.parquet").exists() and not list((d / "parts").glob("*.parquet"))
 
 
+@pytest.mark.slow
 def test_cli_sweep_killed_at_a_random_moment_loses_at_most_about_one_chunk(tmp_path):
     """SIGKILL a `bifurcate phase-diagram` at a random moment: the newest stored part is at most
     about one chunk (--chunk-seconds) older than the kill; the rerun computes only what is missing."""
