@@ -73,7 +73,7 @@ class IntegrationOptions:
             raise ValueError(f"method must be one of {sorted(METHOD_CODES)}, got {self.method!r}")
         for name in ("rtol", "atol", "dt", "div_bound"):
             object.__setattr__(self, name, check_real(name, getattr(self, name), allow_inf=name == "div_bound"))
-        object.__setattr__(self, "max_steps", check_count("max_steps", self.max_steps))
+        object.__setattr__(self, "max_steps", check_count("max_steps", self.max_steps, maximum=2 ** 62))
         object.__setattr__(self, "project", check_bool("project", self.project))
         if not (0 < self.rtol < 1) or not (0 < self.atol):
             raise ValueError(f"tolerances must satisfy 0 < rtol < 1 and atol > 0, got rtol={self.rtol}, atol={self.atol}")
@@ -103,7 +103,8 @@ def _options(options: IntegrationOptions | None, overrides: Mapping[str, Any]) -
 
 
 def _check_span(t_span, name: str = "t_span") -> tuple[float, float]:
-    if isinstance(t_span, (str, bytes)) or not hasattr(t_span, "__len__") or len(t_span) != 2:
+    if isinstance(t_span, (str, bytes, Mapping)) or not isinstance(t_span, (Sequence, np.ndarray)) \
+            or len(t_span) != 2:
         raise TypeError(f"{name} must be a pair (t_start, t_end) of numbers, got {t_span!r}")
     t0 = check_real(f"{name}[0]", t_span[0], allow_nan=True, allow_inf=True)
     t1 = check_real(f"{name}[1]", t_span[1], allow_nan=True, allow_inf=True)
@@ -318,9 +319,15 @@ def _as_param_table(model: Model, params) -> pd.DataFrame:
         model._check_names(dict.fromkeys(cols))
         rows = [model.params({k: r[k] for k in cols}) for _, r in params.iterrows()]
         return pd.DataFrame(rows, columns=list(model.param_names))
+    if isinstance(params, (str, bytes)):
+        raise TypeError(f"params must be a dict, a list of dicts or a DataFrame (write {{'J': 1.5}}, not 'J=1.5'), "
+                        f"got {params!r}")
     if isinstance(params, Mapping):
-        vals = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in params.items()}
-        model._check_names(vals)
+        model._check_names(params)
+        vals = {k: np.atleast_1d(check_array(f"params[{k!r}]", v)) for k, v in params.items()}
+        for k, v in vals.items():
+            if v.ndim != 1:
+                raise ValueError(f"params[{k!r}] must be a number or a 1-D array, got shape {v.shape}")
         lengths = {k: v.size for k, v in vals.items()}
         m = max(lengths.values()) if lengths else 1
         bad = {k: L for k, L in lengths.items() if L not in (1, m)}
@@ -329,6 +336,9 @@ def _as_param_table(model: Model, params) -> pd.DataFrame:
         rows = [model.params({k: (v[i] if v.size > 1 else v[0]) for k, v in vals.items()}) for i in range(m)]
         return pd.DataFrame(rows, columns=list(model.param_names))
     if isinstance(params, Sequence):
+        if not all(isinstance(p, Mapping) for p in params):
+            raise TypeError(f"params given as a list must hold dicts of parameter values, got "
+                            f"{[type(p).__name__ for p in params][:5]}")
         return pd.DataFrame([model.params(p) for p in params], columns=list(model.param_names))
     raise TypeError(f"params must be a dict, a list of dicts or a DataFrame, got {type(params).__name__}")
 
@@ -439,14 +449,20 @@ def ensemble_initial_states(model: Model, n_points: int, y0=None, n_initial: int
     else:
         if n_initial is not None:
             raise ValueError(f"give either y0 or n_initial, not both (got n_initial={n_initial!r})")
-        arr = model.check_state(y0, batch=True, name="y0") if np.ndim(y0) == 2 else None
-        if arr is None:
-            arr = np.asarray(y0) if not isinstance(y0, (str, bytes)) else y0
-            if np.ndim(arr) == 1:
-                arr = model.check_state(arr, name="y0")[None, :]
-            elif np.ndim(arr) == 3:
-                arr = model.check_state(np.asarray(arr).reshape(-1, np.shape(arr)[-1]), batch=True,
-                                        name="y0").reshape(np.shape(arr))
+        if isinstance(y0, (str, bytes, Mapping)):
+            raise TypeError(f"y0 must be an array of states, got {y0!r}")
+        try:
+            raw = np.asarray(y0)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"y0 must be an array of states ({exc})") from None
+        if raw.ndim == 1:
+            arr = model.check_state(raw, name="y0")[None, :]
+        elif raw.ndim == 2:
+            arr = model.check_state(raw, batch=True, name="y0")
+        elif raw.ndim == 3 and raw.shape[0] == n_points and raw.shape[-1] == model.n:
+            arr = model.check_state(raw.reshape(-1, model.n), batch=True, name="y0").reshape(raw.shape)
+        else:
+            raise ValueError(f"y0 must have shape (N, {model.n}) or ({n_points}, N, {model.n}), got {raw.shape}")
         if arr.ndim == 2:
             Y = np.broadcast_to(arr, (n_points,) + arr.shape)
         elif arr.ndim == 3 and arr.shape[0] == n_points:
@@ -501,6 +517,8 @@ def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | N
     opts = _options(options, option_overrides)
     table = _as_param_table(model, params)
     P = len(table)
+    if P == 0:
+        raise ValueError(f"params must hold at least one parameter point, got {params!r}")
     t0 = check_real("t_start", t_start)
     t1 = check_real("t_end", t_end)
     t0, t1 = _check_span((t0, t1), "(t_start, t_end)")
