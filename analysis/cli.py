@@ -267,14 +267,16 @@ def _wrote(*paths) -> None:
 class _Models:
     @staticmethod
     def configure(p):
-        pass
+        p.add_argument("--model", default=None, action=_Once,
+                       help="describe only this model (a registered name or package.module:OBJECT)")
 
     @staticmethod
     def run(a):
         import bifurcate.models  # noqa: F401
         from bifurcate.model import _REGISTRY
 
-        for name, m in sorted(_REGISTRY.items()):
+        models = [(_model(a.model).name, _model(a.model))] if a.model else sorted(_REGISTRY.items())
+        for name, m in models:
             print(f"{name:14s} state={','.join(m.state_names)}  params={dict(m.params())}  {m.description}")
         return 0
 

@@ -316,7 +316,8 @@ def run_points(executor: Executor, fn: Callable, model, points: Sequence[int], m
         and points another process stored are read back instead.
     chunk_size : int, optional
         Fixed points per chunk. Default: adaptive, so that one chunk takes about
-        ``chunk_seconds`` (first chunk: one point per worker), at most ``max_chunk_size``.
+        ``chunk_seconds`` (first chunk: one point), at most ``max_chunk_size`` (Dask, which
+        receives all chunks at once: ``max_chunk_size``).
     chunk_seconds : float, optional
         Target wall time of a chunk (default :data:`DEFAULT_CHUNK_SECONDS`).
     poll : float
@@ -349,7 +350,9 @@ def run_points(executor: Executor, fn: Callable, model, points: Sequence[int], m
         if chunk_size is not None:
             return int(chunk_size)
         if rate[0] is None:
-            return 1
+            # a local backend learns the rate from a first one-point chunk; Dask takes every chunk
+            # at once, so it gets the capped default size
+            return 1 if isinstance(executor, LocalExecutor) else int(max_chunk_size)
         return int(max(1, min(max_chunk_size, target / max(rate[0], 1e-6))))
 
     while True:
