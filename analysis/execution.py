@@ -345,6 +345,7 @@ def run_points(executor: Executor, fn: Callable, model, points: Sequence[int], m
     remaining = [int(p) for p in points]
     finished: set[int] = set()
     rate = [None]          # seconds per point, from the chunks done so far
+    last = [1, None]       # size and wall time of the last finished chunk
 
     def size() -> int:
         if chunk_size is not None:
@@ -353,7 +354,10 @@ def run_points(executor: Executor, fn: Callable, model, points: Sequence[int], m
             # a local backend learns the rate from a first one-point chunk; Dask takes every chunk
             # at once, so it gets the capped default size
             return 1 if isinstance(executor, LocalExecutor) else int(max_chunk_size)
-        return int(max(1, min(max_chunk_size, target / max(rate[0], 1e-6))))
+        n = target / max(rate[0], 1e-6)
+        if last[1] is not None and last[1] < 0.5 * target:
+            n = max(n, 2 * last[0])        # per-chunk overhead inflates the rate of small chunks
+        return int(max(1, min(max_chunk_size, n)))
 
     while True:
         todo = [p for p in remaining if p not in finished]
@@ -385,6 +389,7 @@ def run_points(executor: Executor, fn: Callable, model, points: Sequence[int], m
                 elapsed = time.perf_counter() - t_issue[ci]
                 per = elapsed / max(1, len(pts)) / max(1, executor.n_workers)
                 rate[0] = per if rate[0] is None else 0.5 * rate[0] + 0.5 * per
+                last[:] = [len(pts), elapsed / max(1, executor.n_workers)]
                 if err is None and store is not None:
                     store.write_part(res, label=f"{min(pts):07d}")
                 elif store is not None:

@@ -30,6 +30,9 @@ BAD_COUNT = [0, -1, 2.5, 2.0, "3", np.nan, True, None, 10 ** 30]
 BAD_SEED = [-1, 1.5, "1", [1, 2]]
 BAD_PARAMS = ["J=1.5", {"J": np.nan}, {"J": "1"}, {"Jx": 1.0}, {"J": np.inf}, [1.0, 2.0], {"J": True}]
 BAD_STATE = [np.zeros(6), np.full(6, np.nan), np.ones(5), "normal", [[1, 0, 0, 0, 0, 1]], np.array([0, 0, -1, 0, 0, 1j])]
+#: bad for functions taking a batch of states (m, n): a (1, 6) array is a valid batch there
+BAD_BATCH = [np.zeros((2, 6)), np.full((1, 6), np.nan), np.ones((2, 5)), "normal", np.zeros((2, 2, 2, 6)),
+             np.array([[0, 0, -1, 0, 0, 1j]])]
 
 
 class _Timeout(BaseException):
@@ -48,7 +51,9 @@ def _status_of(res):
     return "accepted"
 
 
-def classify(call, names):
+def classify(call, names, value=None):
+    if isinstance(value, dict):        # an error naming the offending key of a dict names the argument
+        names = tuple(names) + tuple(str(k) for k in value)
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(TIMEOUT)
     try:
@@ -95,12 +100,13 @@ def targets():
     add("integrate_ensemble", "params", BAD_PARAMS, lambda v: integrate_ensemble(M, v, n_initial=2, t_end=1),
         ("params", "parameter"))
     add("integrate_ensemble", "y0", BAD_STATE, lambda v: integrate_ensemble(M, y0=v, t_end=1))
+    add("integrate_ensemble", "y0 (batch)", BAD_BATCH, lambda v: integrate_ensemble(M, y0=v, t_end=1), ("y0",))
     add("find_equilibria", "params", BAD_PARAMS, lambda v: find_equilibria(M, v, n_seeds=8), ("params", "parameter"))
     add("find_equilibria", "n_seeds", BAD_COUNT, lambda v: find_equilibria(M, n_seeds=v))
     add("find_equilibria", "maxiter", BAD_COUNT, lambda v: find_equilibria(M, n_seeds=8, maxiter=v))
     add("find_equilibria", "tol", BAD_REAL + [0.0, -1.0], lambda v: find_equilibria(M, n_seeds=8, tol=v))
     add("find_equilibria", "seed", BAD_SEED, lambda v: find_equilibria(M, n_seeds=8, seed=v))
-    add("find_equilibria", "seeds", BAD_STATE[1:], lambda v: find_equilibria(M, n_seeds=8, seeds=v))
+    add("find_equilibria", "seeds", BAD_BATCH, lambda v: find_equilibria(M, n_seeds=8, seeds=v))
     add("continue_equilibria", "y0", BAD_STATE, lambda v: continue_equilibria(M, v, "J", {"lam": 0.1}, max_steps=20))
     add("continue_equilibria", "param", ["Jx", 1, "", None], lambda v: continue_equilibria(M, N, v, max_steps=20))
     add("continue_equilibria", "params", BAD_PARAMS, lambda v: continue_equilibria(M, N, "J", v, max_steps=20),
@@ -125,7 +131,7 @@ def targets():
     add("census", "params", BAD_PARAMS, lambda v: census(M, v, n_initial=2, t_total=20, t_transient=20),
         ("params", "parameter"))
     add("census", "seed", BAD_SEED, lambda v: census(M, n_initial=2, seed=v, t_total=20, t_transient=20))
-    add("census", "y0", BAD_STATE, lambda v: census(M, y0=v, t_total=20, t_transient=20))
+    add("census", "y0", BAD_BATCH, lambda v: census(M, y0=v, t_total=20, t_transient=20))
     add("census", "t_total", BAD_REAL + [0.0, -1.0], lambda v: census(M, n_initial=2, t_total=v, t_transient=20))
     add("lyapunov_spectra", "n_initial", BAD_COUNT[:-2],
         lambda v: lyapunov_spectra(M, {"J": 1.5, "lam": 1.0}, n_initial=v, t_total=10, t_transient=0))
@@ -159,7 +165,7 @@ def main() -> int:
     rows = []
     t0 = time.perf_counter()
     for fn, arg, v, call, names in targets():
-        kind, msg = classify(call, names)
+        kind, msg = classify(call, names, v)
         rows.append((fn, arg, v, kind, msg))
     by_fn: dict[str, Counter] = defaultdict(Counter)
     for fn, _, _, kind, _ in rows:
