@@ -299,6 +299,7 @@ class _Integrate:
         model = _model(a.model)
         params = parse_params(a.param, a.config, model)
         out = ensure_out_dir(a.out)
+        print(f"integrating {a.n_initial} trajectories of {model.name} to t = {a.t_end:g}", flush=True)
         ens = integrate_ensemble(model, params, n_initial=a.n_initial, seed=a.seed, t_end=a.t_end)
         path = out / "ensemble.parquet"
         ens.to_frame().to_parquet(path)
@@ -831,8 +832,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     argv = _join_negative_values([t for t in argv if t != "--debug"])
-    ap = build_parser()
-    a = ap.parse_args(argv)
+    try:
+        ap = build_parser()
+        a = ap.parse_args(argv)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        sys.stderr.write("bifurcate: interrupted\n")
+        return 130
     if not a.command:
         ap.print_help()
         return 0

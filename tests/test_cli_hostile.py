@@ -185,3 +185,29 @@ def test_no_flagship_constants_in_the_cli():
     for needle in ('"g": 1.0', '"gamma": 0.5', "from bifurcate.models import NORMAL_STATE", '== "lmg_dimer"',
                    '"ZA", "ZB") if c in att', "model.n != 6"):
         assert needle not in src, needle
+
+
+def test_ctrl_c_stops_a_long_cli_run_within_seconds(tmp_path):
+    """SIGINT to `bifurcate integrate` with an absurd end time: exit 130 with a message, no traceback."""
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    argv = [sys.executable, "-m", "analysis.cli", "integrate", "--t-end", "1e12", "--n-initial", "4",
+            "--out", str(tmp_path)]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()         # printed just before the integration starts
+        assert line.startswith("integrating 4 trajectories"), (line, proc.poll())
+        time.sleep(2.0)                       # kernels loaded, deep in the integration
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        t0 = time.perf_counter()
+        out, err = proc.communicate(timeout=30)
+        waited = time.perf_counter() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and "bifurcate: interrupted" in err and "Traceback" not in err, err[-2000:]
+    assert waited < 5.0, waited
