@@ -99,7 +99,7 @@ def targets():
         ("t_end", "t_start"))
     add("integrate_ensemble", "params", BAD_PARAMS, lambda v: integrate_ensemble(M, v, n_initial=2, t_end=1),
         ("params", "parameter"))
-    add("integrate_ensemble", "y0", BAD_STATE, lambda v: integrate_ensemble(M, y0=v, t_end=1))
+    add("integrate_ensemble", "y0", BAD_STATE[:4] + BAD_STATE[5:], lambda v: integrate_ensemble(M, y0=v, t_end=1))
     add("integrate_ensemble", "y0 (batch)", BAD_BATCH, lambda v: integrate_ensemble(M, y0=v, t_end=1), ("y0",))
     add("find_equilibria", "params", BAD_PARAMS, lambda v: find_equilibria(M, v, n_seeds=8), ("params", "parameter"))
     add("find_equilibria", "n_seeds", BAD_COUNT, lambda v: find_equilibria(M, n_seeds=v))
