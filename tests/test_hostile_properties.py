@@ -23,7 +23,7 @@ from bifurcate.models import LMG_DIMER, NORMAL_STATE
 
 CLEAR = (ValueError, TypeError, KeyError)
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
-LARGE = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+LARGE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.text(max_size=6), st.floats(allow_nan=True, allow_infinity=True),
