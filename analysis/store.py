@@ -17,8 +17,8 @@ killed at any moment leaves either a whole part or none, so resuming recomputes 
 that are in no part, and loses none that are.
 
 Healing: every file is checked when read (a part against the checksum in its name, the table
-against its ``.sha256`` side file, ``metadata.json`` against the checksum it holds, and each of
-them by parsing it). A file that fails is moved to ``quarantine/`` with a
+against its ``.sha256`` side file or the copy in the metadata, ``metadata.json`` against the
+checksum it holds, and each of them by parsing it). A file that fails is moved to ``quarantine/`` with a
 :class:`StoreRepairWarning`, and its points count as not computed: the sweep recomputes them. A
 consolidated table that lacks rows (fewer than ``n_rows`` of the metadata) is not complete: its
 rows are kept and the missing points computed.
@@ -219,6 +219,10 @@ class SweepStore:
             want = self.table_sum_path.read_text().strip()
         except FileNotFoundError:
             want = None
+        except (OSError, UnicodeDecodeError):
+            want = ""
+        if not want:   # side file lost or damaged: the copy in the metadata
+            want = self.metadata().get("table_sha256") or None
         if want is not None and file_sha256(self.table_path) != want:
             self.quarantine(self.table_path, "checksum mismatch")
             return False
@@ -247,6 +251,10 @@ class SweepStore:
     def is_complete(self) -> bool:
         """The consolidated table is present, intact and has every row the metadata promises."""
         meta = self.metadata()
+        if meta.get("complete") and not self.table_path.exists():
+            warnings.warn(f"result store {self.path}: table.parquet of a complete sweep is missing; its points will "
+                          f"be recomputed", StoreRepairWarning, stacklevel=2)
+            return False
         if not (meta.get("complete") and self._table_ok()):
             return False
         try:
@@ -361,11 +369,12 @@ class SweepStore:
             df.to_parquet(tmp, engine="pyarrow", index=False)
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
+            digest = file_sha256(tmp)
             sum_tmp = self.path / f".table-sum.{uuid.uuid4().hex}.tmp"
-            _fsync_write(sum_tmp, (file_sha256(tmp) + "\n").encode())
+            _fsync_write(sum_tmp, (digest + "\n").encode())
             os.replace(sum_tmp, self.table_sum_path)
             os.replace(tmp, self.table_path)
-            self.update_metadata(complete=True, n_rows=len(df), **fields)
+            self.update_metadata(complete=True, n_rows=len(df), table_sha256=digest, **fields)
             for f in self.part_files():
                 f.unlink(missing_ok=True)
             self._verified.clear()

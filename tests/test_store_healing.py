@@ -137,6 +137,21 @@ def test_damaged_table_is_quarantined_and_recomputed(tmp_path, reference, damage
     assert CALLS == [] and again.n_cached == 18
 
 
+def test_deleted_table_and_checksum_side_file(tmp_path, reference):
+    run(tmp_path)
+    d = _sweep_dir(tmp_path)
+    (d / "table.parquet.sha256").unlink()
+    _garble(d / "table.parquet")                 # the metadata keeps a copy of the checksum
+    CALLS.clear()
+    with pytest.warns(StoreRepairWarning, match="table.parquet is corrupt"):
+        _assert_same(run(tmp_path), reference)
+    (d / "table.parquet").unlink()
+    CALLS.clear()
+    with pytest.warns(StoreRepairWarning, match="table.parquet of a complete sweep is missing"):
+        _assert_same(run(tmp_path), reference)
+    assert sorted(CALLS) == list(range(18))
+
+
 def test_table_with_rows_missing_is_completed(tmp_path, reference):
     from analysis.store import file_sha256
 
