@@ -36,10 +36,16 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterator, Sequence
 
-__all__ = ["Executor", "LocalExecutor", "DaskExecutor", "get_executor", "default_chunk_size", "cpu_count"]
+__all__ = ["Executor", "LocalExecutor", "DaskExecutor", "get_executor", "default_chunk_size", "cpu_count",
+           "run_points", "DEFAULT_CHUNK_SECONDS"]
+
+#: target wall time of one chunk when the chunk size is not given: an interrupt loses at most
+#: about this much work, and the store and the progress bar move at least this often
+DEFAULT_CHUNK_SECONDS = 5.0
 
 _CHUNK_LOCK = threading.Lock()
 
@@ -288,3 +294,122 @@ def get_executor(scheduler=None, n_workers: int | None = None) -> Executor:
         return DaskExecutor(scheduler)
     raise TypeError(f"scheduler must be None, 'local', 'processes', a Dask address, a distributed.Client or an "
                     f"Executor, got {type(scheduler).__name__}")
+
+
+def run_points(executor: Executor, fn: Callable, model, points: Sequence[int], make_chunk: Callable, options, *,
+               store=None, chunk_size: int | None = None, max_chunk_size: int = 256,
+               chunk_seconds: float | None = None, poll: float = 0.5) -> Iterator[tuple[list[int], Any, BaseException | None, bool]]:
+    """Run ``fn`` over ``points`` in chunks; with a store, claim points first and share the work.
+
+    Parameters
+    ----------
+    executor : Executor
+    fn : callable
+        ``fn(model, chunk, options)`` returning a DataFrame with a ``point`` column.
+    points : sequence of int
+        The points to compute, in the order to compute them.
+    make_chunk : callable
+        ``make_chunk(list_of_points) -> chunk`` (what ``fn`` receives).
+    store : analysis.store.SweepStore, optional
+        Finished chunks are written to it as they arrive; points are claimed before they are
+        computed, so that several processes on one store share the points (each computed once),
+        and points another process stored are read back instead.
+    chunk_size : int, optional
+        Fixed points per chunk. Default: adaptive, so that one chunk takes about
+        ``chunk_seconds`` (first chunk: one point), at most ``max_chunk_size`` (Dask, which
+        receives all chunks at once: ``max_chunk_size``).
+    chunk_seconds : float, optional
+        Target wall time of a chunk (default :data:`DEFAULT_CHUNK_SECONDS`).
+    poll : float
+        Seconds between looks at the store while waiting for points another process claimed.
+
+    Yields
+    ------
+    (points, result, error, computed_here)
+        ``result`` the chunk's DataFrame (None on error), ``error`` the exception of a chunk the
+        backend lost (its points are not retried in this call), ``computed_here`` False for rows
+        another process computed (read from the store).
+    """
+    target = DEFAULT_CHUNK_SECONDS if chunk_seconds is None else float(chunk_seconds)
+    if not target > 0:
+        raise ValueError(f"chunk_seconds must be > 0, got {chunk_seconds!r}")
+    if chunk_size is not None and (not isinstance(chunk_size, (int,)) or isinstance(chunk_size, bool) or chunk_size < 1):
+        try:
+            import numpy as np
+
+            ok = isinstance(chunk_size, np.integer) and chunk_size >= 1
+        except ImportError:  # pragma: no cover
+            ok = False
+        if not ok:
+            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    remaining = [int(p) for p in points]
+    finished: set[int] = set()
+    rate = [None]          # seconds per point, from the chunks done so far
+    last = [1, None]       # size and wall time of the last finished chunk
+
+    def size() -> int:
+        if chunk_size is not None:
+            return int(chunk_size)
+        if rate[0] is None:
+            # a local backend learns the rate from a first one-point chunk; Dask takes every chunk
+            # at once, so it gets the capped default size
+            return 1 if isinstance(executor, LocalExecutor) else int(max_chunk_size)
+        n = target / max(rate[0], 1e-6)
+        if last[1] is not None and last[1] < 0.5 * target:
+            n = max(n, 2 * last[0])        # per-chunk overhead inflates the rate of small chunks
+        return int(max(1, min(max_chunk_size, n)))
+
+    while True:
+        todo = [p for p in remaining if p not in finished]
+        if not todo:
+            return
+        issued: list[list[int]] = []
+        t_issue: list[float] = []
+        queue = list(todo)
+
+        def chunks():
+            nonlocal queue
+            while queue:
+                n = size()
+                if store is not None:
+                    got = store.claim(queue, n)
+                    if not got:
+                        return
+                    gs = set(got)
+                    queue = [p for p in queue if p not in gs and p not in finished]
+                else:
+                    got, queue = queue[:n], queue[n:]
+                issued.append(got)
+                t_issue.append(time.perf_counter())
+                yield make_chunk(got)
+
+        try:
+            for ci, res, err in executor.map_chunks(fn, model, chunks(), options):
+                pts = issued[ci]
+                elapsed = time.perf_counter() - t_issue[ci]
+                per = elapsed / max(1, len(pts)) / max(1, executor.n_workers)
+                rate[0] = per if rate[0] is None else 0.5 * rate[0] + 0.5 * per
+                last[:] = [len(pts), elapsed / max(1, executor.n_workers)]
+                if err is None and store is not None:
+                    store.write_part(res, label=f"{min(pts):07d}")
+                elif store is not None:
+                    store.release(pts)
+                finished.update(pts)
+                yield pts, res, err, True
+        finally:
+            if store is not None:
+                store.release(p for chunk in issued for p in chunk if p not in finished)
+        if store is None:
+            return
+        # points another process claimed: read what it stored, wait for the rest
+        todo = [p for p in remaining if p not in finished]
+        if not todo:
+            return
+        rows = store.rows(todo)
+        if len(rows):
+            got = [int(p) for p in rows["point"]]
+            finished.update(got)
+            yield got, rows, None, False
+        todo = [p for p in todo if p not in finished]
+        if todo and store.claimed_elsewhere(todo) >= set(todo):
+            time.sleep(poll)

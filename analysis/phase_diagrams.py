@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.execution import default_chunk_size, get_executor
+from analysis.execution import default_chunk_size, get_executor, run_points
 from analysis.store import ResultStore, SweepStore
 from analysis.classify import KINDS
 from bifurcate.integrate import STATUS_MESSAGES, IntegrationOptions, integrate_ensemble
@@ -577,7 +577,8 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
                   options: PhaseDiagramOptions | None = None, store=None, scheduler=None,
                   n_workers: int | None = None, chunk_size: int | None = None, refine: int = 0,
                   refine_on: Sequence[str] = ("n_stable_fp", "phase"), progress: bool = True,
-                  evaluate: Callable = evaluate_chunk, **option_overrides) -> PhaseDiagram:
+                  evaluate: Callable = evaluate_chunk, chunk_seconds: float | None = None,
+                  **option_overrides) -> PhaseDiagram:
     """Number of stable fixed points and kinds of dynamics over a parameter grid.
 
     Parameters
@@ -602,8 +603,12 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
     n_workers : int, optional
         Local worker processes (default 1: in-process, numba on all cores).
     chunk_size : int, optional
-        Points per task (does not change results); default from
-        :func:`analysis.execution.default_chunk_size`.
+        Points per task (does not change results); default adaptive: chunks of about
+        ``chunk_seconds`` each, at most :func:`analysis.execution.default_chunk_size` points.
+    chunk_seconds : float, optional
+        Target wall time of a chunk when ``chunk_size`` is not given (default 5 s): an interrupt
+        loses at most about this much work. With a store, points are claimed chunk by chunk, so
+        several processes can share one sweep (see :mod:`analysis.store`).
     refine : int
         Adaptive refinement levels: compute a sub-grid of stride ``2**refine`` first and then, level
         by level, only the points whose enclosing coarse cell has corners that differ in any of
@@ -705,22 +710,24 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
                 pts = need
             todo = np.array(sorted(int(p) for p in pts if int(p) not in rowmap), dtype=np.int64)
             if todo.size:
-                cs = chunk_size or default_chunk_size(len(todo), executor.n_workers, opts.n_initial)
-                if not isinstance(cs, (int, np.integer)) or cs < 1:
-                    raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
                 # all randomness drawn here, before the map
                 y0 = _draw_y0(model, seed, todo, opts.n_initial)
                 sub = table.set_index("point").loc[todo].reset_index()
-                chunks = [Chunk(sub.iloc[a:a + cs].reset_index(drop=True), y0[a:a + cs]) for a in range(0, len(todo), cs)]
-                for ci, res, err in executor.map_chunks(evaluate, model, chunks, opts):
+
+                def make_chunk(pts, sub=sub, y0=y0, todo=todo):
+                    pos = np.searchsorted(todo, pts)
+                    return Chunk(sub.iloc[pos].reset_index(drop=True), y0[pos])
+
+                cap = default_chunk_size(len(todo), executor.n_workers, opts.n_initial)
+                for pts_c, res, err, here in run_points(executor, evaluate, model, todo, make_chunk, opts, store=sweep,
+                                                        chunk_size=chunk_size, max_chunk_size=cap,
+                                                        chunk_seconds=chunk_seconds):
                     if err is not None:
-                        df = _lost_rows(model, chunks[ci], err)
+                        df = _lost_rows(model, make_chunk(pts_c), err)
                         lost.append(df)
                     else:
                         df = res
-                        if sweep is not None:
-                            sweep.write_part(df, label=f"{int(df['point'].iloc[0]):07d}")
-                        computed.update(int(p) for p in df["point"])
+                        (computed if here else cached_points).update(int(p) for p in df["point"])
                     for r in df.to_dict("records"):
                         rowmap[int(r["point"])] = r
                     if bar is not None:

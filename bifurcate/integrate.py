@@ -7,6 +7,7 @@ trajectory (divergence, step-size underflow, too many steps) comes back as ``sta
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
@@ -16,6 +17,8 @@ import pandas as pd
 from bifurcate.model import Model
 from bifurcate.tableaux import METHOD_CODES
 from bifurcate.utils import as_generator
+from bifurcate.validation import (check_array, check_bool, check_count, check_memory, check_real, check_seed,
+                                  estimate_bytes)
 
 __all__ = ["IntegrationOptions", "Trajectory", "EnsembleResult", "integrate", "integrate_ensemble",
            "STATUS_MESSAGES", "param_grid", "ensemble_initial_states"]
@@ -26,7 +29,11 @@ STATUS_MESSAGES = {
     -1: "maximum number of steps reached",
     -2: "step size underflow",
     -3: "diverged (non-finite state or beyond div_bound)",
+    -4: "stopped: wall-time limit (max_wall_time) reached before t_end",
 }
+
+#: status of a trajectory stopped by ``max_wall_time`` (see :func:`integrate_ensemble`)
+TIME_LIMIT = -4
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,14 @@ class IntegrationOptions:
     project: bool = True
 
     def __post_init__(self):
+        if not isinstance(self.method, str):
+            raise TypeError(f"method must be one of {sorted(METHOD_CODES)}, got {self.method!r}")
         if self.method not in METHOD_CODES:
             raise ValueError(f"method must be one of {sorted(METHOD_CODES)}, got {self.method!r}")
+        for name in ("rtol", "atol", "dt", "div_bound"):
+            object.__setattr__(self, name, check_real(name, getattr(self, name), allow_inf=name == "div_bound"))
+        object.__setattr__(self, "max_steps", check_count("max_steps", self.max_steps, maximum=2 ** 62))
+        object.__setattr__(self, "project", check_bool("project", self.project))
         if not (0 < self.rtol < 1) or not (0 < self.atol):
             raise ValueError(f"tolerances must satisfy 0 < rtol < 1 and atol > 0, got rtol={self.rtol}, atol={self.atol}")
         if self.method == "RK4" and not self.dt > 0:
@@ -89,14 +102,41 @@ def _options(options: IntegrationOptions | None, overrides: Mapping[str, Any]) -
     return replace(opts, **overrides) if overrides else opts
 
 
-def _check_span(t_span) -> tuple[float, float]:
-    try:
-        t0, t1 = (float(v) for v in t_span)
-    except (TypeError, ValueError):
-        raise ValueError(f"t_span must be a pair (t_start, t_end), got {t_span!r}") from None
+def _check_span(t_span, name: str = "t_span") -> tuple[float, float]:
+    if isinstance(t_span, (str, bytes, Mapping)) or not isinstance(t_span, (Sequence, np.ndarray)) \
+            or len(t_span) != 2:
+        raise TypeError(f"{name} must be a pair (t_start, t_end) of numbers, got {t_span!r}")
+    t0 = check_real(f"{name}[0]", t_span[0], allow_nan=True, allow_inf=True)
+    t1 = check_real(f"{name}[1]", t_span[1], allow_nan=True, allow_inf=True)
     if not (np.isfinite(t0) and np.isfinite(t1)) or t1 <= t0:
-        raise ValueError(f"t_span must be finite with t_end > t_start, got ({t0}, {t1})")
+        raise ValueError(f"{name} must be finite with t_end > t_start, got ({t0}, {t1})")
     return t0, t1
+
+
+def _check_t_eval(t_eval, t0: float, t1: float) -> np.ndarray:
+    te = check_array("t_eval", t_eval, ndim=1, sorted_=True)
+    if te[0] < t0 or te[-1] > t1:
+        raise ValueError(f"t_eval must lie inside t_span [{t0}, {t1}], got [{te[0]}, {te[-1]}]")
+    return te
+
+
+def _check_model(model) -> None:
+    if not isinstance(model, Model):
+        hint = " (an OpenSystem gives one with .mean_field())" if hasattr(model, "mean_field") else ""
+        raise TypeError(f"model must be a bifurcate Model{hint}, got {type(model).__name__}")
+
+
+def _first_segment(n_trajectories: int) -> int:
+    """Steps per trajectory of the first compiled call: about 2e5 steps in all (~0.1-0.5 s)."""
+    return int(min(4096, max(16, 200_000 // max(1, n_trajectories))))
+
+
+def _seg_steps_next(seg: int, elapsed: float, target: float = 0.2) -> int:
+    """Next segment length (steps per trajectory) so that one compiled call takes about ``target``
+    seconds: at most x4 per change, within [16, 2**22]."""
+    if elapsed <= 0:
+        return min(seg * 4, 1 << 22)
+    return int(min(max(seg * min(4.0, max(0.25, target / elapsed)), 16), 1 << 22))
 
 
 # ------------------------------------------------------------------------------------------
@@ -181,24 +221,39 @@ def integrate(model: Model, y0, t_span, params: Mapping[str, float] | None = Non
     >>> tr.success
     True
     """
+    _check_model(model)
     opts = _options(options, option_overrides)
-    y = model.check_state(y0).copy()
+    y = model.check_state(y0, name="y0").copy()
     p = model.pack_params(params)
     t0, t1 = _check_span(t_span)
+    te = None if t_eval is None else _check_t_eval(t_eval, t0, t1)
+    if te is not None:
+        check_memory("integrate: t_eval samples", estimate_bytes((te.size, model.n)))
     kern = model.kernels
     n = model.n
     state = np.zeros(kern.N_ST)
     state[kern.ST_T] = t0
     state[kern.ST_H] = opts.dt
     stats = np.zeros((4, n))
-    if t_eval is not None:
-        te = np.asarray(t_eval, dtype=float)
-        if te.ndim != 1 or te.size == 0 or np.any(np.diff(te) < 0) or te[0] < t0 or te[-1] > t1:
-            raise ValueError(f"t_eval must be a non-empty sorted 1-D array inside t_span ({t0}, {t1}), got {t_eval!r}")
+    max_steps = int(opts.max_steps)
+    seg = [4096]
+
+    def segment(sample_t, samples, rec_t, rec_y):
+        # one compiled call of at most seg[0] steps: Ctrl-C reaches Python between calls
+        limit = min(max_steps, int(state[kern.ST_NSTEPS]) + seg[0])
+        tic = time.perf_counter()
+        st = kern.integrate_one(y, p, t1, opts.code, opts.rtol, opts.atol, opts.dt, limit, opts.div_bound,
+                                np.inf, sample_t, samples, stats, rec_t, rec_y, state, opts.blocks(model))
+        seg[0] = _seg_steps_next(seg[0], time.perf_counter() - tic)
+        paused = st == kern.MAX_STEPS and int(state[kern.ST_NSTEPS]) < max_steps
+        return int(st), paused
+
+    if te is not None:
         samples = np.full((te.size, n), np.nan)
-        status = kern.integrate_one(y, p, t1, opts.code, opts.rtol, opts.atol, opts.dt, int(opts.max_steps),
-                                    opts.div_bound, np.inf, te, samples, stats, np.empty(0), np.empty((0, n)), state,
-                                    opts.blocks(model))
+        while True:
+            status, paused = segment(te, samples, np.empty(0), np.empty((0, n)))
+            if not paused:
+                break
         if status == 0 and te[-1] == t1:
             samples[-1] = y
         t_out, y_out = te, samples
@@ -209,15 +264,14 @@ def integrate(model: Model, y0, t_span, params: Mapping[str, float] | None = Non
             rec_t = np.empty(cap)
             rec_y = np.empty((cap, n))
             before = int(state[kern.ST_NSTEPS])
-            status = kern.integrate_one(y, p, t1, opts.code, opts.rtol, opts.atol, opts.dt, int(opts.max_steps),
-                                        opts.div_bound, np.inf, np.empty(0), np.empty((0, n)), stats, rec_t, rec_y,
-                                        state, opts.blocks(model))
+            status, paused = segment(np.empty(0), np.empty((0, n)), rec_t, rec_y)
             m = int(state[kern.ST_NSTEPS]) - before
             ts.append(rec_t[:m])
             ys.append(rec_y[:m])
-            if status != kern.BUFFER_FULL:
+            if status == kern.BUFFER_FULL:
+                cap = min(cap * 4, 1 << 20)
+            elif not paused:
                 break
-            cap = min(cap * 4, 1 << 20)
         t_out, y_out = np.concatenate(ts), np.concatenate(ys)
     status = int(status)
     return Trajectory(t=t_out, y=y_out, status=status, message=STATUS_MESSAGES[status],
@@ -265,9 +319,15 @@ def _as_param_table(model: Model, params) -> pd.DataFrame:
         model._check_names(dict.fromkeys(cols))
         rows = [model.params({k: r[k] for k in cols}) for _, r in params.iterrows()]
         return pd.DataFrame(rows, columns=list(model.param_names))
+    if isinstance(params, (str, bytes)):
+        raise TypeError(f"params must be a dict, a list of dicts or a DataFrame (write {{'J': 1.5}}, not 'J=1.5'), "
+                        f"got {params!r}")
     if isinstance(params, Mapping):
-        vals = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in params.items()}
-        model._check_names(vals)
+        model._check_names(params)
+        vals = {k: np.atleast_1d(check_array(f"params[{k!r}]", v)) for k, v in params.items()}
+        for k, v in vals.items():
+            if v.ndim != 1:
+                raise ValueError(f"params[{k!r}] must be a number or a 1-D array, got shape {v.shape}")
         lengths = {k: v.size for k, v in vals.items()}
         m = max(lengths.values()) if lengths else 1
         bad = {k: L for k, L in lengths.items() if L not in (1, m)}
@@ -276,6 +336,9 @@ def _as_param_table(model: Model, params) -> pd.DataFrame:
         rows = [model.params({k: (v[i] if v.size > 1 else v[0]) for k, v in vals.items()}) for i in range(m)]
         return pd.DataFrame(rows, columns=list(model.param_names))
     if isinstance(params, Sequence):
+        if not all(isinstance(p, Mapping) for p in params):
+            raise TypeError(f"params given as a list must hold dicts of parameter values, got "
+                            f"{[type(p).__name__ for p in params][:5]}")
         return pd.DataFrame([model.params(p) for p in params], columns=list(model.param_names))
     raise TypeError(f"params must be a dict, a list of dicts or a DataFrame, got {type(params).__name__}")
 
@@ -376,19 +439,33 @@ def ensemble_initial_states(model: Model, n_points: int, y0=None, n_initial: int
     set for every point, drawn before any parallel work).
     """
     if y0 is None:
-        if n_initial is None or int(n_initial) < 1:
-            raise ValueError(f"give initial conditions y0 or n_initial >= 1, got n_initial={n_initial!r}")
-        Y = np.broadcast_to(model.random_states(int(n_initial), as_generator(seed)),
-                            (n_points, int(n_initial), model.n))
+        if n_initial is None:
+            raise ValueError("give initial conditions y0 or n_initial >= 1, got neither")
+        n_initial = check_count("n_initial", n_initial)
+        check_seed("seed", seed)
+        check_memory("initial conditions", estimate_bytes((n_points, n_initial, model.n)))
+        Y = np.broadcast_to(model.random_states(n_initial, as_generator(seed)),
+                            (n_points, n_initial, model.n))
     else:
-        arr = np.asarray(y0, dtype=float)
-        if arr.ndim == 1:
-            arr = arr[None, :]
+        if n_initial is not None:
+            raise ValueError(f"give either y0 or n_initial, not both (got n_initial={n_initial!r})")
+        if isinstance(y0, (str, bytes, Mapping)):
+            raise TypeError(f"y0 must be an array of states, got {y0!r}")
+        try:
+            raw = np.asarray(y0)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"y0 must be an array of states ({exc})") from None
+        if raw.ndim == 1:
+            arr = model.check_state(raw, name="y0")[None, :]
+        elif raw.ndim == 2:
+            arr = model.check_state(raw, batch=True, name="y0")
+        elif raw.ndim == 3 and raw.shape[0] == n_points and raw.shape[-1] == model.n:
+            arr = model.check_state(raw.reshape(-1, model.n), batch=True, name="y0").reshape(raw.shape)
+        else:
+            raise ValueError(f"y0 must have shape (N, {model.n}) or ({n_points}, N, {model.n}), got {raw.shape}")
         if arr.ndim == 2:
-            model.check_state(arr, batch=True)
             Y = np.broadcast_to(arr, (n_points,) + arr.shape)
         elif arr.ndim == 3 and arr.shape[0] == n_points:
-            model.check_state(arr.reshape(-1, arr.shape[-1]), batch=True)
             Y = arr
         else:
             raise ValueError(f"y0 must have shape (N, {model.n}) or ({n_points}, N, {model.n}), got {arr.shape}")
@@ -399,7 +476,7 @@ def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | N
                        seed: int | np.random.Generator | None = None, t_end: float = 1000.0,
                        t_start: float = 0.0, t_transient: float | None = None,
                        t_eval: Sequence[float] | None = None, options: IntegrationOptions | None = None,
-                       **option_overrides) -> EnsembleResult:
+                       max_wall_time: float | None = None, progress=None, **option_overrides) -> EnsembleResult:
     """Integrate every (parameter point, initial condition) pair, in parallel on all cores.
 
     Parameters
@@ -420,40 +497,56 @@ def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | N
     t_eval : array_like (k,), optional
         Times at which to sample every trajectory (memory P*N*k*n floats).
     options : IntegrationOptions, optional
+    max_wall_time : float, optional
+        Seconds after which the integration stops; unfinished trajectories get status -4
+        (``TIME_LIMIT``) and NaN averages. Default: no limit.
+    progress : callable, optional
+        Called as ``progress(n_done, n_total)`` after every segment (see below).
 
     Returns
     -------
     EnsembleResult
+
+    Notes
+    -----
+    The compiled kernel runs in segments of a bounded number of steps per trajectory (about 0.2 s
+    per call), so Ctrl-C interrupts within a fraction of a second, ``progress`` is called and
+    ``max_wall_time`` is honoured; the result is bitwise identical to an unsegmented run.
     """
+    _check_model(model)
     opts = _options(options, option_overrides)
     table = _as_param_table(model, params)
     P = len(table)
-    t0, t1 = _check_span((t_start, t_end))
-    tav = t0 + 0.5 * (t1 - t0) if t_transient is None else float(t_transient)
+    if P == 0:
+        raise ValueError(f"params must hold at least one parameter point, got {params!r}")
+    t0 = check_real("t_start", t_start)
+    t1 = check_real("t_end", t_end)
+    t0, t1 = _check_span((t0, t1), "(t_start, t_end)")
+    tav = t0 + 0.5 * (t1 - t0) if t_transient is None else check_real("t_transient", t_transient)
     if not (t0 <= tav < t1):
         raise ValueError(f"t_transient must lie in [t_start, t_end), got {tav} for ({t0}, {t1})")
+    if max_wall_time is not None and not check_real("max_wall_time", max_wall_time, allow_inf=True) > 0:
+        raise ValueError(f"max_wall_time must be > 0 seconds, got {max_wall_time!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be None or a callable progress(n_done, n_total), got {progress!r}")
+    te = np.empty(0) if t_eval is None else _check_t_eval(t_eval, t0, t1)
+    n = model.n
     Y = ensemble_initial_states(model, P, y0, n_initial, seed)
     N = Y.shape[1]
-    n = model.n
-    te = np.empty(0) if t_eval is None else np.asarray(t_eval, dtype=float)
-    if t_eval is not None and (te.ndim != 1 or np.any(np.diff(te) < 0) or te.size == 0 or te[0] < t0 or te[-1] > t1):
-        raise ValueError(f"t_eval must be a non-empty sorted 1-D array inside ({t0}, {t1})")
+    check_memory(f"integrate_ensemble ({P} points x {N} initial conditions, {te.size} samples)",
+                 estimate_bytes((P * N, te.size + 4 + 2 + 2, n)))
     Pm = np.ascontiguousarray(np.repeat(table[list(model.param_names)].to_numpy(float), N, axis=0))
     Y0 = Y.reshape(P * N, n).copy()
     M = P * N
-    Yf = np.empty((M, n))
-    stats = np.empty((M, 4, n))
-    samples = np.full((M, te.size, n), np.nan)
-    status = np.empty(M, dtype=np.int64)
     kern = model.kernels
-    info = np.empty((M, kern.N_ST))
-    kern.integrate_batch(Y0, Pm, t0, t1, opts.code, opts.rtol, opts.atol, opts.dt, int(opts.max_steps),
-                         opts.div_bound, tav, te, Yf, stats, samples, status, info, opts.blocks(model))
+    Yf, stats, samples, status, info = _run_segments(kern, Y0, Pm, t0, t1, tav, te, opts, model, max_wall_time,
+                                                     progress)
     twin = info[:, kern.ST_TWIN][:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = stats[:, 0] / twin
         var = np.maximum(stats[:, 1] / twin - mean ** 2, 0.0)
     bad = status != 0
+    Yf[status == TIME_LIMIT] = np.nan
     mean[bad] = np.nan
     var[bad] = np.nan
     stats[bad, 2:] = np.nan
@@ -465,3 +558,37 @@ def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | N
         t_eval=te if t_eval is not None else None, status=status.reshape(P, N),
         n_steps=info[:, kern.ST_NSTEPS].astype(np.int64).reshape(P, N), t_span=(t0, t1), t_transient=tav,
         model=model, options=opts, seed=seed if not isinstance(seed, np.random.Generator) else None)
+
+
+def _run_segments(kern, Y0, Pm, t0, t1, tav, te, opts, model, max_wall_time, progress):
+    """Drive :func:`bifurcate.kernels.ode_template.integrate_segment` until every trajectory has a
+    final status (or the wall-time limit): returns ``Yf, stats, samples, status, info``."""
+    M, n = Y0.shape
+    Yf = Y0.copy()
+    stats = np.empty((M, 4, n))
+    stats[:, :2] = 0.0
+    stats[:, 2] = np.inf
+    stats[:, 3] = -np.inf
+    samples = np.full((M, te.size, n), np.nan)
+    status = np.full(M, kern.PAUSED, dtype=np.int64)
+    info = np.zeros((M, kern.N_ST))
+    info[:, kern.ST_T] = t0
+    info[:, kern.ST_H] = opts.dt
+    max_steps = int(opts.max_steps)
+    blocks = opts.blocks(model)
+    seg = _first_segment(M)
+    start = time.perf_counter()
+    active = np.arange(M, dtype=np.int64)
+    while active.size:
+        tic = time.perf_counter()
+        kern.integrate_segment(Yf, Pm, active, t1, opts.code, opts.rtol, opts.atol, opts.dt, max_steps, seg,
+                               opts.div_bound, tav, te, stats, samples, status, info, blocks)
+        now = time.perf_counter()
+        seg = _seg_steps_next(seg, now - tic)
+        active = active[status[active] == kern.PAUSED]
+        if progress is not None:
+            progress(M - active.size, M)
+        if active.size and max_wall_time is not None and now - start > max_wall_time:
+            status[active] = TIME_LIMIT
+            break
+    return Yf, stats, samples, status, info

@@ -291,6 +291,10 @@ class Model:
 
     def params(self, params: Mapping[str, float] | None = None, **kwargs: float) -> dict[str, float]:
         """Full parameter dictionary: defaults, then ``params``, then keyword arguments, then pins."""
+        if params is not None and not isinstance(params, Mapping):
+            hint = " (write {'J': 1.5}, not 'J=1.5')" if isinstance(params, str) else ""
+            raise TypeError(f"params must be a mapping of parameter name -> value{hint}, got "
+                            f"{params!r} ({type(params).__name__})")
         merged = dict(params or {})
         merged.update(kwargs)
         self._check_names(merged)
@@ -300,6 +304,8 @@ class Model:
                              f"{ {k: self.fixed[k] for k in pinned} }, got {[merged[k] for k in pinned]}")
         out = dict(self.defaults)
         for k, v in merged.items():
+            if isinstance(v, (str, bytes, bool, np.bool_, complex, np.complexfloating)) or np.ndim(v) != 0:
+                raise TypeError(f"parameter {k!r} must be a real number, got {v!r} ({type(v).__name__})")
             try:
                 fv = float(v)
             except (TypeError, ValueError):
@@ -327,16 +333,38 @@ class Model:
         return self.param_names.index(name)
 
     # -- states ------------------------------------------------------------------------------
-    def check_state(self, y: Any, *, batch: bool = False) -> np.ndarray:
-        """Validate a state (n,) or, with ``batch``, states (m, n); returns float64 arrays."""
-        arr = np.asarray(y, dtype=float)
+    def check_state(self, y: Any, *, batch: bool = False, name: str = "state",
+                    on_phase_space: bool = True) -> np.ndarray:
+        """Validate a state (n,) or, with ``batch``, states (m, n); returns float64 arrays.
+
+        Numbers only (strings, booleans, complex refused), finite, and, with ``on_phase_space``
+        (default), every spin block of non-zero length: a zero-length spin has no direction to
+        project onto, and is refused rather than replaced.
+        """
+        if isinstance(y, (str, bytes)):
+            raise TypeError(f"{name} for model {self.name!r} must be an array of numbers, got {y!r}")
+        try:
+            raw = np.asarray(y)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} for model {self.name!r} must be an array of numbers ({exc})") from None
+        if raw.dtype.kind not in "iuf":
+            raise TypeError(f"{name} for model {self.name!r} must be an array of real numbers, got dtype "
+                            f"{raw.dtype}")
+        arr = raw.astype(float)
         ok = (arr.ndim == 2 and arr.shape[1] == self.n) if batch else (arr.shape == (self.n,))
         if not ok:
             want = f"(m, {self.n})" if batch else f"({self.n},)"
-            raise ValueError(f"state for model {self.name!r} must have shape {want} "
+            raise ValueError(f"{name} for model {self.name!r} must have shape {want} "
                              f"({', '.join(self.state_names)}), got shape {arr.shape}")
         if not np.all(np.isfinite(arr)):
-            raise ValueError(f"state for model {self.name!r} must be finite, got {arr}")
+            raise ValueError(f"{name} for model {self.name!r} must be finite, got {arr}")
+        if on_phase_space and self.geometry.n_spheres:
+            for blk in self.geometry.sphere_blocks:
+                r = np.linalg.norm(arr[..., blk], axis=-1)
+                if np.any(r < 1e-8):
+                    names = ", ".join(self.state_names[i] for i in blk)
+                    raise ValueError(f"{name} for model {self.name!r}: the spin ({names}) has length "
+                                     f"{float(np.min(r)):.3g}; expected a point on the unit sphere (length 1)")
         return np.ascontiguousarray(arr)
 
     def state_dict(self, y: np.ndarray) -> dict[str, float]:
@@ -345,14 +373,14 @@ class Model:
     # -- evaluation ------------------------------------------------------------------------
     def f(self, y, params: Mapping[str, float] | None = None) -> np.ndarray:
         """The vector field at ``y`` (n,)."""
-        y = self.check_state(y)
+        y = self.check_state(y, on_phase_space=False)
         out = np.empty(self.n)
         self.rhs(y, self.pack_params(params), out)
         return out
 
     def jacobian(self, y, params: Mapping[str, float] | None = None) -> np.ndarray:
         """df/dy at ``y``, (n, n) in the embedding."""
-        y = self.check_state(y)
+        y = self.check_state(y, on_phase_space=False)
         out = np.empty((self.n, self.n))
         self.jac(y, self.pack_params(params), out)
         return out
@@ -375,8 +403,9 @@ class Model:
     def random_states(self, n_states: int, seed: int | np.random.Generator | None = None) -> np.ndarray:
         """Initial conditions uniform on the phase space (spheres); (n_states, n)."""
         from bifurcate.utils import as_generator
+        from bifurcate.validation import check_count
 
-        return self.geometry.random_points(int(n_states), as_generator(seed))
+        return self.geometry.random_points(check_count("n_states", n_states), as_generator(seed))
 
     # -- compiled integrators ----------------------------------------------------------------
     @property

@@ -126,3 +126,36 @@ def test_get_executor_and_chunking():
     assert default_chunk_size(40401, 1, 16) == 256
     assert default_chunk_size(100, 2, 16) == 100
     assert default_chunk_size(2_000, 4, 1024) == 63
+
+
+def _sleepy(model, pts, options):
+    import time
+
+    import pandas as pd
+
+    time.sleep(options * len(pts))
+    return pd.DataFrame({"point": pts})
+
+
+def test_run_points_sizes_chunks_by_wall_time():
+    """Chunks of about chunk_seconds each (first one point), every point exactly once, in order."""
+    from analysis.execution import LocalExecutor, run_points
+
+    sizes, seen = [], []
+    for pts, res, err, here in run_points(LocalExecutor(1), _sleepy, None, range(60), list, 0.04,
+                                          chunk_seconds=0.4, max_chunk_size=50):
+        assert err is None and here and list(res["point"]) == pts
+        sizes.append(len(pts))
+        seen += pts
+    assert seen == list(range(60))
+    assert sizes[0] == 1
+    assert 5 <= np.median(sizes[2:]) <= 16, sizes      # ~0.4 s / 0.04 s per point
+
+
+def test_run_points_rejects_bad_chunk_arguments():
+    from analysis.execution import LocalExecutor, run_points
+
+    with pytest.raises(ValueError, match="chunk_size must be a positive int, got 2.5"):
+        list(run_points(LocalExecutor(1), _sleepy, None, range(3), list, 0.0, chunk_size=2.5))
+    with pytest.raises(ValueError, match="chunk_seconds must be > 0, got 0"):
+        list(run_points(LocalExecutor(1), _sleepy, None, range(3), list, 0.0, chunk_seconds=0))

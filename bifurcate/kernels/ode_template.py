@@ -9,7 +9,13 @@ model's source, so editing a model recompiles its integrators.
 
 Status codes (returned by every kernel; :mod:`bifurcate.integrate` turns them into messages):
 ``SUCCESS = 0``, ``BUFFER_FULL = 1`` (internal: resume), ``MAX_STEPS = -1``,
-``STEP_TOO_SMALL = -2``, ``DIVERGED = -3`` (non-finite state or a component beyond ``div_bound``).
+``STEP_TOO_SMALL = -2``, ``DIVERGED = -3`` (non-finite state or a component beyond ``div_bound``),
+``PAUSED = 2`` (internal: the segment's step budget is spent, call again to resume).
+
+Long ensembles run in segments (:func:`integrate_segment`): every call advances each active
+trajectory by at most a given number of steps and returns to Python, so that Ctrl-C is seen, a
+progress bar moves and a wall-time limit can stop the work. The integrator's whole state lives in
+the caller's arrays, so the segmented run is bitwise identical to one long call.
 """
 # --- template starts ---
 import math
@@ -26,6 +32,7 @@ BUFFER_FULL = 1
 MAX_STEPS = -1
 STEP_TOO_SMALL = -2
 DIVERGED = -3
+PAUSED = 2
 
 # numba freezes module-level arrays into the machine code as constants
 DP5_A = _DP5_T.A
@@ -397,6 +404,32 @@ def integrate_batch(Y0, P, t0, t1, method, rtol, atol, dt, max_steps, div_bound,
             Yf[i, k] = y[k]
         for k in range(N_ST):
             info[i, k] = st[k]
+    return 0
+
+
+@njit(parallel=True)
+def integrate_segment(Y, P, idx, t1, method, rtol, atol, dt, max_steps, seg_steps, div_bound, t_avg,
+                      sample_t, stats, samples, status, info, blocks):
+    """Advance the trajectories ``idx`` by at most ``seg_steps`` accepted steps each, in parallel.
+
+    Y : (m, n) current states, in place; P : (m, n_params); idx : (a,) int64 rows to advance;
+    stats : (m, 4, n) window accumulators (initialised by the caller); samples : (m, k, n);
+    status : (m,) int64, set for the rows of ``idx`` (PAUSED if the row must be resumed);
+    info : (m, N_ST) integrator state of each row (t, h, n_steps, ...), initialised by the caller
+    (t = t0, h = dt) and carried across calls. ``max_steps`` bounds the total steps of a row.
+    """
+    for q in prange(idx.shape[0]):
+        i = idx[q]
+        limit = info[i, ST_NSTEPS] + seg_steps
+        if limit > max_steps:
+            limit = max_steps
+        rec_t = np.empty(0)
+        rec_y = np.empty((0, Y.shape[1]))
+        s = _integrate(Y[i], P[i], t1, method, rtol, atol, dt, int(limit), div_bound, t_avg,
+                       sample_t, samples[i], stats[i], rec_t, rec_y, info[i], blocks)
+        if s == MAX_STEPS and info[i, ST_NSTEPS] < max_steps:
+            s = PAUSED
+        status[i] = s
     return 0
 
 

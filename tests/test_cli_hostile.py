@@ -1,0 +1,213 @@
+"""The CLI keeps its promise under a hostile but fair user: every bad call ends in
+`bifurcate: error: ...` with exit code 2 and no traceback; a run whose rows failed exits 1 and says
+how many and why; options refuse repetition; negative ranges work; --model takes any module."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: (argv, text the error must contain): each is a user error, exit 2
+BAD_CALLS = [
+    (["integrate", "--param", "J=nan"], "parameter 'J' must be a finite number"),
+    (["integrate", "--param", "J=inf"], "must be a finite number"),
+    (["integrate", "--param", "J=1", "--param", "J=2"], "given twice"),
+    (["integrate", "--seed", "-1"], "argument --seed"),
+    (["integrate", "--seed", "1.5"], "argument --seed"),
+    (["integrate", "--n-initial", "0"], "argument --n-initial"),
+    (["integrate", "--n-initial", "2.5"], "argument --n-initial"),
+    (["integrate", "--t-end", "nan"], "argument --t-end"),
+    (["integrate", "--t-end", "-5"], "argument --t-end"),
+    (["integrate", "--seed", "1", "--seed", "2"], "--seed given more than once"),
+    (["integrate", "--model", "nosuch"], "unknown model 'nosuch'"),
+    (["integrate", "--model", "nosuch.module:X"], "cannot import module 'nosuch.module'"),
+    (["integrate", "--model", "bifurcate.models:NOPE"], "has no attribute 'NOPE'"),
+    (["integrate", "--model", "bifurcate.models:NORMAL_STATE"], "expected a bifurcate Model"),
+    (["integrate", "--model", ":X"], "package.module:OBJECT"),
+    (["integrate", "--bogus"], "unrecognized arguments"),
+    (["phase-diagram", "--n-workers", "0", "--grid", "J=0:1:2"], "argument --n-workers"),
+    (["phase-diagram", "--grid", "J=0:1:2", "--grid", "J=0:1:3"], "--grid J=... given twice"),
+    (["phase-diagram", "--grid", "J=0:1:nan"], "must be an integer"),
+    (["phase-diagram", "--grid", "J=nan:1:3"], "must be a finite number"),
+    (["phase-diagram", "--grid", "J=0:1"], "START:STOP:COUNT"),
+    (["phase-diagram", "--grid", "J=0:1:2:3"], "START:STOP:COUNT"),
+    (["phase-diagram", "--grid", "J=1:1:3"], "START equals STOP"),
+    (["phase-diagram", "--grid", "J=0:1:100000000"], "more than the limit"),
+    (["phase-diagram", "--grid", "J"], "NAME=START:STOP:COUNT"),
+    (["phase-diagram", "--grid", "J=0:1:3", "--chunk-seconds", "0"], "argument --chunk-seconds"),
+    (["quantum", "--S", "nan"], "--S value must be a finite number"),
+    (["quantum", "--S", "-1"], "half-integer"),
+    (["quantum", "--S", "1000"], "more than the limit"),
+    (["quantum", "--sweep", "lam"], "NAME=START:STOP:COUNT"),
+    (["quantum", "--sweep", "mu=0:1:3"], "unknown parameter 'mu'"),
+    (["continue", "--free", "J", "--range", "0:nan"], "--range must be a finite number"),
+    (["continue", "--free", "J", "--range", "0"], "expected --range LO:HI"),
+    (["continue", "--range", "0:1"], "give the continuation parameter with --free"),
+    (["continue", "--free", "J", "--range", "-1:1", "--start", "1,2"], "expected a state of 6 numbers"),
+    (["continue", "--free", "J", "--range", "-1:1", "--start", "0,0,0,0,0,1"], "has length 0"),
+    (["continue", "--free", "J", "--range", "-1:1", "--start", "abc"], "expected --start stable"),
+    (["census", "--t-total", "0"], "argument --t-total"),
+    (["census", "--t-transient", "-1"], "argument --t-transient"),
+    (["report", "--n-initial", "-3"], "argument --n-initial"),
+    (["study"], "the following arguments are required"),
+]
+
+
+def _config(tmp_path, text):
+    p = tmp_path / "c.toml"
+    p.write_text(text)
+    return str(p)
+
+
+CONFIG_CALLS = [
+    ("[params]\nJ = ", "is not valid TOML"),
+    ("[params]\nJ = \"abc\"\n", "parameter 'J' needs a number"),
+    ("[params]\nJ = nan\n", "must be finite"),
+    ("[params]\nJ = true\n", "needs a number"),
+    ("[parms]\nJ = 1\n", "unknown table(s) ['parms']"),
+    ("params = 3\n", "[params] must be a table"),
+    ("[grid]\nJ = [0, \"a\"]\n", "a list of numbers expected"),
+    ("[grid]\nJ = \"0:1:nan\"\n", "must be an integer"),
+]
+
+
+def _run_bad(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    return e.value.code, err
+
+
+@pytest.mark.parametrize("argv, msg", BAD_CALLS)
+def test_bad_call_is_a_clear_error(argv, msg, capsys, tmp_path):
+    code, err = _run_bad(argv + (["--out", str(tmp_path / "o")] if argv[0] != "study" and "--bogus" not in argv
+                                 and argv[0] != "report" else argv[:0]), capsys)
+    assert code == 2, err
+    assert "bifurcate: error:" in err and msg in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("text, msg", CONFIG_CALLS)
+def test_bad_config_is_a_clear_error(text, msg, capsys, tmp_path):
+    cmd = "phase-diagram" if "[grid]" in text else "integrate"
+    code, err = _run_bad([cmd, "--config", _config(tmp_path, text), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "bifurcate: error:" in err and msg in err, err
+
+
+def test_unexpected_library_error_is_an_error_line_and_debug_shows_the_traceback(tmp_path, monkeypatch, capsys):
+    import bifurcate
+
+    def boom(*a, **k):
+        raise RuntimeError("deep failure")
+
+    monkeypatch.setattr(bifurcate, "integrate_ensemble", boom)
+    code, err = _run_bad(["integrate", "--out", str(tmp_path)], capsys)
+    assert code == 2 and "bifurcate: error: RuntimeError: deep failure (run with --debug" in err
+    with pytest.raises(RuntimeError, match="deep failure"):
+        main(["--debug", "integrate", "--out", str(tmp_path)])
+
+
+def test_no_traceback_in_a_real_process(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    for argv in (["integrate", "--param", "J=nan"], ["quantum", "--S", "nan"], ["integrate", "--seed", "-1"]):
+        r = subprocess.run([sys.executable, "-m", "analysis.cli", *argv, "--out", str(tmp_path)], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and "bifurcate: error:" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_failed_rows_exit_1_and_say_why(tmp_path, capsys):
+    assert main(["quantum", "--param", "gamma=0", "--S", "1", "--no-progress", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "1 of 1 exact steady states failed" in err and "gamma" in err
+    df = pd.read_parquet(tmp_path / "exact.parquet")
+    assert (df.status != 0).all()          # written, but marked: nothing silently wrong
+
+
+def test_negative_ranges_and_output_locations(tmp_path, capsys):
+    assert main(["continue", "--param", "lam=0.1", "--free", "J", "--range", "-2:2", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for name in ("branches.parquet", "special_points.parquet", "metadata.json"):
+        assert f"wrote {tmp_path / name}" in out
+    br = pd.read_parquet(tmp_path / "branches.parquet")
+    assert br.J.min() < -1.9 and br.J.max() > 1.9
+
+
+def test_every_option_has_help_with_its_default():
+    ap = build_parser()
+    sub = next(a for a in ap._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        for act in p._actions:
+            if act.dest in ("help",) or not act.option_strings:
+                continue
+            assert act.help, f"{name} {act.option_strings} has no help"
+        text = p.format_help()
+        if any(a.option_strings and a.default not in (None, False) for a in p._actions if a.dest != "help"):
+            assert "(default:" in text, name
+
+
+def test_model_from_a_module_and_from_mean_field(tmp_path, monkeypatch, capsys):
+    mod = tmp_path / "my_open_system.py"
+    mod.write_text(textwrap.dedent("""
+        from bifurcate.models import LORENZ
+
+        class OpenSystem:
+            def mean_field(self):
+                return LORENZ
+
+        SYSTEM = OpenSystem()
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for spec in ("bifurcate.models:LORENZ", "my_open_system:SYSTEM"):
+        out = tmp_path / spec.replace(":", "_")
+        assert main(["integrate", "--model", spec, "--n-initial", "2", "--t-end", "1", "--out", str(out)]) == 0
+        df = pd.read_parquet(out / "ensemble.parquet")
+        from bifurcate.models import LORENZ
+
+        assert {*LORENZ.state_names, *LORENZ.param_names} <= set(df.columns)
+        assert "J" not in df.columns
+    code, err = _run_bad(["integrate", "--model", "bifurcate.models:LORENZ", "--param", "J=1"], capsys)
+    assert code == 2 and "unknown parameter(s) ['J'] for model 'lorenz'" in err
+
+
+def test_no_flagship_constants_in_the_cli():
+    """Defaults, states and names come from the model (the quantum command's Z_A/Z_B table is the
+    exact engine's own schema)."""
+    src = (ROOT / "analysis" / "cli.py").read_text()
+    for needle in ('"g": 1.0', '"gamma": 0.5', "from bifurcate.models import NORMAL_STATE", '== "lmg_dimer"',
+                   '"ZA", "ZB") if c in att', "model.n != 6"):
+        assert needle not in src, needle
+
+
+def test_ctrl_c_stops_a_long_cli_run_within_seconds(tmp_path):
+    """SIGINT to `bifurcate integrate` with an absurd end time: exit 130 with a message, no traceback."""
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    argv = [sys.executable, "-m", "analysis.cli", "integrate", "--t-end", "1e12", "--n-initial", "4",
+            "--out", str(tmp_path)]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()         # printed just before the integration starts
+        assert line.startswith("integrating 4 trajectories"), (line, proc.poll())
+        time.sleep(2.0)                       # kernels loaded, deep in the integration
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        t0 = time.perf_counter()
+        out, err = proc.communicate(timeout=30)
+        waited = time.perf_counter() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130 and "bifurcate: interrupted" in err and "Traceback" not in err, err[-2000:]
+    assert waited < 5.0, waited

@@ -1,0 +1,222 @@
+"""Property-based tests of the rule: every call ends in a correct result, a clear error
+(ValueError / TypeError / KeyError naming the offending argument), or a result whose status says
+why it is not trusted.
+
+Hypothesis draws hostile values (NaN, infinities, strings, booleans, complex numbers, huge or
+negative integers, ragged lists, dicts) for one argument at a time, the others valid. The default
+profile is small (fast, in the default tier); ``-m slow`` runs the same properties with many more
+examples.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bifurcate import integrate, integrate_ensemble
+from bifurcate.integrate import IntegrationOptions
+from bifurcate.models import LMG_DIMER, NORMAL_STATE
+
+CLEAR = (ValueError, TypeError, KeyError)
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+LARGE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.text(max_size=6), st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10 ** 25), 10 ** 25), st.complex_numbers(allow_nan=False, max_magnitude=1e6),
+    st.sampled_from([np.nan, np.inf, -np.inf, 0, -1, 1e-300, 1e300, "1e-6", "nan", "", b"x", 2.5, np.int64(3),
+                     np.float32(0.5)]),
+)
+hostile = st.one_of(
+    scalars,
+    st.lists(scalars, max_size=4),
+    st.dictionaries(st.text(max_size=4), scalars, max_size=2),
+    st.builds(lambda n, v: np.full(n, v), st.integers(0, 4), st.sampled_from([np.nan, 1.0, -1.0, 0.0])),
+    st.builds(lambda s: np.zeros(s), st.sampled_from([(0,), (6,), (2, 6), (6, 1), (2, 3, 6)])),
+)
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+
+
+def outcome(call, names):
+    """Run ``call``: a result, or a clear error whose message names one of ``names``."""
+    try:
+        return call()
+    except CLEAR as exc:
+        msg = _message(exc)
+        assert any(n in msg for n in names), f"{type(exc).__name__} does not name {names}: {msg!r}"
+        return None
+
+
+def trusted_or_explained(tr):
+    """A trajectory: success with finite states on the spheres, or a status that says why not."""
+    if tr.status == 0:
+        assert np.all(np.isfinite(tr.y))
+        r = np.linalg.norm(tr.y[:, :3], axis=1), np.linalg.norm(tr.y[:, 3:], axis=1)
+        assert np.allclose(r[0], 1, atol=1e-9) and np.allclose(r[1], 1, atol=1e-9)
+    else:
+        assert tr.message and tr.message != "success"
+
+
+ARGS = {  # argument -> (names an error may use, call with the hostile value)
+    "params": (("params", "parameter"), lambda v: integrate(LMG_DIMER, NORMAL_STATE, (0, 2), v, max_steps=5000)),
+    "y0": (("y0",), lambda v: integrate(LMG_DIMER, v, (0, 2), max_steps=5000)),
+    "t_span": (("t_span",), lambda v: integrate(LMG_DIMER, NORMAL_STATE, v, max_steps=5000)),
+    "t_eval": (("t_eval",), lambda v: integrate(LMG_DIMER, NORMAL_STATE, (0, 2), t_eval=v, max_steps=5000)),
+    "rtol": (("rtol",), lambda v: integrate(LMG_DIMER, NORMAL_STATE, (0, 2), rtol=v, max_steps=5000)),
+    "atol": (("atol",), lambda v: integrate(LMG_DIMER, NORMAL_STATE, (0, 2), atol=v, max_steps=5000)),
+    "dt": (("dt",), lambda v: integrate(LMG_DIMER, NORMAL_STATE, (0, 2), dt=v, max_steps=5000)),
+    "max_steps": (("max_steps",), lambda v: integrate(LMG_DIMER, NORMAL_STATE, (0, 2), max_steps=v)),
+    "method": (("method",), lambda v: integrate(LMG_DIMER, NORMAL_STATE, (0, 2), method=v, max_steps=5000)),
+    "div_bound": (("div_bound",), lambda v: integrate(LMG_DIMER, NORMAL_STATE, (0, 2), div_bound=v, max_steps=5000)),
+    "project": (("project",), lambda v: integrate(LMG_DIMER, NORMAL_STATE, (0, 2), project=v, max_steps=5000)),
+}
+
+
+@pytest.mark.parametrize("arg", sorted(ARGS))
+@FAST
+@given(value=hostile)
+def test_integrate_hostile_argument(arg, value):
+    names, call = ARGS[arg]
+    tr = outcome(lambda: call(value), names)
+    if tr is not None:
+        trusted_or_explained(tr)
+
+
+ENS_ARGS = {
+    "params": (("params", "parameter"), lambda v: integrate_ensemble(LMG_DIMER, v, n_initial=2, seed=0, t_end=2.0,
+                                                                       max_steps=5000)),
+    "n_initial": (("n_initial",), lambda v: integrate_ensemble(LMG_DIMER, n_initial=v, seed=0, t_end=2.0,
+                                                               max_steps=5000)),
+    "seed": (("seed",), lambda v: integrate_ensemble(LMG_DIMER, n_initial=2, seed=v, t_end=2.0, max_steps=5000)),
+    "t_end": (("t_end", "t_start"), lambda v: integrate_ensemble(LMG_DIMER, n_initial=2, seed=0, t_end=v,
+                                                                 max_steps=5000)),
+    "t_transient": (("t_transient",), lambda v: integrate_ensemble(LMG_DIMER, n_initial=2, seed=0, t_end=2.0,
+                                                                   t_transient=v, max_steps=5000)),
+    "y0": (("y0", "n_initial"), lambda v: integrate_ensemble(LMG_DIMER, y0=v, t_end=2.0, max_steps=5000)),
+    "t_eval": (("t_eval",), lambda v: integrate_ensemble(LMG_DIMER, n_initial=1, seed=0, t_end=2.0, t_eval=v,
+                                                         max_steps=5000)),
+    "max_wall_time": (("max_wall_time",), lambda v: integrate_ensemble(LMG_DIMER, n_initial=1, seed=0, t_end=2.0,
+                                                                       max_wall_time=v, max_steps=5000)),
+}
+
+
+@pytest.mark.parametrize("arg", sorted(ENS_ARGS))
+@FAST
+@given(value=hostile)
+def test_integrate_ensemble_hostile_argument(arg, value):
+    names, call = ENS_ARGS[arg]
+    ens = outcome(lambda: call(value), names)
+    if ens is None:
+        return
+    ok = ens.status == 0
+    assert np.all(np.isfinite(ens.y_final[ok])) and np.all(np.isfinite(ens.mean[ok]))
+    assert np.all(np.isnan(ens.mean[~ok]))             # not-trusted rows carry no numbers
+    assert all(m != "success" for m in ens.message[~ok])
+
+
+@FAST
+@given(value=hostile, name=st.sampled_from(["J", "lam", "gamma", "g", "K", ""]))
+def test_model_params_hostile(value, name):
+    d = outcome(lambda: LMG_DIMER.params({name: value}), ("parameter", "params"))
+    if d is not None:
+        assert all(isinstance(v, float) and np.isfinite(v) for v in d.values())
+
+
+@FAST
+@given(value=hostile)
+def test_integration_options_hostile(value):
+    for field in ("method", "rtol", "atol", "dt", "max_steps", "div_bound", "project"):
+        opts = outcome(lambda: IntegrationOptions(**{field: value}), (field, "tolerances", "RK4"))
+        if opts is not None:
+            assert getattr(opts, field) == value or field in ("rtol", "atol", "dt", "div_bound")
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line: the parsing layer with the heavy library calls stubbed out
+# ---------------------------------------------------------------------------------------------
+class _Reached(BaseException):
+    """The CLI accepted its input and called the library (stub)."""
+
+
+def _stub(*a, **k):
+    raise _Reached
+
+
+OPTION_VALUES = st.one_of(
+    st.sampled_from(["nan", "inf", "-inf", "-1", "0", "1e400", "", "abc", "1:2", "-2:2", "0:1:0", "0:1:nan", "J=",
+                     "=1", "J=nan", "J=1", "lam=0:1:3", "J=1:0:3", "1,2,nan", "0.5", "3", "lmg_dimer", "x:y",
+                     "bifurcate.models:LORENZ", "--", "-", "1_000", "0x10", "1e-320", "J=0:1:2", "0,0,-1,0,0,1"]),
+    st.text(max_size=8),
+)
+COMMAND_OPTIONS = {
+    "integrate": ["--model", "--param", "--n-initial", "--seed", "--t-end"],
+    "census": ["--model", "--param", "--n-initial", "--seed", "--t-total", "--t-transient"],
+    "phase-diagram": ["--model", "--param", "--grid", "--n-initial", "--seed", "--t-end", "--n-workers",
+                      "--chunk-seconds"],
+    "quantum": ["--model", "--param", "--S", "--sweep"],
+    "continue": ["--model", "--param", "--free", "--range", "--start", "--max-cycle-points"],
+}
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    import analysis.attractor_census as ac
+    import analysis.phase_diagrams as pdm
+    import analysis.report_attractors as ra
+    import bifurcate
+    import bifurcate.continuation as bc
+    import bifurcate.equilibria as be
+
+    for mod, name in [(bifurcate, "integrate_ensemble"), (ac, "census"), (pdm, "phase_diagram"),
+                      (ra, "exact_table"), (bc, "continue_equilibria"), (be, "find_equilibria")]:
+        monkeypatch.setattr(mod, name, _stub)
+
+
+@pytest.mark.parametrize("cmd", sorted(COMMAND_OPTIONS))
+@settings(FAST, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_cli_hostile_options(cmd, data, stubbed, tmp_path_factory):
+    from analysis.cli import main
+
+    opts = data.draw(st.lists(st.sampled_from(COMMAND_OPTIONS[cmd]), min_size=1, max_size=4))
+    argv = [cmd]
+    for o in opts:
+        argv += [o, data.draw(OPTION_VALUES)]
+    argv += ["--out", str(tmp_path_factory.mktemp("cli"))]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main(argv)
+        except _Reached:
+            return                         # input accepted; the library validates the rest
+        except SystemExit as exc:
+            code = exc.code
+    text = err.getvalue()
+    assert "Traceback" not in text
+    assert code == 2 and "bifurcate: error:" in text, (argv, code, text)
+
+
+# ---------------------------------------------------------------------------------------------
+# the larger profile
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("arg", sorted(ARGS))
+@LARGE
+@given(value=hostile)
+def test_integrate_hostile_argument_large(arg, value):
+    test_integrate_hostile_argument.hypothesis.inner_test(arg, value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arg", sorted(ENS_ARGS))
+@LARGE
+@given(value=hostile)
+def test_integrate_ensemble_hostile_argument_large(arg, value):
+    test_integrate_ensemble_hostile_argument.hypothesis.inner_test(arg, value)
