@@ -25,6 +25,7 @@ import pandas as pd
 
 from bifurcate.kernels import codegen
 from bifurcate.model import Model, tangent_basis_kernel
+from bifurcate.validation import check_count, check_range, check_seed
 from bifurcate.utils import as_generator
 
 __all__ = ["EquilibriumSet", "find_equilibria", "newton_equilibrium", "newton_kernels", "tangent_spectrum",
@@ -302,10 +303,12 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
     Measured cost: ~1 ms per parameter point for the LMG dimer (studies/benchmarks/bench_continuation.py).
     """
     t0 = time.perf_counter()
-    if int(n_seeds) < 0:
-        raise ValueError(f"n_seeds must be >= 0, got {n_seeds}")
-    if not (tol > 0 and dedup_tol > 0 and stab_tol >= 0):
-        raise ValueError(f"expected tol > 0, dedup_tol > 0, stab_tol >= 0, got {tol}, {dedup_tol}, {stab_tol}")
+    n_seeds = check_count("n_seeds", n_seeds, minimum=0)
+    maxiter = check_count("maxiter", maxiter)   # maxiter = 0 would leave every seed unconverged
+    tol = check_range("tol", tol, 0, None, lo_open=True)
+    dedup_tol = check_range("dedup_tol", dedup_tol, 0, None, lo_open=True)
+    stab_tol = check_range("stab_tol", stab_tol, 0)
+    check_seed("seed", seed)
     pd_ = model.params(params, **kwargs)
     p = np.array([pd_[k] for k in model.param_names])
     rng = as_generator(seed)

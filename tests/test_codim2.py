@@ -120,3 +120,20 @@ def test_plots_return_axes(bp_curve, hopf_curve):
     assert ax2.get_xlabel() == "J" and ax2.get_ylabel() == "lam"
     assert any(t.get_text() == "Eq. (12)" for t in ax2.get_legend().get_texts())
     plt.close("all")
+
+
+def test_codim2_bounds_are_checked():
+    """A reversed, NaN or malformed bound is an error naming ``bounds`` (it used to return a
+    three-point branch with status 0)."""
+    b = continue_equilibria(LMG_DIMER, NORMAL_STATE, param="J", params=dict(lam=0.0), p_min=0, p_max=1.0)
+    bp = b.special("BP")[0]
+    with pytest.raises(ValueError, match=r"bounds\['lam'\] must satisfy low < high"):
+        continue_codim2(LMG_DIMER, bp, "lam", bounds={"lam": (1.0, 0.0)})
+    with pytest.raises(ValueError, match=r"bounds\['lam'\]\[0\] must be a finite number"):
+        continue_codim2(LMG_DIMER, bp, "lam", bounds={"lam": (float("nan"), 1.0)})
+    with pytest.raises(TypeError, match=r"bounds\['lam'\] must be a pair"):
+        continue_codim2(LMG_DIMER, bp, "lam", bounds={"lam": 1.0})
+    with pytest.raises(KeyError, match="unknown parameter"):
+        continue_codim2(LMG_DIMER, bp, "lam", bounds={"mu": (0.0, 1.0)})
+    with pytest.raises(ValueError, match="p_min"):
+        continue_codim2(LMG_DIMER, bp, "lam", p_min=float("nan"))

@@ -88,3 +88,15 @@ def test_newton_equilibrium_and_errors():
         find_equilibria(LMG_DIMER, dict(JJ=1.0))
     with pytest.raises(ValueError, match="shape"):
         newton_equilibrium(LMG_DIMER, [0.0, 1.0], {})
+
+
+def test_find_equilibria_refuses_bad_counts_and_tolerances():
+    """maxiter = 0 used to report "success" with nothing converged; counts must be integers."""
+    with pytest.raises(ValueError, match="maxiter must be an integer >= 1, got 0"):
+        find_equilibria(LMG_DIMER, {"J": 0.5}, maxiter=0)
+    with pytest.raises(TypeError, match="n_seeds must be an integer, got 2.5"):
+        find_equilibria(LMG_DIMER, {"J": 0.5}, n_seeds=2.5)
+    with pytest.raises(ValueError, match="tol must lie in"):
+        find_equilibria(LMG_DIMER, {"J": 0.5}, tol=-1.0)
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        find_equilibria(LMG_DIMER, {"J": 0.5}, seed=-1)

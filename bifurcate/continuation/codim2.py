@@ -40,6 +40,7 @@ from bifurcate.continuation.options import ContinuationOptions
 from bifurcate.continuation.pseudo_arclength import TestFunction, continue_curve
 from bifurcate.equilibria import classify_spectrum, tangent_spectrum
 from bifurcate.model import Model
+from bifurcate.validation import check_interval
 from bifurcate.results import BifurcationPoint, Branch
 
 __all__ = ["continue_codim2", "FoldProblem", "HopfProblem"]
@@ -409,6 +410,11 @@ def continue_codim2(model: Model, point: BifurcationPoint, param2: str = "lam", 
     param = param or point.data.get("param_name")
     if param is None:
         raise ValueError("expected the first parameter: pass param=... (the point has no 'param_name')")
+    for nm, v in (("param", param), ("param2", param2)):
+        model.param_index(v)   # KeyError "unknown parameter ..." for a name the model does not have
+        if v in model.fixed:
+            raise KeyError(f"{nm}: {v!r} is fixed in {model.name}; expected one of "
+                           f"{[q for q in model.param_names if q not in model.fixed]}")
     i1, i2 = model.param_index(param), model.param_index(param2)
     if i1 == i2:
         raise ValueError(f"expected two different parameters, got {param!r} twice")
@@ -419,9 +425,15 @@ def continue_codim2(model: Model, point: BifurcationPoint, param2: str = "lam", 
     p = model.pack_params(pd_)
     y = np.array(point.state, dtype=float)
     bnds = {param2: (opts.p_min, opts.p_max)}
+    if bounds is not None and not isinstance(bounds, Mapping):
+        raise TypeError(f"bounds must be a mapping name -> (low, high), got {type(bounds).__name__}")
     for k, v in (bounds or {}).items():
         model.param_index(k)
-        bnds[k] = (float(v[0]), float(v[1]))
+        if k in model.fixed:
+            raise KeyError(f"bounds: {k!r} is fixed in {model.name}; expected one of "
+                           f"{[q for q in model.param_names if q not in model.fixed]}")
+        lo, hi = check_interval(f"bounds[{k!r}]", v)   # finite, low < high (a reversed pair is refused)
+        bnds[k] = (lo, hi)
 
     if point.kind in ("BP", "LP"):
         Q = None

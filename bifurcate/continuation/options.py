@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from bifurcate.validation import check_bool, check_count, check_real
+
 __all__ = ["ContinuationOptions", "canonical_names", "RENAMED_OPTIONS"]
 
 #: old spellings of options -> the one canonical spelling shared by equilibria, cycles and
@@ -123,9 +125,12 @@ class ContinuationOptions:
                              f"[{self.ds_min}, {self.ds_max}]")
         if not self.p_min < self.p_max:
             raise ValueError(f"expected p_min < p_max, got p_min={self.p_min}, p_max={self.p_max}")
-        if int(self.max_steps) < 1 or int(self.newton_maxiter) < 1 or int(self.locate_maxiter) < 1:
-            raise ValueError(f"max_steps, newton_maxiter and locate_maxiter must be >= 1, got "
-                             f"{self.max_steps}, {self.newton_maxiter}, {self.locate_maxiter}")
+        for name in ("max_steps", "newton_maxiter", "locate_maxiter"):
+            check_count(name, getattr(self, name))   # integers >= 1 (2.5 or "10" refused)
+        for name in ("p_min", "p_max"):
+            check_real(name, getattr(self, name), allow_inf=True)   # NaN bounds refused
+        for name in ("detect_lp", "detect_bp", "detect_hb", "detect_codim2", "locate"):
+            check_bool(name, getattr(self, name))
         if not (self.newton_tol > 0 and self.locate_tol > 0 and self.fd_step > 0 and self.l1_tol >= 0
                 and self.stab_tol >= 0):
             raise ValueError("expected newton_tol, locate_tol, fd_step > 0 and l1_tol, stab_tol >= 0")

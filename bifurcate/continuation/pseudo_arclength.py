@@ -520,6 +520,7 @@ def continue_equilibria(model: Model, y0, param: str = "J", params: Mapping[str,
     p = np.array([pd_[k] for k in model.param_names])
     if not (opts.p_min <= p[ip] <= opts.p_max):
         raise ValueError(f"start value {param}={p[ip]} outside [p_min, p_max] = [{opts.p_min}, {opts.p_max}]")
+    y0 = model.check_state(y0, name="y0")
     y = newton_equilibrium(model, y0, pd_, tol=min(opts.newton_tol, 1e-11))
     problem = EquilibriumProblem(model, p, ip, opts.fd_step)
     x0 = np.concatenate([y, [p[ip]]])
