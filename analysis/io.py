@@ -145,7 +145,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "residual": ("-", "||L rho|| of the solution"),
         "method": ("-", "solver used"),
         "wall_time": ("s", "solve time"),
-        "status, message": ("-", "0 success, -1 failed"),
+        "status, message": ("-", "0 certified, 1 solved and validated but the error not certified (message says why), -1 failed"),
     },
     "wigner": {
         "panel, phase": ("-", "Fig. 4 panel and phase name"),

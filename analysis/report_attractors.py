@@ -213,7 +213,9 @@ def exact_table(params: Mapping[str, float], S_values: Sequence[float], model=No
             obs = _steady_state_observables(st, model)
             rows.append({"S": float(S), **{k: float(v) for k, v in params.items()}, **obs,
                          "purity": float(st.purity), "method": f"analysis.quantum ({st.method}, {st.sector})",
-                         "wall_time": time.perf_counter() - t0, "status": 0, "message": "success"})
+                         "wall_time": time.perf_counter() - t0,
+                         # status 1: solved and validated, but its error is not certified (st.message says why)
+                         "status": 0 if st.success else 1, "message": st.message})
         except Exception as exc:  # noqa: BLE001
             rows.append({"S": float(S), **params, **_steady_state_observables(None, model), "purity": np.nan,
                          "method": "",

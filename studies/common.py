@@ -306,10 +306,13 @@ class ExactState:
     residual: float
     method: str
     wall_time: float
+    status: int = 0          # 0 certified; 1 solved and validated but its error not certified
+    message: str = "success"
 
     def row(self) -> dict:
         return {"S": self.S, **self.params, "ZA": self.ZA, "ZB": self.ZB, "purity": self.purity,
-                "residual": self.residual, "method": self.method, "wall_time": self.wall_time}
+                "residual": self.residual, "method": self.method, "wall_time": self.wall_time,
+                "status": self.status, "message": self.message}
 
 
 def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
@@ -327,7 +330,7 @@ def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
     st = steady_state(S, p)           # validated; raises SteadyStateError otherwise
     return ExactState(float(st.S), p, float(st.ZA), float(st.ZB), float(st.purity), st.rho_B,
                       float(st.residual), f"analysis.quantum.steady_state ({st.method}, {st.sector})",
-                      time.perf_counter() - t0)
+                      time.perf_counter() - t0, 0 if st.success else 1, st.message)
 
 
 def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool = False) -> pd.DataFrame:
@@ -345,8 +348,7 @@ def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool =
         it = tqdm(it, desc="exact steady states", unit="state")
     for S, pt in it:
         try:
-            r = exact_steady_state(S, pt).row()
-            r.update(status=0, message="success")
+            r = exact_steady_state(S, pt).row()   # status 1: solved, but the error is not certified
         except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
             r = {"S": float(S), **{k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}, **pt, "ZA": np.nan, "ZB": np.nan, "purity": np.nan,
                  "residual": np.nan, "method": "", "wall_time": np.nan, "status": -1,

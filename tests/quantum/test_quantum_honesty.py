@@ -87,3 +87,18 @@ def test_spectrum_refuses_impossible_sizes():
 
     with pytest.raises(QuantumSizeError, match="liouvillian_spectrum.*S=500.*limit"):
         liouvillian_spectrum(500, {"J": 1.0})
+
+
+def test_exact_tables_carry_the_certification_status():
+    """The tables the studies and reports write record a not-certified steady state as status 1
+    with the solver's reason, never as status 0 'success'."""
+    from analysis.report_attractors import exact_table
+    from bifurcate.models import LMG_DIMER
+    from studies.common import exact_sweep
+
+    tab = exact_table({"J": 0.3, "lam": 0.2, "gamma": 1e-8}, [4], model=LMG_DIMER)
+    ok = exact_table({"J": 0.3, "lam": 0.2}, [2], model=LMG_DIMER)
+    sw = exact_sweep([{"J": 0.3, "lam": 0.2, "gamma": 1e-8}], [4])
+    for t in (tab, sw):   # gamma = 1e-8: the gap (~1e-9) cannot certify the answer
+        assert t["status"].iat[0] == 1 and t["message"].iat[0].startswith("not trusted")
+    assert ok["status"].iat[0] == 0
