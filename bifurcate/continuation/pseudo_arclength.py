@@ -1,14 +1,55 @@
 """Pseudo-arclength continuation of a curve G(x) = 0, G: R^{N+1} -> R^N (Keller's method).
 
-The core (:func:`continue_curve`) knows nothing about equilibria: a *problem* supplies the
-residual, its Jacobian, the parameter that bounds the run and a set of test functions. Equilibrium
-branches (:func:`continue_equilibria`) and the two-parameter curves of :mod:`.codim2` are problems.
+The core (:func:`continue_curve`) knows nothing about equilibria, cycles or codim-2 systems: a
+*problem* supplies the residual, its Jacobian and, optionally, its inner product, its bordered
+linear solver, a per-step finalisation and its own stop rule; test functions are passed
+separately (:class:`TestFunction`). Equilibrium branches (:func:`continue_equilibria`), the
+two-parameter curves of :mod:`.codim2` and the problems of other modules are problems.
 
-Predictor: x + ds t. Corrector: Newton on (G(x), t.(x - x_prev) - ds). Tangent: the solution of
-[[G_x], [t_prev]] tau = e_{N+1}, normalised (orientation inherited). A failed corrector, a turn of
-the tangent by more than ``max_angle`` or a change of the number of unstable directions with no
-test function changing sign halves ds; below ``ds_min`` the branch ends with a negative status
-and a message, never an exception.
+Predictor: x + ds t. Corrector: Newton on (G(x), <t, x - x_prev> - ds). Tangent: the solution of
+[[G_x], [W t_prev]] tau = e_{N+1}, normalised in the problem's norm (orientation inherited). A
+failed corrector, a turn of the tangent by more than ``max_angle`` or a change of the number of
+unstable directions with no test function changing sign halves ds; below ``ds_min`` the branch
+ends with a negative status and a message, never an exception (a numerical exception raised by
+the problem, e.g. ``FloatingPointError``, counts as a failed corrector).
+
+Problem interface
+-----------------
+Required:
+
+``residual(x) -> (N,) ndarray``
+    G(x).
+``jacobian(x) -> (N, N+1) ndarray or scipy.sparse matrix``
+    G_x(x) (sparse is kept sparse: the bordered systems are then solved by SuperLU).
+
+Optional (the default the core uses when the attribute is absent):
+
+``weights : (N+1,) ndarray`` [ones]
+    Diagonal weights W of the inner product <a, b> = sum(W a b) used by the arclength condition,
+    the tangent normalisation, the angle test and the step size (e.g. quadrature weights of a
+    collocation orbit). Read again after every :meth:`finalize` (the discretisation may change).
+``bordered_solve(J, border, rhs) -> (N+1,) ndarray`` [dense LU, or sparse LU if J is sparse]
+    Solve [[J], [border]] z = rhs. Raise ``numpy.linalg.LinAlgError`` (or return non-finite
+    values) when singular.
+``update(x) -> None`` [nothing]
+    Called at every accepted point and at the left end of a bracket before localisation (new
+    borders of a minimally augmented system, a new phase reference).
+``finalize(x, t) -> (x, t) or None`` [nothing]
+    Called after every accepted point; may re-discretise (remesh) and return the same point and
+    tangent in the new unknowns (the core stores what it returns). Return None to keep x, t.
+``stop(xs, ts) -> (status, message) or None`` [never]
+    A problem-specific stop rule evaluated on the accepted points so far (lists of arrays),
+    e.g. a cycle shrinking to an equilibrium or a period growing logarithmically towards a
+    homoclinic orbit. ``status`` 0 means a regular end, negative a failure.
+
+Test functions (:class:`TestFunction`) are evaluated with the tangent of the step; a sign
+change between consecutive accepted points is an event, localised after the run by Illinois
+regula falsi on the *arclength* (never on the parameter, which is quadratically flat at a fold):
+the final bracket is ``locate_tol`` wide in arclength, so a fold (the parameter component of the
+tangent vanishing) is located to ``locate_tol`` in every component, not to its square root.
+
+Backward compatibility: a problem with only ``residual``, ``jacobian`` (dense) and ``update``
+behaves as before; the extensions above have defaults.
 """
 from __future__ import annotations
 
@@ -65,36 +106,87 @@ class CurveResult:
 
 
 # --------------------------------------------------------------------------------------------
+# the problem interface: defaults
+# --------------------------------------------------------------------------------------------
+#: numerical exceptions a problem may raise at a bad point: they count as a failed corrector
+NUMERICAL_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError, np.linalg.LinAlgError, ValueError,
+                    RuntimeError)
+
+
+def problem_weights(problem, size: int) -> np.ndarray | None:
+    """The diagonal inner-product weights of ``problem`` (None: Euclidean)."""
+    w = getattr(problem, "weights", None)
+    if w is None:
+        return None
+    w = np.asarray(w, dtype=float)
+    if w.shape != (size,):
+        raise ValueError(f"problem.weights must have shape ({size},), got {w.shape}")
+    return w
+
+
+def inner(problem, a: np.ndarray, b: np.ndarray) -> float:
+    """<a, b> in the problem's inner product."""
+    w = problem_weights(problem, a.size)
+    return float(a @ b) if w is None else float(np.sum(w * a * b))
+
+
+def bordered_solve(problem, J, border: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve [[J], [border]] z = rhs with the problem's solver (default: dense or sparse LU)."""
+    f = getattr(problem, "bordered_solve", None)
+    if f is not None:
+        return f(J, border, rhs)
+    import scipy.sparse as sp
+
+    if sp.issparse(J):
+        import scipy.sparse.linalg as spla
+
+        A = sp.vstack([J, sp.csr_matrix(np.asarray(border, dtype=float)[None, :])]).tocsc()
+        return spla.splu(A).solve(rhs)
+    M = np.vstack([J, border])
+    return np.linalg.solve(M, rhs)
+
+
+# --------------------------------------------------------------------------------------------
 # corrector and tangent
 # --------------------------------------------------------------------------------------------
 def correct(problem, x_pred: np.ndarray, t_ref: np.ndarray, x_ref: np.ndarray, sigma: float,
             tol: float, maxiter: int, fixed: tuple[int, float] | None = None):
-    """Newton on G(x) = 0 with the arclength constraint t_ref.(x - x_ref) = sigma (or, with
-    ``fixed=(i, v)``, x[i] = v). Returns (x, converged, iterations)."""
+    """Newton on G(x) = 0 with the arclength constraint <t_ref, x - x_ref> = sigma (or, with
+    ``fixed=(i, v)``, x[i] = v). Returns (x, converged, iterations); a numerical exception
+    raised by the problem ends the corrector unconverged."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return _correct(problem, x_pred, t_ref, x_ref, sigma, tol, maxiter, fixed)
+    except NUMERICAL_ERRORS:
+        return np.array(x_pred, dtype=float), False, maxiter
+
+
+def _correct(problem, x_pred, t_ref, x_ref, sigma, tol, maxiter, fixed):
     x = np.array(x_pred, dtype=float)
     N1 = x.size
+    w = problem_weights(problem, N1)
+    if fixed is None:
+        border = t_ref.copy() if w is None else w * t_ref
+    else:
+        border = np.zeros(N1)
+        border[fixed[0]] = 1.0
     rhs = np.empty(N1)
-    M = np.empty((N1, N1))
+    step = np.inf
     for it in range(1, maxiter + 1):
         G = problem.residual(x)
         if fixed is None:
-            h = float(t_ref @ (x - x_ref)) - sigma
+            h = float(border @ (x - x_ref)) - sigma
         else:
             h = x[fixed[0]] - fixed[1]
-        M[:-1] = problem.jacobian(x)
-        if fixed is None:
-            M[-1] = t_ref
-        else:
-            M[-1] = 0.0
-            M[-1, fixed[0]] = 1.0
+        J = problem.jacobian(x)
         res = max(float(np.max(np.abs(G))), abs(h))
         if res <= 1e-2 * tol:
             return x, True, it  # already on the curve (e.g. exactly at a branch point)
         rhs[:-1] = -G
         rhs[-1] = -h
         try:
-            dx = np.linalg.solve(M, rhs)
-        except np.linalg.LinAlgError:
+            dx = bordered_solve(problem, J, border, rhs)
+        except (np.linalg.LinAlgError, RuntimeError):
             return x, res <= tol, it
         if not np.all(np.isfinite(dx)):
             return x, res <= tol, it
@@ -111,18 +203,21 @@ def correct(problem, x_pred: np.ndarray, t_ref: np.ndarray, x_ref: np.ndarray, s
 
 
 def tangent_at(problem, x: np.ndarray, t_prev: np.ndarray) -> np.ndarray:
-    """Unit tangent at x, oriented so that t.t_prev > 0."""
-    M = np.vstack([problem.jacobian(x), t_prev])
+    """Unit tangent at x (problem's norm), oriented so that <t, t_prev> > 0."""
+    w = problem_weights(problem, x.size)
+    border = t_prev if w is None else w * t_prev
     e = np.zeros(x.size)
     e[-1] = 1.0
     try:
-        tau = np.linalg.solve(M, e)
-    except np.linalg.LinAlgError:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            tau = bordered_solve(problem, problem.jacobian(x), border, e)
+    except NUMERICAL_ERRORS:
         return t_prev.copy()
-    nrm = np.linalg.norm(tau)
+    nrm = math.sqrt(max(inner(problem, tau, tau), 0.0))
     if not np.isfinite(nrm) or nrm == 0:
         return t_prev.copy()
-    return tau / nrm
+    tau = tau / nrm
+    return tau if inner(problem, tau, t_prev) >= 0 else -tau
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,7 +284,8 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
     t_start = time.perf_counter()
     ds = abs(opts.ds)
     x = np.array(x0, dtype=float)
-    t = np.array(t0, dtype=float) / np.linalg.norm(t0)
+    t = np.array(t0, dtype=float)
+    t = t / math.sqrt(inner(problem, t, t))
     bounds = dict(bounds or {})
     xs, ts, sig = [x.copy()], [t.copy()], [0.0]
     vals = [np.array([tf.func(x, t) for tf in tests])]
@@ -204,10 +300,14 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
         x_new, ok, its = correct(problem, x_pred, t, x, ds, opts.newton_tol, opts.newton_maxiter)
         n_newton += its
         t_new = tangent_at(problem, x_new, t) if ok else t
-        reject = not ok or float(t_new @ t) < cos_max
+        reject = not ok or inner(problem, t_new, t) < cos_max
         if not reject:
-            v_new = np.array([tf.func(x_new, t) for tf in tests])
-            nu_new = n_unstable(x_new) if n_unstable else 0
+            try:
+                v_new = np.array([tf.func(x_new, t) for tf in tests])
+                nu_new = n_unstable(x_new) if n_unstable else 0
+            except NUMERICAL_ERRORS:
+                v_new, nu_new, reject = None, None, True
+        if not reject:
             changed = [k for k in range(len(tests)) if vals[-1][k] * v_new[k] < 0]
             if nu_new != nu[-1] and not changed and ds > opts.ds_min * 1.0001:
                 reject = True  # something crossed that no test function saw (two at once?)
@@ -234,7 +334,7 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
                                   opts.newton_maxiter, fixed=hit)
             if okb:
                 x_new = x_b
-                ds_eff = float(t @ (x_new - x))
+                ds_eff = inner(problem, t, x_new - x)
                 t_new = tangent_at(problem, x_new, t)
                 v_new = np.array([tf.func(x_new, t) for tf in tests])
                 nu_new = n_unstable(x_new) if n_unstable else 0
@@ -249,10 +349,16 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
         if hit is not None and np.max(np.abs(x_new - x)) < 1e-12:
             status, message = 0, f"bound reached (component {hit[0]} = {hit[1]:g})"
             break  # started on the bound: nothing to add
+        # localise now, in the discretisation and with the borders of the left end of the bracket
         for k in changed:
-            events.append((len(xs) - 1, k, x.copy(), t.copy(), x_new.copy(), ds_eff, vals[-1][k], v_new[k]))
+            events.append(_locate(problem, tests[k], k, len(xs) - 1, x.copy(), t.copy(), x_new.copy(), ds_eff,
+                                  vals[-1][k], v_new[k], opts))
         if hasattr(problem, "update"):
             problem.update(x_new)  # e.g. new borders of a minimally augmented system
+        if hasattr(problem, "finalize"):
+            fin = problem.finalize(x_new, t_new)  # e.g. remesh, new phase reference
+            if fin is not None:
+                x_new, t_new = (np.array(v, dtype=float) for v in fin)
         xs.append(x_new.copy())
         ts.append(t_new.copy())
         sig.append(sig[-1] + ds_eff)
@@ -268,29 +374,38 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
             status, message = 0, f"stopped at a terminal point ({term[0]})"
             break
         # closed curve: back at the start after going around
-        if steps > 5 and np.max(np.abs(x - xs[0])) < 0.5 * ds and float(t @ ts[0]) > 0.9:
+        if (steps > 5 and x.shape == xs[0].shape and np.max(np.abs(x - xs[0])) < 0.5 * ds
+                and inner(problem, t, ts[0]) > 0.9):
             status, message = 0, "closed curve: returned to the start point"
             break
+        if hasattr(problem, "stop"):
+            st = problem.stop(xs, ts)
+            if st is not None:
+                status, message = st
+                break
         if its <= 3:
             ds = min(ds * opts.growth, opts.ds_max)
         elif its >= opts.newton_maxiter - 2:
             ds = max(ds * 0.7, opts.ds_min)
     stats = dict(steps=steps, rejected=n_rej, newton_iterations=n_newton,
                  wall_time=time.perf_counter() - t_start)
-    # localisation (after the run: events carry their bracketing rows)
-    located_events = []
-    for (row, k, xa, ta, xb, dsb, fa, fb) in events:
-        tf = tests[k]
-        if hasattr(problem, "update"):
-            problem.update(xa)
-        if opts.locate:
-            xs_, s_, (xl, xh), ok = locate_event(problem, tf, xa, ta, xb, dsb, fa, fb, opts)
-        else:
-            xs_, s_, (xl, xh), ok = 0.5 * (xa + xb), 0.5 * dsb, (xa, xb), False
-        located_events.append(dict(row=row, test=k, x=xs_, t=ta, sigma=s_, ds=dsb, x_lo=xl, x_hi=xh,
-                                   located=ok, x_a=xa, x_b=xb))
     stats["wall_time_total"] = time.perf_counter() - t_start
-    return CurveResult(np.array(xs), np.array(ts), np.array(sig), located_events, status, message, stats)
+    same = len({np.shape(v) for v in xs}) == 1
+    return CurveResult(np.array(xs) if same else np.array(xs, dtype=object),
+                       np.array(ts) if same else np.array(ts, dtype=object), np.array(sig), events, status, message,
+                       stats)
+
+
+def _locate(problem, tf, k, row, xa, ta, xb, dsb, fa, fb, opts) -> dict:
+    """Localise one event between the accepted points xa (row) and xb."""
+    if opts.locate:
+        try:
+            xs_, s_, (xl, xh), ok = locate_event(problem, tf, xa, ta, xb, dsb, fa, fb, opts)
+        except NUMERICAL_ERRORS:
+            xs_, s_, (xl, xh), ok = 0.5 * (xa + xb), 0.5 * dsb, (xa, xb), False
+    else:
+        xs_, s_, (xl, xh), ok = 0.5 * (xa + xb), 0.5 * dsb, (xa, xb), False
+    return dict(row=row, test=k, x=xs_, t=ta, sigma=s_, ds=dsb, x_lo=xl, x_hi=xh, located=ok, x_a=xa, x_b=xb)
 
 
 # --------------------------------------------------------------------------------------------
