@@ -11,8 +11,7 @@ on LPC      R1 (1:1 resonance: a second multiplier at +1), LPPD (fold-flip: a mu
             LPNS (a complex pair on the unit circle), CPC (cusp of cycles: the curve's velocity
             in the parameter plane reverses)
 on PD       R2 (1:2 resonance: a second multiplier at -1), LPPD (fold-flip: a multiplier at +1),
-            PDNS (a complex pair on the unit circle), and a turning of the curve's velocity in
-            the parameter plane (reported as "CPD", a degenerate point that needs a check)
+            PDNS (a complex pair on the unit circle)
 ==========  ==================================================================================
 
 (The generalised flip GPD and the Chenciner point need normal-form coefficients of the cycle
@@ -166,18 +165,46 @@ def _tests_for(problem, memo, stops):
         nr = np.linalg.norm(ref)
         return float(tau[-2:] @ ref / nr) if nr > 0 else 1.0
 
+    w_nodes = problem.coll.node_w
+
+    def deviation(x):
+        U = problem.orbit(x)
+        return U - w_nodes @ U
+
+    ref = {"dev": deviation(problem.x_ref) if getattr(problem, "x_ref", None) is not None else None}
+
+    def shrink(x, t):
+        # <u - mean, u_ref - mean_ref>: changes sign where the family passes through zero size,
+        # i.e. where the fold curve ends on a Hopf curve (a generalised Hopf point)
+        if ref["dev"] is None:
+            return 1.0
+        return float(np.sum(w_nodes[:, None] * deviation(x) * ref["dev"]))
+
+    def shrink_classify(x, t):
+        amp = float(np.max(np.ptp(problem.orbit(x), axis=0)) / 2)
+        return "GH", {"amplitude": amp, "note": "the LPC curve ends on a Hopf curve: cycles of zero size"}
+
+    def cpc_classify(x, t):
+        amp = float(np.max(np.ptp(problem.orbit(x), axis=0)) / 2)
+        if ref.get("amp0") and amp < 0.05 * ref["amp0"]:
+            return None, {}  # the reversal at a generalised Hopf end, not a cusp of cycles
+        return "CPC", {}
+
+    if ref["dev"] is not None:
+        ref["amp0"] = float(np.max(np.ptp(problem.orbit(problem.x_ref), axis=0)) / 2)
+    problem.on_update = lambda x: ref.__setitem__("dev", deviation(x))
     kind = problem.kind
     tests = []
     if kind == "LPC":
-        tests += [TestFunction("R1", plus1, lambda x, t: ("R1", {}), 0),
+        tests += [TestFunction("GH", shrink, lambda x, t: shrink_classify(x, t), 0, terminal=True),
+                  TestFunction("R1", plus1, lambda x, t: ("R1", {}), 0),
                   TestFunction("LPPD", minus1, lambda x, t: ("LPPD", {}), 0),
                   TestFunction("LPNS", torus, lambda x, t: torus_classify(x, t, "LPNS"), 0),
-                  TestFunction("CPC", velocity, lambda x, t: ("CPC", {}), 0)]
+                  TestFunction("CPC", velocity, cpc_classify, 0)]
     else:
         tests += [TestFunction("R2", minus1, lambda x, t: ("R2", {}), 0),
                   TestFunction("LPPD", plus1, lambda x, t: ("LPPD", {}), 0),
-                  TestFunction("PDNS", torus, lambda x, t: torus_classify(x, t, "PDNS"), 0),
-                  TestFunction("CPD", velocity, lambda x, t: ("CPD", {}), 0)]
+                  TestFunction("PDNS", torus, lambda x, t: torus_classify(x, t, "PDNS"), 0)]
     for name, idx, value in stops:
         tests.append(TestFunction("UZ", lambda x, t, i=idx, v=value: float(x[i] - v),
                                   lambda x, t, nm=name, v=value: ("UZ", {"stop": nm, "value": v}), 0))
@@ -312,16 +339,18 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
                         f"point), so the minimally augmented system is singular and no curve is continued",
                     x1)
     # tangent: [G_x; r] t = e, r a fixed random row (cheaper than an SVD of the dense Jacobian)
-    Jm = problem.jacobian(x1)
+    from bifurcate.continuation.pseudo_arclength import bordered_solve
+
     r = np.random.default_rng(12345).standard_normal(nx)
     e = np.zeros(nx)
     e[-1] = 1.0
-    t0 = np.linalg.solve(np.vstack([Jm, r]), e)
+    t0 = bordered_solve(problem, problem.jacobian(x1), r, e)
     t0 /= np.linalg.norm(t0)
     direction = math.copysign(1.0, opts.ds)
     if (t0[-1] if abs(t0[-1]) > 1e-8 else t0[-2]) * direction < 0:
         t0 = -t0
     memo: dict = {}
+    problem.x_ref = x1.copy()
     tests = _tests_for(problem, memo, stop_list) if (opts.detect_codim2 or stop_list) else []
     if not opts.detect_codim2:
         tests = [tf for tf in tests if tf.kind == "UZ"]
@@ -330,6 +359,7 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
     back = None
     if bidirectional:
         problem.phase_c, problem.border.b, problem.border.c = (a.copy() for a in saved)
+        problem.update(x1)
         back = continue_curve(problem, x1, -t0, opts, tests, bounds=bnds)
     xs, sig, events, _ = _merge(back, fwd)
     status = fwd.status if back is None else min(fwd.status, back.status)

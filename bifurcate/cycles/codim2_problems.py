@@ -90,6 +90,7 @@ class CycleCurveProblem:
     """
 
     kind = "cycle"
+    on_update = None  # optional callback after each update (e.g. references of test functions)
     n_extra = 0  # extra unknowns between T and the parameters (kappa for NS)
 
     def __init__(self, model: Model, p, i1: int, i2: int, mesh, ncol: int, U0, fd_step: float = 1e-6):
@@ -159,16 +160,15 @@ class CycleCurveProblem:
             data[-1, :, :, -1, :] *= sign_wrap
         return sp.csc_matrix((data.ravel(), (self.coll._rows_B, self.coll._cols_B)), shape=(self.Nn, self.Nn))
 
-    def _periodic_jacobian(self, x, R, B, BT, BP1, BP2) -> np.ndarray:
-        """Dense Jacobian (Nn + 1, size) of [collocation; phase] in the scaled unknowns."""
-        Nn = self.Nn
-        out = np.zeros((Nn + 1, self.size))
-        out[:Nn, :Nn] = self._matrix(B).toarray() / self.s[None, :]
-        out[:Nn, Nn] = BT.ravel()
-        out[:Nn, -2] = BP1.ravel()
-        out[:Nn, -1] = BP2.ravel()
-        out[Nn, :Nn] = self.phase_c / self.s
-        return out
+    def _periodic_jacobian(self, x, R, B, BT, BP1, BP2) -> sp.csr_matrix:
+        """Sparse Jacobian (Nn + 1, size) of [collocation; phase] in the scaled unknowns."""
+        Nn, c = self.Nn, self.coll
+        r = np.arange(Nn)
+        rows = [c._rows_B, r, r, r, np.full(Nn, Nn)]
+        cols = [c._cols_B, np.full(Nn, Nn), np.full(Nn, self.size - 2), np.full(Nn, self.size - 1), r]
+        data = [B.ravel() / self.s[c._cols_B], BT.ravel(), BP1.ravel(), BP2.ravel(), self.phase_c / self.s]
+        return sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(Nn + 1, self.size))
 
     def _grad_terms(self, x, v_loc, vT, w_rows, with_params=True):
         """Gradient of ``-w^T M(x) v`` for the collocation rows (see the module docstring).
@@ -243,10 +243,11 @@ class CycleCurveProblem:
         self.coll.p[self.i2] = x[-1]
         return self.coll.evaluate(np.concatenate([U.ravel(), [self.period(x), x[-2]]]))[0]
 
-    def jacobian(self, x) -> np.ndarray:
+    def jacobian(self, x) -> sp.csr_matrix:
+        """Sparse Jacobian (Nn + 2 (+ extra), size): collocation and phase rows, then the test rows."""
         R, B, BT, BP1, BP2 = self._evaluate(x)
         top = self._periodic_jacobian(x, R, B, BT, BP1, BP2)
-        return np.vstack([top, self.test_jacobian(x, B)])
+        return sp.vstack([top, sp.csr_matrix(self.test_jacobian(x, B))], format="csr")
 
     def floquet(self, x):
         """Tangent-space Floquet multipliers at x (:class:`bifurcate.cycles.floquet.Floquet`)."""
@@ -321,6 +322,8 @@ class PDProblem(CycleCurveProblem):
         self.phase_c = self.coll.phase_row(self.orbit(x))
         v, _, w = self._solve(x)
         self.border.refresh(v, w)
+        if self.on_update is not None:
+            self.on_update(x)
 
     def critical_multiplier(self):
         return -1.0
@@ -374,6 +377,8 @@ class LPCProblem(CycleCurveProblem):
         self.phase_c = self.coll.phase_row(self.orbit(x))
         v, _, w = self._solve(x)
         self.border.refresh(v, w)
+        if self.on_update is not None:
+            self.on_update(x)
 
     def critical_multiplier(self):
         return 1.0
