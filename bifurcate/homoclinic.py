@@ -53,13 +53,18 @@ class Saddle(dict):
     """The saddle of a (near-)homoclinic orbit: ``state`` (n,), ``eigenvalues`` (d,) complex
     (tangent space, by decreasing real part), ``lambda_u``, ``lambda_s`` (leading unstable and
     stable), ``sigma`` (saddle quantity), ``n_unstable``, ``distance`` (closest approach of the
-    orbit), ``kind`` ("saddle", "saddle-focus", "focus-focus" by the leading eigenvalues)."""
+    orbit), ``kind`` ("saddle", "saddle-focus", "focus-focus" by the leading eigenvalues),
+    ``fixed_by`` (names of the model's symmetries fixing it), ``name`` (from ``names``, or None)."""
 
 
-def saddle_of_orbit(model: Model, U: np.ndarray, params: Mapping[str, float], guess=None) -> Saddle:
+def saddle_of_orbit(model: Model, U: np.ndarray, params: Mapping[str, float], guess=None,
+                    names: Mapping[str, np.ndarray] | None = None) -> Saddle:
     """The equilibrium the orbit ``U`` (N, n) lingers near, with its leading eigenvalues.
 
-    Newton (from ``guess``, else from the node where |f| is smallest) on the model's field."""
+    Newton (from ``guess``, else from the node where |f| is smallest) on the model's field.
+    ``names`` maps names to known equilibria (e.g. ``{"normal state": NORMAL_STATE}``): the saddle
+    gets the name of the one it equals (to 1e-6), and ``fixed_by`` lists the model's symmetries
+    that fix it."""
     from bifurcate.equilibria import newton_equilibrium
 
     U = np.asarray(U, float)
@@ -82,8 +87,13 @@ def saddle_of_orbit(model: Model, U: np.ndarray, params: Mapping[str, float], gu
     cs = stab.size and abs(np.imag(ls)) > 1e-9
     kind = "focus-focus" if (cu and cs) else ("saddle-focus" if (cu or cs) else "saddle")
     dist = float(np.min(np.linalg.norm(U - y[None, :], axis=1)))
+    fixed_by = [sym.name for sym in model.symmetries if np.max(np.abs(sym.matrix @ y - y)) < 1e-8]
+    name = None
+    for nm, z in (names or {}).items():
+        if np.max(np.abs(np.asarray(z, float) - y)) < 1e-6:
+            name = nm
     return Saddle(state=y, eigenvalues=ev, lambda_u=complex(lu), lambda_s=complex(ls), sigma=sigma,
-                  n_unstable=int(unst.size), distance=dist, kind=kind)
+                  n_unstable=int(unst.size), distance=dist, kind=kind, fixed_by=fixed_by, name=name)
 
 
 class LargePeriodProblem:
@@ -274,7 +284,7 @@ def grow_period(model: Model, start, param: str, period: float, *, index: int = 
     U, T, mesh, ncol, allp = _start_from(model, start, index)
     if not period > T:
         raise ValueError(f"expected a target period above the start's {T:.6g}, got {period}")
-    opts = options or _default_options()
+    opts = options or _default_options(ds_max=max(0.5, period / 20.0))
     if option_overrides:
         opts = replace(opts, **option_overrides)
     prob = LargePeriodProblem(model, model.pack_params(allp), (param, "period"), mesh, ncol, U, T)
@@ -287,7 +297,7 @@ def grow_period(model: Model, start, param: str, period: float, *, index: int = 
 def continue_homoclinic(model: Model, start, param: str, param2: str, *, period: float = 100.0,
                         index: int = -1, stops: Mapping[str, list] | None = None,
                         bounds: Mapping[str, tuple[float, float]] | None = None, bidirectional: bool = True,
-                        options=None, **option_overrides) -> Branch:
+                        names: Mapping[str, np.ndarray] | None = None, options=None, **option_overrides) -> Branch:
     """Trace a homoclinic bifurcation curve in (``param``, ``param2``) by a cycle of fixed large period.
 
     Parameters
@@ -303,6 +313,8 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
         Parameter values where points are located (label ``UZ``), e.g. ``{"J": [1.0]}``.
     bounds : mapping name -> (lo, hi), optional
     bidirectional : bool
+    names : mapping name -> state, optional
+        Known equilibria to name the saddle (see :func:`saddle_of_orbit`).
 
     Returns
     -------
@@ -330,7 +342,9 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
     U, T, mesh, ncol, allp = _start_from(model, start, index)
     grow_stats = None
     if period > T * (1 + 1e-12):
-        gp, xg, gres = grow_period(model, start, param, period, index=index, options=opts)
+        # steps in the period direction may be long: the period dominates the norm there
+        gopts = replace(opts, ds_max=max(opts.ds_max, period / 20.0), max_steps=max(opts.max_steps, 400))
+        gp, xg, gres = grow_period(model, start, param, period, index=index, options=gopts)
         if abs(gp.period(xg) - period) > 1e-8 * period:
             return _fail(model, param, param2, allp, -4,
                          f"the cycle could not be continued to period {period:g} (reached {gp.period(xg):.6g} at "
@@ -352,7 +366,7 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
         key = x.tobytes()
         if memo.get("key") != key:
             memo["key"] = key
-            memo["s"] = saddle_of_orbit(model, prob.orbit(x), prob.params(x), memo.get("guess"))
+            memo["s"] = saddle_of_orbit(model, prob.orbit(x), prob.params(x), memo.get("guess"), names)
             memo["guess"] = memo["s"]["state"]
         return memo["s"]
 
@@ -380,6 +394,12 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
     mb = len(rows_b) - 1 if back is not None else 0
     points = [replace(q, index=max(0, mb - 1 - q.index)) for q in pts_b] + \
              [replace(q, index=q.index + mb) for q in pts_f]
+    for k, vals in (stops or {}).items():  # a stop at the starting value: no sign change to see
+        for v in np.atleast_1d(vals):
+            if abs(x0[index_of[k]] - float(v)) <= 1e-12 * max(1.0, abs(float(v))):
+                prob._set_coll(state0[0])
+                points.append(_point(model, prob, x0, "UZ", {"stop": k, "value": float(v)}, mb, True, 0.0,
+                                     (float(x0[-2]), float(x0[-2])), saddle, param, param2))
     status = fwd.status if back is None else min(fwd.status, back.status)
     message = fwd.message if back is None else f"forward: {fwd.message}; backward: {back.message}"
     m = len(allrows)
@@ -392,7 +412,7 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
     n_uns = np.zeros(m, int)
     guess = None
     for r, (Ur, pr) in enumerate(allrows):
-        s = saddle_of_orbit(model, Ur, pr, guess)
+        s = saddle_of_orbit(model, Ur, pr, guess, names)
         guess = s["state"]
         states[r] = s["state"]
         ev[r, : len(s["eigenvalues"])] = s["eigenvalues"]
@@ -413,6 +433,16 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
                   columns=cols, status=status, message=message, options=opts, stats=stats)
 
 
+def _point(model, prob, x, lab, data, row, located, prec, bracket, saddle, param, param2):
+    s = saddle(x)
+    data = dict(data, saddle=s, sigma=s["sigma"], param_name=param, param2=param2, period=prob.period(x),
+                orbit=prob.orbit(x).copy(), mesh=prob.coll.mesh.copy(), ncol=prob.coll.m)
+    pr = prob.params(x)
+    return BifurcationPoint(kind=lab, param=float(pr[param]), state=s["state"].copy(), params=pr, index=int(row),
+                            located=bool(located), precision=float(prec), bracket=bracket,
+                            eigenvalues=s["eigenvalues"], data=data)
+
+
 def _events(model, prob, res, tests, saddle, param, param2):
     out = []
     for e in res.events:
@@ -421,16 +451,11 @@ def _events(model, prob, res, tests, saddle, param, param2):
         lab, data = tf.classify(x, e["t"])
         if lab is None:
             continue
-        s = saddle(x)
-        data = dict(data, saddle=s, sigma=s["sigma"], param_name=param, param2=param2, period=prob.period(x),
-                    orbit=prob.orbit(x).copy(), mesh=prob.coll.mesh.copy(), ncol=prob.coll.m)
-        pr = prob.params(x)
         row = int(e["row"])
         prec = float(max(abs(e["x_hi"][-1] - e["x_lo"][-1]), abs(e["x_hi"][-2] - e["x_lo"][-2])))
-        out.append(BifurcationPoint(kind=lab, param=float(pr[param]), state=s["state"].copy(), params=pr,
-                                    index=row, located=bool(e["located"]), precision=prec,
-                                    bracket=(float(res.xs[row][-2]), float(res.xs[min(row + 1, len(res.xs) - 1)][-2])),
-                                    eigenvalues=s["eigenvalues"], data=data))
+        out.append(_point(model, prob, x, lab, data, row, e["located"], prec,
+                          (float(res.xs[row][-2]), float(res.xs[min(row + 1, len(res.xs) - 1)][-2])), saddle, param,
+                          param2))
     return out
 
 

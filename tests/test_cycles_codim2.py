@@ -135,8 +135,11 @@ def test_bad_input_raises(j1_pd):
     with pytest.raises(ValueError, match="expected an LPC or PD point"):
         continue_cycle_codim2(LMG_DIMER, BifurcationPoint("NS", 0.5, NORMAL_STATE, {"J": 1.0, "lam": 0.5}, 0, True,
                                                           0.0, (0.5, 0.5)), "J", param="lam")
+    from dataclasses import replace
+
+    anonymous = replace(j1_pd, data={k: v for k, v in j1_pd.data.items() if k != "param_name"})
     with pytest.raises(ValueError, match="expected the first parameter"):
-        continue_cycle_codim2(LMG_DIMER, j1_pd, "J")
+        continue_cycle_codim2(LMG_DIMER, anonymous, "J")
     with pytest.raises(ValueError, match="two different parameters"):
         continue_cycle_codim2(LMG_DIMER, j1_pd, "lam", param="lam")
     with pytest.raises(KeyError, match="stops"):
