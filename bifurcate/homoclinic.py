@@ -46,7 +46,8 @@ from bifurcate.cycles.collocation import Collocation
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint, Branch
 
-__all__ = ["LargePeriodProblem", "saddle_of_orbit", "grow_period", "continue_homoclinic", "Saddle"]
+__all__ = ["LargePeriodProblem", "saddle_of_orbit", "grow_period", "continue_homoclinic", "Saddle",
+           "HomoclinicProblem", "continue_homoclinic_bvp"]
 
 
 class Saddle(dict):
@@ -380,7 +381,7 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
     t0 = _initial_tangent(prob, x0, -1, math.copysign(1.0, opts.ds))
     state0 = (prob.coll, prob.phase_c.copy(), x0.copy())
     fwd = _run(model, prob, x0, t0, opts, tests, bnds)
-    rows = [(prob.orbit(x), prob.params(x)) for x in fwd.xs]
+    rows = [(prob.orbit(x), prob.params(x), prob.coll.mesh.copy()) for x in fwd.xs]
     pts_f = _events(model, prob, fwd, tests, saddle, param, param2)
     back, rows_b, pts_b = None, [], []
     if bidirectional:
@@ -388,7 +389,7 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
         prob.phase_c = state0[1]
         prob._since = 0
         back = _run(model, prob, state0[2], -t0, opts, tests, bnds)
-        rows_b = [(prob.orbit(x), prob.params(x)) for x in back.xs]
+        rows_b = [(prob.orbit(x), prob.params(x), prob.coll.mesh.copy()) for x in back.xs]
         pts_b = _events(model, prob, back, tests, saddle, param, param2)
     allrows = rows_b[::-1] + rows[1:] if back is not None else rows
     mb = len(rows_b) - 1 if back is not None else 0
@@ -411,7 +412,7 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
     p1 = np.empty(m)
     n_uns = np.zeros(m, int)
     guess = None
-    for r, (Ur, pr) in enumerate(allrows):
+    for r, (Ur, pr, _) in enumerate(allrows):
         s = saddle_of_orbit(model, Ur, pr, guess, names)
         guess = s["state"]
         states[r] = s["state"]
@@ -465,3 +466,328 @@ def _fail(model, param, param2, allp, status, message, opts) -> Branch:
                   states=np.zeros((0, model.n)), eigenvalues=np.zeros((0, model.dim), complex), stable=np.zeros(0, bool),
                   n_unstable=np.zeros(0, int), columns={param2: np.zeros(0)}, status=status, message=message,
                   options=opts)
+
+
+# ------------------------------------------------------------------------------------------------
+# the homoclinic boundary-value problem (HomCont / MatCont's Homoclinic)
+# ------------------------------------------------------------------------------------------------
+def _split_spaces(A: np.ndarray):
+    """Orthonormal bases (Q_s, Q_u) of (E^u)^perp and (E^s)^perp of the matrix A (no eigenvalue on
+    the imaginary axis): u - x0 in E^u  <=>  Q_s^T (u - x0) = 0, and likewise for E^s."""
+    from scipy.linalg import schur
+
+    n = A.shape[0]
+    _, Zr, nu = schur(A, output="real", sort="rhp")
+    _, Zl, ns = schur(A, output="real", sort="lhp")
+    if nu + ns != n:
+        raise ValueError(f"the saddle has eigenvalues on the imaginary axis ({n - nu - ns} of them)")
+    return Zr[:, nu:].copy(), Zl[:, ns:].copy(), int(nu), int(ns)
+
+
+class HomoclinicProblem:
+    """A homoclinic orbit to a hyperbolic saddle as a truncated boundary-value problem.
+
+    Unknowns ``x = (U, x0, p1, p2)``: the orbit at the ``N + 1`` collocation nodes of [0, 1] (time
+    rescaled from [-T, T], ``T`` fixed), the saddle ``x0`` and the two parameters. Equations:
+
+    * collocation of ``u' = 2 T f(u; p)`` on the mesh (not periodic), N n equations;
+    * the saddle: ``f(x0; p) = 0``, n equations;
+    * projection boundary conditions: ``u(0) - x0`` in the unstable subspace of ``f_x(x0)``
+      (``Q_s^T (u(0) - x0) = 0``) and ``u(1) - x0`` in the stable subspace
+      (``Q_u^T (u(1) - x0) = 0``), n equations together (Beyn 1990; AUTO's HomCont, MatCont);
+    * the integral phase condition against the previous orbit, 1 equation.
+
+    The projections ``Q_s``, ``Q_u`` (orthonormal Schur bases) are frozen during a corrector run
+    and refreshed at every accepted point (:meth:`update`); their change over a step multiplies
+    ``u(0) - x0``, which is exponentially small in ``T``.
+    """
+
+    def __init__(self, model: Model, p, i1: int, i2: int, mesh, ncol: int, U0, x0, T: float, fd_step: float = 1e-6):
+        self.model = model
+        self.i1, self.i2 = int(i1), int(i2)
+        self.T2 = 2.0 * float(T)
+        self.coll = Collocation(model, np.array(p, float), self.i1, np.asarray(mesh, float), int(ncol))
+        c = self.coll
+        self.n, self.ntst, self.m = c.n, c.ntst, c.m
+        self.N = c.N + 1  # nodes, the last one separate (not periodic)
+        self.Nn = self.N * self.n
+        self.fd = float(fd_step)
+        w = np.zeros(self.N)
+        for j in range(self.ntst):
+            w[j * self.m + np.arange(self.m + 1)] += c.h[j] * c.wq
+        self.node_w = w
+        self.weights = np.concatenate([np.repeat(w, self.n), np.ones(self.n), [1.0, 1.0]])
+        ntst, m, n = self.ntst, self.m, self.n
+        jj, kk, ii, ll, i2_ = np.meshgrid(np.arange(ntst), np.arange(m), np.arange(n), np.arange(m + 1),
+                                          np.arange(n), indexing="ij")
+        self._rows_B = ((jj * m + kk) * n + ii).ravel()
+        self._cols_B = ((jj * m + ll) * n + i2_).ravel()
+        self._set_reference(np.asarray(U0, float))
+        self._set_projections(np.asarray(x0, float), np.array(p, float))
+
+    @property
+    def size(self) -> int:
+        return self.Nn + self.n + 2
+
+    def pack(self, U, x0, p1, p2):
+        return np.concatenate([np.asarray(U, float).ravel(), np.asarray(x0, float), [p1, p2]])
+
+    def orbit(self, x):
+        return x[: self.Nn].reshape(self.N, self.n)
+
+    def saddle_state(self, x):
+        return x[self.Nn: self.Nn + self.n]
+
+    def pvec(self, x):
+        p = self.coll.p.copy()
+        p[self.i1], p[self.i2] = x[-2], x[-1]
+        return p
+
+    def params(self, x) -> dict:
+        return self.model.unpack_params(self.pvec(x))
+
+    def times(self) -> np.ndarray:
+        xi = np.linspace(0.0, 1.0, self.m + 1)[:-1]
+        t = (self.coll.mesh[:-1, None] + self.coll.h[:, None] * xi[None, :]).ravel()
+        return np.concatenate([t, [1.0]])
+
+    def _set_reference(self, Uref):
+        c, m = self.coll, self.m
+        cc = np.zeros((self.N, self.n))
+        for j in range(self.ntst):
+            idx = j * m + np.arange(m + 1)
+            dref = c.Dn @ Uref[idx] / c.h[j]
+            cc[idx] += (c.h[j] * c.wq)[:, None] * dref
+        self.phase_c = cc.ravel()
+        self.phase_0 = float(self.phase_c @ Uref.ravel())
+
+    def _set_projections(self, x0, p):
+        J = np.empty((self.n, self.n))
+        self.model.jac(np.ascontiguousarray(x0), p, J)
+        self.Qs, self.Qu, self.n_u, self.n_s = _split_spaces(J)
+
+    def _colloc(self, U, p):
+        c = self.coll
+        R = np.empty((self.ntst, self.m, self.n))
+        B = np.empty((self.ntst, self.m, self.n, self.m + 1, self.n))
+        BT, BP = np.empty_like(R), np.empty_like(R)
+        eps = 1e-6 * max(1.0, abs(p[self.i1]))
+        st = c._kern(np.ascontiguousarray(U), self.T2, p, self.i1, c.h, c.L, c.D, eps, R, B, BT, BP)
+        if st != 0:
+            raise FloatingPointError("non-finite value in the homoclinic collocation residual")
+        return R, B, BP
+
+    def residual(self, x):
+        U, x0, p = self.orbit(x), self.saddle_state(x), self.pvec(x)
+        R = self._colloc(U, p)[0]
+        f0 = np.empty(self.n)
+        self.model.rhs(np.ascontiguousarray(x0), p, f0)
+        return np.concatenate([R.ravel(), f0, self.Qs.T @ (U[0] - x0), self.Qu.T @ (U[-1] - x0),
+                               [self.phase_c @ U.ravel() - self.phase_0]])
+
+    def jacobian(self, x):
+        n, Nn = self.n, self.Nn
+        U, x0, p = self.orbit(x), self.saddle_state(x), self.pvec(x)
+        R, B, BP1 = self._colloc(U, p)
+        h = self.fd * max(1.0, abs(p[self.i2]))
+        pp = p.copy()
+        pp[self.i2] += h
+        Rp = self._colloc(U, pp)[0]
+        pp[self.i2] -= 2 * h
+        Rm = self._colloc(U, pp)[0]
+        BP2 = (Rp - Rm) / (2 * h)
+        cN = self.ntst * self.m * n  # collocation rows
+        J0 = np.empty((n, n))
+        self.model.jac(np.ascontiguousarray(x0), p, J0)
+        fp = []
+        for i in (self.i1, self.i2):
+            hh = self.fd * max(1.0, abs(p[i]))
+            q = p.copy()
+            q[i] += hh
+            f1 = np.empty(n)
+            self.model.rhs(np.ascontiguousarray(x0), q, f1)
+            q[i] -= 2 * hh
+            f2 = np.empty(n)
+            self.model.rhs(np.ascontiguousarray(x0), q, f2)
+            fp.append((f1 - f2) / (2 * hh))
+        rows, cols, data = [self._rows_B], [self._cols_B], [B.ravel()]
+        r = np.arange(cN)
+        rows += [r, r]
+        cols += [np.full(cN, self.size - 2), np.full(cN, self.size - 1)]
+        data += [BP1.ravel(), BP2.ravel()]
+        # saddle rows
+        ri, ci = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        rows += [(cN + ri).ravel(), cN + np.arange(n), cN + np.arange(n)]
+        cols += [(Nn + ci).ravel(), np.full(n, self.size - 2), np.full(n, self.size - 1)]
+        data += [J0.ravel(), fp[0], fp[1]]
+        # projection rows
+        r0 = cN + n
+        for Q, node in ((self.Qs, 0), (self.Qu, self.N - 1)):
+            k = Q.shape[1]
+            rr, cc = np.meshgrid(np.arange(k), np.arange(n), indexing="ij")
+            rows += [(r0 + rr).ravel(), (r0 + rr).ravel()]
+            cols += [(node * n + cc).ravel(), (Nn + cc).ravel()]
+            data += [Q.T.ravel(), -Q.T.ravel()]
+            r0 += k
+        rows.append(np.full(Nn, r0))
+        cols.append(np.arange(Nn))
+        data.append(self.phase_c)
+        return sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(r0 + 1, self.size))
+
+    def update(self, x):
+        self._set_reference(self.orbit(x).copy())
+        self._set_projections(self.saddle_state(x).copy(), self.pvec(x))
+
+
+def _homoclinic_guess(model, U, T_cyc, mesh, ncol, saddle, T, ntst):
+    """Initial orbit on [-T, T] (rescaled to [0, 1]) cut from a large-period cycle, centred on its
+    excursion, on a mesh equidistributing arclength (with a floor)."""
+    c = Collocation(model, model.pack_params(model.defaults), 0, np.asarray(mesh, float), int(ncol), use_numba=False)
+    s = np.linspace(0.0, 1.0, 20 * c.N, endpoint=False)
+    Y = c.sample(U, s)
+    k = int(np.argmax(np.linalg.norm(Y - saddle[None, :], axis=1)))
+    frac = float(T) / float(T_cyc)
+    if not 2 * frac < 1.0:
+        raise ValueError(f"expected a half-length T < period / 2 = {T_cyc / 2:.6g}, got {T}")
+    tt = np.linspace(0.0, 1.0, 40 * ntst + 1)
+    Yw = c.sample(U, s[k] + (tt - 0.5) * 2 * frac)
+    arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(Yw, axis=0), axis=1))])
+    arc = arc / max(arc[-1], 1e-300) + tt  # half arclength, half time
+    mesh_new = np.interp(np.linspace(0.0, arc[-1], ntst + 1), arc, tt)
+    mesh_new[0], mesh_new[-1] = 0.0, 1.0
+    return mesh_new, lambda t: c.sample(U, s[k] + (np.asarray(t) - 0.5) * 2 * frac)
+
+
+def continue_homoclinic_bvp(model: Model, start, param: str, param2: str, *, T: float = 20.0, ntst: int = 60,
+                            stops: Mapping[str, list] | None = None,
+                            bounds: Mapping[str, tuple[float, float]] | None = None, bidirectional: bool = True,
+                            names: Mapping[str, np.ndarray] | None = None, options=None,
+                            **option_overrides) -> Branch:
+    """Continue a homoclinic orbit to a saddle in two parameters as a boundary-value problem.
+
+    Parameters
+    ----------
+    model : Model
+    start : tuple
+        The result ``(problem, x, result)`` of :func:`grow_period`, or ``(U, period, mesh, ncol,
+        params)`` of a large-period cycle (node values ``U`` (N, n) on ``mesh``)
+    param, param2 : str, the two free parameters
+    T : float
+        Half-length of the truncated time interval [-T, T] (must be below half the cycle's period).
+    ntst : int, mesh intervals (ncol from the start)
+    stops, bounds, bidirectional, names, options : as in :func:`continue_homoclinic`
+
+    Returns
+    -------
+    Branch
+        ``kind`` "HOM" with the columns of :func:`continue_homoclinic` (``sigma``, ``lambda_u``,
+        ``lambda_s``, the saddle) plus ``end_distance`` (max of |u(0) - x0|, |u(1) - x0|: the
+        truncation); ``stats["orbits"]`` the orbits at the nodes of ``stats["mesh"]`` on [0, 1]
+        (physical time 2 T (t - 1/2)).
+        Status -4 if the start cannot be corrected onto the curve.
+    """
+    from bifurcate.continuation.pseudo_arclength import TestFunction, continue_curve, correct
+
+    t_start = time.perf_counter()
+    i1, i2 = model.param_index(param), model.param_index(param2)
+    if i1 == i2:
+        raise ValueError(f"expected two different parameters, got {param!r} twice")
+    if isinstance(start, tuple) and len(start) == 3 and isinstance(start[0], LargePeriodProblem):
+        gp, xg = start[0], start[1]
+        U, Tc, mesh, ncol, allp = gp.orbit(xg), gp.period(xg), gp.coll.mesh.copy(), gp.coll.m, gp.params(xg)
+    elif isinstance(start, tuple) and len(start) == 5:
+        U, Tc, mesh, ncol, allp = start
+        Tc = float(Tc)
+    else:
+        raise TypeError(f"expected the result (problem, x, result) of grow_period or a tuple (U, period, mesh, ncol, "
+                        f"params) of a large-period cycle, got {type(start).__name__}")
+    allp = model.params({k: v for k, v in allp.items() if k not in model.fixed})
+    s0 = saddle_of_orbit(model, U, allp, names=names)
+    mesh_new, guess = _homoclinic_guess(model, U, Tc, mesh, ncol, s0["state"], T, int(ntst))
+    p = model.pack_params(allp)
+    coll0 = Collocation(model, p, i1, mesh_new, int(ncol))
+    xi = np.linspace(0.0, 1.0, int(ncol) + 1)[:-1]
+    tnodes = np.concatenate([(coll0.mesh[:-1, None] + coll0.h[:, None] * xi[None, :]).ravel(), [1.0]])
+    U0 = guess(tnodes)
+    prob = HomoclinicProblem(model, p, i1, i2, mesh_new, int(ncol), U0, s0["state"], T)
+    opts = options or _default_options(ds=0.01, ds_max=0.05)
+    if option_overrides:
+        opts = replace(opts, **option_overrides)
+    x0 = prob.pack(U0, s0["state"], p[i1], p[i2])
+    nx = x0.size
+    x1, ok, _ = correct(prob, x0, np.zeros(nx), x0, 0.0, opts.newton_tol, 40, fixed=(nx - 1, float(x0[-1])))
+    if not ok:
+        return _fail(model, param, param2, allp, -4, "the homoclinic boundary-value problem could not be corrected "
+                     f"from the large-period cycle (T = {T:g}, cycle period {Tc:.6g})", opts)
+    prob.update(x1)
+    index_of = {param: nx - 2, param2: nx - 1}
+    bnds = {nx - 1: (opts.p_min, opts.p_max)}
+    for k, v in (bounds or {}).items():
+        if k not in index_of:
+            raise KeyError(f"bounds: expected {param!r} or {param2!r}, got {k!r}")
+        bnds[index_of[k]] = (float(v[0]), float(v[1]))
+    memo = {}
+
+    def saddle(x):
+        key = x.tobytes()
+        if memo.get("key") != key:
+            memo["key"] = key
+            memo["s"] = saddle_of_orbit(model, prob.orbit(x), prob.params(x), prob.saddle_state(x), names)
+        return memo["s"]
+
+    tests = [TestFunction("NSS", lambda x, t: saddle(x)["sigma"], lambda x, t: ("NSS", {}), 0)]
+    for k, vals in (stops or {}).items():
+        if k not in index_of:
+            raise KeyError(f"stops: expected {param!r} or {param2!r}, got {k!r}")
+        for v in np.atleast_1d(vals):
+            tests.append(TestFunction("UZ", lambda x, t, i=index_of[k], v=float(v): float(x[i] - v),
+                                      lambda x, t, nm=k, v=float(v): ("UZ", {"stop": nm, "value": v}), 0))
+    t0 = _initial_tangent(prob, x1, -1, math.copysign(1.0, opts.ds))
+    saved = (prob.phase_c.copy(), prob.phase_0, prob.Qs.copy(), prob.Qu.copy())
+    prob.period = lambda x: prob.T2
+    fwd = continue_curve(prob, x1, t0, opts, tests, bounds=bnds)
+    back = None
+    if bidirectional:
+        prob.phase_c, prob.phase_0, prob.Qs, prob.Qu = saved[0].copy(), saved[1], saved[2].copy(), saved[3].copy()
+        back = continue_curve(prob, x1, -t0, opts, tests, bounds=bnds)
+    prob.coll_mesh = prob.coll.mesh
+    pts_f = _events(model, prob, fwd, tests, saddle, param, param2)
+    pts_b = _events(model, prob, back, tests, saddle, param, param2) if back is not None else []
+    xs = np.concatenate([back.xs[::-1], fwd.xs[1:]]) if back is not None else fwd.xs
+    mb = len(back.xs) - 1 if back is not None else 0
+    points = [replace(q, index=max(0, mb - 1 - q.index)) for q in pts_b] + \
+             [replace(q, index=q.index + mb) for q in pts_f]
+    for k, vals in (stops or {}).items():
+        for v in np.atleast_1d(vals):
+            if abs(x1[index_of[k]] - float(v)) <= 1e-12 * max(1.0, abs(float(v))):
+                points.append(_point(model, prob, x1, "UZ", {"stop": k, "value": float(v)}, mb, True, 0.0,
+                                     (float(x1[-2]), float(x1[-2])), saddle, param, param2))
+    status = fwd.status if back is None else min(fwd.status, back.status)
+    message = fwd.message if back is None else f"forward: {fwd.message}; backward: {back.message}"
+    m = len(xs)
+    states = np.array([prob.saddle_state(x) for x in xs])
+    ev = np.full((m, model.dim), np.nan + 0j)
+    cols = {param2: xs[:, -1].copy(), "T": np.full(m, float(T)), "sigma": np.empty(m), "lambda_u": np.empty(m),
+            "lambda_u_im": np.empty(m), "lambda_s": np.empty(m), "lambda_s_im": np.empty(m),
+            "end_distance": np.empty(m)}
+    n_uns = np.zeros(m, int)
+    for r, x in enumerate(xs):
+        s = saddle(x)
+        ev[r, : len(s["eigenvalues"])] = s["eigenvalues"]
+        n_uns[r] = s["n_unstable"]
+        cols["sigma"][r] = s["sigma"]
+        cols["lambda_u"][r], cols["lambda_u_im"][r] = s["lambda_u"].real, s["lambda_u"].imag
+        cols["lambda_s"][r], cols["lambda_s_im"][r] = s["lambda_s"].real, s["lambda_s"].imag
+        Ux = prob.orbit(x)
+        x0s = prob.saddle_state(x)
+        cols["end_distance"][r] = float(max(np.linalg.norm(Ux[0] - x0s), np.linalg.norm(Ux[-1] - x0s)))
+    for k, nm in enumerate(model.state_names):
+        cols[f"saddle_{nm}"] = states[:, k]
+    fixed = {k: v for k, v in allp.items() if k not in (param, param2) and k not in model.fixed}
+    stats = {"forward": fwd.stats, "backward": back.stats if back else None, "wall_time": time.perf_counter() - t_start,
+             "orbits": [prob.orbit(x).copy() for x in xs], "mesh": prob.coll.mesh.copy(), "ncol": prob.m}
+    return Branch(model=model, param=param, kind="HOM", params=fixed, param_values=xs[:, -2].copy(), states=states,
+                  eigenvalues=ev, stable=np.zeros(m, bool), n_unstable=n_uns,
+                  points=tuple(sorted(points, key=lambda q: q.index)), columns=cols, status=status, message=message,
+                  options=opts, stats=stats)

@@ -99,3 +99,45 @@ def test_bad_input(j1_branch):
         continue_homoclinic(LMG_DIMER, NORMAL_STATE, "lam", "J")
     with pytest.raises(ValueError, match="target period above"):
         grow_period(LMG_DIMER, j1_branch, "lam", 1.0)
+
+
+# ------------------------------------------------------------------------------------------
+# the boundary-value problem
+# ------------------------------------------------------------------------------------------
+def test_lorenz_homoclinic_bvp(lorenz_branch):
+    """Projection boundary conditions on [-T, T], the origin as unknown: the homoclinic curve in
+    (rho, beta) passes through rho = 13.9265574 at beta = 8/3 and agrees with the large-period cycle."""
+    from bifurcate.homoclinic import continue_homoclinic_bvp
+
+    g = grow_period(LORENZ, lorenz_branch, "rho", 40.0)
+    rho_lp = g[0].params(g[1])["rho"]
+    hom = continue_homoclinic_bvp(LORENZ, g, "rho", "beta", T=12.0, ntst=120, stops={"beta": [8 / 3, 2.0]},
+                                  bounds={"beta": (1.9, 2.7)}, bidirectional=True)
+    assert hom.success, hom.message
+    uz = {round(p.params["beta"], 9): p for p in hom.special("UZ")}
+    assert set(uz) == {round(8 / 3, 9), 2.0}
+    assert abs(uz[round(8 / 3, 9)].param - 13.9265574) < 1e-6
+    assert abs(uz[round(8 / 3, 9)].param - rho_lp) < 1e-6
+    # the saddle is the origin all along; its unstable eigenvalue is the closed form
+    assert np.max(np.abs(hom.states)) < 1e-10
+    sg = 10.0
+    lu = (-(sg + 1) + np.sqrt((sg + 1) ** 2 + 4 * sg * (hom.param_values - 1))) / 2
+    assert np.max(np.abs(hom.columns["lambda_u"] - lu)) < 1e-9
+    assert np.max(np.abs(hom.columns["lambda_s"] + hom.columns["beta"])) < 1e-9  # leading stable: -beta
+    assert np.max(hom.columns["end_distance"]) < 1e-6
+    # rho decreases with beta along the explosion curve (sigma = 10): at beta = 2 it is below 13.93
+    assert uz[2.0].param < uz[round(8 / 3, 9)].param
+
+
+def test_flagship_homoclinic_bvp_at_autos_point(j1_branch):
+    from bifurcate.homoclinic import continue_homoclinic_bvp
+
+    g = grow_period(LMG_DIMER, j1_branch, "lam", 60.0)
+    hom = continue_homoclinic_bvp(LMG_DIMER, g, "lam", "J", T=20.0, ntst=80, stops={"J": [1.0]},
+                                  bounds={"J": (0.98, 1.02)}, names={"normal state": NORMAL_STATE})
+    assert hom.success, hom.message
+    uz = hom.special("UZ")
+    assert len(uz) == 1 and abs(uz[0].param - LAM_HOM_AUTO) < 1e-6, uz[0].param
+    s = uz[0].data["saddle"]
+    assert s["name"] == "normal state" and s["n_unstable"] == 1
+    assert abs(s["sigma"] - (s["lambda_u"].real + s["lambda_s"].real)) < 1e-12
