@@ -132,8 +132,8 @@ def test_nongeneric_fold_of_normal_state_cycles_is_refused_with_a_status():
 def test_bad_input_raises(j1_pd):
     from bifurcate.results import BifurcationPoint
 
-    with pytest.raises(ValueError, match="expected an LPC or PD point"):
-        continue_cycle_codim2(LMG_DIMER, BifurcationPoint("NS", 0.5, NORMAL_STATE, {"J": 1.0, "lam": 0.5}, 0, True,
+    with pytest.raises(ValueError, match="expected an LPC, PD or NS point"):
+        continue_cycle_codim2(LMG_DIMER, BifurcationPoint("HB", 0.5, NORMAL_STATE, {"J": 1.0, "lam": 0.5}, 0, True,
                                                           0.0, (0.5, 0.5)), "J", param="lam")
     from dataclasses import replace
 
@@ -154,3 +154,39 @@ def test_continue_codim2_accepts_a_cycle_point(j1_pd):
     cur = continue_codim2(LMG_DIMER, j1_pd, "J", bounds={"J": (0.98, 1.05)}, bidirectional=False)
     assert cur.kind == "PD" and cur.success, cur.message
     assert abs(cur.columns["J"][-1] - 1.05) < 1e-12 and cur.param_values[-1] < j1_pd.param
+
+
+def test_ns_curve_of_uncoupled_oscillators_and_its_resonances():
+    """Two uncoupled Stuart-Landau oscillators (bifurcate.models.TORUS): the cycle of oscillator 1
+    (z2 = 0, period 2 pi / omega1) has the multipliers exp(2 pi (mu2 +- i omega2) / omega1), so
+    the NS curve in (mu2, omega2) is exactly mu2 = 0 with kappa = cos(2 pi omega2 / omega1), and
+    the strong resonances sit at omega2 = 1/3, 2/3 (R3) and 3/4 (R4) for omega1 = 1."""
+    from bifurcate.cycles.codim2_problems import NSProblem
+    from bifurcate.models import TORUS
+
+    t = np.linspace(0, 2 * np.pi, 201)
+    r = np.sqrt(0.5)
+    y = np.c_[r * np.cos(t), r * np.sin(t), 0 * t, 0 * t]
+    prm = {"mu1": 0.5, "omega1": 1.0, "mu2": -0.3, "omega2": 0.7}
+    br = continue_cycles(TORUS, (t, y), param="mu2", params=prm, ntst=20, max_points=40, p_max=0.3)
+    ns = br.special("NS")[0]
+    assert abs(ns.param) < 1e-8
+    # exact gradient of the two entries of G
+    p = TORUS.pack_params(ns.params)
+    pr = NSProblem(TORUS, p, TORUS.param_index("mu2"), TORUS.param_index("omega2"), ns.data["mesh"],
+                   ns.data["ncol"], ns.data["orbit"])
+    x = pr.pack(ns.data["orbit"], ns.data["period"], p[2], p[3], (np.cos(2 * np.pi * 0.7),))
+    pr.init_borders(x)
+    assert np.max(np.abs(pr.test_residual(x))) < 1e-8
+    rows = pr.jacobian(x).toarray()[-2:]
+    for k in (-1, -2, pr.Nn, pr.Nn + 1, 5):
+        d = np.eye(x.size)[k]
+        fd = (np.array(pr.test_residual(x + 1e-6 * d)) - np.array(pr.test_residual(x - 1e-6 * d))) / 2e-6
+        assert np.allclose(fd, rows @ d, atol=1e-7), (k, fd, rows @ d)
+    cur = continue_cycle_codim2(TORUS, ns, "omega2", stops={"omega2": [0.6]}, bounds={"omega2": (0.3, 0.76)},
+                                ds_max=0.05)
+    assert cur.success and cur.kind == "NS", cur.message
+    assert np.max(np.abs(cur.param_values)) < 1e-10  # mu2 = 0 along the curve
+    assert np.allclose(cur.columns["kappa"], np.cos(2 * np.pi * cur.columns["omega2"]), atol=1e-9)
+    found = sorted((q.kind, round(q.params["omega2"], 8)) for q in cur.points)
+    assert found == [("R3", round(1 / 3, 8)), ("R3", round(2 / 3, 8)), ("R4", 0.75), ("UZ", 0.6)], found

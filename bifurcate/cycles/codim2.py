@@ -1,6 +1,6 @@
-"""Curves of cycle bifurcations (LPC, PD) in two parameters.
+"""Curves of cycle bifurcations (LPC, PD, NS) in two parameters.
 
-:func:`continue_cycle_codim2` continues a fold (LPC) or flip (PD) of cycles, located on a
+:func:`continue_cycle_codim2` continues a fold (LPC), flip (PD) or torus bifurcation (NS) of cycles, located on a
 one-parameter cycle branch, as a curve in two parameters: pseudo-arclength continuation (the
 core's :func:`~bifurcate.continuation.pseudo_arclength.continue_curve`) of the minimally augmented
 collocation systems of :mod:`bifurcate.cycles.codim2_problems`. Along the curve the tangent-space
@@ -12,10 +12,14 @@ on LPC      R1 (1:1 resonance: a second multiplier at +1), LPPD (fold-flip: a mu
             in the parameter plane reverses)
 on PD       R2 (1:2 resonance: a second multiplier at -1), LPPD (fold-flip: a multiplier at +1),
             PDNS (a complex pair on the unit circle)
+on NS       R1, R2, R3, R4 (strong resonances: kappa = cos theta = 1, -1, -1/2, 0), LPNS and PDNS
+            (another multiplier at +1 / -1), NSNS (a second complex pair on the unit circle)
 ==========  ==================================================================================
 
-(The generalised flip GPD and the Chenciner point need normal-form coefficients of the cycle
-and are not detected.) A fold where more than one nontrivial multiplier sits at +1 is not a
+(The generalised flip GPD, the Chenciner point CH and the cusp's normal-form check need
+normal-form coefficients of the cycle and are not detected. On NS curves R2 is a sign change of
+kappa + 1: where the pair reaches -1 and turns back onto the circle without leaving it, as in
+uncoupled oscillators, it is not seen.) A fold where more than one nontrivial multiplier sits at +1 is not a
 generic LPC (e.g. the LMG dimer's normal-state cycles, which join a Hopf point to its PT mirror
 and carry a time-reversal symmetry): the minimally augmented system is singular there, and the
 run returns at once with status -6 and a message that says so.
@@ -158,6 +162,15 @@ def _tests_for(problem, memo, stops):
             return label, {"theta": float(abs(np.angle(a)))}
         return None, {}  # a real pair with mu_i mu_j = 1: a neutral saddle cycle, not a torus
 
+    def torus_classify_rest(x, label):
+        r = memo.get("rest") if memo.get("key") == x.tobytes() else None
+        if r is None or len(r) < 2:
+            return None, {}
+        iu, ju = np.triu_indices(len(r), 1)
+        k = int(np.argmin(np.abs(r[iu] * r[ju] - 1.0)))
+        a = r[iu[k]]
+        return (label, {}) if abs(a.imag) > 1e-8 * max(1.0, abs(a)) else (None, {})
+
     def velocity(x, t):
         # projection of the current parameter-plane velocity on the previous one's direction
         tau = tangent_at(problem, x, t)
@@ -195,7 +208,33 @@ def _tests_for(problem, memo, stops):
     problem.on_update = lambda x: ref.__setitem__("dev", deviation(x))
     kind = problem.kind
     tests = []
-    if kind == "LPC":
+    if kind == "NS":
+        def ns_rest(x):
+            key = x.tobytes()
+            if memo.get("key") != key:
+                fl = problem.floquet(x)
+                mu = np.asarray(fl.multipliers)
+                kap = problem.kappa(x)
+                target = kap + 1j * np.sqrt(max(0.0, 1.0 - kap * kap))
+                k1 = int(np.argmin(np.abs(mu - target)))
+                k2 = int(np.argmin(np.abs(mu - np.conj(target)) + (np.arange(mu.size) == k1) * 1e300))
+                memo["key"], memo["fl"] = key, fl
+                memo["rest"] = np.delete(mu, [k1, k2])
+            return memo["rest"]
+
+        def pair_rest(x, t):
+            r = ns_rest(x)
+            iu, ju = np.triu_indices(len(r), 1)
+            return norm_prod(r[iu] * r[ju] - 1.0) if iu.size else 1.0
+
+        tests += [TestFunction("R1", lambda x, t: problem.kappa(x) - 1.0, lambda x, t: ("R1", {}), 0),
+                  TestFunction("R2", lambda x, t: problem.kappa(x) + 1.0, lambda x, t: ("R2", {}), 0),
+                  TestFunction("R3", lambda x, t: problem.kappa(x) + 0.5, lambda x, t: ("R3", {}), 0),
+                  TestFunction("R4", lambda x, t: problem.kappa(x), lambda x, t: ("R4", {}), 0),
+                  TestFunction("LPNS", lambda x, t: norm_prod(ns_rest(x) - 1.0), lambda x, t: ("LPNS", {}), 0),
+                  TestFunction("PDNS", lambda x, t: norm_prod(ns_rest(x) + 1.0), lambda x, t: ("PDNS", {}), 0),
+                  TestFunction("NSNS", pair_rest, lambda x, t: torus_classify_rest(x, "NSNS"), 0)]
+    elif kind == "LPC":
         tests += [TestFunction("GH", shrink, lambda x, t: shrink_classify(x, t), 0, terminal=True),
                   TestFunction("R1", plus1, lambda x, t: ("R1", {}), 0),
                   TestFunction("LPPD", minus1, lambda x, t: ("LPPD", {}), 0),
@@ -212,7 +251,7 @@ def _tests_for(problem, memo, stops):
 
 
 def _curve_problem(model, point, param, param2, fd_step):
-    from bifurcate.cycles.codim2_problems import LPCProblem, PDProblem
+    from bifurcate.cycles.codim2_problems import LPCProblem, NSProblem, PDProblem
 
     for key in ("orbit", "mesh", "ncol", "period"):
         if key not in point.data:
@@ -222,10 +261,19 @@ def _curve_problem(model, point, param, param2, fd_step):
     if i1 == i2:
         raise ValueError(f"expected two different parameters, got {param!r} twice")
     p = model.pack_params({k: v for k, v in point.params.items() if k not in model.fixed})
-    cls = {"LPC": LPCProblem, "PD": PDProblem}[point.kind]
+    cls = {"LPC": LPCProblem, "PD": PDProblem, "NS": NSProblem}[point.kind]
     U0 = np.asarray(point.data["orbit"], float)
     problem = cls(model, p, i1, i2, point.data["mesh"], int(point.data["ncol"]), U0, fd_step)
-    x0 = problem.pack(U0, float(point.data["period"]), p[i1], p[i2])
+    extra = ()
+    if point.kind == "NS":
+        mu = np.asarray(point.eigenvalues if point.eigenvalues is not None else [], complex)[1:]
+        cand = mu[np.abs(mu.imag) > 1e-8]
+        if not cand.size:
+            raise ValueError("expected the NS point to carry its Floquet multipliers (a complex pair on the unit "
+                             "circle)")
+        z = cand[int(np.argmin(np.abs(np.abs(cand) - 1.0)))]
+        extra = (float(z.real / abs(z)),)
+    x0 = problem.pack(U0, float(point.data["period"]), p[i1], p[i2], extra)
     return problem, x0
 
 
@@ -233,14 +281,14 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
                           bounds: Mapping[str, tuple[float, float]] | None = None, bidirectional: bool = True,
                           stops: Mapping[str, Iterable[float]] | None = None, generic_tol: float = 1e-3,
                           **option_overrides):
-    """Continue a fold (LPC) or flip (PD) of cycles in two parameters.
+    """Continue a fold (LPC), flip (PD) or torus bifurcation (NS) of cycles in two parameters.
 
     Parameters
     ----------
     model : Model
     point : BifurcationPoint
-        A located LPC or PD point of a cycle branch (``CycleBranch.special("PD")[0]``); its
-        ``data`` carries the orbit, mesh, ``ncol`` and period.
+        A located LPC, PD or NS point of a cycle branch (``CycleBranch.special("PD")[0]``); its
+        ``data`` carries the orbit, mesh, ``ncol`` and period (and, for NS, its multipliers).
     param2 : str
         The second free parameter.
     param : str, optional
@@ -263,8 +311,8 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
     Returns
     -------
     CycleBranch
-        ``kind`` "LPC" or "PD", ``param`` the first parameter and ``columns[param2]`` the second,
-        ``columns["period"]``, ``columns["arclength"]``; ``eigenvalues`` the Floquet multipliers
+        ``kind`` "LPC", "PD" or "NS", ``param`` the first parameter and ``columns[param2]`` the
+        second, ``columns["period"]``, ``columns["arclength"]`` (NS: ``columns["kappa"]``, cos theta); ``eigenvalues`` the Floquet multipliers
         (trivial first); ``orbits`` the cycles; ``points`` the codimension-two points (see the
         module docstring) and the ``UZ`` stops, each with both parameters in ``params``.
         ``status`` 0 on success, negative with a message otherwise (see :data:`CURVE_STATUS`).
@@ -289,8 +337,8 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
         raise TypeError(f"expected a Model, got {type(model).__name__}")
     if not isinstance(point, BifurcationPoint):
         raise TypeError(f"expected a BifurcationPoint of a cycle branch, got {type(point).__name__}")
-    if point.kind not in ("LPC", "PD"):
-        raise ValueError(f"expected an LPC or PD point of a cycle branch, got {point.kind!r}")
+    if point.kind not in ("LPC", "PD", "NS"):
+        raise ValueError(f"expected an LPC, PD or NS point of a cycle branch, got {point.kind!r}")
     param = param or point.data.get("param_name")
     if param is None:
         raise ValueError("expected the first parameter: pass param=... (the point has no 'param_name')")
@@ -330,7 +378,11 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
     # genericity: exactly one nontrivial multiplier at the critical value
     fl = problem.floquet(x1)
     crit = problem.critical_multiplier()
-    near = int(np.sum(np.abs(fl.multipliers - crit) < generic_tol))
+    if crit is None:  # NS: a complex pair on the unit circle, nothing else there
+        near = int(np.sum(np.abs(np.abs(fl.multipliers) - 1.0) < generic_tol)) - 1
+        crit = complex(problem.kappa(x1), math.sqrt(max(0.0, 1 - problem.kappa(x1) ** 2)))
+    else:
+        near = int(np.sum(np.abs(fl.multipliers - crit) < generic_tol))
     if near != 1:
         return fail(-6, f"{CURVE_STATUS[-6]}: {near} nontrivial multipliers within {generic_tol:g} of {crit:+g} "
                         f"at {param} = {x1[-2]:.10g}, {param2} = {x1[-1]:.10g} (multipliers "
@@ -354,11 +406,11 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
     tests = _tests_for(problem, memo, stop_list) if (opts.detect_codim2 or stop_list) else []
     if not opts.detect_codim2:
         tests = [tf for tf in tests if tf.kind == "UZ"]
-    saved = (problem.phase_c.copy(), problem.border.b.copy(), problem.border.c.copy())
+    saved = problem.save_state()
     fwd = continue_curve(problem, x1, t0, opts, tests, bounds=bnds)
     back = None
     if bidirectional:
-        problem.phase_c, problem.border.b, problem.border.c = (a.copy() for a in saved)
+        problem.restore_state(saved)
         problem.update(x1)
         back = continue_curve(problem, x1, -t0, opts, tests, bounds=bnds)
     xs, sig, events, _ = _merge(back, fwd)
@@ -413,6 +465,8 @@ def _assemble_curve(model, problem, xs, param, param2, fixed, points, status, me
             pass
     cols = {param2: xs[:, -1].copy(), "period": periods,
             "arclength": np.zeros(m) if sig is None else np.asarray(sig, float)}
+    if problem.kind == "NS":
+        cols["kappa"] = np.array([problem.kappa(x) for x in xs])
     return cls(model=model, param=param, kind=problem.kind, params=fixed, param_values=xs[:, -2].copy(),
                states=states, eigenvalues=ev, stable=n_unst == 0, n_unstable=n_unst, points=points, columns=cols,
                status=status, message=message, options=opts, stats=stats, orbits=tuple(orbits),

@@ -50,7 +50,7 @@ import scipy.sparse.linalg as spla
 from bifurcate.cycles.collocation import Collocation
 from bifurcate.model import Model
 
-__all__ = ["CycleCurveProblem", "LPCProblem", "PDProblem", "bordered_null_vectors"]
+__all__ = ["CycleCurveProblem", "LPCProblem", "PDProblem", "NSProblem", "bordered_null_vectors"]
 
 
 def bordered_null_vectors(M: sp.spmatrix, n_iter: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -232,11 +232,29 @@ class CycleCurveProblem:
         np.add.at(gU, self._node.ravel(), np.einsum("kl,jkn->jln", c.L, gU_pts).reshape(-1, n))
         return gU, gT, g1, g2
 
+    def save_state(self) -> dict:
+        """Copies of the borders and the phase reference (to restart from the same point)."""
+        keep = {"phase_c": self.phase_c.copy()}
+        for k in ("Bb", "Cb"):
+            if hasattr(self, k):
+                keep[k] = getattr(self, k).copy()
+        if hasattr(self, "border"):
+            keep["b"], keep["c"] = self.border.b.copy(), self.border.c.copy()
+        return keep
+
+    def restore_state(self, keep: dict) -> None:
+        self.phase_c = keep["phase_c"].copy()
+        for k in ("Bb", "Cb"):
+            if k in keep:
+                setattr(self, k, keep[k].copy())
+        if "b" in keep:
+            self.border.b, self.border.c = keep["b"].copy(), keep["c"].copy()
+
     # -- interface of the continuation core ----------------------------------------------------
     def residual(self, x) -> np.ndarray:
         R = self._evaluate_R(x)
         U = self.orbit(x)
-        return np.concatenate([R.ravel(), [self.phase_c @ U.ravel()], self.test_residual(x)])
+        return np.concatenate([R.ravel(), [self.phase_c @ U.ravel()], np.atleast_1d(self.test_residual(x))])
 
     def _evaluate_R(self, x):
         U = self.orbit(x)
@@ -383,3 +401,124 @@ class LPCProblem(CycleCurveProblem):
     def critical_multiplier(self):
         return 1.0
 
+
+
+class NSProblem(CycleCurveProblem):
+    """Neimark-Sacker (torus) bifurcation of cycles in two parameters.
+
+    With a pair of multipliers ``exp(+-i theta)`` and ``kappa = cos theta`` (an extra unknown), the
+    operator ``v' - T f_x(u(t)) v`` on two consecutive periods with the boundary condition
+    ``v(0) - 2 kappa v(1) + v(2) = 0`` is singular with a two-dimensional kernel (the real
+    invariant subspace of ``M^2 - 2 kappa M + I``, M the monodromy). Bordered by two columns and two
+    rows, its Schur complement ``G`` (2 x 2) vanishes; two of its four entries (picked at the start
+    for the best-conditioned pair) close the system: unknowns ``(U, T, kappa, p1, p2)``.
+    """
+
+    kind = "NS"
+    n_extra = 1
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.K = (2 * self.N + 1) * self.n
+        self.Bb = np.zeros((self.K, 2))
+        self.Cb = np.zeros((self.K, 2))
+        self.entries = ((0, 0), (1, 1))
+        ntst, m, n = self.ntst, self.m, self.n
+        jj, kk, ii, ll, i2_ = np.meshgrid(np.arange(ntst), np.arange(m), np.arange(n), np.arange(m + 1),
+                                          np.arange(n), indexing="ij")
+        self._rows_nw = ((jj * m + kk) * n + ii).ravel()
+        self._cols_nw = ((jj * m + ll) * n + i2_).ravel()
+        self._node_nw = np.arange(ntst)[:, None] * m + np.arange(m + 1)[None, :]
+
+    def kappa(self, x) -> float:
+        return float(x[self.Nn + 1])
+
+    def _ns_matrix(self, B, kappa) -> sp.csc_matrix:
+        Nn, n, N = self.Nn, self.n, self.N
+        rows = [self._rows_nw, self._rows_nw + Nn]
+        cols = [self._cols_nw, self._cols_nw + N * n]
+        data = [B.ravel(), B.ravel()]
+        r = 2 * Nn + np.arange(n)
+        rows += [r, r, r]
+        cols += [np.arange(n), N * n + np.arange(n), 2 * N * n + np.arange(n)]
+        data += [np.ones(n), np.full(n, -2.0 * kappa), np.ones(n)]
+        return sp.csc_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(self.K, self.K))
+
+    def _B(self, x):
+        U = self.orbit(x)
+        self.coll.p[self.i2] = x[-1]
+        return self.coll.evaluate(np.concatenate([U.ravel(), [self.period(x), x[-2]]]))[1]
+
+    def _solve(self, x, B=None):
+        if B is None:
+            B = self._B(x)
+        M = self._ns_matrix(B, self.kappa(x))
+        A = sp.bmat([[M, sp.csc_matrix(self.Bb)], [sp.csr_matrix(self.Cb.T), None]], format="csc")
+        lu = spla.splu(A)
+        E = np.zeros((self.K + 2, 2))
+        E[self.K:, :] = np.eye(2)
+        sol = lu.solve(E)
+        solT = lu.solve(E, trans="T")
+        return sol[: self.K], sol[self.K:], solT[: self.K]
+
+    def init_borders(self, x):
+        B = self._B(x)
+        M = sp.csc_matrix(self._ns_matrix(B, self.kappa(x)))
+        lu = spla.splu(M)
+        rng = np.random.default_rng(0)
+        V = rng.standard_normal((self.K, 2))
+        W = rng.standard_normal((self.K, 2))
+        for _ in range(5):
+            V = np.linalg.qr(lu.solve(V))[0]
+            W = np.linalg.qr(lu.solve(W, trans="T"))[0]
+        self.Cb, self.Bb = V, W
+        # the best-conditioned pair of entries of G
+        V2, G, W2 = self._solve(x, B)
+        grads = {e: self._entry_grad(x, V2, W2, e) for e in ((0, 0), (0, 1), (1, 0), (1, 1))}
+        best, score = None, -1.0
+        keys = list(grads)
+        for a in range(4):
+            for b in range(a + 1, 4):
+                ga, gb = grads[keys[a]], grads[keys[b]]
+                s = np.linalg.svd(np.vstack([ga, gb]), compute_uv=False)[-1]
+                if s > score:
+                    best, score = (keys[a], keys[b]), s
+        self.entries = best
+
+    def _entry_grad(self, x, V, W, e):
+        i, j = e
+        Nn, n, N = self.Nn, self.n, self.N
+        v, w = V[:, j], W[:, i]
+        row = np.zeros(self.size)
+        for c in range(2):
+            v_loc = v[c * N * n: (2 * N + 1) * n].reshape(-1, n)[self._node_nw]
+            w_rows = w[c * Nn: (c + 1) * Nn].reshape(self.ntst, self.m, n)
+            gU, gT, g1, g2 = self._grad_terms(x, v_loc, 0.0, w_rows)
+            row[: Nn] += gU.ravel() / self.s
+            row[Nn] += gT
+            row[-2] += g1
+            row[-1] += g2
+        w_bc = w[2 * Nn:]
+        row[Nn + 1] = 2.0 * float(w_bc @ v[N * n: (N + 1) * n])
+        return row
+
+    def test_residual(self, x):
+        _, G, _ = self._solve(x)
+        return [G[e] for e in self.entries]
+
+    def test_jacobian(self, x, B):
+        V, G, W = self._solve(x, B)
+        return np.vstack([self._entry_grad(x, V, W, e) for e in self.entries])
+
+    def update(self, x):
+        self.phase_c = self.coll.phase_row(self.orbit(x))
+        V, _, W = self._solve(x)
+        if np.all(np.isfinite(V)) and np.all(np.isfinite(W)):
+            self.Cb = np.linalg.qr(V)[0]
+            self.Bb = np.linalg.qr(W)[0]
+        if self.on_update is not None:
+            self.on_update(x)
+
+    def critical_multiplier(self):
+        return None
