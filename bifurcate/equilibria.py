@@ -152,6 +152,10 @@ class EquilibriumSet:
 # --------------------------------------------------------------------------------------------
 # seeds
 # --------------------------------------------------------------------------------------------
+#: default seeding scales of the Euclidean coordinates (find_equilibria with scale=None)
+SEED_SCALES = (0.1, 1.0, 10.0, 100.0, 1000.0)
+
+
 def _pole_seeds(model: Model, scale: float) -> np.ndarray:
     """Deterministic seeds: every combination of the poles (0, 0, +-1) of the spheres, with the
     Euclidean coordinates at 0 (and +-scale along each)."""
@@ -186,7 +190,7 @@ def _dedup(Y: np.ndarray, tol: float) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, n_seeds: int = 48,
                     seed: int | np.random.Generator | None = 0, seeds: np.ndarray | None = None,
-                    scale: float = 2.0, tol: float = 1e-11, maxiter: int = 60, dedup_tol: float = 1e-6,
+                    scale: float | None = None, tol: float = 1e-11, maxiter: int = 60, dedup_tol: float = 1e-6,
                     stab_tol: float = 1e-9, use_symmetries: bool = True, **kwargs: float) -> EquilibriumSet:
     """All equilibria reachable by damped Newton from ``n_seeds`` random seeds (plus pole seeds).
 
@@ -201,7 +205,15 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
     seed : int, Generator or None
         Randomness of the seeds.
     seeds : ndarray (m, n), optional
-        Extra seeds (e.g. end points of trajectories).
+        Extra seeds (e.g. end points of trajectories). With two or more, ``n_seeds`` more random
+        seeds are also drawn in their bounding box (enlarged by half its size on each side): the
+        extents of trajectories tell where the model lives.
+    scale : float, optional
+        Size of the Euclidean coordinates. Given: random seeds are normal with this std, and as
+        many at ten times it (a probe: an equilibrium reached only from the probe sets status 2).
+        Default: a ladder of scales 0.1, 1, 10, 100, 1000 (``n_seeds`` each), so that a
+        model whose equilibria sit far from the unit box (Lorenz at rho = 28: z = 27) is
+        searched at its own size. Models on spheres with no Euclidean coordinate ignore it.
     tol : float
         Newton tolerance on max|f|.
     dedup_tol : float
@@ -216,6 +228,11 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
     Returns
     -------
     EquilibriumSet
+        ``status`` 0: success; 1: no seed converged; 2: the search may be incomplete, with the
+        evidence in ``message``: an equilibrium was reached only from the largest seeding scale,
+        or lies beyond the seeded region (then larger ones may be missed; pass ``scale=`` or
+        trajectory ``seeds``). ``stats["scales"]`` lists the seeding scales and
+        ``stats["first_scale"]`` the smallest scale from which each equilibrium was reached.
 
     Notes
     -----
@@ -231,18 +248,47 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
     pd_ = model.params(params, **kwargs)
     p = np.array([pd_[k] for k in model.param_names])
     rng = as_generator(seed)
-    parts = [_pole_seeds(model, scale)]
-    if n_seeds:
-        parts.append(model.geometry.random_points(int(n_seeds), rng, scale=scale))
+    free = np.asarray(model.geometry.free_idx, dtype=np.int64)
+    if scale is not None and not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a finite number > 0 (or None for the automatic ladder), got {scale!r}")
+    # a given scale is probed at ten times its size too: what only the probe finds is evidence
+    # that the scale was too small
+    scales = [float(scale), 10.0 * float(scale)] if scale is not None else list(SEED_SCALES)
+    if scale is None and free.size == 0:
+        scales = [2.0]
+    parts = [_pole_seeds(model, scales[0])]
+    labels = [np.full(parts[0].shape[0], scales[0])]
+    for sc in scales:
+        if n_seeds:
+            parts.append(model.geometry.random_points(int(n_seeds), rng, scale=sc))
+            labels.append(np.full(int(n_seeds), sc))
+    box_reach = 0.0
     if seeds is not None:
-        parts.append(model.check_state(seeds, batch=True))
+        S = model.check_state(seeds, batch=True)
+        parts.append(S)
+        labels.append(np.zeros(S.shape[0]))
+        if S.shape[0] >= 2 and free.size and n_seeds:
+            lo, hi = S[:, free].min(axis=0), S[:, free].max(axis=0)
+            pad = 0.5 * (hi - lo) + 1e-12
+            box = model.geometry.random_points(int(n_seeds), rng, scale=1.0)
+            box[:, free] = rng.uniform(lo - pad, hi + pad, size=(int(n_seeds), free.size))
+            parts.append(model.geometry.project(box))
+            labels.append(np.zeros(int(n_seeds)))
+            box_reach = float(np.max(np.abs(np.concatenate([lo - pad, hi + pad]))))
     Y0 = np.ascontiguousarray(np.concatenate(parts, axis=0))
-    Y, status, its, res = _newton_many(model, Y0, p, tol, maxiter)
-    ok = status == 0
+    lab = np.concatenate(labels)
+    with np.errstate(all="ignore"):
+        Y, status, its, res = _newton_many(model, Y0, p, tol, maxiter)
+    ok = (status == 0) & np.all(np.isfinite(Y), axis=1)
     Z = Y[ok]
+    lab_z = lab[ok]
     if use_symmetries and model.symmetries and Z.shape[0]:
         Z = np.concatenate([Z] + [Z @ s.matrix.T for s in model.symmetries], axis=0)
+        lab_z = np.concatenate([lab_z] * (1 + len(model.symmetries)))
     keep = _dedup(Z, dedup_tol) if Z.shape[0] else np.zeros(0, dtype=np.int64)
+    # smallest seeding scale (0: user seeds) from which each distinct equilibrium was reached
+    first = np.array([lab_z[np.max(np.abs(Z - Z[k]), axis=1) <= dedup_tol].min() for k in keep]) \
+        if keep.size else np.zeros(0)
     Z = Z[keep]
     res_z = np.empty(Z.shape[0])
     fbuf = np.empty(model.n)
@@ -254,14 +300,30 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
     # deterministic order: stable first, then by n_unstable, then lexicographically
     order = np.lexsort(tuple(np.round(Z[:, j], 8) for j in range(model.n - 1, -1, -1)) + (n_uns, ~stable))
     Z, ev, stable, n_uns, res_z = Z[order], ev[order], stable[order], n_uns[order], res_z[order]
+    first = first[order]
     n_conv = int(ok.sum())
     status_, msg = (0, "success") if n_conv else (1, "no seed converged: no equilibrium found")
+    if free.size:
+        top = max(scales)
+        reach = float(np.max(np.abs(Z[:, free]))) if Z.shape[0] else 0.0
+        only_top = [k for k in range(Z.shape[0]) if first[k] == top and len(scales) > 1]
+        if only_top:
+            status_, msg = 2, (f"the search may be incomplete: equilibrium {only_top[0]} was reached only from the "
+                               f"largest seeding scale {top:g}; equilibria farther out may be missed (pass scale=... "
+                               f"or trajectory seeds)")
+        elif reach > max(top, box_reach):
+            status_, msg = 2, (f"the search may be incomplete: an equilibrium lies at |y| = {reach:.3g}, beyond the "
+                               f"seeding scale {top:g}; others farther out may be missed (pass a larger scale=... or "
+                               f"trajectory seeds)")
+        elif n_conv:
+            msg = f"success (Euclidean coordinates seeded at scales {', '.join(f'{v:g}' for v in scales)})"
     return EquilibriumSet(model=model, params=pd_, states=Z, eigenvalues=ev, stable=stable, n_unstable=n_uns,
                           residuals=res_z, status=status_, message=msg,
                           options=dict(n_seeds=int(n_seeds), seed=seed if isinstance(seed, (int, type(None))) else "generator",
                                        tol=tol, maxiter=maxiter, dedup_tol=dedup_tol, stab_tol=stab_tol,
                                        use_symmetries=use_symmetries),
-                          stats=dict(n_seeds_total=int(Y0.shape[0]), n_converged=n_conv,
+                          stats=dict(n_seeds_total=int(Y0.shape[0]), n_converged=n_conv, scales=scales,
+                                     first_scale=first.tolist(),
                                      n_newton=int(its.sum()), wall_time=time.perf_counter() - t0))
 
 

@@ -20,7 +20,8 @@ Codimension-two points detected and localised on the curves:
 
 * on BP/LP curves: BT (a second real eigenvalue crosses zero), ZH (a complex pair crosses the
   imaginary axis; on a BP curve this is the Hopf-pitchfork point); neutral-saddle crossings are
-  filtered out;
+  filtered out; on LP curves CP (cusp: the quadratic normal-form coefficient w.B(v, v) of the fold
+  vanishes, v and w the right and left null vectors of F_y, oriented continuously by the borders);
 * on Hopf curves: BT (kappa = 0), GH (l1 = 0), ZH (a real eigenvalue crosses zero: the
   Hopf-pitchfork / fold-Hopf meeting point), HH (a second complex pair crosses).
 """
@@ -111,8 +112,42 @@ class FoldProblem(_Base):
         solT = np.linalg.solve(M.T, rhs)
         return sol[:n], sol[n], solT[:n]
 
+    @property
+    def symmetric(self) -> bool:
+        """True when the state is restricted to a fixed-point space (a symmetric BP curve)."""
+        return self.Q.shape[1] < self.n
+
     def g(self, x):
         return self._bordered(self.A(self.state(x), self.pvec(x)))[1]
+
+    def _null_pair(self, x):
+        """Right and left null vectors (v, w) of F_y, normalised by the borders (c.v = 1,
+        b.w = 1), so that their orientation is continuous along the curve."""
+        v, _, w = self._bordered(self.A(self.state(x), self.pvec(x)))
+        return v, w
+
+    def _dA(self, y, p, u, h):
+        """Directional derivative (A(y + h u) - A(y - h u)) / (2 h)."""
+        return (self.A(y + h * u, p) - self.A(y - h * u, p)) / (2.0 * h)
+
+    def quadratic_coefficient(self, x) -> float:
+        """a = w . B(v, v) / (|v|^2 |w|) of the fold normal form; zero at a cusp point (CP)."""
+        y, p = self.state(x), self.pvec(x)
+        v, w = self._null_pair(x)
+        nv, nw = np.linalg.norm(v), np.linalg.norm(w)
+        h = 1e-5 * max(1.0, float(np.max(np.abs(y))))
+        u = v / nv
+        return float(w @ (self._dA(y, p, u, h) @ u)) / nw
+
+    def cubic_coefficient(self, x) -> float:
+        """w . C(v, v, v) / (|v|^3 |w|) by second differences of the Jacobian (the sign says
+        whether the cusp's folds bound a region of three equilibria from above or below)."""
+        y, p = self.state(x), self.pvec(x)
+        v, w = self._null_pair(x)
+        u = v / np.linalg.norm(v)
+        h = 1e-3 * max(1.0, float(np.max(np.abs(y))))
+        d2 = (self.A(y + h * u, p) - 2.0 * self.A(y, p) + self.A(y - h * u, p)) / (h * h)
+        return float(w @ (d2 @ u)) / np.linalg.norm(w)
 
     def residual(self, x):
         y, p = self.state(x), self.pvec(x)
@@ -241,8 +276,20 @@ def _fold_tests(problem: FoldProblem, opts) -> list[TestFunction]:
         i, j, cplx = critical_pair(r)
         return ("ZH", {"omega": float(abs(r[i].imag))}) if cplx else (None, {})
 
-    return [TestFunction("BT", bt, lambda x, t: ("BT", {}), 0),
-            TestFunction("ZH", zh, zh_classify, 0)]
+    tests = [TestFunction("BT", bt, lambda x, t: ("BT", {}), 0),
+             TestFunction("ZH", zh, zh_classify, 0)]
+    if problem.symmetric:
+        return tests  # in Fix(S) the quadratic coefficient vanishes identically (a pitchfork)
+
+    def cp(x, t):
+        return problem.quadratic_coefficient(x)
+
+    def cp_classify(x, t):
+        # a cusp: the fold's quadratic coefficient vanishes; the curve's projection on the
+        # parameter plane turns back (both parameter components of the tangent vanish)
+        return "CP", {"a": float(problem.quadratic_coefficient(x)), "c": float(problem.cubic_coefficient(x))}
+
+    return tests + [TestFunction("CP", cp, cp_classify, 0)]
 
 
 def _hopf_tests(problem: HopfProblem, opts) -> list[TestFunction]:

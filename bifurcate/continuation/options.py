@@ -4,9 +4,42 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["ContinuationOptions"]
+__all__ = ["ContinuationOptions", "canonical_names", "RENAMED_OPTIONS"]
+
+#: old spellings of options -> the one canonical spelling shared by equilibria, cycles and
+#: codimension-two curves (an old spelling is an error that names the new one, never an alias)
+RENAMED_OPTIONS = {
+    "max_newton": "newton_maxiter",
+    "max_turn_cos": "max_angle (radians between consecutive tangents, not a cosine)",
+    "newton_max_iter": "newton_maxiter",
+    "maxiter": "newton_maxiter",
+}
 
 
+def canonical_names(renamed: dict):
+    """Class decorator: constructing (or ``dataclasses.replace``-ing) the options with an old
+    spelling raises a ``TypeError`` naming the canonical one."""
+
+    def wrap(cls):
+        init = cls.__init__
+
+        def __init__(self, *args, **kwargs):
+            old = [k for k in kwargs if k in renamed]
+            if old:
+                k = old[0]
+                raise TypeError(f"{cls.__name__}: option {k!r} is spelled {renamed[k]!r} (one spelling for "
+                                f"equilibria, cycles and two-parameter curves); got {k}={kwargs[k]!r}")
+            init(self, *args, **kwargs)
+
+        __init__.__doc__ = init.__doc__
+        __init__.__wrapped__ = init
+        cls.__init__ = __init__
+        return cls
+
+    return wrap
+
+
+@canonical_names({**RENAMED_OPTIONS, "max_points": "max_steps"})
 @dataclass(frozen=True)
 class ContinuationOptions:
     """Settings of pseudo-arclength continuation, detection and localisation.

@@ -527,6 +527,97 @@ def continue_equilibria(model: Model, y0, param: str = "J", params: Mapping[str,
     return _run_equilibrium_branch(problem, x0, t0, opts, param, pd_)
 
 
+def locate_branch_point(problem, x_guess: np.ndarray, tol: float = 1e-11, maxiter: int = 30):
+    """A simple branch point near ``x_guess`` by Newton on Moore's regular extended system
+
+        F(x) + beta psi = 0,   G_x(x)^T psi = 0,   psi . psi = 1
+
+    in the unknowns (x, psi, beta) (N + 1 + N + 1 equations and unknowns; beta = 0 at the
+    solution). Unlike a sign change of det along the branch, it is regular at the branch point, so
+    it converges where two branches cross (a pitchfork on its side branch). Returns
+    (x, converged)."""
+    x = np.array(x_guess, dtype=float)
+    N1 = x.size
+    N = N1 - 1
+    J = np.asarray(problem.jacobian(x), dtype=float)
+    U, _, _ = np.linalg.svd(J)
+    z = np.concatenate([x, U[:, -1], [0.0]])
+
+    def R(z):
+        xx, psi, beta = z[:N1], z[N1:N1 + N], z[-1]
+        Jx = np.asarray(problem.jacobian(xx), dtype=float)
+        return np.concatenate([problem.residual(xx) + beta * psi, Jx.T @ psi, [psi @ psi - 1.0]])
+
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            for _ in range(maxiter):
+                r = R(z)
+                if np.max(np.abs(r)) < tol:
+                    return z[:N1], abs(z[-1]) < 1e3 * tol
+                M = np.empty((z.size, z.size))
+                for j in range(z.size):
+                    h = 1e-7 * max(1.0, abs(z[j]))
+                    zp = z.copy()
+                    zp[j] += h
+                    zm = z.copy()
+                    zm[j] -= h
+                    M[:, j] = (R(zp) - R(zm)) / (2 * h)
+                dz = np.linalg.solve(M, -r)
+                z = z + dz
+                if np.max(np.abs(dz)) < tol * (1.0 + np.max(np.abs(z))):
+                    r = R(z)
+                    return z[:N1], bool(np.max(np.abs(r)) < 1e3 * tol and abs(z[-1]) < 1e3 * tol)
+    except NUMERICAL_ERRORS:
+        pass
+    return z[:N1], False
+
+
+def _refine_branch_point(problem, q, res, opts):
+    """Re-locate a BP that the sign change of det could not locate (or that coincides with a
+    side-branch fold) with Moore's extended system; keep it only if it lies between its rows."""
+    from dataclasses import replace as _replace
+
+    i = q.index
+    xa, xb = res.xs[i], res.xs[min(i + 1, len(res.xs) - 1)]
+    span = float(np.max(np.abs(xb - xa)))
+    for guess in (np.concatenate([q.state, [q.param]]), xa, xb):
+        x, ok = locate_branch_point(problem, guess, tol=max(opts.newton_tol * 1e-1, 1e-12))
+        near = float(max(np.max(np.abs(x - xa)), np.max(np.abs(x - xb)))) <= 1.5 * span + 1e-9
+        if ok and near:
+            break
+    else:
+        return q
+    prm = q.data.get("param_name")
+    return _replace(q, param=float(x[-1]), state=x[:-1].copy(),
+                    params={**q.params, prm: float(x[-1])} if prm in q.params else q.params, located=True, precision=0.0, eigenvalues=problem.eigenvalues(x),
+                    data={**q.data, "located_by": "extended system (Moore)"})
+
+
+def _merge_side_branch_pitchforks(points: list) -> list:
+    """An LP and a BP between the same two rows are one point: the side branch of a pitchfork
+    folds (in the parameter) exactly where it crosses the symmetric branch. The LP test (the
+    parameter component of the tangent) is regular there while the BP determinant is singular, so
+    the point is located with the LP test and labelled BP (``data["side_branch_fold"] = True``)."""
+    from dataclasses import replace as _replace
+
+    out = list(points)
+    for bp in [q for q in points if q.kind == "BP"]:
+        lps = [q for q in out if q.kind == "LP" and q.index == bp.index]
+        if not lps:
+            continue
+        lp = min(lps, key=lambda q: abs(q.param - bp.param))
+        out.remove(lp)
+        if lp.located and not bp.located:
+            data = dict(bp.data)
+            data.update(side_branch_fold=True, sigma=lp.data.get("sigma", 0.0))
+            new = _replace(bp, param=lp.param, state=lp.state, params=lp.params, located=True,
+                           precision=lp.precision, eigenvalues=lp.eigenvalues, data=data)
+        else:
+            new = _replace(bp, data={**bp.data, "side_branch_fold": True})
+        out[out.index(bp)] = new
+    return out
+
+
 def _run_equilibrium_branch(problem: EquilibriumProblem, x0, t0, opts, param, pd_, kind="equilibrium",
                             extra_stats=None) -> Branch:
     from bifurcate.continuation.detection import equilibrium_tests, make_point
@@ -548,6 +639,9 @@ def _run_equilibrium_branch(problem: EquilibriumProblem, x0, t0, opts, param, pd
         pt = make_point(problem, tests[e["test"]], e, pv, param, opts)
         if pt is not None:
             points.append(pt)
+    points = _merge_side_branch_pitchforks(points)
+    points = [_refine_branch_point(problem, q, res, opts) if q.kind == "BP" and (not q.located or q.data.get(
+        "side_branch_fold")) else q for q in points]
     points.sort(key=lambda q: (q.index, q.data.get("sigma", 0.0)))
     stats = dict(res.stats)
     stats.update(extra_stats or {})

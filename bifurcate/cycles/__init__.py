@@ -5,6 +5,7 @@ Public API
 ----------
 continue_cycles(model, start, param=..., params=..., options=...) -> CycleBranch
 switch_at_pd(branch_or_point, ...) -> CycleBranch (the doubled cycle)
+switch_at_bpc(point, ...) -> CycleBranch (the branch crossing at a branch point of cycles)
 sample_codim2(...) -> Branch of LPC / PD points in two parameters
 CycleOptions, CycleBranch
 """
@@ -20,7 +21,8 @@ from bifurcate.cycles.continuation import STATUS_MESSAGES, CycleBranch, CycleSta
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint
 
-__all__ = ["continue_cycles", "CycleOptions", "CycleBranch", "STATUS_MESSAGES", "switch_at_pd", "sample_codim2", "continue_cycle_codim2",
+__all__ = ["continue_cycles", "CycleOptions", "CycleBranch", "STATUS_MESSAGES", "switch_at_pd", "switch_at_bpc",
+           "sample_codim2", "continue_cycle_codim2",
            "hopf_start", "orbit_start"]
 
 
@@ -94,9 +96,11 @@ def orbit_start(model: Model, t, y, params: Mapping[str, float], param: str,
         raise ValueError(f"expected samples t (k,) and y (k, {model.n}) with k >= 8, got {t.shape} and {y.shape}")
     if not np.all(np.diff(t) > 0):
         raise ValueError("expected strictly increasing sample times t")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("expected finite samples y, got non-finite values")
     T = t[-1] - t[0]
-    gap = np.linalg.norm(y[-1] - y[0])
-    scale = max(np.max(np.ptp(y, axis=0)), 1e-12)
+    scale = max(float(np.max(np.ptp(y, axis=0))), 1e-12)
+    gap = float(np.max(np.abs(y[-1] - y[0])))  # max-norm: no overflow for huge (diverging) samples
     if gap > 0.05 * scale:
         raise ValueError(f"expected samples covering exactly one period (|y[-1] - y[0]| small), got a gap of "
                          f"{gap:.3g} for an orbit of extent {scale:.3g}")
@@ -197,5 +201,5 @@ def continue_cycles(model: Model, start: Any, *, param: str | None = None,
     return run_continuation(model, prm, allp, cs, opts)
 
 
-from bifurcate.cycles.switching import switch_at_pd  # noqa: E402
+from bifurcate.cycles.switching import switch_at_bpc, switch_at_pd  # noqa: E402
 from bifurcate.cycles.codim2 import continue_cycle_codim2, sample_codim2  # noqa: E402

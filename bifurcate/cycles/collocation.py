@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from bifurcate.continuation.options import RENAMED_OPTIONS, canonical_names
 from bifurcate.model import Model
 
 __all__ = ["CycleOptions", "Collocation", "colloc_eval_numpy", "lagrange_tables", "collocation_kernels"]
@@ -39,6 +40,7 @@ __all__ = ["CycleOptions", "Collocation", "colloc_eval_numpy", "lagrange_tables"
 # ------------------------------------------------------------------------------------------
 # options
 # ------------------------------------------------------------------------------------------
+@canonical_names(RENAMED_OPTIONS)
 @dataclass(frozen=True)
 class CycleOptions:
     """Options of cycle continuation (frozen; change with :func:`dataclasses.replace`).
@@ -58,7 +60,9 @@ class CycleOptions:
         Initial direction of the parameter (from a simulated orbit) or sign of the first step.
     newton_tol : float
         Newton converges when the update's max-norm is below this (and the residual below 10x).
-    max_newton : int
+    newton_maxiter : int
+        Newton iterations per corrector step (same name as in
+        :class:`~bifurcate.continuation.ContinuationOptions`).
     adapt_every : int
         Re-distribute the mesh every this many points (0: never).
     detect : bool
@@ -78,10 +82,21 @@ class CycleOptions:
     floquet : bool
         Compute Floquet multipliers at every point (needed for stability and PD / NS).
     floquet_tol : float
-        Stop (status -5, or -3 if the period has grown) when the trivial multiplier is off by more.
-    max_turn_cos : float
-        A step whose new tangent makes with the old one an angle with cosine below this is
-        rejected and retried with half the step (keeps the branch from reversing at sharp folds).
+        Multipliers are trusted while the trivial one is within this of 1; beyond, the branch stops
+        (status -5) unless it is approaching a homoclinic orbit (then it goes on, the points marked
+        ``floquet_ok == False`` and carrying no labels).
+    ntst_max : int or None
+        When the trivial multiplier drifts beyond ``floquet_tol`` (a discretisation error: the
+        multipliers of long, fast-slow cycles near a homoclinic orbit need a finer mesh), the mesh
+        is doubled and the cycle re-converged, up to this many intervals (None: 4 * ntst); only
+        beyond it are rows marked ``floquet_ok == False``.
+    homoclinic_tol : float
+        Stop (status -3) when the homoclinic evidence holds and the parameter is within this
+        (relative to max(1, |p|)) of the limit extrapolated by the logarithmic period law.
+    max_angle : float
+        Largest angle (radians) between consecutive tangents; a larger turn is rejected and
+        retried with half the step (keeps the branch from reversing at sharp folds). Same name and
+        unit as in :class:`~bifurcate.continuation.ContinuationOptions`.
     """
 
     ntst: int = 40
@@ -94,7 +109,7 @@ class CycleOptions:
     p_max: float = math.inf
     direction: int = 1
     newton_tol: float = 1e-9
-    max_newton: int = 10
+    newton_maxiter: int = 10
     adapt_every: int = 3
     detect: bool = True
     locate_tol: float = 1e-9
@@ -105,7 +120,9 @@ class CycleOptions:
     amplitude_min: float = 1e-7
     floquet: bool = True
     floquet_tol: float = 1e-4
-    max_turn_cos: float = 0.8
+    homoclinic_tol: float = 1e-6
+    ntst_max: int | None = None
+    max_angle: float = math.acos(0.8)
 
     def __post_init__(self):
         if int(self.ntst) < 2 or int(self.ncol) < 1 or int(self.ncol) > 7:
@@ -118,12 +135,16 @@ class CycleOptions:
             raise ValueError(f"expected direction +1 or -1, got {self.direction!r}")
         if not self.p_min < self.p_max:
             raise ValueError(f"expected p_min < p_max, got {self.p_min}, {self.p_max}")
-        if not (self.newton_tol > 0 and self.locate_tol > 0):
+        if not (self.newton_tol > 0 and self.locate_tol > 0 and self.homoclinic_tol > 0):
             raise ValueError(f"expected positive tolerances, got newton_tol={self.newton_tol}, "
                              f"locate_tol={self.locate_tol}")
-        if int(self.adapt_every) < 0 or int(self.max_newton) < 1 or int(self.vertical_points) < 1:
-            raise ValueError("expected adapt_every >= 0, max_newton >= 1 and vertical_points >= 1, got "
-                             f"{self.adapt_every}, {self.max_newton}, {self.vertical_points}")
+        if int(self.adapt_every) < 0 or int(self.newton_maxiter) < 1 or int(self.vertical_points) < 1:
+            raise ValueError("expected adapt_every >= 0, newton_maxiter >= 1 and vertical_points >= 1, got "
+                             f"{self.adapt_every}, {self.newton_maxiter}, {self.vertical_points}")
+        if not (0 < self.max_angle < math.pi):
+            raise ValueError(f"max_angle must be in (0, pi) radians, got {self.max_angle}")
+        if self.ntst_max is not None and int(self.ntst_max) < int(self.ntst):
+            raise ValueError(f"expected ntst_max >= ntst (or None), got ntst_max={self.ntst_max}, ntst={self.ntst}")
         if not (self.max_period > 0 and self.max_period_growth > 1):
             raise ValueError(f"expected max_period > 0 and max_period_growth > 1, got {self.max_period}, "
                              f"{self.max_period_growth}")
@@ -334,15 +355,28 @@ class Collocation:
             data.append(wt)
             F.append([wt @ (X - Xprev) - ds])
             nrow += 1
-        Jm = sp.csc_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
-                           shape=(nrow, self.nx))
+        Jm = self._assemble_csc(nrow, rows, cols, np.concatenate(data))
         return np.concatenate(F), Jm, B
+
+    def _assemble_csc(self, nrow, rows, cols, data):
+        """CSC matrix from the (fixed) pattern of :meth:`system`: the pattern is sorted once per
+        shape and reused (the COO -> CSC conversion dominated the assembly)."""
+        cache = self.__dict__.setdefault("_csc_patterns", {})
+        pat = cache.get(nrow)
+        if pat is None or pat[0].size != data.size:
+            r, c = np.concatenate(rows), np.concatenate(cols)
+            coo = sp.coo_matrix((np.arange(1, r.size + 1, dtype=float), (r, c)), shape=(nrow, self.nx))
+            csc = coo.tocsc()
+            if csc.nnz != r.size:  # duplicate entries: no one-to-one pattern to reuse
+                return sp.csc_matrix((data, (r, c)), shape=(nrow, self.nx))
+            pat = (csc.data.astype(np.int64) - 1, csc.indices.copy(), csc.indptr.copy())
+            cache[nrow] = pat
+        perm, indices, indptr = pat
+        return sp.csc_matrix((data[perm], indices, indptr), shape=(nrow, self.nx))
 
     def tangent(self, X, phase_c, tau_prev):
         """Unit tangent (weighted norm) at ``X`` oriented like ``tau_prev``."""
-        _, Jm, _ = self.system(X, phase_c)
-        row = sp.csr_matrix((self.W * tau_prev)[None, :])
-        A = sp.vstack([Jm, row]).tocsc()
+        _, A, _ = self.system(X, phase_c, tau_prev, X, 0.0)  # the bordered matrix, last row W tau_prev
         rhs = np.zeros(self.nx)
         rhs[-1] = 1.0
         t = spla.splu(A).solve(rhs)

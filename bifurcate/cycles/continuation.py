@@ -6,13 +6,20 @@ Status codes of a cycle branch
 ==  =========================================================================================
  0  finished: ``max_points`` reached, the parameter left [p_min, p_max], or the cycle shrank
     to an equilibrium
--1  Newton failed at the smallest step (``ds_min``)
+-1  Newton failed at the smallest step (``ds_min``); a numerical exception (overflow, singular
+    system) in the corrector counts as a failed step, never escapes
 -2  vertical family: the parameter stays fixed while the cycle changes (a degenerate, e.g.
     reversible or conservative, family of cycles); stopped, no labels are emitted on it
--3  period grows without bound (beyond ``max_period`` or ``max_period_growth`` times the first
-    period): a homoclinic or heteroclinic limit is near and the multipliers lose meaning
+-3  approaching a homoclinic orbit: evidence from the cycles themselves (the period grows
+    logarithmically in the parameter at the rate of a saddle's eigenvalues while the orbit
+    closes in on that saddle; see :mod:`bifurcate.cycles.limits`); the message names the saddle
+    and the extrapolated limit ``p_hom`` (also in ``stats["homoclinic"]``). Also: the period beyond
+    ``max_period`` or ``max_period_growth`` times the first period
 -4  the start could not be converged
--5  the Floquet multipliers lost accuracy (the trivial one is off by more than ``floquet_tol``)
+-5  the branch ended regularly but the Floquet multipliers lost accuracy on some rows (the
+    trivial one off by more than ``floquet_tol``): the branch goes on (the orbits are still
+    converged), those rows have ``floquet_ok == False`` and carry no labels, and the message
+    says from which row (``stats["floquet_lost"]``)
 ==  =========================================================================================
 """
 from __future__ import annotations
@@ -27,7 +34,9 @@ import pandas as pd
 
 from bifurcate.cycles.collocation import Collocation, CycleOptions
 from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, illinois, test_functions
+from bifurcate.continuation.pseudo_arclength import NUMERICAL_ERRORS
 from bifurcate.cycles.floquet import Floquet, floquet_multipliers, transfer_blocks
+from bifurcate.cycles.limits import homoclinic_evidence, saddle_of_cycle
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint, Branch
 
@@ -98,6 +107,7 @@ class _Point:
     floq: Floquet | None
     tests: dict
     newton_iters: int
+    s: float = 0.0  # arclength from the point the probe started at (localisation)
 
     @property
     def param(self) -> float:
@@ -120,7 +130,11 @@ def _floquet(coll: Collocation, X: np.ndarray, B: np.ndarray) -> Floquet:
 
 
 def _make_point(coll, X, tau, B, n_iter, opts) -> _Point:
-    floq = _floquet(coll, X, B) if opts.floquet else None
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            floq = _floquet(coll, X, B) if opts.floquet else None
+    except NUMERICAL_ERRORS:
+        floq = None  # no multipliers at this point: no stability, no detection across it
     mult = floq.multipliers if floq is not None else np.zeros(0)
     return _Point(coll, X, tau, floq, test_functions(tau[-1], mult), n_iter)
 
@@ -130,12 +144,21 @@ def _amplitude(U: np.ndarray) -> float:
 
 
 def _correct(coll, X, tau, ds, opts, Xprev=None):
-    """Pseudo-arclength corrector from ``X`` (or ``Xprev``) along ``tau`` by ``ds``."""
+    """Pseudo-arclength corrector from ``X`` (or ``Xprev``) along ``tau`` by ``ds``; None if it
+    fails, also by a numerical exception (overflow, singular matrix) in the collocation system."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            return _correct_raw(coll, X, tau, ds, opts, Xprev)
+    except NUMERICAL_ERRORS:
+        return None
+
+
+def _correct_raw(coll, X, tau, ds, opts, Xprev=None):
     Xprev = X if Xprev is None else Xprev
     Xp = Xprev + ds * tau
     U, _, _ = coll.split(Xp)
     phase_c = coll.phase_row(U)
-    Xn, ok, it, B = coll.newton(Xp, phase_c, tau, Xprev, ds, opts.newton_tol, opts.max_newton)
+    Xn, ok, it, B = coll.newton(Xp, phase_c, tau, Xprev, ds, opts.newton_tol, opts.newton_maxiter)
     if not ok:
         return None
     taun = coll.tangent(Xn, phase_c, tau)
@@ -171,16 +194,23 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         X, tau, B, it = first
     else:
         U, _, _ = coll.split(start.X)
-        phase_c = coll.phase_row(U)
-        X, ok, it, B = coll.newton(start.X, phase_c, None, start.X, 0.0, opts.newton_tol, 3 * opts.max_newton,
-                                   fixed_param=True)
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                phase_c = coll.phase_row(U)
+                X, ok, it, B = coll.newton(start.X, phase_c, None, start.X, 0.0, opts.newton_tol,
+                                           3 * opts.newton_maxiter, fixed_param=True)
+                if ok:
+                    tau = coll.tangent(X, phase_c, start.tau)
+        except NUMERICAL_ERRORS as exc:
+            return _empty(model, param, params, opts, -4, f"the starting orbit did not converge to a cycle: "
+                          f"{type(exc).__name__} in Newton ({exc}); is it periodic, sampled over exactly one "
+                          f"period?", stats)
         if not ok:
             return _empty(model, param, params, opts, -4, "the starting orbit did not converge to a cycle "
                           "(is it periodic, sampled over exactly one period?)", stats)
-        tau = coll.tangent(X, phase_c, start.tau)
-        if start.tau[-1] * opts.direction < 0 and tau[-1] * start.tau[-1] > 0:
-            tau = -tau
-        if opts.direction < 0:
+        # the first step goes towards the parameter's ``direction`` (a tangent with no parameter
+        # component, at a fold, keeps the orientation of the start's direction vector)
+        if tau[-1] * opts.direction < 0:
             tau = -tau
     stats["newton_iters"] += it
     pts = [_make_point(coll, X, tau, B, it, opts)]
@@ -202,6 +232,10 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
     amp_max = amp_first
     n_vertical = 0
     since_remesh = 0
+    prox: list = []  # saddle proximity of the last points whose period grew
+    lost = None  # (row, param, error) where the multipliers first lost accuracy
+    evidence = None
+    T_min = T_first
 
     while len(pts) < opts.max_points:
         cur = pts[-1]
@@ -210,17 +244,29 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         res = None
         while ds >= opts.ds_min:
             res = _correct(coll, cur.X, cur.tau, ds, opts)
-            if res is not None and (coll.dot(res[1], cur.tau) > opts.max_turn_cos or ds < 4 * opts.ds_min):
+            if res is not None and (coll.dot(res[1], cur.tau) > math.cos(opts.max_angle) or ds < 4 * opts.ds_min):
                 break
             res = None
             ds *= 0.5
             stats["failed_steps"] += 1
         if res is None:
             status, message = -1, f"Newton failed at ds < ds_min = {opts.ds_min:g} after {len(pts)} points"
+            if evidence is not None:
+                status, message = -3, _homoclinic_message(param, cur, evidence, message)
             break
         Xn, taun, B, it = res
         stats["newton_iters"] += it
         new = _make_point(coll, Xn, taun, B, it, opts)
+        # multipliers drifting (trivial one off): a discretisation error; refine the mesh
+        ntst_max = opts.ntst_max if opts.ntst_max is not None else 4 * opts.ntst
+        while (new.floq is not None and abs(new.floq.trivial - 1.0) > opts.floquet_tol
+               and 2 * new.coll.ntst <= ntst_max):
+            finer = _refined(new, 2 * new.coll.ntst, opts)
+            if finer is None:
+                break
+            new = finer
+            coll, Xn = new.coll, new.X
+            stats["refinements"] = stats.get("refinements", 0) + 1
         new_ds = ds
         if it <= 3:
             new_ds = min(ds * 1.5, opts.ds_max)
@@ -242,8 +288,12 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         shrunk = amp < opts.amplitude_min or (len(pts) > 2 and amp < 2.0 * amp_first and amp_max > 10.0 * amp_first
                                               and amp < size(cur))
         pts.append(new)
-        if opts.detect and new.floq is not None and cur.floq is not None:
-            found = _detect(cur, new, len(pts) - 2, ds, opts, model, param, params, n_vertical)
+        trusted = [q.floq is not None and abs(q.floq.trivial - 1.0) <= opts.floquet_tol for q in (cur, new)]
+        if opts.detect:
+            # folds (the tangent's parameter component) need no multipliers: detected everywhere;
+            # PD, NS, BPC only between rows whose multipliers are trusted
+            found = _detect(cur, new, len(pts) - 2, ds, opts, model, param, params, n_vertical,
+                            only_lpc=not all(trusted))
             ends = [(b, q) for b, q in found if b.kind == "LPC" and size(q) < 0.02 * amp_max]
             if ends:
                 # the "fold" is the family passing through zero size: an equilibrium (Hopf point)
@@ -267,30 +317,29 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
                        f"conservative) family of cycles, not a generic branch; stopped")
             labels = [p for p in labels if p.index < len(pts) - 1 - n_vertical]
             break
-        Ts = [q.period for q in pts[-10:]]
-        ps = [q.param for q in pts]
-        p_span = max(ps) - min(ps)
-        stalled = (len(pts) > 10 and new.period > 3.0 * T_first and Ts[-1] > Ts[0]
-                   and max(ps[-10:]) - min(ps[-10:]) < 0.05 * p_span)
+        # homoclinic evidence: the orbit closes in on a saddle while the period grows by the log law
+        if new.period > 1.2 * T_min:
+            prox.append(saddle_of_cycle(model, U, {**dict(params), param: new.param}))
+            evidence = homoclinic_evidence([q.param for q in pts[-len(prox):]], [q.period for q in pts[-len(prox):]],
+                                           prox) or evidence
+        else:
+            prox.clear()
+        T_min = min(T_min, new.period)
         triv_err = abs(new.floq.trivial - 1.0) if new.floq is not None else 0.0
-        if stalled or (triv_err > opts.floquet_tol and new.period > 2.0 * T_first):
-            status = -3
-            why = (f"the parameter has stalled while the period grew from {T_first:.6g} to {new.period:.6g}"
-                   if stalled else f"the trivial Floquet multiplier is off by {triv_err:.2g} while the period grew "
-                   f"from {T_first:.6g} to {new.period:.6g}")
-            message = (f"approaching a homoclinic (or heteroclinic) orbit near {param} = {new.param:.10g}: {why}; "
-                       f"the period grows without bound and the multipliers lose meaning; stopped")
+        if evidence is not None and abs(new.param - evidence["p_hom"]) <= opts.homoclinic_tol * max(
+                1.0, abs(new.param)):
+            status, message = -3, _homoclinic_message(param, new, evidence, "the parameter is within "
+                                                      f"homoclinic_tol = {opts.homoclinic_tol:g} of the limit")
             break
-        if triv_err > opts.floquet_tol:
-            status = -5
-            message = (f"Floquet multipliers lost accuracy at {param} = {new.param:.10g} (trivial multiplier off by "
-                       f"{triv_err:.2g}; refine ntst/ncol); stopped")
-            break
+        if triv_err > opts.floquet_tol and lost is None:
+            lost = (len(pts) - 1, new.param, triv_err)
         if new.period > opts.max_period or new.period > opts.max_period_growth * T_first:
             status = -3
-            message = (f"period {new.period:.6g} at {param} = {new.param:.10g} exceeds "
-                       f"{min(opts.max_period, opts.max_period_growth * T_first):.6g}: approaching a homoclinic "
-                       f"(or heteroclinic) orbit, the period grows without bound; stopped")
+            why = (f"period {new.period:.6g} exceeds "
+                   f"{min(opts.max_period, opts.max_period_growth * T_first):.6g}")
+            message = (_homoclinic_message(param, new, evidence, why) if evidence is not None else
+                       f"{why} at {param} = {new.param:.10g}: the period grows without bound (a homoclinic or "
+                       f"heteroclinic orbit, no saddle identified); stopped")
             break
         if not (opts.p_min <= new.param <= opts.p_max):
             message = f"{param} left [{opts.p_min:g}, {opts.p_max:g}]"
@@ -305,14 +354,52 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
                 taur = coll.remesh_vector(ncoll, new.tau)
                 taur /= ncoll.norm(taur)
                 phase_c = ncoll.phase_row(ncoll.split(Xr)[0])
-                Xc, ok, it2, B2 = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.max_newton)
+                Xc, ok, it2, B2 = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.newton_maxiter)
                 if ok:
                     taur = ncoll.tangent(Xc, phase_c, taur)
                     pts[-1] = _make_point(ncoll, Xc, taur, B2, new.newton_iters, opts)
                     stats["remeshes"] += 1
+    if lost is not None:
+        stats["floquet_lost"] = {"row": lost[0], param: lost[1], "trivial_error": lost[2]}
+        note = (f"; the Floquet multipliers are not trusted from row {lost[0]} ({param} = {lost[1]:.10g}, trivial "
+                f"multiplier off by {lost[2]:.2g} > floquet_tol): rows with floquet_ok == False carry no stability "
+                f"labels (refine ntst)")
+        message += note
+        if status == 0:
+            status = -5
+    if evidence is not None:
+        stats["homoclinic"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in evidence.items()}
     stats["wall_time"] = time.perf_counter() - t_wall
     stats["n_points"] = len(pts)
     return _assemble(model, param, params, pts, labels, status, message, opts, stats)
+
+
+
+def _refined(pt: _Point, ntst: int, opts) -> _Point | None:
+    """The cycle ``pt`` re-converged on an adapted mesh of ``ntst`` intervals (None on failure)."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            U = pt.coll.split(pt.X)[0]
+            ncoll, Xr = pt.coll.remesh(pt.X, pt.coll.adapted_mesh(U, ntst))
+            taur = pt.coll.remesh_vector(ncoll, pt.tau)
+            taur /= ncoll.norm(taur)
+            phase_c = ncoll.phase_row(ncoll.split(Xr)[0])
+            Xc, ok, it, B = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.newton_maxiter)
+            if not ok:
+                return None
+            taur = ncoll.tangent(Xc, phase_c, taur)
+    except NUMERICAL_ERRORS:
+        return None
+    return _make_point(ncoll, Xc, taur, B, pt.newton_iters + it, opts)
+
+
+def _homoclinic_message(param, pt, ev, why) -> str:
+    sad = ", ".join(f"{v:.6g}" for v in ev["saddle"])
+    lam = ev["eigenvalues"]
+    return (f"approaching a homoclinic orbit of the saddle ({sad}) at {param} = {ev['p_hom']:.10g} "
+            f"(log-period fit; last cycle at {param} = {pt.param:.10g}, period {pt.period:.6g}, closest distance "
+            f"{ev['distance']:.2g} of its extent; period rate {ev['rate']:.4g} vs saddle eigenvalues "
+            f"{np.round(lam.real, 4).tolist()}): {why}; stopped")
 
 
 def _probe_factory(cur: _Point, opts):
@@ -328,15 +415,19 @@ def _probe_factory(cur: _Point, opts):
             return None
         Xn, taun, B, it = res
         cache[s] = _make_point(cur.coll, Xn, taun, B, it, opts)
+        cache[s].s = s
         return cache[s]
 
     return probe
 
 
-def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param, params, n_vertical):
+def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param, params, n_vertical,
+            only_lpc: bool = False):
     out = []
     a, b = cur.tests, new.tests
     changed = [k for k in TEST_KINDS if np.sign(a[k]) != np.sign(b[k]) and a[k] != 0]
+    if only_lpc:
+        changed = [k for k in changed if k == "LPC"]
     also = []
     if "LPC" in changed:
         # a fold moves a multiplier through +1 (the BPC test changes sign too); a pair
@@ -350,12 +441,16 @@ def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param,
             pt = probe(s)
             return (np.nan, None) if pt is None else (pt.tests[kind], pt)
 
-        r = illinois(fun, 0.0, a[kind], ds, b[kind], lambda pt: pt.param, opts.locate_tol)
+        # bracket in arclength, not in the parameter: at a fold the parameter is quadratically
+        # flat, and a parameter bracket of locate_tol would leave the orbit and period accurate
+        # only to sqrt(locate_tol)
+        r = illinois(fun, 0.0, a[kind], ds, b[kind], lambda pt: pt.s, opts.locate_tol)
         if r is None:
             pt, located, prec, br = new, False, abs(new.param - cur.param), (cur.param, new.param)
         else:
             _, pt, located, prec, (lo, hi) = r
             br = (lo.param if lo is not None else cur.param, hi.param if hi is not None else new.param)
+            prec = abs(br[1] - br[0]) if (lo is not None and hi is not None) else abs(new.param - cur.param)
         if kind == "NS":
             mu = pt.floq.multipliers
             on_circle = np.abs(np.abs(mu) - 1.0) < 1e-3
@@ -365,7 +460,8 @@ def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param,
         if kind == "LPC" and also:
             bp.data["also_crossing"] = ",".join(also)
         out.append((bp, pt))
-    if not changed and not also and cur.floq.n_unstable != new.floq.n_unstable:
+    if (not only_lpc and not changed and not also and cur.floq is not None and new.floq is not None
+            and cur.floq.n_unstable != new.floq.n_unstable):
         kind = classify_crossing(cur.floq.multipliers, new.floq.multipliers)
         out.append((_bif_point(kind, new, index, False, abs(new.param - cur.param), (cur.param, new.param), model,
                                param, params), new))
@@ -426,6 +522,7 @@ def _assemble(model, param, params, pts, labels, status, message, opts, stats) -
         cols[f"max_{nm}"] = maxs[:, k]
         cols[f"mean_{nm}"] = means[:, k]
     cols["mu_trivial_err"] = np.abs(ev[:, 0] - 1.0)
+    cols["floquet_ok"] = cols["mu_trivial_err"] <= opts.floquet_tol
     cols["newton_iters"] = np.array([p.newton_iters for p in pts])
     fixed = {k: v for k, v in params.items() if k != param}
     return CycleBranch(model=model, param=param, kind="cycle", params=fixed, param_values=pv, states=states,

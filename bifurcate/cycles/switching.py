@@ -24,7 +24,7 @@ from bifurcate.cycles.floquet import interval_propagators
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint
 
-__all__ = ["switch_at_pd", "doubled_start"]
+__all__ = ["switch_at_pd", "doubled_start", "switch_at_bpc", "bpc_start"]
 
 
 def doubled_start(model: Model, point: BifurcationPoint, param: str, params: Mapping[str, float],
@@ -42,7 +42,7 @@ def doubled_start(model: Model, point: BifurcationPoint, param: str, params: Map
     X = coll.pack(U, point.data["period"], point.param)
     # converge at the PD parameter (fixed) to get the Jacobian blocks on this mesh
     phase_c = coll.phase_row(U)
-    X, ok, _, B = coll.newton(X, phase_c, None, X, 0.0, options.newton_tol, 3 * options.max_newton, fixed_param=True)
+    X, ok, _, B = coll.newton(X, phase_c, None, X, 0.0, options.newton_tol, 3 * options.newton_maxiter, fixed_param=True)
     if not ok:
         raise RuntimeError("the PD cycle did not re-converge at its parameter value")
     U = coll.split(X)[0]
@@ -90,4 +90,65 @@ def switch_at_pd(model: Model, point: BifurcationPoint, *, param: str, params: M
         opts = replace(opts, **option_overrides)
     allp = model.params({**dict(point.params), **dict(params or {})})
     cs = doubled_start(model, point, param, allp, opts)
+    return run_continuation(model, param, allp, cs, replace(opts, ntst=cs.coll.ntst))
+
+
+def bpc_start(model: Model, point: BifurcationPoint, param: str, params: Mapping[str, float],
+              options: CycleOptions) -> CycleStart:
+    """The start of the branch crossing a cycle branch at a branch point of cycles (BPC).
+
+    At a BPC the Jacobian of the collocation system (collocation and phase rows, without the
+    arclength row) has a two-dimensional kernel: the old branch's tangent and the new branch's
+    direction. The old tangent is the kernel vector with the largest parameter component (a
+    branch crossing a pitchfork of cycles of a symmetric family moves the parameter, the
+    symmetry-breaking direction does not, to first order); the new direction is its orthogonal
+    complement in the kernel (weighted inner product), which the driver steps along (AUTO-07p's
+    switching at BP of periodic orbits, ISW = -1, does the same).
+    """
+    if point.kind != "BPC":
+        raise ValueError(f"expected a branch point of cycles (kind 'BPC'), got kind {point.kind!r}")
+    for key in ("orbit", "mesh", "ncol", "period"):
+        if key not in point.data:
+            raise ValueError(f"expected the BPC point to carry data[{key!r}] (as continue_cycles records it)")
+    p = model.pack_params({**dict(params), param: point.param})
+    ip = model.param_index(param)
+    coll = Collocation(model, p, ip, point.data["mesh"], int(point.data["ncol"]))
+    U = np.asarray(point.data["orbit"], dtype=float)
+    X = coll.pack(U, point.data["period"], point.param)
+    phase_c = coll.phase_row(U)
+    _, Jm, _ = coll.system(X, phase_c)
+    A = Jm.toarray() * np.sqrt(coll.W)[None, :] ** -1  # work in the W-orthonormal coordinates
+    _, sv, Vt = np.linalg.svd(A)
+    K = (Vt[-2:] / np.sqrt(coll.W)[None, :]).T  # (nx, 2) kernel basis in X coordinates
+    # A has one row fewer than columns: Vt[-1] spans the kernel any point has, sv[-1] measures
+    # the second kernel direction, which a branch point adds
+    gap = sv[-1] / max(sv[-2], 1e-300)
+    if gap > 1e-3:
+        raise ValueError(f"expected a two-dimensional kernel at the BPC point, got smallest singular values "
+                         f"{sv[-2]:.3g}, {sv[-1]:.3g} (not a branch point?)")
+    # orthonormalise in the W inner product, old tangent = largest parameter component
+    G = K.T @ (coll.W[:, None] * K)
+    L = np.linalg.cholesky(G)
+    K = K @ np.linalg.inv(L).T
+    c = K[-1]  # parameter components
+    old = K @ (c / np.linalg.norm(c)) if np.linalg.norm(c) > 0 else K[:, 0]
+    new = K @ (np.array([-c[1], c[0]]) / np.linalg.norm(c)) if np.linalg.norm(c) > 0 else K[:, 1]
+    new /= coll.norm(new)
+    return CycleStart(coll, X, new, origin="BPC", from_equilibrium=True,
+                      info={"bpc_param": float(point.param), "old_tangent_param_component": float(old[-1]),
+                            "kernel_gap": float(gap)})
+
+
+def switch_at_bpc(model: Model, point: BifurcationPoint, *, param: str, params: Mapping[str, float] | None = None,
+                  options: CycleOptions | None = None, **option_overrides) -> CycleBranch:
+    """Continue the cycle branch crossing a cycle branch at a branch point of cycles (BPC).
+
+    Parameters are those of :func:`switch_at_pd`. ``direction`` (in the options) picks which
+    half of the new branch (for a pitchfork of cycles the other half is its mirror image).
+    """
+    opts = options or CycleOptions()
+    if option_overrides:
+        opts = replace(opts, **option_overrides)
+    allp = model.params({**dict(point.params), **dict(params or {})})
+    cs = bpc_start(model, point, param, allp, opts)
     return run_continuation(model, param, allp, cs, replace(opts, ntst=cs.coll.ntst))

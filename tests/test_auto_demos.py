@@ -1,0 +1,284 @@
+"""Classic problems of AUTO-07p's demo collection, ported from their equations
+(``bifurcate.models.classic``), against AUTO-07p run through bifpy in the same test (issue 14).
+
+Every LP, BP, HB of an equilibrium branch must agree with AUTO's to 1e-6, every LPC, PD, NS, BPC
+of a cycle branch to 1e-4; the kinds must be the same (nothing missed, nothing spurious); a cycle
+branch must not stop short of AUTO's, and a homoclinic end must be AUTO's limit (AUTO run up to a
+large period). Our neutral saddles (NSad) are not bifurcations and AUTO does not label them: they
+are left out of the comparison of kinds. The demos: ``ab`` (A -> B reactor, B = 14, beta = 2),
+``pp2`` (predator-prey), ``enz`` (symmetric two-cell enzyme), ``cusp``, ``lrz`` (Lorenz).
+
+Count: ``pytest -m "auto or slow" tests/test_auto_demos.py -rA`` lists every check (the flagship
+check runs about a minute: marked slow too).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from bifurcate.continuation import continue_equilibria
+from bifurcate.cycles import continue_cycles
+from bifurcate.models import LORENZ
+from bifurcate.models.classic import AB_REACTOR, CUSP, ENZYME, PREDATOR_PREY
+
+pytestmark = pytest.mark.auto
+TOL_EQ = 1e-6
+TOL_CYC = 1e-4
+
+
+@pytest.fixture(scope="module")
+def auto07p():
+    pytest.importorskip("bifpy", reason="the AUTO-07p oracle tier needs bifpy (apt-get install gfortran; "
+                                        "pip install bifpy)")
+    from bifurcate.backends import auto07p
+
+    return auto07p
+
+
+def _exp_problem(auto07p, **kw):
+    """An AutoProblem whose equations may call exp (traced through numpy's ufunc by bifpy)."""
+
+    @dataclass(frozen=True)
+    class ExpProblem(auto07p.AutoProblem):
+        def func(self):
+            ns: dict = {}
+            exec(compile(self.source(), f"<AUTO problem {self.name}>", "exec"),
+                 {"__builtins__": {}, "exp": np.exp}, ns)
+            return ns["func"]
+
+    return ExpProblem(**kw)
+
+
+def _problems(auto07p):
+    return {
+        "ab": _exp_problem(auto07p, name="ab_reactor", state_names=("u1", "u2"), param_names=("D", "B", "beta"),
+                           equations=("-u1 + D*(1 - u1)*exp(u2)", "-u2 + D*B*(1 - u1)*exp(u2) - beta*u2"),
+                           defaults={"D": 0.0, "B": 14.0, "beta": 2.0}),
+        "pp2": _exp_problem(auto07p, name="predator_prey", state_names=("u1", "u2"),
+                            param_names=("p1", "p2", "p3", "p4"),
+                            equations=("p2*u1*(1 - u1) - u1*u2 - p1*(1 - exp(-p3*u1))", "-u2 + p4*u1*u2"),
+                            defaults={"p1": 0.0, "p2": 3.0, "p3": 5.0, "p4": 3.0}),
+        "enz": auto07p.AutoProblem(name="enzyme", state_names=("s1", "s2"), param_names=("s0", "rm", "rh", "rk"),
+                                   equations=("(s0 - s1) + (s2 - s1) - rh*s1/(1 + s1 + rk*s1**2)",
+                                              "(s0 + rm - s2) + (s1 - s2) - rh*s2/(1 + s2 + rk*s2**2)"),
+                                   defaults={"s0": 0.0, "rm": 0.0, "rh": 100.0, "rk": 1.0}),
+        "cusp": auto07p.AutoProblem(name="cusp", state_names=("x",), param_names=("a", "b"),
+                                    equations=("a + b*x - x**3",), defaults={"a": 0.0, "b": 1.0}),
+        "lrz": auto07p.AutoProblem(name="lorenz", state_names=("x", "y", "z"), param_names=("sigma", "rho", "beta"),
+                                   equations=("sigma*(y - x)", "rho*x - x*z - y", "x*y - beta*z"),
+                                   defaults={"sigma": 10.0, "rho": 28.0, "beta": 8.0 / 3.0}),
+    }
+
+
+#: (demo, model, start state, parameters, continuation parameter, bounds)
+EQ_CASES = {
+    "ab": (AB_REACTOR, [0.0, 0.0], {"D": 0.0, "B": 14.0, "beta": 2.0}, "D", (-0.01, 0.5)),
+    "pp2": (PREDATOR_PREY, [1.0 / 3.0, 2.0], {"p1": 0.0}, "p1", (-0.01, 1.0)),
+    "enz": (ENZYME, [0.0, 0.0], {"s0": 0.0}, "s0", (-1.0, 40.0)),
+    "cusp": (CUSP, [-1.0], {"a": 0.0, "b": 1.0}, "a", (-1.0, 1.0)),
+    "lrz": (LORENZ, [0.0, 0.0, 0.0], {"rho": 0.0}, "rho", (-1.0, 30.0)),
+    "lrz_c": (LORENZ, [np.sqrt(8.0 / 3.0 * 29.0), np.sqrt(8.0 / 3.0 * 29.0), 29.0], {"rho": 30.0}, "rho", (2.0, 30.0)),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(auto07p):
+    """Our branch and AUTO's for every demo (equilibria), computed once."""
+    probs = _problems(auto07p)
+    out = {}
+    for name, (model, y0, params, prm, bnd) in EQ_CASES.items():
+        sgn = 1 if params[prm] <= bnd[0] + 1e-9 or params[prm] < 0.5 * (bnd[0] + bnd[1]) else -1
+        ours = continue_equilibria(model, y0, param=prm, params=params, ds=0.005 * sgn, ds_max=0.05, p_min=bnd[0],
+                                   p_max=bnd[1], max_steps=5000)
+        theirs = auto07p.auto_equilibria(probs[name.split("_")[0]], y0, params, prm, bounds=bnd, direction=sgn,
+                                         settings={"nmx": 5000, "dsmax": 0.05})
+        out[name] = (ours, theirs)
+    return out
+
+
+def _auto_points(run, kinds):
+    pf = run.points_frame()
+    return pf[pf["kind"].isin(kinds)]
+
+
+@pytest.mark.parametrize("demo", [d for d in EQ_CASES if d != "enz"])
+def test_equilibrium_special_points_agree_with_auto(runs, demo):
+    ours, theirs = runs[demo]
+    prm = EQ_CASES[demo][3]
+    assert theirs.success, theirs.message
+    assert ours.status == 0, ours.message
+    a = _auto_points(theirs, ("LP", "BP", "HB"))
+    mine = [p for p in ours.points if p.kind in ("LP", "BP", "HB")]
+    assert [p.kind for p in mine] == list(a["kind"]), (
+        f"{demo}: ours {[(p.kind, p.param) for p in mine]} vs AUTO {list(zip(a['kind'], a[prm]))}")
+    for p, (_, row) in zip(mine, a.iterrows()):
+        assert p.located
+        assert abs(p.param - row[prm]) < TOL_EQ, (demo, p.kind, p.param, row[prm])
+    # no branch stops short of AUTO's: ours ends exactly on the bound AUTO ends beyond (AUTO
+    # stops at the first step past RL0/RL1), or where AUTO ends
+    end = float(theirs.to_frame()[prm].iloc[-1])
+    lo, hi = EQ_CASES[demo][4]
+    if end >= hi:
+        assert ours.param_values[-1] == hi
+    elif end <= lo:
+        assert ours.param_values[-1] == lo
+    else:
+        assert abs(ours.param_values[-1] - end) < 1e-6
+
+
+#: (demo, index of the HB, max period for AUTO)
+CYC_CASES = [("ab", 0, 200.0), ("pp2", 0, 200.0), ("lrz_c", 0, 60.0)]
+
+
+@pytest.mark.parametrize("demo,hb_index,max_period", CYC_CASES, ids=[c[0] for c in CYC_CASES])
+def test_cycle_branches_agree_with_auto(runs, auto07p, demo, hb_index, max_period):
+    ours_eq, theirs_eq = runs[demo]
+    model, _, params, prm, bnd = EQ_CASES[demo]
+    hb = ours_eq.special("HB")[hb_index]
+    br = continue_cycles(model, hb, param=prm, max_points=600, ntst=60, p_min=bnd[0], p_max=bnd[1])
+    cyc = auto07p.auto_cycles_from_hopf(theirs_eq, hb_index, bounds=bnd, max_period=max_period,
+                                        settings={"nmx": 4000, "dsmax": 0.05})
+    f = cyc.to_frame()
+    end_auto = float(f[prm].iloc[-1])
+    if not cyc.success:
+        # AUTO itself gave up (MX): ours must get at least as far, with AUTO's points on the way
+        start = float(f[prm].iloc[0])
+        lo, hi = sorted((start, end_auto))
+        if end_auto > start:
+            assert br.param_values.max() >= end_auto - 1e-6, br.message
+        else:
+            assert br.param_values.min() <= end_auto + 1e-6, br.message
+        a = _auto_points(cyc, ("LPC", "PD", "NS", "BPC"))
+        mine = [p for p in br.points if p.kind in ("LPC", "PD", "NS", "BPC") and lo <= p.param <= hi]
+        assert [p.kind for p in mine] == list(a["kind"])
+        for p, (_, row) in zip(mine, a.iterrows()):
+            assert abs(p.param - row[prm]) < TOL_CYC
+        return
+    a = _auto_points(cyc, ("LPC", "PD", "NS", "BPC"))
+    mine = [p for p in br.points if p.kind in ("LPC", "PD", "NS", "BPC")]
+    assert [p.kind for p in mine] == list(a["kind"]), (
+        f"{demo}: ours {[(p.kind, p.param) for p in mine]} vs AUTO {list(zip(a['kind'], a[prm]))}")
+    for p, (_, row) in zip(mine, a.iterrows()):
+        assert abs(p.param - row[prm]) < TOL_CYC, (demo, p.kind, p.param, row[prm])
+    if f["period"].iloc[-1] >= 0.99 * max_period:
+        # AUTO ran into a homoclinic limit (period -> infinity): ours must reach it and say so
+        assert br.status == -3, br.message
+        assert abs(br.stats["homoclinic"]["p_hom"] - end_auto) < TOL_CYC
+        assert abs(br.param_values[-1] - end_auto) < TOL_CYC
+    else:
+        # no stop short of AUTO's end
+        lo, hi = sorted((float(f[prm].iloc[0]), end_auto))
+        assert br.param_values.min() <= lo + TOL_CYC and br.param_values.max() >= hi - TOL_CYC
+
+
+def _enzyme_closed_forms(rh=100.0, rk=1.0):
+    """On the symmetric branch s1 = s2 = s, s0 = s + rh R(s); the symmetric eigenvalue is
+    -1 - rh R'(s) (fold where rh R' = -1), the antisymmetric one -3 - rh R'(s) (pitchfork where
+    rh R' = -3), R'(s) = (1 - rk s^2) / (1 + s + rk s^2)^2."""
+    from scipy.optimize import brentq
+
+    R = lambda s: s / (1 + s + rk * s * s)  # noqa: E731
+    dR = lambda s: (1 - rk * s * s) / (1 + s + rk * s * s) ** 2  # noqa: E731
+    out = {}
+    for kind, c in (("LP", -1.0), ("BP", -3.0)):
+        g = lambda s: rh * dR(s) - c  # noqa: E731
+        grid = np.linspace(1.0, 60.0, 6000)
+        v = g(grid)
+        roots = [brentq(g, grid[i], grid[i + 1], xtol=1e-15) for i in np.flatnonzero(v[:-1] * v[1:] < 0)]
+        out[kind] = sorted(s + rh * R(s) for s in roots)
+    return out
+
+
+def test_enzyme_pitchforks_are_found_where_auto_drops_them(runs, auto07p):
+    from bifurcate.continuation.oracle import OracleToleranceWarning, compare_points
+
+    ours, theirs = runs["enz"]
+    exact = _enzyme_closed_forms()
+    for kind in ("LP", "BP"):
+        got = sorted(p.param for p in ours.special(kind))
+        assert len(got) == 2 and np.allclose(got, exact[kind], atol=1e-8), (kind, got, exact[kind])
+        assert all(p.located for p in ours.special(kind))
+    # AUTO at EPSS = 1e-10 reports the folds but drops both pitchforks: the comparison warns
+    ref = list(zip(theirs.points_frame()["kind"], theirs.points_frame()["s0"]))
+    with pytest.warns(OracleToleranceWarning, match="BP at 34.22"):
+        df = compare_points(ours.points, ref, TOL_EQ, oracle_tol=1e-10)
+    assert set(df.loc[df["kind"] == "LP", "status"]) == {"match"}
+    assert list(df.loc[df["kind"] == "BP", "status"]) == ["only_ours", "only_ours"]
+    # with a looser EPSS AUTO sees them (localised only to about EPSS)
+    loose = auto07p.auto_equilibria(_problems(auto07p)["enz"], [0.0, 0.0], {"s0": 0.0}, "s0", bounds=(-1.0, 40.0),
+                                    settings={"nmx": 5000, "dsmax": 0.05, "epss": 1e-4})
+    pf = loose.points_frame()
+    bp_auto = sorted(pf.loc[pf["kind"] == "BP", "s0"])
+    assert len(bp_auto) == 2 and np.allclose(bp_auto, exact["BP"], atol=1e-3)
+
+
+@pytest.mark.slow
+def test_flagship_j1_branch_reaches_autos_homoclinic_limit(auto07p):
+    """The LMG dimer's J = 1 cycle branch (broken-state Hopf at lam = 0.4851): every LPC and the
+    first PD AUTO-07p reports are ours to 1e-4, and ours reaches AUTO's homoclinic limit
+    (AUTO run until its period exceeds 1e8) to 1e-4, naming the saddle (the normal state)."""
+    from bifurcate.models import LMG_DIMER, NORMAL_STATE
+    from tests.test_cycles import broken_state_hopf
+
+    yh, lh, om = broken_state_hopf(1.0)
+    br = continue_cycles(LMG_DIMER, (yh, {"J": 1.0, "lam": lh}, "lam", om))
+    prob = auto07p.LMG_DIMER_AUTO
+    base = {"g": 1.0, "gamma": 0.5, "J": 1.0, "lam": 0.0}
+    yb = auto07p.newton_equilibrium(prob, yh, dict(base, lam=lh))
+    eq = auto07p.auto_equilibria(prob, yb, dict(base, lam=lh - 0.02), "lam", bounds=(-0.01, 1.5))
+    cyc = auto07p.auto_cycles_from_hopf(eq, bounds=(0.0, 1.5), settings={"nmx": 3000})
+    f = cyc.to_frame()
+    lam_hom = float(f["lam"].iloc[-1])
+    assert f["period"].iloc[-1] > 1e3 and abs(lam_hom - 0.81711686) < 1e-7
+    assert br.status == -3
+    assert abs(br.param_values[-1] - lam_hom) < TOL_CYC
+    assert abs(br.stats["homoclinic"]["p_hom"] - lam_hom) < TOL_CYC
+    assert np.allclose(br.stats["homoclinic"]["saddle"], NORMAL_STATE, atol=1e-8)
+    mine = {k: [p.param for p in br.special(k)] for k in ("LPC", "PD")}
+    a = cyc.points_frame()
+    for kind, lam in zip(a["kind"], a["lam"]):
+        if kind == "LPC" or (kind == "PD" and lam < 0.7):
+            assert min(abs(np.array(mine[kind]) - lam)) < TOL_CYC, (kind, lam, mine[kind])
+
+
+def test_torus_oscillator_cycles_against_auto(auto07p):
+    """AUTO demo tor: the symmetric cycles born at the Hopf point rn = -0.5893 fold (LPC), break
+    their symmetry (BPC) and snake into a homoclinic orbit of a saddle-focus at rn = -0.79752.
+    AUTO with the demo's own constants (EPSS = 1e-5) reports the BPCs; at EPSS = 1e-9 it drops
+    them (the comparison warns). The folds of the snake accumulate at the homoclinic limit."""
+    from bifurcate.continuation.oracle import OracleToleranceWarning, compare_points
+    from bifurcate.models.classic import TORUS_OSCILLATOR
+
+    prob = auto07p.AutoProblem(
+        name="tor", state_names=("x", "y", "z"), param_names=("rn", "be", "ga", "r", "a3", "b3"),
+        equations=("(-(be + rn)*x + be*y - a3*x**3 + b3*(y - x)**3)/r", "be*x - (be + ga)*y - z - b3*(y - x)**3", "y"),
+        defaults=dict(TORUS_OSCILLATOR.defaults))
+    eq = continue_equilibria(TORUS_OSCILLATOR, [0.0, 0.0, 0.0], param="rn", params={}, ds=0.001, ds_max=0.01,
+                             p_min=-0.9, p_max=-0.4)
+    eq_auto = auto07p.auto_equilibria(prob, [0.0, 0.0, 0.0], {}, "rn", bounds=(-0.9, -0.4))
+    pa = eq_auto.points_frame()
+    ref = [(k, v) for k, v in zip(pa["kind"], pa["rn"]) if k in ("LP", "BP", "HB")]
+    assert [(p.kind) for p in eq.points] == [k for k, _ in ref]
+    assert all(abs(p.param - v) < TOL_EQ for p, (_, v) in zip(eq.points, ref))
+    br = continue_cycles(TORUS_OSCILLATOR, eq.special("HB")[0], param="rn", ntst=25, max_points=600,
+                         p_min=-0.9, p_max=-0.4)
+    assert br.status == -3 and abs(br.stats["homoclinic"]["p_hom"] + 0.79752) < 2e-5
+    demo = auto07p.auto_cycles_from_hopf(eq_auto, 0, bounds=(-0.9, -0.4), settings={
+        "nmx": 600, "ntst": 25, "epss": 1e-5, "epsl": 1e-7, "epsu": 1e-7, "ds": 0.001, "dsmax": 0.01})
+    pf = demo.points_frame()
+    lpc_auto = [v for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k == "LPC" and T < 40]
+    mine = [p.param for p in br.special("LPC")]
+    assert len(lpc_auto) == 4 and all(min(abs(np.array(mine) - v)) < 1e-4 for v in lpc_auto)
+    bpc_auto = [v for k, v in zip(pf["kind"], pf["rn"]) if k == "BPC"]
+    bpc_mine = [p.param for p in br.special("BPC")]
+    assert len(bpc_mine) >= 2 and all(min(abs(np.array(bpc_auto) - v)) < 1e-4 for v in bpc_mine)
+    # AUTO's folds at long periods accumulate at our extrapolated homoclinic limit
+    late = [v for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k == "LPC" and 80 < T < 300]
+    assert len(late) >= 5 and abs(np.median(late) - br.stats["homoclinic"]["p_hom"]) < 1e-5
+    tight = auto07p.auto_cycles_from_hopf(eq_auto, 0, bounds=(-0.9, -0.4), settings={"nmx": 600, "ntst": 25})
+    pt = tight.points_frame()
+    assert "BPC" not in set(pt["kind"])
+    with pytest.warns(OracleToleranceWarning, match="BPC"):
+        compare_points(br.points, list(zip(pt["kind"], pt["rn"])), 1e-4, oracle_tol=1e-9)
