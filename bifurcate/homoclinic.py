@@ -1,4 +1,4 @@
-"""Homoclinic orbits traced as cycles of large fixed period, with their saddle.
+"""Homoclinic orbits to a saddle: as cycles of large fixed period, and as a boundary-value problem.
 
 A cycle branch that ends at a homoclinic orbit has a period growing like ``-log|p - p_hom| /
 lambda`` (``lambda`` the leading eigenvalue of the saddle): fixing a large period ``T`` and
@@ -26,6 +26,14 @@ large-period orbit needs (its fast excursion shrinks to a fraction ~1/T of [0, 1
 
 Accuracy: the distance of the large-period curve to the true homoclinic curve decreases like
 ``exp(-lambda T / 2)``-ish; compare two periods to estimate it (the tests do).
+
+3. :func:`continue_homoclinic_bvp` (better) solves the homoclinic orbit itself as a boundary-value
+   problem on a truncated interval [-T, T] with the saddle among the unknowns and projection
+   boundary conditions onto its unstable / stable subspaces (Beyn's method, as in AUTO's HomCont
+   and MatCont's Homoclinic; :class:`HomoclinicProblem`), started from a large-period cycle.
+   Along the curve it reports the saddle, its leading eigenvalues, sigma and NSS points.
+   (Other codimension-two points of homoclinic curves, e.g. inclination flips, orbit flips,
+   Bykov or Shilnikov-Hopf points, are not detected.)
 
 References
 ----------
