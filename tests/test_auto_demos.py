@@ -258,6 +258,7 @@ def test_flagship_j1_branch_reaches_autos_homoclinic_limit(auto07p):
             assert min(abs(np.array(mine[kind]) - lam)) < TOL_CYC, (kind, lam, mine[kind])
 
 
+@pytest.mark.slow
 def test_torus_oscillator_cycles_against_auto(auto07p):
     """AUTO demo tor: the symmetric cycles born at the Hopf point rn = -0.5893 fold (LPC), break
     their symmetry (BPC) and snake into a homoclinic orbit of a saddle-focus at rn = -0.79752.

@@ -55,7 +55,7 @@ def check_invariants(br, tol=1e-6):
     """One multiplier equals 1 where the multipliers are trusted (``floquet_ok``: the trivial one
     within ``floquet_tol``, which the branch reports); stability changes only across a labelled
     row among trusted rows; each point inside its bracket."""
-    ok = br.columns["floquet_ok"]
+    ok = br.floquet_ok
     assert np.array_equal(ok, np.abs(br.eigenvalues[:, 0] - 1.0) <= br.options.floquet_tol)
     err = np.abs(br.eigenvalues[ok, 0] - 1.0)
     assert np.all(err < tol), np.max(err)
@@ -232,7 +232,7 @@ def test_lmg_j1_period_doubling_then_homoclinic(j1_branch):
     assert "saddle (" in br.message
     # near the homoclinic limit the collocation variational flow loses accuracy (|mu_max| ~ 1e3):
     # those rows are marked floquet_ok == False, carry no label, and the invariants hold on the rest
-    assert np.all(br.columns["floquet_ok"][: pd[0].index + 2])
+    assert np.all(br.floquet_ok[: pd[0].index + 2])
     check_invariants(br, 1e-4)
 
 

@@ -84,12 +84,12 @@ class CycleOptions:
     floquet_tol : float
         Multipliers are trusted while the trivial one is within this of 1; beyond, the branch stops
         (status -5) unless it is approaching a homoclinic orbit (then it goes on, the points marked
-        ``floquet_ok == False`` and carrying no labels).
+        ``floquet_ok`` False and carrying no labels).
     ntst_max : int or None
         When the trivial multiplier drifts beyond ``floquet_tol`` (a discretisation error: the
         multipliers of long, fast-slow cycles near a homoclinic orbit need a finer mesh), the mesh
         is doubled and the cycle re-converged, up to this many intervals (None: 4 * ntst); only
-        beyond it are rows marked ``floquet_ok == False``.
+        beyond it are rows marked ``floquet_ok`` False.
     homoclinic_tol : float
         Stop (status -3) when the homoclinic evidence holds and the parameter is within this
         (relative to max(1, |p|)) of the limit extrapolated by the logarithmic period law.

@@ -18,8 +18,8 @@ Status codes of a cycle branch
 -4  the start could not be converged
 -5  the branch ended regularly but the Floquet multipliers lost accuracy on some rows (the
     trivial one off by more than ``floquet_tol``): the branch goes on (the orbits are still
-    converged), those rows have ``floquet_ok == False`` and carry no labels, and the message
-    says from which row (``stats["floquet_lost"]``)
+    converged), those rows have ``floquet_ok`` False (:attr:`CycleBranch.floquet_ok`) and carry no
+    labels, and the message says from which row (``stats["floquet_lost"]``)
 ==  =========================================================================================
 """
 from __future__ import annotations
@@ -70,6 +70,13 @@ class CycleBranch(Branch):
     orbits: tuple = ()
     meshes: tuple = ()
     ncol: int = 4
+
+    @property
+    def floquet_ok(self) -> np.ndarray:
+        """(m,) bool: the row's multipliers are trusted (the trivial one within ``floquet_tol`` of
+        1, checked on every point); rows without are not labelled (folds excepted)."""
+        tol = getattr(self.options, "floquet_tol", 1e-4)
+        return np.asarray(self.columns["mu_trivial_err"]) <= tol
 
     def orbit(self, i: int, n_points: int = 400) -> tuple[np.ndarray, np.ndarray]:
         """Cycle ``i`` sampled at ``n_points`` equally spaced times: (t (n_points,), y (n_points, n)),
@@ -362,7 +369,7 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
     if lost is not None:
         stats["floquet_lost"] = {"row": lost[0], param: lost[1], "trivial_error": lost[2]}
         note = (f"; the Floquet multipliers are not trusted from row {lost[0]} ({param} = {lost[1]:.10g}, trivial "
-                f"multiplier off by {lost[2]:.2g} > floquet_tol): rows with floquet_ok == False carry no stability "
+                f"multiplier off by {lost[2]:.2g} > floquet_tol): rows with floquet_ok False carry no stability "
                 f"labels (refine ntst)")
         message += note
         if status == 0:
@@ -522,7 +529,6 @@ def _assemble(model, param, params, pts, labels, status, message, opts, stats) -
         cols[f"max_{nm}"] = maxs[:, k]
         cols[f"mean_{nm}"] = means[:, k]
     cols["mu_trivial_err"] = np.abs(ev[:, 0] - 1.0)
-    cols["floquet_ok"] = cols["mu_trivial_err"] <= opts.floquet_tol
     cols["newton_iters"] = np.array([p.newton_iters for p in pts])
     fixed = {k: v for k, v in params.items() if k != param}
     return CycleBranch(model=model, param=param, kind="cycle", params=fixed, param_values=pv, states=states,
