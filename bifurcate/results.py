@@ -31,6 +31,16 @@ LABELS = {
     "CP": "cusp",
     "EP": "end point of a branch",
     "UZ": "user-defined point",
+    "CPC": "cusp of cycles (on an LPC curve)",
+    "R1": "1:1 resonance of cycles (a double multiplier at +1)",
+    "R2": "1:2 resonance of cycles (a double multiplier at -1)",
+    "R3": "1:3 resonance of cycles (multipliers exp(+-2 pi i / 3))",
+    "R4": "1:4 resonance of cycles (multipliers +-i)",
+    "LPPD": "fold-flip of cycles (multipliers +1 and -1)",
+    "LPNS": "fold-Neimark-Sacker of cycles (+1 and a complex pair on the unit circle)",
+    "PDNS": "flip-Neimark-Sacker of cycles (-1 and a complex pair on the unit circle)",
+    "HOM": "homoclinic orbit to a saddle",
+    "NSS": "neutral saddle homoclinic orbit (saddle quantity sigma = lambda_s + lambda_u = 0)",
 }
 
 #: label -> (AUTO-07p, MatCont, BifurcationKit.jl)
@@ -50,6 +60,16 @@ CROSSWALK = {
     "CP": ("CP", "CP", ":cusp"),
     "EP": ("EP", "-", ":endpoint"),
     "UZ": ("UZ", "-", ":user"),
+    "CPC": ("-", "CPC", ":cusp"),
+    "R1": ("-", "R1", ":R1"),
+    "R2": ("-", "R2", ":R2"),
+    "R3": ("-", "R3", ":R3"),
+    "R4": ("-", "R4", ":R4"),
+    "LPPD": ("-", "LPPD", ":foldFlip"),
+    "LPNS": ("-", "LPNS", ":foldNS"),
+    "PDNS": ("-", "PDNS", ":pdNS"),
+    "HOM": ("HomCont", "Hom", "-"),
+    "NSS": ("NS (HomCont)", "NSS", "-"),
 }
 
 

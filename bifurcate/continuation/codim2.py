@@ -371,7 +371,11 @@ def continue_codim2(model: Model, point: BifurcationPoint, param2: str = "lam", 
                     options: ContinuationOptions | None = None,
                     bounds: Mapping[str, tuple[float, float]] | None = None, bidirectional: bool = True,
                     **kwargs: Any) -> Branch:
-    """Continue a located BP, LP or HB point in two parameters.
+    """Continue a located BP, LP or HB point (or an LPC / PD / NS point of a cycle branch) in two parameters.
+
+    An LPC, PD or NS point of a :class:`~bifurcate.cycles.CycleBranch` is passed on to
+    :func:`bifurcate.cycles.continue_cycle_codim2` (minimally augmented collocation systems; the
+    result is a ``CycleBranch`` of kind "LPC", "PD" or "NS"; keyword ``stops`` is accepted there).
 
     Parameters
     ----------
@@ -405,8 +409,13 @@ def continue_codim2(model: Model, point: BifurcationPoint, param2: str = "lam", 
     t_start = time.perf_counter()
     if not isinstance(point, BifurcationPoint):
         raise TypeError(f"expected a BifurcationPoint, got {type(point).__name__}")
+    if point.kind in ("LPC", "PD", "NS"):  # a point of a cycle branch: minimally augmented collocation
+        from bifurcate.cycles.codim2 import continue_cycle_codim2
+
+        return continue_cycle_codim2(model, point, param2, param=param, options=options, bounds=bounds,
+                                     bidirectional=bidirectional, **kwargs)
     if point.kind not in ("BP", "LP", "HB"):
-        raise ValueError(f"expected a BP, LP or HB point, got {point.kind!r}")
+        raise ValueError(f"expected a BP, LP or HB point (or LPC / PD / NS of a cycle branch), got {point.kind!r}")
     param = param or point.data.get("param_name")
     if param is None:
         raise ValueError("expected the first parameter: pass param=... (the point has no 'param_name')")

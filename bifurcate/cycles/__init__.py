@@ -22,7 +22,7 @@ from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint
 
 __all__ = ["continue_cycles", "CycleOptions", "CycleBranch", "STATUS_MESSAGES", "switch_at_pd", "switch_at_bpc",
-           "sample_codim2",
+           "sample_codim2", "continue_cycle_codim2",
            "hopf_start", "orbit_start"]
 
 
@@ -202,4 +202,4 @@ def continue_cycles(model: Model, start: Any, *, param: str | None = None,
 
 
 from bifurcate.cycles.switching import switch_at_bpc, switch_at_pd  # noqa: E402
-from bifurcate.cycles.codim2 import sample_codim2  # noqa: E402
+from bifurcate.cycles.codim2 import continue_cycle_codim2, sample_codim2  # noqa: E402

@@ -480,7 +480,7 @@ def _bif_point(kind, pt: _Point, index, located, prec, bracket, model, param, pa
     allp = dict(params)
     allp[param] = float(pv)
     mult = pt.floq.all if pt.floq is not None else None
-    data = {"period": float(T), "amplitude": _amplitude(U), "orbit": U.copy(), "mesh": pt.coll.mesh.copy(),
+    data = {"param_name": param, "period": float(T), "amplitude": _amplitude(U), "orbit": U.copy(), "mesh": pt.coll.mesh.copy(),
             "ncol": pt.coll.m, "test": float(pt.tests[kind])}
     if kind == "PD" and pt.floq is not None:
         data["eigenvector"] = pt.floq.eigenvector(-1.0)

@@ -1,0 +1,192 @@
+"""Curves of cycle bifurcations (LPC, PD) in two parameters by minimally augmented collocation.
+
+Checks that can fail:
+* the gradient of the test function G (from the bordered solves, with second derivatives along
+  the null vector) against central differences of G itself;
+* the flagship: the first PD curve of the broken state's cycles, continued from J = 1, passes
+  through the PD points that independent one-parameter runs locate at J = 1.2 and J = 1.5
+  (to 1e-6 in lam; both discretisations are superconvergent, ntst = 40);
+* the generic LPC curve from the fold at J = 1.5, lam = 0.4130 passes through the one-parameter
+  folds at J = 1.4 and J = 1.6, and ends on the Hopf curve (generalised Hopf) near J = 1.195;
+* the normal state's fold of cycles (a time-reversal-symmetric family) is refused with a status.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bifurcate.cycles import continue_cycle_codim2, continue_cycles
+from bifurcate.cycles.codim2_problems import LPCProblem, PDProblem
+from bifurcate.equilibria import newton_equilibrium
+from bifurcate.models import LMG_DIMER, NORMAL_STATE
+from tests.test_cycles import normal_state_hopf
+
+NTST = 40
+
+
+def broken_hopf(J: float):
+    """The broken state's Hopf point at coupling J (equilibrium followed in J at lam = 0, then in lam)."""
+    from scipy.optimize import brentq
+
+    y = newton_equilibrium(LMG_DIMER, [0, 0, -1, -0.8155, -0.2185, 0.5359], {"J": 1.0, "lam": 0.0})
+    for JJ in np.linspace(1.0, J, 11)[1:]:
+        y = newton_equilibrium(LMG_DIMER, y, {"J": JJ, "lam": 0.0})
+    lam, prev = 0.0, None
+    while True:
+        re = LMG_DIMER.tangent_eigenvalues(y, {"J": J, "lam": lam})[0].real
+        if prev is not None and re > 0 > prev[1]:
+            break
+        prev = (lam, re, y)
+        lam += 0.02
+        y = newton_equilibrium(LMG_DIMER, y, {"J": J, "lam": lam})
+
+    def g(v):
+        yy = newton_equilibrium(LMG_DIMER, prev[2], {"J": J, "lam": v})
+        return LMG_DIMER.tangent_eigenvalues(yy, {"J": J, "lam": v})[0].real
+
+    lh = brentq(g, prev[0], lam, xtol=1e-14)
+    yh = newton_equilibrium(LMG_DIMER, prev[2], {"J": J, "lam": lh})
+    return yh, lh, abs(LMG_DIMER.tangent_eigenvalues(yh, {"J": J, "lam": lh})[0].imag)
+
+
+def cycles_at(J: float, max_points: int = 40):
+    yh, lh, om = broken_hopf(J)
+    return continue_cycles(LMG_DIMER, (yh, {"J": J, "lam": lh}, "lam", om), ntst=NTST, max_points=max_points)
+
+
+@pytest.fixture(scope="module")
+def j1_pd():
+    return cycles_at(1.0).special("PD")[0]
+
+
+@pytest.mark.parametrize("cls", [PDProblem, LPCProblem])
+def test_gradient_of_the_test_function_matches_finite_differences(j1_pd, cls):
+    pt = j1_pd
+    p = LMG_DIMER.pack_params(pt.params)
+    i1, i2 = LMG_DIMER.param_index("lam"), LMG_DIMER.param_index("J")
+    pr = cls(LMG_DIMER, p, i1, i2, pt.data["mesh"], pt.data["ncol"], pt.data["orbit"])
+    x = pr.pack(pt.data["orbit"], pt.data["period"], p[i1], p[i2])
+    pr.init_borders(x)
+    row = pr.jacobian(x).toarray()[-1]
+    rng = np.random.default_rng(3)
+    e = 1e-6
+    for d in [rng.standard_normal(x.size) for _ in range(3)] + [np.eye(x.size)[k] for k in (-1, -2, pr.Nn)]:
+        d = d / np.linalg.norm(d)
+        fd = (pr.test_residual(x + e * d)[0] - pr.test_residual(x - e * d)[0]) / (2 * e)
+        assert abs(fd - row @ d) < 1e-6 * max(1.0, abs(fd)), (fd, row @ d)
+    if cls is PDProblem:  # G vanishes at the located PD point (to the localisation tolerance)
+        assert abs(pr.test_residual(x)[0]) < 1e-7
+
+
+def test_flagship_pd_curve_passes_through_one_parameter_pd_points(j1_pd):
+    cur = continue_cycle_codim2(LMG_DIMER, j1_pd, "J", param="lam", stops={"J": [1.2, 1.5]},
+                                bounds={"J": (0.95, 1.55)}, bidirectional=False)
+    assert cur.success, cur.message
+    assert cur.kind == "PD" and abs(cur.param_values[0] - j1_pd.param) < 1e-9
+    uz = {round(p.params["J"], 9): p for p in cur.special("UZ")}
+    assert set(uz) == {1.2, 1.5}
+    for J in (1.2, 1.5):
+        ref = cycles_at(J).special("PD")[0]
+        assert uz[J].located
+        assert abs(uz[J].param - ref.param) < 1e-6, (J, uz[J].param, ref.param)
+        assert abs(uz[J].data["period"] - ref.data["period"]) < 1e-5
+        assert np.min(np.abs(uz[J].eigenvalues + 1.0)) < 1e-6  # a multiplier at -1 on the curve
+    # every row is a PD cycle: a multiplier at -1 along the whole curve
+    assert np.all(np.min(np.abs(cur.eigenvalues[:, 1:] + 1.0), axis=1) < 1e-5)
+    df = cur.to_frame()
+    assert {"lam", "J", "period", "label"} <= set(df.columns)
+
+
+@pytest.mark.slow
+def test_generic_lpc_curve_from_j15_and_its_hopf_end():
+    br = cycles_at(1.5, max_points=30)
+    lpc = br.special("LPC")[0]
+    assert abs(lpc.param - 0.4130) < 1e-4
+    cur = continue_cycle_codim2(LMG_DIMER, lpc, "J", param="lam", stops={"J": [1.4, 1.6]},
+                                bounds={"J": (1.0, 1.65)})
+    uz = {round(p.params["J"], 9): p for p in cur.special("UZ")}
+    assert set(uz) == {1.4, 1.6}
+    for J in (1.4, 1.6):
+        ref = cycles_at(J, max_points=30).special("LPC")[0]
+        assert abs(uz[J].param - ref.param) < 1e-6, (J, uz[J].param, ref.param)
+    # towards smaller J the fold of cycles meets the Hopf curve (the cycles shrink to zero size at
+    # a generalised Hopf point): the curve ends there, not at a false cusp
+    gh = cur.special("GH")
+    assert len(gh) == 1 and 1.18 < gh[0].params["J"] < 1.21, [(p.kind, p.params["J"]) for p in cur.points]
+    assert gh[0].data["amplitude"] < 0.05
+    assert not cur.special("CPC")
+    assert np.all(np.min(np.abs(cur.eigenvalues[:, 1:] - 1.0), axis=1) < 1e-4)
+
+
+def test_nongeneric_fold_of_normal_state_cycles_is_refused_with_a_status():
+    J = 0.3
+    lam, om = normal_state_hopf(J)
+    br = continue_cycles(LMG_DIMER, (NORMAL_STATE, {"J": J, "lam": lam}, "lam", om), ntst=NTST)
+    lpc = br.special("LPC")[0]
+    cur = continue_cycle_codim2(LMG_DIMER, lpc, "J", param="lam")
+    assert cur.status == -6
+    assert "not a generic point" in cur.message and "time-reversal" in cur.message
+    assert len(cur) == 1  # the corrected start only
+
+
+def test_bad_input_raises(j1_pd):
+    from bifurcate.results import BifurcationPoint
+
+    with pytest.raises(ValueError, match="expected an LPC, PD or NS point"):
+        continue_cycle_codim2(LMG_DIMER, BifurcationPoint("HB", 0.5, NORMAL_STATE, {"J": 1.0, "lam": 0.5}, 0, True,
+                                                          0.0, (0.5, 0.5)), "J", param="lam")
+    from dataclasses import replace
+
+    anonymous = replace(j1_pd, data={k: v for k, v in j1_pd.data.items() if k != "param_name"})
+    with pytest.raises(ValueError, match="expected the first parameter"):
+        continue_cycle_codim2(LMG_DIMER, anonymous, "J")
+    with pytest.raises(ValueError, match="two different parameters"):
+        continue_cycle_codim2(LMG_DIMER, j1_pd, "lam", param="lam")
+    with pytest.raises(KeyError, match="stops"):
+        continue_cycle_codim2(LMG_DIMER, j1_pd, "J", param="lam", stops={"g": [1.0]})
+
+
+def test_continue_codim2_accepts_a_cycle_point(j1_pd):
+    """The two-parameter entry point of the package dispatches LPC / PD points of cycle branches."""
+    from bifurcate.continuation.codim2 import continue_codim2
+
+    assert j1_pd.data["param_name"] == "lam"
+    cur = continue_codim2(LMG_DIMER, j1_pd, "J", bounds={"J": (0.98, 1.05)}, bidirectional=False)
+    assert cur.kind == "PD" and cur.success, cur.message
+    assert abs(cur.columns["J"][-1] - 1.05) < 1e-12 and cur.param_values[-1] < j1_pd.param
+
+
+def test_ns_curve_of_uncoupled_oscillators_and_its_resonances():
+    """Two uncoupled Stuart-Landau oscillators (bifurcate.models.TORUS): the cycle of oscillator 1
+    (z2 = 0, period 2 pi / omega1) has the multipliers exp(2 pi (mu2 +- i omega2) / omega1), so
+    the NS curve in (mu2, omega2) is exactly mu2 = 0 with kappa = cos(2 pi omega2 / omega1), and
+    the strong resonances sit at omega2 = 1/3, 2/3 (R3) and 3/4 (R4) for omega1 = 1."""
+    from bifurcate.cycles.codim2_problems import NSProblem
+    from bifurcate.models import TORUS
+
+    t = np.linspace(0, 2 * np.pi, 201)
+    r = np.sqrt(0.5)
+    y = np.c_[r * np.cos(t), r * np.sin(t), 0 * t, 0 * t]
+    prm = {"mu1": 0.5, "omega1": 1.0, "mu2": -0.3, "omega2": 0.7}
+    br = continue_cycles(TORUS, (t, y), param="mu2", params=prm, ntst=20, max_points=40, p_max=0.3)
+    ns = br.special("NS")[0]
+    assert abs(ns.param) < 1e-8
+    # exact gradient of the two entries of G
+    p = TORUS.pack_params(ns.params)
+    pr = NSProblem(TORUS, p, TORUS.param_index("mu2"), TORUS.param_index("omega2"), ns.data["mesh"],
+                   ns.data["ncol"], ns.data["orbit"])
+    x = pr.pack(ns.data["orbit"], ns.data["period"], p[2], p[3], (np.cos(2 * np.pi * 0.7),))
+    pr.init_borders(x)
+    assert np.max(np.abs(pr.test_residual(x))) < 1e-8
+    rows = pr.jacobian(x).toarray()[-2:]
+    for k in (-1, -2, pr.Nn, pr.Nn + 1, 5):
+        d = np.eye(x.size)[k]
+        fd = (np.array(pr.test_residual(x + 1e-6 * d)) - np.array(pr.test_residual(x - 1e-6 * d))) / 2e-6
+        assert np.allclose(fd, rows @ d, atol=1e-7), (k, fd, rows @ d)
+    cur = continue_cycle_codim2(TORUS, ns, "omega2", stops={"omega2": [0.6]}, bounds={"omega2": (0.3, 0.76)},
+                                ds_max=0.05)
+    assert cur.success and cur.kind == "NS", cur.message
+    assert np.max(np.abs(cur.param_values)) < 1e-10  # mu2 = 0 along the curve
+    assert np.allclose(cur.columns["kappa"], np.cos(2 * np.pi * cur.columns["omega2"]), atol=1e-9)
+    found = sorted((q.kind, round(q.params["omega2"], 8)) for q in cur.points)
+    assert found == [("R3", round(1 / 3, 8)), ("R3", round(2 / 3, 8)), ("R4", 0.75), ("UZ", 0.6)], found
