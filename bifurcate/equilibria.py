@@ -303,8 +303,8 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
     Measured cost: ~1 ms per parameter point for the LMG dimer (studies/benchmarks/bench_continuation.py).
     """
     t0 = time.perf_counter()
-    n_seeds = check_count("n_seeds", n_seeds, minimum=0)
-    maxiter = check_count("maxiter", maxiter)   # maxiter = 0 would leave every seed unconverged
+    n_seeds = check_count("n_seeds", n_seeds, minimum=0, maximum=10 ** 7)
+    maxiter = check_count("maxiter", maxiter, maximum=10 ** 6)   # maxiter = 0 would leave every seed unconverged
     tol = check_range("tol", tol, 0, None, lo_open=True)
     dedup_tol = check_range("dedup_tol", dedup_tol, 0, None, lo_open=True)
     stab_tol = check_range("stab_tol", stab_tol, 0)
@@ -328,7 +328,7 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
             labels.append(np.full(int(n_seeds), sc))
     box_reach = 0.0
     if seeds is not None:
-        S = model.check_state(seeds, batch=True)
+        S = model.check_state(seeds, batch=True, name="seeds")
         parts.append(S)
         labels.append(np.zeros(S.shape[0]))
         if S.shape[0] >= 2 and free.size and n_seeds:

@@ -56,6 +56,7 @@ import pandas as pd
 from bifurcate.integrate import _as_param_table, ensemble_initial_states
 from bifurcate.kernels import codegen
 from bifurcate.model import Model
+from bifurcate.validation import check_count, check_range
 
 __all__ = ["LyapunovOptions", "LyapunovSpectrum", "LyapunovEnsemble", "lyapunov_spectrum", "lyapunov_spectra",
            "lyapunov_extend", "lyapunov_spectrum_reference", "kaplan_yorke",
@@ -157,20 +158,15 @@ class LyapunovOptions:
         if self.method not in LYAPUNOV_METHODS:
             raise ValueError(f"method must be one of {LYAPUNOV_METHODS}, got {self.method!r}")
         for name in ("t_transient", "t_align", "sample_dt"):
-            v = getattr(self, name)
-            if not (np.isfinite(v) and v >= 0):
-                raise ValueError(f"{name} must be finite and >= 0, got {v}")
+            check_range(name, getattr(self, name), 0)                 # real, finite, >= 0 (bool refused)
         for name in ("t_total", "dt", "dt_ortho", "div_bound", "rtol", "atol"):
-            v = getattr(self, name)
-            if not (np.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be finite and > 0, got {v}")
+            check_range(name, getattr(self, name), 0, None, lo_open=True)
         if self.dt_ortho < self.dt:
             raise ValueError(f"dt_ortho must be >= dt, got dt_ortho={self.dt_ortho}, dt={self.dt}")
         if not (np.isfinite(self.growth_bound) and self.growth_bound > 1):
             raise ValueError(f"growth_bound must be finite and > 1, got {self.growth_bound}")
         for name, lo in (("n_blocks", 2), ("steps_per_call", 1), ("max_steps", 1)):
-            if int(getattr(self, name)) < lo:
-                raise ValueError(f"{name} must be >= {lo}, got {getattr(self, name)}")
+            check_count(name, getattr(self, name), minimum=lo)
 
     # step bookkeeping -----------------------------------------------------------------------
     @property

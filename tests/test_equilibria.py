@@ -92,7 +92,7 @@ def test_newton_equilibrium_and_errors():
 
 def test_find_equilibria_refuses_bad_counts_and_tolerances():
     """maxiter = 0 used to report "success" with nothing converged; counts must be integers."""
-    with pytest.raises(ValueError, match="maxiter must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="maxiter must be an integer >= 1 and <= 1000000, got 0"):
         find_equilibria(LMG_DIMER, {"J": 0.5}, maxiter=0)
     with pytest.raises(TypeError, match="n_seeds must be an integer, got 2.5"):
         find_equilibria(LMG_DIMER, {"J": 0.5}, n_seeds=2.5)

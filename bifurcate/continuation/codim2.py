@@ -420,13 +420,17 @@ def continue_codim2(model: Model, point: BifurcationPoint, param2: str = "lam", 
     if param is None:
         raise ValueError("expected the first parameter: pass param=... (the point has no 'param_name')")
     for nm, v in (("param", param), ("param2", param2)):
-        model.param_index(v)   # KeyError "unknown parameter ..." for a name the model does not have
+        try:
+            model.param_index(v)
+        except KeyError as exc:
+            raise KeyError(f"{nm}: {exc.args[0]}") from None
         if v in model.fixed:
             raise KeyError(f"{nm}: {v!r} is fixed in {model.name}; expected one of "
                            f"{[q for q in model.param_names if q not in model.fixed]}")
     i1, i2 = model.param_index(param), model.param_index(param2)
     if i1 == i2:
-        raise ValueError(f"expected two different parameters, got {param!r} twice")
+        raise ValueError(f"param2 must differ from the continued parameter param={param!r}; expected two "
+                         f"different parameters, got {param!r} twice")
     opts = options or ContinuationOptions()
     if kwargs:
         opts = replace(opts, **kwargs)
@@ -437,7 +441,10 @@ def continue_codim2(model: Model, point: BifurcationPoint, param2: str = "lam", 
     if bounds is not None and not isinstance(bounds, Mapping):
         raise TypeError(f"bounds must be a mapping name -> (low, high), got {type(bounds).__name__}")
     for k, v in (bounds or {}).items():
-        model.param_index(k)
+        try:
+            model.param_index(k)
+        except KeyError as exc:
+            raise KeyError(f"bounds: {exc.args[0]}") from None
         if k in model.fixed:
             raise KeyError(f"bounds: {k!r} is fixed in {model.name}; expected one of "
                            f"{[q for q in model.param_names if q not in model.fixed]}")

@@ -109,6 +109,12 @@ class ContinuationOptions:
     l1_tol: float = 1e-6
 
     def __post_init__(self):
+        for name in ("max_steps", "newton_maxiter", "locate_maxiter"):
+            check_count(name, getattr(self, name))   # integers >= 1 (2.5 or "10" refused)
+        for name in ("p_min", "p_max"):
+            check_real(name, getattr(self, name), allow_inf=True)   # NaN bounds refused
+        for name in ("detect_lp", "detect_bp", "detect_hb", "detect_codim2", "locate"):
+            check_bool(name, getattr(self, name))
         for name in ("ds", "ds_min", "ds_max", "newton_tol", "locate_tol", "fd_step", "l1_tol", "max_angle",
                      "growth", "stab_tol"):
             v = getattr(self, name)
@@ -125,12 +131,6 @@ class ContinuationOptions:
                              f"[{self.ds_min}, {self.ds_max}]")
         if not self.p_min < self.p_max:
             raise ValueError(f"expected p_min < p_max, got p_min={self.p_min}, p_max={self.p_max}")
-        for name in ("max_steps", "newton_maxiter", "locate_maxiter"):
-            check_count(name, getattr(self, name))   # integers >= 1 (2.5 or "10" refused)
-        for name in ("p_min", "p_max"):
-            check_real(name, getattr(self, name), allow_inf=True)   # NaN bounds refused
-        for name in ("detect_lp", "detect_bp", "detect_hb", "detect_codim2", "locate"):
-            check_bool(name, getattr(self, name))
         if not (self.newton_tol > 0 and self.locate_tol > 0 and self.fd_step > 0 and self.l1_tol >= 0
                 and self.stab_tol >= 0):
             raise ValueError("expected newton_tol, locate_tol, fd_step > 0 and l1_tol, stab_tol >= 0")
