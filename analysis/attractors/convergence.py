@@ -1,0 +1,146 @@
+"""Convergence control: when is a trajectory's label decided?
+
+A trajectory is measured in blocks (exponent increments and state means per block). After every
+extension :func:`decide` reads the blocks kept so far:
+
+1. *transient over*: the block means of the first and second half of the kept window agree within
+   ``n_sigma`` combined standard errors plus ``stat_floor``; otherwise the older half is dropped
+   (it was transient) and the trajectory is extended;
+2. *exponents decided*: each exponent's confidence interval (mean +- ``n_sigma`` standard errors of
+   the block exponents) clears the zero band ``b(T) = max(zero_floor, zero_shear ln T / T)``, or its
+   estimate lies inside the band once ``T >= t_zero_min`` (a zero needs length: a slowly contracting
+   direction looks like zero for a while, and neutral families shear like ln T / T; the block spread
+   of a zero exponent overstates its error, since its growth telescopes);
+3. the exponent sum (volume contraction), with its own block error, is decided the same way: it
+   separates attracting tori (QP: two zeros, clearly negative sum) from neutral families, and
+   dissipative from conservative chaos.
+
+Kinds (``attracting`` in brackets): FP (yes), LC (yes), QP (yes), CH dissipative (yes), CH
+conservative (no), NEUTRAL (no), SADDLE (no: at rest on an unstable equilibrium), DIV, -1.
+A trajectory not decided by the cap is "undecided" (label -1) and keeps its evidence.
+
+References
+----------
+Finite-time exponents of a neutral family: tangent vectors grow linearly by shear, so the estimate
+of a zero exponent decays like ln T / T (measured on the PT dimer at (J, lam) = (0, 0.8)).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Decision", "decide", "block_statistics", "ATTRACTING"]
+
+#: (kind, flavour) -> attracting
+ATTRACTING = {("FP", ""): True, ("LC", ""): True, ("QP", ""): True, ("CH", "dissipative"): True,
+              ("CH", "conservative"): False, ("NEUTRAL", "conservative"): False, ("SADDLE", ""): False}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Verdict on one trajectory after one measurement round.
+
+    Attributes
+    ----------
+    state : str
+        ``decided``, ``continue`` (extend), ``rest`` (at rest: match an equilibrium) or ``drop`` (not
+        stationary: drop the older half of the kept blocks, then extend).
+    kind, flavour : str
+        When decided.
+    reason : str
+        The evidence, in words and numbers.
+    """
+
+    state: str
+    kind: str = "-1"
+    flavour: str = ""
+    reason: str = ""
+
+
+def block_statistics(bm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Half-window means and the standard error of their difference from block means (B, n).
+
+    Returns ``(m1, m2, se)``: means of the first and second half and the standard error of
+    ``m2 - m1`` from the spread of the block means in each half.
+    """
+    B = bm.shape[0]
+    h = B // 2
+    a, b = bm[:h], bm[h:]
+    m1, m2 = a.mean(axis=0), b.mean(axis=0)
+    va = a.var(axis=0, ddof=1) / h if h > 1 else np.zeros(bm.shape[1])
+    vb = b.var(axis=0, ddof=1) / (B - h) if B - h > 1 else np.zeros(bm.shape[1])
+    return m1, m2, np.sqrt(va + vb)
+
+
+def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts, *, periodic: bool | None = None
+           ) -> Decision:
+    """Decide one trajectory from its kept blocks.
+
+    Parameters
+    ----------
+    bl : ndarray (B, d)
+        Block exponents (per unit time), columns in the order of the Gram-Schmidt vectors.
+    bm : ndarray (B, n)
+        Block means of the state.
+    block_std : ndarray (n,)
+        Standard deviation of the state over the last block (the at-rest test).
+    T : float
+        Kept (measured) length B * block_time.
+    opts : CensusOptions
+    periodic : bool, optional
+        Poincare return of the kept samples (True: a periodic orbit), used to tell a cycle with a
+        slowly contracting direction (two near-zero exponents) from a torus.
+    """
+    B, d = bl.shape
+    if B < 4:
+        return Decision("continue", reason=f"only {B} blocks")
+    if np.all(block_std <= opts.fp_std_tol):
+        return Decision("rest", reason=f"at rest (std {float(np.max(block_std)):.1e})")
+    m1, m2, se = block_statistics(bm)
+    drift = np.abs(m2 - m1)
+    lim = opts.n_sigma * se + opts.stat_floor
+    if np.any(drift > lim):
+        k = int(np.argmax(drift / lim))
+        return Decision("drop", reason=f"not stationary: half-window means of component {k} differ by "
+                                       f"{drift[k]:.2e} > {lim[k]:.2e}")
+    lam = bl.mean(axis=0)
+    err = bl.std(axis=0, ddof=1) / np.sqrt(B)
+    s_blocks = bl.sum(axis=1)
+    S, eS = float(s_blocks.mean()), float(s_blocks.std(ddof=1) / np.sqrt(B))
+    band = float(opts.zero_band(T))
+    z = opts.n_sigma
+    may_zero = T >= opts.t_zero_min - 1e-9
+    # clear of the band by n_sigma errors; inside it by the point estimate (the block spread of a
+    # zero exponent overstates its error: its growth telescopes, the estimate converges like 1/T)
+    clear = np.abs(lam) - z * err > band
+    inside = (np.abs(lam) <= band) & may_zero
+    sum_neg = S + z * eS < -band
+    sum_zero = (abs(S) <= band) & may_zero
+    ev = (f"T={T:g}, band={band:.2e}, exponents " + ", ".join(f"{v:+.4f}+-{e:.1e}" for v, e in zip(lam, err))
+          + f", sum {S:+.4f}+-{eS:.1e}")
+    if not np.all(clear | inside):
+        k = int(np.nonzero(~(clear | inside))[0][0])
+        return Decision("continue", reason=f"exponent {k} not decided ({ev})")
+    npos = int(np.sum(clear & (lam > 0)))
+    n0 = int(np.sum(inside))
+    if npos:
+        if sum_neg:
+            return Decision("decided", "CH", "dissipative", f"positive exponent, volume contracts ({ev})")
+        if sum_zero:
+            return Decision("decided", "CH", "conservative", f"positive exponent, volume conserved ({ev})")
+        if S - z * eS > band:
+            return Decision("decided", "-1", "", f"volume expands on a forward orbit: integration not trusted ({ev})")
+        return Decision("continue", reason=f"sum not decided ({ev})")
+    if n0 == d:
+        return Decision("decided", "NEUTRAL", "conservative", f"all exponents zero: neutral family ({ev})")
+    if n0 == 0:
+        return Decision("continue", reason=f"all exponents negative but not at rest: slow approach ({ev})")
+    if n0 == 1:
+        return Decision("decided", "LC", "", f"one zero exponent ({ev})")
+    if not sum_neg:
+        return Decision("continue", reason=f"{n0} zero exponents, sum not clearly negative ({ev})")
+    if periodic:
+        return Decision("decided", "LC", "", f"{n0} exponents in the zero band but the Poincare return is "
+                                             f"periodic: a cycle with a slowly contracting direction ({ev})")
+    return Decision("decided", "QP", "", f"{n0} zero exponents, volume contracts: attracting torus ({ev})")
