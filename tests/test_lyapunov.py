@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from bifurcate.lyapunov import (LyapunovOptions, kaplan_yorke, lyapunov_spectra, lyapunov_spectrum,
+from bifurcate.lyapunov import (LyapunovOptions, kaplan_yorke, lyapunov_extend, lyapunov_spectra, lyapunov_spectrum,
                                 lyapunov_spectrum_reference)
 from bifurcate.models import LINEAR3, LMG_DIMER, LORENZ, NORMAL_STATE, SADDLE_NODE, STUART_LANDAU, TORUS
 
@@ -152,3 +152,92 @@ def test_bad_input_raises():
         lyapunov_spectrum(LMG_DIMER, NORMAL_STATE, options={"dt": 0.1})
     with pytest.raises(TypeError, match="unexpected keyword"):
         lyapunov_spectrum(LMG_DIMER, NORMAL_STATE, bogus=1.0)
+
+
+# -- blocks, resumable segments (lyapunov_extend) ------------------------------------------------
+
+_EXT = dict(t_transient=10.0, t_align=5.0, dt=0.01, sample_dt=0.05)
+
+
+def test_extend_in_pieces_equals_one_run():
+    # same block length (5), same fixed steps: t1 + t2 in two calls is the same arithmetic as one
+    # run of t1 + t2 (calls end at re-orthonormalisation times), so equality is to rounding
+    p = {"J": 1.5, "lam": 1.0}
+    a = lyapunov_spectra(LMG_DIMER, p, n_initial=3, seed=1, t_total=20.0, n_blocks=4, **_EXT)
+    b = lyapunov_extend(LMG_DIMER, a, 10.0)
+    c = lyapunov_extend(LMG_DIMER, b, 10.0)
+    one = lyapunov_spectra(LMG_DIMER, p, n_initial=3, seed=1, t_total=40.0, n_blocks=8, steps_per_call=7, **_EXT)
+    assert a.block_time == one.block_time == 5.0
+    np.testing.assert_array_equal(c.n_blocks_done, [8, 8, 8])
+    np.testing.assert_allclose(c.exponents, one.exponents, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.stderr, one.stderr, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.block_logs, one.block_logs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.block_means, one.block_means, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.mean, one.mean, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.y_final, one.y_final, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(c.n_steps, one.n_steps)
+    np.testing.assert_allclose(c.t_measured, 40.0)
+    # the newest segment's samples start where b stopped
+    np.testing.assert_allclose(c.samples[:, 0], b.y_final, atol=0)
+    np.testing.assert_allclose(c.segment_start, 30.0)
+    np.testing.assert_allclose(c.samples[:, -1], c.y_final, atol=0)
+    # block bookkeeping: exponents are the block means, block_means average to the time means
+    np.testing.assert_allclose(c.block_logs.sum(axis=1) / c.t_measured[:, None], c.exponents, atol=1e-12)
+    np.testing.assert_allclose(c.block_means.mean(axis=1), c.mean, atol=1e-12)
+    # the frame stays orthonormal and tangent to the spheres
+    QtQ = np.einsum("mik,mil->mkl", c.q_final, c.q_final)
+    np.testing.assert_allclose(QtQ, np.broadcast_to(np.eye(4), QtQ.shape), atol=1e-12)
+    for blk in LMG_DIMER.geometry.sphere_blocks:
+        radial = np.einsum("mi,mik->mk", c.y_final[:, blk], c.q_final[:, blk, :])
+        assert np.abs(radial).max() < 1e-10
+
+
+def test_extend_selected_rows_only():
+    a = lyapunov_spectra(STUART_LANDAU, {"mu": [0.5, 0.2]}, n_initial=2, seed=0, t_total=20.0, n_blocks=4)
+    b = lyapunov_extend(STUART_LANDAU, a, 12.0, active=np.array([1, 3]))  # rounded up to 3 blocks of 5
+    np.testing.assert_array_equal(b.n_blocks_done, [4, 7, 4, 7])
+    assert b.block_logs.shape == (4, 7, 2)
+    for i in (0, 2):  # inactive rows unchanged
+        np.testing.assert_array_equal(b.exponents[i], a.exponents[i])
+        np.testing.assert_array_equal(b.y_final[i], a.y_final[i])
+        assert np.all(np.isnan(b.block_logs[i, 4:])) and np.all(np.isnan(b.samples[i]))
+        assert b.n_steps[i] == a.n_steps[i]
+    assert np.all(b.n_steps[[1, 3]] == a.n_steps[[1, 3]] + 1500)
+    mask = np.array([True, False, False, False])
+    c = lyapunov_extend(STUART_LANDAU, b, 5.0, active=mask, keep_samples=False)
+    np.testing.assert_array_equal(c.n_blocks_done, [5, 7, 4, 7])
+    assert c.samples is None
+    # the cycle's exponents (0, -2 mu) hold over all blocks
+    mu = np.array([0.5, 0.5, 0.2, 0.2])
+    np.testing.assert_allclose(c.exponents[:, 1], -2 * mu, atol=0.05)
+
+
+def test_call_cap_does_not_change_results():
+    kw = dict(n_initial=2, seed=5, t_transient=3.0, t_align=1.0, t_total=4.0, n_blocks=2)
+    a = lyapunov_spectra(LMG_DIMER, {"J": 1.5, "lam": 1.0}, steps_per_call=1, **kw)
+    b = lyapunov_spectra(LMG_DIMER, {"J": 1.5, "lam": 1.0}, **kw)
+    np.testing.assert_array_equal(a.exponents, b.exponents)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    np.testing.assert_array_equal(a.kernel_state, b.kernel_state)
+    # cost accounting: transient + alignment + measured RK4 steps
+    np.testing.assert_array_equal(a.n_steps, 300 + 100 + 400)
+
+
+def test_extend_bad_input():
+    a = lyapunov_spectra(STUART_LANDAU, {"mu": 0.5}, n_initial=2, seed=0, t_total=4.0, n_blocks=2)
+    with pytest.raises(ValueError, match="t_more must be finite and > 0"):
+        lyapunov_extend(STUART_LANDAU, a, 0.0)
+    with pytest.raises(ValueError, match=r"active as a mask must have shape \(2,\)"):
+        lyapunov_extend(STUART_LANDAU, a, 1.0, active=np.ones(3, dtype=bool))
+    with pytest.raises(ValueError, match="active indices must lie in"):
+        lyapunov_extend(STUART_LANDAU, a, 1.0, active=np.array([5]))
+    with pytest.raises(TypeError, match="ens must be a LyapunovEnsemble"):
+        lyapunov_extend(STUART_LANDAU, {"exponents": 0}, 1.0)
+    with pytest.raises(ValueError, match="was computed with model"):
+        lyapunov_extend(LORENZ, a, 1.0)
+
+
+def test_failed_rows_are_not_extended():
+    ens = lyapunov_spectra(SADDLE_NODE, {"mu": -1.0}, y0=[[0.0, 0.0]], t_transient=0.0, t_total=10.0)
+    ext = lyapunov_extend(SADDLE_NODE, ens, 5.0)
+    assert ext.status[0] == -3 and ext.n_steps[0] == ens.n_steps[0]

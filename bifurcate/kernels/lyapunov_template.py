@@ -32,8 +32,28 @@ from bifurcate.kernels.geometry import project_spheres
 from bifurcate.model import tangent_basis_kernel as _tangent_basis
 
 SUCCESS = 0
+PAUSED = 1  # internal: the per-call step cap was reached at an re-orthonormalisation time; call again
 DIVERGED = -3
 DEGENERATE = -4
+
+# phases of a trajectory (one kernel call advances every selected row within one phase)
+PHASE_TRANSIENT = 0  # state only, growth not measured
+PHASE_ALIGN = 1  # state + tangent vectors, growth factors discarded
+PHASE_MEASURE = 2  # state + tangent vectors, growth accumulated per block
+
+# per-trajectory integrator state, kept between calls (resumable)
+ST_T = 0  # time integrated since the initial condition (transient included)
+ST_H = 1  # proposed step (adaptive methods)
+ST_NSTEPS = 2  # accepted steps, all phases (cost accounting)
+ST_NFEV = 3  # right-hand side evaluations (one joint evaluation counts once)
+ST_NREJ = 4  # rejected steps
+ST_KPHASE = 5  # progress in the current phase: steps (transient) or re-orthonormalisations
+ST_KSEG = 6  # steps taken in the current measured segment
+ST_KSAMP = 7  # samples stored in the current measured segment
+ST_LEAK = 8  # largest radial fraction removed from a tangent vector
+ST_SPHERE = 9  # largest | |r|^2 - 1 | after a step, before projection
+ST_TSEG = 10  # time measured in the current segment
+N_ST = 11
 
 
 @njit
@@ -144,154 +164,138 @@ def _mgs(Q, logs):
 
 
 @njit
-def lyapunov_one(y, p, dt, n_transient, n_align, n_blocks, orthos_per_block, steps_per_ortho, sample_every,
-                 blocks, free_idx, div_bound, block_logs, samples, stats, info):
-    """Transient, then the joint state + tangent integration with Benettin QR, for one trajectory.
+def _check(y, div_bound):
+    for i in range(y.shape[0]):
+        if not math.isfinite(y[i]) or abs(y[i]) > div_bound:
+            return False
+    return True
+
+
+@njit
+def _advance(phase, y, Q, p, n_target, dt, call_cap, steps_per_ortho, orthos_per_block, sample_every, blocks,
+             free_idx, div_bound, block_logs, block_means, samples, stats, st):
+    """Advance one trajectory within ``phase`` until ``st[ST_KPHASE] == n_target`` or the call cap.
 
     Parameters
     ----------
-    y : (n,) initial state; overwritten with the final state.
-    p : (n_params,)
-    dt : fixed RK4 step.
-    n_transient : steps of the state alone before the tangent vectors start.
-    n_align : re-orthonormalisations whose growth factors are discarded (the tangent vectors
-        turn from the tangent basis towards the Lyapunov vectors; without this the estimates
-        carry an O(1/t) bias from the initial orientation).
-    n_blocks, orthos_per_block, steps_per_ortho : the measured segment has
-        ``n_blocks * orthos_per_block * steps_per_ortho`` steps.
-    sample_every : store the state every this many steps of the measured segment.
-    blocks : (k, 3) int sphere blocks; free_idx : (m,) int Euclidean coordinates.
-    div_bound : a component beyond this magnitude counts as divergence.
-    block_logs : (n_blocks, d) out: sum of log |R_kk| in each block (d = phase-space dim).
-    samples : (n_samples, n) out (rows not reached stay as given).
-    stats : (4, n) out: time integral of y and y^2 (trapezoid), min, max over the segment.
-    info : (4,) out: time reached, largest radial fraction removed from a tangent vector,
-        number of completed blocks, largest sphere-length error before projection.
+    phase : PHASE_TRANSIENT (n_target RK4 steps of the state), PHASE_ALIGN or PHASE_MEASURE
+        (n_target re-orthonormalisation intervals of ``steps_per_ortho`` steps each).
+    y : (n,) state, in place. Q : (n, d) tangent frame, in place (set to the tangent basis at
+        the start of PHASE_ALIGN).
+    call_cap : at most about this many steps in this call; the kernel stops at the first
+        re-orthonormalisation time (or transient step) past it and returns PAUSED.
+    block_logs : (n_blocks, d) in/out, sum of log |R_kk| of each block of the segment
+        (block = st[ST_KPHASE] // orthos_per_block).
+    block_means : (n_blocks, n) in/out, time integral of the state over each block (trapezoid).
+    samples : (k, n) out, the state at the segment start and every ``sample_every`` steps.
+    stats : (4, n) in/out over all measured time: integral of y, of y^2, min, max.
+    st : (N_ST,) in/out integrator state (see ST_*).
 
-    Returns a status code.
+    Returns SUCCESS (phase done), PAUSED, DIVERGED or DEGENERATE.
     """
     n = y.shape[0]
-    d = 2 * blocks.shape[0] + free_idx.shape[0]
+    d = Q.shape[1]
     k1 = np.empty(n)
     k2 = np.empty(n)
     k3 = np.empty(n)
     k4 = np.empty(n)
     yt = np.empty(n)
+    yp = np.empty(n)
     KY = np.empty((4, n))
     KQ = np.empty((4, n, d))
     Qt = np.empty((n, d))
     Jw = np.empty((n, n))
-    Q = np.empty((n, d))
-    logs = np.zeros(d)
-    for i in range(4):
-        info[i] = 0.0
-    for i in range(n):
-        stats[0, i] = 0.0
-        stats[1, i] = 0.0
-        stats[2, i] = np.inf
-        stats[3, i] = -np.inf
-    for b in range(n_blocks):
-        for k in range(d):
-            block_logs[b, k] = 0.0
-    t = 0.0
-    for s in range(n_transient):
-        _rk4_state(y, p, dt, k1, k2, k3, k4, yt)
-        project_spheres(y, blocks)
-        t += dt
-        for i in range(n):
-            if not math.isfinite(y[i]) or abs(y[i]) > div_bound:
-                info[0] = t
-                return DIVERGED
-    _tangent_basis(y, blocks, free_idx, Q)
-    for o in range(n_align):
-        for s in range(steps_per_ortho):
-            _rk4_joint(y, Q, p, dt, KY, KQ, k1, Qt, Jw)
+    scratch = np.zeros(d)
+    n_call = 0
+    if phase == PHASE_TRANSIENT:
+        while st[ST_KPHASE] < n_target:
+            if n_call >= call_cap:
+                return PAUSED
+            _rk4_state(y, p, dt, k1, k2, k3, k4, yt)
             project_spheres(y, blocks)
-            t += dt
+            st[ST_T] += dt
+            st[ST_NSTEPS] += 1.0
+            st[ST_NFEV] += 4.0
+            st[ST_KPHASE] += 1.0
+            n_call += 1
+            if not _check(y, div_bound):
+                return DIVERGED
+        return SUCCESS
+    if phase == PHASE_ALIGN and st[ST_KPHASE] == 0.0:
+        _tangent_basis(y, blocks, free_idx, Q)
+    measure = phase == PHASE_MEASURE
+    while st[ST_KPHASE] < n_target:
+        if n_call >= call_cap:
+            return PAUSED
+        if measure and st[ST_KSEG] == 0.0 and st[ST_KSAMP] == 0.0 and samples.shape[0] > 0:
             for i in range(n):
-                if not math.isfinite(y[i]) or abs(y[i]) > div_bound:
-                    info[0] = t
-                    return DIVERGED
-        if blocks.shape[0] > 0:
-            _project_tangent(y, Q, blocks)
-        if _mgs(Q, logs) != SUCCESS:
-            info[0] = t
-            return DEGENERATE
-    ks = 0
-    step = 0
-    for i in range(n):
-        if ks < samples.shape[0]:
-            samples[ks, i] = y[i]
-    if samples.shape[0] > 0:
-        ks = 1
-    status = SUCCESS
-    for b in range(n_blocks):
-        for k in range(d):
-            logs[k] = 0.0
-        for o in range(orthos_per_block):
-            for s in range(steps_per_ortho):
-                for i in range(n):
-                    yt[i] = y[i]  # previous state, for the trapezoid rule
-                _rk4_joint(y, Q, p, dt, KY, KQ, k1, Qt, Jw)
+                samples[0, i] = y[i]
+            st[ST_KSAMP] = 1.0
+        b = int(st[ST_KPHASE]) // orthos_per_block
+        for s in range(steps_per_ortho):
+            for i in range(n):
+                yp[i] = y[i]  # previous state, for the trapezoid rule
+            _rk4_joint(y, Q, p, dt, KY, KQ, k1, Qt, Jw)
+            if measure:
                 for bb in range(blocks.shape[0]):
                     r2 = 0.0
                     for c in range(3):
                         r2 += y[blocks[bb, c]] ** 2
-                    if abs(r2 - 1.0) > info[3]:
-                        info[3] = abs(r2 - 1.0)
-                project_spheres(y, blocks)
-                t += dt
-                step += 1
+                    if abs(r2 - 1.0) > st[ST_SPHERE]:
+                        st[ST_SPHERE] = abs(r2 - 1.0)
+            project_spheres(y, blocks)
+            st[ST_T] += dt
+            st[ST_NSTEPS] += 1.0
+            st[ST_NFEV] += 4.0
+            n_call += 1
+            if not _check(y, div_bound):
+                return DIVERGED
+            if measure:
+                st[ST_KSEG] += 1.0
+                st[ST_TSEG] += dt
                 for i in range(n):
-                    if not math.isfinite(y[i]) or abs(y[i]) > div_bound:
-                        status = DIVERGED
-                if status != SUCCESS:
-                    break
-                for i in range(n):
-                    stats[0, i] += 0.5 * dt * (yt[i] + y[i])
-                    stats[1, i] += 0.5 * dt * (yt[i] * yt[i] + y[i] * y[i])
+                    block_means[b, i] += 0.5 * dt * (yp[i] + y[i])
+                    stats[0, i] += 0.5 * dt * (yp[i] + y[i])
+                    stats[1, i] += 0.5 * dt * (yp[i] * yp[i] + y[i] * y[i])
                     if y[i] < stats[2, i]:
                         stats[2, i] = y[i]
                     if y[i] > stats[3, i]:
                         stats[3, i] = y[i]
-                if step % sample_every == 0 and ks < samples.shape[0]:
+                ks = int(st[ST_KSAMP])
+                if int(st[ST_KSEG]) % sample_every == 0 and ks < samples.shape[0]:
                     for i in range(n):
                         samples[ks, i] = y[i]
-                    ks += 1
-            if status != SUCCESS:
-                break
-            if blocks.shape[0] > 0:
-                leak = _project_tangent(y, Q, blocks)
-                if leak > info[1]:
-                    info[1] = leak
-            status = _mgs(Q, logs)
-            if status != SUCCESS:
-                break
+                    st[ST_KSAMP] = ks + 1.0
+        if blocks.shape[0] > 0:
+            leak = _project_tangent(y, Q, blocks)
+            if measure and leak > st[ST_LEAK]:
+                st[ST_LEAK] = leak
+        if measure:
+            status = _mgs(Q, block_logs[b])
+        else:
+            status = _mgs(Q, scratch)
         if status != SUCCESS:
-            break
-        for k in range(d):
-            block_logs[b, k] = logs[k]
-        info[2] += 1.0
-    info[0] = t
-    return status
+            return status
+        st[ST_KPHASE] += 1.0
+    return SUCCESS
 
 
 @njit(parallel=True)
-def lyapunov_batch(Y0, P, dt, n_transient, n_align, n_blocks, orthos_per_block, steps_per_ortho, sample_every,
-                   blocks, free_idx, div_bound, YF, BLOCK_LOGS, SAMPLES, STATS, INFO, STATUS):
-    """:func:`lyapunov_one` for m independent (state, parameter) pairs, in parallel.
+def lyapunov_batch(phase, Y, Q, P, n_target, dt, call_cap, steps_per_ortho, orthos_per_block, sample_every,
+                   blocks, free_idx, div_bound, BLOCK_LOGS, BLOCK_MEANS, SAMPLES, STATS, ST, STATUS):
+    """:func:`_advance` for the rows r with ``STATUS[r] == PAUSED``, in parallel; the others are skipped.
 
-    Y0 : (m, n); P : (m, n_params); YF : (m, n); BLOCK_LOGS : (m, n_blocks, d);
-    SAMPLES : (m, n_samples, n); STATS : (m, 4, n); INFO : (m, 4); STATUS : (m,) int64.
-    Each trajectory is independent and uses a fixed step, so results do not depend on the
-    number of threads.
+    Y : (m, n) and Q : (m, n, d) in place; P : (m, n_params); n_target : (m,) int64;
+    BLOCK_LOGS : (m, n_blocks, d); BLOCK_MEANS : (m, n_blocks, n); SAMPLES : (m, k, n);
+    STATS : (m, 4, n); ST : (m, N_ST); STATUS : (m,) int64 in/out (PAUSED on entry = run this row).
+    Each row is independent and uses a fixed step, so results do not depend on the number of
+    threads nor on where the calls were cut (calls end at re-orthonormalisation times).
     """
-    m = Y0.shape[0]
+    m = Y.shape[0]
     for r in prange(m):
-        y = Y0[r].copy()
-        STATUS[r] = lyapunov_one(y, P[r], dt, n_transient, n_align, n_blocks, orthos_per_block, steps_per_ortho,
-                                 sample_every, blocks, free_idx, div_bound, BLOCK_LOGS[r], SAMPLES[r],
-                                 STATS[r], INFO[r])
-        for i in range(Y0.shape[1]):
-            YF[r, i] = y[i]
+        if STATUS[r] != PAUSED:
+            continue
+        STATUS[r] = _advance(phase, Y[r], Q[r], P[r], n_target[r], dt, call_cap, steps_per_ortho,
+                             orthos_per_block, sample_every, blocks, free_idx, div_bound, BLOCK_LOGS[r],
+                             BLOCK_MEANS[r], SAMPLES[r], STATS[r], ST[r])
     return 0
