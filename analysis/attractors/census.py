@@ -34,7 +34,7 @@ import pandas as pd
 from analysis.attractors.classify import basin_fraction_error
 from analysis.attractors.convergence import ATTRACTING, decide
 from analysis.attractors.features import autocorr_time, poincare_return
-from analysis.attractors.grouping import components, group_by_support, mirror_pairs, occupied_cells, support_overlap
+from analysis.attractors.grouping import components, group_by_support, merge_cells, mirror_pairs, occupied_cells
 from analysis.attractors.options import CensusOptions
 from bifurcate.integrate import STATUS_MESSAGES, integrate_ensemble
 from bifurcate.lyapunov import LYAPUNOV_STATUS, lyapunov_spectra
@@ -427,28 +427,6 @@ class _Track:
         self.n_drop = 0
 
 
-def _segment(model: Model, Pm: np.ndarray, Y: np.ndarray, t_more: float, opts: CensusOptions, first: bool):
-    """Integrate states Y (m, n) with tangent vectors for ``t_more``; block exponents, block means and
-    squares, samples, final states, status, cost and kernel wall time.
-
-    The tangent vectors are re-aligned over ``t_align`` at every call (the block exponents continue
-    the same averages; alignment is counted in the cost)."""
-    lo = opts.lyapunov_options(t_more)
-    tab = pd.DataFrame(Pm, columns=list(model.param_names))
-    ens = lyapunov_spectra(model, tab, Y[:, None, :], options=lo, keep_samples=True)
-    S = ens.samples
-    nb = lo.n_blocks
-    k = S.shape[1] - 1
-    per = k // nb
-    if per < 2:
-        raise ValueError(f"sample_dt={opts.sample_dt} too coarse for block_time={opts.block_time}")
-    Sb = S[:, :nb * per].reshape(S.shape[0], nb, per, S.shape[2])
-    bm = Sb.mean(axis=2)
-    bq = (Sb ** 2).mean(axis=2)
-    cost = lo.t_align + lo.n_blocks * lo.block_time
-    return ens.block_exponents, bm, bq, S, ens.y_final, ens.status, cost, ens.wall_time, lo.block_time
-
-
 def _keep(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
     Y = new if old is None else np.concatenate([old, new], axis=0)
     if Y.shape[0] > _MAX_KEEP:
@@ -458,41 +436,52 @@ def _keep(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
 
 def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, settle) -> tuple[list[_Track], float]:
     """Measure every row of Y until decided or capped. ``settle(i, y)`` -> (kind, flavour, reason) or
-    None decides trajectories found at rest."""
+    None decides trajectories found at rest.
+
+    One :func:`bifurcate.lyapunov.lyapunov_spectra` call over all rows for ``t_min``, then
+    :func:`bifurcate.lyapunov.lyapunov_extend` of the undecided rows only (the tangent frame and
+    integrator state resume where they stopped), doubling the measured length up to ``t_cap``.
+    """
+    from bifurcate.lyapunov import lyapunov_extend
+
     tracks = [_Track(y) for y in Y]
-    active = np.arange(len(tracks))
-    t_more = opts.t_min
-    wall = 0.0
-    while active.size:
-        first = all(tracks[i].n_rounds == 0 for i in active)
-        bl, bm, bq, S, yf, st, cost, w, bt = _segment(model, Pm[active], np.array([tracks[i].y for i in active]),
-                                                      t_more, opts, first)
-        wall += w
+    M = len(tracks)
+    lo = opts.lyapunov_options(opts.t_min)
+    tab = pd.DataFrame(Pm, columns=list(model.param_names))
+    ens = lyapunov_spectra(model, tab, Y[:, None, :], options=lo, keep_samples=True)
+    wall = ens.wall_time
+    bt = float(ens.block_time)
+    for tr in tracks:
+        tr.t_cost = lo.t_align
+    active = np.arange(M)
+    t_more = lo.n_blocks * bt
+    skip = np.zeros(M, dtype=np.int64)  # leading blocks dropped as transient
+    while True:
         nxt = []
-        for a, i in enumerate(active):
+        S = ens.samples
+        per = max(2, int(round(bt / opts.sample_dt)))
+        for i in active:
             tr = tracks[i]
             tr.n_rounds += 1
-            tr.t_cost += cost
+            tr.t_cost += t_more
             tr.t_measured += t_more
-            tr.y = yf[a]
-            if st[a] != 0:
-                tr.status = int(st[a])
-                tr.decision = "diverged" if st[a] == -3 else "not_trusted"
-                tr.kind = "DIV" if st[a] == -3 else "-1"
-                tr.reason = f"variational integration: {LYAPUNOV_STATUS.get(int(st[a]), f'status {int(st[a])}')}"
+            tr.y = ens.y_final[i].copy()
+            st = int(ens.status[i])
+            if st != 0:
+                tr.status = st
+                tr.decision = "diverged" if st == -3 else "not_trusted"
+                tr.kind = "DIV" if st == -3 else "-1"
+                tr.reason = f"variational integration: {LYAPUNOV_STATUS.get(st, f'status {st}')}"
                 continue
-            ok = np.all(np.isfinite(bl[a]), axis=1)
-            tr.bl = bl[a][ok] if tr.bl is None else np.concatenate([tr.bl, bl[a][ok]])
-            tr.bm = bm[a] if tr.bm is None else np.concatenate([tr.bm, bm[a]])
-            tr.bq = bq[a] if tr.bq is None else np.concatenate([tr.bq, bq[a]])
-            tr.samples = _keep(tr.samples, S[a])
-            tr.last = S[a]
+            nb = int(ens.n_blocks_done[i])
+            tr.bl = ens.block_exponents[i, skip[i]:nb]
+            tr.bm = ens.block_means[i, skip[i]:nb]
+            Si = S[i][np.all(np.isfinite(S[i]), axis=1)]
+            tr.samples = _keep(tr.samples, Si)
+            tr.last = Si
             B = tr.bl.shape[0]
-            last = S[a][-(S.shape[1] // max(bm.shape[1], 1)):]
-            block_std = last.std(axis=0)
-            periodic = None
-            if B >= 4:
-                periodic = poincare_return(np.arange(S.shape[1]) * opts.sample_dt, S[a], tol=1e-2)["order"] > 0
+            block_std = Si[-per:].std(axis=0)
+            periodic = poincare_return(np.arange(Si.shape[0]) * opts.sample_dt, Si, tol=1e-2)["order"] > 0
             dec = decide(tr.bl, tr.bm, block_std, B * bt, opts, periodic=periodic)
             if dec.state == "rest":
                 got = settle(i, tr.y)
@@ -502,8 +491,7 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
                     continue
                 dec = type(dec)("continue", reason=dec.reason + "; no equilibrium found there")
             if dec.state == "drop":
-                h = B // 2
-                tr.bl, tr.bm, tr.bq = tr.bl[h:], tr.bm[h:], tr.bq[h:]
+                skip[i] += B // 2
                 tr.samples = tr.samples[tr.samples.shape[0] // 2:]
                 tr.n_drop += 1
             if dec.state == "decided":
@@ -519,10 +507,16 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
                 tr.kind = "-1"
                 tr.reason = f"undecided at the cap t_cap={opts.t_cap:g}: {dec.reason}"
         active = np.array(nxt, dtype=np.int64)
-        if active.size:
-            done = min(tracks[i].t_measured for i in active)
-            t_more = float(min(done, opts.t_cap - done))
-            t_more = max(opts.block_time * 4, round(t_more / opts.block_time) * opts.block_time)
+        if not active.size:
+            break
+        done = min(tracks[i].t_measured for i in active)
+        t_more = float(min(done, opts.t_cap - done))
+        t_more = max(bt, np.ceil(t_more / bt - 1e-9) * bt)
+        ens = lyapunov_extend(model, ens, t_more, active=active, keep_samples=True)
+        wall += ens.wall_time
+    for i, tr in enumerate(tracks):
+        if tr.bl is not None:
+            tr.bq = None
     return tracks, wall
 
 
@@ -729,7 +723,7 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
                 lsum_err[j] = tr.bl.sum(axis=1).std(ddof=1) / np.sqrt(B)
                 dv = derived_observables(model, tr.samples) if derived else {}
                 m_state = tr.bm.mean(axis=0)
-                std[j] = np.sqrt(np.maximum(tr.bq.mean(axis=0) - m_state ** 2, 0.0))
+                std[j] = tr.samples.std(axis=0)
                 h = B // 2
                 mean[j] = np.r_[m_state, [dv[k] for k in derived]]
                 se_state = tr.bm.std(axis=0, ddof=1) / np.sqrt(B)
@@ -760,8 +754,11 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
         idx = np.nonzero((kind == k) & (flav == f))[0]
         if k in ("FP", "SADDLE") or (k == "NEUTRAL" and np.all(eq_of[idx] >= 0)):
             sub = np.unique(eq_of[idx], return_inverse=True)[1]
-        elif ATTRACTING.get((k, f), False):
+        elif k in ("LC", "QP"):
             sub = group_by_support([cells_fine[i] for i in idx], opts.overlap_min)
+        elif ATTRACTING.get((k, f), False):
+            # chaos: a finite orbit covers its attractor only coarsely
+            sub = group_by_support([cells_coarse[i] for i in idx], opts.overlap_min)
         else:
             # one family per connected region: link members whose coarse cells touch
             sub = group_by_support([cells_coarse[i] for i in idx], 1e-12)
@@ -817,9 +814,8 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
                             t_integrated=float(cost[mem].mean())))
     # mirrors
     set_samples = [np.concatenate([samples[i] for i in kw["members"]], axis=0) for kw in sets_kw]
-    set_cells_fine = [np.unique(np.concatenate([cells_fine[i] for i in kw["members"]])) if len(kw["members"]) else
-                      np.zeros(0, np.int64) for kw in sets_kw]
-    mir = mirror_pairs(set_cells_fine, set_samples, model.symmetries, grid, opts.overlap_min,
+    set_cells = [merge_cells([cells_fine[i] for i in kw["members"]]) for kw in sets_kw]
+    mir = mirror_pairs(set_cells, set_samples, model.symmetries, grid, opts.overlap_min,
                        [kw["kind"] for kw in sets_kw])
     for kw, m in zip(sets_kw, mir):
         kw["mirror_of"] = tuple(sorted(set(m)))

@@ -4,7 +4,7 @@ A trajectory is measured in blocks (exponent increments and state means per bloc
 extension :func:`decide` reads the blocks kept so far:
 
 1. *transient over*: the block means of the first and second half of the kept window agree within
-   ``n_sigma`` combined standard errors plus ``stat_floor``; otherwise the older half is dropped
+   ``n_sigma_stat`` combined standard errors plus ``stat_floor``; otherwise the older half is dropped
    (it was transient) and the trajectory is extended;
 2. *exponents decided*: each exponent's confidence interval (mean +- ``n_sigma`` standard errors of
    the block exponents) clears the zero band ``b(T) = max(zero_floor, zero_shear ln T / T)``, or its
@@ -99,7 +99,7 @@ def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts
         return Decision("rest", reason=f"at rest (std {float(np.max(block_std)):.1e})")
     m1, m2, se = block_statistics(bm)
     drift = np.abs(m2 - m1)
-    lim = opts.n_sigma * se + opts.stat_floor
+    lim = opts.n_sigma_stat * se + opts.stat_floor
     if np.any(drift > lim):
         k = int(np.argmax(drift / lim))
         return Decision("drop", reason=f"not stationary: half-window means of component {k} differ by "

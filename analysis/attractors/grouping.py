@@ -3,7 +3,8 @@
 Finite-time means of members of one chaotic attractor differ by sampling noise that shrinks only
 like T^-1/2, so distance between means either splits an attractor or, with a loose radius, merges
 neighbours. Here two trajectories of one kind are one set when the cells of a coarse grid their
-orbits occupy overlap (by ``overlap_min`` of the smaller occupation, links are transitive): a
+orbits occupy overlap (at least ``overlap_min`` of one orbit's samples lie in cells the other visits;
+links are transitive): a
 chaotic orbit fills its attractor's cells whatever its means, while disjoint attractors (the two
 Z2 mirrors of a symmetry-broken phase) occupy disjoint cells. Fixed points are grouped by the
 equilibrium they sit on (exact). Non-attracting families (neutral orbits, conservative chaos) are
@@ -19,16 +20,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["occupied_cells", "support_overlap", "group_by_support", "components", "mirror_pairs"]
+__all__ = ["occupied_cells", "support_overlap", "merge_cells", "group_by_support", "components", "mirror_pairs"]
 
 
-def _cells(samples: np.ndarray, lo: np.ndarray, h: np.ndarray, nbins: np.ndarray) -> np.ndarray:
+def _cells(samples: np.ndarray, lo: np.ndarray, h: np.ndarray, nbins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     idx = np.floor((samples - lo) / h).astype(np.int64)
     idx = np.clip(idx, 0, nbins - 1)
     code = np.zeros(idx.shape[0], dtype=np.int64)
     for k in range(idx.shape[1]):
         code = code * int(nbins[k]) + idx[:, k]
-    return np.unique(code)
+    u, c = np.unique(code, return_counts=True)
+    return u, c / c.sum()
 
 
 def occupied_cells(samples: list[np.ndarray], frac: float, lo: np.ndarray | None = None,
@@ -44,11 +46,12 @@ def occupied_cells(samples: list[np.ndarray], frac: float, lo: np.ndarray | None
 
     Returns
     -------
-    (cells, grid) with ``cells[i]`` the sorted unique cell codes of orbit i and ``grid = (lo, h, nbins)``.
+    (cells, grid) with ``cells[i] = (codes, weights)``: the sorted unique cell codes of orbit i and
+    the fraction of its samples in each, and ``grid = (lo, h, nbins)``.
     """
     allv = np.concatenate([s for s in samples if len(s)], axis=0) if any(len(s) for s in samples) else None
     if allv is None:
-        return [np.zeros(0, np.int64) for _ in samples], (None, None, None)
+        return [_EMPTY for _ in samples], (None, None, None)
     lo = allv.min(axis=0) if lo is None else np.asarray(lo, float)
     hi = allv.max(axis=0) if hi is None else np.asarray(hi, float)
     nb_max = max(1, int(round(1.0 / frac)))
@@ -57,14 +60,34 @@ def occupied_cells(samples: list[np.ndarray], frac: float, lo: np.ndarray | None
     big = span > 1e-6 * max(1.0, float(span.max()))
     nbins = np.where(big, nb_max, 1).astype(np.int64)
     h = np.where(big, span / nb_max, 1.0) * (1 + 1e-9)
-    return [_cells(s, lo, h, nbins) if len(s) else np.zeros(0, np.int64) for s in samples], (lo, h, nbins)
+    return [_cells(s, lo, h, nbins) if len(s) else _EMPTY for s in samples], (lo, h, nbins)
 
 
-def support_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """|a & b| / min(|a|, |b|) for sorted unique int arrays (0 if one is empty)."""
-    if a.size == 0 or b.size == 0:
+_EMPTY = (np.zeros(0, np.int64), np.zeros(0))
+
+
+def support_overlap(a, b) -> float:
+    """Shared support of two occupations ``(codes, weights)``: the larger of the fraction of a's
+    samples in cells that b visits and the fraction of b's samples in cells that a visits (0 if one
+    is empty). A chaotic orbit spends most of its time in cells that any long orbit on the same
+    attractor also visits, whatever the two orbits' finite-time means."""
+    (ca, wa), (cb, wb) = a, b
+    if ca.size == 0 or cb.size == 0:
         return 0.0
-    return float(np.intersect1d(a, b, assume_unique=True).size / min(a.size, b.size))
+    ina = np.isin(ca, cb, assume_unique=True)
+    inb = np.isin(cb, ca, assume_unique=True)
+    return float(max(wa[ina].sum(), wb[inb].sum()))
+
+
+def merge_cells(parts) -> tuple[np.ndarray, np.ndarray]:
+    """Union of occupations (weights averaged over the parts)."""
+    parts = [p for p in parts if p[0].size]
+    if not parts:
+        return _EMPTY
+    codes = np.concatenate([p[0] for p in parts])
+    w = np.concatenate([p[1] / len(parts) for p in parts])
+    u, inv = np.unique(codes, return_inverse=True)
+    return u, np.bincount(inv, weights=w, minlength=u.size)
 
 
 def components(adj: np.ndarray) -> np.ndarray:
@@ -83,8 +106,8 @@ def components(adj: np.ndarray) -> np.ndarray:
     return out.astype(np.int64)
 
 
-def group_by_support(cells: list[np.ndarray], overlap_min: float) -> np.ndarray:
-    """Connected components of the graph 'occupied cells overlap by >= overlap_min'."""
+def group_by_support(cells: list, overlap_min: float) -> np.ndarray:
+    """Connected components of the graph 'shared support >= overlap_min' (:func:`support_overlap`)."""
     m = len(cells)
     adj = np.zeros((m, m), dtype=bool)
     for i in range(m):
@@ -94,7 +117,7 @@ def group_by_support(cells: list[np.ndarray], overlap_min: float) -> np.ndarray:
     return components(adj)
 
 
-def mirror_pairs(set_cells: list[np.ndarray], set_samples: list[np.ndarray], symmetries, grid, overlap_min: float,
+def mirror_pairs(set_cells: list, set_samples: list[np.ndarray], symmetries, grid, overlap_min: float,
                  kinds: list[str]) -> list[list[tuple[int, str]]]:
     """For every set, the sets (index, symmetry name) its image under a model symmetry lands on.
 
@@ -113,7 +136,7 @@ def mirror_pairs(set_cells: list[np.ndarray], set_samples: list[np.ndarray], sym
                 continue
             img = Y @ S.T
             inside = np.all((img >= lo - 1e-12) & (img <= lo + h * nbins + 1e-12), axis=1)
-            if not inside.any():
+            if inside.mean() < overlap_min:
                 continue
             ci = _cells(img[inside], lo, h, nbins)
             for j, cj in enumerate(set_cells):

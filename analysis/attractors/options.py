@@ -34,7 +34,7 @@ class CensusOptions:
        blocks of ``block_time``, first ``t_min``, then extended (doubling) only for trajectories
        whose label is not decided, until the measured length reaches ``t_cap``.
     3. *decision* (:func:`analysis.attractors.convergence.decide`): stationary block means
-       (first vs second half within ``n_sigma`` errors + ``stat_floor``; otherwise the older half
+       (first vs second half within ``n_sigma_stat`` errors + ``stat_floor``; otherwise the older half
        is dropped as transient), every exponent either clear of the zero band
        ``max(zero_floor, zero_shear ln T / T)`` by ``n_sigma`` standard errors or inside it after at least
        ``t_zero_min``; the exponent sum likewise. Not decided at the cap: "undecided", label -1.
@@ -61,6 +61,10 @@ class CensusOptions:
         decay like ln T / T (shear of neighbouring orbits; measured ~1.0-1.1 ln T / T on the PT dimer).
     n_sigma : float
         Standard errors required to call an exponent (or sum) clear of, or inside, the band.
+    n_sigma_stat : float
+        Standard errors of the half-window difference of block means beyond which the window is
+        not stationary (tested on every component at every round: a stricter threshold than
+        ``n_sigma`` keeps false alarms on chaotic orbits rare).
     stat_floor : float
         Absolute floor of the stationarity test on block means (state units).
     fp_std_tol, fp_match_tol : float
@@ -98,6 +102,7 @@ class CensusOptions:
     zero_floor: float = 0.005
     zero_shear: float = 1.5
     n_sigma: float = 3.0
+    n_sigma_stat: float = 4.0
     stat_floor: float = 2e-3
     fp_std_tol: float = 1e-6
     fp_match_tol: float = 1e-4
@@ -111,7 +116,7 @@ class CensusOptions:
     nolds_check: bool = False
 
     def __post_init__(self):
-        pos = ("t_min", "t_cap", "block_time", "zero_floor", "n_sigma", "stat_floor", "fp_std_tol", "fp_match_tol",
+        pos = ("t_min", "t_cap", "block_time", "zero_floor", "n_sigma", "n_sigma_stat", "stat_floor", "fp_std_tol", "fp_match_tol",
                "sample_dt", "cell_frac", "family_cell_frac", "share_tol")
         for name in pos:
             v = getattr(self, name)
