@@ -188,6 +188,9 @@ class CensusResult:
         Integration cost per kind: trajectories, mean / max time integrated (transient +
         variational, units of 1/g).
     seed, options, wall_time, lyapunov_wall_time, model
+    timings : dict
+        Wall time per stage (``equilibria``, ``integrate``, ``lyapunov``, ``grouping``), this
+        point's share of a batched call.
     """
 
     params: dict
@@ -213,6 +216,7 @@ class CensusResult:
     wall_time: float
     lyapunov_wall_time: float
     model: Model = field(repr=False)
+    timings: dict = field(default_factory=dict, repr=False)
 
     @property
     def success(self) -> bool:
@@ -530,7 +534,7 @@ def _find_equilibria():
 
 
 def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOptions | Mapping | None = None,
-                  seed: Any = None) -> list[CensusResult]:
+                  seed: Any = None, equilibria: list | None = None, measure: bool = True) -> list[CensusResult]:
     """The census of P parameter points at once (one integration call per stage and round).
 
     Parameters
@@ -541,6 +545,12 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
         Initial conditions per point (drawn by the caller).
     options : CensusOptions or mapping
     seed : recorded in the results
+    equilibria : list of EquilibriumSet, optional
+        Per point, from :func:`bifurcate.equilibria.find_equilibria` (computed here if omitted);
+        equilibria that trajectories come to rest on are added by Newton from the state at rest.
+    measure : bool
+        False: stop after the transient stage (trajectories not settled on an equilibrium stay
+        unclassified, decision ``not_measured``): counts of stable equilibria and their basins only.
 
     Returns
     -------
@@ -560,6 +570,8 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
     names = list(model.state_names)
     Pm_pt = table[list(model.param_names)].to_numpy(float)
     cost = np.zeros((P, N))
+    times = dict.fromkeys(("equilibria", "integrate", "lyapunov", "grouping"), 0.0)
+    t0 = time.perf_counter()
     # 1. transient
     if opts.t_transient > 0:
         ens = integrate_ensemble(model, table, y0=Y0, t_end=opts.t_transient, t_transient=0.5 * opts.t_transient,
@@ -571,13 +583,23 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
     if model.geometry.n_spheres:
         yT = np.where(np.isfinite(yT), model.geometry.project(np.nan_to_num(yT)), yT)
     at_rest = (stT == 0) & np.all(sT <= opts.fp_std_tol, axis=2)
-    # 2. equilibria, seeded with the states at rest
+    times["integrate"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    # 2. equilibria, plus Newton from the states at rest
     find_eq = _find_equilibria()
+    if equilibria is not None and len(equilibria) != P:
+        raise ValueError(f"equilibria must hold one EquilibriumSet per point ({P}), got {len(equilibria)}")
     eqsets = []
     for p in range(P):
+        pp = {k: float(v) for k, v in zip(model.param_names, Pm_pt[p])}
+        es = equilibria[p] if equilibria is not None else find_eq(model, pp)
         seeds = yT[p][at_rest[p]]
-        eqsets.append(find_eq(model, {k: float(v) for k, v in zip(model.param_names, Pm_pt[p])},
-                              seeds=seeds if len(seeds) else None))
+        if len(seeds):
+            from bifurcate.equilibria import find_equilibria as _seeded
+
+            es = _merge_eq(model, es, _seeded(model, pp, seeds=seeds, n_seeds=0))
+        eqsets.append(es)
+    times["equilibria"] = time.perf_counter() - t0
 
     def match_eq(p, y):
         es = eqsets[p]
@@ -654,6 +676,12 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
 
     wall_l = 0.0
     tracks: list[_Track] = []
+    t0 = time.perf_counter()
+    if not measure:
+        for (p, j) in todo:
+            decision[p, j] = "not_measured"
+            reason[p, j] = "not at rest on an equilibrium after the transient; not measured (measure=False)"
+        todo, reps, rep_of = [], [], {}
     if reps:
         Pm = np.array([Pm_pt[p] for p, _ in reps])
         Yr = np.array([yT[p, j] for p, j in reps])
@@ -667,18 +695,23 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
         cost[p, j] += tr.t_cost
         if i in eq_meas:
             eq_of[p, j], eq_dist[p, j] = eq_meas[i]
+    times["lyapunov"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     seed_rec = seed if not isinstance(seed, np.random.Generator) else None
     out = []
     for p in range(P):
         out.append(_assemble(model, opts, table.iloc[p].to_dict(), p, N, kind[p], flav[p], decision[p], reason[p],
                              eq_of[p], eq_dist[p], eqsets[p], yT[p], mT[p], sT[p], rep_of, rep_index, tracks, cost[p],
-                             seed_rec, wall_l / max(P, 1), time.perf_counter() - t_start))
+                             seed_rec, wall_l / max(P, 1), time.perf_counter() - t_start, measure))
+    times["grouping"] = time.perf_counter() - t0
     wall = time.perf_counter() - t_start
-    return [_with_wall(r, wall / P) for r in out]
+    share = {k: v / P for k, v in times.items()}
+    return [_with_wall(r, wall / P, share) for r in out]
 
 
-def _with_wall(r: CensusResult, w: float) -> CensusResult:
+def _with_wall(r: CensusResult, w: float, timings: dict) -> CensusResult:
     object.__setattr__(r, "wall_time", w)
+    object.__setattr__(r, "timings", dict(timings))
     return r
 
 
@@ -697,7 +730,7 @@ def _merge_eq(model, a, b):
 
 
 def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq_dist, eqset, yT, mT, sT, rep_of,
-              rep_index, tracks, cost, seed, wall_l, wall) -> CensusResult:
+              rep_index, tracks, cost, seed, wall_l, wall, measured=True) -> CensusResult:
     names = list(model.state_names)
     derived = [nm for nm, _, _ in _derived_names(model)]
     obs_names = names + derived
@@ -836,11 +869,14 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
     msgs = []
     status = 0
     n_div = int(np.sum(kind == "DIV"))
-    und = decision == "undecided"
+    und = (decision == "undecided") | (decision == "not_measured")
     ntr = decision == "not_trusted"
-    if und.any():
+    n_nm = int(np.sum(decision == "not_measured"))
+    if und.sum() - n_nm:
         status = 1
-        msgs.append(f"{int(und.sum())}/{N} trajectories undecided at the cap (label -1)")
+        msgs.append(f"{int(und.sum()) - n_nm}/{N} trajectories undecided at the cap (label -1)")
+    if n_nm:
+        msgs.append(f"{n_nm}/{N} trajectories not at rest after the transient and not measured")
     if ntr.any():
         status = 1
         msgs.append(f"{int(ntr.sum())}/{N} trajectories not trusted (integration accuracy / status)")
@@ -849,13 +885,13 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
     reached = set(int(e) for e in eq_of[eq_of >= 0])
     missed = int(sum(1 for e in np.nonzero(eqset.stable)[0] if int(e) not in reached))
     if missed:
-        status = 1
+        status = 1 if measured else status  # without a census (measure=False) a miss is a note only
         msgs.append(f"{missed} stable equilibri{'um' if missed == 1 else 'a'} reached by no initial condition "
                     f"(of {n_stable})")
     if len(fp_eq) > n_stable or len(set(fp_eq)) != len(fp_eq):
         status = 1
         msgs.append(f"{len(fp_eq)} FP attractors but {n_stable} stable equilibria")
-    if n_div + int(und.sum()) + int(ntr.sum()) == N:
+    if n_div + int(und.sum()) + int(ntr.sum()) == N and measured:
         status = -1
         msgs.append("no trajectory could be classified")
     # trajectory table

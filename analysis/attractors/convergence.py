@@ -130,7 +130,8 @@ def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts
         if sum_zero:
             return Decision("decided", "CH", "conservative", f"positive exponent, volume conserved ({ev})")
         if S - z * eS > band:
-            return Decision("decided", "-1", "", f"volume expands on a forward orbit: integration not trusted ({ev})")
+            # not an attractor: a forward orbit may pass near a repelling region for a while
+            return Decision("continue", reason=f"volume expands on the forward orbit (transient?) ({ev})")
         return Decision("continue", reason=f"sum not decided ({ev})")
     if n0 == d:
         return Decision("decided", "NEUTRAL", "conservative", f"all exponents zero: neutral family ({ev})")
