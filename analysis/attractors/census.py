@@ -91,6 +91,9 @@ class InvariantSet:
     t_integrated : float
         Mean integration time per member (transient + variational), units of 1/g.
     nolds_lyap : float
+    reached : bool
+        False for a stable equilibrium that no initial condition reached (``n_members = 0``; it is
+        an attractor all the same, with a basin below the census's resolution 1/N).
     """
 
     label: int
@@ -114,6 +117,7 @@ class InvariantSet:
     mirror_of: tuple = ()
     t_integrated: float = float("nan")
     nolds_lyap: float = float("nan")
+    reached: bool = True
 
     @property
     def name(self) -> str:
@@ -486,7 +490,11 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
             B = tr.bl.shape[0]
             block_std = Si[-per:].std(axis=0)
             periodic = poincare_return(np.arange(Si.shape[0]) * opts.sample_dt, Si, tol=1e-2)["order"] > 0
-            dec = decide(tr.bl, tr.bm, block_std, B * bt, opts, periodic=periodic)
+            h = tr.samples.shape[0] // 2
+            sd1 = float(np.sqrt(np.sum(tr.samples[:h].var(axis=0))))
+            sd2 = float(np.sqrt(np.sum(tr.samples[h:].var(axis=0))))
+            amp = sd2 / sd1 if sd1 > 0 else np.nan
+            dec = decide(tr.bl, tr.bm, block_std, B * bt, opts, periodic=periodic, amp_ratio=amp)
             if dec.state == "rest":
                 got = settle(i, tr.y)
                 if got is not None:
@@ -845,13 +853,48 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
                             observables_err={s: float(v) for s, v in zip(obs_names, err)},
                             confidence=float(decided_alone.mean()), members=mem, state=state, equilibrium=eq,
                             t_integrated=float(cost[mem].mean())))
-    # mirrors
-    set_samples = [np.concatenate([samples[i] for i in kw["members"]], axis=0) for kw in sets_kw]
+    # stable equilibria that no initial condition reached are attractors all the same (exactly
+    # known): FP sets with no member and basin < ~1/N, flagged ``reached = False``
+    reached_eq = set(int(e) for e in eq_of[eq_of >= 0])
+    for e in np.nonzero(eqset.stable)[0]:
+        if int(e) in reached_eq:
+            continue
+        ev = eqset.eigenvalues[e]
+        y = eqset.states[e]
+        dv = derived_observables(model, y[None, :]) if derived else {}
+        sets_kw.append(dict(label=-1, kind="FP", flavour="", attracting=True, n_members=0, basin_fraction=0.0,
+                            basin_fraction_err=float(basin_fraction_error(0, N)),
+                            exponents=np.sort(ev.real)[::-1].astype(float), exponents_err=np.zeros(d),
+                            exponents_spread=np.zeros(d), benettin=np.full(d, np.nan), period=float("nan"),
+                            observables={s_: float(v) for s_, v in zip(obs_names, np.r_[y, [float(dv[k]) for k in derived]])},
+                            observables_err={s_: 0.0 for s_ in obs_names}, confidence=0.0,
+                            members=np.zeros(0, np.int64), state=y.copy(),
+                            equilibrium=dict(index=int(e), distance=float("nan"), stable=True, max_eig_re=float(ev[0].real),
+                                             eigenvalues=ev.copy(), match=True),
+                            t_integrated=float("nan"), reached=False))
+    sets_kw.sort(key=lambda kw: (KIND_ORDER.index(kw["kind"]), -kw["n_members"],
+                                 tuple(np.round(kw["state"] if kw["kind"] in ("FP", "SADDLE") else
+                                                np.full(n, np.inf), 6))))
+    for lab, kw in enumerate(sets_kw):
+        labels[kw["members"]] = lab
+        kw["label"] = lab
+    # mirrors: equilibria by their states (exact), other sets by their occupied cells
+    set_samples = [np.concatenate([samples[i] for i in kw["members"]], axis=0) if kw["n_members"] else
+                   kw["state"][None, :] for kw in sets_kw]
     set_cells = [merge_cells([cells_fine[i] for i in kw["members"]]) for kw in sets_kw]
+    kinds_l = [kw["kind"] for kw in sets_kw]
     mir = mirror_pairs(set_cells, set_samples, model.symmetries, grid, opts.overlap_min,
-                       [kw["kind"] for kw in sets_kw])
-    for kw, m in zip(sets_kw, mir):
-        kw["mirror_of"] = tuple(sorted(set(m)))
+                       [k if k not in ("FP", "SADDLE") else "" for k in kinds_l])
+    for a, kw in enumerate(sets_kw):
+        m = set(mir[a])
+        if kw["kind"] in ("FP", "SADDLE"):
+            m = set()
+            for sym in model.symmetries:
+                img = sym(kw["state"])
+                for b, kb in enumerate(sets_kw):
+                    if kb["kind"] == kw["kind"] and np.max(np.abs(kb["state"] - img)) < 1e-6:
+                        m.add((b, sym.name))
+        kw["mirror_of"] = tuple(sorted(m))
     sets = []
     for kw in sets_kw:
         if kw["kind"] == "CH" and opts.nolds_check:
@@ -882,12 +925,11 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
         msgs.append(f"{int(ntr.sum())}/{N} trajectories not trusted (integration accuracy / status)")
     fp_eq = [s.equilibrium["index"] for s in sets if s.kind == "FP" and s.equilibrium]
     n_stable = int(eqset.n_stable)
-    reached = set(int(e) for e in eq_of[eq_of >= 0])
-    missed = int(sum(1 for e in np.nonzero(eqset.stable)[0] if int(e) not in reached))
+    missed = int(sum(1 for s_ in sets if s_.kind == "FP" and not s_.reached))
     if missed:
-        status = 1 if measured else status  # without a census (measure=False) a miss is a note only
-        msgs.append(f"{missed} stable equilibri{'um' if missed == 1 else 'a'} reached by no initial condition "
-                    f"(of {n_stable})")
+        # consistent, but flagged: the set is listed (basin < ~1/N) and the message says so
+        msgs.append(f"flag: {missed} stable equilibri{'um' if missed == 1 else 'a'} (of {n_stable}) reached by no "
+                    f"initial condition, listed as FP with basin fraction 0 (< 1/{N})")
     if len(fp_eq) > n_stable or len(set(fp_eq)) != len(fp_eq):
         status = 1
         msgs.append(f"{len(fp_eq)} FP attractors but {n_stable} stable equilibria")
@@ -926,7 +968,7 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
         fraction_undecided=float(und.sum()) / N, fraction_not_trusted=float(ntr.sum()) / N, n_initial=N,
         trajectories=tab, samples=samp, sample_t=np.arange(_MAX_KEEP) * opts.sample_dt, equilibria=eqset,
         missed_stable=missed, phase=phase_label(sets), status=status,
-        message="; ".join(msgs) if msgs else "success", cost=pd.DataFrame(cost_rows), seed=seed, options=opts,
+        message=("success; " if status == 0 and msgs else "") + "; ".join(msgs) if msgs else "success", cost=pd.DataFrame(cost_rows), seed=seed, options=opts,
         wall_time=wall, lyapunov_wall_time=wall_l, model=model)
 
 

@@ -73,8 +73,8 @@ def block_statistics(bm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return m1, m2, np.sqrt(va + vb)
 
 
-def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts, *, periodic: bool | None = None
-           ) -> Decision:
+def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts, *, periodic: bool | None = None,
+           amp_ratio: float | None = None) -> Decision:
     """Decide one trajectory from its kept blocks.
 
     Parameters
@@ -91,12 +91,18 @@ def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts
     periodic : bool, optional
         Poincare return of the kept samples (True: a periodic orbit), used to tell a cycle with a
         slowly contracting direction (two near-zero exponents) from a torus.
+    amp_ratio : float, optional
+        Total standard deviation of the state over the second half of the kept window divided by
+        that over the first half. Below ``1 - amp_tol`` the orbit is still contracting (a slow
+        spiral into a weak focus has stationary means but a decaying amplitude): not stationary.
     """
     B, d = bl.shape
     if B < 4:
         return Decision("continue", reason=f"only {B} blocks")
     if np.all(block_std <= opts.fp_std_tol):
         return Decision("rest", reason=f"at rest (std {float(np.max(block_std)):.1e})")
+    if amp_ratio is not None and np.isfinite(amp_ratio) and amp_ratio < 1.0 - opts.amp_tol:
+        return Decision("drop", reason=f"not stationary: amplitude decays (second/first half std {amp_ratio:.3f})")
     m1, m2, se = block_statistics(bm)
     drift = np.abs(m2 - m1)
     lim = opts.n_sigma_stat * se + opts.stat_floor

@@ -67,6 +67,9 @@ class CensusOptions:
         ``n_sigma`` keeps false alarms on chaotic orbits rare).
     stat_floor : float
         Absolute floor of the stationarity test on block means (state units).
+    amp_tol : float
+        An orbit whose standard deviation over the second half of the kept window is below
+        ``1 - amp_tol`` times that over the first half is still contracting (not stationary).
     fp_std_tol, fp_match_tol : float
         At-rest threshold (window standard deviation, max over components) and max-norm distance to
         an equilibrium for the transient-stage settlement.
@@ -104,6 +107,7 @@ class CensusOptions:
     n_sigma: float = 3.0
     n_sigma_stat: float = 4.0
     stat_floor: float = 2e-3
+    amp_tol: float = 0.2
     fp_std_tol: float = 1e-6
     fp_match_tol: float = 1e-4
     sample_dt: float = 0.1
@@ -130,6 +134,8 @@ class CensusOptions:
             raise ValueError(f"t_cap must be >= t_min, got t_cap={self.t_cap}, t_min={self.t_min}")
         if self.t_min < 4 * self.block_time:
             raise ValueError(f"t_min must hold at least 4 blocks of block_time={self.block_time}, got {self.t_min}")
+        if not (0 < self.amp_tol < 1):
+            raise ValueError(f"amp_tol must lie in (0, 1), got {self.amp_tol!r}")
         if not (0 < self.overlap_min <= 1):
             raise ValueError(f"overlap_min must lie in (0, 1], got {self.overlap_min!r}")
         if self.cell_frac > 1 or self.family_cell_frac > 1:
