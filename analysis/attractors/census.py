@@ -85,7 +85,9 @@ class InvariantSet:
     state : ndarray (n,)
         FP/SADDLE: the equilibrium; else a member's final state.
     equilibrium : dict or None
-        FP/SADDLE: ``index``, ``distance``, ``stable``, ``max_eig_re``, ``eigenvalues``, ``match``.
+        FP/SADDLE: ``index``, ``distance``, ``stable``, ``max_eig_re``, ``eigenvalues``,
+        ``exponent_mismatch`` (max |sorted Re eig - Benettin estimate|, nan if no member was measured),
+        ``match``.
     mirror_of : tuple of (label, symmetry name)
         Sets that a model symmetry maps this one onto (itself: a symmetric set).
     t_integrated : float
@@ -818,8 +820,11 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
             expo = np.sort(ev.real)[::-1]
             expo_err = np.zeros(d)
             ben = np.nanmean(lam[mem], axis=0) if np.isfinite(lam[mem]).any() else np.full(d, np.nan)
+            with np.errstate(invalid="ignore"):
+                mism = float(np.max(np.abs(expo - np.sort(ben)[::-1]))) if np.all(np.isfinite(ben)) else float("nan")
             eq = dict(index=e, distance=float(np.nanmax(eq_dist[mem])), stable=bool(eqset.stable[e]),
-                      max_eig_re=float(ev[0].real), eigenvalues=ev.copy(), match=bool(eqset.stable[e]) if k == "FP" else False)
+                      max_eig_re=float(ev[0].real), eigenvalues=ev.copy(), exponent_mismatch=mism,
+                      match=bool(eqset.stable[e]) if k == "FP" else False)
             state = eqset.states[e].copy()
         else:
             L = lam[mem]
@@ -870,7 +875,7 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
                             observables_err={s_: 0.0 for s_ in obs_names}, confidence=0.0,
                             members=np.zeros(0, np.int64), state=y.copy(),
                             equilibrium=dict(index=int(e), distance=float("nan"), stable=True, max_eig_re=float(ev[0].real),
-                                             eigenvalues=ev.copy(), match=True),
+                                             eigenvalues=ev.copy(), exponent_mismatch=float("nan"), match=True),
                             t_integrated=float("nan"), reached=False))
     sets_kw.sort(key=lambda kw: (KIND_ORDER.index(kw["kind"]), -kw["n_members"],
                                  tuple(np.round(kw["state"] if kw["kind"] in ("FP", "SADDLE") else
