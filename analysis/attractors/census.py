@@ -34,7 +34,8 @@ import pandas as pd
 from analysis.attractors.classify import basin_fraction_error
 from analysis.attractors.convergence import ATTRACTING, decide
 from analysis.attractors.features import autocorr_time, poincare_return
-from analysis.attractors.grouping import components, group_by_support, merge_cells, mirror_pairs, occupied_cells
+from analysis.attractors.grouping import (components, group_by_support, group_by_touch, merge_cells, mirror_pairs,
+                                         occupied_cells)
 from analysis.attractors.options import CensusOptions
 from bifurcate.integrate import STATUS_MESSAGES, integrate_ensemble
 from bifurcate.lyapunov import LYAPUNOV_STATUS, lyapunov_spectra
@@ -792,7 +793,7 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
     classes = sorted({(k, f) for k, f in zip(kind, flav) if k not in ("DIV", "-1")},
                      key=lambda t: (KIND_ORDER.index(t[0]), t[1]))
     cells_fine, grid = occupied_cells(samples, opts.cell_frac)
-    cells_coarse, _ = occupied_cells(samples, opts.family_cell_frac)
+    cells_coarse, grid_coarse = occupied_cells(samples, opts.family_cell_frac)
     for k, f in classes:
         idx = np.nonzero((kind == k) & (flav == f))[0]
         if k in ("FP", "SADDLE") or (k == "NEUTRAL" and np.all(eq_of[idx] >= 0)):
@@ -804,7 +805,7 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
             sub = group_by_support([cells_coarse[i] for i in idx], opts.overlap_min)
         else:
             # one family per connected region: link members whose coarse cells touch
-            sub = group_by_support([cells_coarse[i] for i in idx], 1e-12)
+            sub = group_by_touch([cells_coarse[i] for i in idx], grid_coarse)
         for g in np.unique(sub):
             groups.append((k, f, idx[sub == g]))
     # canonical order: kind, attracting first, then by decreasing share, then by mean state

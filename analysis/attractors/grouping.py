@@ -8,7 +8,8 @@ links are transitive): a
 chaotic orbit fills its attractor's cells whatever its means, while disjoint attractors (the two
 Z2 mirrors of a symmetry-broken phase) occupy disjoint cells. Fixed points are grouped by the
 equilibrium they sit on (exact). Non-attracting families (neutral orbits, conservative chaos) are
-one family per connected region: linked when their cells on a coarser grid touch.
+one family per connected region: linked when their cells on a coarser grid touch (share a cell or
+are neighbours).
 
 A set is the *mirror* of another if a symmetry of the model maps its occupied cells onto the
 other's (or, for fixed points, maps one equilibrium onto the other).
@@ -20,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["occupied_cells", "support_overlap", "merge_cells", "group_by_support", "components", "mirror_pairs"]
+__all__ = ["occupied_cells", "support_overlap", "merge_cells", "group_by_support", "group_by_touch", "dilate",
+           "components", "mirror_pairs"]
 
 
 def _cells(samples: np.ndarray, lo: np.ndarray, h: np.ndarray, nbins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,6 +106,40 @@ def components(adj: np.ndarray) -> np.ndarray:
         lab = new
     _, out = np.unique(lab, return_inverse=True)
     return out.astype(np.int64)
+
+
+def dilate(cells, grid) -> np.ndarray:
+    """Codes of the cells of an occupation and of all their neighbours (the 3^n block around each)."""
+    codes = cells[0]
+    lo, h, nbins = grid
+    if codes.size == 0 or lo is None:
+        return codes
+    n = len(nbins)
+    idx = np.empty((codes.size, n), dtype=np.int64)
+    c = codes.copy()
+    for k in range(n - 1, -1, -1):
+        idx[:, k] = c % nbins[k]
+        c //= nbins[k]
+    offs = np.stack(np.meshgrid(*[np.arange(-1, 2)] * n, indexing="ij"), axis=-1).reshape(-1, n)
+    nb = (idx[:, None, :] + offs[None, :, :]).reshape(-1, n)
+    nb = nb[np.all((nb >= 0) & (nb < nbins), axis=1)]
+    out = np.zeros(nb.shape[0], dtype=np.int64)
+    for k in range(n):
+        out = out * int(nbins[k]) + nb[:, k]
+    return np.unique(out)
+
+
+def group_by_touch(cells: list, grid) -> np.ndarray:
+    """Connected components of 'the occupations touch' (share a cell or neighbouring cells): one
+    family per connected region of the phase space at the grid's resolution."""
+    m = len(cells)
+    dil = [dilate(c, grid) for c in cells]
+    adj = np.zeros((m, m), dtype=bool)
+    for i in range(m):
+        for j in range(i + 1, m):
+            if cells[j][0].size and np.isin(cells[j][0], dil[i], assume_unique=True).any():
+                adj[i, j] = adj[j, i] = True
+    return components(adj)
 
 
 def group_by_support(cells: list, overlap_min: float) -> np.ndarray:

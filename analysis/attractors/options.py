@@ -82,8 +82,9 @@ class CensusOptions:
         Two trajectories of one attracting kind are one set if their occupied cells overlap by at
         least this fraction of the smaller set (linking is transitive: connected components).
     family_cell_frac : float
-        Coarser grid for non-attracting families (neutral orbits, conservative chaos): one family per
-        connected region, two members linked if their cells touch.
+        Coarser grid for chaos and non-attracting families: chaotic members are linked by
+        ``overlap_min`` on it; neutral orbits and conservative chaos form one family per connected
+        region (two members linked if their cells are equal or neighbours).
     share_work : bool
         Trajectories whose transient windows agree to ``share_tol`` (means and standard deviations,
         max norm) are one orbit: only the first is measured and the others take its label.
