@@ -32,10 +32,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.attractors.classify import basin_fraction_error
-from analysis.attractors.convergence import ATTRACTING, decide
+from analysis.attractors.convergence import ATTRACTING, decide, sum_error
 from analysis.attractors.features import autocorr_time, poincare_return
 from analysis.attractors.grouping import (components, group_by_support, group_by_touch, merge_cells, mirror_pairs,
-                                         occupied_cells)
+                                         occupied_cells, support_overlap)
 from analysis.attractors.options import CensusOptions
 from bifurcate.integrate import STATUS_MESSAGES, integrate_ensemble
 from bifurcate.lyapunov import LYAPUNOV_STATUS, lyapunov_spectra
@@ -81,7 +81,8 @@ class InvariantSet:
         member spread, the members' block sampling errors and the window-length bias (half the
         difference between the half-window means).
     confidence : float
-        Fraction of members decided without the cap's help (1 for settled fixed points).
+        Fraction of members decided on their own evidence (the others were undecided at the cap and
+        joined the set by shared support).
     members : ndarray of int
     state : ndarray (n,)
         FP/SADDLE: the equilibrium; else a member's final state.
@@ -179,7 +180,8 @@ class CensusResult:
     n_initial : int
     trajectories : DataFrame
         One row per initial condition: kind, flavour, attracting, label, ``decision`` (settled,
-        decided, undecided, not_trusted, diverged), reason, exponents and errors, means, costs.
+        decided, joined (undecided alone, on a decided attractor by shared support), undecided,
+        not_trusted, diverged, not_measured), reason, exponents and errors, means, costs.
     samples : dict label -> ndarray (k, m, n)
     sample_t : ndarray (m,)
     equilibria : EquilibriumSet
@@ -764,7 +766,7 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
                 B = tr.bl.shape[0]
                 lam[j] = tr.bl.mean(axis=0)
                 lam_err[j] = tr.bl.std(axis=0, ddof=1) / np.sqrt(B)
-                lsum_err[j] = tr.bl.sum(axis=1).std(ddof=1) / np.sqrt(B)
+                lsum_err[j] = sum_error(tr.bl)[1]
                 dv = derived_observables(model, tr.samples) if derived else {}
                 m_state = tr.bm.mean(axis=0)
                 std[j] = tr.samples.std(axis=0)
@@ -786,14 +788,30 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
             half[j] = 0.0
             std[j] = 0.0
             samples[j] = y[None, :]
+    cells_fine, grid = occupied_cells(samples, opts.cell_frac)
+    cells_coarse, grid_coarse = occupied_cells(samples, opts.family_cell_frac)
+    # an orbit undecided at the cap that shares the support of decided orbits of one attractor is on
+    # that attractor (as members of one chaotic attractor are grouped): it joins them, and says so
+    band_cap = float(opts.zero_band(opts.t_cap))
+    for j in np.nonzero(decision == "undecided")[0]:
+        if samples[j].shape[0] < 10 or not np.all(np.isfinite(lam[j])):
+            continue
+        chaotic = lam[j, 0] - opts.n_sigma * lam_err[j, 0] > band_cap
+        for k, f in (("CH", "dissipative"),) if chaotic else (("LC", ""), ("QP", "")):
+            cand = np.nonzero((kind == k) & (flav == f) & (decision == "decided"))[0]
+            cells = cells_coarse if k == "CH" else cells_fine
+            best = max(((support_overlap(cells[j], cells[i]), i) for i in cand), default=(0.0, -1))
+            if best[0] >= max(opts.overlap_min, 0.5):
+                kind[j], flav[j], decision[j] = k, f, "joined"
+                reason[j] = (f"{reason[j]}; shares {best[0]:.0%} of its support with the decided {k} orbit of "
+                             f"initial condition {best[1]}: on that attractor")
+                break
     att = np.array([ATTRACTING.get((k, f), False) for k, f in zip(kind, flav)])
     # grouping: (kind, flavour) classes; FP/SADDLE by equilibrium; others by support
     labels = np.full(N, -1, dtype=np.int64)
     groups: list[tuple[str, str, np.ndarray]] = []
     classes = sorted({(k, f) for k, f in zip(kind, flav) if k not in ("DIV", "-1")},
                      key=lambda t: (KIND_ORDER.index(t[0]), t[1]))
-    cells_fine, grid = occupied_cells(samples, opts.cell_frac)
-    cells_coarse, grid_coarse = occupied_cells(samples, opts.family_cell_frac)
     for k, f in classes:
         idx = np.nonzero((kind == k) & (flav == f))[0]
         if k in ("FP", "SADDLE") or (k == "NEUTRAL" and np.all(eq_of[idx] >= 0)):
@@ -849,7 +867,7 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
             tr = tracks[rep_index[rep_of[(p, mem[0])]]] if (p, mem[0]) in rep_of else None
             if tr is not None and tr.last is not None and tr.last.shape[0] >= 50:
                 period = float(poincare_return(np.arange(tr.last.shape[0]) * opts.sample_dt, tr.last)["period"])
-        decided_alone = np.array([decision[i] in ("settled", "decided") for i in mem])
+        decided_alone = np.array([decision[i] in ("settled", "decided") for i in mem])  # "joined" counts 0
         sets_kw.append(dict(label=lab, kind=k, flavour=f, attracting=bool(ATTRACTING.get((k, f), False)),
                             n_members=int(mem.size), basin_fraction=mem.size / N,
                             basin_fraction_err=float(basin_fraction_error(mem.size, N)), exponents=np.asarray(expo, float),

@@ -6,12 +6,14 @@ extension :func:`decide` reads the blocks kept so far:
 1. *transient over*: the block means of the first and second half of the kept window agree within
    ``n_sigma_stat`` combined standard errors plus ``stat_floor``; otherwise the older half is dropped
    (it was transient) and the trajectory is extended;
-2. *exponents decided*: each exponent's confidence interval (mean +- ``n_sigma`` standard errors of
+2. *exponents decided*: a clearly positive largest exponent is chaos (then only the sum matters);
+   otherwise, from the largest down to the first clearly negative one, each exponent's confidence interval (mean +- ``n_sigma`` standard errors of
    the block exponents) clears the zero band ``b(T) = max(zero_floor, zero_shear ln T / T)``, or its
    estimate lies inside the band once ``T >= t_zero_min`` (a zero needs length: a slowly contracting
    direction looks like zero for a while, and neutral families shear like ln T / T; the block spread
    of a zero exponent overstates its error, since its growth telescopes);
-3. the exponent sum (volume contraction), with its own block error, is decided the same way: it
+3. the exponent sum (volume contraction), with its own error (batch means, :func:`sum_error`), is
+   clearly negative, or zero within that error and the error within two bands, or undecided: it
    separates attracting tori (QP: two zeros, clearly negative sum) from neutral families, and
    dissipative from conservative chaos.
 
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Decision", "decide", "block_statistics", "ATTRACTING"]
+__all__ = ["Decision", "decide", "block_statistics", "sum_error", "ATTRACTING"]
 
 #: (kind, flavour) -> attracting
 ATTRACTING = {("FP", ""): True, ("LC", ""): True, ("QP", ""): True, ("CH", "dissipative"): True,
@@ -73,6 +75,24 @@ def block_statistics(bm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return m1, m2, np.sqrt(va + vb)
 
 
+def sum_error(bl: np.ndarray, n_batches: int = 8) -> tuple[float, float]:
+    """Exponent sum and its standard error by batch means over ``n_batches`` equal batches of blocks.
+
+    Block sums (log volume growth per block) are strongly correlated: on a reversible orbit the
+    volume only oscillates, so consecutive blocks anti-correlate and the naive block error
+    overstates the sum's error many times; long batches average the oscillation out, and on a
+    dissipative orbit they still give the 1/sqrt(T) error.
+    """
+    s = bl.sum(axis=1)
+    B = s.size
+    K = min(n_batches, B)
+    m = B // K
+    if m < 1 or K < 2:
+        return float(s.mean()), float("inf")
+    b = s[B - K * m:].reshape(K, m).mean(axis=1)
+    return float(s.mean()), float(b.std(ddof=1) / np.sqrt(K))
+
+
 def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts, *, periodic: bool | None = None,
            amp_ratio: float | None = None) -> Decision:
     """Decide one trajectory from its kept blocks.
@@ -112,8 +132,7 @@ def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts
                                        f"{drift[k]:.2e} > {lim[k]:.2e}")
     lam = bl.mean(axis=0)
     err = bl.std(axis=0, ddof=1) / np.sqrt(B)
-    s_blocks = bl.sum(axis=1)
-    S, eS = float(s_blocks.mean()), float(s_blocks.std(ddof=1) / np.sqrt(B))
+    S, eS = sum_error(bl)
     band = float(opts.zero_band(T))
     z = opts.n_sigma
     may_zero = T >= opts.t_zero_min - 1e-9
@@ -122,15 +141,13 @@ def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts
     clear = np.abs(lam) - z * err > band
     inside = (np.abs(lam) <= band) & may_zero
     sum_neg = S + z * eS < -band
-    sum_zero = (abs(S) <= band) & may_zero
+    # conserved volume: zero within its own error, and that error small (2 bands)
+    sum_zero = (abs(S) + z * eS <= 2 * band) & may_zero
     ev = (f"T={T:g}, band={band:.2e}, exponents " + ", ".join(f"{v:+.4f}+-{e:.1e}" for v, e in zip(lam, err))
           + f", sum {S:+.4f}+-{eS:.1e}")
-    if not np.all(clear | inside):
-        k = int(np.nonzero(~(clear | inside))[0][0])
-        return Decision("continue", reason=f"exponent {k} not decided ({ev})")
-    npos = int(np.sum(clear & (lam > 0)))
-    n0 = int(np.sum(inside))
-    if npos:
+    if clear[0] and lam[0] > 0:
+        # chaos: the largest exponent is clearly positive; the flavour is the sum's (the exponents
+        # in between do not change the label)
         if sum_neg:
             return Decision("decided", "CH", "dissipative", f"positive exponent, volume contracts ({ev})")
         if sum_zero:
@@ -138,7 +155,16 @@ def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts
         if S - z * eS > band:
             # not an attractor: a forward orbit may pass near a repelling region for a while
             return Decision("continue", reason=f"volume expands on the forward orbit (transient?) ({ev})")
-        return Decision("continue", reason=f"sum not decided ({ev})")
+        return Decision("continue", reason=f"positive exponent, sum not decided ({ev})")
+    # regular motion: zeros from the top down to the first clearly negative exponent
+    n0 = 0
+    for k in range(d):
+        if inside[k]:
+            n0 += 1
+            continue
+        if clear[k] and lam[k] < 0:
+            break
+        return Decision("continue", reason=f"exponent {k} not decided ({ev})")
     if n0 == d:
         return Decision("decided", "NEUTRAL", "conservative", f"all exponents zero: neutral family ({ev})")
     if n0 == 0:
