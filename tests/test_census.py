@@ -167,7 +167,7 @@ def test_nolds_cross_check_on_stuart_landau_cycle_is_small():
 def test_chaotic_point_one_dissipative_attractor():
     # (J, lam) = (1.5, 1.0): the bulk of initial conditions lands on one dissipative chaotic
     # attractor (l1 ~ 0.38, sum ~ -0.23); nolds agrees within ~20 %
-    res = census(LMG_DIMER, {"J": 1.5, "lam": 1.0}, n_initial=32, seed=1)
+    res = census(LMG_DIMER, {"J": 1.5, "lam": 1.0}, n_initial=32, seed=1, nolds_check=True)
     ch = [a for a in res.attractors if a.kind == "CH" and a.flavour == "dissipative"]
     assert len(ch) == 1 and ch[0].basin_fraction > 0.6
     assert 0.3 < ch[0].exponents[0] < 0.45 and ch[0].exponents.sum() < -0.1
