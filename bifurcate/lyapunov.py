@@ -39,15 +39,25 @@ from bifurcate.model import Model
 
 __all__ = ["LyapunovOptions", "LyapunovSpectrum", "LyapunovEnsemble", "lyapunov_spectrum", "lyapunov_spectra",
            "lyapunov_extend", "lyapunov_spectrum_reference", "kaplan_yorke",
-           "lyapunov_kernels", "LYAPUNOV_STATUS"]
+           "lyapunov_kernels", "LYAPUNOV_STATUS", "LYAPUNOV_METHODS"]
 
 codegen.TEMPLATES["lyapunov"] = Path(codegen.__file__).resolve().parent / "lyapunov_template.py"
 
 LYAPUNOV_STATUS = {
     0: "success",
+    -1: "max steps reached (max_steps accepted steps before the end)",
+    -2: "accuracy not met: step size below the floor set by rounding (rtol/atol cannot be met)",
     -3: "diverged (non-finite state or beyond div_bound)",
     -4: "degenerate tangent vector (norm zero or non-finite)",
+    -5: "accuracy not met: the RK4 step dt is too large for rtol/atol (step-doubling check)",
 }
+
+#: the integration methods of the variational equations
+LYAPUNOV_METHODS = ("dop853", "rk4")
+
+#: below this rtol the rounding of a step exceeds the tolerance and no error estimate can see it
+#: (SciPy's solve_ivp clamps to the same floor); such a run gets status -2 without integrating
+RTOL_FLOOR = 100 * np.finfo(float).eps
 
 
 def lyapunov_kernels(model: Model):
@@ -68,23 +78,42 @@ class LyapunovOptions:
         measured segment, so that they have turned towards the Lyapunov vectors.
     t_total : float
         Length of the measured segment; rounded up to whole blocks.
+    method : {"dop853", "rk4"}
+        ``"dop853"`` (default): adaptive Dormand-Prince 8(5,3) on the joint state + tangent
+        system, local error <= rtol/atol in a norm over the state and the tangent vectors, steps
+        landing on the re-orthonormalisation times. ``"rk4"``: classical RK4 with the fixed step
+        ``dt`` (deterministic step sequence), checked by step doubling on the first
+        re-orthonormalisation interval of every block; status -5 if it misses rtol/atol.
+    rtol, atol : float
+        Local error tolerances (per step): state component i is scaled by
+        ``atol + rtol |y_i|``, tangent vector k (unit length after each re-orthonormalisation)
+        by ``atol + rtol |q_k|``. Defaults 1e-9 / 1e-12: at the chaotic point of the LMG dimer
+        the exponents then agree with a solve_ivp twin at rtol 1e-12 to ~1e-8 (see the tests).
     dt : float
-        Fixed RK4 step of the joint system. 0.01 is converged to ~1e-7 on the LMG dimer at
-        gamma = 0.5 (RK4's local error ~ (omega dt)^5 / 120 with omega ~ 3).
+        ``"rk4"``: the fixed step. 0.01 is converged to ~1e-7 on the LMG dimer at gamma = 0.5
+        (RK4's local error ~ (omega dt)^5 / 120 with omega ~ 3). ``"dop853"`` chooses its own
+        steps (``dt`` only sets the sampling grid of :attr:`n_steps` kept for old callers).
     dt_ortho : float
-        Time between re-orthonormalisations (rounded to whole steps); short enough that the
-        ratio of the largest to the smallest growth factor (~exp((l1 - ld) dt_ortho)) stays far
-        from 1 / machine epsilon.
+        Time between re-orthonormalisations (``"rk4"``: rounded to whole steps); short enough that
+        the ratio of the largest to the smallest growth factor (~exp((l1 - ld) dt_ortho)) stays
+        far from 1 / machine epsilon. ``"dop853"`` also re-orthonormalises early when that ratio
+        exceeds ``growth_bound``.
     n_blocks : int
         The segment is cut into this many blocks; the spread of the block exponents gives the
         convergence estimate ``stderr = std(blocks) / sqrt(n_blocks)``.
     sample_dt : float
-        Interval at which the state is stored over the measured segment (0: none).
+        Interval at which the state is stored over the measured segment (0: none); ``"dop853"``
+        samples from its 7th-order dense output.
     div_bound : float
         A state component beyond this magnitude counts as divergence.
+    max_steps : int
+        Accepted steps allowed per trajectory over all its phases and extensions (status -1).
+    growth_bound : float
+        ``"dop853"``: re-orthonormalise within an interval when the longest tangent vector
+        exceeds the shortest by this factor.
     steps_per_call : int
         Cap on the steps one compiled-kernel call takes per trajectory; the Python wrapper calls
-        again until every trajectory is done, so Ctrl-C is served between calls (at ~1 us per
+        again until every trajectory is done, so Ctrl-C is served between calls (at ~1-5 us per
         joint step of the LMG dimer, a call lasts about ``steps_per_call * N / threads`` us).
         Calls end at re-orthonormalisation times, so the result does not depend on this cap.
     """
@@ -98,35 +127,54 @@ class LyapunovOptions:
     sample_dt: float = 0.05
     div_bound: float = 1e8
     steps_per_call: int = 20000
+    method: str = "dop853"
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    max_steps: int = 1_000_000
+    growth_bound: float = 1e3
 
     def __post_init__(self):
+        if self.method not in LYAPUNOV_METHODS:
+            raise ValueError(f"method must be one of {LYAPUNOV_METHODS}, got {self.method!r}")
         for name in ("t_transient", "t_align", "sample_dt"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v >= 0):
                 raise ValueError(f"{name} must be finite and >= 0, got {v}")
-        for name in ("t_total", "dt", "dt_ortho", "div_bound"):
+        for name in ("t_total", "dt", "dt_ortho", "div_bound", "rtol", "atol"):
             v = getattr(self, name)
             if not (np.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be finite and > 0, got {v}")
         if self.dt_ortho < self.dt:
             raise ValueError(f"dt_ortho must be >= dt, got dt_ortho={self.dt_ortho}, dt={self.dt}")
-        if int(self.n_blocks) < 2:
-            raise ValueError(f"n_blocks must be >= 2, got {self.n_blocks}")
-        if int(self.steps_per_call) < 1:
-            raise ValueError(f"steps_per_call must be >= 1, got {self.steps_per_call}")
+        if not (np.isfinite(self.growth_bound) and self.growth_bound > 1):
+            raise ValueError(f"growth_bound must be finite and > 1, got {self.growth_bound}")
+        for name, lo in (("n_blocks", 2), ("steps_per_call", 1), ("max_steps", 1)):
+            if int(getattr(self, name)) < lo:
+                raise ValueError(f"{name} must be >= {lo}, got {getattr(self, name)}")
 
     # step bookkeeping -----------------------------------------------------------------------
     @property
+    def adaptive(self) -> bool:
+        return self.method != "rk4"
+
+    @property
     def steps_per_ortho(self) -> int:
+        """RK4 steps per re-orthonormalisation interval."""
         return max(1, int(round(self.dt_ortho / self.dt)))
+
+    @property
+    def ortho_time(self) -> float:
+        """Length of one re-orthonormalisation interval (``"rk4"``: whole steps)."""
+        return self.dt_ortho if self.adaptive else self.steps_per_ortho * self.dt
 
     @property
     def orthos_per_block(self) -> int:
         per_block = self.t_total / self.n_blocks
-        return max(1, int(np.ceil(per_block / (self.steps_per_ortho * self.dt) - 1e-9)))
+        return max(1, int(np.ceil(per_block / self.ortho_time - 1e-9)))
 
     @property
     def n_steps(self) -> int:
+        """RK4 steps of the measured segment (``n_steps * dt`` is its length for ``"rk4"``)."""
         return int(self.n_blocks) * self.orthos_per_block * self.steps_per_ortho
 
     @property
@@ -135,7 +183,7 @@ class LyapunovOptions:
 
     @property
     def n_align(self) -> int:
-        return int(round(self.t_align / (self.steps_per_ortho * self.dt)))
+        return int(round(self.t_align / self.ortho_time))
 
     @property
     def sample_every(self) -> int:
@@ -143,11 +191,29 @@ class LyapunovOptions:
 
     @property
     def n_samples(self) -> int:
-        return self.n_steps // self.sample_every + 1 if self.sample_dt > 0 else 0
+        return self.samples_for(int(self.n_blocks))
+
+    def samples_for(self, n_blocks: int) -> int:
+        """Samples stored over a segment of ``n_blocks`` blocks (its start included)."""
+        if self.sample_dt <= 0:
+            return 0
+        if self.adaptive:
+            return int(np.floor(n_blocks * self.block_time / self.sample_dt + 1e-9)) + 1
+        return (n_blocks * self.orthos_per_block * self.steps_per_ortho) // self.sample_every + 1
+
+    @property
+    def sample_interval(self) -> float:
+        """Time between samples (``"rk4"``: whole steps)."""
+        return self.sample_dt if self.adaptive else self.sample_every * self.dt
 
     @property
     def block_time(self) -> float:
-        return self.orthos_per_block * self.steps_per_ortho * self.dt
+        return self.orthos_per_block * self.ortho_time
+
+    @property
+    def t_measured(self) -> float:
+        """Length of the measured segment (``t_total`` rounded up to whole blocks)."""
+        return int(self.n_blocks) * self.block_time
 
 
 def _options(options: LyapunovOptions | None, overrides: Mapping[str, Any]) -> LyapunovOptions:
@@ -317,6 +383,12 @@ class LyapunovEnsemble:
     wall_time : float
         Seconds spent in the compiled kernels (this call only).
     options, model, seed
+    err_ratio : ndarray (M,)
+        ``"rk4"``: largest step-doubling estimate of the local error per step over the tolerance
+        (> 1 gives status -5); 0 for ``"dop853"`` (every step is controlled).
+    h_min : ndarray (M,)
+        ``"dop853"``: smallest step taken over the measured time (steps cut short to land on a
+        re-orthonormalisation time excluded); 0 for ``"rk4"``.
     kernel_state : ndarray (M, N_ST)
         The kernels' resumable integrator state (internal).
     stats_raw : ndarray (M, 4, n)
@@ -357,13 +429,38 @@ class LyapunovEnsemble:
     segment_start: np.ndarray = field(default=None, repr=False)
     kernel_state: np.ndarray = field(default=None, repr=False)
     stats_raw: np.ndarray = field(default=None, repr=False)
+    err_ratio: np.ndarray = field(default=None, repr=False)
+    h_min: np.ndarray = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return self.status.size
 
     @property
     def message(self) -> np.ndarray:
-        return np.array([LYAPUNOV_STATUS.get(int(s), f"status {int(s)}") for s in self.status], dtype=object)
+        """(M,) str: what each status means, with the time it happened at for failures."""
+        out = []
+        for i, s in enumerate(self.status):
+            s = int(s)
+            if s == 0 or self.t_final is None:
+                out.append(LYAPUNOV_STATUS.get(s, f"status {s}"))
+                continue
+            t = float(self.t_final[i])
+            if s == -2 and self.options.rtol < RTOL_FLOOR:
+                out.append(f"accuracy not met: rtol = {self.options.rtol:g} is below the rounding floor "
+                           f"{RTOL_FLOOR:.2g}; not integrated")
+            elif s == -2:
+                h = float(self.kernel_state[i, 1])
+                out.append(f"accuracy not met: step size below {h:.3g} (rounding floor) at t = {t:.6g} "
+                           f"(rtol={self.options.rtol:g}, atol={self.options.atol:g})")
+            elif s == -5:
+                out.append(f"accuracy not met: RK4 step dt = {self.options.dt:g} too large for rtol="
+                           f"{self.options.rtol:g}, atol={self.options.atol:g} (step-doubling error "
+                           f"{float(self.err_ratio[i]):.3g} x tolerance) at t = {t:.6g}")
+            elif s == -1:
+                out.append(f"max steps reached ({self.options.max_steps}) at t = {t:.6g}")
+            else:
+                out.append(f"{LYAPUNOV_STATUS.get(s, f'status {s}')} at t = {t:.6g}")
+        return np.array(out, dtype=object)
 
     @property
     def success(self) -> np.ndarray:
@@ -427,11 +524,14 @@ def _drive(kern, phase: int, Y, Q, Pm, rows: np.ndarray, n_target: np.ndarray, o
     geo = model.geometry
     run = np.where(rows & (status == 0), kern.PAUSED, 0).astype(np.int64)
     se = opts.sample_every if S.shape[1] else opts.n_steps + 1
+    method = kern.METHOD_DOP853 if opts.adaptive else kern.METHOD_RK4
     wall = 0.0
     while np.any(run == kern.PAUSED):
         t0 = time.perf_counter()
-        kern.lyapunov_batch(phase, Y, Q, Pm, n_target, float(opts.dt), int(opts.steps_per_call),
-                            opts.steps_per_ortho, opts.orthos_per_block, se, geo.sphere_blocks, geo.free_idx,
+        kern.lyapunov_batch(phase, method, Y, Q, Pm, n_target, float(opts.t_transient), float(opts.dt),
+                            float(opts.dt_ortho), float(opts.rtol), float(opts.atol), int(opts.max_steps),
+                            int(opts.steps_per_call), float(opts.growth_bound), opts.steps_per_ortho,
+                            opts.orthos_per_block, se, float(opts.sample_dt), geo.sphere_blocks, geo.free_idx,
                             float(opts.div_bound), BL, BM, S, STATS, ST, run)
         wall += time.perf_counter() - t0
     bad = run < 0
@@ -447,8 +547,7 @@ def _measure(kern, model: Model, Y, Q, Pm, rows: np.ndarray, n_blocks: int, opts
     d = model.dim
     BL = np.zeros((M, n_blocks, d))
     BM = np.zeros((M, n_blocks, n))
-    ns = (n_blocks * opts.orthos_per_block * opts.steps_per_ortho) // opts.sample_every + 1 \
-        if (keep_samples and opts.sample_dt > 0) else 0
+    ns = opts.samples_for(n_blocks) if keep_samples else 0
     S = np.full((M, ns, n), np.nan)
     ST[rows, kern.ST_KPHASE] = 0.0
     ST[rows, kern.ST_KSEG] = 0.0
@@ -501,7 +600,8 @@ def _assemble(model: Model, table: pd.DataFrame, point, ic, Y0, Y, Q, raw_logs, 
         radial_leak=ST[:, 8].copy(), sphere_error=ST[:, 9].copy(), wall_time=wall, options=opts, model=model,
         seed=seed, block_logs=logs, block_means=block_means, block_time=bt, n_blocks_done=n_done.astype(np.int64),
         t_measured=T, n_steps=ST[:, 2].astype(np.int64), n_fev=ST[:, 3].astype(np.int64), q_final=Q,
-        t_final=ST[:, 0].copy(), gs_order=order, segment_start=segment_start, kernel_state=ST, stats_raw=STATS)
+        t_final=ST[:, 0].copy(), gs_order=order, segment_start=segment_start, kernel_state=ST, stats_raw=STATS,
+        err_ratio=ST[:, 11].copy(), h_min=ST[:, 12].copy())
 
 
 def lyapunov_spectra(model: Model, params=None, y0=None, *, n_initial: int | None = None,
@@ -551,6 +651,8 @@ def lyapunov_spectra(model: Model, params=None, y0=None, *, n_initial: int | Non
     STATS[:, 2] = np.inf
     STATS[:, 3] = -np.inf
     status = np.zeros(M, dtype=np.int64)
+    if opts.rtol < RTOL_FLOOR:
+        status[:] = -2
     rows = np.ones(M, dtype=bool)
     e2, e3 = np.zeros((M, 0, d)), np.zeros((M, 0, n))
     wall = _drive(kern, kern.PHASE_TRANSIENT, Yw, Q, Pm, rows, np.full(M, opts.n_transient, dtype=np.int64), opts,
@@ -560,7 +662,7 @@ def lyapunov_spectra(model: Model, params=None, y0=None, *, n_initial: int | Non
                    e2, e3, e3, STATS, ST, status)
     BL, BM, S, done, w = _measure(kern, model, Yw, Q, Pm, status == 0, int(opts.n_blocks), opts, keep_samples,
                                   STATS, ST, status)
-    sample_t = np.arange(S.shape[1] if S is not None else 0) * opts.sample_every * opts.dt
+    sample_t = np.arange(S.shape[1] if S is not None else 0) * opts.sample_interval
     return _assemble(model, table, np.repeat(np.arange(P), N), np.tile(np.arange(N), P), Y0, Yw, Q, BL, BM, done, S,
                      sample_t, np.zeros(M), STATS, ST, status, opts, wall + w,
                      seed if not isinstance(seed, np.random.Generator) else None)
@@ -649,7 +751,7 @@ def lyapunov_extend(model: Model, ens: LyapunovEnsemble, t_more: float, *, activ
         means[i, :k0] = ens.block_means[i, :k0]
         raw[i, k0:k0 + k1] = BL[i, :k1]
         means[i, k0:k0 + k1] = BM[i, :k1]
-    sample_t = np.arange(S.shape[1] if S is not None else 0) * opts.sample_every * opts.dt
+    sample_t = np.arange(S.shape[1] if S is not None else 0) * opts.sample_interval
     seg0 = np.where(rows, ens.t_measured, ens.segment_start)
     return _assemble(model, ens.params, ens.point, ens.ic, ens.y0, Y, Q, raw, means, n_old + done, S, sample_t, seg0,
                      STATS, ST, status, opts, wall, ens.seed)

@@ -30,11 +30,26 @@ import numpy as np
 from bifurcate._numba import njit, prange
 from bifurcate.kernels.geometry import project_spheres
 from bifurcate.model import tangent_basis_kernel as _tangent_basis
+from bifurcate.tableaux import DOP853 as _DOP853_T
 
 SUCCESS = 0
-PAUSED = 1  # internal: the per-call step cap was reached at an re-orthonormalisation time; call again
+PAUSED = 1  # internal: the per-call step cap was reached at a re-orthonormalisation time; call again
+MAX_STEPS = -1
+STEP_TOO_SMALL = -2
 DIVERGED = -3
 DEGENERATE = -4
+ACCURACY = -5  # RK4: the step-doubling estimate of the local error exceeds the tolerance
+
+METHOD_DOP853 = 1
+METHOD_RK4 = 2
+
+# numba freezes module-level arrays into the machine code as constants
+DOP_A = _DOP853_T.A
+DOP_B = _DOP853_T.B
+DOP_E5 = _DOP853_T.E5
+DOP_E3 = _DOP853_T.E3
+DOP_AX = _DOP853_T.A_extra
+DOP_D = _DOP853_T.D
 
 # phases of a trajectory (one kernel call advances every selected row within one phase)
 PHASE_TRANSIENT = 0  # state only, growth not measured
@@ -53,7 +68,9 @@ ST_KSAMP = 7  # samples stored in the current measured segment
 ST_LEAK = 8  # largest radial fraction removed from a tangent vector
 ST_SPHERE = 9  # largest | |r|^2 - 1 | after a step, before projection
 ST_TSEG = 10  # time measured in the current segment
-N_ST = 11
+ST_ERR = 11  # RK4: largest step-doubling error estimate / tolerance seen (0 if never checked)
+ST_HMIN = 12  # adaptive: smallest accepted step over the measured time (0 before the first)
+N_ST = 13
 
 
 @njit
@@ -172,27 +189,59 @@ def _check(y, div_bound):
 
 
 @njit
-def _advance(phase, y, Q, p, n_target, dt, call_cap, steps_per_ortho, orthos_per_block, sample_every, blocks,
-             free_idx, div_bound, block_logs, block_means, samples, stats, st):
-    """Advance one trajectory within ``phase`` until ``st[ST_KPHASE] == n_target`` or the call cap.
+def _scaled_diff(y, ya, Q, Qa, rtol, atol):
+    """RMS over state and tangent components of (y - ya, Q - Qa) / scale (scales as in _dop_step)."""
+    n = y.shape[0]
+    d = Q.shape[1]
+    acc = 0.0
+    for i in range(n):
+        sc = atol + rtol * max(abs(y[i]), abs(ya[i]))
+        acc += ((y[i] - ya[i]) / sc) ** 2
+    for k in range(d):
+        na = 0.0
+        nb = 0.0
+        for i in range(n):
+            na += Q[i, k] * Q[i, k]
+            nb += Qa[i, k] * Qa[i, k]
+        sc = atol + rtol * math.sqrt(max(na, nb))
+        for i in range(n):
+            acc += ((Q[i, k] - Qa[i, k]) / sc) ** 2
+    return math.sqrt(acc / (n + n * d))
 
-    Parameters
-    ----------
-    phase : PHASE_TRANSIENT (n_target RK4 steps of the state), PHASE_ALIGN or PHASE_MEASURE
-        (n_target re-orthonormalisation intervals of ``steps_per_ortho`` steps each).
-    y : (n,) state, in place. Q : (n, d) tangent frame, in place (set to the tangent basis at
-        the start of PHASE_ALIGN).
-    call_cap : at most about this many steps in this call; the kernel stops at the first
-        re-orthonormalisation time (or transient step) past it and returns PAUSED.
-    block_logs : (n_blocks, d) in/out, sum of log |R_kk| of each block of the segment
-        (block = st[ST_KPHASE] // orthos_per_block).
-    block_means : (n_blocks, n) in/out, time integral of the state over each block (trapezoid).
-    samples : (k, n) out, the state at the segment start and every ``sample_every`` steps.
-    stats : (4, n) in/out over all measured time: integral of y, of y^2, min, max.
-    st : (N_ST,) in/out integrator state (see ST_*).
 
-    Returns SUCCESS (phase done), PAUSED, DIVERGED or DEGENERATE.
-    """
+@njit
+def _measure_step(y, ynew, f0, f1, hs, b, block_means, stats):
+    """Time integrals over one step (Simpson with the cubic-Hermite midpoint), min and max."""
+    for i in range(y.shape[0]):
+        ym = 0.5 * (y[i] + ynew[i]) + hs * (f0[i] - f1[i]) / 8.0
+        block_means[b, i] += hs * (y[i] + 4.0 * ym + ynew[i]) / 6.0
+        stats[0, i] += hs * (y[i] + 4.0 * ym + ynew[i]) / 6.0
+        stats[1, i] += hs * (y[i] * y[i] + 4.0 * ym * ym + ynew[i] * ynew[i]) / 6.0
+        lo = min(y[i], ynew[i], ym)
+        hi = max(y[i], ynew[i], ym)
+        if lo < stats[2, i]:
+            stats[2, i] = lo
+        if hi > stats[3, i]:
+            stats[3, i] = hi
+
+
+@njit
+def _sphere_error(y, blocks, st):
+    for bb in range(blocks.shape[0]):
+        r2 = 0.0
+        for c in range(3):
+            r2 += y[blocks[bb, c]] ** 2
+        if abs(r2 - 1.0) > st[ST_SPHERE]:
+            st[ST_SPHERE] = abs(r2 - 1.0)
+
+
+@njit
+def _advance_rk4(phase, y, Q, p, n_target, dt, rtol, atol, max_steps, call_cap, steps_per_ortho, orthos_per_block,
+                 sample_every, blocks, free_idx, div_bound, block_logs, block_means, samples, stats, st):
+    """Fixed-step RK4 (see :func:`lyapunov_batch`); the first interval of every measured block is
+    also integrated with two half steps per step (step doubling), and the local error estimate
+    per step, ``16/15 |z_h - z_h/2| / steps_per_ortho`` in the scaled norm of the adaptive method,
+    must stay <= 1, else ACCURACY."""
     n = y.shape[0]
     d = Q.shape[1]
     k1 = np.empty(n)
@@ -205,12 +254,18 @@ def _advance(phase, y, Q, p, n_target, dt, call_cap, steps_per_ortho, orthos_per
     KQ = np.empty((4, n, d))
     Qt = np.empty((n, d))
     Jw = np.empty((n, n))
+    y2 = np.empty(n)
+    Q2 = np.empty((n, d))
+    f0 = np.empty(n)
+    f1 = np.empty(n)
     scratch = np.zeros(d)
     n_call = 0
     if phase == PHASE_TRANSIENT:
         while st[ST_KPHASE] < n_target:
             if n_call >= call_cap:
                 return PAUSED
+            if st[ST_NSTEPS] >= max_steps:
+                return MAX_STEPS
             _rk4_state(y, p, dt, k1, k2, k3, k4, yt)
             project_spheres(y, blocks)
             st[ST_T] += dt
@@ -227,22 +282,31 @@ def _advance(phase, y, Q, p, n_target, dt, call_cap, steps_per_ortho, orthos_per
     while st[ST_KPHASE] < n_target:
         if n_call >= call_cap:
             return PAUSED
+        if st[ST_NSTEPS] + steps_per_ortho > max_steps:
+            return MAX_STEPS
         if measure and st[ST_KSEG] == 0.0 and st[ST_KSAMP] == 0.0 and samples.shape[0] > 0:
             for i in range(n):
                 samples[0, i] = y[i]
             st[ST_KSAMP] = 1.0
         b = int(st[ST_KPHASE]) // orthos_per_block
+        probe = measure and int(st[ST_KPHASE]) % orthos_per_block == 0
+        if probe:
+            for i in range(n):
+                y2[i] = y[i]
+                for k in range(d):
+                    Q2[i, k] = Q[i, k]
+            for s in range(2 * steps_per_ortho):
+                _rk4_joint(y2, Q2, p, 0.5 * dt, KY, KQ, k1, Qt, Jw)
+                project_spheres(y2, blocks)
+            st[ST_NFEV] += 8.0 * steps_per_ortho
         for s in range(steps_per_ortho):
             for i in range(n):
-                yp[i] = y[i]  # previous state, for the trapezoid rule
+                yp[i] = y[i]  # previous state, for the time integrals
             _rk4_joint(y, Q, p, dt, KY, KQ, k1, Qt, Jw)
             if measure:
-                for bb in range(blocks.shape[0]):
-                    r2 = 0.0
-                    for c in range(3):
-                        r2 += y[blocks[bb, c]] ** 2
-                    if abs(r2 - 1.0) > st[ST_SPHERE]:
-                        st[ST_SPHERE] = abs(r2 - 1.0)
+                _sphere_error(y, blocks, st)
+                for i in range(n):
+                    f0[i] = KY[0, i]
             project_spheres(y, blocks)
             st[ST_T] += dt
             st[ST_NSTEPS] += 1.0
@@ -251,21 +315,24 @@ def _advance(phase, y, Q, p, n_target, dt, call_cap, steps_per_ortho, orthos_per
             if not _check(y, div_bound):
                 return DIVERGED
             if measure:
+                _rhs(y, p, f1)  # noqa: F821  (derivative at the new point for the Hermite midpoint)
+                st[ST_NFEV] += 1.0
+                _measure_step(yp, y, f0, f1, dt, b, block_means, stats)
                 st[ST_KSEG] += 1.0
                 st[ST_TSEG] += dt
-                for i in range(n):
-                    block_means[b, i] += 0.5 * dt * (yp[i] + y[i])
-                    stats[0, i] += 0.5 * dt * (yp[i] + y[i])
-                    stats[1, i] += 0.5 * dt * (yp[i] * yp[i] + y[i] * y[i])
-                    if y[i] < stats[2, i]:
-                        stats[2, i] = y[i]
-                    if y[i] > stats[3, i]:
-                        stats[3, i] = y[i]
                 ks = int(st[ST_KSAMP])
                 if int(st[ST_KSEG]) % sample_every == 0 and ks < samples.shape[0]:
                     for i in range(n):
                         samples[ks, i] = y[i]
                     st[ST_KSAMP] = ks + 1.0
+        if probe:
+            est = 16.0 / 15.0 * _scaled_diff(y, y2, Q, Q2, rtol, atol) / steps_per_ortho
+            if not math.isfinite(est):
+                est = 1e300
+            if est > st[ST_ERR]:
+                st[ST_ERR] = est
+            if est > 1.0:
+                return ACCURACY
         if blocks.shape[0] > 0:
             leak = _project_tangent(y, Q, blocks)
             if measure and leak > st[ST_LEAK]:
@@ -280,22 +347,388 @@ def _advance(phase, y, Q, p, n_target, dt, call_cap, steps_per_ortho, orthos_per
     return SUCCESS
 
 
-@njit(parallel=True)
-def lyapunov_batch(phase, Y, Q, P, n_target, dt, call_cap, steps_per_ortho, orthos_per_block, sample_every,
-                   blocks, free_idx, div_bound, BLOCK_LOGS, BLOCK_MEANS, SAMPLES, STATS, ST, STATUS):
-    """:func:`_advance` for the rows r with ``STATUS[r] == PAUSED``, in parallel; the others are skipped.
+@njit
+def _dop_step(y, Q, p, h, tangent, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol):
+    """One DOP853 step of (y, Q) (of y alone if not ``tangent``); KY[0], KQ[0] hold the field
+    at (y, Q) on entry, KY[12], KQ[12] the field at (ynew, Qnew) on return.
 
-    Y : (m, n) and Q : (m, n, d) in place; P : (m, n_params); n_target : (m,) int64;
-    BLOCK_LOGS : (m, n_blocks, d); BLOCK_MEANS : (m, n_blocks, n); SAMPLES : (m, k, n);
-    STATS : (m, 4, n); ST : (m, N_ST); STATUS : (m,) int64 in/out (PAUSED on entry = run this row).
-    Each row is independent and uses a fixed step, so results do not depend on the number of
-    threads nor on where the calls were cut (calls end at re-orthonormalisation times).
+    Returns the error norm (Hairer's combined 5th/3rd-order estimate, as in SciPy): RMS over the
+    n state components with scales ``atol + rtol max(|y_i|, |ynew_i|)`` and the n d tangent
+    components with one scale per column, ``atol + rtol max(|q_k|, |qnew_k|)``: the columns are
+    orthonormal after each re-orthonormalisation, so their error is relative to their length.
+    """
+    n = y.shape[0]
+    d = Q.shape[1] if tangent else 0
+    for s in range(1, 12):
+        for i in range(n):
+            acc = 0.0
+            for j in range(s):
+                acc += DOP_A[s, j] * KY[j, i]
+            yt[i] = y[i] + h * acc
+            for k in range(d):
+                acc = 0.0
+                for j in range(s):
+                    acc += DOP_A[s, j] * KQ[j, i, k]
+                Qt[i, k] = Q[i, k] + h * acc
+        if tangent:
+            _aug_field(yt, Qt, p, KY[s], KQ[s], Jw)
+        else:
+            _rhs(yt, p, KY[s])  # noqa: F821
+    for i in range(n):
+        acc = 0.0
+        for j in range(12):
+            acc += DOP_B[j] * KY[j, i]
+        ynew[i] = y[i] + h * acc
+        for k in range(d):
+            acc = 0.0
+            for j in range(12):
+                acc += DOP_B[j] * KQ[j, i, k]
+            Qnew[i, k] = Q[i, k] + h * acc
+    if tangent:
+        _aug_field(ynew, Qnew, p, KY[12], KQ[12], Jw)
+    else:
+        _rhs(ynew, p, KY[12])  # noqa: F821
+    e5 = 0.0
+    e3 = 0.0
+    for i in range(n):
+        sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
+        a5 = 0.0
+        a3 = 0.0
+        for j in range(13):
+            a5 += DOP_E5[j] * KY[j, i]
+            a3 += DOP_E3[j] * KY[j, i]
+        e5 += (a5 / sc) ** 2
+        e3 += (a3 / sc) ** 2
+    for k in range(d):
+        na = 0.0
+        nb = 0.0
+        for i in range(n):
+            na += Q[i, k] * Q[i, k]
+            nb += Qnew[i, k] * Qnew[i, k]
+        sc = atol + rtol * math.sqrt(max(na, nb))
+        for i in range(n):
+            a5 = 0.0
+            a3 = 0.0
+            for j in range(13):
+                a5 += DOP_E5[j] * KQ[j, i, k]
+                a3 += DOP_E3[j] * KQ[j, i, k]
+            e5 += (a5 / sc) ** 2
+            e3 += (a3 / sc) ** 2
+    den = e5 + 0.01 * e3
+    if not math.isfinite(den):
+        return 1e10  # a stage overflowed: reject and shrink the step
+    err = abs(h) * e5 / math.sqrt(den * (n + n * d)) if den > 0.0 else 0.0
+    if not math.isfinite(err):
+        err = 1e10
+    return err
+
+
+@njit
+def _dense_state(y, ynew, p, h, KY, KX, F, ytmp):
+    """Coefficients F (7, n) of DOP853's 7th-order interpolant of the state on the step just
+    taken (the state stages do not depend on the tangent vectors); KX (3, n) receives the
+    three extra stages."""
+    n = y.shape[0]
+    for s in range(3):
+        for i in range(n):
+            acc = 0.0
+            for j in range(13):
+                acc += DOP_AX[s, j] * KY[j, i]
+            for j in range(s):
+                acc += DOP_AX[s, 13 + j] * KX[j, i]
+            ytmp[i] = y[i] + h * acc
+        _rhs(ytmp, p, KX[s])  # noqa: F821
+    for i in range(n):
+        dy = ynew[i] - y[i]
+        F[0, i] = dy
+        F[1, i] = h * KY[0, i] - dy
+        F[2, i] = 2.0 * dy - h * (KY[12, i] + KY[0, i])
+        for r in range(4):
+            acc = 0.0
+            for j in range(13):
+                acc += DOP_D[r, j] * KY[j, i]
+            for j in range(3):
+                acc += DOP_D[r, 13 + j] * KX[j, i]
+            F[3 + r, i] = h * acc
+
+
+@njit
+def _dense_eval(y, F, x, out):
+    for i in range(y.shape[0]):
+        v = 0.0
+        for k in range(6, -1, -1):
+            v += F[k, i]
+            if (6 - k) % 2 == 0:
+                v *= x
+            else:
+                v *= 1.0 - x
+        out[i] = v + y[i]
+
+
+@njit
+def _first_step(y, f0, p, order, rtol, atol, span, y1, f1):
+    # Hairer, Norsett & Wanner, Sec. II.4 (automatic selection of the first step), state only
+    n = y.shape[0]
+    d0 = 0.0
+    d1 = 0.0
+    for i in range(n):
+        sc = atol + abs(y[i]) * rtol
+        d0 += (y[i] / sc) ** 2
+        d1 += (f0[i] / sc) ** 2
+    d0 = math.sqrt(d0 / n)
+    d1 = math.sqrt(d1 / n)
+    h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    h0 = min(h0, span)
+    for i in range(n):
+        y1[i] = y[i] + h0 * f0[i]
+    _rhs(y1, p, f1)  # noqa: F821
+    d2 = 0.0
+    for i in range(n):
+        sc = atol + abs(y[i]) * rtol
+        d2 += ((f1[i] - f0[i]) / sc) ** 2
+    d2 = math.sqrt(d2 / n) / h0
+    if d1 <= 1e-15 and d2 <= 1e-15:
+        h1 = max(1e-6, h0 * 1e-3)
+    else:
+        h1 = (0.01 / max(d1, d2)) ** (1.0 / (order + 1.0))
+    return min(100.0 * h0, h1, span)
+
+
+@njit
+def _advance_dop(phase, y, Q, p, n_target, t_end, dt, dt_ortho, rtol, atol, max_steps, call_cap, growth_bound,
+                 orthos_per_block, sample_dt, blocks, free_idx, div_bound, block_logs, block_means, samples, stats,
+                 st):
+    """Adaptive DOP853 (see :func:`lyapunov_batch`). The transient integrates the state alone up
+    to time ``t_end``; the other phases integrate (y, Q) over ``n_target`` intervals of exactly
+    ``dt_ortho`` (the last step of each is shortened to land on it)."""
+    n = y.shape[0]
+    d = Q.shape[1]
+    KY = np.empty((13, n))
+    KQ = np.empty((13, n, d))
+    KX = np.empty((3, n))
+    F = np.empty((7, n))
+    yt = np.empty(n)
+    Qt = np.empty((n, d))
+    Jw = np.empty((n, n))
+    ynew = np.empty(n)
+    Qnew = np.empty((n, d))
+    scratch = np.zeros(d)
+    order = 7.0
+    expo = -1.0 / (order + 1.0)
+    n_call = 0
+    h = st[ST_H]
+    if phase == PHASE_TRANSIENT:
+        _rhs(y, p, KY[0])  # noqa: F821
+        st[ST_NFEV] += 1.0
+        if h <= 0.0 and t_end - st[ST_T] > 0.0:
+            h = _first_step(y, KY[0], p, order, rtol, atol, t_end - st[ST_T], yt, KY[1])
+            st[ST_NFEV] += 1.0
+        while True:
+            t = st[ST_T]
+            remaining = t_end - t
+            if remaining <= 1e-12 * max(1.0, abs(t_end)):
+                st[ST_H] = h
+                return SUCCESS
+            if n_call >= call_cap:
+                st[ST_H] = h
+                return PAUSED
+            if st[ST_NSTEPS] >= max_steps:
+                st[ST_H] = h
+                return MAX_STEPS
+            hs = min(h, remaining)
+            err = _dop_step(y, Q, p, hs, False, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol)
+            st[ST_NFEV] += 12.0
+            n_call += 1
+            if err > 1.0:
+                st[ST_NREJ] += 1.0
+                h = hs * max(0.2, 0.9 * err ** expo)
+                if h < 10.0 * 2.2e-16 * max(1.0, abs(t)):
+                    st[ST_H] = h
+                    return STEP_TOO_SMALL
+                continue
+            fac = 10.0 if err == 0.0 else min(10.0, 0.9 * err ** expo)
+            h = max(h, hs * fac) if hs < h else hs * fac
+            for i in range(n):
+                y[i] = ynew[i]
+            project_spheres(y, blocks)
+            if blocks.shape[0] > 0:
+                _rhs(y, p, KY[0])  # noqa: F821  (the field must belong to the projected state)
+                st[ST_NFEV] += 1.0
+            else:
+                for i in range(n):
+                    KY[0, i] = KY[12, i]
+            if remaining - hs <= 1e-12 * max(1.0, abs(t_end)):
+                st[ST_T] = t_end
+            else:
+                st[ST_T] = t + hs
+            st[ST_NSTEPS] += 1.0
+            if not _check(y, div_bound):
+                st[ST_H] = h
+                return DIVERGED
+    if phase == PHASE_ALIGN and st[ST_KPHASE] == 0.0:
+        _tangent_basis(y, blocks, free_idx, Q)
+    if h <= 0.0:
+        _rhs(y, p, KY[0])  # noqa: F821
+        h = _first_step(y, KY[0], p, order, rtol, atol, dt_ortho, yt, KY[1])
+        st[ST_NFEV] += 2.0
+    measure = phase == PHASE_MEASURE
+    n_samp = samples.shape[0]
+    tiny = 1e-12 * dt_ortho
+    while st[ST_KPHASE] < n_target:
+        if n_call >= call_cap:
+            st[ST_H] = h
+            return PAUSED
+        if measure and st[ST_KSEG] == 0.0 and st[ST_KSAMP] == 0.0 and n_samp > 0:
+            for i in range(n):
+                samples[0, i] = y[i]
+            st[ST_KSAMP] = 1.0
+        kint = st[ST_KPHASE]
+        b = int(kint) // orthos_per_block
+        tau = 0.0
+        dirty = True
+        while dt_ortho - tau > tiny:
+            if st[ST_NSTEPS] >= max_steps:
+                st[ST_H] = h
+                return MAX_STEPS
+            if dirty:
+                _aug_field(y, Q, p, KY[0], KQ[0], Jw)
+                st[ST_NFEV] += 1.0
+                dirty = False
+            rem = dt_ortho - tau
+            hs = h
+            last = False
+            if hs >= rem * (1.0 - 1e-12):
+                hs = rem
+                last = True
+            err = _dop_step(y, Q, p, hs, True, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol)
+            st[ST_NFEV] += 12.0
+            n_call += 1
+            if err > 1.0:
+                st[ST_NREJ] += 1.0
+                h = hs * max(0.2, 0.9 * err ** expo)
+                if h < 10.0 * 2.2e-16 * max(1.0, abs(st[ST_T])):
+                    st[ST_H] = h
+                    return STEP_TOO_SMALL
+                continue
+            fac = 10.0 if err == 0.0 else min(10.0, 0.9 * err ** expo)
+            # a step shortened to land on the re-orthonormalisation time does not shrink the next one
+            h = max(h, hs * fac) if last else hs * fac
+            if not _check(ynew, div_bound):
+                st[ST_H] = h
+                return DIVERGED
+            if measure:
+                _sphere_error(ynew, blocks, st)
+                _measure_step(y, ynew, KY[0], KY[12], hs, b, block_means, stats)
+                if st[ST_HMIN] == 0.0 or hs < st[ST_HMIN]:
+                    if not last:
+                        st[ST_HMIN] = hs
+                t_old = kint * dt_ortho + tau
+                t_new = kint * dt_ortho + (dt_ortho if last else tau + hs)
+                ks = int(st[ST_KSAMP])
+                ready = False
+                while ks < n_samp and ks * sample_dt <= t_new + tiny:
+                    if not ready:
+                        _dense_state(y, ynew, p, hs, KY, KX, F, yt)
+                        st[ST_NFEV] += 3.0
+                        ready = True
+                    x = (ks * sample_dt - t_old) / hs
+                    _dense_eval(y, F, min(max(x, 0.0), 1.0), samples[ks])
+                    ks += 1
+                st[ST_KSAMP] = ks
+                st[ST_KSEG] += 1.0
+                st[ST_TSEG] = t_new
+            for i in range(n):
+                y[i] = ynew[i]
+                for k in range(d):
+                    Q[i, k] = Qnew[i, k]
+            project_spheres(y, blocks)
+            if blocks.shape[0] > 0:
+                dirty = True
+            else:
+                for i in range(n):
+                    KY[0, i] = KY[12, i]
+                    for k in range(d):
+                        KQ[0, i, k] = KQ[12, i, k]
+            tau = dt_ortho if last else tau + hs
+            st[ST_T] += hs
+            st[ST_NSTEPS] += 1.0
+            if not last:
+                # re-orthonormalise early when the columns' lengths drift far apart (the short
+                # ones would lose digits to the long ones)
+                lo = np.inf
+                hi = 0.0
+                for k in range(d):
+                    nk = 0.0
+                    for i in range(n):
+                        nk += Q[i, k] * Q[i, k]
+                    lo = min(lo, nk)
+                    hi = max(hi, nk)
+                if hi > growth_bound * growth_bound * lo:
+                    if blocks.shape[0] > 0:
+                        _project_tangent(y, Q, blocks)
+                    status = _mgs(Q, block_logs[b] if measure else scratch)
+                    if status != SUCCESS:
+                        st[ST_H] = h
+                        return status
+                    dirty = True
+        if blocks.shape[0] > 0:
+            leak = _project_tangent(y, Q, blocks)
+            if measure and leak > st[ST_LEAK]:
+                st[ST_LEAK] = leak
+        status = _mgs(Q, block_logs[b] if measure else scratch)
+        if status != SUCCESS:
+            st[ST_H] = h
+            return status
+        st[ST_KPHASE] += 1.0
+    st[ST_H] = h
+    return SUCCESS
+
+
+@njit(parallel=True)
+def lyapunov_batch(phase, method, Y, Q, P, n_target, t_end, dt, dt_ortho, rtol, atol, max_steps, call_cap,
+                   growth_bound, steps_per_ortho, orthos_per_block, sample_every, sample_dt, blocks, free_idx,
+                   div_bound, BLOCK_LOGS, BLOCK_MEANS, SAMPLES, STATS, ST, STATUS):
+    """Advance the rows r with ``STATUS[r] == PAUSED`` within ``phase``, in parallel; others are skipped.
+
+    Parameters
+    ----------
+    phase : PHASE_TRANSIENT, PHASE_ALIGN or PHASE_MEASURE.
+    method : METHOD_DOP853 (adaptive) or METHOD_RK4 (fixed step ``dt``).
+    Y : (m, n) and Q : (m, n, d) in place (Q set to the tangent basis at the start of PHASE_ALIGN).
+    P : (m, n_params).
+    n_target : (m,) int64; the phase ends when ``ST[r, ST_KPHASE]`` reaches it: RK4 transient
+        steps, or re-orthonormalisation intervals (DOP853: of exactly ``dt_ortho``; RK4: of
+        ``steps_per_ortho`` steps).
+    t_end : DOP853 transient: integrate the state until ``ST[r, ST_T] == t_end``.
+    dt : RK4 step (DOP853 chooses its first step, Hairer, Norsett & Wanner Sec. II.4).
+    rtol, atol : tolerances (DOP853 step control; RK4 step-doubling check).
+    max_steps : total accepted steps allowed per row (MAX_STEPS beyond).
+    call_cap : about this many steps per row and call; a call stops at the next
+        re-orthonormalisation time (or transient step) past it and returns PAUSED.
+    growth_bound : DOP853: re-orthonormalise within an interval when the longest tangent vector
+        exceeds the shortest by this factor.
+    sample_every (RK4, steps) / sample_dt (DOP853, time): sampling of the measured segment.
+    BLOCK_LOGS : (m, n_blocks, d) in/out, sum of log |R_kk| per block of the segment.
+    BLOCK_MEANS : (m, n_blocks, n) in/out, time integral of the state per block.
+    SAMPLES : (m, k, n) out, the state at the segment start and every sampling interval.
+    STATS : (m, 4, n) in/out over all measured time: integral of y, of y^2, min, max.
+    ST : (m, N_ST) in/out integrator state (see ST_*).
+    STATUS : (m,) int64 in/out (PAUSED on entry = run this row; SUCCESS = phase done).
+
+    Each row is independent, so results do not depend on the number of threads; calls end at
+    re-orthonormalisation times and carry the step size over, so they do not depend on where
+    the calls were cut either.
     """
     m = Y.shape[0]
     for r in prange(m):
         if STATUS[r] != PAUSED:
             continue
-        STATUS[r] = _advance(phase, Y[r], Q[r], P[r], n_target[r], dt, call_cap, steps_per_ortho,
-                             orthos_per_block, sample_every, blocks, free_idx, div_bound, BLOCK_LOGS[r],
-                             BLOCK_MEANS[r], SAMPLES[r], STATS[r], ST[r])
+        if method == METHOD_RK4:
+            STATUS[r] = _advance_rk4(phase, Y[r], Q[r], P[r], n_target[r], dt, rtol, atol, max_steps, call_cap,
+                                     steps_per_ortho, orthos_per_block, sample_every, blocks, free_idx, div_bound,
+                                     BLOCK_LOGS[r], BLOCK_MEANS[r], SAMPLES[r], STATS[r], ST[r])
+        else:
+            STATUS[r] = _advance_dop(phase, Y[r], Q[r], P[r], n_target[r], t_end, dt, dt_ortho, rtol, atol,
+                                     max_steps, call_cap, growth_bound, orthos_per_block, sample_dt, blocks,
+                                     free_idx, div_bound, BLOCK_LOGS[r], BLOCK_MEANS[r], SAMPLES[r], STATS[r], ST[r])
     return 0
