@@ -17,7 +17,7 @@ from bifurcate.lyapunov import LyapunovOptions
 __all__ = ["CensusOptions"]
 
 #: keyword names of the fixed-window census (``LyapunovOptions`` fields) and where they go now
-_LYAP_FIELDS = ("dt", "dt_ortho", "div_bound")
+_LYAP_FIELDS = ("dt", "dt_ortho", "div_bound", "method", "rtol", "atol", "max_steps")
 
 
 @dataclass(frozen=True)
