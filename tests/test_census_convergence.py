@@ -208,3 +208,14 @@ def test_lorenz_is_one_dissipative_chaotic_attractor():
     a = res.attractors[0]
     assert a.flavour == "dissipative" and a.attracting and a.n_members == 6
     assert 0.8 < a.exponents[0] < 1.0 and a.exponents.sum() == pytest.approx(-13.667, abs=0.05)
+
+
+def test_not_decided_by_the_cap_is_undecided_with_evidence():
+    # a cap below the length a zero exponent needs (t_zero_min = 400): neutral orbits cannot be decided
+    res = census(PT_DIMER, {"lam": 0.8}, n_initial=3, seed=3, t_cap=200.0)
+    t = res.trajectories
+    assert (t["status"] == "undecided").all() and (t["label"] == -1).all() and (t["kind"] == "-1").all()
+    assert all(r.startswith("undecided at the cap t_cap=200") and len(r) > 60 for r in t["reason"])  # + evidence
+    assert res.fraction_undecided == 1.0 and res.status == -1 and res.phase == "none"
+    # how much integration each label cost
+    assert list(res.cost["kind"]) == ["-1"] and res.cost["t_mean"].iat[0] >= 200.0

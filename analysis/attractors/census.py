@@ -179,7 +179,8 @@ class CensusResult:
         ``fraction_unclassified`` = undecided + not trusted (label -1).
     n_initial : int
     trajectories : DataFrame
-        One row per initial condition: kind, flavour, attracting, label, ``decision`` (settled,
+        One row per initial condition: kind, flavour, attracting, label, ``decision`` (also as
+        ``status``: settled,
         decided, joined (undecided alone, on a decided attractor by shared support), undecided,
         not_trusted, diverged, not_measured), reason, exponents and errors, means, costs.
     samples : dict label -> ndarray (k, m, n)
@@ -962,7 +963,8 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
         msgs.append("no trajectory could be classified")
     # trajectory table
     tab = pd.DataFrame({"ic": np.arange(N), "kind": kind.astype(str), "flavour": flav.astype(str), "attracting": att,
-                        "label": labels, "decision": decision.astype(str), "reason": reason.astype(str),
+                        "label": labels, "decision": decision.astype(str), "status": decision.astype(str),
+                        "reason": reason.astype(str),
                         "t_measured": t_meas, "t_integrated": cost, "eq_index": eq_of})
     for k in range(d):
         tab[f"lyap_{k}"] = lam[:, k]
