@@ -181,7 +181,8 @@ class CensusResult:
     trajectories : DataFrame
         One row per initial condition: kind, flavour, attracting, label, ``decision`` (also as
         ``status``: settled,
-        decided, joined (undecided alone, on a decided attractor by shared support), undecided,
+        decided, joined (undecided alone; on a decided attractor by shared support, or by the pooled
+        sums of orbits sharing support), undecided,
         not_trusted, diverged, not_measured), reason, exponents and errors, means, costs.
     samples : dict label -> ndarray (k, m, n)
     sample_t : ndarray (m,)
@@ -792,14 +793,22 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
     cells_fine, grid = occupied_cells(samples, opts.cell_frac)
     cells_coarse, grid_coarse = occupied_cells(samples, opts.family_cell_frac)
     # an orbit undecided at the cap that shares the support of decided orbits of one attractor is on
-    # that attractor (as members of one chaotic attractor are grouped): it joins them, and says so
+    # that attractor (as members of one chaotic attractor are grouped): it joins them, and says so.
+    # A chaotic orbit joins a dissipative set only if its own sum is negative (2 errors) and agrees
+    # with the set's: conservative seas share the region of weakly dissipative attractors.
     band_cap = float(opts.zero_band(opts.t_cap))
+    z = opts.n_sigma
+    lsum = lam.sum(axis=1)
     for j in np.nonzero(decision == "undecided")[0]:
         if samples[j].shape[0] < 10 or not np.all(np.isfinite(lam[j])):
             continue
-        chaotic = lam[j, 0] - opts.n_sigma * lam_err[j, 0] > band_cap
+        chaotic = lam[j, 0] - z * lam_err[j, 0] > band_cap
+        if chaotic and not (lsum[j] + 2 * lsum_err[j] < 0):
+            continue
         for k, f in (("CH", "dissipative"),) if chaotic else (("LC", ""), ("QP", "")):
             cand = np.nonzero((kind == k) & (flav == f) & (decision == "decided"))[0]
+            if chaotic:
+                cand = [i for i in cand if abs(lsum[i] - lsum[j]) <= z * np.hypot(lsum_err[i], lsum_err[j])]
             cells = cells_coarse if k == "CH" else cells_fine
             best = max(((support_overlap(cells[j], cells[i]), i) for i in cand), default=(0.0, -1))
             if best[0] >= max(opts.overlap_min, 0.5):
@@ -807,6 +816,24 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
                 reason[j] = (f"{reason[j]}; shares {best[0]:.0%} of its support with the decided {k} orbit of "
                              f"initial condition {best[1]}: on that attractor")
                 break
+    # undecided chaotic orbits with negative sums that share support pool their evidence: the
+    # inverse-variance mean of their sums decides the flavour of the attractor they share
+    pool = [j for j in np.nonzero(decision == "undecided")[0]
+            if samples[j].shape[0] >= 10 and np.all(np.isfinite(lam[j])) and np.isfinite(lsum_err[j])
+            and lam[j, 0] - z * lam_err[j, 0] > band_cap and lsum[j] + 2 * lsum_err[j] < 0]
+    if len(pool) >= 2:
+        sub = group_by_support([cells_coarse[j] for j in pool], max(opts.overlap_min, 0.5))
+        for g in np.unique(sub):
+            mem = [pool[i] for i in np.nonzero(sub == g)[0]]
+            if len(mem) < 2:
+                continue
+            w = 1.0 / np.maximum(lsum_err[mem], 1e-12) ** 2
+            sp, ep = float(np.sum(w * lsum[mem]) / w.sum()), float(1.0 / np.sqrt(w.sum()))
+            if sp + z * ep < -band_cap:
+                for j in mem:
+                    kind[j], flav[j], decision[j] = "CH", "dissipative", "joined"
+                    reason[j] = (f"{reason[j]}; pooled with {len(mem) - 1} orbit(s) sharing its support: sum "
+                                 f"{sp:+.4f}+-{ep:.1e}, volume contracts")
     att = np.array([ATTRACTING.get((k, f), False) for k, f in zip(kind, flav)])
     # grouping: (kind, flavour) classes; FP/SADDLE by equilibrium; others by support
     labels = np.full(N, -1, dtype=np.int64)
