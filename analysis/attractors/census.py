@@ -421,13 +421,12 @@ def nolds_largest(x: np.ndarray, dt: float, *, emb_dim: int = 8, n_max: int = 30
 class _Track:
     """Evidence kept for one measured trajectory."""
 
-    __slots__ = ("bl", "bm", "bq", "samples", "last", "t_measured", "t_cost", "status", "y", "decision", "reason",
+    __slots__ = ("bl", "bm", "samples", "last", "t_measured", "t_cost", "status", "y", "decision", "reason",
                  "kind", "flavour", "n_rounds", "n_drop")
 
     def __init__(self, y):
         self.bl = None        # (B, d) block exponents
         self.bm = None        # (B, n) block means
-        self.bq = None        # (B, n) block mean squares
         self.samples = None   # (k, n) kept samples (subsampled)
         self.last = None      # (k, n) samples of the last segment, every sample_dt
         self.t_measured = 0.0  # total variational length so far (including dropped blocks)
@@ -533,9 +532,6 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
         t_more = max(bt, np.ceil(t_more / bt - 1e-9) * bt)
         ens = lyapunov_extend(model, ens, t_more, active=active, keep_samples=True)
         wall += ens.wall_time
-    for i, tr in enumerate(tracks):
-        if tr.bl is not None:
-            tr.bq = None
     return tracks, wall
 
 
