@@ -661,10 +661,11 @@ class _Quantum:
         out = ensure_out_dir(a.out)
         # every parameter explicit (the model's defaults), so the table and the solver agree on them
         full = [model.params(pt) for pt in points]
-        tabs = [exact_table(pt, S_values) for pt in tqdm(full, desc="exact steady states", unit="point",
+        tabs = [exact_table(pt, S_values, model=model) for pt in tqdm(full, desc="exact steady states", unit="point",
                                                           disable=a.no_progress)]
         df = pd.concat(tabs, ignore_index=True)
-        bad = (df["status"] != 0) | ~np.isfinite(df[["ZA", "ZB", "purity"]].to_numpy(float)).all(axis=1)
+        obs = [c for c in model.state_names if c in df] + ["purity"]     # the model's own observables
+        bad = (df["status"] != 0) | ~np.isfinite(df[obs].to_numpy(float)).all(axis=1)
         if bad.any():
             df.loc[bad & (df["status"] == 0), "message"] = "non-finite result"
             df.loc[bad & (df["status"] == 0), "status"] = -1
@@ -686,7 +687,7 @@ class _Quantum:
             tables["wigner.parquet"] = "wigner"
         meta = write_metadata(out, command="quantum", model=model.name, params=full[0], S=S_values, sweep=a.sweep,
                               tables=tables)
-        print(df[[c for c in df.columns if c in ("S", *model.free_params, "ZA", "ZB", "purity", "status")]]
+        print(df[[c for c in df.columns if c in ("S", *model.free_params, *obs, "status")]]
               .to_string(index=False))
         _wrote(*written, meta)
         return _report_failures(int(bad.sum()), len(df), "exact steady states", _count_reasons(df.loc[bad, "message"]))

@@ -35,6 +35,7 @@ from analysis.attractors.classify import KINDS
 from analysis.attractors.options import CensusOptions
 from analysis.execution import default_chunk_size, get_executor, run_points
 from analysis.store import ResultStore, SweepStore
+from bifurcate.validation import check_array, check_count
 from bifurcate.integrate import IntegrationOptions
 from bifurcate.model import Model
 
@@ -417,12 +418,8 @@ def _check_grid(model: Model, grid: Mapping[str, Sequence[float]]) -> dict[str, 
     out = {}
     for k, v in grid.items():
         model.param_index(k)  # not pinned
-        a = np.asarray(v, dtype=float)
-        if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
-            raise ValueError(f"grid axis {k!r} must be a non-empty 1-D array of finite values, got {v!r}")
-        if a.size > 1 and not (np.all(np.diff(a) > 0)):
-            raise ValueError(f"grid axis {k!r} must be strictly increasing, got {a}")
-        out[k] = a
+        # numbers only (a string such as "0:1:3" is refused with the axis named), 1-D, finite, increasing
+        out[k] = check_array(f"grid[{k!r}]", v, ndim=1, sorted_=True, strictly=True)
     return out
 
 
@@ -517,7 +514,7 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
     if not isinstance(opts, PhaseDiagramOptions):
         raise TypeError(f"options must be a PhaseDiagramOptions, got {type(opts).__name__}")
     if n_initial is not None:
-        option_overrides["n_initial"] = int(n_initial)
+        option_overrides["n_initial"] = check_count("n_initial", n_initial, maximum=10 ** 6)
     if option_overrides:
         integ = {k: option_overrides.pop(k) for k in list(option_overrides) if k in IntegrationOptions.__dataclass_fields__}
         bad = [k for k in option_overrides if k not in PhaseDiagramOptions.__dataclass_fields__]

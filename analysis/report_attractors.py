@@ -199,20 +199,34 @@ def _steady_state_observables(st, model) -> dict[str, float]:
 def exact_table(params: Mapping[str, float], S_values: Sequence[float], model=None) -> pd.DataFrame:
     """Exact Z_A, Z_B, purity of the master equation (5) at each S (a failed row says why).
 
-    Uses :func:`analysis.quantum.steady_state`; the parameters not given come from ``model``'s
-    defaults (the quantum module's own defaults when ``model`` is None).
+    A model built from a specification (:mod:`bifurcate.spec`) is solved from that specification
+    (:func:`bifurcate.quantum.steady_state_system`), so any such model gets its own exact quantum
+    cross-check; otherwise (``model`` None, or the hand-built LMG dimer) :func:`analysis.quantum.steady_state`
+    solves the LMG dimer. The parameters not given come from ``model``'s defaults (the quantum
+    module's own defaults when ``model`` is None).
     """
+    from bifurcate.spec import system_of
+
     rows = []
     base = dict(model.defaults) if model is not None else {}
+    system = system_of(model) if model is not None else None
     for S in S_values:
         t0 = time.perf_counter()
         try:
-            from analysis.quantum import steady_state
+            full = {**base, **{k: float(v) for k, v in params.items()}}
+            if system is not None:
+                from bifurcate.quantum import steady_state_system
 
-            st = steady_state(S, {**base, **{k: float(v) for k, v in params.items()}})
+                st = steady_state_system(system, S, {k: v for k, v in full.items() if k in system.parameters})
+                how = "bifurcate.quantum.steady_state_system"
+            else:
+                from analysis.quantum import steady_state
+
+                st = steady_state(S, full)
+                how = "analysis.quantum"
             obs = _steady_state_observables(st, model)
             rows.append({"S": float(S), **{k: float(v) for k, v in params.items()}, **obs,
-                         "purity": float(st.purity), "method": f"analysis.quantum ({st.method}, {st.sector})",
+                         "purity": float(st.purity), "method": f"{how} ({st.method}, {st.sector})",
                          "wall_time": time.perf_counter() - t0,
                          # status 1: solved and validated, but its error is not certified (st.message says why)
                          "status": 0 if st.success else 1, "message": st.message})

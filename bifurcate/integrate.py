@@ -525,6 +525,12 @@ def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | N
     tav = t0 + 0.5 * (t1 - t0) if t_transient is None else check_real("t_transient", t_transient)
     if not (t0 <= tav < t1):
         raise ValueError(f"t_transient must lie in [t_start, t_end), got {tav} for ({t0}, {t1})")
+    # the window averages divide by the window's length: one below the resolution of the times
+    # themselves (e.g. t_end = 1e-200) would give 0/0 with status success
+    min_window = 1e-9 * max(1.0, abs(t0), abs(t1))
+    if t1 - tav < min_window:
+        raise ValueError(f"t_end and t_transient must leave an averaging window [t_transient, t_end] longer than "
+                         f"{min_window:.1e}, got t_transient={tav!r}, t_end={t1!r}")
     if max_wall_time is not None and not check_real("max_wall_time", max_wall_time, allow_inf=True) > 0:
         raise ValueError(f"max_wall_time must be > 0 seconds, got {max_wall_time!r}")
     if progress is not None and not callable(progress):

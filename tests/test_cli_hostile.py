@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -211,3 +212,15 @@ def test_ctrl_c_stops_a_long_cli_run_within_seconds(tmp_path):
             proc.wait()
     assert proc.returncode == 130 and "bifurcate: interrupted" in err and "Traceback" not in err, err[-2000:]
     assert waited < 5.0, waited
+
+
+def test_quantum_command_solves_any_specified_model(tmp_path, capsys):
+    """`bifurcate quantum --model btc` solves the boundary time crystal from its specification
+    (not the LMG dimer) and writes the model's own observables: Z = -sqrt(1 - (omega/kappa)^2)
+    is approached as S grows below the transition (omega/kappa = 0.5: -0.866)."""
+    import pandas as pd
+
+    assert main(["quantum", "--model", "btc", "--S", "2,4", "--no-progress", "--out", str(tmp_path)]) == 0
+    df = pd.read_parquet(tmp_path / "exact.parquet")
+    assert "ZB" not in df and list(df["S"]) == [2.0, 4.0] and (df["status"] == 0).all()
+    assert abs(df["ZA"].iat[1] + np.sqrt(1 - 0.5 ** 2)) < abs(df["ZA"].iat[0] + np.sqrt(1 - 0.5 ** 2)) < 0.01

@@ -40,6 +40,7 @@ from analysis.attractors.options import CensusOptions
 from bifurcate.integrate import STATUS_MESSAGES, integrate_ensemble
 from bifurcate.lyapunov import LYAPUNOV_STATUS, lyapunov_spectra
 from bifurcate.model import Model
+from bifurcate.validation import check_count, check_seed
 
 __all__ = ["InvariantSet", "Attractor", "CensusResult", "census", "census_points", "census_batch", "phase_label",
            "derived_observables", "nolds_largest", "KIND_ORDER"]
@@ -1069,13 +1070,13 @@ def census(model: Model, params: Mapping[str, float] | None = None, *, n_initial
     opts = CensusOptions.coerce(options, **option_overrides)
     pd_ = model.params(params)
     if y0 is None:
-        if not isinstance(n_initial, (int, np.integer)) or int(n_initial) < 1:
-            raise ValueError(f"n_initial must be an int >= 1, got {n_initial!r}")
+        n_initial = check_count("n_initial", n_initial, maximum=10 ** 7)   # 2.5, "3", True, nan refused
+        check_seed("seed", seed)
         from bifurcate.utils import as_generator
 
         Y0 = model.random_states(int(n_initial), as_generator(seed))
     else:
-        Y0 = model.check_state(y0, batch=True)
+        Y0 = model.check_state(y0, batch=True, name="y0")
     return census_points(model, [pd_], Y0[None], options=opts, seed=seed)[0]
 
 

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from bifurcate.validation import check_range
 from bifurcate.integrate import IntegrationOptions
 from bifurcate.lyapunov import LyapunovOptions
 
@@ -123,14 +124,10 @@ class CensusOptions:
     def __post_init__(self):
         pos = ("t_min", "t_cap", "block_time", "zero_floor", "n_sigma", "n_sigma_stat", "stat_floor", "fp_std_tol", "fp_match_tol",
                "sample_dt", "cell_frac", "family_cell_frac", "share_tol")
-        for name in pos:
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float, np.floating, np.integer)) and np.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+        for name in pos:   # real (bool, strings, complex refused), finite, > 0
+            check_range(name, getattr(self, name), 0, None, lo_open=True)
         for name in ("t_transient", "t_align", "t_zero_min", "zero_shear"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float, np.floating, np.integer)) and np.isfinite(v) and v >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+            check_range(name, getattr(self, name), 0)
         if self.t_cap < self.t_min:
             raise ValueError(f"t_cap must be >= t_min, got t_cap={self.t_cap}, t_min={self.t_min}")
         if self.t_min < 4 * self.block_time:
