@@ -3,7 +3,9 @@
 The main entry points are importable from here (loaded on first use, so ``import analysis`` stays
 light for the command line):
 
-* ``analysis.census(model, params=..., n_initial=..., seed=...)`` (:mod:`analysis.attractor_census`)
+* ``analysis.census(model, params=..., n_initial=..., seed=...)``, ``analysis.census_batch``,
+  ``analysis.CensusOptions``, ``analysis.CensusResult`` (:mod:`analysis.attractors`: the converged census;
+  :mod:`analysis.attractor_census` keeps the old import path)
 * ``analysis.phase_diagram(model, grid={...}, ...)`` (:mod:`analysis.phase_diagrams`)
 * ``analysis.load(path)`` reads any table the suite writes with its metadata (:mod:`analysis.io`).
 """
@@ -13,11 +15,16 @@ import importlib
 
 from analysis.io import load
 
-__all__ = ["load", "census", "phase_diagram", "CensusResult", "PhaseDiagram"]
+__all__ = ["load", "census", "census_batch", "census_points", "phase_diagram", "CensusResult", "CensusOptions",
+           "InvariantSet", "PhaseDiagram"]
 
 _LAZY = {
-    "census": "analysis.attractor_census",
-    "CensusResult": "analysis.attractor_census",
+    "census": "analysis.attractors",
+    "census_batch": "analysis.attractors",
+    "census_points": "analysis.attractors",
+    "CensusResult": "analysis.attractors",
+    "CensusOptions": "analysis.attractors",
+    "InvariantSet": "analysis.attractors",
     "phase_diagram": "analysis.phase_diagrams",
     "PhaseDiagram": "analysis.phase_diagrams",
 }

@@ -37,12 +37,17 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         **_P,
         "computed": ("bool", "False where adaptive refinement copied the point from a neighbour"),
         "n_stable_fp": ("count", "equilibria whose tangent eigenvalues all have Re < 0 (find_equilibria); Fig. 2"),
-        "n_attractors": ("count", "distinct attractors reached by the ensemble"),
+        "n_attractors": ("count", "attracting sets (FP, LC, QP, dissipative CH), stable equilibria no trajectory reached included"),
         "n_fp_attractors": ("count", "of which fixed points"),
-        "phase": ("-", "kinds present, '+'-joined in the order FP, LC, QP, CH, NEUTRAL (e.g. 'FP', 'CH+NEUTRAL')"),
-        "kinds": ("-", "kind of each attractor, largest basin first"),
-        "basin_fractions": ("-", "basin fraction of each attractor, same order as kinds"),
-        "frac_<kind>": ("fraction", "summed basin fraction per kind: FP, LC, QP, CH, NEUTRAL, DIV, unclassified"),
+        "phase": ("-", "attracting sets with multiplicity, mirror pairs counted together ('FP', '2FP', 'FP+2LC', 'CH'; 'none')"),
+        "kinds": ("-", "kind of every set (attracting or not, DIV, -1), largest share first"),
+        "basin_fractions": ("-", "share of each set, same order as kinds"),
+        "frac_<kind>": ("fraction", "summed share per kind: FP, LC, QP, CH, NEUTRAL, DIV, unclassified"),
+        "frac_attracting, frac_neutral, frac_conservative, frac_saddle": ("fraction", "shares of attracting sets, neutral families, conservative chaos, saddles"),
+        "frac_undecided, frac_not_trusted": ("fraction", "undecided at the integration cap / integration accuracy not met (label -1)"),
+        "att_<state>": ("1", "average over attracting sets only (basin-weighted, renormalised); att_<state>_err its error"),
+        "<state>_err": ("1", "error of the basin-weighted average"),
+        "t_integrated_mean, t_integrated_max": ("1/g", "integration time per trajectory (transient + variational)"),
         **{k: (u, "basin-weighted attractor average of " + m.split(",")[0]) for k, (u, m) in _STATE.items()},
         "RA, RB": ("1", "basin-weighted average in-plane length sqrt(X^2 + Y^2) (when the census ran)"),
         "lyap_max": ("g", "largest Lyapunov exponent over the point's attractors (> 0: chaos)"),
@@ -66,7 +71,9 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     "census_attractors": {
         **_P,
         "label": ("-", "attractor label at this point"),
-        "kind": ("-", "FP, LC, QP, CH or NEUTRAL"),
+        "kind": ("-", "FP, LC, QP, CH, NEUTRAL or SADDLE"),
+        "attracting": ("bool", "FP, LC, QP, dissipative CH; not neutral families, conservative chaos, saddles"),
+        "mirror_of": ("-", "label:symmetry of the sets a model symmetry maps this one onto"),
         "flavour": ("-", "dissipative / conservative (CH), conservative (NEUTRAL)"),
         "basin_fraction": ("fraction", "fraction of initial conditions reaching it"),
         "basin_fraction_err": ("fraction", "binomial standard error"),
@@ -168,7 +175,8 @@ def infer_schema(df: pd.DataFrame) -> str | None:
     """Best-matching schema name from the columns (when the metadata does not name one)."""
     cols = set(df.columns)
     rules = [("wigner", {"theta", "phi", "W"}), ("exact", {"S", "ZB", "purity"}),
-             ("phase_diagram", {"n_stable_fp", "phase"}), ("census_summary", {"n_attractors", "fraction_diverged"}),
+             # a census summary carries the phase-diagram row plus fraction_diverged: test it first
+             ("census_summary", {"n_attractors", "fraction_diverged"}), ("phase_diagram", {"n_stable_fp", "phase"}),
              ("census_attractors", {"kind", "basin_fraction"}), ("boundaries", {"curve", "bounds_normal"}),
              ("branch", {"branch_kind", "stable"}), ("special_points", {"kind", "located"}),
              ("trajectory_samples", {"t", "ic"}), ("ensemble", {"ic", "n_steps"})]

@@ -4,9 +4,10 @@
 draws every initial condition up front from per-point seeds, cuts the points into chunks and runs
 :func:`evaluate_chunk` on each through an execution backend (:mod:`analysis.execution`), writing
 each finished chunk to a result store (:mod:`analysis.store`) as it arrives. One row per grid
-point: the parameters, ``n_stable_fp`` (stable equilibria), the attractors found by integration
-(kinds and basin fractions), the basin-weighted time averages of the state (``ZB`` ...), the
-largest Lyapunov exponent, ``status`` and ``message``.
+point: the parameters and :meth:`analysis.attractors.census.CensusResult.summary_row` of the census
+at that point (``n_stable_fp``, ``phase``, shares per kind, the basin-weighted averages ``ZB`` and the
+attractor averages ``att_ZB`` ..., ``status`` and ``message``): the sweep machinery here holds no
+science of its own.
 
 Reproducibility: point ``k`` of the grid (C order over the grid axes) draws its initial conditions
 from ``SeedSequence(seed).spawn``'s ``k``-th child (built directly as
@@ -30,10 +31,11 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.attractors.classify import KINDS
+from analysis.attractors.options import CensusOptions
 from analysis.execution import default_chunk_size, get_executor
 from analysis.store import ResultStore, SweepStore
-from analysis.classify import KINDS
-from bifurcate.integrate import STATUS_MESSAGES, IntegrationOptions, integrate_ensemble
+from bifurcate.integrate import IntegrationOptions
 from bifurcate.model import Model
 
 __all__ = ["PhaseDiagram", "PhaseDiagramOptions", "Chunk", "phase_diagram", "evaluate_chunk", "point_seeds",
@@ -42,10 +44,10 @@ __all__ = ["PhaseDiagram", "PhaseDiagramOptions", "Chunk", "phase_diagram", "eva
 log = logging.getLogger(__name__)
 
 
-#: row status codes of a phase diagram
+#: row status codes of a phase diagram (0 and 1 are the census's own status)
 STATUS = {
     0: "success",
-    1: "partial: some trajectories failed (see message)",
+    1: "partial: undecided or failed trajectories, or a stable equilibrium no trajectory reached (see message)",
     -1: "evaluation raised (see message)",
     -2: "chunk lost by the execution backend (not stored; rerun to retry)",
 }
@@ -56,85 +58,103 @@ TIME_COLUMNS = ("time_equilibria", "time_integrate", "time_lyapunov", "time_grou
 # --------------------------------------------------------------------------------------------
 # options and inputs
 # --------------------------------------------------------------------------------------------
-#: census settings for sweeps: the transient is already removed by the DOP853 stage, so the
-#: Lyapunov kernels start on the attractor; a short measured segment is enough to tell FP / LC /
-#: QP / CH / NEUTRAL apart away from boundaries (the census's own defaults, T = 500 after a
-#: transient of 200, are for single points and cost ~1 s each).
-SWEEP_CENSUS = {"t_transient": 0.0, "t_align": 5.0, "t_total": 50.0, "dt": 0.02, "sample_dt": 0.1, "n_blocks": 10,
-                "nolds_check": False, "n_keep": 0}
+#: the census settings of sweeps: none of their own. A sweep runs the census with the census's
+#: defaults (:class:`analysis.attractors.options.CensusOptions`), so that a sweep row is the census of
+#: that point; kept as an (empty) mapping so that ``dict(SWEEP_CENSUS, ...)`` keeps working.
+SWEEP_CENSUS: dict = {}
 
 
 @dataclass(frozen=True)
 class PhaseDiagramOptions:
     """What is computed at each point (frozen; part of the store key).
 
+    The science is the census's: every field but ``n_initial`` and ``census`` only overrides a field
+    of :class:`analysis.attractors.options.CensusOptions` (None: the census default).
+
     Attributes
     ----------
     n_initial : int
         Initial conditions per point, uniform on the phase space.
-    t_end : float
-        Length of the transient stage (adaptive DOP853, batched over a chunk), units of 1/g.
+    t_end : float or None
+        Transient stage length (``CensusOptions.t_transient``).
     t_transient : float or None
-        Start of its averaging window; default ``t_end / 2``.
-    integration : IntegrationOptions
-        Method and tolerances of that stage (default DOP853, rtol 1e-8, atol 1e-10).
+        Start of the transient stage's averaging window (accepted for compatibility; the census
+        averages over the second half of the transient stage).
+    integration : IntegrationOptions or None
+        Method and tolerances of the transient stage.
     fp_shortcut : bool
-        A trajectory whose window standard deviation is below ``fp_std_tol`` and whose end state
-        lies within ``fp_match_tol`` of a *stable* equilibrium of
-        :func:`bifurcate.equilibria.find_equilibria` belongs to that fixed point: its exponents are
-        the equilibrium's tangent eigenvalues, its time average the equilibrium itself. A point
-        whose trajectories all settle so needs no census (most of the FP phases of Fig. 2).
-    fp_std_tol, fp_match_tol : float
+        Accepted for compatibility: settlement on equilibria is always part of the census.
+    fp_std_tol, fp_match_tol : float or None
+        At-rest test of the settlement (``CensusOptions``).
     census : bool
-        Run :func:`analysis.attractor_census.census` (Lyapunov spectra, features, grouping) at every point
-        not settled by the shortcut, from the end states of the transient stage. If False, such
-        trajectories are left unclassified (kind ``-1``): n_stable_fp and the FP rows only.
-    census_options : mapping
-        Keyword arguments of the census (:data:`SWEEP_CENSUS` by default; ``LyapunovOptions``
-        fields, ``nolds_check``, ``match_equilibria``, ``classifier`` ...).
+        Measure the trajectories that do not settle on an equilibrium (variational integration,
+        convergence control, grouping). False: stable equilibria and their basins only (the others
+        are unclassified).
+    census_options : CensusOptions or mapping
+        The census options (mapping: fields or the older fixed-window keywords, see
+        :meth:`CensusOptions.with_overrides`).
     census_method : {"batch", "point"}
-        ``batch`` (default): :func:`analysis.attractor_census.census_batch` over the whole chunk
-        (trajectories pre-grouped by their transient window statistics, one Lyapunov run per
-        group and symmetry class, all in one parallel call); ``point``: the full per-point
-        :func:`analysis.attractor_census.census` of every initial condition (~10x slower; its
-        0-1 test, Poincare periods and equilibrium matching only change confidences and notes).
-        Only ``LyapunovOptions`` fields and ``classifier`` of ``census_options`` apply to ``batch``.
-    pre_tol : float
-        Max-norm tolerance of the batch pre-grouping on window means and standard deviations.
+        ``batch`` (default): one :func:`analysis.attractors.census.census_points` call per chunk;
+        ``point``: one call per point. Same rows (one implementation); ``batch`` is faster.
+    pre_tol : float or None
+        Tolerance of the work sharing between trajectories with equal transient windows
+        (``CensusOptions.share_tol``).
     """
 
     n_initial: int = 16
-    t_end: float = 200.0
+    t_end: float | None = None
     t_transient: float | None = None
-    integration: IntegrationOptions = field(default_factory=lambda: IntegrationOptions(rtol=1e-8, atol=1e-10))
+    integration: IntegrationOptions | None = None
     fp_shortcut: bool = True
-    fp_std_tol: float = 1e-6
-    fp_match_tol: float = 1e-4
+    fp_std_tol: float | None = None
+    fp_match_tol: float | None = None
     census: bool = True
-    census_options: Mapping[str, Any] = field(default_factory=lambda: dict(SWEEP_CENSUS))
+    census_options: Any = field(default_factory=dict)
     census_method: str = "batch"
-    pre_tol: float = 2e-3
+    pre_tol: float | None = None
 
     def __post_init__(self):
         if not isinstance(self.n_initial, (int, np.integer)) or self.n_initial < 1:
             raise ValueError(f"n_initial must be a positive int, got {self.n_initial!r}")
-        if not (np.isfinite(self.t_end) and self.t_end > 0):
+        if self.t_end is not None and not (np.isfinite(self.t_end) and self.t_end > 0):
             raise ValueError(f"t_end must be finite and > 0, got {self.t_end!r}")
-        if self.t_transient is not None and not (0 <= self.t_transient < self.t_end):
+        t_end = self.t_end if self.t_end is not None else CensusOptions().t_transient
+        if self.t_transient is not None and not (0 <= self.t_transient < t_end):
             raise ValueError(f"t_transient must lie in [0, t_end), got {self.t_transient!r}")
-        if not isinstance(self.integration, IntegrationOptions):
+        if self.integration is not None and not isinstance(self.integration, IntegrationOptions):
             raise TypeError(f"integration must be an IntegrationOptions, got {type(self.integration).__name__}")
-        if not (self.fp_std_tol > 0 and self.fp_match_tol > 0):
-            raise ValueError(f"expected fp_std_tol > 0 and fp_match_tol > 0, got {self.fp_std_tol}, {self.fp_match_tol}")
+        for name in ("fp_std_tol", "fp_match_tol", "pre_tol"):
+            v = getattr(self, name)
+            if v is not None and not (np.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be finite and > 0, got {v!r}")
         if self.census_method not in ("batch", "point"):
             raise ValueError(f"census_method must be 'batch' or 'point', got {self.census_method!r}")
-        if not (np.isfinite(self.pre_tol) and self.pre_tol > 0):
-            raise ValueError(f"pre_tol must be finite and > 0, got {self.pre_tol!r}")
-        object.__setattr__(self, "census_options", dict(self.census_options))
+        if not isinstance(self.census_options, (CensusOptions, Mapping)):
+            raise TypeError(f"census_options must be a CensusOptions or a mapping, got {type(self.census_options).__name__}")
+        if isinstance(self.census_options, Mapping):
+            object.__setattr__(self, "census_options", dict(self.census_options))
+        self.census_settings()  # validate now, not in a worker
 
     @property
     def window_start(self) -> float:
-        return 0.5 * self.t_end if self.t_transient is None else float(self.t_transient)
+        t_end = self.census_settings().t_transient
+        return 0.5 * t_end if self.t_transient is None else float(self.t_transient)
+
+    def census_settings(self) -> CensusOptions:
+        """The :class:`CensusOptions` every point of the sweep runs with."""
+        co = CensusOptions.coerce(self.census_options)
+        over = {}
+        if self.t_end is not None:
+            over["t_transient"] = float(self.t_end)
+        if self.integration is not None:
+            over["integration"] = self.integration
+        if self.fp_std_tol is not None:
+            over["fp_std_tol"] = float(self.fp_std_tol)
+        if self.fp_match_tol is not None:
+            over["fp_match_tol"] = float(self.fp_match_tol)
+        if self.pre_tol is not None:
+            over["share_tol"] = float(self.pre_tol)
+        return replace(co, **over) if over else co
 
 
 def point_seeds(entropy: int, points: Sequence[int]) -> list[np.random.SeedSequence]:
@@ -161,7 +181,7 @@ class Chunk:
 
 
 # --------------------------------------------------------------------------------------------
-# the per-chunk worker
+# the per-chunk worker: the census of the chunk's points, one summary row each
 # --------------------------------------------------------------------------------------------
 def _find_equilibria():
     # looked up at call time so that tests can substitute a failing one
@@ -170,235 +190,95 @@ def _find_equilibria():
     return find_equilibria
 
 
-def _settled_fixed_points(model, ens, i, eqset, opts) -> tuple[np.ndarray, np.ndarray]:
-    """Index of the stable equilibrium each trajectory of point ``i`` has settled on (-1: not)."""
-    N = ens.status.shape[1]
-    which = np.full(N, -1, dtype=np.int64)
-    if not opts.fp_shortcut or eqset is None or not np.any(eqset.stable):
-        return which, np.zeros(0, dtype=np.int64)
-    st = np.nonzero(eqset.stable)[0]
-    S = eqset.states[st]
-    for j in range(N):
-        if ens.status[i, j] != 0 or not np.all(ens.std[i, j] < opts.fp_std_tol):
-            continue
-        d = np.max(np.abs(S - ens.y_final[i, j]), axis=1)
-        k = int(np.argmin(d))
-        if d[k] < opts.fp_match_tol:
-            which[j] = st[k]
-    return which, st
-
-
-def _attractors_from_equilibria(model, eqset, which, N) -> list[dict]:
-    out = []
-    for e in np.unique(which[which >= 0]):
-        out.append({"kind": "FP", "fraction": float(np.sum(which == e) / N), "mean": eqset.states[e],
-                    "lyap": float(eqset.eigenvalues[e, 0].real)})
-    return out
-
-
-def _attractors_from_census(model, res) -> list[dict]:
-    names = list(model.state_names)
-    out = [{"kind": a.kind, "fraction": float(a.basin_fraction),
-            "mean": np.array([a.observables.get(s, np.nan) for s in names]),
-            "lyap": float(a.exponents[0]) if len(a.exponents) else np.nan} for a in res.attractors]
-    if res.fraction_diverged > 0:
-        out.append({"kind": "DIV", "fraction": float(res.fraction_diverged), "mean": np.full(len(names), np.nan),
-                    "lyap": np.nan})
-    if res.fraction_unclassified > 0:
-        out.append({"kind": "-1", "fraction": float(res.fraction_unclassified), "mean": np.full(len(names), np.nan),
-                    "lyap": np.nan})
-    return out
-
-
-def _row_from_attractors(model: Model, atts: list[dict]) -> dict:
-    atts = sorted(atts, key=lambda a: (-a["fraction"], KINDS.index(a["kind"])))
-    row: dict[str, Any] = {}
-    real = [a for a in atts if a["kind"] not in ("DIV", "-1")]
-    row["n_attractors"] = len(real)
-    row["n_fp_attractors"] = sum(1 for a in atts if a["kind"] == "FP")
-    row["kinds"] = "+".join(a["kind"] for a in atts)
-    row["basin_fractions"] = ",".join(f"{a['fraction']:.6g}" for a in atts)
-    row["phase"] = "+".join(sorted({a["kind"] for a in real}, key=KINDS.index)) if real else "-1"
-    for k in KINDS:
-        row[f"frac_{_kcol(k)}"] = float(sum(a["fraction"] for a in atts if a["kind"] == k))
-    good = [a for a in real if np.all(np.isfinite(a["mean"]))]
-    wsum = sum(a["fraction"] for a in good)
-    for j, s in enumerate(model.state_names):
-        # basin-weighted attractor averages, renormalised by the classified fraction (as the census)
-        row[s] = float(sum(a["fraction"] * a["mean"][j] for a in good) / wsum) if wsum > 0 else np.nan
-    lys = [a["lyap"] for a in real if np.isfinite(a.get("lyap", np.nan))]
-    row["lyap_max"] = float(max(lys)) if lys else np.nan
-    return row
-
-
-#: census_options keys that are not LyapunovOptions fields (per-point census only)
-_POINT_ONLY = ("nolds_check", "n_keep", "match_equilibria", "n_initial", "seed", "y0")
-
-
-def _batch_census(model, tab, chunk, ens, need, whiches, options) -> dict[int, list[dict]]:
-    """Attractors of the not-settled trajectories of the points ``need`` (one census_batch call)."""
-    from analysis.attractor_census import census_batch
-
-    copts = {kk: v for kk, v in options.census_options.items() if kk not in _POINT_ONLY}
-    # as the per-point census: every trajectory of a point that is not wholly settled (settled
-    # ones on one equilibrium form one pre-group, so this costs one run per equilibrium)
-    sel = np.ones((len(need), ens.status.shape[1]), dtype=bool)
-    y_end = np.where(np.isfinite(ens.y_final[need]), ens.y_final[need], chunk.y0[need])
-    if model.geometry.n_spheres:
-        y_end = model.geometry.project(y_end.reshape(-1, model.n)).reshape(y_end.shape)
-    res = census_batch(model, tab.iloc[need][list(model.param_names)].reset_index(drop=True), y_end,
-                       ens.mean[need], ens.std[need], sel, window_ok=ens.status[need] == 0,
-                       pre_tol=options.pre_tol, **copts)
-    return {i: res["attractors"][a] for a, i in enumerate(need)}
-
-
 def _kcol(kind: str) -> str:
     return "unclassified" if kind == "-1" else kind
 
 
 def evaluate_chunk(model: Model, chunk: Chunk, options: PhaseDiagramOptions) -> pd.DataFrame:
-    """One row per point of ``chunk``: stable equilibria, attractor census, averages, exponent.
+    """One row per point of ``chunk``: :meth:`CensusResult.summary_row` of the census of that point.
 
-    Stages (wall time of each recorded per point):
-
-    1. ``equilibria``: :func:`bifurcate.equilibria.find_equilibria` -> ``n_stable_fp`` (exact count
-       of equilibria whose tangent eigenvalues all have negative real part).
-    2. ``integrate``: every (point, initial condition) of the chunk in one parallel DOP853 call
-       (:func:`bifurcate.integrate.integrate_ensemble`) over ``[0, t_end]``.
-    3. ``grouping``: trajectories settled on a stable equilibrium are assigned to it (shortcut);
-       if all are, the point is done.
-    4. ``lyapunov``: otherwise the census from the end states, counted here: by default one
-       :func:`analysis.attractor_census.census_batch` call for all such points of the chunk
-       (trajectories pre-grouped by window statistics and Z2 images, one Lyapunov run per group,
-       grouped as the census does); with ``census_method="point"``
-       :func:`analysis.attractor_census.census` per point.
-
-    A point that raises becomes a row with ``status = -1`` and the exception in ``message``; a
-    chunk never raises for one bad point.
+    The equilibria of each point are found first (a point whose equilibria raise becomes a row
+    with ``status = -1``); the census of the others runs as one
+    :func:`analysis.attractors.census.census_points` call over the chunk (``census_method="batch"``)
+    or one call per point (``"point"``): the same rows either way. If the batched call raises,
+    the points are retried one by one so that one bad point never costs the chunk.
 
     Returns
     -------
     DataFrame (len(chunk) rows)
-        The chunk's ``table`` columns, then the results and ``time_<stage>`` columns.
+        The chunk's ``table`` columns, the summary columns and ``time_<stage>`` columns.
     """
+    from analysis.attractors.census import census_points
+
     tab = chunk.table.reset_index(drop=True)
     k = len(tab)
     pnames = list(model.param_names)
+    copts = options.census_settings()
     rows: list[dict] = [dict() for _ in range(k)]
     status = np.zeros(k, dtype=np.int64)
     messages = [""] * k
-    times = dict.fromkeys(TIME_COLUMNS, 0.0)
+    times = [dict.fromkeys(TIME_COLUMNS, 0.0) for _ in range(k)]
     pts = [{p: float(tab.at[i, p]) for p in pnames} for i in range(k)]
-
-    # 1. equilibria
-    t0 = time.perf_counter()
     find_eq = _find_equilibria()
     eqsets: list[Any] = [None] * k
-    n_stable = np.full(k, -1, dtype=np.int64)
     for i in range(k):
+        t0 = time.perf_counter()
         try:
             eqsets[i] = find_eq(model, params=pts[i])
-            n_stable[i] = eqsets[i].n_stable
         except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
             status[i], messages[i] = -1, f"find_equilibria: {type(exc).__name__}: {exc}"
-    times["time_equilibria"] = time.perf_counter() - t0
+        times[i]["time_equilibria"] = time.perf_counter() - t0
+    good = [i for i in range(k) if status[i] == 0]
 
-    # 2. transient, batched over the chunk
-    t0 = time.perf_counter()
-    try:
-        ens = integrate_ensemble(model, tab[pnames], y0=chunk.y0, t_end=options.t_end,
-                                 t_transient=options.window_start, options=options.integration)
-    except Exception as exc:  # noqa: BLE001
-        ens = None
-        for i in range(k):
-            status[i], messages[i] = -1, f"integrate_ensemble: {type(exc).__name__}: {exc}"
-    times["time_integrate"] = time.perf_counter() - t0
+    def run(idx):
+        res = census_points(model, tab.iloc[idx][pnames].reset_index(drop=True), chunk.y0[idx], options=copts,
+                            equilibria=[eqsets[i] for i in idx], measure=options.census)
+        for i, r in zip(idx, res):
+            row = r.summary_row()
+            for p in pnames:
+                row.pop(p, None)
+            rows[i] = row
+            status[i] = int(row.pop("status"))
+            messages[i] = str(row.pop("message"))
+            for st, v in r.timings.items():
+                times[i][f"time_{st}"] += v
 
-    # 3./4. fixed-point shortcut, census elsewhere
-    if ens is not None:
-        N = ens.status.shape[1]
-        batch = options.census and options.census_method == "batch"
-        whiches: list[Any] = [None] * k
-        for i in range(k):
-            if status[i] == -1:
-                continue
-            t0 = time.perf_counter()
-            try:
-                whiches[i], _ = _settled_fixed_points(model, ens, i, eqsets[i], options)
-            except Exception as exc:  # noqa: BLE001
-                status[i], messages[i] = -1, f"census: {type(exc).__name__}: {exc}"
-            times["time_grouping"] += time.perf_counter() - t0
-        batch_atts: dict[int, list[dict]] = {}
-        if batch:
-            need = [i for i in range(k) if whiches[i] is not None and not np.all(whiches[i] >= 0)]
-            if need:
-                t0 = time.perf_counter()
+    groups = [good] if options.census_method == "batch" else [[i] for i in good]
+    for g in groups:
+        if not g:
+            continue
+        try:
+            run(g)
+        except Exception:  # noqa: BLE001 - isolate the failing point(s)
+            for i in g:
                 try:
-                    batch_atts = _batch_census(model, tab, chunk, ens, need, whiches, options)
+                    run([i])
                 except Exception as exc:  # noqa: BLE001
-                    for i in need:
-                        status[i], messages[i] = -1, f"census_batch: {type(exc).__name__}: {exc}"
-                times["time_lyapunov"] += time.perf_counter() - t0
-        for i in range(k):
-            if status[i] == -1:
-                continue
-            t0 = time.perf_counter()
-            try:
-                which = whiches[i]
-                if np.all(which >= 0):
-                    atts = _attractors_from_equilibria(model, eqsets[i], which, N)
-                    times["time_grouping"] += time.perf_counter() - t0
-                elif batch:
-                    atts = batch_atts[i]
-                    if all(a["kind"] in ("DIV", "-1") for a in atts):
-                        status[i], messages[i] = 1, "census: no trajectory could be classified"
-                    times["time_grouping"] += time.perf_counter() - t0
-                elif options.census:
-                    t0 = time.perf_counter()
-                    from analysis.attractor_census import census
-
-                    y_end = np.where(np.isfinite(ens.y_final[i]), ens.y_final[i], chunk.y0[i])
-                    res = census(model, pts[i], y0=model.geometry.project(y_end), **options.census_options)
-                    atts = _attractors_from_census(model, res)
-                    if res.status == -1:
-                        status[i], messages[i] = 1, f"census: {res.message}"
-                    elif res.status != 0:
-                        messages[i] = f"success (census note: {res.message})"
-                    times["time_lyapunov"] += time.perf_counter() - t0
-                else:
-                    atts = _attractors_from_equilibria(model, eqsets[i], which, N)
-                    rest = which < 0
-                    bad = rest & (ens.status[i] != 0)
-                    if bad.any():
-                        atts.append({"kind": "DIV", "fraction": float(bad.sum() / N), "mean": np.full(model.n, np.nan),
-                                     "lyap": np.nan})
-                    if (rest & ~bad).any():
-                        atts.append({"kind": "-1", "fraction": float((rest & ~bad).sum() / N),
-                                     "mean": np.full(model.n, np.nan), "lyap": np.nan})
-                    times["time_grouping"] += time.perf_counter() - t0
-                rows[i] = _row_from_attractors(model, atts)
-                n_bad = int(np.sum(ens.status[i] != 0))
-                if n_bad and status[i] == 0:
-                    status[i] = 1
-                    messages[i] = f"{n_bad}/{N} transients failed: {STATUS_MESSAGES.get(int(ens.status[i][ens.status[i] != 0][0]), '?')}"
-            except Exception as exc:  # noqa: BLE001
-                status[i], messages[i] = -1, f"census: {type(exc).__name__}: {exc}"
-
+                    status[i], messages[i] = -1, f"census: {type(exc).__name__}: {exc}"
     out = tab.copy()
     res_df = pd.DataFrame(rows, index=out.index)
-    out["n_stable_fp"] = n_stable
     out = pd.concat([out, res_df], axis=1)
+    out["n_stable_fp"] = [int(e.n_stable) if e is not None else -1 for e in eqsets]
     out["status"] = status
     out["message"] = [m or STATUS[int(s)] for m, s in zip(messages, status)]
-    for c, v in times.items():
-        out[c] = v / max(k, 1)
+    for c in TIME_COLUMNS:
+        out[c] = [t[c] for t in times]
     return _conform(model, out)
 
 
+def _observable_names(model: Model) -> list[str]:
+    from analysis.attractors.census import _derived_names
+
+    return list(model.state_names) + [nm for nm, _, _ in _derived_names(model)]
+
+
 def _result_columns(model: Model) -> list[str]:
+    obs = _observable_names(model)
     return (["n_stable_fp", "n_attractors", "n_fp_attractors", "phase", "kinds", "basin_fractions"]
-            + [f"frac_{_kcol(k)}" for k in KINDS] + list(model.state_names) + ["lyap_max", "status", "message"]
-            + list(TIME_COLUMNS))
+            + [f"frac_{_kcol(k)}" for k in KINDS]
+            + ["frac_attracting", "frac_conservative", "frac_neutral", "frac_saddle", "frac_undecided", "frac_not_trusted"]
+            + [c for s in obs for c in (s, f"{s}_err")] + [c for s in obs for c in (f"att_{s}", f"att_{s}_err")]
+            + ["lyap_max", "t_integrated_mean", "t_integrated_max", "status", "message"] + list(TIME_COLUMNS))
 
 
 _DTYPES = {"n_stable_fp": "int64", "n_attractors": "int64", "n_fp_attractors": "int64", "status": "int64",
@@ -639,7 +519,7 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
         if bad:
             raise TypeError(f"unknown option(s) {bad}; expected fields of PhaseDiagramOptions or IntegrationOptions")
         if integ:
-            option_overrides["integration"] = replace(opts.integration, **integ)
+            option_overrides["integration"] = replace(opts.integration or opts.census_settings().integration, **integ)
         opts = replace(opts, **option_overrides)
     if seed is None:
         seed = int(np.random.SeedSequence().entropy)

@@ -1,4 +1,9 @@
-"""The batched census of phase-diagram sweeps against the per-point census it replaces."""
+"""One census for every caller: the batched census and the sweep against the point census.
+
+(Issue 11 replaced the sweep's own batched census, with its window-statistics pre-grouping, by the
+point census run over a chunk; the tests of that pre-grouping went with it. What stays is the
+contract: a sweep row is the census of that point with the sweep's initial conditions.)
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -6,13 +11,12 @@ import pandas as pd
 import pytest
 from sklearn.cluster import DBSCAN
 
-from analysis.attractor_census import census_batch
+from analysis.attractor_census import census, census_batch
 from analysis.classify import eps_components
-from analysis.phase_diagrams import SWEEP_CENSUS, phase_diagram
-from bifurcate.lyapunov import LyapunovOptions
+from analysis.phase_diagrams import _draw_y0, phase_diagram
 
-SHORT = dict(SWEEP_CENSUS, t_align=2.0, t_total=20.0, dt=0.05, n_blocks=5)
-LYAP = {k: v for k, v in SHORT.items() if k in LyapunovOptions.__dataclass_fields__}
+# short but converging settings (the census's own rules, a lower cap and shorter windows)
+QUICK = dict(t_transient=100.0, t_min=60.0, t_cap=480.0, t_zero_min=240.0, block_time=6.0)
 
 
 def _same_partition(a, b):
@@ -33,48 +37,49 @@ def test_eps_components_is_the_dbscan_partition(seed):
         assert _same_partition(ours, ref)
 
 
-def test_census_batch_matches_the_pre_grouping_and_symmetry_images(lmg_dimer):
-    # (J, lam) = (1.5, 0): two Z2-mirror fixed points; the second is an image, never integrated
-    pts = pd.DataFrame([lmg_dimer.params({"J": 1.5, "lam": 0.0})])[list(lmg_dimer.param_names)]
-    fp = np.array([0.6, 0.0, -0.8, 0.6, 0.0, 0.8])  # stand-in state; only the statistics matter here
-    Y = np.stack([fp, lmg_dimer.symmetries[0](fp), fp, fp])[None]
-    mean = Y.copy()
-    std = np.zeros_like(Y)
-    res = census_batch(lmg_dimer, pts, Y, mean, std, np.ones((1, 4), bool), **LYAP)
-    assert res["n_integrated"] == 1 and res["n_selected"] == 4
-    # the two images are separate groups with the same kind and exponents
-    atts = res["attractors"][0]
-    assert sum(a["n_members"] for a in atts) == 4
-    assert len({a["kind"] for a in atts}) == 1
-    assert len(atts) == 2 and sorted(a["n_members"] for a in atts) == [1, 3]
-    np.testing.assert_allclose(atts[0]["exponents"], atts[1]["exponents"])
+def _rows_equal(a: dict, b: dict):
+    assert a.keys() == b.keys()
+    for k in a:
+        if isinstance(a[k], float):
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-12, atol=0, equal_nan=True, err_msg=k)
+        else:
+            assert a[k] == b[k], k
 
 
-def test_batch_and_point_census_give_the_same_phase_diagram(lmg_dimer):
-    grid = {"J": np.linspace(-1.2, 1.2, 4), "lam": np.array([0.0, 0.45, 0.9])}
-    kw = dict(n_initial=6, seed=3, t_end=60.0, progress=False, census_options=SHORT)
-    a = phase_diagram(lmg_dimer, grid, census_method="batch", **kw).to_frame()
-    b = phase_diagram(lmg_dimer, grid, census_method="point", **kw).to_frame()
-    assert (a["status"] == 0).all() and (b["status"] == 0).all()
-    assert (a["phase"] == b["phase"]).mean() >= 0.9
-    assert (a["n_attractors"] == b["n_attractors"]).mean() >= 0.9
-    # observables: the batch path averages each member over the transient window (30 g^-1 here),
-    # the per-point census over its own Lyapunov run (20 g^-1); on regular attractors both are
-    # the attractor average, on chaotic seas and neutral families they differ by sampling noise
-    regular = ~a["phase"].str.contains("CH|NEUTRAL")
-    assert regular.sum() >= 6
-    np.testing.assert_allclose(a.loc[regular, "ZB"], b.loc[regular, "ZB"], atol=0.01)
-    np.testing.assert_allclose(a["ZB"], b["ZB"], atol=0.3)
+def test_batched_census_equals_the_point_census(lmg_dimer):
+    pts = [{"J": 1.5, "lam": 0.0}, {"J": 1.5, "lam": 0.49}, {"J": 0.0, "lam": 0.3}]
+    y0 = np.stack([lmg_dimer.random_states(6, np.random.default_rng(k)) for k in range(3)])
+    batch = census_batch(lmg_dimer, pts, y0, **QUICK)
+    for p, Y, rb in zip(pts, y0, batch):
+        rp = census(lmg_dimer, p, y0=Y, **QUICK)
+        _rows_equal(rb.summary_row(), rp.summary_row())
+        pd.testing.assert_frame_equal(rb.trajectories, rp.trajectories)
 
 
-def test_census_batch_chained_closeness_loses_no_trajectory(lmg_dimer):
-    # window statistics 0, 1.5e-3, 3e-3 apart at pre_tol 2e-3: 0~1 and 1~2 but not 0~2
-    pts = pd.DataFrame([lmg_dimer.params({"J": 0.4, "lam": 0.9})])[list(lmg_dimer.param_names)]
-    rng = np.random.default_rng(5)
-    Y = lmg_dimer.random_states(3, rng)[None]
-    mean = np.zeros((1, 3, 6)) + np.array([0.0, 1.5e-3, 3e-3])[None, :, None]
-    std = np.full((1, 3, 6), 0.1)
-    res = census_batch(lmg_dimer, pts, Y, mean, std, np.ones((1, 3), bool), pre_tol=2e-3, **LYAP)
-    assert res["n_integrated"] == 1
-    assert sum(a["n_members"] for a in res["attractors"][0]) == 3
-    assert np.isclose(sum(a["fraction"] for a in res["attractors"][0]), 1.0)
+def test_sweep_rows_are_census_summary_rows(lmg_dimer):
+    grid = {"J": np.array([-1.5, 0.0, 1.5]), "lam": np.array([0.3, 0.49])}
+    pdg = phase_diagram(lmg_dimer, grid, n_initial=4, seed=3, progress=False, census_options=QUICK)
+    df = pdg.to_frame()
+    y0 = _draw_y0(lmg_dimer, 3, df["point"].to_numpy(), 4)
+    for (_, row), Y in zip(df.iterrows(), y0):
+        res = census(lmg_dimer, {"J": row["J"], "lam": row["lam"]}, y0=Y, **QUICK)
+        want = res.summary_row()
+        for k, v in want.items():
+            if k in ("g", "gamma", "J", "lam"):
+                continue
+            if isinstance(v, float):
+                np.testing.assert_allclose(row[k], v, rtol=1e-12, equal_nan=True, err_msg=k)
+            else:
+                assert row[k] == v, k
+
+
+def test_identical_transients_share_one_measurement(lmg_dimer):
+    # two copies of one initial condition: one measured run, the other takes its label
+    y = lmg_dimer.random_states(1, np.random.default_rng(4))
+    res = census(lmg_dimer, {"J": 1.5, "lam": 0.49}, y0=np.r_[y, y], **QUICK)
+    t = res.trajectories
+    assert t["kind"].nunique() == 1 and t["label"].nunique() == 1
+    assert "shares the run of initial condition 0" in t["reason"].iat[1]
+    off = census(lmg_dimer, {"J": 1.5, "lam": 0.49}, y0=np.r_[y, y], share_work=False, **QUICK)
+    assert "shares" not in off.trajectories["reason"].iat[1]
+    assert list(off.trajectories["kind"]) == list(t["kind"])

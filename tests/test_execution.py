@@ -30,7 +30,9 @@ def test_local_process_pool_matches_in_process(lmg_dimer, reference):
     two = phase_diagram(lmg_dimer, GRID, n_workers=2, **OPTS)
     assert two.backend["n_workers"] == 2 and two.backend["numba_threads"] >= 1
     pd.testing.assert_frame_equal(two.to_frame(), reference)
-    assert reference["phase"].str.contains("FP").any() and (reference["status"] == 0).all()
+    # status 1 is the census's honest bookkeeping (issue 11): with 3 initial conditions and short
+    # windows a point may leave a trajectory undecided; no point may fail
+    assert reference["phase"].str.contains("FP").any() and (reference["status"] >= 0).all()
 
 
 @pytest.fixture(scope="module")

@@ -66,8 +66,10 @@ def test_rows_do_not_depend_on_chunking_or_grid_extent(lmg_dimer):
     a = phase_diagram(lmg_dimer, {"J": J, "lam": lam}, n_initial=3, seed=11, chunk_size=1, **CENSUS).to_frame()
     b = phase_diagram(lmg_dimer, {"J": J, "lam": lam}, n_initial=3, seed=11, chunk_size=100, **CENSUS).to_frame()
     pd.testing.assert_frame_equal(a, b)
-    assert (a["status"] == 0).all() and a["XB"].notna().all()
-    assert set(a.loc[a["lam"] > 0.6, "phase"]) & {"LC", "QP", "CH", "NEUTRAL"}  # the census ran there
+    # status 1 is honest bookkeeping (issue 11): with 3 initial conditions a point may miss one of
+    # its stable equilibria or leave a trajectory undecided; it must never fail outright
+    assert (a["status"] >= 0).all() and a["XB"].notna().all()
+    assert a.loc[a["lam"] > 0.6, "kinds"].str.contains("LC|QP|CH|NEUTRAL").any()  # the census ran there
     c = phase_diagram(lmg_dimer, {"J": J, "lam": lam}, n_initial=3, seed=12, chunk_size=100, **CENSUS).to_frame()
     assert not np.allclose(a["XB"], c["XB"])  # the seed matters
     # per-point seeds are SeedSequence(seed).spawn children keyed by the flat grid index

@@ -1,0 +1,1085 @@
+"""The converged attractor census: one implementation for one point, many points and sweeps.
+
+Pipeline (each arrow a plain object)::
+
+    initial conditions (P points x N, drawn by the caller before any parallel work)
+      -> transient: adaptive DOP853, batched (bifurcate.integrate_ensemble)
+      -> settlement: at rest on an equilibrium of find_equilibria -> FP (stable) / SADDLE (unstable),
+         exact tangent eigenvalues as exponents
+      -> measurement: variational integration in blocks, extended only where undecided
+         (analysis.attractors.convergence.decide), up to a cap
+      -> grouping by shared support (analysis.attractors.grouping), mirrors by the model's symmetries
+      -> InvariantSet records (attracting or not) -> CensusResult -> summary_row()
+
+:func:`census_points` does all of it for P points at once (one integration call per round over
+every trajectory of every point); :func:`census` is the one-point call and
+:func:`analysis.phase_diagrams.evaluate_chunk` the sweep's; a sweep row is
+``census(...).summary_row()`` with the sweep's initial conditions.
+
+References
+----------
+Kothe & Kirton, Eqs. (6)-(11), Fig. 2 (stable solutions) and Fig. 3 (Z_B averaged over the
+attractor).
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from analysis.attractors.classify import basin_fraction_error
+from analysis.attractors.convergence import ATTRACTING, decide, sum_error
+from analysis.attractors.features import autocorr_time, poincare_return
+from analysis.attractors.grouping import (components, group_by_support, group_by_touch, merge_cells, mirror_pairs,
+                                         occupied_cells, support_overlap)
+from analysis.attractors.options import CensusOptions
+from bifurcate.integrate import STATUS_MESSAGES, integrate_ensemble
+from bifurcate.lyapunov import LYAPUNOV_STATUS, lyapunov_spectra
+from bifurcate.model import Model
+
+__all__ = ["InvariantSet", "Attractor", "CensusResult", "census", "census_points", "census_batch", "phase_label",
+           "derived_observables", "nolds_largest", "KIND_ORDER"]
+
+#: display order of kinds in phase strings and tables
+KIND_ORDER = ("FP", "LC", "QP", "CH", "NEUTRAL", "SADDLE", "DIV", "-1")
+#: samples kept per trajectory for grouping and plots (subsampled evenly)
+_MAX_KEEP = 3000
+
+
+# --------------------------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InvariantSet:
+    """One invariant set found by the census: an attractor, or a non-attracting family.
+
+    Attributes
+    ----------
+    label : int
+    kind : str
+        FP, LC, QP, CH, NEUTRAL, SADDLE.
+    flavour : str
+        ``dissipative`` / ``conservative`` for CH, ``conservative`` for NEUTRAL, ``family`` for a family
+        of cycles (LC with a second zero exponent), else "".
+    attracting : bool
+        FP, LC, QP and dissipative CH attract; neutral families, conservative chaos and saddles do not.
+    n_members : int
+    basin_fraction, basin_fraction_err : float
+        Share of the initial conditions (binomial standard error).
+    exponents, exponents_err, exponents_spread : ndarray (dim,)
+        Members' mean spectrum (FP: the exact tangent eigenvalues' real parts), its standard error
+        and the spread across members.
+    benettin : ndarray (dim,)
+        FP: the Benettin estimate of members that were measured (nan if all settled in the transient).
+    period : float
+        LC: Poincare return period (nan otherwise).
+    observables, observables_err : dict
+        Time averages of the state components and derived observables; the error combines the
+        member spread, the members' block sampling errors and the window-length bias (half the
+        difference between the half-window means).
+    confidence : float
+        Fraction of members decided on their own evidence (the others were undecided at the cap and
+        joined the set by shared support).
+    members : ndarray of int
+    state : ndarray (n,)
+        FP/SADDLE: the equilibrium; else a member's final state.
+    equilibrium : dict or None
+        FP/SADDLE: ``index``, ``distance``, ``stable``, ``max_eig_re``, ``eigenvalues``,
+        ``exponent_mismatch`` (max |sorted Re eig - Benettin estimate|, nan if no member was measured),
+        ``match``.
+    mirror_of : tuple of (label, symmetry name)
+        Sets that a model symmetry maps this one onto (itself: a symmetric set).
+    t_integrated : float
+        Mean integration time per member (transient + variational), units of 1/g.
+    nolds_lyap : float
+    reached : bool
+        False for a stable equilibrium that no initial condition reached (``n_members = 0``; it is
+        an attractor all the same, with a basin below the census's resolution 1/N).
+    """
+
+    label: int
+    kind: str
+    flavour: str
+    attracting: bool
+    n_members: int
+    basin_fraction: float
+    basin_fraction_err: float
+    exponents: np.ndarray
+    exponents_err: np.ndarray
+    exponents_spread: np.ndarray
+    benettin: np.ndarray
+    period: float
+    observables: dict
+    observables_err: dict
+    confidence: float
+    members: np.ndarray
+    state: np.ndarray
+    equilibrium: dict | None = None
+    mirror_of: tuple = ()
+    t_integrated: float = float("nan")
+    nolds_lyap: float = float("nan")
+    reached: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.kind + (f" ({self.flavour})" if self.kind == "CH" else "")
+
+
+#: the old name of an invariant set
+Attractor = InvariantSet
+
+
+def phase_label(sets) -> str:
+    """The phase from the attracting sets: kinds with multiplicity, mirror pairs counted together.
+
+    ``2FP`` (two fixed points), ``FP+2LC``, ``CH``; sets of one kind that are not all images of
+    each other are listed separately (``LC+LC`` would be two unrelated cycles, ``2LC`` a mirror
+    pair or two cycles whatever their relation when every one has a mirror among them). No
+    attracting set: ``none``.
+    """
+    att = [s for s in sets if s.attracting]
+    if not att:
+        return "none"
+    parts = []
+    for k in KIND_ORDER:
+        ks = [s for s in att if s.kind == k]
+        if not ks:
+            continue
+        labels = {s.label for s in ks}
+        # orbits under the symmetry group: connected components of the mirror relation
+        idx = {s.label: i for i, s in enumerate(ks)}
+        adj = np.zeros((len(ks), len(ks)), dtype=bool)
+        for s in ks:
+            for lab, _ in s.mirror_of:
+                if lab in labels:
+                    adj[idx[s.label], idx[lab]] = adj[idx[lab], idx[s.label]] = True
+        comp = components(adj)
+        for c in sorted(set(comp.tolist()), key=lambda c: -int(np.sum(comp == c))):
+            m = int(np.sum(comp == c))
+            parts.append(f"{m}{k}" if m > 1 else k)
+    return "+".join(parts)
+
+
+@dataclass(frozen=True, eq=False)
+class CensusResult:
+    """Census of one parameter point.
+
+    Attributes
+    ----------
+    params : dict
+    attractors : tuple of InvariantSet
+        Every invariant set found, attracting or not (``attracting``), ordered by kind, then basin.
+    basin_weighted, basin_weighted_err : dict
+        Averages over every classified initial condition (attracting or not): sum over sets of
+        share x set average, renormalised by the classified share.
+    fraction_diverged, fraction_unclassified, fraction_undecided, fraction_not_trusted : float
+        ``fraction_unclassified`` = undecided + not trusted (label -1).
+    n_initial : int
+    trajectories : DataFrame
+        One row per initial condition: kind, flavour, attracting, label, ``decision`` (also as
+        ``status``: settled,
+        decided, joined (undecided alone; on a decided attractor by shared support, or by the pooled
+        sums of orbits sharing support), undecided,
+        not_trusted, diverged, not_measured), reason, exponents and errors, means, costs.
+    samples : dict label -> ndarray (k, m, n)
+    sample_t : ndarray (m,)
+    equilibria : EquilibriumSet
+    missed_stable : int
+        Stable equilibria that no initial condition reached (flagged in ``message``).
+    phase : str
+        :func:`phase_label` of the attracting sets.
+    status : int
+        0 success (consistent: every trajectory decided, every stable equilibrium reached, FP sets
+        matched to distinct stable equilibria); 1 partial (see ``message``); -1 nothing classified.
+    message : str
+    cost : DataFrame
+        Integration cost per kind: trajectories, mean / max time integrated (transient +
+        variational, units of 1/g).
+    seed, options, wall_time, lyapunov_wall_time, model
+    timings : dict
+        Wall time per stage (``equilibria``, ``integrate``, ``lyapunov``, ``grouping``), this
+        point's share of a batched call.
+    """
+
+    params: dict
+    attractors: tuple
+    basin_weighted: dict
+    basin_weighted_err: dict
+    fraction_diverged: float
+    fraction_unclassified: float
+    fraction_undecided: float
+    fraction_not_trusted: float
+    n_initial: int
+    trajectories: pd.DataFrame = field(repr=False)
+    samples: dict = field(repr=False)
+    sample_t: np.ndarray = field(repr=False)
+    equilibria: Any = field(repr=False)
+    missed_stable: int
+    phase: str
+    status: int
+    message: str
+    cost: pd.DataFrame = field(repr=False)
+    seed: Any
+    options: CensusOptions = field(repr=False)
+    wall_time: float
+    lyapunov_wall_time: float
+    model: Model = field(repr=False)
+    timings: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def success(self) -> bool:
+        return self.status == 0
+
+    @property
+    def sets(self) -> tuple:
+        return self.attractors
+
+    @property
+    def n_attractors(self) -> int:
+        """Number of attracting sets."""
+        return sum(a.attracting for a in self.attractors)
+
+    def kinds(self, attracting: bool | None = None) -> list[str]:
+        """Kinds of the sets (all, or only the attracting / non-attracting ones)."""
+        return [a.kind for a in self.attractors if attracting is None or a.attracting == attracting]
+
+    def count(self, kind: str, attracting: bool | None = None) -> int:
+        return sum(a.kind == kind and (attracting is None or a.attracting == attracting) for a in self.attractors)
+
+    def attractor_average(self, name: str) -> tuple[float, float]:
+        """Average of observable ``name`` over the attracting sets only, weighted by their basins
+        (renormalised to the attracting share), and its error (basin sampling + set errors).
+
+        Returns (nan, nan) if no attracting set was found.
+        """
+        names = self._obs_names()
+        if name not in names:
+            raise KeyError(f"unknown observable {name!r}; expected one of {names}")
+        return _weighted([a for a in self.attractors if a.attracting], name, self.n_initial)
+
+    def _obs_names(self) -> list[str]:
+        return list(self.basin_weighted) or list(self.model.state_names)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per set: parameters, ``label``, ``kind``, ``flavour``, ``attracting``,
+        ``basin_fraction`` (+ ``_err``), ``n_members``, ``lyap_k``, ``lyap_err_k``, ``lyap_sum``,
+        ``benettin_k`` (FP), ``period``, observables (and ``<name>_err``), ``confidence``,
+        ``mirror_of``, ``t_integrated``, ``nolds_lyap``, ``eq_match``, ``eq_distance``, ``status``."""
+        rows = []
+        for a in self.attractors:
+            r = dict(self.params)
+            r.update(label=a.label, kind=a.kind, flavour=a.flavour, attracting=a.attracting,
+                     basin_fraction=a.basin_fraction, basin_fraction_err=a.basin_fraction_err, n_members=a.n_members)
+            for k, v in enumerate(a.exponents):
+                r[f"lyap_{k}"] = float(v)
+            for k, v in enumerate(a.exponents_err):
+                r[f"lyap_err_{k}"] = float(v)
+            r["lyap_sum"] = float(np.sum(a.exponents))
+            for k, v in enumerate(a.benettin):
+                r[f"benettin_{k}"] = float(v)
+            r["period"] = a.period
+            r.update(a.observables)
+            r.update({f"{k}_err": v for k, v in a.observables_err.items()})
+            r["confidence"] = a.confidence
+            r["mirror_of"] = ",".join(f"{lab}:{s}" for lab, s in a.mirror_of)
+            r["t_integrated"] = a.t_integrated
+            r["nolds_lyap"] = a.nolds_lyap
+            r["eq_match"] = a.equilibrium["match"] if a.equilibrium else np.nan
+            r["eq_distance"] = a.equilibrium["distance"] if a.equilibrium else np.nan
+            r["status"] = self.status
+            rows.append(r)
+        return pd.DataFrame(rows)
+
+    def summary_row(self) -> dict:
+        """The point as one flat row (what a phase-diagram sweep stores).
+
+        Keys: parameters; ``n_stable_fp``; ``phase`` (:func:`phase_label`); ``n_attractors``
+        (attracting sets), ``n_fp_attractors``; ``kinds`` / ``basin_fractions`` (every set, largest
+        share first); ``frac_<kind>`` (FP, LC, QP, CH, NEUTRAL, DIV, unclassified: summed shares);
+        ``frac_attracting``, ``frac_conservative`` (conservative chaos), ``frac_neutral``,
+        ``frac_saddle``, ``frac_undecided``, ``frac_not_trusted``; per state / derived observable the
+        basin-weighted average over every classified set (``ZB``, ``ZB_err``) and the attractor
+        average over attracting sets (``att_ZB``, ``att_ZB_err``); ``lyap_max`` (largest exponent
+        of the attracting sets); ``t_integrated_mean`` / ``_max`` per trajectory; ``status``,
+        ``message``.
+        """
+        r = dict(self.params)
+        r["n_stable_fp"] = int(self.equilibria.n_stable) if self.equilibria is not None else -1
+        r["phase"] = self.phase
+        r["n_attractors"] = self.n_attractors
+        r["n_fp_attractors"] = self.count("FP", attracting=True)
+        shares = [(a.name, a.basin_fraction, a.kind) for a in self.attractors]
+        if self.fraction_diverged:
+            shares.append(("DIV", self.fraction_diverged, "DIV"))
+        if self.fraction_unclassified:
+            shares.append(("-1", self.fraction_unclassified, "-1"))
+        shares.sort(key=lambda t: (-t[1], KIND_ORDER.index(t[2])))
+        r["kinds"] = "+".join(s[2] for s in shares)
+        r["basin_fractions"] = ",".join(f"{s[1]:.6g}" for s in shares)
+        for k in ("FP", "LC", "QP", "CH", "NEUTRAL"):
+            r[f"frac_{k}"] = float(sum(a.basin_fraction for a in self.attractors if a.kind == k))
+        r["frac_DIV"] = self.fraction_diverged
+        r["frac_unclassified"] = self.fraction_unclassified
+        r["frac_attracting"] = float(sum(a.basin_fraction for a in self.attractors if a.attracting))
+        r["frac_conservative"] = float(sum(a.basin_fraction for a in self.attractors
+                                           if a.kind == "CH" and not a.attracting))
+        r["frac_neutral"] = float(sum(a.basin_fraction for a in self.attractors if a.kind == "NEUTRAL"))
+        r["frac_saddle"] = float(sum(a.basin_fraction for a in self.attractors if a.kind == "SADDLE"))
+        r["frac_undecided"] = self.fraction_undecided
+        r["frac_not_trusted"] = self.fraction_not_trusted
+        for s in self._obs_names():
+            r[s] = self.basin_weighted.get(s, np.nan)
+            r[f"{s}_err"] = self.basin_weighted_err.get(s, np.nan)
+        for s in self._obs_names():
+            v, e = self.attractor_average(s)
+            r[f"att_{s}"], r[f"att_{s}_err"] = v, e
+        lys = [a.exponents[0] for a in self.attractors if a.attracting and len(a.exponents)]
+        r["lyap_max"] = float(max(lys)) if lys else np.nan
+        t = self.trajectories["t_integrated"].to_numpy(float) if len(self.trajectories) else np.zeros(0)
+        r["t_integrated_mean"] = float(np.mean(t)) if t.size else np.nan
+        r["t_integrated_max"] = float(np.max(t)) if t.size else np.nan
+        r["status"] = self.status
+        r["message"] = self.message
+        return r
+
+    def summary_frame(self) -> pd.DataFrame:
+        """:meth:`summary_row` as a one-row DataFrame, plus the legacy ``n_<kind>`` counts,
+        ``fraction_diverged``, ``fraction_unclassified`` and ``bw_<name>`` columns."""
+        r = self.summary_row()
+        for k in ("FP", "LC", "QP", "CH", "NEUTRAL", "SADDLE"):
+            r[f"n_{k}"] = self.count(k)
+        r["fraction_diverged"] = self.fraction_diverged
+        r["fraction_unclassified"] = self.fraction_unclassified
+        r.update({f"bw_{k}": v for k, v in self.basin_weighted.items()})
+        r.update({f"bw_{k}_err": v for k, v in self.basin_weighted_err.items()})
+        return pd.DataFrame([r])
+
+
+def _weighted(sets, name: str, n_initial: int) -> tuple[float, float]:
+    frac = np.array([a.basin_fraction for a in sets], dtype=float)
+    v = np.array([a.observables.get(name, np.nan) for a in sets], dtype=float)
+    e = np.array([a.observables_err.get(name, np.nan) for a in sets], dtype=float)
+    ok = np.isfinite(v) & (frac > 0)
+    if not ok.any():
+        return float("nan"), float("nan")
+    frac, v, e = frac[ok], v[ok], np.where(np.isfinite(e[ok]), e[ok], 0.0)
+    w = frac / frac.sum()
+    mean = float(np.sum(w * v))
+    n_cls = max(int(round(frac.sum() * n_initial)), 1)
+    # basin-fraction (multinomial) sampling error plus the set averages' own errors
+    err = float(np.sqrt(np.sum(w * (v - mean) ** 2) / n_cls + np.sum((w * e) ** 2)))
+    return mean, err
+
+
+# --------------------------------------------------------------------------------------------
+# observables derived from the model's geometry (no hard-coded state names)
+# --------------------------------------------------------------------------------------------
+def _derived_names(model: Model) -> list[tuple[str, int, int]]:
+    """For each sphere block (i, j, k): the in-plane magnitude sqrt(y_i^2 + y_j^2), named ``R<suffix>``
+    when the block's state names share a suffix after their first letter (XA, YA, ZA -> RA),
+    else ``R_<name_i><name_j>``."""
+    names = list(model.state_names)
+    out = []
+    for blk in getattr(model.geometry, "sphere_blocks", ()):
+        i, j, k = (int(b) for b in blk)
+        suf = {names[i][1:], names[j][1:], names[k][1:]}
+        nm = f"R{names[i][1:]}" if len(suf) == 1 and names[i][1:] else f"R_{names[i]}{names[j]}"
+        out.append((nm, i, j))
+    return out
+
+
+def derived_observables(model: Model, samples: np.ndarray) -> dict[str, np.ndarray]:
+    """Time averages over ``samples`` (..., k, n) of the in-plane magnitude of every sphere block."""
+    return {nm: np.sqrt(samples[..., i] ** 2 + samples[..., j] ** 2).mean(axis=-1)
+            for nm, i, j in _derived_names(model)}
+
+
+def nolds_largest(x: np.ndarray, dt: float, *, emb_dim: int = 8, n_max: int = 3000) -> float:
+    """Largest Lyapunov exponent (per unit time) of a scalar series by Rosenstein's method
+    (``nolds.lyap_r``), an independent cross-check. Returns nan if nolds fails."""
+    import nolds
+
+    x = np.asarray(x, dtype=float)
+    stride = max(1, x.size // n_max)
+    xs = x[::stride][:n_max]
+    lag = max(1, autocorr_time(xs) // 2)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            val = nolds.lyap_r(xs, emb_dim=emb_dim, lag=lag, min_tsep=4 * lag, tau=dt * stride, trajectory_len=20)
+    except Exception:  # noqa: BLE001  (nolds raises on short or degenerate series: record nan)
+        return float("nan")
+    return float(val)
+
+
+# --------------------------------------------------------------------------------------------
+# the measurement stage
+# --------------------------------------------------------------------------------------------
+class _Track:
+    """Evidence kept for one measured trajectory."""
+
+    __slots__ = ("bl", "bm", "samples", "last", "t_measured", "t_cost", "status", "y", "decision", "reason",
+                 "kind", "flavour", "n_rounds", "n_drop")
+
+    def __init__(self, y):
+        self.bl = None        # (B, d) block exponents
+        self.bm = None        # (B, n) block means
+        self.samples = None   # (k, n) kept samples (subsampled)
+        self.last = None      # (k, n) samples of the last segment, every sample_dt
+        self.t_measured = 0.0  # total variational length so far (including dropped blocks)
+        self.t_cost = 0.0     # integration time spent, including alignment
+        self.status = 0
+        self.y = np.array(y, dtype=float)
+        self.decision = "continue"
+        self.reason = ""
+        self.kind = "-1"
+        self.flavour = ""
+        self.n_rounds = 0
+        self.n_drop = 0
+
+
+def _keep(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
+    Y = new if old is None else np.concatenate([old, new], axis=0)
+    if Y.shape[0] > _MAX_KEEP:
+        Y = Y[np.linspace(0, Y.shape[0] - 1, _MAX_KEEP).astype(np.int64)]
+    return Y
+
+
+def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, settle) -> tuple[list[_Track], float]:
+    """Measure every row of Y until decided or capped. ``settle(i, y)`` -> (kind, flavour, reason) or
+    None decides trajectories found at rest.
+
+    One :func:`bifurcate.lyapunov.lyapunov_spectra` call over all rows for ``t_min``, then
+    :func:`bifurcate.lyapunov.lyapunov_extend` of the undecided rows only (the tangent frame and
+    integrator state resume where they stopped), doubling the measured length up to ``t_cap``.
+    """
+    from bifurcate.lyapunov import lyapunov_extend
+
+    tracks = [_Track(y) for y in Y]
+    M = len(tracks)
+    lo = opts.lyapunov_options(opts.t_min)
+    tab = pd.DataFrame(Pm, columns=list(model.param_names))
+    ens = lyapunov_spectra(model, tab, Y[:, None, :], options=lo, keep_samples=True)
+    wall = ens.wall_time
+    bt = float(ens.block_time)
+    for tr in tracks:
+        tr.t_cost = lo.t_align
+    active = np.arange(M)
+    t_more = lo.n_blocks * bt
+    skip = np.zeros(M, dtype=np.int64)  # leading blocks dropped as transient
+    while True:
+        nxt = []
+        S = ens.samples
+        per = max(2, int(round(bt / opts.sample_dt)))
+        for i in active:
+            tr = tracks[i]
+            tr.n_rounds += 1
+            tr.t_cost += t_more
+            tr.t_measured += t_more
+            tr.y = ens.y_final[i].copy()
+            st = int(ens.status[i])
+            if st != 0:
+                tr.status = st
+                tr.decision = "diverged" if st == -3 else "not_trusted"
+                tr.kind = "DIV" if st == -3 else "-1"
+                tr.reason = f"variational integration: {LYAPUNOV_STATUS.get(st, f'status {st}')}"
+                continue
+            nb = int(ens.n_blocks_done[i])
+            tr.bl = ens.block_exponents[i, skip[i]:nb]
+            tr.bm = ens.block_means[i, skip[i]:nb]
+            Si = S[i][np.all(np.isfinite(S[i]), axis=1)]
+            tr.samples = _keep(tr.samples, Si)
+            tr.last = Si
+            B = tr.bl.shape[0]
+            block_std = Si[-per:].std(axis=0)
+            periodic = poincare_return(np.arange(Si.shape[0]) * opts.sample_dt, Si, tol=1e-2)["order"] > 0
+            h = tr.samples.shape[0] // 2
+            sd1 = float(np.sqrt(np.sum(tr.samples[:h].var(axis=0))))
+            sd2 = float(np.sqrt(np.sum(tr.samples[h:].var(axis=0))))
+            amp = sd2 / sd1 if sd1 > 0 else np.nan
+            dec = decide(tr.bl, tr.bm, block_std, B * bt, opts, periodic=periodic, amp_ratio=amp)
+            if dec.state == "rest":
+                got = settle(i, tr.y)
+                if got is not None:
+                    tr.kind, tr.flavour, tr.reason = got
+                    tr.decision = "decided"
+                    continue
+                dec = type(dec)("continue", reason=dec.reason + "; no equilibrium found there")
+            if dec.state == "drop":
+                skip[i] += B // 2
+                tr.samples = tr.samples[tr.samples.shape[0] // 2:]
+                tr.n_drop += 1
+            if dec.state == "decided":
+                tr.kind, tr.flavour, tr.reason, tr.decision = dec.kind, dec.flavour, dec.reason, "decided"
+                if dec.kind == "-1":
+                    tr.decision = "not_trusted"
+                continue
+            tr.reason = dec.reason
+            if tr.t_measured < opts.t_cap - 1e-9:
+                nxt.append(i)
+            else:
+                tr.decision = "undecided"
+                tr.kind = "-1"
+                tr.reason = f"undecided at the cap t_cap={opts.t_cap:g}: {dec.reason}"
+        active = np.array(nxt, dtype=np.int64)
+        if not active.size:
+            break
+        done = min(tracks[i].t_measured for i in active)
+        t_more = float(min(done, opts.t_cap - done))
+        t_more = max(bt, np.ceil(t_more / bt - 1e-9) * bt)
+        ens = lyapunov_extend(model, ens, t_more, active=active, keep_samples=True)
+        wall += ens.wall_time
+    return tracks, wall
+
+
+# --------------------------------------------------------------------------------------------
+# the census of many points
+# --------------------------------------------------------------------------------------------
+def _find_equilibria():
+    from bifurcate.equilibria import find_equilibria
+
+    return find_equilibria
+
+
+def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOptions | Mapping | None = None,
+                  seed: Any = None, equilibria: list | None = None, measure: bool = True) -> list[CensusResult]:
+    """The census of P parameter points at once (one integration call per stage and round).
+
+    Parameters
+    ----------
+    model : Model
+    params : DataFrame (P rows) or list of dicts
+    y0 : ndarray (P, N, n)
+        Initial conditions per point (drawn by the caller).
+    options : CensusOptions or mapping
+    seed : recorded in the results
+    equilibria : list of EquilibriumSet, optional
+        Per point, from :func:`bifurcate.equilibria.find_equilibria` (computed here if omitted);
+        equilibria that trajectories come to rest on are added by Newton from the state at rest.
+    measure : bool
+        False: stop after the transient stage (trajectories not settled on an equilibrium stay
+        unclassified, decision ``not_measured``): counts of stable equilibria and their basins only.
+
+    Returns
+    -------
+    list of CensusResult (one per point)
+    """
+    t_start = time.perf_counter()
+    opts = CensusOptions.coerce(options)
+    from bifurcate.integrate import _as_param_table
+
+    table = _as_param_table(model, params)
+    Y0 = np.asarray(y0, dtype=float)
+    if Y0.ndim != 3 or Y0.shape[0] != len(table) or Y0.shape[2] != model.n:
+        raise ValueError(f"y0 must have shape ({len(table)}, N, {model.n}), got {Y0.shape}")
+    P, N, n = Y0.shape
+    if model.geometry.n_spheres:
+        Y0 = model.geometry.project(Y0)
+    names = list(model.state_names)
+    Pm_pt = table[list(model.param_names)].to_numpy(float)
+    cost = np.zeros((P, N))
+    times = dict.fromkeys(("equilibria", "integrate", "lyapunov", "grouping"), 0.0)
+    t0 = time.perf_counter()
+    # 1. transient
+    if opts.t_transient > 0:
+        ens = integrate_ensemble(model, table, y0=Y0, t_end=opts.t_transient, t_transient=0.5 * opts.t_transient,
+                                 options=opts.integration)
+        yT, mT, sT, stT = ens.y_final, ens.mean, ens.std, ens.status
+        cost += opts.t_transient
+    else:
+        yT, mT, sT, stT = Y0.copy(), np.full_like(Y0, np.nan), np.full_like(Y0, np.nan), np.zeros((P, N), np.int64)
+    if model.geometry.n_spheres:
+        yT = np.where(np.isfinite(yT), model.geometry.project(np.nan_to_num(yT)), yT)
+    at_rest = (stT == 0) & np.all(sT <= opts.fp_std_tol, axis=2)
+    times["integrate"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    # 2. equilibria, plus Newton from the states at rest
+    find_eq = _find_equilibria()
+    if equilibria is not None and len(equilibria) != P:
+        raise ValueError(f"equilibria must hold one EquilibriumSet per point ({P}), got {len(equilibria)}")
+    eqsets = []
+    for p in range(P):
+        pp = {k: float(v) for k, v in zip(model.param_names, Pm_pt[p])}
+        es = equilibria[p] if equilibria is not None else find_eq(model, pp)
+        seeds = yT[p][at_rest[p]]
+        if len(seeds):
+            from bifurcate.equilibria import find_equilibria as _seeded
+
+            es = _merge_eq(model, es, _seeded(model, pp, seeds=seeds, n_seeds=0))
+        eqsets.append(es)
+    times["equilibria"] = time.perf_counter() - t0
+
+    def match_eq(p, y):
+        es = eqsets[p]
+        if len(es) == 0 or not np.all(np.isfinite(y)):
+            return None
+        d = np.max(np.abs(es.states - y), axis=1)
+        j = int(np.argmin(d))
+        return (j, float(d[j])) if d[j] < opts.fp_match_tol else None
+
+    def settled_kind(p, j):
+        es = eqsets[p]
+        if es.stable[j]:
+            return "FP", "", f"at rest on stable equilibrium {j} (max Re eig {es.eigenvalues[j, 0].real:+.3e})"
+        if es.n_unstable[j] > 0:
+            return "SADDLE", "", (f"at rest on unstable equilibrium {j} ({int(es.n_unstable[j])} unstable directions, "
+                                  f"max Re eig {es.eigenvalues[j, 0].real:+.3e}): not an attractor")
+        return "NEUTRAL", "conservative", f"at rest on marginal equilibrium {j} (centre): neutral"
+
+    kind = np.full((P, N), "-1", dtype=object)
+    flav = np.full((P, N), "", dtype=object)
+    decision = np.full((P, N), "", dtype=object)
+    reason = np.full((P, N), "", dtype=object)
+    eq_of = np.full((P, N), -1, dtype=np.int64)
+    eq_dist = np.full((P, N), np.nan)
+    for p in range(P):
+        for j in range(N):
+            if stT[p, j] != 0:
+                kind[p, j] = "DIV" if stT[p, j] == -3 else "-1"
+                decision[p, j] = "diverged" if stT[p, j] == -3 else "not_trusted"
+                reason[p, j] = f"transient: {STATUS_MESSAGES.get(int(stT[p, j]), f'status {int(stT[p, j])}')}"
+            elif at_rest[p, j]:
+                m = match_eq(p, yT[p, j])
+                if m is not None:
+                    eq_of[p, j], eq_dist[p, j] = m
+                    kind[p, j], flav[p, j], reason[p, j] = settled_kind(p, m[0])
+                    decision[p, j] = "settled"
+    # 3. measurement of the rest; trajectories with equal transient windows share one run
+    todo = [(p, j) for p in range(P) for j in range(N) if decision[p, j] == ""]
+    rep_of = {}
+    reps = []
+    for p in range(P):
+        lead: list[int] = []
+        for j in [jj for (pp, jj) in todo if pp == p]:
+            F = np.r_[mT[p, j], sT[p, j]]
+            hit = None
+            if opts.share_work and np.all(np.isfinite(F)):
+                for r in lead:
+                    if np.max(np.abs(np.r_[mT[p, r], sT[p, r]] - F)) <= opts.share_tol:
+                        hit = r
+                        break
+            if hit is None:
+                lead.append(j)
+                reps.append((p, j))
+                rep_of[(p, j)] = (p, j)
+            else:
+                rep_of[(p, j)] = (p, hit)
+    eq_meas = {}
+
+    def settle_meas(i, y):
+        p, j = reps[i]
+        m = match_eq(p, y)
+        if m is None:
+            # an equilibrium the seeds missed: Newton from the state at rest, added to the set
+            from bifurcate.equilibria import find_equilibria as _fe
+
+            es = _fe(model, eqsets[p].params, seeds=y[None, :], n_seeds=0)
+            if len(es):
+                eqsets[p] = _merge_eq(model, eqsets[p], es)
+                m = match_eq(p, y)
+        if m is None:
+            return None
+        eq_meas[i] = m
+        return settled_kind(p, m[0])
+
+    wall_l = 0.0
+    tracks: list[_Track] = []
+    t0 = time.perf_counter()
+    if not measure:
+        for (p, j) in todo:
+            decision[p, j] = "not_measured"
+            reason[p, j] = "not at rest on an equilibrium after the transient; not measured (measure=False)"
+        todo, reps, rep_of = [], [], {}
+    if reps:
+        Pm = np.array([Pm_pt[p] for p, _ in reps])
+        Yr = np.array([yT[p, j] for p, j in reps])
+        tracks, wall_l = _measure(model, Pm, Yr, opts, settle_meas)
+    rep_index = {pj: i for i, pj in enumerate(reps)}
+    for (p, j) in todo:
+        i = rep_index[rep_of[(p, j)]]
+        tr = tracks[i]
+        kind[p, j], flav[p, j], decision[p, j] = tr.kind, tr.flavour, tr.decision
+        reason[p, j] = tr.reason if rep_of[(p, j)] == (p, j) else f"shares the run of initial condition {rep_of[(p, j)][1]}: {tr.reason}"
+        cost[p, j] += tr.t_cost
+        if i in eq_meas:
+            eq_of[p, j], eq_dist[p, j] = eq_meas[i]
+    times["lyapunov"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    seed_rec = seed if not isinstance(seed, np.random.Generator) else None
+    out = []
+    for p in range(P):
+        out.append(_assemble(model, opts, table.iloc[p].to_dict(), p, N, kind[p], flav[p], decision[p], reason[p],
+                             eq_of[p], eq_dist[p], eqsets[p], yT[p], mT[p], sT[p], rep_of, rep_index, tracks, cost[p],
+                             seed_rec, wall_l / max(P, 1), time.perf_counter() - t_start, measure))
+    times["grouping"] = time.perf_counter() - t0
+    wall = time.perf_counter() - t_start
+    share = {k: v / P for k, v in times.items()}
+    return [_with_wall(r, wall / P, share) for r in out]
+
+
+def _with_wall(r: CensusResult, w: float, timings: dict) -> CensusResult:
+    object.__setattr__(r, "wall_time", w)
+    object.__setattr__(r, "timings", dict(timings))
+    return r
+
+
+def _merge_eq(model, a, b):
+    """Equilibrium set a with the equilibria of b that a lacks (same parameters)."""
+    from bifurcate.equilibria import EquilibriumSet
+
+    new = [k for k in range(len(b)) if len(a) == 0 or np.min(np.max(np.abs(a.states - b.states[k]), axis=1)) > 1e-6]
+    if not new:
+        return a
+    cat = lambda x, y: np.concatenate([x, y[new]], axis=0)  # noqa: E731
+    return EquilibriumSet(model=a.model, params=a.params, states=cat(a.states, b.states),
+                          eigenvalues=cat(a.eigenvalues, b.eigenvalues), stable=cat(a.stable, b.stable),
+                          n_unstable=cat(a.n_unstable, b.n_unstable), residuals=cat(a.residuals, b.residuals),
+                          status=0, message=a.message, options=a.options, stats=a.stats)
+
+
+def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq_dist, eqset, yT, mT, sT, rep_of,
+              rep_index, tracks, cost, seed, wall_l, wall, measured=True) -> CensusResult:
+    names = list(model.state_names)
+    derived = [nm for nm, _, _ in _derived_names(model)]
+    obs_names = names + derived
+    n, d = model.n, model.dim
+    # per-trajectory evidence
+    lam = np.full((N, d), np.nan)
+    lam_err = np.full((N, d), np.nan)
+    lsum_err = np.full(N, np.nan)
+    mean = np.full((N, len(obs_names)), np.nan)
+    se = np.full((N, len(obs_names)), np.nan)
+    half = np.full((N, len(obs_names)), np.nan)
+    std = np.full((N, n), np.nan)
+    t_meas = np.zeros(N)
+    samples: list[np.ndarray] = [np.zeros((0, n)) for _ in range(N)]
+    for j in range(N):
+        if (p, j) in rep_of:
+            tr = tracks[rep_index[rep_of[(p, j)]]]
+            t_meas[j] = tr.t_measured
+            if tr.bl is not None and tr.bl.shape[0] >= 2:
+                B = tr.bl.shape[0]
+                lam[j] = tr.bl.mean(axis=0)
+                lam_err[j] = tr.bl.std(axis=0, ddof=1) / np.sqrt(B)
+                lsum_err[j] = sum_error(tr.bl)[1]
+                dv = derived_observables(model, tr.samples) if derived else {}
+                m_state = tr.bm.mean(axis=0)
+                std[j] = tr.samples.std(axis=0)
+                h = B // 2
+                mean[j] = np.r_[m_state, [dv[k] for k in derived]]
+                se_state = tr.bm.std(axis=0, ddof=1) / np.sqrt(B)
+                half_state = np.abs(tr.bm[h:].mean(axis=0) - tr.bm[:h].mean(axis=0))
+                ks = tr.samples.shape[0] // 2
+                dv1 = derived_observables(model, tr.samples[:ks]) if derived else {}
+                dv2 = derived_observables(model, tr.samples[ks:]) if derived else {}
+                se[j] = np.r_[se_state, np.zeros(len(derived))]
+                half[j] = np.r_[half_state, [abs(dv2[k] - dv1[k]) for k in derived]]
+                samples[j] = tr.samples
+        if eq_of[j] >= 0:
+            y = eqset.states[eq_of[j]]
+            dv = derived_observables(model, y[None, :]) if derived else {}
+            mean[j] = np.r_[y, [float(dv[k]) for k in derived]]
+            se[j] = 0.0
+            half[j] = 0.0
+            std[j] = 0.0
+            samples[j] = y[None, :]
+    cells_fine, grid = occupied_cells(samples, opts.cell_frac)
+    cells_coarse, grid_coarse = occupied_cells(samples, opts.family_cell_frac)
+    # an orbit undecided at the cap that shares the support of decided orbits of one attractor is on
+    # that attractor (as members of one chaotic attractor are grouped): it joins them, and says so.
+    # A chaotic orbit joins a dissipative set only if its own sum is negative (2 errors) and agrees
+    # with the set's: conservative seas share the region of weakly dissipative attractors.
+    band_cap = float(opts.zero_band(opts.t_cap))
+    z = opts.n_sigma
+    lsum = lam.sum(axis=1)
+    for j in np.nonzero(decision == "undecided")[0]:
+        if samples[j].shape[0] < 10 or not np.all(np.isfinite(lam[j])):
+            continue
+        chaotic = lam[j, 0] - z * lam_err[j, 0] > band_cap
+        if chaotic and not (lsum[j] + 2 * lsum_err[j] < 0):
+            continue
+        for k, f in (("CH", "dissipative"),) if chaotic else (("LC", ""), ("QP", "")):
+            cand = np.nonzero((kind == k) & (flav == f) & (decision == "decided"))[0]
+            if chaotic:
+                cand = [i for i in cand if abs(lsum[i] - lsum[j]) <= z * np.hypot(lsum_err[i], lsum_err[j])]
+            cells = cells_coarse if k == "CH" else cells_fine
+            best = max(((support_overlap(cells[j], cells[i]), i) for i in cand), default=(0.0, -1))
+            if best[0] >= max(opts.overlap_min, 0.5):
+                kind[j], flav[j], decision[j] = k, f, "joined"
+                reason[j] = (f"{reason[j]}; shares {best[0]:.0%} of its support with the decided {k} orbit of "
+                             f"initial condition {best[1]}: on that attractor")
+                break
+    # undecided chaotic orbits with negative sums that share support pool their evidence: the
+    # inverse-variance mean of their sums decides the flavour of the attractor they share
+    pool = [j for j in np.nonzero(decision == "undecided")[0]
+            if samples[j].shape[0] >= 10 and np.all(np.isfinite(lam[j])) and np.isfinite(lsum_err[j])
+            and lam[j, 0] - z * lam_err[j, 0] > band_cap and lsum[j] + 2 * lsum_err[j] < 0]
+    if len(pool) >= 2:
+        sub = group_by_support([cells_coarse[j] for j in pool], max(opts.overlap_min, 0.5))
+        for g in np.unique(sub):
+            mem = [pool[i] for i in np.nonzero(sub == g)[0]]
+            if len(mem) < 2:
+                continue
+            w = 1.0 / np.maximum(lsum_err[mem], 1e-12) ** 2
+            sp, ep = float(np.sum(w * lsum[mem]) / w.sum()), float(1.0 / np.sqrt(w.sum()))
+            if sp + z * ep < -band_cap:
+                for j in mem:
+                    kind[j], flav[j], decision[j] = "CH", "dissipative", "joined"
+                    reason[j] = (f"{reason[j]}; pooled with {len(mem) - 1} orbit(s) sharing its support: sum "
+                                 f"{sp:+.4f}+-{ep:.1e}, volume contracts")
+    att = np.array([ATTRACTING.get((k, f), False) for k, f in zip(kind, flav)])
+    # grouping: (kind, flavour) classes; FP/SADDLE by equilibrium; others by support
+    labels = np.full(N, -1, dtype=np.int64)
+    groups: list[tuple[str, str, np.ndarray]] = []
+    classes = sorted({(k, f) for k, f in zip(kind, flav) if k not in ("DIV", "-1")},
+                     key=lambda t: (KIND_ORDER.index(t[0]), t[1]))
+    for k, f in classes:
+        idx = np.nonzero((kind == k) & (flav == f))[0]
+        if k in ("FP", "SADDLE") or (k == "NEUTRAL" and np.all(eq_of[idx] >= 0)):
+            sub = np.unique(eq_of[idx], return_inverse=True)[1]
+        elif k == "LC" and f == "family":
+            # a family of cycles: one set per connected region (members on distinct cycles touch)
+            sub = group_by_touch([cells_coarse[i] for i in idx], grid_coarse)
+        elif k in ("LC", "QP"):
+            sub = group_by_support([cells_fine[i] for i in idx], opts.overlap_min)
+        elif ATTRACTING.get((k, f), False):
+            # chaos: a finite orbit covers its attractor only coarsely
+            sub = group_by_support([cells_coarse[i] for i in idx], opts.overlap_min)
+        else:
+            # one family per connected region: link members whose coarse cells touch
+            sub = group_by_touch([cells_coarse[i] for i in idx], grid_coarse)
+        for g in np.unique(sub):
+            groups.append((k, f, idx[sub == g]))
+    # canonical order: kind, attracting first, then by decreasing share, then by mean state
+    groups.sort(key=lambda g: (KIND_ORDER.index(g[0]), -g[2].size, tuple(np.round(np.nanmean(mean[g[2], :n], axis=0), 6))))
+    sets_kw = []
+    for lab, (k, f, mem) in enumerate(groups):
+        labels[mem] = lab
+        is_fp = k in ("FP", "SADDLE") and eq_of[mem[0]] >= 0
+        eq = None
+        if is_fp:
+            e = int(eq_of[mem[0]])
+            ev = eqset.eigenvalues[e]
+            expo = np.sort(ev.real)[::-1]
+            expo_err = np.zeros(d)
+            ben = np.nanmean(lam[mem], axis=0) if np.isfinite(lam[mem]).any() else np.full(d, np.nan)
+            with np.errstate(invalid="ignore"):
+                mism = float(np.max(np.abs(expo - np.sort(ben)[::-1]))) if np.all(np.isfinite(ben)) else float("nan")
+            eq = dict(index=e, distance=float(np.nanmax(eq_dist[mem])), stable=bool(eqset.stable[e]),
+                      max_eig_re=float(ev[0].real), eigenvalues=ev.copy(), exponent_mismatch=mism,
+                      match=bool(eqset.stable[e]) if k == "FP" else False)
+            state = eqset.states[e].copy()
+        else:
+            L = lam[mem]
+            good = np.all(np.isfinite(L), axis=1)
+            expo = L[good].mean(axis=0) if good.any() else np.full(d, np.nan)
+            E = lam_err[mem][good]
+            expo_err = np.sqrt(np.sum(E ** 2, axis=0)) / max(good.sum(), 1) if good.any() else np.full(d, np.nan)
+            ben = np.full(d, np.nan)
+            state = yT[mem[0]].copy()
+            if (p, mem[0]) in rep_of:
+                state = tracks[rep_index[rep_of[(p, mem[0])]]].y.copy()
+        spread_e = np.nanstd(lam[mem], axis=0) if np.isfinite(lam[mem]).any() else np.zeros(d)
+        mm = mean[mem]
+        m_avg = np.nanmean(mm, axis=0)
+        m_spread = np.nanstd(mm, axis=0, ddof=1) / np.sqrt(len(mem)) if len(mem) > 1 else np.zeros(len(obs_names))
+        own = np.sqrt(np.nanmean(se[mem] ** 2, axis=0) / len(mem))
+        bias = 0.5 * np.nanmean(half[mem], axis=0)
+        err = np.sqrt(np.nan_to_num(m_spread) ** 2 + np.nan_to_num(own) ** 2 + np.nan_to_num(bias) ** 2)
+        period = float("nan")
+        if k == "LC":
+            tr = tracks[rep_index[rep_of[(p, mem[0])]]] if (p, mem[0]) in rep_of else None
+            if tr is not None and tr.last is not None and tr.last.shape[0] >= 50:
+                period = float(poincare_return(np.arange(tr.last.shape[0]) * opts.sample_dt, tr.last)["period"])
+        decided_alone = np.array([decision[i] in ("settled", "decided") for i in mem])  # "joined" counts 0
+        sets_kw.append(dict(label=lab, kind=k, flavour=f, attracting=bool(ATTRACTING.get((k, f), False)),
+                            n_members=int(mem.size), basin_fraction=mem.size / N,
+                            basin_fraction_err=float(basin_fraction_error(mem.size, N)), exponents=np.asarray(expo, float),
+                            exponents_err=np.asarray(expo_err, float), exponents_spread=np.asarray(spread_e, float),
+                            benettin=np.asarray(ben, float), period=period,
+                            observables={s: float(v) for s, v in zip(obs_names, m_avg)},
+                            observables_err={s: float(v) for s, v in zip(obs_names, err)},
+                            confidence=float(decided_alone.mean()), members=mem, state=state, equilibrium=eq,
+                            t_integrated=float(cost[mem].mean())))
+    # stable equilibria that no initial condition reached are attractors all the same (exactly
+    # known): FP sets with no member and basin < ~1/N, flagged ``reached = False``
+    reached_eq = set(int(e) for e in eq_of[eq_of >= 0])
+    for e in np.nonzero(eqset.stable)[0]:
+        if int(e) in reached_eq:
+            continue
+        ev = eqset.eigenvalues[e]
+        y = eqset.states[e]
+        dv = derived_observables(model, y[None, :]) if derived else {}
+        sets_kw.append(dict(label=-1, kind="FP", flavour="", attracting=True, n_members=0, basin_fraction=0.0,
+                            basin_fraction_err=float(basin_fraction_error(0, N)),
+                            exponents=np.sort(ev.real)[::-1].astype(float), exponents_err=np.zeros(d),
+                            exponents_spread=np.zeros(d), benettin=np.full(d, np.nan), period=float("nan"),
+                            observables={s_: float(v) for s_, v in zip(obs_names, np.r_[y, [float(dv[k]) for k in derived]])},
+                            observables_err={s_: 0.0 for s_ in obs_names}, confidence=0.0,
+                            members=np.zeros(0, np.int64), state=y.copy(),
+                            equilibrium=dict(index=int(e), distance=float("nan"), stable=True, max_eig_re=float(ev[0].real),
+                                             eigenvalues=ev.copy(), exponent_mismatch=float("nan"), match=True),
+                            t_integrated=float("nan"), reached=False))
+    sets_kw.sort(key=lambda kw: (KIND_ORDER.index(kw["kind"]), -kw["n_members"],
+                                 tuple(np.round(kw["state"] if kw["kind"] in ("FP", "SADDLE") else
+                                                np.full(n, np.inf), 6))))
+    for lab, kw in enumerate(sets_kw):
+        labels[kw["members"]] = lab
+        kw["label"] = lab
+    # mirrors: equilibria by their states (exact), other sets by their occupied cells
+    set_samples = [np.concatenate([samples[i] for i in kw["members"]], axis=0) if kw["n_members"] else
+                   kw["state"][None, :] for kw in sets_kw]
+    set_cells = [merge_cells([cells_fine[i] for i in kw["members"]]) for kw in sets_kw]
+    kinds_l = [kw["kind"] for kw in sets_kw]
+    mir = mirror_pairs(set_cells, set_samples, model.symmetries, grid, opts.overlap_min,
+                       [k if k not in ("FP", "SADDLE") else "" for k in kinds_l])
+    for a, kw in enumerate(sets_kw):
+        m = set(mir[a])
+        if kw["kind"] in ("FP", "SADDLE"):
+            m = set()
+            for sym in model.symmetries:
+                img = sym(kw["state"])
+                for b, kb in enumerate(sets_kw):
+                    if kb["kind"] == kw["kind"] and np.max(np.abs(kb["state"] - img)) < 1e-6:
+                        m.add((b, sym.name))
+        kw["mirror_of"] = tuple(sorted(m))
+    sets = []
+    for kw in sets_kw:
+        if kw["kind"] == "CH" and opts.nolds_check:
+            Y = set_samples[kw["label"]]
+            if Y.shape[0] >= 200:
+                comp = int(np.argmax(Y.std(axis=0)))
+                kw["nolds_lyap"] = nolds_largest(Y[:, comp], opts.sample_dt)
+        sets.append(InvariantSet(**kw))
+    sets = tuple(sets)
+    # averages over everything classified
+    bw, bw_err = {}, {}
+    for s in obs_names:
+        bw[s], bw_err[s] = _weighted(sets, s, N)
+    # bookkeeping
+    msgs = []
+    status = 0
+    n_div = int(np.sum(kind == "DIV"))
+    und = (decision == "undecided") | (decision == "not_measured")
+    ntr = decision == "not_trusted"
+    n_nm = int(np.sum(decision == "not_measured"))
+    if und.sum() - n_nm:
+        status = 1
+        msgs.append(f"{int(und.sum()) - n_nm}/{N} trajectories undecided at the cap (label -1)")
+    if n_nm:
+        msgs.append(f"{n_nm}/{N} trajectories not at rest after the transient and not measured")
+    if ntr.any():
+        status = 1
+        msgs.append(f"{int(ntr.sum())}/{N} trajectories not trusted (integration accuracy / status)")
+    fp_eq = [s.equilibrium["index"] for s in sets if s.kind == "FP" and s.equilibrium]
+    n_stable = int(eqset.n_stable)
+    missed = int(sum(1 for s_ in sets if s_.kind == "FP" and not s_.reached))
+    if missed:
+        # consistent, but flagged: the set is listed (basin < ~1/N) and the message says so
+        msgs.append(f"flag: {missed} stable equilibri{'um' if missed == 1 else 'a'} (of {n_stable}) reached by no "
+                    f"initial condition, listed as FP with basin fraction 0 (< 1/{N})")
+    if len(fp_eq) > n_stable or len(set(fp_eq)) != len(fp_eq):
+        status = 1
+        msgs.append(f"{len(fp_eq)} FP attractors but {n_stable} stable equilibria")
+    if n_div + int(und.sum()) + int(ntr.sum()) == N and measured:
+        status = -1
+        msgs.append("no trajectory could be classified")
+    # trajectory table
+    tab = pd.DataFrame({"ic": np.arange(N), "kind": kind.astype(str), "flavour": flav.astype(str), "attracting": att,
+                        "label": labels, "decision": decision.astype(str), "status": decision.astype(str),
+                        "reason": reason.astype(str),
+                        "t_measured": t_meas, "t_integrated": cost, "eq_index": eq_of})
+    for k in range(d):
+        tab[f"lyap_{k}"] = lam[:, k]
+    for k in range(d):
+        tab[f"lyap_err_{k}"] = lam_err[:, k]
+    tab["lyap_sum"] = lam.sum(axis=1)
+    tab["lyap_sum_err"] = lsum_err
+    for c, s in enumerate(obs_names):
+        tab[f"mean_{s}"] = mean[:, c]
+    for c, s in enumerate(obs_names):
+        tab[f"se_mean_{s}"] = se[:, c]
+    for c, s in enumerate(obs_names):
+        tab[f"halfdiff_{s}"] = half[:, c]
+    for c, s in enumerate(names):
+        tab[f"std_{s}"] = std[:, c]
+    cost_rows = []
+    for k in sorted(set(tab["kind"]), key=KIND_ORDER.index):
+        t = tab.loc[tab["kind"] == k, "t_integrated"].to_numpy(float)
+        cost_rows.append({"kind": k, "n": int(t.size), "t_mean": float(t.mean()), "t_max": float(t.max())})
+    samp = {s.label: np.array([samples[i] for i in s.members[:opts.n_keep]
+                               if samples[i].shape[0] == _MAX_KEEP or s.kind not in ("FP", "SADDLE")], dtype=object)
+            for s in sets if s.kind not in ("FP", "SADDLE")}
+    samp = {k: _stack(v) for k, v in samp.items() if len(v)}
+    return CensusResult(
+        params=params, attractors=sets, basin_weighted=bw, basin_weighted_err=bw_err,
+        fraction_diverged=n_div / N, fraction_unclassified=float((und | ntr).sum()) / N,
+        fraction_undecided=float(und.sum()) / N, fraction_not_trusted=float(ntr.sum()) / N, n_initial=N,
+        trajectories=tab, samples=samp, sample_t=np.arange(_MAX_KEEP) * opts.sample_dt, equilibria=eqset,
+        missed_stable=missed, phase=phase_label(sets), status=status,
+        message=("success; " if status == 0 and msgs else "") + "; ".join(msgs) if msgs else "success", cost=pd.DataFrame(cost_rows), seed=seed, options=opts,
+        wall_time=wall, lyapunov_wall_time=wall_l, model=model)
+
+
+def _stack(arrs) -> np.ndarray:
+    k = min(a.shape[0] for a in arrs)
+    return np.stack([a[-k:] for a in arrs])
+
+
+# --------------------------------------------------------------------------------------------
+# entry points
+# --------------------------------------------------------------------------------------------
+def census(model: Model, params: Mapping[str, float] | None = None, *, n_initial: int = 64,
+           seed: int | np.random.Generator | None = 0, y0: np.ndarray | None = None,
+           options: CensusOptions | Mapping | None = None, **option_overrides) -> CensusResult:
+    """The converged attractor census at one parameter point.
+
+    Parameters
+    ----------
+    model : Model
+    params : dict, optional
+        One parameter point (defaults for the rest).
+    n_initial : int
+        Initial conditions, uniform on the phase space (drawn from ``seed`` before any work).
+    seed : int or Generator
+    y0 : ndarray (N, n), optional
+        Explicit initial conditions instead of random ones.
+    options : CensusOptions or mapping, optional
+    **option_overrides
+        Fields of :class:`CensusOptions` (or the fixed-window census's keywords ``t_total``,
+        ``n_blocks``, ``dt``, ...: see :meth:`CensusOptions.with_overrides`).
+
+    Returns
+    -------
+    CensusResult
+
+    Examples
+    --------
+    >>> from bifurcate.models import LMG_DIMER
+    >>> res = census(LMG_DIMER, {"J": 1.5, "lam": 0.0}, n_initial=16, seed=1)
+    >>> res.phase, res.kinds()
+    ('2FP', ['FP', 'FP'])
+    """
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a bifurcate Model, got {type(model).__name__}")
+    opts = CensusOptions.coerce(options, **option_overrides)
+    pd_ = model.params(params)
+    if y0 is None:
+        if not isinstance(n_initial, (int, np.integer)) or int(n_initial) < 1:
+            raise ValueError(f"n_initial must be an int >= 1, got {n_initial!r}")
+        from bifurcate.utils import as_generator
+
+        Y0 = model.random_states(int(n_initial), as_generator(seed))
+    else:
+        Y0 = model.check_state(y0, batch=True)
+    return census_points(model, [pd_], Y0[None], options=opts, seed=seed)[0]
+
+
+def census_batch(model: Model, params, y0: np.ndarray, *, options: CensusOptions | Mapping | None = None,
+                 **option_overrides) -> list[CensusResult]:
+    """The census of many points from given initial conditions (P, N, n): :func:`census_points`."""
+    return census_points(model, params, y0, options=CensusOptions.coerce(options, **option_overrides))
