@@ -119,7 +119,8 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     fig = plot(pdg, curves)
     paths = save_figure(fig, out, NAME)
     df = pdg.to_frame()
-    paths["table"] = save_table(df, out, NAME)
+    # the drawn phase is shown_phase() of the stored columns: not stored twice
+    paths["table"] = save_table(df.drop(columns=["phase_shown"]), out, NAME)
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths, tables={f"{NAME}.parquet": "phase_diagram"},
                   seed=seed, model=LMG_DIMER.name, base={k: LMG_DIMER.defaults[k] for k in ("g", "gamma")},
                   grid_shape=[nJ, nl],
