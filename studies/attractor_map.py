@@ -8,8 +8,9 @@ neutral orbits of a conservative, reversible flow, as on J = 0).
 
 Panels: (left) the phase at each point from the converged census's labels: the attracting sets
 with multiplicity, mirror pairs counted together (``FP``, ``2FP``, ``FP+2LC``, ``2CH``, ...; hatched
-where attractors coexist), ``NEUTRAL`` where no set attracts and neutral orbits fill the phase
-space (J = 0 above lam = g/2); (middle) the largest
+where attractors coexist), ``NEUTRAL`` where no set attracts and non-attracting sets (neutral
+families of closed orbits, conservative chaos) hold the basin (J = 0 above lam = g/2, and around
+J = 0 at large lam); (middle) the largest
 Lyapunov exponent over the attractors of the point (positive: chaos); (right) the basin-weighted,
 attractor-averaged Z_B (what Fig. 3 compares with the exact results). The exact boundaries of the
 fixed-point phases (continuation) are drawn solid, Eqs. (12)-(13) dashed.
@@ -45,11 +46,16 @@ def dominant_kind(df):
 
 
 def shown_phase(df):
-    """The phase drawn at each row: the census's ``phase``; where no set attracts (``none``), the
-    neutral families (``NEUTRAL``) if they hold most of the basin, else undecided (``-1``)."""
+    """The phase drawn at each row: the census's ``phase``; where no set attracts (``none``),
+    ``NEUTRAL`` (non-attracting: neutral families and conservative chaos) if those sets hold more of
+    the basin than the undecided trajectories, else undecided (``-1``)."""
     ph = df["phase"].astype(str).to_numpy(object).copy()
     none = (ph == "none") | (ph == "nan") | (ph == "")
-    neutral = df["frac_neutral"].to_numpy(float) > 0.5 if "frac_neutral" in df else np.zeros(len(df), bool)
+
+    def col(c):
+        return df[c].to_numpy(float) if c in df else np.zeros(len(df))
+
+    neutral = (col("frac_neutral") + col("frac_conservative")) > col("frac_unclassified")
     ph[none & neutral] = "NEUTRAL"
     ph[none & ~neutral] = "-1"
     return ph

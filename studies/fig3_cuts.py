@@ -11,9 +11,10 @@ Mean field (black): the converged attractor census of a 1-D sweep
 (``CensusResult.attractor_average("ZB")``, the sweep's ``att_ZB``: basin-weighted over the attracting
 sets, renormalised to their share), with its error bar at every point (``att_ZB_err``: basin
 sampling, member spread, block errors and the window-length bias), clipped to [-1, 1]. Where no
-set attracts (J = 0 above lam = g/2: neutral families of closed orbits) the average over every
-classified set (``ZB`` +- ``ZB_err``) is drawn with open markers. Exact (colours): the steady state
-of Eq. (5) at each S (:func:`studies.common.exact_steady_state`); the full run solves S up to 12 on
+set attracts (phase ``none``: J = 0 above lam = g/2, neutral families of closed orbits, and
+around J = 0 on cut (c), neutral orbits and conservative chaos) the average over every classified
+set (``ZB`` +- ``ZB_err``) is drawn with open markers. Exact (colours): the steady state of Eq. (5)
+at each S (:func:`studies.common.exact_steady_state`); the full run solves S up to 12 on
 every cut (S >= 10 on a coarser grid, see ``metadata.json``). Grey ticks along the bottom of a panel
 mark the points where the exact Z_B approaches the mean field monotonically in S (the distance
 decreases at every step of S; ``trend.parquet``). The inset of panel (a) draws the cuts on the
@@ -148,7 +149,7 @@ def plot(mf: pd.DataFrame, ex: pd.DataFrame, nmap: pd.DataFrame, trend: pd.DataF
                  label="mean field (attracting sets)" if key == "b" else None)
         if (~att).any():
             errorbar(ax, xv[~att], v[~att], e[~att], fmt="o", color="k", mfc="w", ms=3.5, zorder=4,
-                     label="mean field (no attractor:\nneutral orbits)" if key == "b" else None)
+                     label="mean field (no attractor:\nnon-attracting orbits)" if key == "b" else None)
         if trend is not None and len(trend):
             tr = trend[(trend["cut"] == key) & trend["monotone"]]
             ax.plot(tr["x"], np.full(len(tr), -1.0), "|", color="0.45", ms=7, mew=1.2,

@@ -144,9 +144,11 @@ def test_fig3_cuts(run):
 
     v, err, att = mean_field_values(mf)
     assert np.isfinite(v).all() and np.isfinite(err).all() and (err >= 0).all()
-    assert att[mf.cut != "b"].all()                        # only J = 0 above g/2 has no attracting set
-    nb = mf[(mf.cut == "b") & (mf.lam > 0.55)]
-    assert not att[nb.index].any()
+    # no attracting-only average exactly where the census's phase has no attracting set ("none": the
+    # neutral families of J = 0 above g/2, and the neutral orbits around J = 0 on cut (c))
+    assert np.array_equal(~att, (mf.phase == "none").to_numpy())
+    assert att[mf.cut.isin(["a", "d"]).to_numpy()].all()
+    assert not att[((mf.cut == "b") & (mf.lam > 0.55)).to_numpy()].any()
     meta = json.loads((d / "metadata.json").read_text())
     assert "attracting sets only" in meta["mean_field_average"]
     # finite-size trend: cut (a) at J = -2 (spin A broken, Z_B = 1 in mean field) approaches monotonically
