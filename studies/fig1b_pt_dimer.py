@@ -58,8 +58,9 @@ def plot(mf, ex):
     for name, fmt, ls, lab in (("ZB", "o", "-", r"mean field ($S\to\infty$)"), ("ZA", "s", "--", None)):
         v, e, att = mean_field_values(m, name)
         ax.plot(lam, v, ls, color="k", lw=1.3 if name == "ZB" else 1.1, zorder=3)
-        errorbar(ax, lam[att], v[att], e[att], fmt=fmt, color="k", ms=3, zorder=4, label=lab)
-        errorbar(ax, lam[~att], v[~att], e[~att], fmt=fmt, color="k", mfc="w", ms=3.5, zorder=4,
+        z = 5 if name == "ZB" else 4            # Z_B's circles over Z_A's squares where both are ~0
+        errorbar(ax, lam[att], v[att], e[att], fmt=fmt, color="k", ms=3, zorder=z, label=lab)
+        errorbar(ax, lam[~att], v[~att], e[~att], fmt=fmt, color="k", mfc="w", ms=3.5, zorder=z,
                  label="no attractor:\nneutral orbits" if name == "ZB" and (~att).any() else None)
     ax.axvline(0.5, color="0.7", lw=0.8, ls=":")
     ax.text(0.03, 0.88, "$Z_B$ (solid)", transform=ax.transAxes, fontsize="small")
