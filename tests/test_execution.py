@@ -106,7 +106,8 @@ def test_dask_worker_killed_mid_sweep(lmg_dimer, reference, cluster, tmp_path):
         th.join(timeout=5)
     with pytest.raises(ProcessLookupError):
         os.kill(victim, 0)  # the worker really died
-    assert res.n_computed == len(reference) and res.status == 0
+    # no row lost (-2) or failed (-1); status 1 rows are the census's bookkeeping (issue 11)
+    assert res.n_computed == len(reference) and (res.to_frame()["status"] >= 0).all()
     pd.testing.assert_frame_equal(res.to_frame(), reference)
     # a second call reads everything from the store
     again = phase_diagram(lmg_dimer, GRID, scheduler=cluster, store=tmp_path, evaluate=slow_evaluate, **OPTS)
