@@ -215,7 +215,9 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025) -> dict:
         sm = smoothness(mf[mf["cut"] == key], cut.param)
         smooth[key] = {"n_checked": int(len(sm)), "n_rough": int(sm["rough"].sum()),
                        "rough_at": [round(float(v), 6) for v in sm.loc[sm["rough"], cut.param]],
-                       "max_residual_over_sigma": float((sm["residual"] / sm["sigma"].clip(lower=1e-12)).max())
+                       # the largest residual and its margin to the bound 3 sigma + 0.05 (< 0: smooth)
+                       "max_residual": float(sm["residual"].max()) if len(sm) else float("nan"),
+                       "max_excess_over_bound": float((sm["residual"] - 3.0 * sm["sigma"] - 0.05).max())
                        if len(sm) else float("nan")}
     fig = plot(mf, ex, inset_map(out_dir, quick), trend)
     paths = save_figure(fig, out, NAME)
