@@ -8,7 +8,9 @@ neutral orbits of a conservative, reversible flow, as on J = 0).
 
 Panels: (left) the phase at each point from the converged census's labels: the attracting sets
 with multiplicity, mirror pairs counted together (``FP``, ``2FP``, ``FP+2LC``, ``2CH``, ...; hatched
-where attractors coexist), ``NEUTRAL`` where no set attracts and non-attracting sets (neutral
+where attractors coexist; phases on fewer than 2 % of the points with more than one attracting
+set are drawn lumped as ``<most complex kind>+others (rare)``, the table keeps every phase),
+``NEUTRAL`` where no set attracts and non-attracting sets (neutral
 families of closed orbits, conservative chaos) hold the basin (J = 0 above lam = g/2, and around
 J = 0 at large lam); (middle) the largest
 Lyapunov exponent over the attractors of the point (positive: chaos); (right) the basin-weighted,
@@ -61,6 +63,28 @@ def shown_phase(df):
     return ph
 
 
+#: phases holding less than this share of the grid's points are drawn lumped (see :func:`lump_rare`)
+RARE_SHARE = 0.02
+
+
+def lump_rare(ph, share: float = RARE_SHARE):
+    """A handful of phases for the map's legend: a phase on fewer than ``share`` of the points that
+    has more than one attracting set is drawn as ``<K>+others (rare)``, K its most complex kind
+    (``2FP+LC+2CH`` -> ``CH+others (rare)``); the exact phase of every point stays in the table."""
+    from analysis.style import phase_kinds
+
+    order = ("CH", "QP", "LC", "NEUTRAL", "FP")
+    ph = np.asarray(ph, dtype=object).copy()
+    vals, counts = np.unique(ph.astype(str), return_counts=True)
+    for v, c in zip(vals, counts):
+        ks = [(k, n) for k, n in phase_kinds(v) if k in order]
+        if c >= share * ph.size or sum(n for _, n in ks) < 2:
+            continue
+        top = min((k for k, _ in ks), key=order.index)
+        ph[ph == v] = f"{top}+others (rare)"
+    return ph
+
+
 def cost_summary(pdg, cpu_s: float, wall_s: float, n_initial: int, target=(201, 201, 16)) -> dict:
     """What the converged census costs per grid point here, and the extrapolation to ``target``
     (nJ, nlam, n_initial): CPU seconds scale with the points and, through the census's per-trajectory
@@ -86,7 +110,8 @@ def plot(pdg, curves):
     names = {"J": LABELS["J"], "lam": LABELS["lam"]}
     fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)
     # the kind colours of analysis.style.KIND_COLORS (the same in every figure, the CLI and the reports)
-    plot_kinds(pdg, axes[0], column="phase_shown", boundaries=False, names=names)
+    lumped = {c: ".." for c in set(pdg.table["phase_shown"].astype(str)) if c.endswith("(rare)")}
+    plot_kinds(pdg, axes[0], column="phase_shown", boundaries=False, names=names, hatches=lumped)
     axes[0].set_title("phase: attracting sets (converged census)")
     plot_lyapunov(pdg, axes[1], boundaries=False, names=names)
     axes[1].set_title(r"largest Lyapunov exponent $\Lambda_1$ ($g$)")
@@ -120,7 +145,7 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     t_pd, c_pd = time.perf_counter() - t, time.process_time() - c
     cost = cost_summary(pdg, c_pd, t_pd, n_init)
     pdg.table["dominant_kind"] = dominant_kind(pdg.table)
-    pdg.table["phase_shown"] = shown_phase(pdg.table)
+    pdg.table["phase_shown"] = lump_rare(shown_phase(pdg.table))
     curves = exact_boundaries(J_MAX, LAM_MAX)
     fig = plot(pdg, curves)
     paths = save_figure(fig, out, NAME)
@@ -132,7 +157,8 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
                   grid_shape=[nJ, nl],
                   n_initial=n_init, options=pdg.options, phase_diagram_time_s=round(t_pd, 1),
                   census_cost=cost,
-                  phase_counts={str(k): int(v) for k, v in df["phase_shown"].value_counts().items()},
+                  phase_counts={str(k): int(v) for k, v in df["phase"].value_counts().items()},
+                  phase_counts_drawn={str(k): int(v) for k, v in df["phase_shown"].value_counts().items()},
                   dominant_kind_counts={str(k): int(v) for k, v in df["dominant_kind"].value_counts().items()},
                   failures=pdg.failure_summary())
 

@@ -202,10 +202,10 @@ def test_bifurcation_diagrams(run):
 def test_attractor_map(run):
     d, _ = _study(run, "attractor_map")
     df, _ = load(d / "attractor_map.parquet")
-    from studies.attractor_map import shown_phase
+    from studies.attractor_map import lump_rare, shown_phase
 
     ph = pd.Series(shown_phase(df), index=df.index)
-    assert ph.nunique() <= 10                               # a handful of phases, a readable legend
+    assert pd.Series(lump_rare(ph)).nunique() <= 10         # a handful of phases drawn, a readable legend
     assert ph[(df.J == 0) & (df.lam > 0.7)].eq("NEUTRAL").all()
     assert ph.iloc[((df.J - 0) ** 2 + (df.lam - 0) ** 2).argmin()] == "FP"
     assert ph.iloc[((df.J - 1.5) ** 2 + (df.lam - 0) ** 2).argmin()] == "2FP"   # the two broken states
