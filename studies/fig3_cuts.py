@@ -1,4 +1,4 @@
-"""Fig. 3: exact Z_B for several S against the attractor-averaged mean field, on four cuts.
+"""Fig. 3: exact Z_B for several S against the mean field of the attracting sets (error bars), on four cuts.
 
 Cuts (:data:`studies.common.CUTS`): (a) lam = 0.1 g, J swept: the LMG transitions, Z_B = 1 until
 spin B breaks the Z2 symmetry at J ~ +0.63 g; (b) J = 0, lam swept: the PT transition, Z_B drops
