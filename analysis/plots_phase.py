@@ -231,20 +231,22 @@ def _category_order(cat: str):
 
 
 def plot_kinds(pdg, ax=None, *, column: str = "dominant", boundaries: bool = True, curves=None, legend: bool = True,
-               names: Mapping[str, str] | None = None):
+               names: Mapping[str, str] | None = None, hatches: Mapping[str, str] | None = None):
     """Map of the kinds of dynamics, in the colours of :data:`analysis.style.KIND_COLORS`.
 
     ``column="dominant"`` (default) colours each point by the kind holding the largest basin
     fraction (:func:`dominant_kind`); ``column="phase"`` (or any column of kind sets such as
     ``FP+LC``, ``2FP``, ``FP+2LC``) by the colour of the most complex kind present, hatched where
-    more than one attractor coexists. The legend sits below the axes.
+    more than one attractor coexists. The legend sits below the axes. ``hatches`` maps a category
+    to its hatching (overriding :func:`analysis.style.phase_hatch`, e.g. for lumped categories).
     """
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     import matplotlib.pyplot as plt
 
-    from analysis.style import KIND_COLORS, KIND_LABELS, kind_of, phase_color, phase_hatch, phase_hatch_color
+    from analysis.style import KIND_COLORS, KIND_LABELS, kind_of, phase_color, phase_hatch_color
+    from analysis.style import phase_hatch as _phase_hatch
 
     ax = _ax(ax)
     if column == "dominant":
@@ -255,6 +257,11 @@ def plot_kinds(pdg, ax=None, *, column: str = "dominant", boundaries: bool = Tru
     vals = np.array([[("-1" if v is None or str(v) in ("", "nan") else str(v)) for v in row] for row in pv.values],
                     dtype=object).reshape(pv.values.shape)
     cats = sorted(set(vals.ravel().tolist()), key=_category_order)
+    hatches = dict(hatches or {})
+
+    def phase_hatch(c):
+        return hatches[c] if c in hatches else _phase_hatch(c)
+
     code = np.full(vals.shape, np.nan)
     for i, c in enumerate(cats):
         code[vals == c] = i

@@ -6,7 +6,13 @@ others get the attractor census (Lyapunov spectra on the tangent space, 0-1 test
 grouping): kinds FP (fixed point), LC (limit cycle), QP (torus), CH (chaos), NEUTRAL (families of
 neutral orbits of a conservative, reversible flow, as on J = 0).
 
-Panels: (left) the kind holding the largest basin fraction at each point; (middle) the largest
+Panels: (left) the phase at each point from the converged census's labels: the attracting sets
+with multiplicity, mirror pairs counted together (``FP``, ``2FP``, ``FP+2LC``, ``2CH``, ...; hatched
+where attractors coexist; phases on fewer than 2 % of the points with more than one attracting
+set are drawn lumped as ``<most complex kind>+others (rare)``, the table keeps every phase),
+``NEUTRAL`` where no set attracts and non-attracting sets (neutral
+families of closed orbits, conservative chaos) hold the basin (J = 0 above lam = g/2, and around
+J = 0 at large lam); (middle) the largest
 Lyapunov exponent over the attractors of the point (positive: chaos); (right) the basin-weighted,
 attractor-averaged Z_B (what Fig. 3 compares with the exact results). The exact boundaries of the
 fixed-point phases (continuation) are drawn solid, Eqs. (12)-(13) dashed.
@@ -41,6 +47,61 @@ def dominant_kind(df):
     return out
 
 
+def shown_phase(df):
+    """The phase drawn at each row: the census's ``phase``; where no set attracts (``none``),
+    ``NEUTRAL`` (non-attracting: neutral families and conservative chaos) if those sets hold more of
+    the basin than the undecided trajectories, else undecided (``-1``)."""
+    ph = df["phase"].astype(str).to_numpy(object).copy()
+    none = (ph == "none") | (ph == "nan") | (ph == "")
+
+    def col(c):
+        return df[c].to_numpy(float) if c in df else np.zeros(len(df))
+
+    neutral = (col("frac_neutral") + col("frac_conservative")) > col("frac_unclassified")
+    ph[none & neutral] = "NEUTRAL"
+    ph[none & ~neutral] = "-1"
+    return ph
+
+
+#: phases holding less than this share of the grid's points are drawn lumped (see :func:`lump_rare`)
+RARE_SHARE = 0.02
+
+
+def lump_rare(ph, share: float = RARE_SHARE):
+    """A handful of phases for the map's legend: a phase on fewer than ``share`` of the points that
+    has more than one attracting set is drawn as ``<K>+others (rare)``, K its most complex kind
+    (``2FP+LC+2CH`` -> ``CH+others (rare)``); the exact phase of every point stays in the table."""
+    from analysis.style import phase_kinds
+
+    order = ("CH", "QP", "LC", "NEUTRAL", "FP")
+    ph = np.asarray(ph, dtype=object).copy()
+    vals, counts = np.unique(ph.astype(str), return_counts=True)
+    for v, c in zip(vals, counts):
+        ks = [(k, n) for k, n in phase_kinds(v) if k in order]
+        if c >= share * ph.size or sum(n for _, n in ks) < 2:
+            continue
+        top = min((k for k, _ in ks), key=order.index)
+        ph[ph == v] = f"{top}+others (rare)"
+    return ph
+
+
+def cost_summary(pdg, cpu_s: float, wall_s: float, n_initial: int, target=(201, 201, 16)) -> dict:
+    """What the converged census costs per grid point here, and the extrapolation to ``target``
+    (nJ, nlam, n_initial): CPU seconds scale with the points and, through the census's per-trajectory
+    integration, linearly with the initial conditions (the region mix of this grid is the target's:
+    both span the same window). Stage sums are the census's own per-point timings."""
+    n = len(pdg.table)
+    per_point_cpu = cpu_s / n
+    n_target = target[0] * target[1]
+    extra = per_point_cpu * n_target * (target[2] / n_initial)
+    stages = {k: round(v / n, 4) for k, v in pdg.timings().items()}
+    return {"points": n, "n_initial": n_initial, "cpu_s": round(cpu_s, 1), "wall_s": round(wall_s, 1),
+            "cpu_s_per_point": round(per_point_cpu, 4), "stage_wall_s_per_point": stages,
+            "target": {"grid": list(target[:2]), "n_initial": target[2],
+                       "extrapolated_cpu_s": round(extra, 0),
+                       "extrapolated_wall_s_2_cores_ideal": round(extra / 2, 0)}}
+
+
 def plot(pdg, curves):
     import matplotlib.pyplot as plt
 
@@ -49,8 +110,9 @@ def plot(pdg, curves):
     names = {"J": LABELS["J"], "lam": LABELS["lam"]}
     fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)
     # the kind colours of analysis.style.KIND_COLORS (the same in every figure, the CLI and the reports)
-    plot_kinds(pdg, axes[0], column="dominant_kind", boundaries=False, names=names)
-    axes[0].set_title("dominant attractor kind (largest basin)")
+    lumped = {c: ".." for c in set(pdg.table["phase_shown"].astype(str)) if c.endswith("(rare)")}
+    plot_kinds(pdg, axes[0], column="phase_shown", boundaries=False, names=names, hatches=lumped)
+    axes[0].set_title("phase: attracting sets (converged census)")
     plot_lyapunov(pdg, axes[1], boundaries=False, names=names)
     axes[1].set_title(r"largest Lyapunov exponent $\Lambda_1$ ($g$)")
     plot_observable(pdg, "ZB", axes[2], boundaries=False, vmin=-1, vmax=1, names=names,
@@ -76,21 +138,27 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     # varies by less than 1e-4 and ends within 1e-4 of a stable equilibrium is that fixed point.
     census_opts = dict(SWEEP_CENSUS)
     census_opts.update(t_total=100.0 if quick else 300.0)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     pdg = phase_diagram(LMG_DIMER, grid, n_initial=n_init, seed=seed, t_end=600.0 if quick else 1000.0,
                         t_transient=500.0 if quick else 900.0, fp_std_tol=1e-4,
                         census_options=census_opts, progress=not quick, n_workers=n_workers)
-    t_pd = time.perf_counter() - t
+    t_pd, c_pd = time.perf_counter() - t, time.process_time() - c
+    cost = cost_summary(pdg, c_pd, t_pd, n_init)
     pdg.table["dominant_kind"] = dominant_kind(pdg.table)
+    pdg.table["phase_shown"] = lump_rare(shown_phase(pdg.table))
     curves = exact_boundaries(J_MAX, LAM_MAX)
     fig = plot(pdg, curves)
     paths = save_figure(fig, out, NAME)
     df = pdg.to_frame()
-    paths["table"] = save_table(df, out, NAME)
+    # the drawn phase is shown_phase() of the stored columns: not stored twice
+    paths["table"] = save_table(df.drop(columns=["phase_shown"]), out, NAME)
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths, tables={f"{NAME}.parquet": "phase_diagram"},
                   seed=seed, model=LMG_DIMER.name, base={k: LMG_DIMER.defaults[k] for k in ("g", "gamma")},
                   grid_shape=[nJ, nl],
                   n_initial=n_init, options=pdg.options, phase_diagram_time_s=round(t_pd, 1),
+                  census_cost=cost,
+                  phase_counts={str(k): int(v) for k, v in df["phase"].value_counts().items()},
+                  phase_counts_drawn={str(k): int(v) for k, v in df["phase_shown"].value_counts().items()},
                   dominant_kind_counts={str(k): int(v) for k, v in df["dominant_kind"].value_counts().items()},
                   failures=pdg.failure_summary())
 

@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 from analysis.provenance import write_metadata  # noqa: E402
 
 __all__ = ["study_dir", "save_figure", "save_table", "finish", "run_cli", "Cut", "CUTS", "PAPER_POINTS",
-           "mean_field_cut", "timer", "LABELS", "IC_COLORS", "LAYOUT", "errorbar"]
+           "mean_field_cut", "mean_field_values", "timer", "LABELS", "IC_COLORS", "LAYOUT", "errorbar"]
 
 from analysis.style import IC_COLORS  # noqa: E402  (initial conditions: neither a kind's nor a count's colour)
 
@@ -100,6 +100,30 @@ def errorbar(ax, x, y, err, *, lo: float = -1.0, hi: float = 1.0, **kw):
     kw.setdefault("elinewidth", 0.7)
     kw.setdefault("capsize", 1.5)
     return ax.errorbar(x, y, yerr=yerr, **kw)
+
+
+def mean_field_values(m: pd.DataFrame, name: str = "ZB", *, prefix: str = "") -> tuple[np.ndarray, np.ndarray,
+                                                                                      np.ndarray]:
+    """(value, error, attracting) of observable ``name`` per row of a sweep or census summary table.
+
+    The attracting-only average (``att_<name>`` +- ``att_<name>_err``,
+    ``CensusResult.attractor_average``) where some set attracts; elsewhere (no attracting set, e.g.
+    the neutral families on J = 0 above lam = g/2) the average over every classified set
+    (``<prefix><name>`` +- ``<prefix><name>_err``), with ``attracting`` False. A table without
+    ``att_<name>`` gives the latter everywhere. ``prefix``: ``"bw_"`` for census summaries.
+    """
+    n = len(m)
+    col = f"{prefix}{name}"
+    if col not in m:
+        raise KeyError(f"m: expected a column {col!r} (a sweep or census summary table), got {list(m.columns)[:12]}")
+    allv = m[col].to_numpy(float)
+    alle = m[f"{col}_err"].to_numpy(float) if f"{col}_err" in m else np.full(n, np.nan)
+    if f"att_{name}" not in m:
+        return allv, alle, np.zeros(n, dtype=bool)
+    av = m[f"att_{name}"].to_numpy(float)
+    ae = m[f"att_{name}_err"].to_numpy(float) if f"att_{name}_err" in m else np.full(n, np.nan)
+    att = np.isfinite(av)
+    return np.where(att, av, allv), np.where(att, ae, alle), att
 
 
 @contextlib.contextmanager

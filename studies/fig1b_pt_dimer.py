@@ -4,7 +4,10 @@ Mean field (S -> infinity): at every lam, the attractor census of Eqs. (6)-(11) 
 attractor-averaged Z_A, Z_B (basin-weighted over random initial conditions). Below lam = g/2 the
 normal state (Z_A = -1, Z_B = 1) is the only attractor; above, the Hopf point at lam = g/2 is
 degenerate and the motion fills neutral families of closed orbits (the PT dimer is conservative
-and reversible there), whose averages give Z_A = Z_B = 0: the infinite-temperature state.
+and reversible there), whose averages give Z_A = Z_B = 0: the infinite-temperature state. Every
+mean-field point carries its error bar (the census's error: basin sampling, member spread, block
+errors and the window-length bias): filled markers the average over the attracting sets, open
+markers (no set attracts) the average over the neutral families.
 
 Exact: steady states of the master equation (1) (Eq. (5) at J = 0) for several S: Z_A, Z_B
 (left) and the purity Tr rho^2 (right; the paper's inset, drawn beside the main panel so that it
@@ -26,8 +29,8 @@ import time
 
 import numpy as np
 
-from studies.common import (CUTS, errorbar, exact_sweep, finish, mean_field_cut, run_cli, save_figure, save_table,
-                            study_dir)
+from studies.common import (CUTS, errorbar, exact_sweep, finish, mean_field_cut, mean_field_values, run_cli,
+                            save_figure, save_table, study_dir)
 
 NAME = "fig1b_pt_dimer"
 LAM_MAX = 1.5
@@ -48,11 +51,17 @@ def plot(mf, ex):
         ax.plot(g["lam"], g["ZB"], "-", color=cols[S], lw=1.3, label=f"$S={S:g}$")
         ax.plot(g["lam"], g["ZA"], "--", color=cols[S], lw=1.1)
     m = mf.sort_values("lam")
-    # error bars: the census's standard errors of the attractor averages (``<name>_err`` columns,
-    # when the sweep table has them), clipped to [-1, 1]
-    errorbar(ax, m["lam"], m["ZB"], m["ZB_err"] if "ZB_err" in m else None, fmt="o-", color="k", ms=3, lw=1.4,
-             label=r"mean field ($S\to\infty$)")
-    errorbar(ax, m["lam"], m["ZA"], m["ZA_err"] if "ZA_err" in m else None, fmt="s--", color="k", ms=3, lw=1.2)
+    # mean field with an error bar at every point (the census's errors, window-length bias
+    # included, clipped to [-1, 1]): the attracting-only average where a set attracts (filled),
+    # the average over the neutral families where none does (lam > g/2, open markers)
+    lam = m["lam"].to_numpy(float)
+    for name, fmt, ls, lab in (("ZB", "o", "-", r"mean field ($S\to\infty$)"), ("ZA", "s", "--", None)):
+        v, e, att = mean_field_values(m, name)
+        ax.plot(lam, v, ls, color="k", lw=1.3 if name == "ZB" else 1.1, zorder=3)
+        z = 5 if name == "ZB" else 4            # Z_B's circles over Z_A's squares where both are ~0
+        errorbar(ax, lam[att], v[att], e[att], fmt=fmt, color="k", ms=3, zorder=z, label=lab)
+        errorbar(ax, lam[~att], v[~att], e[~att], fmt=fmt, color="k", mfc="w", ms=3.5, zorder=z,
+                 label="no attractor:\nneutral orbits" if name == "ZB" and (~att).any() else None)
     ax.axvline(0.5, color="0.7", lw=0.8, ls=":")
     ax.text(0.03, 0.88, "$Z_B$ (solid)", transform=ax.transAxes, fontsize="small")
     ax.text(0.03, 0.09, "$Z_A$ (dashed)", transform=ax.transAxes, fontsize="small")
@@ -91,6 +100,8 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 7) -> dict:
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths,
                   tables={"exact.parquet": "exact", "mean_field.parquet": "phase_diagram"}, seed=seed,
                   S_values=list(S_values), options=pdg.options, stage_times_s=times,
+                  mean_field_error_bars={"points": int(len(mf)),
+                                         "with_finite_error": int(np.isfinite(mean_field_values(mf, "ZB")[1]).sum())},
                   exact_methods=sorted(ex["method"].unique().tolist()), max_residual=float(ex["residual"].max()))
 
 

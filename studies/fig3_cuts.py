@@ -1,4 +1,4 @@
-"""Fig. 3: exact Z_B for several S against the attractor-averaged mean field, on four cuts.
+"""Fig. 3: exact Z_B for several S against the mean field of the attracting sets (error bars), on four cuts.
 
 Cuts (:data:`studies.common.CUTS`): (a) lam = 0.1 g, J swept: the LMG transitions, Z_B = 1 until
 spin B breaks the Z2 symmetry at J ~ +0.63 g; (b) J = 0, lam swept: the PT transition, Z_B drops
@@ -6,16 +6,26 @@ from 1 to 0 at lam = g/2 (mean field averaged over the neutral orbits); (c) lam 
 through the oscillating region around J = 0 and the irregular dynamics at large |J|; (d) J = 1.5 g,
 lam swept: from the LMG phase through the broken states' Hopf point into cycles and chaos.
 
-Mean field: the basin-weighted attractor averages of a 1-D sweep
-(:func:`studies.common.mean_field_cut`: stable equilibria where every trajectory settles, the
-attractor census elsewhere), error bars the census's standard errors where the sweep table has
-them (``ZB_err``), clipped to [-1, 1]. Exact: the steady state of
-Eq. (5) at each S (:func:`studies.common.exact_steady_state`). The inset of panel (a) draws the
-cuts on the phase diagram (number of stable fixed points in Fig. 2's colours; Fig. 2's table is
-reused when present).
+Mean field (black): the converged attractor census of a 1-D sweep
+(:func:`studies.common.mean_field_cut`) averaged over the attracting sets only
+(``CensusResult.attractor_average("ZB")``, the sweep's ``att_ZB``: basin-weighted over the attracting
+sets, renormalised to their share), with its error bar at every point (``att_ZB_err``: basin
+sampling, member spread, block errors and the window-length bias), clipped to [-1, 1]. Where no
+set attracts (phase ``none``: J = 0 above lam = g/2, neutral families of closed orbits, and
+around J = 0 on cut (c), neutral orbits and conservative chaos) the average over every classified
+set (``ZB`` +- ``ZB_err``) is drawn with open markers. Exact (colours): the steady state of Eq. (5)
+at each S (:func:`studies.common.exact_steady_state`); the full run solves S up to 12 on
+every cut (S >= 10 on a coarser grid, see ``metadata.json``). Grey ticks along the bottom of a panel
+mark the points where the exact Z_B approaches the mean field monotonically in S (the distance
+decreases at every step of S; ``trend.parquet``). The inset of panel (a) draws the cuts on the
+phase diagram (number of stable fixed points in Fig. 2's colours; Fig. 2's table is reused when
+present).
 
 Outputs (``<out>/fig3_cuts/``): ``fig3_cuts.png/.pdf``; ``exact.parquet`` (schema ``exact``, with
-``cut``), ``mean_field.parquet`` (``phase_diagram`` 1-D sweeps, with ``cut``), ``metadata.json``.
+``cut``), ``mean_field.parquet`` (``phase_diagram`` 1-D sweeps, with ``cut``), ``trend.parquet``
+(per cut and exact grid point: the mean field, the distance of each S and ``monotone``),
+``metadata.json`` (with ``mean_field_average``, the finite-size trend per cut and the smoothness
+check of the mean field between phase changes).
 
 Run: ``python -m studies.fig3_cuts --out results [--quick]``.
 
@@ -31,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from studies.common import mean_field_values as common_mean_field_values
 from studies.common import (CUTS, LABELS, errorbar, exact_sweep, finish, mean_field_cut, run_cli, save_figure,
                             save_table, study_dir)
 
@@ -56,7 +67,64 @@ def inset_map(out_dir: Path, quick: bool):
     return pd.DataFrame(rows, columns=["J", "lam", "n_stable_fp"])
 
 
-def plot(mf: pd.DataFrame, ex: pd.DataFrame, nmap: pd.DataFrame):
+#: what the black curve is (written into metadata.json)
+MEAN_FIELD_AVERAGE = ("attracting sets only: CensusResult.attractor_average('ZB') (att_ZB +- att_ZB_err, basin-"
+                      "weighted over the attracting sets, the error with basin sampling, member spread, block errors "
+                      "and the window-length bias); where no set attracts (neutral families) the average over every "
+                      "classified set (ZB +- ZB_err), open markers")
+
+
+def mean_field_values(m: pd.DataFrame, name: str = "ZB") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`studies.common.mean_field_values` (the attracting-only average where a set attracts)."""
+    return common_mean_field_values(m, name)
+
+
+def finite_size_trend(mf: pd.DataFrame, ex: pd.DataFrame) -> pd.DataFrame:
+    """Per cut and exact grid point that has a mean-field point and every S: the mean field, the
+    distance ``dev_S<S>`` = |Z_B(S) - Z_B^MF| of each S and ``monotone`` (the distance decreases at
+    every step of S: the exact results approach the mean field monotonically)."""
+    rows = []
+    for key, cut in CUTS.items():
+        x = cut.param
+        m = mf[mf["cut"] == key].sort_values(x)
+        v, e, _ = mean_field_values(m)
+        mx = m[x].to_numpy(float)
+        e_ = ex[(ex["cut"] == key) & (ex["status"] == 0)]
+        Ss = sorted(e_["S"].unique())
+        for xv, g in e_.groupby(x):
+            j = np.flatnonzero(np.isclose(mx, xv, atol=1e-9))
+            if not j.size or set(g["S"]) != set(Ss) or not np.isfinite(v[j[0]]):
+                continue
+            g = g.sort_values("S")
+            dev = np.abs(g["ZB"].to_numpy(float) - v[j[0]])
+            r = {"cut": key, "param": x, "x": float(xv), "ZB_mf": float(v[j[0]]), "ZB_mf_err": float(e[j[0]])}
+            r.update({f"dev_S{S:g}": float(d) for S, d in zip(g["S"], dev)})
+            r["monotone"] = bool(len(dev) > 1 and np.all(np.diff(dev) < 0))
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def smoothness(m: pd.DataFrame, x: str, *, n_sigma: float = 3.0, tol: float = 0.05) -> pd.DataFrame:
+    """Is the mean field smooth where the phase does not change? For each interior point whose two
+    neighbours on the cut have its phase (and an attracting-only average), the residual from the
+    neighbours' midpoint, ``r = |y_i - (y_{i-1} + y_{i+1}) / 2|``, against ``n_sigma`` times its
+    standard error plus ``tol`` (curvature a smooth curve has on the grid); ``rough`` where it is
+    larger. One row per such point."""
+    m = m.sort_values(x).reset_index(drop=True)
+    v, e, att = mean_field_values(m)
+    ph = m["phase"].astype(str).to_numpy()
+    rows = []
+    for i in range(1, len(m) - 1):
+        if not (att[i - 1] and att[i] and att[i + 1]) or not (ph[i - 1] == ph[i] == ph[i + 1]):
+            continue
+        r = abs(v[i] - 0.5 * (v[i - 1] + v[i + 1]))
+        sig = float(np.sqrt(np.nan_to_num(e[i]) ** 2 + 0.25 * (np.nan_to_num(e[i - 1]) ** 2 + np.nan_to_num(e[i + 1]) ** 2)))
+        rows.append({x: float(m[x].iloc[i]), "phase": ph[i], "value": float(v[i]), "residual": float(r), "sigma": sig,
+                     "rough": bool(r > n_sigma * sig + tol)})
+    return pd.DataFrame(rows, columns=[x, "phase", "value", "residual", "sigma", "rough"])
+
+
+def plot(mf: pd.DataFrame, ex: pd.DataFrame, nmap: pd.DataFrame, trend: pd.DataFrame | None = None):
     import matplotlib.pyplot as plt
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
@@ -70,15 +138,26 @@ def plot(mf: pd.DataFrame, ex: pd.DataFrame, nmap: pd.DataFrame):
         x = cut.param
         for S in Ss:
             g = ex[(ex["cut"] == key) & (ex["S"] == S)].sort_values(x)
-            ax.plot(g[x], g["ZB"], "-", color=cols[S], lw=1.3, label=f"$S={S:g}$")
+            ax.plot(g[x], g["ZB"], "-", color=cols[S], lw=1.3, label=f"$S={S:g}$" if key == "a" else None)
         m = mf[mf["cut"] == key].sort_values(x)
-        # error bars: the census's standard errors of the attractor averages where the table has
-        # them (ZB_err), clipped to [-1, 1]
-        errorbar(ax, m[x], m["ZB"], m["ZB_err"] if "ZB_err" in m else None, fmt="o-", color="k", ms=3, lw=1.2,
-                 label="mean field")
+        # the attracting-only average with its error bar at every point (open markers: no set
+        # attracts, the average over the neutral families), bars clipped to [-1, 1]
+        v, e, att = mean_field_values(m)
+        xv = m[x].to_numpy(float)
+        ax.plot(xv, v, "-", color="k", lw=1.1, zorder=3)
+        errorbar(ax, xv[att], v[att], e[att], fmt="o", color="k", ms=3, zorder=4,
+                 label="mean field (attracting sets)" if key == "b" else None)
+        if (~att).any():
+            errorbar(ax, xv[~att], v[~att], e[~att], fmt="o", color="k", mfc="w", ms=3.5, zorder=4,
+                     label="mean field (no attractor:\nnon-attracting orbits)" if key == "b" else None)
+        if trend is not None and len(trend):
+            tr = trend[(trend["cut"] == key) & trend["monotone"]]
+            ax.plot(tr["x"], np.full(len(tr), -1.0), "|", color="0.45", ms=7, mew=1.2,
+                    label=r"exact $\to$ MF monotone in $S$" if key == "b" else None)
         ax.set(xlim=(cut.lo, cut.hi), ylim=(-1.05, 1.08), xlabel=LABELS[x], ylabel=LABELS["ZB"])
         ax.set_title(f"({key}) {cut.description}", color="k")
         ax.axhline(0, color="0.85", lw=0.6, zorder=-1)
+    axes[0, 1].legend(fontsize="x-small", loc="upper right")
     axes[0, 0].legend(fontsize="x-small", loc="lower left")
     # inset in (a), whose lower half is empty: the cuts on the phase diagram (counts of stable
     # fixed points in the colours of Fig. 2)
@@ -99,16 +178,19 @@ def plot(mf: pd.DataFrame, ex: pd.DataFrame, nmap: pd.DataFrame):
     ins.set_xlabel(r"$J/g$", fontsize="x-small", labelpad=0)
     ins.set_ylabel(r"$\lambda/g$", fontsize="x-small", labelpad=0)
     ins.tick_params(labelsize="xx-small", length=2, pad=1)
-    fig.suptitle(r"Fig. 3: exact $Z_B$ (colours, spin length $S$) vs attractor-averaged mean field (black), "
-                 r"$\gamma = 0.5g$", fontsize="medium")
+    fig.suptitle(r"Fig. 3: exact $Z_B$ (colours, spin length $S$) vs the mean field averaged over the attracting "
+                 r"sets (black), $\gamma = 0.5g$", fontsize="medium")
     return fig
 
 
 def main(out_dir="results", *, quick: bool = False, seed: int = 2025) -> dict:
     t0 = time.perf_counter()
     out = study_dir(out_dir, NAME)
-    n_mf, n_ex = (21, 21) if quick else (81, 81)
-    S_values = (1, 2, 4) if quick else (2, 4, 6, 8)
+    n_mf = 21 if quick else 81
+    # exact grids: (S values, points per cut). A Krylov solve at S = 12 off J = 0 costs 15-30 s of
+    # CPU per point (S = 10: 5-11 s, S = 8: 1.5-3 s; the J = 0 cut takes the U(1) direct solve,
+    # under 1 s), so the largest S run on every fourth point of the mean-field grid
+    exact_grids = [((1, 2, 4), 21)] if quick else [((2, 4, 6, 8), 81), ((10, 12), 21)]
     n_init = 32 if quick else 128
     mfs, exs, times = [], [], {}
     for key, cut in CUTS.items():
@@ -120,20 +202,43 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025) -> dict:
         mfs.append(df)
         times[f"mean_field_{key}"] = time.perf_counter() - t
         t = time.perf_counter()
-        e = exact_sweep(cut.points(n_ex), S_values)
-        e.insert(0, "cut", key)
-        exs.append(e)
+        for S_values, n_ex in exact_grids:
+            e = exact_sweep(cut.points(n_ex), S_values)
+            e.insert(0, "cut", key)
+            exs.append(e)
         times[f"exact_{key}"] = time.perf_counter() - t
     mf = pd.concat(mfs, ignore_index=True)
     ex = pd.concat(exs, ignore_index=True)
-    fig = plot(mf, ex, inset_map(out_dir, quick))
+    trend = finite_size_trend(mf, ex)
+    smooth = {}
+    for key, cut in CUTS.items():
+        sm = smoothness(mf[mf["cut"] == key], cut.param)
+        smooth[key] = {"n_checked": int(len(sm)), "n_rough": int(sm["rough"].sum()),
+                       "rough_at": [round(float(v), 6) for v in sm.loc[sm["rough"], cut.param]],
+                       # the largest residual and its margin to the bound 3 sigma + 0.05 (< 0: smooth)
+                       "max_residual": float(sm["residual"].max()) if len(sm) else float("nan"),
+                       "max_excess_over_bound": float((sm["residual"] - 3.0 * sm["sigma"] - 0.05).max())
+                       if len(sm) else float("nan")}
+    fig = plot(mf, ex, inset_map(out_dir, quick), trend)
     paths = save_figure(fig, out, NAME)
     paths["table"] = save_table(ex, out, "exact")
     paths["mean_field"] = save_table(mf, out, "mean_field")
+    paths["trend"] = save_table(trend, out, "trend")
+    v, e, att = mean_field_values(mf)
+    S_all = sorted(float(S) for S in ex["S"].unique())
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths,
                   tables={"exact.parquet": "exact", "mean_field.parquet": "phase_diagram"}, seed=seed,
-                  S_values=list(S_values), n_initial=n_init, cuts={k: vars(c) for k, c in CUTS.items()},
-                  stage_times_s=times, exact_methods=sorted(ex["method"].unique().tolist()),
+                  S_values=S_all, exact_grids=[{"S": list(S), "points_per_cut": n} for S, n in exact_grids],
+                  n_initial=n_init, cuts={k: vars(c) for k, c in CUTS.items()},
+                  mean_field_average=MEAN_FIELD_AVERAGE,
+                  mean_field_error_bars={"points": int(len(mf)), "with_finite_error": int(np.isfinite(e).sum()),
+                                         "attracting_only": int(att.sum())},
+                  finite_size_trend={k: {"points": int((trend["cut"] == k).sum()) if len(trend) else 0,
+                                         "monotone": int(trend.loc[trend["cut"] == k, "monotone"].sum())
+                                         if len(trend) else 0} for k in CUTS},
+                  smoothness=smooth, stage_times_s=times,
+                  exact_methods=sorted(ex["method"].dropna().unique().tolist()),
+                  exact_max_wall_s={f"S={S:g}": float(ex.loc[ex["S"] == S, "wall_time"].max()) for S in S_all},
                   max_residual=float(ex["residual"].max()))
 
 

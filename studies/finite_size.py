@@ -1,8 +1,10 @@
 """Beyond the paper: the finite-size trend of the exact steady states toward mean field.
 
 At representative points of each phase, the exact Z_B (and purity) of Eq. (5) for S = 1, 2, ...
-is compared with the attractor-averaged mean-field value (S -> infinity; basin-weighted census
-average with its standard error). Left: Z_B against 1/S, the mean-field value drawn at 1/S = 0.
+is compared with the mean-field value (S -> infinity): the census's average over the attracting
+sets (``CensusResult.attractor_average``) with its error bar, or, where no set attracts (J = 0,
+lam = g: neutral families; open star), the average over every classified set. Left: Z_B against
+1/S, the mean-field value drawn at 1/S = 0.
 Right: the deviation |Z_B(S) - Z_B^MF| against S (log-log): where it decreases, the exact results
 approach mean field (the paper's "general trend"); where mean field averages over oscillations
 or chaos the approach is slower and noisier.
@@ -19,7 +21,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from studies.common import IC_COLORS, errorbar, exact_sweep, finish, run_cli, save_figure, save_table, study_dir
+from studies.common import (IC_COLORS, errorbar, exact_sweep, finish, mean_field_values, run_cli, save_figure,
+                            save_table, study_dir)
 
 NAME = "finite_size"
 #: representative points; each label is what the suite's own census finds there (checked: at
@@ -56,15 +59,21 @@ def plot(ex, mf):
     for k, (name, _) in enumerate(POINTS.items()):
         c = IC_COLORS[k % len(IC_COLORS)]      # no attractor-kind colour: these are points, not kinds
         e = ex[ex["point"] == name].sort_values("S")
-        m = mf[mf["point"] == name].iloc[0]
-        zb, err = float(m["bw_ZB"]), float(m.get("bw_ZB_err", np.nan))
+        v, er, att = mean_field_values(mf[mf["point"] == name].iloc[:1], "ZB", prefix="bw_")
+        zb, err = float(v[0]), float(er[0])
         a1.plot(1 / e["S"], e["ZB"], "o-", color=c, ms=4, label=name)
-        errorbar(a1, [0.0], [zb], [err], fmt="*", color=c, ms=10, mec="k", capsize=2)
+        # the mean field with its error bar (filled: attracting sets; open: no set attracts)
+        errorbar(a1, [0.0], [zb], [err], fmt="*", color=c, ms=10, mec="k", mfc=c if att[0] else "w", capsize=2)
         a1.plot([0, 1 / e["S"].max()], [zb, float(e["ZB"].iloc[-1])], ":", color=c, lw=0.8)
         dev = np.abs(e["ZB"].to_numpy() - zb)
         a2.loglog(e["S"], np.maximum(dev, 1e-6), "o-", color=c, ms=4, label=name)
         if np.isfinite(err) and err > 1e-3:       # fixed points have errors ~1e-16: not drawn
             a2.axhline(err, color=c, lw=0.6, ls="--")
+        # the distance's error is the mean field's: bars on every point (clipped at the axis floor)
+        if np.isfinite(err):
+            d = np.maximum(dev, 1e-6)
+            a2.errorbar(e["S"], d, yerr=[np.minimum(err, 0.9 * d), np.full(d.size, err)], fmt="none", ecolor=c,
+                        elinewidth=0.7, capsize=1.5)
     S = np.array(sorted(ex["S"].unique()), float)
     a2.loglog(S, 0.5 / S, "k--", lw=0.8, label=r"$\propto 1/S$")
     a1.set(xlabel=r"$1/S$", ylabel=r"$Z_B$", xlim=(-0.03, 1.03), ylim=(-1.05, 1.05),

@@ -97,6 +97,12 @@ def test_fig1b_pt_transition(run):
     # mean field: normal state below g/2, averages near 0 above (neutral families)
     assert np.allclose(mf[mf.lam < 0.45].ZB, 1.0, atol=1e-6)
     assert abs(mf[mf.lam > 0.65].ZB.mean()) < 0.15
+    # an error bar on every mean-field number
+    from studies.common import mean_field_values
+
+    for name in ("ZA", "ZB"):
+        _, err, _ = mean_field_values(mf, name)
+        assert np.isfinite(err).all()
 
 
 def test_fig2_counts_and_boundaries(run):
@@ -133,6 +139,25 @@ def test_fig3_cuts(run):
     # exact approaches mean field with S on cut (a) in the LMG phase of spin A (J = -2)
     e = ex[(ex.cut == "a") & np.isclose(ex.J, -2.0)].sort_values("S").ZB.to_numpy()
     assert np.all(np.diff(e) > 0)
+    # every mean-field point has an error bar; the attracting-only average wherever a set attracts
+    from studies.common import mean_field_values
+
+    v, err, att = mean_field_values(mf)
+    assert np.isfinite(v).all() and np.isfinite(err).all() and (err >= 0).all()
+    # no attracting-only average exactly where the census's phase has no attracting set ("none": the
+    # neutral families of J = 0 above g/2, and the neutral orbits around J = 0 on cut (c))
+    assert np.array_equal(~att, (mf.phase == "none").to_numpy())
+    assert att[mf.cut.isin(["a", "d"]).to_numpy()].all()
+    assert not att[((mf.cut == "b") & (mf.lam > 0.55)).to_numpy()].any()
+    meta = json.loads((d / "metadata.json").read_text())
+    assert "attracting sets only" in meta["mean_field_average"]
+    # finite-size trend: cut (a) at J = -2 (spin A broken, Z_B = 1 in mean field) approaches monotonically
+    tr = pd.read_parquet(d / "trend.parquet")
+    assert set(tr.cut) == {"a", "b", "c", "d"}
+    assert bool(tr[(tr.cut == "a") & np.isclose(tr.x, -2.0)].monotone.iloc[0])
+    # cut (c): the attracting-only mean field is smooth wherever the phase does not change
+    sm = meta["smoothness"]["c"]
+    assert sm["n_checked"] >= 5 and sm["n_rough"] == 0, sm
 
 
 def test_fig4_wigner(run):
@@ -177,6 +202,15 @@ def test_bifurcation_diagrams(run):
 def test_attractor_map(run):
     d, _ = _study(run, "attractor_map")
     df, _ = load(d / "attractor_map.parquet")
+    from studies.attractor_map import lump_rare, shown_phase
+
+    ph = pd.Series(shown_phase(df), index=df.index)
+    assert pd.Series(lump_rare(ph)).nunique() <= 10         # a handful of phases drawn, a readable legend
+    assert ph[(df.J == 0) & (df.lam > 0.7)].eq("NEUTRAL").all()
+    assert ph.iloc[((df.J - 0) ** 2 + (df.lam - 0) ** 2).argmin()] == "FP"
+    assert ph.iloc[((df.J - 1.5) ** 2 + (df.lam - 0) ** 2).argmin()] == "2FP"   # the two broken states
+    cost = json.loads((d / "metadata.json").read_text())["census_cost"]
+    assert cost["cpu_s_per_point"] > 0 and cost["target"]["extrapolated_cpu_s"] > cost["cpu_s"]
     assert set(df.dominant_kind) <= {"FP", "LC", "QP", "CH", "NEUTRAL", "DIV", "unclassified"}
     r = df.iloc[((df.J - 0) ** 2 + (df.lam - 0) ** 2).argmin()]
     assert r.dominant_kind == "FP" and r.lyap_max < 0
@@ -214,6 +248,36 @@ def test_flagship_report_written(run):
     assert "FAILED" not in html
     df = pd.read_parquet(out / "report_attractors.parquet")
     assert {"point", "kind", "basin_fraction"} <= set(df.columns)
+
+
+def test_mean_field_values_and_smoothness():
+    """The attracting-only average where a set attracts, the all-sets one elsewhere; the smoothness
+    check flags a spike between points of one phase and ignores a jump where the phase changes."""
+    from studies.common import mean_field_values
+    from studies.fig3_cuts import smoothness
+
+    m = pd.DataFrame({"ZB": [1.0, 0.1, 0.2], "ZB_err": [0.0, 0.05, 0.1], "att_ZB": [1.0, np.nan, 0.3],
+                      "att_ZB_err": [0.0, np.nan, 0.02]})
+    v, e, att = mean_field_values(m)
+    assert np.allclose(v, [1.0, 0.1, 0.3]) and np.allclose(e, [0.0, 0.05, 0.02]) and att.tolist() == [1, 0, 1]
+    v, e, att = mean_field_values(m.drop(columns=["att_ZB", "att_ZB_err"]))
+    assert np.allclose(v, [1.0, 0.1, 0.2]) and not att.any()
+    with pytest.raises(KeyError, match="'XB'"):
+        mean_field_values(m, "XB")
+    J = np.linspace(-1, 1, 21)
+    y = 0.3 * np.sin(J)
+    df = pd.DataFrame({"J": J, "ZB": y, "ZB_err": 0.01, "att_ZB": y, "att_ZB_err": 0.01, "phase": "2LC"})
+    assert len(smoothness(df, "J")) == 19 and not smoothness(df, "J")["rough"].any()
+    spiky = df.copy()
+    spiky.loc[10, ["att_ZB", "ZB"]] += 0.3
+    r = smoothness(spiky, "J")
+    # the spike and its two neighbours (whose midpoint it shifts), the spike itself the worst
+    assert np.allclose(r.loc[r["rough"], "J"], J[9:12]) and np.isclose(r.loc[r["residual"].idxmax(), "J"], J[10])
+    # a step where the phase changes is not checked
+    step = df.copy()
+    step.loc[11:, "phase"] = "CH"
+    step.loc[11:, ["att_ZB", "ZB"]] -= 0.5
+    assert not smoothness(step, "J")["rough"].any()
 
 
 def test_load_errors(tmp_path):
