@@ -71,6 +71,18 @@ def _run(model, pdict, seeds: list[tuple[int, np.ndarray]], n_fresh: int, rng, o
     S = np.array([s for _, s in seeds], dtype=float).reshape(-1, model.n)
     Y0 = np.vstack([S, fresh])
     res = census(model, pdict, y0=Y0, options=opts)
+    # an attracting set whose mirror image was not found: once more with the images as extra seeds
+    # (anonymous), so that a mirror pair is always found together
+    extra = []
+    for s in res.attractors:
+        if s.attracting and s.kind != "FP" and np.all(np.isfinite(s.state)):
+            for sym in model.symmetries:
+                if not sym.reverses_time and not any(nm == sym.name for _, nm in s.mirror_of):
+                    extra.append((None, sym(np.asarray(s.state, dtype=float))))
+    if extra:
+        seeds = list(seeds) + extra
+        S = np.array([x for _, x in seeds], dtype=float).reshape(-1, model.n)
+        res = census(model, pdict, y0=np.vstack([S, fresh]), options=opts)
     return res, len(seeds), [i for i, _ in seeds]
 
 
@@ -95,7 +107,22 @@ def _means(model, s) -> np.ndarray:
 
 
 def _kin(a: str, b: str) -> bool:
-    return a == b or (a in _OSC and b in _OSC)
+    """May a set of kind ``b`` carry the ID of a set of kind ``a``?  Same kind; oscillating kinds
+    among themselves (LC, QP, CH); an equilibrium that loses (or gains) stability (FP, SADDLE)."""
+    return a == b or (a in _OSC and b in _OSC) or {a, b} == {"FP", "SADDLE"}
+
+
+def _same_cycle(a, b, rel: float = 0.15) -> bool:
+    """Can set ``b`` continue set ``a`` of the same kind?  Two limit cycles only if their periods are
+    in ratio ~1, ~2 or ~1/2 (a period doubling, or the census's return period counting two turns);
+    anything else is another cycle (e.g. a seed carried into a coexisting cycle)."""
+    if a.kind != "LC" or b.kind != "LC":
+        return True
+    Ta, Tb = float(a.period), float(b.period)
+    if not (np.isfinite(Ta) and np.isfinite(Tb) and Ta > 0 and Tb > 0):
+        return True
+    r = Tb / Ta
+    return any(abs(r / q - 1.0) <= rel for q in (0.5, 1.0, 2.0))
 
 
 def _link(model, prev_sets: dict, res: CensusResult, n_seed: int, seed_owner: list, match_tol: float):
@@ -138,18 +165,21 @@ def _assign(model, prev_sets: dict, res: CensusResult, preds: dict, next_id):
     ids, events, continued = {}, [], set()
     for s in res.attractors:
         P = [p for p in preds[s.label] if p in prev_sets]
-        same = [p for p in P if prev_sets[p].kind == s.kind]
+        same = [p for p in P if prev_sets[p].kind == s.kind and _same_cycle(prev_sets[p], s)]
+        osc = [p for p in P if _kin(prev_sets[p].kind, s.kind) and _same_cycle(prev_sets[p], s)]
+        if len(osc) >= 2 and s.kind in _OSC:
+            same = osc
         if len(same) >= 2:
             att = [p for p in same if prev_sets[p].attracting]
             nid = next_id()
             ids[s.label] = nid
             if s.attracting and len(att) >= 2:
-                events.append(dict(event="merger", ids=tuple(sorted(att)), new_id=nid, kind_before=s.kind,
-                                   kind_after=s.kind))
+                events.append(dict(event="merger", ids=tuple(sorted(att)), new_id=nid,
+                                   kind_before="/".join(prev_sets[p].kind for p in sorted(att)), kind_after=s.kind))
             continue
         if len(same) == 1:
             pid = same[0]
-        elif (len(P) == 1 and _kin(prev_sets[P[0]].kind, s.kind)
+        elif (len(P) == 1 and _kin(prev_sets[P[0]].kind, s.kind) and _same_cycle(prev_sets[P[0]], s)
               and not any(P[0] in v for k, v in preds.items() if k != s.label)):
             pid = P[0]
         else:
@@ -166,7 +196,7 @@ def _assign(model, prev_sets: dict, res: CensusResult, preds: dict, next_id):
         if ps.attracting and s.attracting and ps.kind != s.kind:
             events.append(dict(event="kind_change", ids=(pid,), new_id=pid, kind_before=ps.kind, kind_after=s.kind))
         elif ps.attracting and not s.attracting:
-            events.append(dict(event="death", ids=(pid,), new_id=-1, kind_before=ps.kind, kind_after=s.kind))
+            events.append(dict(event="death", ids=(pid,), new_id=pid, kind_before=ps.kind, kind_after=s.kind))
         elif s.attracting and not ps.attracting:
             events.append(dict(event="birth", ids=(pid,), new_id=pid, kind_before=ps.kind, kind_after=s.kind))
     merged = {p for e in events if e["event"] == "merger" for p in e["ids"]}
@@ -190,9 +220,10 @@ def _pre_holds(ev, model, left_sets, right_sets, res, n_left, n_seed, owner, mat
     rp = _link(model, right_sets, res, n_seed, [None] * n_left + right_owner, match_tol)
     lab = {s.label: s for s in res.attractors}
 
-    def cont(preds, pid, prev):
+    def cont(preds, pid, prev, same_kind=True):
         hosts = [lab[k] for k, v in preds.items() if pid in v]
-        return [h for h in hosts if h.attracting and h.kind == prev[pid].kind]
+        return [h for h in hosts if h.attracting and _same_cycle(prev[pid], h)
+                and (h.kind == prev[pid].kind if same_kind else _kin(h.kind, prev[pid].kind))]
 
     e = ev["event"]
     if e == "birth":
@@ -204,7 +235,7 @@ def _pre_holds(ev, model, left_sets, right_sets, res, n_left, n_seed, owner, mat
     if e == "merger":
         hosts = set()
         for pid in ev["ids"]:
-            c = cont(lp, pid, left_sets)
+            c = cont(lp, pid, left_sets, same_kind=False)
             if not c:
                 return False
             hosts.add(c[0].label)
@@ -212,17 +243,23 @@ def _pre_holds(ev, model, left_sets, right_sets, res, n_left, n_seed, owner, mat
     raise ValueError(f"unknown event {e!r}")
 
 
-def _locate(ev, model, param, base, lo_pt: _Point, hi_pt: _Point, n_fresh, rng, opts, tol, max_iter, match_tol):
+def _locate(ev, model, param, base, lo_pt: _Point, hi_pt: _Point, n_fresh, rng, opts, tol, max_iter, match_tol,
+            cache: dict):
+    """Bisect the event's bracket; midpoint censuses are shared by the events of one interval
+    (``cache``: (left value, right value, midpoint) -> census)."""
     left = {lo_pt.ids[s.label]: s for s in lo_pt.result.attractors}
     right = {hi_pt.ids[s.label]: s for s in hi_pt.result.attractors}
     lo, hi = lo_pt.value, hi_pt.value
     n_mid = 0
     while abs(hi - lo) > tol and n_mid < max_iter:
         mid = 0.5 * (lo + hi)
-        seeds = [(i, s.state) for i, s in left.items() if s.attracting and np.all(np.isfinite(s.state))]
-        n_left = len(seeds)
-        seeds += [(i, s.state) for i, s in right.items() if s.attracting and np.all(np.isfinite(s.state))]
-        res, n_seed, owner = _run(model, {**base, param: mid}, seeds, n_fresh, rng, opts)
+        key = (lo_pt.value, hi_pt.value, round(mid, 12))
+        if key not in cache:
+            seeds = [(i, s.state) for i, s in left.items() if s.attracting and np.all(np.isfinite(s.state))]
+            n_left = len(seeds)
+            seeds += [(i, s.state) for i, s in right.items() if s.attracting and np.all(np.isfinite(s.state))]
+            cache[key] = _run(model, {**base, param: mid}, seeds, n_fresh, rng, opts) + (n_left,)
+        res, n_seed, owner, n_left = cache[key]
         n_mid += 1
         if _pre_holds(ev, model, left, right, res, n_left, n_seed, owner, match_tol):
             lo = mid
@@ -295,20 +332,21 @@ def special_points_along(model: Model, param: str, lo: float, hi: float, base: M
                 continue
             if len(cb):
                 branches.append((f"cyc@HB{hb.param:.4g}", cb))
-            if cb.status != 0:
+            if cb.status not in (0, -3):
                 notes.append(f"cycles from HB {param}={hb.param:.6g}: {cb.message}")
     for v, y, T in lc_starts:
         if _cycle_match(branches, v, T, y, model) is not None:
             continue
         try:
-            cb = _cycle_from_orbit(model, param, {**base, param: v}, y, T, lo, hi, max_cycle_points)
+            cbs = _cycle_from_orbit(model, param, {**base, param: v}, y, T, lo, hi, max_cycle_points)
         except Exception as exc:  # noqa: BLE001
             notes.append(f"cycles from the simulated orbit at {param}={v:.6g}: {type(exc).__name__}: {exc}")
             continue
-        if len(cb):
-            branches.append((f"cyc@orbit{v:.4g}", cb))
-        if cb.status != 0:
-            notes.append(f"cycles from the orbit at {param}={v:.6g}: {cb.message}")
+        for sign, cb in zip("+-", cbs):
+            if len(cb):
+                branches.append((f"cyc@orbit{v:.4g}{sign}", cb))
+            if cb.status not in (0, -3):
+                notes.append(f"cycles from the orbit at {param}={v:.6g} ({sign}): {cb.message}")
     rows = []
     for name, b in branches:
         for p in b.points:
@@ -323,7 +361,7 @@ def special_points_along(model: Model, param: str, lo: float, hi: float, base: M
 
 def _cycle_from_orbit(model, param, pdict, y, T, lo, hi, max_points):
     """Continue the cycle through ``y`` (period ~T): one period integrated at fine sampling, the
-    period refined by the return to the start's neighbourhood, then both directions."""
+    period refined by the return to the start's neighbourhood; returns the two branches (up, down)."""
     from bifurcate.cycles import continue_cycles
     from bifurcate.integrate import integrate
 
@@ -336,8 +374,7 @@ def _cycle_from_orbit(model, param, pdict, y, T, lo, hi, max_points):
     for direction in (1, -1):
         out.append(continue_cycles(model, (tt, yy), param=param, params=pdict, p_min=lo, p_max=hi,
                                    max_points=max_points, direction=direction, ds=_CYC_DS_MAX, ds_max=_CYC_DS_MAX))
-    best = max(out, key=len)
-    return best
+    return out
 
 
 def minimal_period(model: Model, params: Mapping[str, float], y, T: float, *, n_per: int = 4000,
@@ -521,17 +558,21 @@ class TrackingResult:
         return pd.DataFrame([{k: e[k] for k in cols} for e in self.raw_events], columns=cols)
 
 
-def _classify(ev, special: pd.DataFrame, local_tol: float):
+def _classify(ev, special: pd.DataFrame, local_tol: float, own_branches: set | None = None):
+    """Local if a compatible special point lies within tolerance; for a limit cycle tied to cycle
+    branches (``own_branches``), only the special points of those branches and Hopf points count."""
     kind = ev["kind_before"] or ev["kind_after"]
     if ev["event"] == "death":
         kind = ev["kind_before"]
-    if ev["event"] == "birth":
+    if ev["event"] in ("birth", "merger"):
         kind = ev["kind_after"]
     allowed = COMPATIBLE.get((ev["event"], kind), ())
     x = 0.5 * (ev["lo"] + ev["hi"])
     best = None
     for _, p in special.iterrows():
         if p["kind"] not in allowed:
+            continue
+        if own_branches and p["kind"] in _CYC_KINDS and p["branch"] not in own_branches:
             continue
         d = abs(p["value"] - x)
         if best is None or d < best[0]:
@@ -549,7 +590,7 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
                      n_initial: int = 16, seed: Any = 0, options: CensusOptions | Mapping | None = None,
                      bisect_tol: float = 2e-3, max_bisect: int = 8, n_bisect_initial: int | None = None,
                      local_tol: float = 5e-3, match_tol: float = 0.15, continue_branches: bool = True,
-                     max_cycle_points: int = 200, **option_overrides) -> TrackingResult:
+                     max_cycle_points: int = 400, **option_overrides) -> TrackingResult:
     """Continue the attractors of ``model`` along ``param`` over ``values``.
 
     Parameters
@@ -663,18 +704,28 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
         msgs += notes
     # locate and classify the events
     located = []
+    mid_cache: dict = {}
+    result = TrackingResult(model=model, param=param, values=vals, params=base, censuses=[p.result for p in points],
+                            ids=[p.ids for p in points], n_seed=[p.n_seed for p in points], raw_events=[],
+                            branches=branches, special=special, options=opts, lc_periods=lc_periods)
+    frame = result.to_frame()
     for i, e in pending:
         lo, hi, nb = _locate(e, model, param, base, points[i], points[i + 1], n_mid, rng, opts, bisect_tol, max_bisect,
-                             match_tol)
+                             match_tol, mid_cache)
         e = dict(e, lo=min(lo, hi), hi=max(lo, hi), n_bisections=nb, located=bool(abs(hi - lo) <= bisect_tol * (1 + 1e-9)))
         e[param] = 0.5 * (lo + hi)
         e["attractor_ids"] = ",".join(str(x) for x in e["ids"])
-        e.update(_classify(e, special, local_tol))
+        own = set()
+        if len(frame) and (e["kind_before"] == "LC" or e["kind_after"] == "LC"):
+            near = frame[frame[param].isin([points[i].value, points[i + 1].value])
+                         & frame["attractor_id"].isin(list(e["ids"]) + [e["new_id"]]) & (frame["kind"] == "LC")]
+            own = {b for b in near["cycle_branch"] if b}
+        e.update(_classify(e, special, local_tol, own))
         if not e["located"]:
             msgs.append(f"{e['event']} of {e['attractor_ids']} only bracketed in [{e['lo']:.6g}, {e['hi']:.6g}]")
         located.append(e)
     status = 0 if not msgs else 1
-    return TrackingResult(model=model, param=param, values=vals, params=base, censuses=[p.result for p in points],
-                          ids=[p.ids for p in points], n_seed=[p.n_seed for p in points], raw_events=located,
-                          branches=branches, special=special, options=opts, status=status, lc_periods=lc_periods,
-                          message="success" if not msgs else "; ".join(msgs))
+    object.__setattr__(result, "raw_events", located)
+    object.__setattr__(result, "status", status)
+    object.__setattr__(result, "message", "success" if not msgs else "; ".join(msgs))
+    return result
