@@ -48,9 +48,9 @@ _EQ_KINDS = ("LP", "BP", "HB")
 #: kinds one attractor may pass between and keep its ID (a kind change); a fixed point never does
 _OSC = ("LC", "QP", "CH")
 _CYC_KINDS = ("LPC", "PD", "NS", "BPC")
-#: largest arclength step on cycle branches: the branch's period is interpolated linearly between
-#: rows when a simulated cycle is compared with it (error ~ curvature x step^2)
-_CYC_DS_MAX = 0.004
+#: first and largest arclength step on cycle branches (the branch's period is interpolated by
+#: quadratics in the row index when a simulated cycle is compared with it)
+_CYC_DS, _CYC_DS_MAX = 0.01, 0.02
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,7 +326,7 @@ def special_points_along(model: Model, param: str, lo: float, hi: float, base: M
             hopf.append(hb)
             try:
                 cb = continue_cycles(model, hb, param=param, p_min=lo, p_max=hi, max_points=max_cycle_points,
-                                     ds=_CYC_DS_MAX, ds_max=_CYC_DS_MAX)
+                                     ds=_CYC_DS, ds_max=_CYC_DS_MAX)
             except Exception as exc:  # noqa: BLE001
                 notes.append(f"cycles from HB {param}={hb.param:.6g}: {type(exc).__name__}: {exc}")
                 continue
@@ -373,7 +373,7 @@ def _cycle_from_orbit(model, param, pdict, y, T, lo, hi, max_points):
     out = []
     for direction in (1, -1):
         out.append(continue_cycles(model, (tt, yy), param=param, params=pdict, p_min=lo, p_max=hi,
-                                   max_points=max_points, direction=direction, ds=_CYC_DS_MAX, ds_max=_CYC_DS_MAX))
+                                   max_points=max_points, direction=direction, ds=_CYC_DS, ds_max=_CYC_DS_MAX))
     return out
 
 
@@ -408,6 +408,24 @@ def minimal_period(model: Model, params: Mapping[str, float], y, T: float, *, n_
     return np.nan, np.nan
 
 
+def _quad_interp(pv: np.ndarray, per: np.ndarray, i: int, value: float, linear: float) -> float:
+    """Period at ``value`` on the segment (i, i+1): quadratics in the row index through rows
+    (i-1, i, i+1) or (i, i+1, i+2) for both the parameter and the period (smooth in arclength even
+    at a fold), the root of parameter = value in [i, i+1]; the linear estimate if that fails."""
+    for k0 in (i - 1, i):
+        if k0 < 0 or k0 + 2 >= len(pv):
+            continue
+        x = np.arange(k0, k0 + 3, dtype=float)
+        a = np.polyfit(x, pv[k0:k0 + 3], 2)
+        a[-1] -= value
+        roots = np.roots(a) if abs(a[0]) > 1e-300 else np.array([-a[2] / a[1]])
+        roots = roots[np.isreal(roots)].real
+        roots = roots[(roots >= i - 1e-9) & (roots <= i + 1 + 1e-9)]
+        if roots.size:
+            return float(np.polyval(np.polyfit(x, per[k0:k0 + 3], 2), roots[0]))
+    return float(linear)
+
+
 def _cycle_match(branches, value, T, y, model, rel_tol=None):
     """The cycle branch row nearest to a simulated cycle at ``value`` with period ``T``.
 
@@ -425,7 +443,7 @@ def _cycle_match(branches, value, T, y, model, rel_tol=None):
             if not (min(a, c) - 1e-12 <= value <= max(a, c) + 1e-12) or a == c:
                 continue
             w = (value - a) / (c - a)
-            Tb = (1 - w) * per[i] + w * per[i + 1]
+            Tb = _quad_interp(pv, per, i, value, (1 - w) * per[i] + w * per[i + 1])
             j = i if w < 0.5 else i + 1
             mu = np.abs(b.eigenvalues[j][1:]) if b.eigenvalues.ndim == 2 and b.eigenvalues.shape[1] > 1 else np.array([np.nan])
             amp = b.columns.get("amplitude")
