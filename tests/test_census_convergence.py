@@ -68,7 +68,16 @@ def test_transients_are_not_stationary():
 def test_a_periodic_return_makes_two_near_zeros_a_cycle():
     bl, bm = _blocks([0.0, -0.004, -0.6])
     assert decide(bl, bm, np.full(3, 0.1), 1600.0, OPTS, periodic=False).kind == "QP"
-    assert decide(bl, bm, np.full(3, 0.1), 1600.0, OPTS, periodic=True).kind == "LC"
+    d = decide(bl, bm, np.full(3, 0.1), 1600.0, OPTS, periodic=True)
+    assert (d.kind, d.flavour) == ("LC", "family")
+
+
+def test_a_family_of_cycles_is_one_set():
+    # J = 0, lam = g/2 (the exceptional point): every orbit is a cycle of a one-parameter family
+    # (exponents 0, 0, -a, -a): one attracting family, not one "LC" per initial condition
+    res = census(LMG_DIMER, {"J": 0.0, "lam": 0.5}, n_initial=16, seed=1)
+    assert res.phase == "LC", res.phase
+    assert res.attractors[0].flavour == "family" and res.attractors[0].attracting
 
 
 def test_options_validate_and_translate_legacy_keywords():

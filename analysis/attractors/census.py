@@ -63,7 +63,8 @@ class InvariantSet:
     kind : str
         FP, LC, QP, CH, NEUTRAL, SADDLE.
     flavour : str
-        ``dissipative`` / ``conservative`` for CH, ``conservative`` for NEUTRAL, else "".
+        ``dissipative`` / ``conservative`` for CH, ``conservative`` for NEUTRAL, ``family`` for a family
+        of cycles (LC with a second zero exponent), else "".
     attracting : bool
         FP, LC, QP and dissipative CH attract; neutral families, conservative chaos and saddles do not.
     n_members : int
@@ -840,6 +841,9 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
         idx = np.nonzero((kind == k) & (flav == f))[0]
         if k in ("FP", "SADDLE") or (k == "NEUTRAL" and np.all(eq_of[idx] >= 0)):
             sub = np.unique(eq_of[idx], return_inverse=True)[1]
+        elif k == "LC" and f == "family":
+            # a family of cycles: one set per connected region (members on distinct cycles touch)
+            sub = group_by_touch([cells_coarse[i] for i in idx], grid_coarse)
         elif k in ("LC", "QP"):
             sub = group_by_support([cells_fine[i] for i in idx], opts.overlap_min)
         elif ATTRACTING.get((k, f), False):

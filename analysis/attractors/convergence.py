@@ -17,7 +17,8 @@ extension :func:`decide` reads the blocks kept so far:
    separates attracting tori (QP: two zeros, clearly negative sum) from neutral families, and
    dissipative from conservative chaos.
 
-Kinds (``attracting`` in brackets): FP (yes), LC (yes), QP (yes), CH dissipative (yes), CH
+Kinds (``attracting`` in brackets): FP (yes), LC (yes; flavour ``family`` for a family of cycles with a
+second zero exponent, one set per connected region), QP (yes), CH dissipative (yes), CH
 conservative (no), NEUTRAL (no), SADDLE (no: at rest on an unstable equilibrium), DIV, -1.
 A trajectory not decided by the cap is "undecided" (label -1) and keeps its evidence.
 
@@ -35,7 +36,7 @@ import numpy as np
 __all__ = ["Decision", "decide", "block_statistics", "sum_error", "ATTRACTING"]
 
 #: (kind, flavour) -> attracting
-ATTRACTING = {("FP", ""): True, ("LC", ""): True, ("QP", ""): True, ("CH", "dissipative"): True,
+ATTRACTING = {("FP", ""): True, ("LC", ""): True, ("LC", "family"): True, ("QP", ""): True, ("CH", "dissipative"): True,
               ("CH", "conservative"): False, ("NEUTRAL", "conservative"): False, ("SADDLE", ""): False}
 
 
@@ -174,6 +175,8 @@ def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts
     if not sum_neg:
         return Decision("continue", reason=f"{n0} zero exponents, sum not clearly negative ({ev})")
     if periodic:
-        return Decision("decided", "LC", "", f"{n0} exponents in the zero band but the Poincare return is "
-                                             f"periodic: a cycle with a slowly contracting direction ({ev})")
+        # a periodic orbit with a second zero exponent: a family of cycles (neutral along the family,
+        # attracting across it), or a cycle whose second direction contracts too slowly to resolve
+        return Decision("decided", "LC", "family", f"{n0} exponents in the zero band and a periodic Poincare "
+                                                   f"return: a family of cycles attracting as a whole ({ev})")
     return Decision("decided", "QP", "", f"{n0} zero exponents, volume contracts: attracting torus ({ev})")

@@ -204,7 +204,6 @@ class CensusOptions:
             out.setdefault("block_time", bt)
             out.setdefault("t_min", t_total)
             out.setdefault("t_cap", max(self.t_cap, t_total))
-            out.setdefault("t_zero_min", min(self.t_zero_min, t_total))
             out["sample_dt"] = min(out.get("sample_dt", self.sample_dt), out["block_time"] / 4)
         elif n_blocks is not None:
             out.setdefault("block_time", self.t_min / int(n_blocks))
