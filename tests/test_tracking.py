@@ -214,3 +214,46 @@ def test_dimer_J15_mirror_cycles_fp_death_at_hopf_and_chaotic_merger_global():
     assert m["kind_after"] == "CH" and m["classification"] == "global" and m["special_point"] == ""
     assert 0.55 < m["lam"] < 0.60 and m["located"]
     print(ev.to_string())
+
+
+@pytest.mark.slow
+def test_dimer_J02_fold_of_cycles_and_subcritical_hopf_of_the_normal_state_are_local():
+    from bifurcate.continuation.reference import hopf_lam_exact
+
+    lam_h = float(hopf_lam_exact(0.2))
+    tr = analysis.track_attractors(LMG_DIMER, "lam", [0.52, 0.535, 0.5385, 0.545, 0.56], {"J": 0.2}, n_initial=8,
+                                   seed=3, bisect_tol=1e-3, max_bisect=5)
+    ev, sp = tr.events(), tr.special
+    hb = sp[sp["kind"] == "HB"]
+    assert len(hb) >= 1 and abs(hb["value"].iloc[0] - lam_h) < 1e-6
+    assert (hb["criticality"] == "subcritical").all()
+    lpc = sp[sp["kind"] == "LPC"]["value"].to_numpy()
+    assert lpc.size >= 1 and lam_h - 0.01 < lpc.min() < lam_h
+    death = ev[(ev["event"] == "death") & (ev["kind_before"] == "FP")]
+    assert len(death) == 1
+    d = death.iloc[0]
+    assert d["classification"] == "local" and d["special_point"] == "HB"
+    assert abs(d["special_value"] - lam_h) < 1e-6 and abs(d["lam"] - lam_h) < 2e-3
+    birth = ev[(ev["event"] == "birth") & (ev["kind_after"] == "LC")]
+    assert len(birth) >= 1
+    b = birth.iloc[0]
+    assert b["classification"] == "local" and b["special_point"] == "LPC"
+    assert abs(b["special_value"] - lpc.min()) < 1e-9
+    print(ev.to_string())
+
+
+@pytest.mark.slow
+def test_dimer_J0_neutral_family_is_not_an_attractor():
+    tr = analysis.track_attractors(LMG_DIMER, "lam", [0.3, 0.45, 0.6, 0.7], {"J": 0.0}, n_initial=6, seed=3,
+                                   bisect_tol=4e-3, max_bisect=5)
+    df, ev = tr.to_frame(), tr.events()
+    neutral = df[df["kind"] == "NEUTRAL"]
+    assert len(neutral) >= 2 and set(neutral["lam"]) >= {0.6, 0.7}
+    assert not neutral["attracting"].any()
+    # above the Hopf point lam = g/2 nothing attracts: no attracting row, no birth
+    assert not df[df["lam"] > 0.5]["attracting"].any()
+    assert not (ev["event"] == "birth").any()
+    # the normal state dies at its Hopf point lam = 1/2 (exact at J = 0): local, named HB
+    d = ev[(ev["event"] == "death")]
+    assert len(d) == 1 and d.iloc[0]["special_point"] == "HB" and abs(d.iloc[0]["special_value"] - 0.5) < 1e-9
+    print(ev.to_string())
