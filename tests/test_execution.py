@@ -30,7 +30,9 @@ def test_local_process_pool_matches_in_process(lmg_dimer, reference):
     two = phase_diagram(lmg_dimer, GRID, n_workers=2, **OPTS)
     assert two.backend["n_workers"] == 2 and two.backend["numba_threads"] >= 1
     pd.testing.assert_frame_equal(two.to_frame(), reference)
-    assert reference["phase"].str.contains("FP").any() and (reference["status"] == 0).all()
+    # status 1 is the census's honest bookkeeping (issue 11): with 3 initial conditions and short
+    # windows a point may leave a trajectory undecided; no point may fail
+    assert reference["phase"].str.contains("FP").any() and (reference["status"] >= 0).all()
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,8 @@ def test_dask_worker_killed_mid_sweep(lmg_dimer, reference, cluster, tmp_path):
         th.join(timeout=5)
     with pytest.raises(ProcessLookupError):
         os.kill(victim, 0)  # the worker really died
-    assert res.n_computed == len(reference) and res.status == 0
+    # no row lost (-2) or failed (-1); status 1 rows are the census's bookkeeping (issue 11)
+    assert res.n_computed == len(reference) and (res.to_frame()["status"] >= 0).all()
     pd.testing.assert_frame_equal(res.to_frame(), reference)
     # a second call reads everything from the store
     again = phase_diagram(lmg_dimer, GRID, scheduler=cluster, store=tmp_path, evaluate=slow_evaluate, **OPTS)
