@@ -86,15 +86,28 @@ def _run(model, pdict, seeds: list[tuple[int, np.ndarray]], n_fresh: int, rng, o
     return res, len(seeds), [i for i, _ in seeds]
 
 
-def _seeds(model, sets: dict) -> list:
+def _seeds(model, sets: dict, pdict: Mapping[str, float] | None = None) -> list:
     """One seed per attracting set (its final state, owned by its ID), plus the images under the
     model's non-reversing symmetries of sets whose mirror partner is missing (anonymous seeds: a
-    mirror is found with its partner, and never inherits the partner's ID)."""
+    mirror is found with its partner, and never inherits the partner's ID).
+
+    A fixed point's seed is its equilibrium continued to the new parameters by Newton (``pdict``):
+    near a Hopf point the old equilibrium relaxes too slowly onto the new one to be at rest after the
+    transient (critical slowing down), and its death would be located early.
+    """
+    from bifurcate.equilibria import newton_equilibrium
+
     out, extra = [], []
     for pid, s in sets.items():
         if not (s.attracting and np.all(np.isfinite(s.state))):
             continue
-        out.append((pid, np.asarray(s.state, dtype=float)))
+        y = np.asarray(s.state, dtype=float)
+        if s.kind == "FP" and pdict is not None:
+            try:
+                y = newton_equilibrium(model, y, pdict)
+            except (ValueError, FloatingPointError):
+                pass  # no equilibrium near the old one: the old state is the seed
+        out.append((pid, y))
         for sym in model.symmetries:
             if sym.reverses_time or any(name == sym.name for _, name in s.mirror_of):
                 continue
@@ -255,9 +268,10 @@ def _locate(ev, model, param, base, lo_pt: _Point, hi_pt: _Point, n_fresh, rng, 
         mid = 0.5 * (lo + hi)
         key = (lo_pt.value, hi_pt.value, round(mid, 12))
         if key not in cache:
-            seeds = [(i, s.state) for i, s in left.items() if s.attracting and np.all(np.isfinite(s.state))]
+            pm = {**base, param: mid}
+            seeds = [x for x in _seeds(model, left, pm) if x[0] is not None]
             n_left = len(seeds)
-            seeds += [(i, s.state) for i, s in right.items() if s.attracting and np.all(np.isfinite(s.state))]
+            seeds += [x for x in _seeds(model, right, pm) if x[0] is not None]
             cache[key] = _run(model, {**base, param: mid}, seeds, n_fresh, rng, opts) + (n_left,)
         res, n_seed, owner, n_left = cache[key]
         n_mid += 1
@@ -515,8 +529,9 @@ class TrackingResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (value, invariant set): ``param`` value, the other parameters, ``attractor_id``,
-        ``label`` (the census's), ``kind``, ``flavour``, ``attracting``, ``basin_fraction`` (+ ``_err``:
-        fresh initial conditions only), ``seeded`` (a seed landed in it), ``lyap_k`` / ``lyap_err_k``,
+        ``label`` (the census's), ``kind``, ``flavour``, ``attracting``, ``basin_fraction`` (fresh
+        initial conditions only) and ``basin_fraction_err`` (binomial standard error
+        ``sqrt(f (1 - f) / N)``, floored at ``0.5 / N`` so that a share of 0 or 1 is not reported exact), ``seeded`` (a seed landed in it), ``lyap_k`` / ``lyap_err_k``,
         ``period``, the state means and derived observables with ``<name>_err``, ``mirror_of``
         (attractor IDs), ``status`` (the census's) and, for limit cycles, the continued branch:
         ``cycle_branch``, ``branch_period``, ``period_mismatch`` (relative), ``branch_stable``,
@@ -531,7 +546,7 @@ class TrackingResult:
                 f = nf / fresh if fresh else np.nan
                 r = {**self.params, self.param: float(v), "attractor_id": ids[s.label], "label": s.label,
                      "kind": s.kind, "flavour": s.flavour, "attracting": bool(s.attracting),
-                     "basin_fraction": f, "basin_fraction_err": float(np.sqrt(max(f * (1 - f), 0.25 / max(fresh, 1)) / max(fresh, 1)))
+                     "basin_fraction": f, "basin_fraction_err": float(np.sqrt(max(f * (1 - f), 0.25 / fresh) / fresh))
                      if fresh else np.nan, "seeded": bool(np.any(m < ns)), "n_members": int(s.n_members)}
                 for k, x in enumerate(s.exponents):
                     r[f"lyap_{k}"] = float(x)
@@ -687,7 +702,7 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
         else:
             prev = points[-1]
             prev_sets = {prev.ids[s.label]: s for s in prev.result.attractors}
-            seeds = _seeds(model, prev_sets)
+            seeds = _seeds(model, prev_sets, pdict)
             res, ns, owner = _run(model, pdict, seeds, int(n_initial), rng, opts)
             preds = _link(model, prev_sets, res, ns, owner, match_tol)
             ids, evs = _assign(model, prev_sets, res, preds, next_id)
