@@ -751,7 +751,8 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
         own = set()
         if len(frame) and (e["kind_before"] == "LC" or e["kind_after"] == "LC"):
             near = frame[frame[param].isin([points[i].value, points[i + 1].value])
-                         & frame["attractor_id"].isin(list(e["ids"]) + [e["new_id"]]) & (frame["kind"] == "LC")]
+                         & frame["attractor_id"].isin([e["new_id"]] if e["event"] == "birth" else list(e["ids"]))
+                         & (frame["kind"] == "LC")]
             own = {b for b in near["cycle_branch"] if b}
         e.update(_classify(e, special, local_tol, own))
         if not e["located"]:
