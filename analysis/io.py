@@ -45,7 +45,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "frac_<kind>": ("fraction", "summed share per kind: FP, LC, QP, CH, NEUTRAL, DIV, unclassified"),
         "frac_attracting, frac_neutral, frac_conservative, frac_saddle": ("fraction", "shares of attracting sets, neutral families, conservative chaos, saddles"),
         "frac_undecided, frac_not_trusted": ("fraction", "undecided at the integration cap / integration accuracy not met (label -1)"),
-        "att_<state>": ("1", "average over attracting sets only (basin-weighted, renormalised); att_<state>_err its error"),
+        "att_<state>, att_<state>_err": ("1", "average over attracting sets only (basin-weighted, renormalised), its error"),
         "<state>_err": ("1", "error of the basin-weighted average"),
         "t_integrated_mean, t_integrated_max": ("1/g", "integration time per trajectory (transient + variational)"),
         **{k: (u, "basin-weighted attractor average of " + m.split(",")[0]) for k, (u, m) in _STATE.items()},
@@ -73,6 +73,10 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "label": ("-", "attractor label at this point"),
         "kind": ("-", "FP, LC, QP, CH, NEUTRAL or SADDLE"),
         "attracting": ("bool", "FP, LC, QP, dissipative CH; not neutral families, conservative chaos, saddles"),
+        "lyap_err_<k>": ("g", "standard error of lyap_<k> (0 for FP: exact tangent eigenvalues)"),
+        "benettin_<k>": ("g", "FP: Benettin estimate of members that were measured (NaN if none)"),
+        "t_integrated": ("1/g", "mean integration time per member (transient + variational)"),
+        "status": ("-", "census status of the point (0 success, 1 partial, -1 nothing classified)"),
         "mirror_of": ("-", "label:symmetry of the sets a model symmetry maps this one onto"),
         "flavour": ("-", "dissipative / conservative (CH), conservative (NEUTRAL)"),
         "basin_fraction": ("fraction", "fraction of initial conditions reaching it"),
@@ -170,6 +174,11 @@ class LoadedTable(NamedTuple):
     frame: pd.DataFrame
     metadata: dict
 
+
+# a census summary row is the phase-diagram row of that point plus the census's own counts
+SCHEMAS["census_summary"] = {**{k: v for k, v in SCHEMAS["phase_diagram"].items()
+                                if k not in ("point", "i_<axis>", "computed", "dominant_kind", "cut")},
+                             **SCHEMAS["census_summary"]}
 
 def infer_schema(df: pd.DataFrame) -> str | None:
     """Best-matching schema name from the columns (when the metadata does not name one)."""
