@@ -6,6 +6,9 @@ light for the command line):
 * ``analysis.census(model, params=..., n_initial=..., seed=...)``, ``analysis.census_batch``,
   ``analysis.CensusOptions``, ``analysis.CensusResult`` (:mod:`analysis.attractors`: the converged census;
   :mod:`analysis.attractor_census` keeps the old import path)
+* ``analysis.track_attractors(model, param, values, params=..., n_initial=..., seed=...)``: attractors
+  continued along a path with stable IDs, their births, deaths and mergers located and classified local /
+  global against continued branches (:mod:`analysis.attractors.tracking`)
 * ``analysis.phase_diagram(model, grid={...}, ...)`` (:mod:`analysis.phase_diagrams`)
 * ``analysis.load(path)`` reads any table the suite writes with its metadata (:mod:`analysis.io`).
 """
@@ -16,7 +19,8 @@ import importlib
 from analysis.io import load
 
 __all__ = ["load", "census", "census_batch", "census_points", "phase_diagram", "CensusResult", "CensusOptions",
-           "InvariantSet", "PhaseDiagram"]
+           "InvariantSet", "PhaseDiagram",
+           "track_attractors", "TrackingResult"]
 
 _LAZY = {
     "census": "analysis.attractors",
@@ -27,6 +31,8 @@ _LAZY = {
     "InvariantSet": "analysis.attractors",
     "phase_diagram": "analysis.phase_diagrams",
     "PhaseDiagram": "analysis.phase_diagrams",
+    "track_attractors": "analysis.attractors.tracking",
+    "TrackingResult": "analysis.attractors.tracking",
 }
 
 

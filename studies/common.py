@@ -153,43 +153,8 @@ def run_cli(main: Callable, doc: str | None, argv=None) -> dict:
 # --------------------------------------------------------------------------------------------
 # the cuts of Fig. 3 and the representative points
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Cut:
-    """A straight cut through the (J, lam) plane: ``param`` swept over ``[lo, hi]``, ``fixed`` held."""
-
-    name: str
-    param: str
-    lo: float
-    hi: float
-    fixed: Mapping[str, float]
-    description: str
-
-    def values(self, n: int) -> np.ndarray:
-        return np.linspace(self.lo, self.hi, int(n))
-
-    def points(self, n: int) -> list[dict[str, float]]:
-        return [{**dict(self.fixed), self.param: float(v)} for v in self.values(n)]
-
-    def segment(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """((J0, J1), (lam0, lam1)) of the cut, for drawing it on a phase diagram."""
-        if self.param == "J":
-            lam = float(self.fixed["lam"])
-            return (self.lo, self.hi), (lam, lam)
-        J = float(self.fixed["J"])
-        return (J, J), (self.lo, self.hi)
-
-
-#: Fig. 3: (a) small lam, J swept (the LMG transitions barely shifted); (b) J = 0, lam swept (the PT
-#: transition at lam = g/2); (c) lam = g, J swept: crosses the oscillating region around J = 0
-#: (|J| < 0.685 g, exact Hopf curve of the normal state) and the irregular region at large |J|;
-#: (d) J = 1.5 g (LMG phase at lam = 0), lam swept through the broken states' Hopf point, the
-#: cycles and the chaotic region.
-CUTS = {
-    "a": Cut("a", "J", -2.0, 2.0, {"lam": 0.1}, r"$\lambda = 0.1g$, $J$ swept"),
-    "b": Cut("b", "lam", 0.0, 1.5, {"J": 0.0}, r"$J = 0$, $\lambda$ swept"),
-    "c": Cut("c", "J", -2.0, 2.0, {"lam": 1.0}, r"$\lambda = g$, $J$ swept"),
-    "d": Cut("d", "lam", 0.0, 1.5, {"J": 1.5}, r"$J = 1.5g$, $\lambda$ swept"),
-}
+# one definition of the cuts for studies and the quantum cross-check (analysis.cuts)
+from analysis.cuts import CUTS, Cut  # noqa: E402
 
 #: representative points of the phases (Fig. 2 insets, Fig. 4, the finite-size study)
 PAPER_POINTS = {

@@ -18,21 +18,15 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.cuts import CUTS as _CUTS
+
 from .operators import validate_params, validate_spin
 from .steady import SteadyStateError, SteadyStateOptions, steady_state
 
 __all__ = ["cut", "merge_meanfield", "finite_size_trend", "pt_normal_deficit", "PAPER_CUTS"]
 
-#: Cuts like those of the paper's Fig. 3 (gamma = 0.5 g). The text gives only their kind (a: fixed small
-#: lam, sweep J; b: J = 0, sweep lam; c: fixed lam crossing the limit-cycle region, sweep J; d: fixed J in
-#: the LMG phase, sweep lam); the fixed values below are read approximately off the inset of Fig. 3(b)
-#: and Fig. 4 (J = 1.5 appears in Fig. 4(b, c)) -- an assumption, not a quotation.
-PAPER_CUTS = {
-    "a": {"fixed": {"lam": 0.1}, "sweep": "J", "values": np.linspace(-2.0, 2.0, 41)},
-    "b": {"fixed": {"J": 0.0}, "sweep": "lam", "values": np.linspace(0.0, 1.0, 41)},
-    "c": {"fixed": {"lam": 0.5}, "sweep": "J", "values": np.linspace(-2.0, 2.0, 41)},
-    "d": {"fixed": {"J": 1.5}, "sweep": "lam", "values": np.linspace(0.0, 1.0, 41)},
-}
+#: Fig. 3's cuts as sweeps of 41 points, from the one definition in :mod:`analysis.cuts`
+PAPER_CUTS = {k: {"fixed": dict(c.fixed), "sweep": c.param, "values": c.values(41)} for k, c in _CUTS.items()}
 
 _OBS = ["ZA", "ZB", "X2A", "X2B", "Z2A", "Z2B", "ZAZB", "purity", "purity_A", "purity_B"]
 
