@@ -12,7 +12,7 @@ from bifurcate.cycles import CycleBranch, CycleOptions, continue_cycles, sample_
 from bifurcate.equilibria import EquilibriumSet, find_equilibria, newton_equilibrium
 from bifurcate.integrate import (EnsembleResult, IntegrationOptions, Trajectory, integrate, integrate_ensemble,
                                  param_grid)
-from bifurcate.lyapunov import (LyapunovEnsemble, LyapunovOptions, LyapunovSpectrum, lyapunov_spectra,
+from bifurcate.lyapunov import (LyapunovEnsemble, LyapunovOptions, LyapunovSpectrum, lyapunov_extend, lyapunov_spectra,
                                 lyapunov_spectrum)
 from bifurcate.checks import ModelCheck, check_model
 from bifurcate.model import Euclidean, Geometry, Model, SphereProduct, Symmetry, get_model
@@ -30,5 +30,5 @@ __all__ = [
     # limit cycles
     "continue_cycles", "switch_at_pd", "sample_codim2", "CycleOptions", "CycleBranch",
     # Lyapunov spectra
-    "lyapunov_spectrum", "lyapunov_spectra", "LyapunovOptions", "LyapunovSpectrum", "LyapunovEnsemble",
+    "lyapunov_spectrum", "lyapunov_spectra", "lyapunov_extend", "LyapunovOptions", "LyapunovSpectrum", "LyapunovEnsemble",
 ]

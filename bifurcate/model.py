@@ -394,6 +394,8 @@ def get_model(name: str, module: str | None = None, attr: str | None = None,
         import importlib
 
         base = getattr(importlib.import_module(module), attr)
+        if not isinstance(base, Model) and callable(getattr(base, "mean_field", None)):
+            base = base.mean_field(name)   # a specification (bifurcate.spec.OpenSystem)
         if fixed and dict(fixed) != dict(base.fixed):
             extra = {k: v for k, v in fixed.items() if base.fixed.get(k) != v}
             return _REGISTRY.get(name) or base.fix(name=name, **extra)

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from bifurcate.lyapunov import (LyapunovOptions, kaplan_yorke, lyapunov_spectra, lyapunov_spectrum,
+from bifurcate.lyapunov import (LyapunovOptions, kaplan_yorke, lyapunov_extend, lyapunov_spectra, lyapunov_spectrum,
                                 lyapunov_spectrum_reference)
 from bifurcate.models import LINEAR3, LMG_DIMER, LORENZ, NORMAL_STATE, SADDLE_NODE, STUART_LANDAU, TORUS
 
@@ -152,3 +152,264 @@ def test_bad_input_raises():
         lyapunov_spectrum(LMG_DIMER, NORMAL_STATE, options={"dt": 0.1})
     with pytest.raises(TypeError, match="unexpected keyword"):
         lyapunov_spectrum(LMG_DIMER, NORMAL_STATE, bogus=1.0)
+
+
+# -- blocks, resumable segments (lyapunov_extend) ------------------------------------------------
+
+_EXT = dict(t_transient=10.0, t_align=5.0, dt=0.01, sample_dt=0.05)
+
+
+@pytest.mark.parametrize("method", ["dop853", "rk4"])
+def test_extend_in_pieces_equals_one_run(method):
+    # same block length (5), same steps (the adaptive step size is carried over): t1 + t2 in two
+    # calls is the same arithmetic as one run of t1 + t2 (calls end at re-orthonormalisation
+    # times), so equality is to rounding
+    p = {"J": 1.5, "lam": 1.0}
+    a = lyapunov_spectra(LMG_DIMER, p, n_initial=3, seed=1, t_total=20.0, n_blocks=4, method=method, **_EXT)
+    b = lyapunov_extend(LMG_DIMER, a, 10.0)
+    c = lyapunov_extend(LMG_DIMER, b, 10.0)
+    one = lyapunov_spectra(LMG_DIMER, p, n_initial=3, seed=1, t_total=40.0, n_blocks=8, steps_per_call=7,
+                           method=method, **_EXT)
+    assert a.block_time == one.block_time == 5.0
+    np.testing.assert_array_equal(c.n_blocks_done, [8, 8, 8])
+    np.testing.assert_allclose(c.exponents, one.exponents, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.stderr, one.stderr, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.block_logs, one.block_logs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.block_means, one.block_means, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.mean, one.mean, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c.y_final, one.y_final, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(c.n_steps, one.n_steps)
+    np.testing.assert_allclose(c.t_measured, 40.0)
+    # the newest segment's samples start where b stopped
+    np.testing.assert_allclose(c.samples[:, 0], b.y_final, atol=0)
+    np.testing.assert_allclose(c.segment_start, 30.0)
+    np.testing.assert_allclose(c.samples[:, -1], c.y_final, atol=0)
+    # block bookkeeping: exponents are the block means, block_means average to the time means
+    np.testing.assert_allclose(c.block_logs.sum(axis=1) / c.t_measured[:, None], c.exponents, atol=1e-12)
+    np.testing.assert_allclose(c.block_means.mean(axis=1), c.mean, atol=1e-12)
+    # the frame stays orthonormal and tangent to the spheres
+    QtQ = np.einsum("mik,mil->mkl", c.q_final, c.q_final)
+    np.testing.assert_allclose(QtQ, np.broadcast_to(np.eye(4), QtQ.shape), atol=1e-12)
+    for blk in LMG_DIMER.geometry.sphere_blocks:
+        radial = np.einsum("mi,mik->mk", c.y_final[:, blk], c.q_final[:, blk, :])
+        assert np.abs(radial).max() < 1e-10
+
+
+def test_extend_selected_rows_only():
+    a = lyapunov_spectra(STUART_LANDAU, {"mu": [0.5, 0.2]}, n_initial=2, seed=0, t_total=20.0, n_blocks=4,
+                         method="rk4")
+    b = lyapunov_extend(STUART_LANDAU, a, 12.0, active=np.array([1, 3]))  # rounded up to 3 blocks of 5
+    np.testing.assert_array_equal(b.n_blocks_done, [4, 7, 4, 7])
+    assert b.block_logs.shape == (4, 7, 2)
+    for i in (0, 2):  # inactive rows unchanged
+        np.testing.assert_array_equal(b.exponents[i], a.exponents[i])
+        np.testing.assert_array_equal(b.y_final[i], a.y_final[i])
+        assert np.all(np.isnan(b.block_logs[i, 4:])) and np.all(np.isnan(b.samples[i]))
+        assert b.n_steps[i] == a.n_steps[i]
+    assert np.all(b.n_steps[[1, 3]] == a.n_steps[[1, 3]] + 1500)
+    mask = np.array([True, False, False, False])
+    c = lyapunov_extend(STUART_LANDAU, b, 5.0, active=mask, keep_samples=False)
+    np.testing.assert_array_equal(c.n_blocks_done, [5, 7, 4, 7])
+    assert c.samples is None
+    # the cycle's exponents (0, -2 mu) hold over all blocks
+    mu = np.array([0.5, 0.5, 0.2, 0.2])
+    np.testing.assert_allclose(c.exponents[:, 1], -2 * mu, atol=0.05)
+
+
+@pytest.mark.parametrize("method", ["rk4", "dop853"])
+def test_call_cap_does_not_change_results(method):
+    kw = dict(n_initial=2, seed=5, t_transient=3.0, t_align=1.0, t_total=4.0, n_blocks=2, method=method)
+    a = lyapunov_spectra(LMG_DIMER, {"J": 1.5, "lam": 1.0}, steps_per_call=1, **kw)
+    b = lyapunov_spectra(LMG_DIMER, {"J": 1.5, "lam": 1.0}, **kw)
+    np.testing.assert_array_equal(a.exponents, b.exponents)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    np.testing.assert_array_equal(a.block_means, b.block_means)
+    np.testing.assert_array_equal(a.n_steps, b.n_steps)
+    if method == "rk4":
+        # cost accounting: transient + alignment + measured RK4 steps
+        np.testing.assert_array_equal(a.n_steps, 300 + 100 + 400)
+        np.testing.assert_array_equal(a.kernel_state, b.kernel_state)
+    else:
+        # a resumed transient re-evaluates the field once per call: only n_fev may differ
+        assert np.all(a.n_steps < 800) and np.all(a.n_fev >= b.n_fev)
+
+
+def test_extend_bad_input():
+    a = lyapunov_spectra(STUART_LANDAU, {"mu": 0.5}, n_initial=2, seed=0, t_total=4.0, n_blocks=2)
+    with pytest.raises(ValueError, match="t_more must be finite and > 0"):
+        lyapunov_extend(STUART_LANDAU, a, 0.0)
+    with pytest.raises(ValueError, match=r"active as a mask must have shape \(2,\)"):
+        lyapunov_extend(STUART_LANDAU, a, 1.0, active=np.ones(3, dtype=bool))
+    with pytest.raises(ValueError, match="active indices must lie in"):
+        lyapunov_extend(STUART_LANDAU, a, 1.0, active=np.array([5]))
+    with pytest.raises(TypeError, match="ens must be a LyapunovEnsemble"):
+        lyapunov_extend(STUART_LANDAU, {"exponents": 0}, 1.0)
+    with pytest.raises(ValueError, match="was computed with model"):
+        lyapunov_extend(LORENZ, a, 1.0)
+
+
+def test_failed_rows_are_not_extended():
+    ens = lyapunov_spectra(SADDLE_NODE, {"mu": -1.0}, y0=[[0.0, 0.0]], t_transient=0.0, t_total=10.0)
+    ext = lyapunov_extend(SADDLE_NODE, ens, 5.0)
+    assert ext.status[0] == -3 and ext.n_steps[0] == ens.n_steps[0]
+
+
+# -- accuracy control (DOP853 default, RK4 step doubling), adversarial cases -----------------------
+
+CHAOS = {"J": 1.5, "lam": 1.0}
+Y_CHAOS = LMG_DIMER.geometry.project(np.array([0.3, 0.1, -0.9, 0.5, 0.2, 0.6]))
+
+
+def _log_growth_second_half(ens):
+    """Log growth of the leading direction over the second half of the measured blocks."""
+    B = ens.block_logs[:, :, 0]
+    return B[:, B.shape[1] // 2:].sum(axis=1)
+
+
+def test_adaptive_default_matches_tight_scipy_twin_at_the_chaotic_point():
+    # before the trajectories decorrelate (l1 ~ 0.2: a 1e-8 error grows to ~1e-6 over t = 20),
+    # the default DOP853 (rtol 1e-8 per step) agrees with solve_ivp at rtol 1e-12; measured 5e-8
+    assert LyapunovOptions().method == "dop853"
+    ref = lyapunov_spectrum_reference(LMG_DIMER, Y_CHAOS, CHAOS, t_total=20.0, dt_ortho=0.5, rtol=1e-12,
+                                      atol=1e-14)
+    ls = lyapunov_spectrum(LMG_DIMER, Y_CHAOS, CHAOS, t_transient=0.0, t_align=0.0, t_total=20.0, dt_ortho=0.5,
+                           n_blocks=4)
+    assert ls.success
+    np.testing.assert_allclose(ls.exponents, ref, atol=1e-6)
+    # a tighter tolerance gets closer: the error is controlled, not accidental
+    tight = lyapunov_spectrum(LMG_DIMER, Y_CHAOS, CHAOS, t_transient=0.0, t_align=0.0, t_total=20.0,
+                              dt_ortho=0.5, n_blocks=4, rtol=1e-11, atol=1e-13)
+    assert np.abs(tight.exponents - ref).max() < 0.1 * np.abs(ls.exponents - ref).max() + 1e-10
+
+
+def test_rk4_step_doubling_flags_a_step_too_large():
+    kw = dict(t_transient=5.0, t_align=1.0, t_total=10.0, n_blocks=2, method="rk4")
+    ok = lyapunov_spectra(LMG_DIMER, CHAOS, n_initial=2, seed=0, dt=0.01, **kw)
+    assert np.all(ok.status == 0) and np.all((ok.err_ratio > 0) & (ok.err_ratio < 1))
+    bad = lyapunov_spectra(LMG_DIMER, CHAOS, n_initial=2, seed=0, dt=0.05, **kw)
+    assert np.all(bad.status == -5)
+    assert bad.message[0].startswith("accuracy not met: RK4 step dt = 0.05")
+    assert np.all(np.isnan(bad.mean))
+    # RK4's local error ~ dt^5: the estimate scales accordingly (4^5 ~ 1e3 between dt and 4 dt)
+    assert np.all(bad.err_ratio > 100 * ok.err_ratio)
+
+
+def test_unreachable_tolerance_is_a_status():
+    ens = lyapunov_spectra(LMG_DIMER, CHAOS, n_initial=2, seed=0, t_transient=1.0, t_total=2.0, rtol=1e-16)
+    assert np.all(ens.status == -2) and np.all(np.isnan(ens.exponents))
+    assert "below the rounding floor" in ens.message[0]
+
+
+@pytest.mark.parametrize("J, T", [(10.0, 200.0), (100.0, 200.0), (1000.0, 20.0)])
+def test_decoupled_planar_flows_show_no_chaos(J, T):
+    # lam = 0: two decoupled planar flows on S^2, chaos impossible. The old fixed-step RK4 gave
+    # l1 ~ 1.4 with success at J = 100 and 1000. Now: success only with exponents that are the
+    # shear of neutral orbits (tangent growth linear in t: l1 <= ln(c T) / T, the log growth over
+    # the second half ~ ln 2, not l1 T / 2), or a status that says the run is not trusted
+    ens = lyapunov_spectra(LMG_DIMER, {"J": J, "lam": 0.0}, n_initial=4, seed=1, t_transient=T / 4, t_align=1.0,
+                           t_total=T, n_blocks=10)
+    ok = ens.status == 0
+    assert np.all(ok | (ens.status < 0))
+    t_tan = 1.0 + ens.t_measured
+    assert np.all(ens.exponents[ok, 0] <= np.log(10 * t_tan[ok]) / t_tan[ok] + 3 * ens.stderr[ok, 0])
+    assert np.all(_log_growth_second_half(ens)[ok] < 2.0)
+    # the old default fixed step cannot meet the accuracy here: a status, never a number
+    if J >= 100:
+        rk = lyapunov_spectra(LMG_DIMER, {"J": J, "lam": 0.0}, n_initial=2, seed=1, t_transient=1.0, t_align=1.0,
+                              t_total=2.0, method="rk4", dt=0.01)
+        assert np.all(rk.status < 0)
+
+
+def test_decoupled_planar_flows_accurate_against_scipy_twin():
+    # J = 100, lam = 0 over a short window: the controlled integration is correct, not only
+    # consistent (solve_ivp DOP853 at rtol 1e-12 on the same state)
+    params = {"J": 100.0, "lam": 0.0}
+    y0 = LMG_DIMER.geometry.project(np.array([0.3, -0.5, 0.8, -0.6, 0.2, 0.7]))
+    ref = lyapunov_spectrum_reference(LMG_DIMER, y0, params, t_total=2.0, dt_ortho=0.1, rtol=1e-12, atol=1e-14)
+    ls = lyapunov_spectrum(LMG_DIMER, y0, params, t_transient=0.0, t_align=0.0, t_total=2.0, n_blocks=2)
+    assert ls.success
+    np.testing.assert_allclose(ls.exponents, ref, atol=1e-5)
+
+
+def test_strong_dissipation_large_J_is_accurate_or_flagged():
+    # gamma = 50, J = 1e4: the old RK4 gave 302, 3.7, 2.45 for dt = 1e-2, 1e-4, 1e-5, all success
+    params = {"J": 1e4, "gamma": 50.0, "lam": 1.0}
+    kw = dict(n_initial=2, seed=0, t_transient=0.1, t_align=0.1, t_total=0.5, n_blocks=5)
+    a = lyapunov_spectra(LMG_DIMER, params, **kw)
+    b = lyapunov_spectra(LMG_DIMER, params, rtol=1e-11, atol=1e-13, **kw)
+    ok = (a.status == 0) & (b.status == 0)
+    assert np.all(ok | (a.status < 0))
+    # where trusted, the exponents are converged in the tolerance ...
+    np.testing.assert_allclose(a.exponents[ok], b.exponents[ok], rtol=2e-3)
+    # ... and their large finite-time values are shear (log growth ~ ln 2 over the second half),
+    # not exponential growth at rate l1 (which would give l1 T / 2 ~ 1 here and grow with T)
+    assert np.all(_log_growth_second_half(a)[ok] < 1.2)
+    # the default length would need ~5e4 steps per unit time: the step budget says so
+    c = lyapunov_spectra(LMG_DIMER, params, n_initial=1, seed=0, max_steps=20_000)
+    assert c.status[0] == -1 and c.message[0].startswith("max steps reached (20000) at t = ")
+    rk = lyapunov_spectra(LMG_DIMER, params, method="rk4", dt=1e-4, **kw)
+    assert np.all(rk.status < 0)
+
+
+def test_reversible_neutral_family_exponents_shrink_like_log_t_over_t():
+    # two undamped Duffing oscillators (bifurcate/models/duffing.py): volume preserving, so the
+    # sum is 0 to the tolerance; pairs (l1, l2, -l2, -l1); tangent growth linear in t (shear),
+    # so l1 T ~ ln(c T) and l1 halves (roughly) when T doubles
+    from bifurcate.models.duffing import DUFFING2
+
+    y0 = np.array([[1.0, 0.0, 0.5, 0.3], [0.2, 0.9, 1.2, 0.0]])
+    a = lyapunov_spectra(DUFFING2, None, y0=y0, t_transient=0.0, t_align=1.0, t_total=100.0, n_blocks=10)
+    b = lyapunov_extend(DUFFING2, a, 100.0)
+    assert np.all(b.status == 0)
+    np.testing.assert_allclose(b.exponents.sum(axis=1), 0.0, atol=1e-7)
+    np.testing.assert_allclose(b.exponents, -b.exponents[:, ::-1], atol=1e-7)
+    T = 1.0 + b.t_measured
+    assert np.all(b.exponents[:, 0] > 0) and np.all(b.exponents[:, 0] * T < np.log(20 * T))
+    assert np.all(b.exponents[:, 0] < 0.7 * a.exponents[:, 0])
+
+
+def test_lyapunov_kernel_agrees_with_its_python_twin(tmp_path):
+    """The same kernels run as plain Python (NUMBA_DISABLE_JIT=1) give the same numbers."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from bifurcate.lyapunov import lyapunov_spectra; from bifurcate.models import "
+            "LMG_DIMER; y0 = np.array([[0.3, 0.1, -0.9, 0.5, 0.2, 0.6]]);"
+            "e = lyapunov_spectra(LMG_DIMER, {'J': 1.5, 'lam': 1.0}, y0=y0, t_transient=0.5, t_align=0.2, "
+            "t_total=0.6, n_blocks=2, method=METHOD);"
+            "print(repr(e.exponents[0].tolist()), int(e.n_steps[0]))")
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", BIFURCATE_CACHE_DIR=str(tmp_path))
+    for method in ("dop853", "rk4"):
+        out = subprocess.run([sys.executable, "-c", code.replace("METHOD", repr(method))], capture_output=True,
+                             text=True, env=env, check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+        vals, nsteps = out.stdout.strip().rsplit(" ", 1)
+        e = lyapunov_spectra(LMG_DIMER, CHAOS, y0=[[0.3, 0.1, -0.9, 0.5, 0.2, 0.6]], t_transient=0.5, t_align=0.2,
+                             t_total=0.6, n_blocks=2, method=method)
+        assert int(nsteps) == e.n_steps[0]
+        np.testing.assert_allclose(eval(vals), e.exponents[0], atol=1e-12)
+
+
+def test_step_size_underflow_is_a_status():
+    # x' = mu - x^2 with mu < 0 blows up in finite time; with no divergence bound to stop it the
+    # controller shrinks the step to the rounding floor near the singularity
+    ens = lyapunov_spectra(SADDLE_NODE, {"mu": -1.0}, y0=[[0.0, 0.0]], t_transient=0.0, t_total=10.0,
+                           div_bound=1e300)
+    assert ens.status[0] == -2
+    assert ens.message[0].startswith("accuracy not met: step size below")
+    assert 0.5 < ens.t_final[0] < 2.0  # the singularity of x(t) = -tan(t) at t = pi / 2
+
+
+def test_early_reorthonormalisation_changes_nothing_but_rounding():
+    # re-orthonormalising inside the intervals (growth_bound barely above 1) adds the same log
+    # growth to the same blocks: the exponents agree to the tolerance, at the non-normal linear
+    # system (strong transient growth) and at the chaotic point over a short window
+    A = np.array([[-1.0, 5.0, 0.0], [0.0, -2.0, 3.0], [0.0, 0.0, -0.5]])
+    kw = dict(t_transient=0.0, t_align=0.0, t_total=20.0, n_blocks=4, dt_ortho=1.0)
+    a = lyapunov_spectrum(LINEAR3, [1.0, 0.5, -0.3], _linear_params(A), **kw)
+    b = lyapunov_spectrum(LINEAR3, [1.0, 0.5, -0.3], _linear_params(A), growth_bound=1.0001, **kw)
+    np.testing.assert_allclose(a.block_exponents, b.block_exponents, atol=1e-7)
+    assert not np.array_equal(a.block_exponents, b.block_exponents)  # the early path did run
+    a = lyapunov_spectrum(LMG_DIMER, Y_CHAOS, CHAOS, **kw)
+    b = lyapunov_spectrum(LMG_DIMER, Y_CHAOS, CHAOS, growth_bound=1.0001, **kw)
+    np.testing.assert_allclose(a.exponents, b.exponents, atol=1e-6)

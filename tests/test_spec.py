@@ -98,6 +98,14 @@ def test_term_lists_rebuild_the_operators():
     assert [float(c) for c, ops in ident if ops == ()] == [2.0]
 
 
+def test_parameters_declared_together_all_belong_to_the_system():
+    g, J, unused = parameters(g=1.0, J=0.5, unused=2.0)
+    A = spin("A")
+    sysm = OpenSystem(g * A.z, name="partial")
+    assert dict(sysm.parameters) == {"g": 1.0, "J": 0.5, "unused": 2.0}
+    assert sysm.mean_field().param_names == ("g", "J", "unused")
+
+
 def test_explicit_mode_order():
     A, B = spin("A"), spin("B")
     sysm = OpenSystem(A.z + B.z, modes=[B, A], name="two")
@@ -173,3 +181,53 @@ def test_steady_state_delegates_to_the_quantum_engine(monkeypatch):
     monkeypatch.setitem(sys.modules, "bifurcate.quantum", fake)
     assert sysm.steady_state(4, {"lam": 0.1}, tol=1e-12) == "ok"
     assert calls == [(sysm, 4, {"lam": 0.1}, {"tol": 1e-12})]
+
+
+# ------------------------------------------------------------------------------------------------
+# mean-field conventions
+# ------------------------------------------------------------------------------------------------
+def test_driven_cavity_unscaled_boson_closed_form():
+    """H = Delta a^+ a + F (a + a^+), jump kappa D[a], boson not scaled with S:
+    d alpha/dt = -(i Delta + kappa/2) alpha - i F, steady state alpha = -i F / (i Delta + kappa/2)."""
+    Delta, F, kappa = parameters(Delta=0.7, F=0.4, kappa=0.6)
+    c = boson("c", scale=1)
+    sysm = OpenSystem(Delta * c.dag * c.a + F * (c.a + c.dag), jumps=[(kappa, c.a)], name="cavity")
+    eqs = sysm.equations()
+    assert list(eqs) == ["c_re", "c_im"]
+    re, im = sp.Symbol("c_re", real=True), sp.Symbol("c_im", real=True)
+    alpha = re + sp.I * im
+    expected = sp.expand(-(sp.I * Delta + kappa / 2) * alpha - sp.I * F)
+    assert sp.expand(eqs["c_re"] - sp.re(expected)) == 0
+    assert sp.expand(eqs["c_im"] - sp.im(expected)) == 0
+    model = sysm.mean_field()
+    a_ss = -1j * 0.4 / (1j * 0.7 + 0.3)
+    assert np.allclose(model.f([a_ss.real, a_ss.imag]), 0.0, atol=1e-14)
+
+
+def test_same_spin_products_keep_the_leading_order():
+    """<Sx Sy + Sy Sx>/S^2 -> 2 X Y: H = chi (Sx Sy + Sy Sx)/S acting on Sz gives
+    [Sx Sy + Sy Sx, Sz] = 2i (Sx^2 - Sy^2), so dZ/dt = i chi <[...]>/S^2 = -2 chi (X^2 - Y^2)."""
+    chi = parameters(chi=1.0)
+    A = spin("A")
+    eqs = OpenSystem(chi * (A.x * A.y + A.y * A.x) / S, name="twist").equations()
+    X, Y, Z = (sp.Symbol(n, real=True) for n in ("XA", "YA", "ZA"))
+    diff = sp.expand(eqs["ZA"] + 2 * chi * (X ** 2 - Y ** 2))
+    assert sp.expand(sp.rem(diff, X ** 2 + Y ** 2 + Z ** 2 - 1, X)) == 0
+
+
+_w, _k = parameters(w=0.8, k=1.0)
+_P = spin("P")
+#: a module-level specification: models built from it pickle by reference
+PICKLED_SYSTEM = OpenSystem(_w * _P.x, jumps=[(_k / S, _P.m)], name="pickled_btc")
+
+
+def test_model_from_a_module_level_system_pickles_by_reference():
+    import pickle
+
+    model = PICKLED_SYSTEM.mean_field()
+    assert (model.module, model.attr) == (__name__, "PICKLED_SYSTEM")
+    back = pickle.loads(pickle.dumps(model))
+    y = np.array([0.6, 0.0, -0.8])
+    assert back.state_names == model.state_names and np.allclose(back.f(y), model.f(y))
+    anon = OpenSystem(_w * _P.z, name="local").mean_field()   # not at module level: this process only
+    assert anon.module.startswith("_bk_spec_") and anon.attr == "MODEL"

@@ -305,3 +305,16 @@ def test_lmg_ring_normal_state_spectrum_closed_form(g, gamma, J, lam):
     assert np.allclose(sorted(ev, key=key), sorted(exact, key=key), atol=1e-10)
     assert LMG_RING.n == 9 and len(LMG_RING.symmetries) == 2
     assert check_model(LMG_RING, pars).success
+
+
+@pytest.mark.auto
+def test_auto_finds_the_dicke_threshold_from_the_derived_problem():
+    pytest.importorskip("bifpy", reason="the AUTO-07p oracle tier needs bifpy")
+    from bifurcate.backends import auto07p as A
+
+    pars = dict(omega=1.0, omega0=1.0, kappa=1.0, lam=0.1)
+    r = A.auto_equilibria(DICKE, DICKE_NORMAL, pars, "lam", bounds=(0.0, 1.5))
+    assert r.success, r.message
+    bp = r.special("BP")
+    assert len(bp) == 1
+    assert bp["lam"].iloc[0] == pytest.approx(lam_critical(1.0, 1.0, 1.0), abs=1e-8)

@@ -11,6 +11,10 @@ into the kernel cache directory and import it. numba's on-disk cache then works 
 module; the hash (template text, the model's module source and numba's version) is part of the
 file name, so a change to any of them gives a fresh file instead of stale machine code.
 
+Models generated from a specification (:mod:`bifurcate.spec.kernels`) keep their kernels in a
+generated module of their own (``_bk_spec_<system>_<hash>``, also in the cache directory);
+:func:`model_kernels` binds the templates to that module, and its name and source enter the hash.
+
 The cache directory is ``$BIFURCATE_CACHE_DIR`` if set, else ``~/.cache/bifurcate``, else a
 temporary directory.
 """
@@ -111,5 +115,10 @@ def generate(module: str, rhs_name: str, jac_name: str, template: str = "ode") -
 
 
 def model_kernels(model, template: str = "ode") -> ModuleType:
-    """The generated kernel module of ``template`` for ``model``."""
-    return generate(model.module, model.rhs.__name__, model.jac.__name__, template)
+    """The generated kernel module of ``template`` for ``model``.
+
+    Kernels generated from a specification (:mod:`bifurcate.spec.kernels`) live in their own
+    module, loaded before the model exists; the templates import them from there."""
+    origin = getattr(model.rhs, "__module__", "") or ""
+    module = origin if origin.startswith("_bk_spec_") and origin in sys.modules else model.module
+    return generate(module, model.rhs.__name__, model.jac.__name__, template)

@@ -201,8 +201,9 @@ def build_model(system, name: str | None = None, *, module: str | None = None, a
     module, attr : str
         Where the model is defined (``module=__name__, attr="MY_MODEL"``), so that the model pickles
         by reference to other processes; that module must also export the kernels as ``rhs`` and
-        ``jac`` (``rhs, jac = MY_MODEL.rhs, MY_MODEL.jac``). By default the generated module (the
-        model then works in this process; worker processes need ``module``/``attr``).
+        ``jac`` (``rhs, jac = MY_MODEL.rhs, MY_MODEL.jac``). By default: the module attribute that
+        holds ``system`` if it is defined at module level (a worker then rebuilds the model from it),
+        else the generated module (the model then works in this process only).
     symmetries : sequence of :class:`bifurcate.Symmetry`
         Declared symmetries; each is verified on the derived field at random points of the phase
         space (a ``ValueError`` names the one that fails).
@@ -227,6 +228,10 @@ def build_model(system, name: str | None = None, *, module: str | None = None, a
         if np.shape(s.matrix) != (n, n):
             raise ValueError(f"symmetry {s.name!r}: expected an ({n}, {n}) matrix for states {mod.STATE_NAMES}, "
                              f"got shape {np.shape(s.matrix)}")
+    if module is None:
+        # a system defined at module level pickles as that module's attribute (get_model calls
+        # its mean_field() in the worker); otherwise the model lives in this process only
+        module, attr = system._locate() or (mod.__name__, "MODEL")
     model = Model(
         name=name or system.name,
         state_names=tuple(state_names),
@@ -235,7 +240,7 @@ def build_model(system, name: str | None = None, *, module: str | None = None, a
         rhs=mod.rhs,
         jac=mod.jac,
         geometry=SphereProduct(mod.SPHERES, n=n),
-        module=module or mod.__name__,
+        module=module,
         attr=attr or "MODEL",
         symmetries=symmetries,
         description=description or f"mean field of the open system {system.name!r} (generated)",

@@ -62,6 +62,8 @@ class Parameter(sp.Symbol):
 def parameters(**defaults: float):
     """Declare parameters with their defaults; returns their symbols in the order given.
 
+    Parameters declared in one call belong together: a system that uses any of them has all of
+    them as parameters (in this order), used in its equations or not.
     ``g, gamma = parameters(g=1.0, gamma=0.5)``; one name gives one symbol (not a tuple).
     """
     if not defaults:
@@ -77,6 +79,8 @@ def parameters(**defaults: float):
         if v != v or v in (float("inf"), float("-inf")):
             raise ValueError(f"default of parameter {name!r} must be finite, got {v}")
         out.append(Parameter(name, v))
+    for prm in out:
+        prm.group = tuple(out)   # declared together: a system using one has them all as parameters
     return out[0] if len(out) == 1 else tuple(out)
 
 

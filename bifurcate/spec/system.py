@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from types import MappingProxyType
+import sys
 from typing import Sequence
 
 import sympy as sp
@@ -50,6 +50,8 @@ class OpenSystem:
         if not isinstance(name, str) or not name:
             raise TypeError(f"name must be a non-empty string, got {name!r}")
         self.name = name
+        # the defining module, to pickle models built from this system by reference
+        self._origin = sys._getframe(1).f_globals.get("__name__")
         if isinstance(H, Operator):
             self.H = H
         else:
@@ -111,6 +113,8 @@ class OpenSystem:
         if unknown:
             raise ValueError(f"system {name!r}: unknown parameter(s) {unknown}; declare every parameter with "
                              f"bifurcate.spec.parameters(name=default) (the spin length is bifurcate.spec.S)")
+        for s in list(symbols):
+            symbols |= set(getattr(s, "group", ()))
         params = sorted(symbols, key=lambda s: s._order)
         seen: dict = {}
         for s in params:
@@ -122,8 +126,7 @@ class OpenSystem:
                  | {f"{m.name}_{c}" for m in self.modes for c in ("re", "im")}]
         if clash:
             raise ValueError(f"system {name!r}: parameter name(s) {clash} clash with state names")
-        self.param_symbols = MappingProxyType(dict(seen))
-        self.parameters = MappingProxyType({n: s.default for n, s in seen.items()})
+        self._param_symbols = dict(seen)
 
         # -- physics checks ------------------------------------------------------------------
         diff = canonical(self.H - self.H.dagger())
@@ -149,6 +152,16 @@ class OpenSystem:
     # ------------------------------------------------------------------------------------------
     # the interface of the exact engine
     # ------------------------------------------------------------------------------------------
+    @property
+    def parameters(self) -> dict:
+        """{name: default} in declaration order (a fresh dict)."""
+        return {n: s.default for n, s in self._param_symbols.items()}
+
+    @property
+    def param_symbols(self) -> dict:
+        """{name: sympy Symbol} in declaration order (a fresh dict)."""
+        return dict(self._param_symbols)
+
     @staticmethod
     def _terms(op: Operator) -> list:
         return [(c, tuple((m.name, l) for m, l in w)) for w, c in op.terms.items()]
@@ -203,6 +216,16 @@ class OpenSystem:
         from bifurcate.spec.meanfield import state_symbols
 
         return tuple(n for _, syms in state_symbols(self.modes) for n, _ in syms)
+
+    def _locate(self):
+        """(module, attribute) under which this system is defined at module level, or None."""
+        mod = sys.modules.get(self._origin or "")
+        if mod is None:
+            return None
+        for k, v in list(vars(mod).items()):
+            if v is self:
+                return self._origin, k
+        return None
 
     def mean_field(self, name: str | None = None, **kwargs):
         """The mean-field :class:`bifurcate.Model` with generated kernels (see
