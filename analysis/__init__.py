@@ -5,6 +5,10 @@ light for the command line):
 
 * ``analysis.census(model, params=..., n_initial=..., seed=...)`` (:mod:`analysis.attractor_census`)
 * ``analysis.phase_diagram(model, grid={...}, ...)`` (:mod:`analysis.phase_diagrams`)
+* ``analysis.spectral_correspondence(system, S_values, params)`` (:mod:`analysis.spectral`): mean-field
+  predictions of the slow Liouvillian spectrum against the exact spectra
+* ``analysis.truncated_wigner(system, S, params, n_traj, t_end, seed)`` (:mod:`bifurcate.twa`):
+  semiclassical ensembles of collective spins
 * ``analysis.load(path)`` reads any table the suite writes with its metadata (:mod:`analysis.io`).
 """
 from __future__ import annotations
@@ -13,13 +17,18 @@ import importlib
 
 from analysis.io import load
 
-__all__ = ["load", "census", "phase_diagram", "CensusResult", "PhaseDiagram"]
+__all__ = ["load", "census", "phase_diagram", "CensusResult", "PhaseDiagram", "spectral_correspondence",
+           "SpectralCorrespondence", "truncated_wigner", "TruncatedWigner"]
 
 _LAZY = {
     "census": "analysis.attractor_census",
     "CensusResult": "analysis.attractor_census",
     "phase_diagram": "analysis.phase_diagrams",
     "PhaseDiagram": "analysis.phase_diagrams",
+    "spectral_correspondence": "analysis.spectral",
+    "SpectralCorrespondence": "analysis.spectral",
+    "truncated_wigner": "bifurcate.twa",
+    "TruncatedWigner": "bifurcate.twa",
 }
 
 
