@@ -26,7 +26,7 @@ others' by more than 2 (else "undecided").
 Statuses
 --------
 ``success``: every checked prediction (the ``n_check`` slowest per attractor) is closer to its match
-at the largest ``S`` than at the smallest and the fitted power has ``a > 0``; ``undecided``: some are
+at the largest ``S`` than at the smallest and the fitted power is ``a >= min_power`` (0.3); ``undecided``: some are
 not (the evidence is in :meth:`SpectralCorrespondence.to_frame`), or fewer than three ``S`` values;
 ``failed``: no stable attractor was found or no spectrum could be computed.
 """
@@ -195,6 +195,9 @@ class SpectralCorrespondence:
     matches : pandas.DataFrame
         One row per (attractor, predicted eigenvalue, S): ``predicted``, ``matched``, ``sector``,
         ``distance``; the per-prediction trend ``decreasing`` and fitted ``power`` (d ~ S^-power).
+        ``rank`` orders the predictions (Im >= 0) by decreasing real part; for a group of ``m > 1``
+        symmetric fixed points a row of ``kind == "tunnelling"`` (``rank == -1``) predicts 0 and is
+        matched by the slowest non-zero eigenvalue (its distance is the gap).
     gap_fit : dict
         :func:`fit_gap_trend` of the spectral gap.
     status : str
@@ -306,6 +309,7 @@ def spectral_correspondence(system, S_values: Sequence[float], params: Mapping[s
                             model=None, cycles: Sequence | None = None, census: bool = False,
                             n_initial: int = 32, seed: int = 0, fp_order: int = 2, n_predict: int = 10,
                             n_check: int = 2, k_max: int = 2, k: int = 8, target_search: bool = True,
+                            min_power: float = 0.3,
                             spectrum_options: Mapping | None = None) -> SpectralCorrespondence:
     """Mean-field predictions of the slow Liouvillian spectrum against the exact spectra at each ``S``.
 
@@ -327,6 +331,8 @@ def spectral_correspondence(system, S_values: Sequence[float], params: Mapping[s
         cycles: bands ``|k| <= k_max``.
     n_check : int
         The slowest predictions per attractor (Im >= 0) whose convergence decides the status.
+    min_power : float
+        "success" needs every checked distance to shrink at least like ``S^-min_power`` (fitted).
     k : int
         Eigenvalues per sector (:func:`bifurcate.quantum.system_spectrum`, by default shift-invert
         Arnoldi about ``sigma = 0.02``); ``spectrum_options`` are passed on to it.
@@ -361,7 +367,8 @@ def spectral_correspondence(system, S_values: Sequence[float], params: Mapping[s
                                   fp_order=fp_order, n_predict=n_predict, k_max=k_max)
     spectra, targeted = {}, {}
     sopts = {"method": "arnoldi", "sigma": 0.02, **dict(spectrum_options or {})}
-    targets = sorted({complex(z) for a in atts for z in a["predicted"] if z.imag >= -1e-12}, key=abs)
+    targets = sorted({complex(z) for a in atts for z in [z for z in a["predicted"] if z.imag >= -1e-12][:n_check]},
+                     key=abs)
     for S in S_list:
         spectra[S] = system_spectrum(system, S, sys_params, k=k, **sopts)
         targeted[S] = _targeted_eigenvalues(system, S, sys_params, targets) if target_search else {}
@@ -387,6 +394,19 @@ def spectral_correspondence(system, S_values: Sequence[float], params: Mapping[s
                 rows.append({"attractor": ia, "kind": a["kind"], "multiplicity": a["multiplicity"], "rank": ip,
                              "predicted": complex(z), "S": S, "matched": best[1], "sector": best[2],
                              "distance": best[0]})
+    for ia, a in enumerate(atts):
+        if a["multiplicity"] > 1:  # the tunnelling partners of the steady state: predicted 0, matched by the gap
+            for S in S_list:
+                sp_ = spectra[S]
+                best = (math.inf, np.nan, "")
+                for key, vals in sp_.sectors.items():
+                    vals = np.asarray(vals)
+                    if all(c == 0 for c in key):
+                        vals = vals[1:]
+                    if len(vals) and -vals[0].real < best[0]:
+                        best = (float(abs(vals[0])), complex(vals[0]), str(key))
+                rows.append({"attractor": ia, "kind": "tunnelling", "multiplicity": a["multiplicity"], "rank": -1,
+                             "predicted": 0j, "S": S, "matched": best[1], "sector": best[2], "distance": best[0]})
     matches = pd.DataFrame(rows, columns=["attractor", "kind", "multiplicity", "rank", "predicted", "S",
                                           "matched", "sector", "distance"])
     checks = []
@@ -398,7 +418,7 @@ def spectral_correspondence(system, S_values: Sequence[float], params: Mapping[s
             dec = bool(len(d) >= 2 and d[-1] < d[0])
             pw = _power_slope(sub["S"], d)
             trend[(ia, ip)] = (dec, pw)
-            if ip < n_check:
+            if 0 <= ip < n_check:
                 checks.append((ia, ip, dec, pw, d[0], d[-1]))
         matches["decreasing"] = [trend[(a_, r_)][0] for a_, r_ in zip(matches["attractor"], matches["rank"])]
         matches["power"] = [trend[(a_, r_)][1] for a_, r_ in zip(matches["attractor"], matches["rank"])]
@@ -409,7 +429,7 @@ def spectral_correspondence(system, S_values: Sequence[float], params: Mapping[s
     elif len(S_list) < 3:
         status, msg = "undecided", f"only {len(S_list)} spin length(s); the trends need at least 3"
     else:
-        bad = [c for c in checks if not (c[2] and c[3] > 0)]
+        bad = [c for c in checks if not (c[2] and c[3] >= min_power)]
         status = "undecided" if bad else "success"
         msg = "; ".join(f"attractor {c[0]} ({atts[c[0]]['kind']}) prediction {c[1]}: distance {c[4]:.3g} -> "
                         f"{c[5]:.3g} (power {c[3]:.2f})" for c in checks)
