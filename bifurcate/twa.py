@@ -50,6 +50,19 @@ tangent basis at ``n``); then ``<x> = n (1 + O(1/S^2))`` and ``<x_perp^2> = 1/(2
 the coherent state's moments. Each step is followed by a projection back onto radius ``R`` (the
 exact flow conserves it).
 
+Where it is validated, and where it cannot be trusted
+-----------------------------------------------------
+Checked against the exact steady state (``tests/test_twa.py``): the boundary time crystal below and
+above omega = kappa (S = 8, 16) and the LMG dimer at the normal point (J, lam) = (0, 0.3) and the LMG
+point (1.5, 0) (S = 8; S = 16 in the slow tier), within 4 standard errors, with the TWA carrying more
+than 80 % of the finite-S correction to the mean field. The time averages assume that the ensemble
+forgets its initial ensemble within ``t_burn``: where the mean field has several attractors (e.g.
+stable fixed points coexisting with cycles) and noise-induced switching is slower than ``t_end``,
+the TWA average weights the attractors by the basins of the initial ensemble, not as the unique
+exact steady state does; the status does not detect this (only a drift between the time windows,
+"not_stationary"). Per-trajectory time averages that keep the memory of a neutral orbit (BTC above
+the transition) show up as large ``err_traj``.
+
 Scope: spins only; jumps must be linear in the components of one spin (``S^x, S^y, S^z, S^+, S^-``
 with any complex coefficients). Bosons and nonlinear jumps raise ``NotImplementedError`` saying so.
 
