@@ -67,7 +67,8 @@ def trend(ex, tw, mf) -> pd.DataFrame:
         for kind, df in (("exact", ex), ("twa", tw)):
             d = df[np.isclose(df["lam"], lam)].sort_values("S")
             dist = np.abs(d["ZB"].to_numpy(float) - zb)
-            rows.append({"J": CUT_J, "lam": lam, "kind": kind, "ZB_mf": zb, "ZB_mf_err": float(m.get("bw_ZB_err", np.nan)),
+            rows.append({"J": CUT_J, "lam": lam, "kind": kind, "ZB_mf": zb,
+                         "ZB_mf_err": float(m.get("bw_ZB_err", np.nan)),
                          "S_min": float(d["S"].min()), "S_max": float(d["S"].max()),
                          "distance_at_S_max": float(dist[-1]), "power": _power(d["S"], dist)})
     return pd.DataFrame(rows)
