@@ -10,6 +10,10 @@ light for the command line):
   continued along a path with stable IDs, their births, deaths and mergers located and classified local /
   global against continued branches (:mod:`analysis.attractors.tracking`)
 * ``analysis.phase_diagram(model, grid={...}, ...)`` (:mod:`analysis.phase_diagrams`)
+* ``analysis.spectral_correspondence(system, S_values, params)`` (:mod:`analysis.spectral`): mean-field
+  predictions of the slow Liouvillian spectrum against the exact spectra
+* ``analysis.truncated_wigner(system, S, params, n_traj, t_end, seed)`` (:mod:`bifurcate.twa`):
+  semiclassical ensembles of collective spins
 * ``analysis.load(path)`` reads any table the suite writes with its metadata (:mod:`analysis.io`).
 """
 from __future__ import annotations
@@ -19,8 +23,8 @@ import importlib
 from analysis.io import load
 
 __all__ = ["load", "census", "census_batch", "census_points", "phase_diagram", "CensusResult", "CensusOptions",
-           "InvariantSet", "PhaseDiagram",
-           "track_attractors", "TrackingResult"]
+           "InvariantSet", "PhaseDiagram", "track_attractors", "TrackingResult", "spectral_correspondence",
+           "SpectralCorrespondence", "truncated_wigner", "TruncatedWigner"]
 
 _LAZY = {
     "census": "analysis.attractors",
@@ -33,6 +37,10 @@ _LAZY = {
     "PhaseDiagram": "analysis.phase_diagrams",
     "track_attractors": "analysis.attractors.tracking",
     "TrackingResult": "analysis.attractors.tracking",
+    "spectral_correspondence": "analysis.spectral",
+    "SpectralCorrespondence": "analysis.spectral",
+    "truncated_wigner": "bifurcate.twa",
+    "TruncatedWigner": "bifurcate.twa",
 }
 
 
