@@ -223,3 +223,19 @@ def test_sigint_stops_an_absurd_integration_within_seconds(tmp_path):
             proc.wait()
     assert "KeyboardInterrupt" in err and "finished" not in out
     assert waited < 5.0, waited
+
+
+def test_census_checks_its_legacy_window_keywords():
+    """``t_total`` / ``n_blocks`` (the fixed-window spellings the census still accepts) are checked
+    under their own names: a string or a boolean used to run a census and report success."""
+    from analysis import census
+    from bifurcate.models import LMG_DIMER
+
+    with pytest.raises(TypeError, match="t_total must be a real number"):
+        census(LMG_DIMER, {"J": 0.0, "lam": 0.3}, n_initial=2, t_total="1.0")
+    with pytest.raises(TypeError, match="t_total must be a real number"):
+        census(LMG_DIMER, {"J": 0.0, "lam": 0.3}, n_initial=2, t_total=True)
+    with pytest.raises(ValueError, match=r"t_total must lie in \(0, inf\)"):
+        census(LMG_DIMER, {"J": 0.0, "lam": 0.3}, n_initial=2, t_total=0.0)
+    with pytest.raises(TypeError, match="n_blocks must be an integer"):
+        census(LMG_DIMER, {"J": 0.0, "lam": 0.3}, n_initial=2, t_total=100.0, n_blocks=2.5)

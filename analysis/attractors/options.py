@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from bifurcate.validation import check_range
+from bifurcate.validation import check_count, check_range
 from bifurcate.integrate import IntegrationOptions
 from bifurcate.lyapunov import LyapunovOptions
 
@@ -195,13 +195,15 @@ class CensusOptions:
         out = dict(kw)
         if lyap:
             out["lyapunov"] = replace(kw.get("lyapunov") or self.lyapunov or LyapunovOptions(), **lyap)
+        if n_blocks is not None:
+            n_blocks = check_count("n_blocks", n_blocks, minimum=2)
         if t_total is not None:
-            t_total = float(t_total)
-            bt = t_total / int(n_blocks) if n_blocks is not None else min(self.block_time, t_total / 4)
+            t_total = check_range("t_total", t_total, 0, None, lo_open=True)   # the legacy name, checked as given
+            bt = t_total / n_blocks if n_blocks is not None else min(self.block_time, t_total / 4)
             out.setdefault("block_time", bt)
             out.setdefault("t_min", t_total)
             out.setdefault("t_cap", max(self.t_cap, t_total))
             out["sample_dt"] = min(out.get("sample_dt", self.sample_dt), out["block_time"] / 4)
         elif n_blocks is not None:
-            out.setdefault("block_time", self.t_min / int(n_blocks))
+            out.setdefault("block_time", self.t_min / n_blocks)
         return replace(self, **out)
