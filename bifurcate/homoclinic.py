@@ -236,8 +236,6 @@ def _start_from(model, start, index):
             raise IndexError(f"index must be in [-{len(start)}, {len(start)}), got {i}")
         allp = dict(start.params)
         allp[start.param] = float(start.param_values[i])
-        if "J" in start.columns and start.kind != "cycle":
-            pass
         return start.orbits[i][1], float(start.columns["period"][i]), start.meshes[i], start.ncol, allp
     if isinstance(start, BifurcationPoint) and "orbit" in start.data:
         return start.data["orbit"], float(start.data["period"]), start.data["mesh"], int(start.data["ncol"]), \
