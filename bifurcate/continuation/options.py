@@ -69,6 +69,10 @@ class ContinuationOptions:
         step halved (keeps the corrector on the branch it started on).
     growth : float
         Step-size growth factor after an easy step (at most 3 Newton iterations).
+    shrink : float
+        Step-size factor (< 1) after a slow step (at least ``slow_newton`` iterations).
+    slow_newton : int or None
+        Corrector iterations from which a step counts as slow (None: ``newton_maxiter - 2``).
     detect_lp, detect_bp, detect_hb : bool
         Which codimension-one test functions to monitor on equilibrium branches.
     detect_codim2 : bool
@@ -97,6 +101,8 @@ class ContinuationOptions:
     newton_maxiter: int = 10
     max_angle: float = 0.5
     growth: float = 1.5
+    shrink: float = 0.7
+    slow_newton: int | None = None
     detect_lp: bool = True
     detect_bp: bool = True
     detect_hb: bool = True
@@ -138,3 +144,7 @@ class ContinuationOptions:
             raise ValueError(f"max_angle must be in (0, pi), got {self.max_angle}")
         if not self.growth >= 1:
             raise ValueError(f"growth must be >= 1, got {self.growth}")
+        if not (isinstance(self.shrink, (int, float)) and 0 < self.shrink < 1):
+            raise ValueError(f"shrink must be in (0, 1), got {self.shrink!r}")
+        if self.slow_newton is not None:
+            check_count("slow_newton", self.slow_newton)

@@ -31,16 +31,26 @@ Optional (the default the core uses when the attribute is absent):
 ``bordered_solve(J, border, rhs) -> (N+1,) ndarray`` [dense LU, or sparse LU if J is sparse]
     Solve [[J], [border]] z = rhs. Raise ``numpy.linalg.LinAlgError`` (or return non-finite
     values) when singular.
+``converged(x, dx, tol) -> bool`` [max|dx| < tol (1 + max|x|) and max|G(x)| < tol]
+    The corrector's convergence test after the Newton update ``dx`` that reached ``x`` (e.g. an
+    absolute test on the update, with a residual tolerance scaled by the period of a cycle).
 ``update(x) -> None`` [nothing]
     Called at every accepted point and at the left end of a bracket before localisation (new
     borders of a minimally augmented system, a new phase reference).
 ``finalize(x, t) -> (x, t) or None`` [nothing]
     Called after every accepted point; may re-discretise (remesh) and return the same point and
     tangent in the new unknowns (the core stores what it returns). Return None to keep x, t.
+    A ``finalize`` with a third parameter, ``finalize(x, t, events)``, also receives the events
+    located in the step that reached x (dicts as in :attr:`CurveResult.events`, e.g. to end a
+    cycle branch where a fold of cycles is the family shrinking to its Hopf point).
 ``stop(xs, ts) -> (status, message) or None`` [never]
     A problem-specific stop rule evaluated on the accepted points so far (lists of arrays),
     e.g. a cycle shrinking to an equilibrium or a period growing logarithmically towards a
     homoclinic orbit. ``status`` 0 means a regular end, negative a failure.
+
+Step control: after an easy step (at most 3 corrector iterations) ds grows by ``growth``; after a
+slow one (at least ``slow_newton`` iterations, default ``newton_maxiter - 2``) it shrinks by
+``shrink``; a rejected step halves it.
 
 Test functions (:class:`TestFunction`) are evaluated with the tangent of the step; a sign
 change between consecutive accepted points is an event, localised after the run by Illinois
@@ -172,6 +182,7 @@ def _correct(problem, x_pred, t_ref, x_ref, sigma, tol, maxiter, fixed):
         border[fixed[0]] = 1.0
     rhs = np.empty(N1)
     step = np.inf
+    conv = getattr(problem, "converged", None)
     for it in range(1, maxiter + 1):
         G = problem.residual(x)
         if fixed is None:
@@ -180,7 +191,7 @@ def _correct(problem, x_pred, t_ref, x_ref, sigma, tol, maxiter, fixed):
             h = x[fixed[0]] - fixed[1]
         J = problem.jacobian(x)
         res = max(float(np.max(np.abs(G))), abs(h))
-        if res <= 1e-2 * tol:
+        if res <= 1e-2 * tol and conv is None:
             return x, True, it  # already on the curve (e.g. exactly at a branch point)
         rhs[:-1] = -G
         rhs[-1] = -h
@@ -192,12 +203,17 @@ def _correct(problem, x_pred, t_ref, x_ref, sigma, tol, maxiter, fixed):
             return x, res <= tol, it
         x += dx
         step = float(np.max(np.abs(dx)))
-        if step < tol * (1.0 + float(np.max(np.abs(x)))):
+        if conv is not None:
+            if conv(x, dx, tol):
+                return x, True, it
+        elif step < tol * (1.0 + float(np.max(np.abs(x)))):
             G = problem.residual(x)
             if float(np.max(np.abs(G))) < max(tol, 1e3 * np.finfo(float).eps):
                 return x, True, it
         if step > 1e3:
             return x, False, it
+    if conv is not None:
+        return x, False, maxiter
     G = problem.residual(x)
     return x, bool(np.max(np.abs(G)) < tol and step < 1e3 * tol), maxiter
 
@@ -291,6 +307,9 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
     vals = [np.array([tf.func(x, t) for tf in tests])]
     nu = [n_unstable(x) if n_unstable else 0]
     events = []
+    its_row = [0]
+    fin_events = _takes_events(getattr(problem, "finalize", None))
+    slow = opts.newton_maxiter - 2 if opts.slow_newton is None else opts.slow_newton
     status, message = 0, "maximum number of steps reached"
     n_rej = n_newton = 0
     cos_max = math.cos(opts.max_angle)
@@ -350,13 +369,16 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
             status, message = 0, f"bound reached (component {hit[0]} = {hit[1]:g})"
             break  # started on the bound: nothing to add
         # localise now, in the discretisation and with the borders of the left end of the bracket
+        n_ev = len(events)
         for k in changed:
             events.append(_locate(problem, tests[k], k, len(xs) - 1, x.copy(), t.copy(), x_new.copy(), ds_eff,
                                   vals[-1][k], v_new[k], opts))
         if hasattr(problem, "update"):
             problem.update(x_new)  # e.g. new borders of a minimally augmented system
         if hasattr(problem, "finalize"):
-            fin = problem.finalize(x_new, t_new)  # e.g. remesh, new phase reference
+            # e.g. remesh, new phase reference
+            fin = (problem.finalize(x_new, t_new, events[n_ev:]) if fin_events else
+                   problem.finalize(x_new, t_new))
             if fin is not None:
                 x_new, t_new = (np.array(v, dtype=float) for v in fin)
         xs.append(x_new.copy())
@@ -364,6 +386,7 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
         sig.append(sig[-1] + ds_eff)
         vals.append(v_new)
         nu.append(nu_new)
+        its_row.append(its)
         x, t = x_new, t_new
         steps += 1
         if hit is not None:
@@ -385,15 +408,29 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
                 break
         if its <= 3:
             ds = min(ds * opts.growth, opts.ds_max)
-        elif its >= opts.newton_maxiter - 2:
-            ds = max(ds * 0.7, opts.ds_min)
+        elif its >= slow:
+            ds = max(ds * opts.shrink, opts.ds_min)
     stats = dict(steps=steps, rejected=n_rej, newton_iterations=n_newton,
-                 wall_time=time.perf_counter() - t_start)
+                 wall_time=time.perf_counter() - t_start, row_iterations=its_row)
     stats["wall_time_total"] = time.perf_counter() - t_start
     same = len({np.shape(v) for v in xs}) == 1
     return CurveResult(np.array(xs) if same else np.array(xs, dtype=object),
                        np.array(ts) if same else np.array(ts, dtype=object), np.array(sig), events, status, message,
                        stats)
+
+
+def _takes_events(fn) -> bool:
+    """Whether a problem hook accepts a third positional argument (the step's events)."""
+    if fn is None:
+        return False
+    import inspect
+
+    try:
+        ps = [q for q in inspect.signature(fn).parameters.values()
+              if q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD, q.VAR_POSITIONAL)]
+    except (TypeError, ValueError):
+        return False
+    return len(ps) >= 3 or any(q.kind == q.VAR_POSITIONAL for q in ps)
 
 
 def _locate(problem, tf, k, row, xa, ta, xb, dsb, fa, fb, opts) -> dict:

@@ -1,5 +1,11 @@
 """The cycle continuation driver: starts (Hopf point, simulated orbit, doubled cycle), the
-pseudo-arclength loop, detection, degenerate-case guards, and the :class:`CycleBranch` result.
+collocation problem that the pseudo-arclength core continues (:class:`CycleProblem`: residual,
+Jacobian, phase condition, remeshing, Floquet multipliers, test functions, stop rules),
+degenerate-case guards, and the :class:`CycleBranch` result.
+
+The loop itself (predictor, corrector, step control, localisation of special points in
+arclength) is :func:`bifurcate.continuation.pseudo_arclength.continue_curve`, shared with
+equilibria and two-parameter curves.
 
 Status codes of a cycle branch
 ------------------------------
@@ -32,15 +38,20 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from bifurcate.continuation.options import ContinuationOptions
+from bifurcate.continuation.pseudo_arclength import (NUMERICAL_ERRORS, TestFunction, continue_curve, correct,
+                                                     tangent_at)
 from bifurcate.cycles.collocation import Collocation, CycleOptions
-from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, illinois, test_functions
-from bifurcate.continuation.pseudo_arclength import NUMERICAL_ERRORS
+from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, test_functions
 from bifurcate.cycles.floquet import Floquet, floquet_multipliers, transfer_blocks
 from bifurcate.cycles.limits import homoclinic_evidence, saddle_of_cycle
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint, Branch
 
-__all__ = ["CycleBranch", "CycleStart", "run_continuation", "STATUS_MESSAGES"]
+__all__ = ["CycleBranch", "CycleStart", "CycleProblem", "run_continuation", "bordered_lu", "STATUS_MESSAGES"]
 
 STATUS_MESSAGES = {
     0: "success",
@@ -114,7 +125,6 @@ class _Point:
     floq: Floquet | None
     tests: dict
     newton_iters: int
-    s: float = 0.0  # arclength from the point the probe started at (localisation)
 
     @property
     def param(self) -> float:
@@ -136,75 +146,376 @@ def _floquet(coll: Collocation, X: np.ndarray, B: np.ndarray) -> Floquet:
     return floquet_multipliers(Phi, bases, f0)
 
 
-def _make_point(coll, X, tau, B, n_iter, opts) -> _Point:
+def _safe_floquet(coll: Collocation, X: np.ndarray, B: np.ndarray, opts) -> Floquet | None:
+    """The multipliers at ``X``, or None (not wanted, or a numerical exception: no stability, no
+    detection across the point)."""
+    if not opts.floquet:
+        return None
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            floq = _floquet(coll, X, B) if opts.floquet else None
+            return _floquet(coll, X, B)
     except NUMERICAL_ERRORS:
-        floq = None  # no multipliers at this point: no stability, no detection across it
+        return None
+
+
+def _make_point(coll, X, tau, B, n_iter, opts) -> _Point:
+    floq = _safe_floquet(coll, X, B, opts)
     mult = floq.multipliers if floq is not None else np.zeros(0)
     return _Point(coll, X, tau, floq, test_functions(tau[-1], mult), n_iter)
+
+
+def _trusted(floq: Floquet | None, opts) -> bool:
+    return floq is not None and abs(floq.trivial - 1.0) <= opts.floquet_tol
 
 
 def _amplitude(U: np.ndarray) -> float:
     return float(np.max(np.ptp(U, axis=0)) / 2.0)
 
 
-def _correct(coll, X, tau, ds, opts, Xprev=None):
-    """Pseudo-arclength corrector from ``X`` (or ``Xprev``) along ``tau`` by ``ds``; None if it
-    fails, also by a numerical exception (overflow, singular matrix) in the collocation system."""
-    try:
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            return _correct_raw(coll, X, tau, ds, opts, Xprev)
-    except NUMERICAL_ERRORS:
-        return None
-
-
-def _correct_raw(coll, X, tau, ds, opts, Xprev=None):
-    Xprev = X if Xprev is None else Xprev
-    Xp = Xprev + ds * tau
-    U, _, _ = coll.split(Xp)
-    phase_c = coll.phase_row(U)
-    Xn, ok, it, B = coll.newton(Xp, phase_c, tau, Xprev, ds, opts.newton_tol, opts.newton_maxiter)
-    if not ok:
-        return None
-    taun = coll.tangent(Xn, phase_c, tau)
-    if ds > 0 and coll.dot(taun, Xn - Xprev) < 0:
-        taun = -taun  # orient along the secant: robust through sharp folds
-    return Xn, taun, B, it
+def bordered_lu(J, border: np.ndarray):
+    """Sparse LU of the bordered collocation matrix ``[[J], [border]]`` (J the (N n + 1) x (N n + 2)
+    collocation-and-phase Jacobian). The seam for a condensed solver of the collocation blocks:
+    anything with a ``solve(rhs)`` method will do."""
+    A = sp.vstack([J, sp.csr_matrix(np.asarray(border, dtype=float)[None, :])], format="csc")
+    return spla.splu(A)
 
 
 # ------------------------------------------------------------------------------------------
-# the loop
+# the collocation problem behind the continuation core
+# ------------------------------------------------------------------------------------------
+class CycleProblem:
+    """A cycle branch as a problem of the pseudo-arclength core
+    (:func:`bifurcate.continuation.pseudo_arclength.continue_curve`).
+
+    Unknowns ``X = (U.ravel(), T, p)`` of the current :class:`Collocation`; G(X) is the collocation
+    equations and the integral phase condition against the last accepted orbit. The core owns the
+    loop (predictor, corrector, step control, localisation in arclength); this class owns what is
+    about cycles:
+
+    * ``residual`` / ``jacobian`` (sparse) from one evaluation of the collocation blocks per X,
+      ``weights`` (the quadrature weights: L2 in time), ``bordered_solve`` (:func:`bordered_lu`);
+    * the test functions LPC (the parameter component of the tangent), BPC, PD, NS (products of
+      the Floquet multipliers, :mod:`bifurcate.cycles.detection`), NaN where the multipliers are
+      not trusted (then only folds are detected);
+    * ``finalize``: the multipliers of the accepted cycle (the mesh doubled, up to ``ntst_max``,
+      while the trivial multiplier drifts beyond ``floquet_tol``), mesh adaptation every
+      ``adapt_every`` points, the new phase reference, and the stop rules of a cycle branch (the
+      cycle shrinking to its Hopf point or parent cycle, a vertical family, the homoclinic
+      evidence of :mod:`bifurcate.cycles.limits`, a period beyond ``max_period``);
+    * ``stop``: the decision taken in ``finalize``.
+    """
+
+    def __init__(self, model: Model, param: str, params: Mapping[str, float], coll: Collocation, opts: CycleOptions,
+                 doubled: bool = False):
+        self.model, self.param, self.params, self.opts = model, param, dict(params), opts
+        self.coll = coll
+        self.doubled = doubled
+        self.phase_c = None
+        self._ev = None        # (key, F, J, B) of the last evaluation
+        self._lu = None        # (J, border, factorisation) of the last bordered solve
+        self._fq: dict = {}    # key -> (floquet, refined _Point or None) since the last accepted point
+        self._candidate = None  # key of the first cycle whose multipliers are asked for after a step
+        self.rows: list[_Point] = []
+        self.decision = None
+        self.drop_last = False
+        self.end_param = None
+        self.vertical_trim = None
+        self.evidence = None
+        self.lost = None
+        self.counts = {"remeshes": 0, "refinements": 0}
+        self._n_vertical = 0
+        self._since_remesh = 0
+        self._prox: list = []
+
+    # -- the core's interface ------------------------------------------------------------------
+    @property
+    def weights(self) -> np.ndarray:
+        return self.coll.W
+
+    def set_reference(self, X: np.ndarray) -> None:
+        """The phase condition's reference orbit (and a fresh evaluation cache)."""
+        self.phase_c = self.coll.phase_row(self.coll.split(X)[0])
+        self._ev = self._lu = None
+        self._fq = {}
+        self._candidate = None
+
+    def _evaluate(self, x):
+        key = x.tobytes()
+        if self._ev is not None and self._ev[0] == key:
+            return self._ev[1:]
+        if not x[-2] > 0:
+            raise FloatingPointError(f"non-positive period T = {x[-2]:g}")
+        F, J, B = self.coll.system(x, self.phase_c)
+        self._ev = (key, F, J, B)
+        return F, J, B
+
+    def residual(self, x):
+        return self._evaluate(x)[0]
+
+    def jacobian(self, x):
+        return self._evaluate(x)[1]
+
+    def converged(self, x, dx, tol) -> bool:
+        """The collocation Newton test: max|dx| < tol and collocation residual < 10 tol max(1, T),
+        tol at least the branch's ``newton_tol`` (the core asks 1e-2 of it when it localises; the
+        update of a collocation Newton step does not get below about cond * eps, which can exceed
+        that)."""
+        tol = max(tol, self.opts.newton_tol)
+        if not float(np.max(np.abs(dx))) < tol:
+            return False
+        F = self._evaluate(x)[0]
+        return bool(np.max(np.abs(F[:-1])) < 10 * tol * max(1.0, x[-2]))
+
+    def bordered_solve(self, J, border, rhs):
+        lu = self._lu
+        if lu is None or lu[0] is not J or not np.array_equal(lu[1], border):
+            lu = (J, np.array(border), bordered_lu(J, border))
+            self._lu = lu
+        return lu[2].solve(np.asarray(rhs, dtype=float))
+
+    # -- test functions --------------------------------------------------------------------------
+    def tests(self) -> list:
+        if not self.opts.detect:
+            return []
+        out = [TestFunction("LPC", self._lpc, n_unstable_jump=1)]
+        for kind in TEST_KINDS[1:]:
+            out.append(TestFunction(kind, (lambda x, t, kind=kind: self._floquet_test(x, kind)), n_unstable_jump=2))
+        return out
+
+    def _lpc(self, x, t):
+        return float(tangent_at(self, x, t)[-1])
+
+    def _floquet_test(self, x, kind):
+        floq = self.multipliers(x)[0]
+        if not _trusted(floq, self.opts):
+            return math.nan  # untrusted multipliers: no sign change is seen (folds are)
+        return test_functions(0.0, floq.multipliers)[kind]
+
+    def multipliers(self, x):
+        """(Floquet or None, refined _Point or None) of the cycle ``x`` in the current mesh; for
+        the first cycle asked about after a step (the accepted one) with drifting multipliers, the
+        cycle re-converged on doubled meshes (up to ``ntst_max``), as the branch will store it."""
+        key = x.tobytes()
+        hit = self._fq.get(key)
+        if hit is not None:
+            return hit
+        if self._candidate is None:
+            self._candidate = key
+        B = self._evaluate(x)[2]
+        floq = _safe_floquet(self.coll, x, B, self.opts)
+        refined = None
+        opts = self.opts
+        ntst_max = opts.ntst_max if opts.ntst_max is not None else 4 * opts.ntst
+        if key == self._candidate and floq is not None and abs(floq.trivial - 1.0) > opts.floquet_tol:
+            pt = _Point(self.coll, np.array(x), self._tangent_guess(x), floq, {}, 0)
+            while (pt.floq is not None and abs(pt.floq.trivial - 1.0) > opts.floquet_tol
+                   and 2 * pt.coll.ntst <= ntst_max):
+                finer = _refined(pt, 2 * pt.coll.ntst, opts)
+                if finer is None:
+                    break
+                pt = finer
+                self.counts["refinements"] += 1
+            if pt.coll is not self.coll:
+                refined = pt
+                floq = pt.floq
+        self._fq[key] = (floq, refined)
+        return floq, refined
+
+    def _tangent_guess(self, x):
+        t = self.rows[-1].tau if self.rows and self.rows[-1].tau.shape == x.shape else None
+        if t is None:
+            t = np.zeros(x.size)
+            t[-1] = 1.0
+        return tangent_at(self, x, t)
+
+    # -- per accepted point ------------------------------------------------------------------------
+    def size(self, pt: _Point) -> float:
+        """Amplitude of the cycle (for a doubled cycle: its distance from the double cover of a
+        cycle of half the period)."""
+        U = pt.coll.split(pt.X)[0]
+        if not self.doubled:
+            return _amplitude(U)
+        t = pt.coll.times()
+        return float(np.max(np.abs(U - pt.coll.sample(U, t + 0.5))) / 2.0)
+
+    def start(self, X, tau, n_iter: int) -> None:
+        """Record the first point (converged, with its tangent) and make it the phase reference."""
+        self.set_reference(X)
+        self._candidate = b""  # the start is stored as converged: no mesh refinement
+        floq = self.multipliers(X)[0]
+        pt = _Point(self.coll, np.array(X), np.array(tau), floq,
+                    test_functions(tau[-1], floq.multipliers if floq is not None else np.zeros(0)), n_iter)
+        self.rows.append(pt)
+        self.T_first = self.T_min = pt.period
+        self.amp_first = self.amp_max = self.size(pt)
+        self._candidate = None
+
+    def finalize(self, x, t, events):
+        opts = self.opts
+        floq, refined = self.multipliers(x) if opts.floquet else (None, None)
+        if refined is not None:
+            new = refined
+        else:
+            new = _Point(self.coll, np.array(x), np.array(t), floq, {}, 0)
+        new.tests = test_functions(new.tau[-1], new.floq.multipliers if new.floq is not None else np.zeros(0))
+        cur = self.rows[-1]
+        self.rows.append(new)
+        changed = new.coll is not self.coll
+        self.coll = new.coll
+        self.decision = self._decide(cur, new, events)
+        if self.decision is None and opts.adapt_every:
+            self._since_remesh += 1
+            if self._since_remesh >= opts.adapt_every:
+                self._since_remesh = 0
+                rem = self._remeshed(new)
+                if rem is not None:
+                    self.rows[-1] = new = rem
+                    self.coll = new.coll
+                    changed = True
+                    self.counts["remeshes"] += 1
+        self.set_reference(new.X)
+        return (new.X, new.tau) if changed else None
+
+    def stop(self, xs, ts):
+        return self.decision
+
+    def _decide(self, cur: _Point, new: _Point, events):
+        """The stop rules of a cycle branch at the accepted point ``new`` (None: go on)."""
+        opts, param = self.opts, self.param
+        end_what = "the parent cycle (a period-doubling point)" if self.doubled else "an equilibrium (a Hopf point)"
+        # degenerate: vertical family (parameter frozen, a second multiplier at 1)
+        if new.floq is not None and abs(new.tau[-1]) < opts.vertical_tol:
+            mu = new.floq.multipliers
+            self._n_vertical = self._n_vertical + 1 if (mu.size and np.min(np.abs(mu - 1.0)) < 1e-3) else 0
+        else:
+            self._n_vertical = 0
+        amp = self.size(new)
+        self.amp_max = max(self.amp_max, amp)
+        shrunk = amp < opts.amplitude_min or (len(self.rows) > 3 and amp < 2.0 * self.amp_first
+                                              and self.amp_max > 10.0 * self.amp_first and amp < self.size(cur))
+        # a "fold" where the family passes through zero size: an equilibrium (Hopf point) or, for a
+        # doubled cycle, the parent cycle ends the branch; beyond it the same cycles are retraced
+        # with a shifted phase
+        for e in events:
+            if e["test"] != 0:
+                continue
+            # the located cycle, or the smaller end of the final bracket (the collocation system is
+            # singular at zero size: the localisation may stop short of it)
+            cands = [e["x"]] if e["located"] else [e["x_lo"], e["x_hi"]]
+            size, xq = min((self.size(_Point(cur.coll, np.asarray(xc), cur.tau, None, {}, 0)), i)
+                           for i, xc in enumerate(cands))
+            if size < 0.02 * self.amp_max:
+                self.drop_last = True
+                self.end_param = float(cands[xq][-1])
+                return 0, (f"the cycle shrank to {end_what} at {param} = {self.end_param:.10g} (size "
+                           f"{size:.2g}): the branch ends there")
+        if shrunk:
+            return 0, (f"the cycle shrank to {end_what} at {param} = {new.param:.10g} (size {amp:.3g}): the branch "
+                       f"ends there")
+        if self._n_vertical >= opts.vertical_points:
+            self.vertical_trim = len(self.rows) - 1 - self._n_vertical
+            return -2, (f"vertical family: {param} stays at {new.param:.10g} (|d{param}/ds| < {opts.vertical_tol:g} "
+                        f"on {self._n_vertical} points, a second Floquet multiplier at 1): a degenerate (reversible "
+                        f"or conservative) family of cycles, not a generic branch; stopped")
+        # homoclinic evidence: the orbit closes in on a saddle while the period grows by the log law
+        if new.period > 1.2 * self.T_min:
+            U = new.coll.split(new.X)[0]
+            self._prox.append(saddle_of_cycle(self.model, U, {**self.params, param: new.param}))
+            last = self.rows[-len(self._prox):]
+            self.evidence = homoclinic_evidence([q.param for q in last], [q.period for q in last],
+                                                self._prox) or self.evidence
+        else:
+            self._prox.clear()
+        self.T_min = min(self.T_min, new.period)
+        ev = self.evidence
+        if ev is not None and abs(new.param - ev["p_hom"]) <= opts.homoclinic_tol * max(1.0, abs(new.param)):
+            return -3, _homoclinic_message(param, new, ev, "the parameter is within "
+                                           f"homoclinic_tol = {opts.homoclinic_tol:g} of the limit")
+        triv_err = abs(new.floq.trivial - 1.0) if new.floq is not None else 0.0
+        if triv_err > opts.floquet_tol and self.lost is None:
+            self.lost = (len(self.rows) - 1, new.param, triv_err)
+        limit = min(opts.max_period, opts.max_period_growth * self.T_first)
+        if new.period > limit:
+            why = f"period {new.period:.6g} exceeds {limit:.6g}"
+            return -3, (_homoclinic_message(param, new, ev, why) if ev is not None else
+                        f"{why} at {param} = {new.param:.10g}: the period grows without bound (a homoclinic or "
+                        f"heteroclinic orbit, no saddle identified); stopped")
+        return None
+
+    def _remeshed(self, pt: _Point) -> _Point | None:
+        """``pt`` re-converged on the adapted mesh (None: the mesh is already adapted, or failure)."""
+        coll, opts = pt.coll, self.opts
+        mesh = coll.adapted_mesh(coll.split(pt.X)[0])
+        if not np.max(np.abs(mesh - coll.mesh)) > 1e-3 / coll.ntst:
+            return None
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                ncoll, Xr = coll.remesh(pt.X, mesh)
+                taur = coll.remesh_vector(ncoll, pt.tau)
+                taur /= ncoll.norm(taur)
+                phase_c = ncoll.phase_row(ncoll.split(Xr)[0])
+                Xc, ok, _, B = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.newton_maxiter)
+                if not ok:
+                    return None
+                taur = ncoll.tangent(Xc, phase_c, taur)
+        except NUMERICAL_ERRORS:
+            return None
+        return _make_point(ncoll, Xc, taur, B, pt.newton_iters, opts)
+
+
+def _core_options(opts: CycleOptions, ds: float) -> ContinuationOptions:
+    """The core's options for a cycle branch: the shared fields of :class:`CycleOptions`, and the
+    step control cycles have always used (grow by 1.5 after at most 3 Newton iterations, shrink by
+    0.6 after 6 or more)."""
+    return ContinuationOptions(ds=ds, ds_min=opts.ds_min, ds_max=opts.ds_max, max_steps=max(int(opts.max_points) - 1, 1),
+                               newton_tol=opts.newton_tol, newton_maxiter=int(opts.newton_maxiter),
+                               max_angle=opts.max_angle, growth=STEP_GROWTH, shrink=STEP_SHRINK,
+                               slow_newton=SLOW_NEWTON, locate=True, locate_tol=opts.locate_tol)
+
+
+#: step control of cycle branches (see :func:`_core_options`)
+STEP_GROWTH, STEP_SHRINK, SLOW_NEWTON = 1.5, 0.6, 6
+
+
+# ------------------------------------------------------------------------------------------
+# the driver
 # ------------------------------------------------------------------------------------------
 def run_continuation(model: Model, param: str, params: Mapping[str, float], start: CycleStart,
                      opts: CycleOptions) -> CycleBranch:
-    """Continue cycles from ``start`` (see :func:`bifurcate.cycles.continue_cycles`)."""
+    """Continue cycles from ``start`` (see :func:`bifurcate.cycles.continue_cycles`) on the
+    pseudo-arclength core with a :class:`CycleProblem`."""
     t_wall = time.perf_counter()
     coll = start.coll
     stats = {"newton_iters": 0, "failed_steps": 0, "remeshes": 0, "origin": start.origin}
+    problem = CycleProblem(model, param, params, coll, opts, doubled=start.origin == "PD")
     ds = opts.ds
-    sign = 1.0
     # first point
     if start.from_equilibrium:
         first = None
+        tau0 = start.tau * opts.direction
         while ds >= opts.ds_min:
-            res = _correct(coll, start.X, start.tau * opts.direction, ds, opts)
-            if res is not None:
-                first = res
+            Xp = start.X + ds * tau0
+            problem.set_reference(Xp)  # the equilibrium has no phase: the predicted orbit is the reference
+            X, ok, it = correct(problem, Xp, tau0, start.X, ds, opts.newton_tol, opts.newton_maxiter)
+            stats["newton_iters"] += it
+            if ok:
+                tau = tangent_at(problem, X, tau0)
+                if coll.dot(tau, X - start.X) < 0:
+                    tau = -tau  # orient along the secant
+                first = (X, tau, it)
                 break
             ds *= 0.5
             stats["failed_steps"] += 1
         if first is None:
             return _empty(model, param, params, opts, -4, "could not converge the first cycle from the Hopf "
                           "point (check omega and the eigenvector)", stats)
-        X, tau, B, it = first
+        X, tau, it = first
     else:
         U, _, _ = coll.split(start.X)
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
                 phase_c = coll.phase_row(U)
-                X, ok, it, B = coll.newton(start.X, phase_c, None, start.X, 0.0, opts.newton_tol,
+                X, ok, it, _ = coll.newton(start.X, phase_c, None, start.X, 0.0, opts.newton_tol,
                                            3 * opts.newton_maxiter, fixed_param=True)
                 if ok:
                     tau = coll.tangent(X, phase_c, start.tau)
@@ -215,171 +526,127 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
         if not ok:
             return _empty(model, param, params, opts, -4, "the starting orbit did not converge to a cycle "
                           "(is it periodic, sampled over exactly one period?)", stats)
+        stats["newton_iters"] += it
         # the first step goes towards the parameter's ``direction`` (a tangent with no parameter
         # component, at a fold, keeps the orientation of the start's direction vector)
         if tau[-1] * opts.direction < 0:
             tau = -tau
-    stats["newton_iters"] += it
-    pts = [_make_point(coll, X, tau, B, it, opts)]
-    status, message = 0, f"reached max_points = {opts.max_points}"
-    labels: list[BifurcationPoint] = []
-    T_first = pts[0].period
-    doubled = start.origin == "PD"
-    end_what = "the parent cycle (a period-doubling point)" if doubled else "an equilibrium (a Hopf point)"
-
-    def size(pt):
-        Uq = pt.coll.split(pt.X)[0]
-        if not doubled:
-            return _amplitude(Uq)
-        # distance from the double cover of a cycle of half the period
-        t = pt.coll.times()
-        return float(np.max(np.abs(Uq - pt.coll.sample(Uq, t + 0.5))) / 2.0)
-
-    amp_first = size(pts[0])
-    amp_max = amp_first
-    n_vertical = 0
-    since_remesh = 0
-    prox: list = []  # saddle proximity of the last points whose period grew
-    lost = None  # (row, param, error) where the multipliers first lost accuracy
-    evidence = None
-    T_min = T_first
-
-    while len(pts) < opts.max_points:
-        cur = pts[-1]
-        coll = cur.coll
-        # predictor-corrector with step control
-        res = None
-        while ds >= opts.ds_min:
-            res = _correct(coll, cur.X, cur.tau, ds, opts)
-            if res is not None and (coll.dot(res[1], cur.tau) > math.cos(opts.max_angle) or ds < 4 * opts.ds_min):
-                break
-            res = None
-            ds *= 0.5
-            stats["failed_steps"] += 1
-        if res is None:
-            status, message = -1, f"Newton failed at ds < ds_min = {opts.ds_min:g} after {len(pts)} points"
-            if evidence is not None:
-                status, message = -3, _homoclinic_message(param, cur, evidence, message)
-            break
-        Xn, taun, B, it = res
-        stats["newton_iters"] += it
-        new = _make_point(coll, Xn, taun, B, it, opts)
-        # multipliers drifting (trivial one off): a discretisation error; refine the mesh
-        ntst_max = opts.ntst_max if opts.ntst_max is not None else 4 * opts.ntst
-        while (new.floq is not None and abs(new.floq.trivial - 1.0) > opts.floquet_tol
-               and 2 * new.coll.ntst <= ntst_max):
-            finer = _refined(new, 2 * new.coll.ntst, opts)
-            if finer is None:
-                break
-            new = finer
-            coll, Xn = new.coll, new.X
-            stats["refinements"] = stats.get("refinements", 0) + 1
-        new_ds = ds
-        if it <= 3:
-            new_ds = min(ds * 1.5, opts.ds_max)
-        elif it >= 6:
-            new_ds = max(ds * 0.6, opts.ds_min)
-
-        # degenerate: vertical family (parameter frozen, a second multiplier at 1)
-        if new.floq is not None and abs(new.tau[-1]) < opts.vertical_tol:
-            mu = new.floq.multipliers
-            if mu.size and np.min(np.abs(mu - 1.0)) < 1e-3:
-                n_vertical += 1
-            else:
-                n_vertical = 0
-        else:
-            n_vertical = 0
-        U, _, _ = coll.split(Xn)
-        amp = size(new)
-        amp_max = max(amp_max, amp)
-        shrunk = amp < opts.amplitude_min or (len(pts) > 2 and amp < 2.0 * amp_first and amp_max > 10.0 * amp_first
-                                              and amp < size(cur))
-        pts.append(new)
-        trusted = [q.floq is not None and abs(q.floq.trivial - 1.0) <= opts.floquet_tol for q in (cur, new)]
-        if opts.detect:
-            # folds (the tangent's parameter component) need no multipliers: detected everywhere;
-            # PD, NS, BPC only between rows whose multipliers are trusted
-            found = _detect(cur, new, len(pts) - 2, ds, opts, model, param, params, n_vertical,
-                            only_lpc=not all(trusted))
-            ends = [(b, q) for b, q in found if b.kind == "LPC" and size(q) < 0.02 * amp_max]
-            if ends:
-                # the "fold" is the family passing through zero size: an equilibrium (Hopf point)
-                # or, for a doubled cycle, the parent cycle (its other PD point) ends the branch;
-                # beyond it the same cycles are retraced with a shifted phase
-                pts.pop()
-                labels.extend(b for b, q in found if b.kind != "LPC" and q.param != new.param
-                              and (b.param - cur.param) * (ends[0][0].param - b.param) > 0)
-                message = (f"the cycle shrank to {end_what} at {param} = {ends[0][0].param:.10g} (size "
-                           f"{size(ends[0][1]):.2g}): the branch ends there")
-                break
-            labels.extend(b for b, _ in found)
-        if shrunk:
-            message = (f"the cycle shrank to {end_what} at {param} = {new.param:.10g} (size {amp:.3g}): "
-                       f"the branch ends there")
-            break
-        if n_vertical >= opts.vertical_points:
-            status = -2
-            message = (f"vertical family: {param} stays at {new.param:.10g} (|d{param}/ds| < {opts.vertical_tol:g} "
-                       f"on {n_vertical} points, a second Floquet multiplier at 1): a degenerate (reversible or "
-                       f"conservative) family of cycles, not a generic branch; stopped")
-            labels = [p for p in labels if p.index < len(pts) - 1 - n_vertical]
-            break
-        # homoclinic evidence: the orbit closes in on a saddle while the period grows by the log law
-        if new.period > 1.2 * T_min:
-            prox.append(saddle_of_cycle(model, U, {**dict(params), param: new.param}))
-            evidence = homoclinic_evidence([q.param for q in pts[-len(prox):]], [q.period for q in pts[-len(prox):]],
-                                           prox) or evidence
-        else:
-            prox.clear()
-        T_min = min(T_min, new.period)
-        triv_err = abs(new.floq.trivial - 1.0) if new.floq is not None else 0.0
-        if evidence is not None and abs(new.param - evidence["p_hom"]) <= opts.homoclinic_tol * max(
-                1.0, abs(new.param)):
-            status, message = -3, _homoclinic_message(param, new, evidence, "the parameter is within "
-                                                      f"homoclinic_tol = {opts.homoclinic_tol:g} of the limit")
-            break
-        if triv_err > opts.floquet_tol and lost is None:
-            lost = (len(pts) - 1, new.param, triv_err)
-        if new.period > opts.max_period or new.period > opts.max_period_growth * T_first:
-            status = -3
-            why = (f"period {new.period:.6g} exceeds "
-                   f"{min(opts.max_period, opts.max_period_growth * T_first):.6g}")
-            message = (_homoclinic_message(param, new, evidence, why) if evidence is not None else
-                       f"{why} at {param} = {new.param:.10g}: the period grows without bound (a homoclinic or "
-                       f"heteroclinic orbit, no saddle identified); stopped")
-            break
-        if not (opts.p_min <= new.param <= opts.p_max):
-            message = f"{param} left [{opts.p_min:g}, {opts.p_max:g}]"
-            break
-        ds = new_ds
-        since_remesh += 1
-        if opts.adapt_every and since_remesh >= opts.adapt_every:
-            since_remesh = 0
-            mesh = coll.adapted_mesh(U)
-            if np.max(np.abs(mesh - coll.mesh)) > 1e-3 / coll.ntst:
-                ncoll, Xr = coll.remesh(Xn, mesh)
-                taur = coll.remesh_vector(ncoll, new.tau)
-                taur /= ncoll.norm(taur)
-                phase_c = ncoll.phase_row(ncoll.split(Xr)[0])
-                Xc, ok, it2, B2 = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.newton_maxiter)
-                if ok:
-                    taur = ncoll.tangent(Xc, phase_c, taur)
-                    pts[-1] = _make_point(ncoll, Xc, taur, B2, new.newton_iters, opts)
-                    stats["remeshes"] += 1
+    problem.start(X, tau, it)
+    tests = problem.tests()
+    if opts.max_points > 1:
+        res = continue_curve(problem, X, tau, _core_options(opts, ds), tests, bounds={-1: (opts.p_min, opts.p_max)})
+        core_status, core_message = res.status, res.message
+        stats["newton_iters"] += res.stats["newton_iterations"]
+        stats["failed_steps"] += res.stats["rejected"]
+        events = res.events
+        for row, its in zip(problem.rows[1:], res.stats["row_iterations"][1:]):
+            row.newton_iters += its
+    else:
+        core_status, core_message, events = 0, "maximum number of steps reached", []
+    pts = problem.rows
+    status, message = _status(problem, core_status, core_message, param, opts, len(pts))
+    labels = _labels(problem, events, tests, model, param, params)
+    if problem.drop_last:
+        pts = pts[:-1]
+    lost = problem.lost
     if lost is not None:
         stats["floquet_lost"] = {"row": lost[0], param: lost[1], "trivial_error": lost[2]}
-        note = (f"; the Floquet multipliers are not trusted from row {lost[0]} ({param} = {lost[1]:.10g}, trivial "
-                f"multiplier off by {lost[2]:.2g} > floquet_tol): rows with floquet_ok False carry no stability "
-                f"labels (refine ntst)")
-        message += note
+        message += (f"; the Floquet multipliers are not trusted from row {lost[0]} ({param} = {lost[1]:.10g}, "
+                    f"trivial multiplier off by {lost[2]:.2g} > floquet_tol): rows with floquet_ok False carry no "
+                    f"stability labels (refine ntst)")
         if status == 0:
             status = -5
-    if evidence is not None:
-        stats["homoclinic"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in evidence.items()}
+    if problem.evidence is not None:
+        stats["homoclinic"] = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in problem.evidence.items()}
+    stats.update(problem.counts)
     stats["wall_time"] = time.perf_counter() - t_wall
     stats["n_points"] = len(pts)
     return _assemble(model, param, params, pts, labels, status, message, opts, stats)
 
+
+def _status(problem: CycleProblem, core_status, core_message, param, opts, n_points):
+    """The cycle branch's status and message from the core's and the problem's."""
+    if problem.decision is not None:
+        return problem.decision
+    if core_status < 0:
+        message = f"Newton failed at ds < ds_min = {opts.ds_min:g} after {n_points} points"
+        if problem.evidence is not None:
+            return -3, _homoclinic_message(param, problem.rows[-1], problem.evidence, message)
+        return -1, message + f" ({core_message})"
+    if core_message.startswith("maximum number"):
+        return 0, f"reached max_points = {opts.max_points}"
+    if core_message.startswith("bound reached") or core_message.startswith("parameter bound"):
+        return 0, f"{param} reached the end of [{opts.p_min:g}, {opts.p_max:g}] (the last point lies on it)"
+    return core_status, core_message
+
+
+def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[BifurcationPoint]:
+    """The special points of a cycle branch from the core's located events, and the stability
+    changes between trusted rows that no test function saw (bracketed, not located)."""
+    rows, opts = problem.rows, problem.opts
+    by_row: dict[int, list] = {}
+    for e in events:
+        by_row.setdefault(e["row"], []).append(e)
+    last = len(rows) - 1
+    labels = []
+    for row in sorted(by_row):
+        evs = by_row[row]
+        kinds = [tests[e["test"]].kind for e in evs]
+        # a fold moves a multiplier through +1 (the BPC test changes sign too); a pair (mu, 1/mu)
+        # through the unit circle at the same fold is the signature of a reversible-symmetric cycle
+        # (PT), not a torus bifurcation: recorded, not labelled
+        also = [k for k in ("BPC", "NS") if k in kinds] if "LPC" in kinds else []
+        cur, new = rows[row], rows[min(row + 1, last)]
+        for e, kind in zip(evs, kinds):
+            if kind in also:
+                continue
+            if e["located"]:
+                pt = _event_point(problem, cur, e)
+                if pt is None:
+                    continue
+                br = (float(e["x_lo"][-1]), float(e["x_hi"][-1]))
+                located, prec = True, abs(br[1] - br[0])
+            else:
+                pt, located, prec, br = new, False, abs(new.param - cur.param), (cur.param, new.param)
+            if kind == "NS":
+                mu = pt.floq.multipliers if pt.floq is not None else np.zeros(0)
+                on_circle = np.abs(np.abs(mu) - 1.0) < 1e-3
+                if not np.any(on_circle & (np.abs(mu.imag) > 1e-6)):
+                    continue  # a real pair with mu_i mu_j = 1: neutral saddle of cycles, not a torus
+            if problem.drop_last and row == last - 1:
+                # the step into the Hopf point (or parent cycle): only what lies before it
+                if kind == "LPC" or not located or not (pt.param - cur.param) * (problem.end_param - pt.param) > 0:
+                    continue
+            bp = _bif_point(kind, pt, row, located, prec, br, model, param, params)
+            if kind == "LPC" and also:
+                bp.data["also_crossing"] = ",".join(also)
+            labels.append(bp)
+    n_rows = len(rows) - (1 if problem.drop_last else 0)
+    for i in range(n_rows - 1):
+        cur, new = rows[i], rows[i + 1]
+        if i in by_row or not (_trusted(cur.floq, opts) and _trusted(new.floq, opts)):
+            continue
+        if cur.floq.n_unstable != new.floq.n_unstable:
+            kind = classify_crossing(cur.floq.multipliers, new.floq.multipliers)
+            labels.append(_bif_point(kind, new, i, False, abs(new.param - cur.param), (cur.param, new.param), model,
+                                     param, params))
+    labels.sort(key=lambda b: b.index)
+    if problem.vertical_trim is not None:
+        labels = [b for b in labels if b.index < problem.vertical_trim]
+    return labels
+
+
+def _event_point(problem: CycleProblem, cur: _Point, e) -> _Point | None:
+    """The located cycle of an event, in the discretisation of the row it was located from."""
+    coll, x = cur.coll, np.asarray(e["x"], dtype=float)
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            phase_c = coll.phase_row(coll.split(cur.X)[0])
+            tau = coll.tangent(x, phase_c, e["t"])
+            B = coll.evaluate(x)[1]
+    except NUMERICAL_ERRORS:
+        return None
+    return _make_point(coll, x, tau, B, 0, problem.opts)
 
 
 def _refined(pt: _Point, ntst: int, opts) -> _Point | None:
@@ -409,79 +676,13 @@ def _homoclinic_message(param, pt, ev, why) -> str:
             f"{np.round(lam.real, 4).tolist()}): {why}; stopped")
 
 
-def _probe_factory(cur: _Point, opts):
-    """fun(s) -> (payload) converging the cycle at arclength s from ``cur`` along its tangent."""
-    cache = {}
-
-    def probe(s):
-        if s in cache:
-            return cache[s]
-        res = _correct(cur.coll, cur.X, cur.tau, s, opts)
-        if res is None:
-            cache[s] = None
-            return None
-        Xn, taun, B, it = res
-        cache[s] = _make_point(cur.coll, Xn, taun, B, it, opts)
-        cache[s].s = s
-        return cache[s]
-
-    return probe
-
-
-def _detect(cur: _Point, new: _Point, index: int, ds: float, opts, model, param, params, n_vertical,
-            only_lpc: bool = False):
-    out = []
-    a, b = cur.tests, new.tests
-    changed = [k for k in TEST_KINDS if np.sign(a[k]) != np.sign(b[k]) and a[k] != 0]
-    if only_lpc:
-        changed = [k for k in changed if k == "LPC"]
-    also = []
-    if "LPC" in changed:
-        # a fold moves a multiplier through +1 (the BPC test changes sign too); a pair
-        # (mu, 1/mu) through the unit circle at the same fold is the signature of a
-        # reversible-symmetric cycle (PT), not a torus bifurcation: recorded, not labelled
-        also = [k for k in ("BPC", "NS") if k in changed]
-        changed = [k for k in changed if k not in also]
-    probe = _probe_factory(cur, opts)
-    for kind in changed:
-        def fun(s, kind=kind):
-            pt = probe(s)
-            return (np.nan, None) if pt is None else (pt.tests[kind], pt)
-
-        # bracket in arclength, not in the parameter: at a fold the parameter is quadratically
-        # flat, and a parameter bracket of locate_tol would leave the orbit and period accurate
-        # only to sqrt(locate_tol)
-        r = illinois(fun, 0.0, a[kind], ds, b[kind], lambda pt: pt.s, opts.locate_tol)
-        if r is None:
-            pt, located, prec, br = new, False, abs(new.param - cur.param), (cur.param, new.param)
-        else:
-            _, pt, located, prec, (lo, hi) = r
-            br = (lo.param if lo is not None else cur.param, hi.param if hi is not None else new.param)
-            prec = abs(br[1] - br[0]) if (lo is not None and hi is not None) else abs(new.param - cur.param)
-        if kind == "NS":
-            mu = pt.floq.multipliers
-            on_circle = np.abs(np.abs(mu) - 1.0) < 1e-3
-            if not np.any(on_circle & (np.abs(mu.imag) > 1e-6)):
-                continue  # a real pair with mu_i mu_j = 1: neutral saddle of cycles, not a torus
-        bp = _bif_point(kind, pt, index, located, prec, br, model, param, params)
-        if kind == "LPC" and also:
-            bp.data["also_crossing"] = ",".join(also)
-        out.append((bp, pt))
-    if (not only_lpc and not changed and not also and cur.floq is not None and new.floq is not None
-            and cur.floq.n_unstable != new.floq.n_unstable):
-        kind = classify_crossing(cur.floq.multipliers, new.floq.multipliers)
-        out.append((_bif_point(kind, new, index, False, abs(new.param - cur.param), (cur.param, new.param), model,
-                               param, params), new))
-    return out
-
-
 def _bif_point(kind, pt: _Point, index, located, prec, bracket, model, param, params) -> BifurcationPoint:
     U, T, pv = pt.coll.split(pt.X)
     allp = dict(params)
     allp[param] = float(pv)
     mult = pt.floq.all if pt.floq is not None else None
-    data = {"param_name": param, "period": float(T), "amplitude": _amplitude(U), "orbit": U.copy(), "mesh": pt.coll.mesh.copy(),
-            "ncol": pt.coll.m, "test": float(pt.tests[kind])}
+    data = {"param_name": param, "period": float(T), "amplitude": _amplitude(U), "orbit": U.copy(),
+            "mesh": pt.coll.mesh.copy(), "ncol": pt.coll.m, "test": float(pt.tests[kind])}
     if kind == "PD" and pt.floq is not None:
         data["eigenvector"] = pt.floq.eigenvector(-1.0)
     return BifurcationPoint(kind=kind, param=float(pv), state=U[0].copy(), params=allp, index=int(index),
