@@ -333,7 +333,7 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
         ``NSS`` (neutral saddle: sigma = 0), each with ``data["saddle"]`` (a :class:`Saddle`).
         ``stats["grow"]`` reports the period-growing run.
     """
-    from bifurcate.continuation.pseudo_arclength import TestFunction
+    from bifurcate.continuation.pseudo_arclength import two_parameter_bounds
 
     t_start = time.perf_counter()
     if not isinstance(model, Model):
@@ -361,29 +361,10 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
     prob = LargePeriodProblem(model, model.pack_params(allp), (param, param2), mesh, ncol, U, period)
     x0 = prob.pack(U, period, allp)
     nx = x0.size
-    index_of = {param: nx - 2, param2: nx - 1}
-    bnds = {nx - 1: (opts.p_min, opts.p_max)}
-    for k, v in (bounds or {}).items():
-        if k not in index_of:
-            raise KeyError(f"bounds: expected {param!r} or {param2!r}, got {k!r}")
-        bnds[index_of[k]] = (float(v[0]), float(v[1]))
-    memo = {}
+    index_of, bnds = two_parameter_bounds(nx, param, param2, opts, bounds)
+    saddle = _saddle_memo(model, prob, names)
 
-    def saddle(x):
-        key = x.tobytes()
-        if memo.get("key") != key:
-            memo["key"] = key
-            memo["s"] = saddle_of_orbit(model, prob.orbit(x), prob.params(x), memo.get("guess"), names)
-            memo["guess"] = memo["s"]["state"]
-        return memo["s"]
-
-    tests = [TestFunction("NSS", lambda x, t: saddle(x)["sigma"], lambda x, t: ("NSS", {}), 0)]
-    for k, vals in (stops or {}).items():
-        if k not in index_of:
-            raise KeyError(f"stops: expected {param!r} or {param2!r}, got {k!r}")
-        for v in np.atleast_1d(vals):
-            tests.append(TestFunction("UZ", lambda x, t, i=index_of[k], v=float(v): float(x[i] - v),
-                                      lambda x, t, nm=k, v=float(v): ("UZ", {"stop": nm, "value": v}), 0))
+    tests = _curve_tests(saddle, stops, index_of, param, param2)
     t0 = _initial_tangent(prob, x0, -1, math.copysign(1.0, opts.ds))
     state0 = (prob.coll, prob.phase_c.copy(), x0.copy())
     fwd = _run(model, prob, x0, t0, opts, tests, bnds)
@@ -399,8 +380,7 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
         pts_b = _events(model, prob, back, tests, saddle, param, param2)
     allrows = rows_b[::-1] + rows[1:] if back is not None else rows
     mb = len(rows_b) - 1 if back is not None else 0
-    points = [replace(q, index=max(0, mb - 1 - q.index)) for q in pts_b] + \
-             [replace(q, index=q.index + mb) for q in pts_f]
+    points = _joined_points(pts_f, pts_b, mb)
     for k, vals in (stops or {}).items():  # a stop at the starting value: no sign change to see
         for v in np.atleast_1d(vals):
             if abs(x0[index_of[k]] - float(v)) <= 1e-12 * max(1.0, abs(float(v))):
@@ -464,6 +444,45 @@ def _events(model, prob, res, tests, saddle, param, param2):
                           (float(res.xs[row][-2]), float(res.xs[min(row + 1, len(res.xs) - 1)][-2])), saddle, param,
                           param2))
     return out
+
+
+def _saddle_memo(model, prob, names, guess_of=None):
+    """saddle(x): the saddle of the orbit of the curve's point x (:func:`saddle_of_orbit`), kept for
+    the last x; Newton starts from ``guess_of(x)`` or else from the last saddle found."""
+    memo = {}
+
+    def saddle(x):
+        key = x.tobytes()
+        if memo.get("key") != key:
+            memo["key"] = key
+            guess = guess_of(x) if guess_of is not None else memo.get("guess")
+            memo["s"] = saddle_of_orbit(model, prob.orbit(x), prob.params(x), guess, names)
+            memo["guess"] = memo["s"]["state"]
+        return memo["s"]
+
+    return saddle
+
+
+def _curve_tests(saddle, stops, index_of, param, param2) -> list:
+    """Test functions of a homoclinic curve: the saddle quantity (NSS, a neutral saddle) and one
+    UZ per requested value in ``stops`` ({parameter name: values})."""
+    from bifurcate.continuation.pseudo_arclength import TestFunction
+
+    tests = [TestFunction("NSS", lambda x, t: saddle(x)["sigma"], lambda x, t: ("NSS", {}), 0)]
+    for k, vals in (stops or {}).items():
+        if k not in index_of:
+            raise KeyError(f"stops: expected {param!r} or {param2!r}, got {k!r}")
+        for v in np.atleast_1d(vals):
+            tests.append(TestFunction("UZ", lambda x, t, i=index_of[k], v=float(v): float(x[i] - v),
+                                      lambda x, t, nm=k, v=float(v): ("UZ", {"stop": nm, "value": v}), 0))
+    return tests
+
+
+def _joined_points(pts_f, pts_b, mb: int) -> list:
+    """Points of the backward run (``mb`` rows, reversed) then of the forward run, re-indexed on
+    the joined rows."""
+    return [replace(q, index=max(0, mb - 1 - q.index)) for q in pts_b] + [replace(q, index=q.index + mb)
+                                                                           for q in pts_f]
 
 
 def _fail(model, param, param2, allp, status, message, opts) -> Branch:
@@ -693,7 +712,7 @@ def continue_homoclinic_bvp(model: Model, start, param: str, param2: str, *, T: 
         (physical time 2 T (t - 1/2)).
         Status -4 if the start cannot be corrected onto the curve.
     """
-    from bifurcate.continuation.pseudo_arclength import TestFunction, continue_curve, correct
+    from bifurcate.continuation.pseudo_arclength import continue_curve, correct, two_parameter_bounds
 
     t_start = time.perf_counter()
     i1, i2 = model.param_index(param), model.param_index(param2)
@@ -727,28 +746,10 @@ def continue_homoclinic_bvp(model: Model, start, param: str, param2: str, *, T: 
         return _fail(model, param, param2, allp, -4, "the homoclinic boundary-value problem could not be corrected "
                      f"from the large-period cycle (T = {T:g}, cycle period {Tc:.6g})", opts)
     prob.update(x1)
-    index_of = {param: nx - 2, param2: nx - 1}
-    bnds = {nx - 1: (opts.p_min, opts.p_max)}
-    for k, v in (bounds or {}).items():
-        if k not in index_of:
-            raise KeyError(f"bounds: expected {param!r} or {param2!r}, got {k!r}")
-        bnds[index_of[k]] = (float(v[0]), float(v[1]))
-    memo = {}
+    index_of, bnds = two_parameter_bounds(nx, param, param2, opts, bounds)
+    saddle = _saddle_memo(model, prob, names, prob.saddle_state)
 
-    def saddle(x):
-        key = x.tobytes()
-        if memo.get("key") != key:
-            memo["key"] = key
-            memo["s"] = saddle_of_orbit(model, prob.orbit(x), prob.params(x), prob.saddle_state(x), names)
-        return memo["s"]
-
-    tests = [TestFunction("NSS", lambda x, t: saddle(x)["sigma"], lambda x, t: ("NSS", {}), 0)]
-    for k, vals in (stops or {}).items():
-        if k not in index_of:
-            raise KeyError(f"stops: expected {param!r} or {param2!r}, got {k!r}")
-        for v in np.atleast_1d(vals):
-            tests.append(TestFunction("UZ", lambda x, t, i=index_of[k], v=float(v): float(x[i] - v),
-                                      lambda x, t, nm=k, v=float(v): ("UZ", {"stop": nm, "value": v}), 0))
+    tests = _curve_tests(saddle, stops, index_of, param, param2)
     t0 = _initial_tangent(prob, x1, -1, math.copysign(1.0, opts.ds))
     saved = (prob.phase_c.copy(), prob.phase_0, prob.Qs.copy(), prob.Qu.copy())
     prob.period = lambda x: prob.T2
@@ -762,8 +763,7 @@ def continue_homoclinic_bvp(model: Model, start, param: str, param2: str, *, T: 
     pts_b = _events(model, prob, back, tests, saddle, param, param2) if back is not None else []
     xs = np.concatenate([back.xs[::-1], fwd.xs[1:]]) if back is not None else fwd.xs
     mb = len(back.xs) - 1 if back is not None else 0
-    points = [replace(q, index=max(0, mb - 1 - q.index)) for q in pts_b] + \
-             [replace(q, index=q.index + mb) for q in pts_f]
+    points = _joined_points(pts_f, pts_b, mb)
     for k, vals in (stops or {}).items():
         for v in np.atleast_1d(vals):
             if abs(x1[index_of[k]] - float(v)) <= 1e-12 * max(1.0, abs(float(v))):

@@ -284,6 +284,20 @@ def locate_event(problem, tf: TestFunction, x_a, t_a, x_b, ds, f_a, f_b, opts: C
     return x_hi, hi, (x_lo, x_hi), located
 
 
+def two_parameter_bounds(nx: int, param: str, param2: str, opts: ContinuationOptions,
+                         bounds: Mapping[str, tuple[float, float]] | None = None):
+    """Bounds of a curve in two parameters, the last two of its ``nx`` unknowns: ``param2`` in
+    [p_min, p_max] of ``opts``, then ``bounds`` by name (``KeyError`` for another name). Returns
+    (index of each parameter, {component: (lo, hi)}) for :func:`continue_curve`."""
+    index_of = {param: nx - 2, param2: nx - 1}
+    bnds = {nx - 1: (opts.p_min, opts.p_max)}
+    for k, v in (bounds or {}).items():
+        if k not in index_of:
+            raise KeyError(f"bounds: expected {param!r} or {param2!r}, got {k!r}")
+        bnds[index_of[k]] = (float(v[0]), float(v[1]))
+    return index_of, bnds
+
+
 # --------------------------------------------------------------------------------------------
 # the core loop
 # --------------------------------------------------------------------------------------------

@@ -328,7 +328,7 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
 
     from bifurcate.continuation.codim2 import _merge
     from bifurcate.continuation.options import ContinuationOptions
-    from bifurcate.continuation.pseudo_arclength import continue_curve, correct
+    from bifurcate.continuation.pseudo_arclength import continue_curve, correct, two_parameter_bounds
     from bifurcate.cycles.continuation import CycleBranch
     from bifurcate.results import BifurcationPoint
 
@@ -349,12 +349,7 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
         opts = replace(opts, **option_overrides)
     problem, x0 = _curve_problem(model, point, param, param2, opts.fd_step)
     nx = x0.size
-    index_of = {param: nx - 2, param2: nx - 1}
-    bnds = {nx - 1: (opts.p_min, opts.p_max)}
-    for k, v in (bounds or {}).items():
-        if k not in index_of:
-            raise KeyError(f"bounds: expected {param!r} or {param2!r}, got {k!r}")
-        bnds[index_of[k]] = (float(v[0]), float(v[1]))
+    index_of, bnds = two_parameter_bounds(nx, param, param2, opts, bounds)
     stop_list = []
     for k, vals in (stops or {}).items():
         if k not in index_of:

@@ -232,6 +232,25 @@ class CycleCurveProblem:
         np.add.at(gU, self._node.ravel(), np.einsum("kl,jkn->jln", c.L, gU_pts).reshape(-1, n))
         return gU, gT, g1, g2
 
+    def _gradient_row(self, x, v_loc, vT, w_rows) -> np.ndarray:
+        """(1, size) gradient of a singly bordered test function ``G = -w^T M(x) v`` in the scaled
+        unknowns (see :meth:`_grad_terms`)."""
+        gU, gT, g1, g2 = self._grad_terms(x, v_loc, vT, w_rows)
+        row = np.zeros(self.size)
+        row[: self.Nn] = gU.ravel() / self.s
+        row[self.Nn] = gT
+        row[-2], row[-1] = g1, g2
+        return row[None, :]
+
+    def update(self, x):
+        """New phase reference and borders (the current null vectors) at the accepted point ``x``
+        (singly bordered problems; :class:`NSProblem` has its own)."""
+        self.phase_c = self.coll.phase_row(self.orbit(x))
+        v, _, w = self._solve(x)
+        self.border.refresh(v, w)
+        if self.on_update is not None:
+            self.on_update(x)
+
     def save_state(self) -> dict:
         """Copies of the borders and the phase reference (to restart from the same point)."""
         keep = {"phase_c": self.phase_c.copy()}
@@ -329,19 +348,7 @@ class PDProblem(CycleCurveProblem):
         v_loc = v.reshape(self.N, self.n)[self._node].copy()
         v_loc[-1, -1] *= -1.0  # antiperiodic: the wrap node of the last interval is -v(0)
         w_rows = w.reshape(self.ntst, self.m, self.n)
-        gU, gT, g1, g2 = self._grad_terms(x, v_loc, 0.0, w_rows)
-        row = np.zeros(self.size)
-        row[: self.Nn] = gU.ravel() / self.s
-        row[self.Nn] = gT
-        row[-2], row[-1] = g1, g2
-        return row[None, :]
-
-    def update(self, x):
-        self.phase_c = self.coll.phase_row(self.orbit(x))
-        v, _, w = self._solve(x)
-        self.border.refresh(v, w)
-        if self.on_update is not None:
-            self.on_update(x)
+        return self._gradient_row(x, v_loc, 0.0, w_rows)
 
     def critical_multiplier(self):
         return -1.0
@@ -384,19 +391,7 @@ class LPCProblem(CycleCurveProblem):
         vU, vT = v[: self.Nn], float(v[self.Nn])
         v_loc = vU.reshape(self.N, self.n)[self._node]
         w_rows = w[: self.Nn].reshape(self.ntst, self.m, self.n)
-        gU, gT, g1, g2 = self._grad_terms(x, v_loc, vT, w_rows)
-        row = np.zeros(self.size)
-        row[: self.Nn] = gU.ravel() / self.s
-        row[self.Nn] = gT
-        row[-2], row[-1] = g1, g2
-        return row[None, :]
-
-    def update(self, x):
-        self.phase_c = self.coll.phase_row(self.orbit(x))
-        v, _, w = self._solve(x)
-        self.border.refresh(v, w)
-        if self.on_update is not None:
-            self.on_update(x)
+        return self._gradient_row(x, v_loc, vT, w_rows)
 
     def critical_multiplier(self):
         return 1.0

@@ -176,8 +176,25 @@ def bordered_lu(J, border: np.ndarray):
     """Sparse LU of the bordered collocation matrix ``[[J], [border]]`` (J the (N n + 1) x (N n + 2)
     collocation-and-phase Jacobian). The seam for a condensed solver of the collocation blocks:
     anything with a ``solve(rhs)`` method will do."""
-    A = sp.vstack([J, sp.csr_matrix(np.asarray(border, dtype=float)[None, :])], format="csc")
-    return spla.splu(A)
+    return spla.splu(_with_dense_row(sp.csc_matrix(J), np.asarray(border, dtype=float)))
+
+
+def _with_dense_row(J: sp.csc_matrix, row: np.ndarray) -> sp.csc_matrix:
+    """``[[J], [row]]`` in CSC, built by inserting the new row's entry at the end of each column
+    (O(nnz) array operations: ``scipy.sparse.vstack`` goes through COO and costs about as much
+    as the factorisation)."""
+    n_r, n_c = J.shape
+    ptr = J.indptr + np.arange(n_c + 1)
+    last = ptr[1:] - 1
+    keep = np.ones(J.nnz + n_c, dtype=bool)
+    keep[last] = False
+    ind = np.empty(J.nnz + n_c, dtype=J.indices.dtype)
+    ind[keep] = J.indices
+    ind[last] = n_r
+    dat = np.empty(J.nnz + n_c)
+    dat[keep] = J.data
+    dat[last] = row
+    return sp.csc_matrix((dat, ind, ptr), shape=(n_r + 1, n_c))
 
 
 # ------------------------------------------------------------------------------------------
@@ -448,19 +465,7 @@ class CycleProblem:
         mesh = coll.adapted_mesh(coll.split(pt.X)[0])
         if not np.max(np.abs(mesh - coll.mesh)) > 1e-3 / coll.ntst:
             return None
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
-                ncoll, Xr = coll.remesh(pt.X, mesh)
-                taur = coll.remesh_vector(ncoll, pt.tau)
-                taur /= ncoll.norm(taur)
-                phase_c = ncoll.phase_row(ncoll.split(Xr)[0])
-                Xc, ok, _, B = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.newton_maxiter)
-                if not ok:
-                    return None
-                taur = ncoll.tangent(Xc, phase_c, taur)
-        except NUMERICAL_ERRORS:
-            return None
-        return _make_point(ncoll, Xc, taur, B, pt.newton_iters, opts)
+        return _reconverged(pt, mesh, opts)
 
 
 def _core_options(opts: CycleOptions, ds: float) -> ContinuationOptions:
@@ -652,10 +657,20 @@ def _event_point(problem: CycleProblem, cur: _Point, e) -> _Point | None:
 def _refined(pt: _Point, ntst: int, opts) -> _Point | None:
     """The cycle ``pt`` re-converged on an adapted mesh of ``ntst`` intervals (None on failure)."""
     try:
+        mesh = pt.coll.adapted_mesh(pt.coll.split(pt.X)[0], ntst)
+    except NUMERICAL_ERRORS:
+        return None
+    return _reconverged(pt, mesh, opts, count_iterations=True)
+
+
+def _reconverged(pt: _Point, mesh: np.ndarray, opts, count_iterations: bool = False) -> _Point | None:
+    """The cycle ``pt`` interpolated onto ``mesh`` and re-converged there (at zero arclength along
+    its tangent), with its tangent and multipliers (None on failure)."""
+    coll = pt.coll
+    try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            U = pt.coll.split(pt.X)[0]
-            ncoll, Xr = pt.coll.remesh(pt.X, pt.coll.adapted_mesh(U, ntst))
-            taur = pt.coll.remesh_vector(ncoll, pt.tau)
+            ncoll, Xr = coll.remesh(pt.X, mesh)
+            taur = coll.remesh_vector(ncoll, pt.tau)
             taur /= ncoll.norm(taur)
             phase_c = ncoll.phase_row(ncoll.split(Xr)[0])
             Xc, ok, it, B = ncoll.newton(Xr, phase_c, taur, Xr, 0.0, opts.newton_tol, opts.newton_maxiter)
@@ -664,7 +679,7 @@ def _refined(pt: _Point, ntst: int, opts) -> _Point | None:
             taur = ncoll.tangent(Xc, phase_c, taur)
     except NUMERICAL_ERRORS:
         return None
-    return _make_point(ncoll, Xc, taur, B, pt.newton_iters + it, opts)
+    return _make_point(ncoll, Xc, taur, B, pt.newton_iters + (it if count_iterations else 0), opts)
 
 
 def _homoclinic_message(param, pt, ev, why) -> str:

@@ -14,15 +14,15 @@ NS     prod_{i<j} (mu_i mu_j - 1) / (1 + |mu_i mu_j|)  a complex pair crosses |m
 
 The normalisation keeps the products bounded (and of the same sign) for strongly unstable
 cycles. A sign change of the NS function caused by a real pair with ``mu_i mu_j = 1`` (a neutral
-saddle of cycles) is checked at the located point and dropped. Localisation is the Illinois
-variant of regula falsi on the arclength along the predictor direction (each probe a converged
-cycle), until the parameter bracket is below ``locate_tol``.
+saddle of cycles) is checked at the located point and dropped. Localisation is the continuation
+core's (:func:`bifurcate.continuation.pseudo_arclength.locate_event`: Illinois regula falsi on the
+arclength, each probe a converged cycle, until the arclength bracket is below ``locate_tol``).
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["test_functions", "TEST_KINDS", "illinois", "classify_crossing"]
+__all__ = ["test_functions", "TEST_KINDS", "classify_crossing"]
 
 #: keys of :func:`test_functions` in detection order
 TEST_KINDS = ("LPC", "BPC", "PD", "NS")
@@ -55,53 +55,3 @@ def classify_crossing(mult_before: np.ndarray, mult_after: np.ndarray) -> str:
     if abs(mu.imag) > 1e-6 * abs(mu):
         return "NS"
     return "PD" if mu.real < 0 else "BPC"
-
-
-def illinois(fun, s_lo: float, f_lo: float, s_hi: float, f_hi: float, param_of, tol: float, max_iter: int = 60):
-    """Illinois (modified regula falsi) root bracketing on ``s``.
-
-    ``fun(s) -> (value, payload)``; ``param_of(payload) -> parameter value``. Stops when the
-    parameter bracket is below ``tol`` or the step bracket has collapsed.
-
-    Returns
-    -------
-    (s, payload, located, precision, (payload_lo, payload_hi)) where payload is the probe nearer
-    the root, or None if every probe failed.
-    """
-    side = 0
-    best = None
-    p_lo = p_hi = None
-    pay_lo = pay_hi = None
-    for _ in range(max_iter):
-        if f_hi == f_lo:
-            s = 0.5 * (s_lo + s_hi)
-        else:
-            s = s_hi - f_hi * (s_hi - s_lo) / (f_hi - f_lo)
-        # keep probes well inside the bracket (regula falsi can stall at an end)
-        w = s_hi - s_lo
-        s = min(max(s, s_lo + 0.02 * w), s_hi - 0.02 * w)
-        val, pay = fun(s)
-        if pay is None or not np.isfinite(val):
-            s = 0.5 * (s_lo + s_hi)
-            val, pay = fun(s)
-            if pay is None or not np.isfinite(val):
-                return (s, best, False, np.inf, (pay_lo, pay_hi)) if best is not None else None
-        best = pay
-        if np.sign(val) == np.sign(f_hi):
-            s_hi, f_hi, pay_hi = s, val, pay
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
-        else:
-            s_lo, f_lo, pay_lo = s, val, pay
-            if side == -1:
-                f_hi *= 0.5
-            side = -1
-        if pay_lo is not None and pay_hi is not None:
-            p_lo, p_hi = param_of(pay_lo), param_of(pay_hi)
-            if abs(p_hi - p_lo) < tol or abs(s_hi - s_lo) < 1e-14 * max(1.0, abs(s_hi)):
-                return s, best, True, abs(p_hi - p_lo), (pay_lo, pay_hi)
-        if val == 0.0:
-            return s, pay, True, 0.0, (pay, pay)
-    prec = abs(p_hi - p_lo) if (p_lo is not None and p_hi is not None) else np.inf
-    return s, best, prec < tol, prec, (pay_lo, pay_hi)

@@ -1,0 +1,95 @@
+"""The cycle problem behind the continuation core: interface checks against numpy/finite-difference
+twins, and the core's conventions as a cycle branch sees them."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from bifurcate.continuation.pseudo_arclength import tangent_at
+from bifurcate.cycles import CycleOptions, continue_cycles, hopf_start
+from bifurcate.cycles.continuation import CycleProblem, _with_dense_row, bordered_lu
+from bifurcate.models import BRUSSELATOR, STUART_LANDAU
+
+
+def test_dense_row_append_matches_numpy():
+    rng = np.random.default_rng(1)
+    for k in range(10):
+        A = sp.random(25, 26, density=0.15, random_state=k, format="csc")
+        r = rng.standard_normal(26)
+        B = _with_dense_row(A, r)
+        B.check_format()
+        assert np.array_equal(B.toarray(), np.vstack([A.toarray(), r]))
+
+
+@pytest.fixture(scope="module")
+def brusselator_problem():
+    """A converged Brusselator cycle (a = 1, b = 2.2) as a CycleProblem."""
+    br = continue_cycles(BRUSSELATOR, ([1.0, 2.0], {"a": 1.0, "b": 2.0}, "b", 1.0), max_points=8, ntst=12,
+                         adapt_every=0)
+    assert br.success, br.message
+    opts = CycleOptions(ntst=12)
+    cs = hopf_start(BRUSSELATOR, [1.0, 2.0], {"a": 1.0, "b": 2.0}, "b", 1.0, options=opts)
+    assert np.array_equal(br.meshes[-1], cs.coll.mesh)  # uniform: no adaptation asked
+    prob = CycleProblem(BRUSSELATOR, "b", {"a": 1.0, "b": 2.0}, cs.coll, opts)
+    X = cs.coll.pack(br.orbits[-1][1], br.columns["period"][-1], br.param_values[-1])
+    prob.set_reference(X)
+    assert np.max(np.abs(prob.residual(X)[:-1])) < 1e-8  # the branch's cycle solves the collocation equations
+    return prob, X
+
+
+def test_cycle_problem_jacobian_is_the_derivative_of_its_residual(brusselator_problem):
+    prob, X = brusselator_problem
+    J = prob.jacobian(X).toarray()
+    assert J.shape == (X.size - 1, X.size)
+    rng = np.random.default_rng(2)
+    d = rng.standard_normal(X.size)
+    d /= np.linalg.norm(d)
+    h = 1e-6
+    fd = (prob.residual(X + h * d) - prob.residual(X - h * d)) / (2 * h)
+    assert np.max(np.abs(fd - J @ d)) < 1e-6 * max(1.0, np.max(np.abs(J)))
+
+
+def test_cycle_problem_bordered_solve_matches_dense(brusselator_problem):
+    prob, X = brusselator_problem
+    J = prob.jacobian(X)
+    rng = np.random.default_rng(3)
+    border = prob.weights * rng.standard_normal(X.size)
+    rhs = rng.standard_normal(X.size)
+    z = prob.bordered_solve(J, border, rhs)
+    ref = np.linalg.solve(np.vstack([J.toarray(), border]), rhs)
+    assert np.allclose(z, ref, rtol=1e-9, atol=1e-9 * np.max(np.abs(ref)))
+    # the factorisation is reused for the same matrix and border (the LPC test after the tangent)
+    lu = prob._lu[2]
+    z2 = prob.bordered_solve(J, border, 2 * rhs)
+    assert prob._lu[2] is lu and np.allclose(z2, 2 * z)
+    assert np.allclose(bordered_lu(J, border).solve(rhs), ref, rtol=1e-9, atol=1e-9 * np.max(np.abs(ref)))
+    # the tangent is a unit null vector of G_x in the problem's norm
+    t = tangent_at(prob, X, np.eye(X.size)[-1])
+    assert abs(float(np.sum(prob.weights * t * t)) - 1.0) < 1e-12
+    assert np.max(np.abs(prob.jacobian(X) @ t)) < 1e-9
+
+
+def test_cycle_branch_ends_exactly_on_the_parameter_bound():
+    """The core puts the last point on p_max (as for equilibria): r = sqrt(mu) there."""
+    br = continue_cycles(STUART_LANDAU, ([0.0, 0.0], {"mu": 0.0}, "mu", 1.0), max_points=200, p_max=0.5)
+    assert br.status == 0 and "mu reached the end" in br.message
+    assert br.param_values[-1] == 0.5
+    assert abs(br.columns["amplitude"][-1] - np.sqrt(0.5)) < 1e-9
+    assert np.all(br.param_values <= 0.5)
+
+
+def test_cycle_branch_runs_on_the_core(monkeypatch):
+    """continue_cycles has no loop of its own: every accepted step comes from continue_curve."""
+    import bifurcate.cycles.continuation as cc
+
+    calls = []
+    real = cc.continue_curve
+
+    def spy(problem, *a, **kw):
+        calls.append(type(problem).__name__)
+        return real(problem, *a, **kw)
+
+    monkeypatch.setattr(cc, "continue_curve", spy)
+    br = continue_cycles(STUART_LANDAU, ([0.0, 0.0], {"mu": 0.0}, "mu", 1.0), max_points=12)
+    assert calls == ["CycleProblem"] and len(br) == 12
