@@ -93,3 +93,32 @@ def test_cycle_branch_runs_on_the_core(monkeypatch):
     monkeypatch.setattr(cc, "continue_curve", spy)
     br = continue_cycles(STUART_LANDAU, ([0.0, 0.0], {"mu": 0.0}, "mu", 1.0), max_points=12)
     assert calls == ["CycleProblem"] and len(br) == 12
+
+
+def test_dense_row_append_reuses_the_pattern_correctly():
+    """Same pattern, new values (as on a branch), then a new pattern: every matrix exact."""
+    rng = np.random.default_rng(4)
+    A = sp.random(20, 21, density=0.2, random_state=5, format="csc")
+    for _ in range(3):
+        A2 = A.copy()
+        A2.data = rng.standard_normal(A.nnz)
+        r = rng.standard_normal(21)
+        assert np.array_equal(_with_dense_row(A2, r).toarray(), np.vstack([A2.toarray(), r]))
+    B = sp.random(20, 21, density=0.2, random_state=6, format="csc")
+    r = rng.standard_normal(21)
+    assert np.array_equal(_with_dense_row(B, r).toarray(), np.vstack([B.toarray(), r]))
+
+
+def test_log_period_fit_recovers_the_law():
+    """T = c - ln|p - p_hom| / lambda exactly: the fit returns p_hom and b = 1 / lambda, and no
+    limit at all from points whose period does not grow."""
+    from bifurcate.cycles.limits import log_period_fit
+
+    for p_hom, lam, side in ((0.81711686, 0.7914, -1), (-0.79752, 0.35, 1), (13.9265574, 3.0, 1)):
+        d = np.array([3e-2, 1e-2, 4e-3, 1e-3, 3e-4, 1e-4])
+        p = p_hom + side * d
+        T = 2.5 - np.log(d) / lam
+        q, b, rms = log_period_fit(p, T)
+        assert abs(q - p_hom) < 1e-9 * max(1.0, abs(p_hom)) and abs(b - 1.0 / lam) < 1e-6 / lam and rms < 1e-9
+    q, b, rms = log_period_fit(np.linspace(0.0, 0.5, 6), np.linspace(10.0, 5.0, 6))
+    assert np.isnan(q) and np.isnan(b) and np.isnan(rms)

@@ -4,7 +4,9 @@ The core (:func:`continue_curve`) knows nothing about equilibria, cycles or codi
 *problem* supplies the residual, its Jacobian and, optionally, its inner product, its bordered
 linear solver, a per-step finalisation and its own stop rule; test functions are passed
 separately (:class:`TestFunction`). Equilibrium branches (:func:`continue_equilibria`), the
-two-parameter curves of :mod:`.codim2` and the problems of other modules are problems.
+two-parameter curves of :mod:`.codim2`, cycle branches by collocation
+(:class:`bifurcate.cycles.continuation.CycleProblem`), the curves of cycle bifurcations and the
+homoclinic curves are problems.
 
 Predictor: x + ds t. Corrector: Newton on (G(x), <t, x - x_prev> - ds). Tangent: the solution of
 [[G_x], [W t_prev]] tau = e_{N+1}, normalised in the problem's norm (orientation inherited). A

@@ -68,7 +68,8 @@ class CycleOptions:
     detect : bool
         Detect and locate LPC, PD, NS (and BPC) points.
     locate_tol : float
-        Bracket width in the parameter at which localisation stops.
+        Width of the final arclength bracket of a located point (the continuation core localises in
+        arclength, so a fold of cycles is located to this in every component).
     max_period : float
         Stop (status -3) when the period exceeds this: a homoclinic limit is near.
     max_period_growth : float

@@ -179,22 +179,32 @@ def bordered_lu(J, border: np.ndarray):
     return spla.splu(_with_dense_row(sp.csc_matrix(J), np.asarray(border, dtype=float)))
 
 
+_ROW_PATTERNS: dict = {}
+
+
 def _with_dense_row(J: sp.csc_matrix, row: np.ndarray) -> sp.csc_matrix:
     """``[[J], [row]]`` in CSC, built by inserting the new row's entry at the end of each column
-    (O(nnz) array operations: ``scipy.sparse.vstack`` goes through COO and costs about as much
-    as the factorisation)."""
+    (``scipy.sparse.vstack`` goes through COO and costs about as much as the factorisation). The
+    index arrays depend only on J's pattern, which the collocation system reuses: they are kept
+    for the last pattern seen."""
     n_r, n_c = J.shape
-    ptr = J.indptr + np.arange(n_c + 1)
-    last = ptr[1:] - 1
-    keep = np.ones(J.nnz + n_c, dtype=bool)
-    keep[last] = False
-    ind = np.empty(J.nnz + n_c, dtype=J.indices.dtype)
-    ind[keep] = J.indices
-    ind[last] = n_r
-    dat = np.empty(J.nnz + n_c)
-    dat[keep] = J.data
+    pat = _ROW_PATTERNS.get((n_r, n_c, J.nnz))
+    if pat is None or not (np.array_equal(pat[0], J.indptr) and np.array_equal(pat[1], J.indices)):
+        ptr = J.indptr + np.arange(n_c + 1)
+        last = ptr[1:] - 1
+        keep = np.ones(J.nnz + n_c, dtype=bool)
+        keep[last] = False
+        ind = np.empty(J.nnz + n_c, dtype=J.indices.dtype)
+        ind[keep] = J.indices
+        ind[last] = n_r
+        _ROW_PATTERNS.clear()
+        pat = (J.indptr.copy(), J.indices.copy(), np.flatnonzero(keep), last, ind, ptr)
+        _ROW_PATTERNS[(n_r, n_c, J.nnz)] = pat
+    _, _, keep_idx, last, ind, ptr = pat
+    dat = np.empty(ind.size)
+    dat[keep_idx] = J.data
     dat[last] = row
-    return sp.csc_matrix((dat, ind, ptr), shape=(n_r + 1, n_c))
+    return sp.csc_matrix((dat, ind.copy(), ptr.copy()), shape=(n_r + 1, n_c))
 
 
 # ------------------------------------------------------------------------------------------

@@ -112,32 +112,47 @@ def log_period_fit(p: np.ndarray, T: np.ndarray) -> tuple[float, float, float]:
     if not span > 10 * dmin:
         return float("nan"), float("nan"), float("nan")
 
-    def fit(delta):
-        a = np.column_stack([np.ones_like(p), -np.log(np.abs(p - (p[-1] + sgn * delta)))])
-        if not np.all(np.isfinite(a)):
-            return np.inf, None
-        coef, *_ = np.linalg.lstsq(a, T, rcond=None)
-        r = T - a @ coef
-        return float(np.sqrt(np.mean(r * r))), coef
+    Tc = T - T.mean()
+
+    def fits(deltas):
+        """rms residuals (k,) and slopes b (k,) of the least-squares lines T = c + b x,
+        x = -ln|p - p_hom|, for the limits p_hom = p[-1] + sgn delta (closed form of the
+        two-parameter fit; inf where the logarithm is not finite)."""
+        d = np.atleast_1d(np.asarray(deltas, dtype=float))
+        with np.errstate(divide="ignore"):
+            x = -np.log(np.abs(p[None, :] - (p[-1] + sgn * d)[:, None]))
+        ok = np.all(np.isfinite(x), axis=1)
+        x = np.where(ok[:, None], x, 0.0)
+        xc = x - x.mean(axis=1, keepdims=True)
+        sxx = np.sum(xc * xc, axis=1)
+        ok &= sxx > 0
+        b = np.where(ok, np.sum(xc * Tc[None, :], axis=1) / np.where(ok, sxx, 1.0), np.nan)
+        r = Tc[None, :] - b[:, None] * xc
+        rms = np.where(ok, np.sqrt(np.mean(r * r, axis=1)), np.inf)
+        return rms, b
+
+    def err(delta):
+        return float(fits(delta)[0][0])
 
     # the limit lies beyond the last point, at a distance delta on a log grid, then refined
     lg = np.linspace(np.log(dmin), np.log(100.0 * span), 141)
-    errs = [fit(np.exp(v))[0] for v in lg]
+    errs = fits(np.exp(lg))[0]
     k = int(np.argmin(errs))
     lo, hi = lg[max(k - 1, 0)], lg[min(k + 1, lg.size - 1)]
     for _ in range(40):  # golden section in log delta
         a1 = lo + 0.382 * (hi - lo)
         a2 = lo + 0.618 * (hi - lo)
-        if fit(np.exp(a1))[0] < fit(np.exp(a2))[0]:
+        if err(np.exp(a1)) < err(np.exp(a2)):
             hi = a2
         else:
             lo = a1
     delta = float(np.exp(0.5 * (lo + hi)))
-    rms, coef = fit(delta)
-    if coef is None:
+    rms_, b_ = fits(delta)
+    rms, slope = float(rms_[0]), float(b_[0])
+    if not np.isfinite(rms):
         return float("nan"), float("nan"), float("nan")
     q = p[-1] + sgn * delta
-    return float(q), float(coef[1]), rms / max(float(np.ptp(T)), 1e-300)
+    return float(q), slope, rms / max(float(np.ptp(T)), 1e-300)
 
 
 def homoclinic_evidence(ps, Ts, prox: list[SaddleProximity], n_last: int = 6) -> dict | None:
