@@ -122,3 +122,15 @@ def test_log_period_fit_recovers_the_law():
         assert abs(q - p_hom) < 1e-9 * max(1.0, abs(p_hom)) and abs(b - 1.0 / lam) < 1e-6 / lam and rms < 1e-9
     q, b, rms = log_period_fit(np.linspace(0.0, 0.5, 6), np.linspace(10.0, 5.0, 6))
     assert np.isnan(q) and np.isnan(b) and np.isnan(rms)
+
+
+def test_core_options_carry_the_shared_cycle_options():
+    """One set of shared settings: a cycle branch runs the core with CycleOptions' own values."""
+    from bifurcate.cycles.continuation import core_options
+
+    o = CycleOptions(ds=0.03, ds_min=1e-6, ds_max=0.3, max_points=77, newton_tol=1e-10, newton_maxiter=12,
+                     max_angle=0.4, locate_tol=1e-11)
+    c = core_options(o, 0.015)
+    assert (c.ds, c.ds_min, c.ds_max, c.max_steps) == (0.015, 1e-6, 0.3, 76)
+    assert (c.newton_tol, c.newton_maxiter, c.max_angle, c.locate_tol) == (1e-10, 12, 0.4, 1e-11)
+    assert (c.growth, c.shrink, c.slow_newton) == (1.5, 0.6, 6)  # the step control cycles always had

@@ -51,7 +51,8 @@ from bifurcate.cycles.limits import homoclinic_evidence, saddle_of_cycle
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint, Branch
 
-__all__ = ["CycleBranch", "CycleStart", "CycleProblem", "run_continuation", "bordered_lu", "STATUS_MESSAGES"]
+__all__ = ["CycleBranch", "CycleStart", "CycleProblem", "run_continuation", "core_options", "bordered_lu",
+           "STATUS_MESSAGES"]
 
 STATUS_MESSAGES = {
     0: "success",
@@ -478,7 +479,7 @@ class CycleProblem:
         return _reconverged(pt, mesh, opts)
 
 
-def _core_options(opts: CycleOptions, ds: float) -> ContinuationOptions:
+def core_options(opts: CycleOptions, ds: float) -> ContinuationOptions:
     """The core's options for a cycle branch: the shared fields of :class:`CycleOptions`, and the
     step control cycles have always used (grow by 1.5 after at most 3 Newton iterations, shrink by
     0.6 after 6 or more)."""
@@ -488,7 +489,7 @@ def _core_options(opts: CycleOptions, ds: float) -> ContinuationOptions:
                                slow_newton=SLOW_NEWTON, locate=True, locate_tol=opts.locate_tol)
 
 
-#: step control of cycle branches (see :func:`_core_options`)
+#: step control of cycle branches (see :func:`core_options`)
 STEP_GROWTH, STEP_SHRINK, SLOW_NEWTON = 1.5, 0.6, 6
 
 
@@ -549,7 +550,7 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
     problem.start(X, tau, it)
     tests = problem.tests()
     if opts.max_points > 1:
-        res = continue_curve(problem, X, tau, _core_options(opts, ds), tests, bounds={-1: (opts.p_min, opts.p_max)})
+        res = continue_curve(problem, X, tau, core_options(opts, ds), tests, bounds={-1: (opts.p_min, opts.p_max)})
         core_status, core_message = res.status, res.message
         stats["newton_iters"] += res.stats["newton_iterations"]
         stats["failed_steps"] += res.stats["rejected"]
