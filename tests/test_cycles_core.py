@@ -134,3 +134,16 @@ def test_core_options_carry_the_shared_cycle_options():
     assert (c.ds, c.ds_min, c.ds_max, c.max_steps) == (0.015, 1e-6, 0.3, 76)
     assert (c.newton_tol, c.newton_maxiter, c.max_angle, c.locate_tol) == (1e-10, 12, 0.4, 1e-11)
     assert (c.growth, c.shrink, c.slow_newton) == (1.5, 0.6, 6)  # the step control cycles always had
+
+
+def test_step_control_options_are_validated():
+    from bifurcate.continuation import ContinuationOptions
+
+    c = ContinuationOptions()
+    assert (c.shrink, c.slow_newton) == (0.7, None)  # equilibria and codim-2 curves: as before
+    with pytest.raises(ValueError, match="shrink"):
+        ContinuationOptions(shrink=1.5)
+    with pytest.raises(ValueError, match="slow_newton"):
+        ContinuationOptions(slow_newton=0)
+    with pytest.raises(TypeError, match="slow_newton"):
+        ContinuationOptions(slow_newton=2.5)
