@@ -126,6 +126,7 @@ class _Point:
     floq: Floquet | None
     tests: dict
     newton_iters: int
+    arrival: "_Point | None" = None  # the cycle as the step reached it, if it was remeshed since
 
     @property
     def param(self) -> float:
@@ -397,6 +398,7 @@ class CycleProblem:
                 self._since_remesh = 0
                 rem = self._remeshed(new)
                 if rem is not None:
+                    rem.arrival = new
                     self.rows[-1] = new = rem
                     self.coll = new.coll
                     changed = True
@@ -623,7 +625,7 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
                 br = (float(e["x_lo"][-1]), float(e["x_hi"][-1]))
                 located, prec = True, abs(br[1] - br[0])
             else:
-                pt, located, prec, br = new, False, abs(new.param - cur.param), (cur.param, new.param)
+                pt, located, prec, br = _bracketed_point(problem, cur, new, e, kind)
             if kind == "NS":
                 mu = pt.floq.multipliers if pt.floq is not None else np.zeros(0)
                 on_circle = np.abs(np.abs(mu) - 1.0) < 1e-3
@@ -639,17 +641,36 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
             labels.append(bp)
     n_rows = len(rows) - (1 if problem.drop_last else 0)
     for i in range(n_rows - 1):
-        cur, new = rows[i], rows[i + 1]
-        if i in by_row or not (_trusted(cur.floq, opts) and _trusted(new.floq, opts)):
+        # the step's two ends as the step saw them: the left row as stored, the right one before
+        # it was remeshed
+        cur = rows[i]
+        new = rows[i + 1].arrival if rows[i + 1].arrival is not None else rows[i + 1]
+        fa, fb = cur.floq, new.floq
+        if i in by_row or not (_trusted(fa, opts) and _trusted(fb, opts)):
             continue
-        if cur.floq.n_unstable != new.floq.n_unstable:
-            kind = classify_crossing(cur.floq.multipliers, new.floq.multipliers)
+        if fa.n_unstable != fb.n_unstable:
+            kind = classify_crossing(fa.multipliers, fb.multipliers)
             labels.append(_bif_point(kind, new, i, False, abs(new.param - cur.param), (cur.param, new.param), model,
                                      param, params))
     labels.sort(key=lambda b: b.index)
     if problem.vertical_trim is not None:
         labels = [b for b in labels if b.index < problem.vertical_trim]
     return labels
+
+
+def _bracketed_point(problem: CycleProblem, cur: _Point, new: _Point, e, kind):
+    """An event whose localisation stopped short: the end of its final bracket where the test
+    function is smaller (a converged cycle), its parameter bracket and width; the step's right
+    end if the bracket never narrowed."""
+    x_a, x_lo, x_hi = e["x_a"], np.asarray(e["x_lo"]), np.asarray(e["x_hi"])
+    if np.array_equal(x_lo, x_a) and np.array_equal(x_hi, e["x_b"]):
+        return new, False, abs(new.param - cur.param), (cur.param, new.param)
+    ends = [q for q in (_event_point(problem, cur, {**e, "x": x}) for x in (x_lo, x_hi)) if q is not None]
+    if not ends:
+        return new, False, abs(new.param - cur.param), (cur.param, new.param)
+    pt = min(ends, key=lambda q: abs(q.tests[kind]))
+    br = (float(x_lo[-1]), float(x_hi[-1]))
+    return pt, False, abs(br[1] - br[0]), br
 
 
 def _event_point(problem: CycleProblem, cur: _Point, e) -> _Point | None:
