@@ -296,7 +296,8 @@ def condense_blocks(B: np.ndarray, Z: np.ndarray | None = None, rc: np.ndarray |
     return out
 
 
-def solve_condensed(B: np.ndarray, Z: np.ndarray, border: np.ndarray, rc: np.ndarray, rb: np.ndarray) -> np.ndarray:
+def solve_condensed(B: np.ndarray, Z: np.ndarray, border: np.ndarray, rc: np.ndarray, rb: np.ndarray,
+                    return_blocks: bool = False):
     """Solve the bordered collocation system by condensation and structured elimination.
 
     The system (``N = K m`` nodes, ``nz`` extra unknowns, ``nb = nz`` border rows) is::
@@ -315,6 +316,7 @@ def solve_condensed(B: np.ndarray, Z: np.ndarray, border: np.ndarray, rc: np.nda
     Returns
     -------
     x : (K m n + nz, nr), or (K m n + nz,) when the right-hand sides are vectors.
+    blocks : dict, with ``return_blocks``: the output of :func:`condense_blocks`.
 
     Raises
     ------
@@ -345,7 +347,8 @@ def solve_condensed(B: np.ndarray, Z: np.ndarray, border: np.ndarray, rc: np.nda
     x = np.empty((K * m, n, nr))
     back_substitute_intervals(c["Wk"], y, z, m, x)
     out = np.concatenate([x.reshape(K * m * n, nr), z])
-    return out[:, 0] if vec else out
+    out = out[:, 0] if vec else out
+    return (out, c) if return_blocks else out
 
 
 # ------------------------------------------------------------------------------------------
@@ -543,7 +546,10 @@ class Collocation:
             x = spla.splu(Jm).solve(np.vstack([rc2, rb2]))
         else:
             Z = np.stack([BT, BP], axis=-1)
-            x = solve_condensed(B, Z, rows, rc2.reshape(self.ntst, self.m, self.n, -1), rb2)
+            x, c = solve_condensed(B, Z, rows, rc2.reshape(self.ntst, self.m, self.n, -1), rb2, return_blocks=True)
+            # the condensed blocks do not depend on the border or right-hand sides: the Floquet
+            # multipliers of the converged cycle reuse them (cycle_floquet)
+            self._condensed_cache = (B, c["A"], c["C"])
         return x[:, 0] if vec else x
 
     def tangent(self, X, phase_c, tau_prev, B=None):

@@ -35,8 +35,9 @@ import math
 import numpy as np
 
 from bifurcate._numba import njit
+from bifurcate.model import tangent_basis_kernel
 
-__all__ = ["householder_rows", "gauss_rows", "condense_intervals", "solve_periodic", "back_substitute_intervals",
+__all__ = ["tangent_bases", "householder_rows", "gauss_rows", "condense_intervals", "solve_periodic", "back_substitute_intervals",
            "periodic_pencil"]
 
 
@@ -412,4 +413,12 @@ def periodic_pencil(A, C, P0, P1):
         for i2 in range(d):
             P0[i, i2] = G0[i, i2]
             P1[i, i2] = Gc[i, i2]
+    return 0
+
+
+@njit
+def tangent_bases(Y, sphere_blocks, free_idx, out):
+    """Tangent bases (K, n, d) at the points ``Y`` (K, n) (the geometry's kernel, batched)."""
+    for j in range(Y.shape[0]):
+        tangent_basis_kernel(Y[j], sphere_blocks, free_idx, out[j])
     return 0
