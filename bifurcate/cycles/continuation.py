@@ -35,7 +35,7 @@ import pandas as pd
 from bifurcate.cycles.collocation import Collocation, CycleOptions
 from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, illinois, test_functions
 from bifurcate.continuation.pseudo_arclength import NUMERICAL_ERRORS
-from bifurcate.cycles.floquet import Floquet, floquet_multipliers, transfer_blocks
+from bifurcate.cycles.floquet import Floquet, cycle_floquet, floquet_multipliers, transfer_blocks
 from bifurcate.cycles.limits import homoclinic_evidence, saddle_of_cycle
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint, Branch
@@ -139,7 +139,7 @@ def _floquet(coll: Collocation, X: np.ndarray, B: np.ndarray) -> Floquet:
 def _make_point(coll, X, tau, B, n_iter, opts) -> _Point:
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            floq = _floquet(coll, X, B) if opts.floquet else None
+            floq = cycle_floquet(coll, X, B, tol=opts.floquet_tol) if opts.floquet else None
     except NUMERICAL_ERRORS:
         floq = None  # no multipliers at this point: no stability, no detection across it
     mult = floq.multipliers if floq is not None else np.zeros(0)
