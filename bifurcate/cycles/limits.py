@@ -18,6 +18,7 @@ evidence.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,17 +113,40 @@ def log_period_fit(p: np.ndarray, T: np.ndarray) -> tuple[float, float, float]:
     if not span > 10 * dmin:
         return float("nan"), float("nan"), float("nan")
 
-    def fit(delta):
-        a = np.column_stack([np.ones_like(p), -np.log(np.abs(p - (p[-1] + sgn * delta)))])
-        if not np.all(np.isfinite(a)):
+    Tm = float(np.mean(T))
+    dT = T - Tm
+
+    def fits(deltas):
+        # least squares of T = c + b x, x = -ln|p - q|, in closed form (simple linear regression;
+        # the same solution as lstsq on [1, x], vectorised over the trial limits q)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = -np.log(np.abs(p[None, :] - (p[-1] + sgn * np.asarray(deltas, float)[:, None])))
+            ok = np.all(np.isfinite(x), axis=1)
+            x = np.where(ok[:, None], x, 0.0)
+            dx = x - np.mean(x, axis=1, keepdims=True)
+            sxx = np.sum(dx * dx, axis=1)
+            b = np.where(sxx > 0, (dx @ dT) / np.where(sxx > 0, sxx, 1.0), 0.0)
+            c = Tm - b * np.mean(x, axis=1)
+            r = T[None, :] - c[:, None] - b[:, None] * x
+            rms = np.sqrt(np.mean(r * r, axis=1))
+        return np.where(ok, rms, np.inf), c, b, ok
+
+    def fit(delta):  # one trial limit, the same closed form without the batch overhead
+        q = p[-1] + sgn * delta
+        if q == p[-1]:
             return np.inf, None
-        coef, *_ = np.linalg.lstsq(a, T, rcond=None)
-        r = T - a @ coef
-        return float(np.sqrt(np.mean(r * r))), coef
+        x = -np.log(np.abs(p - q))
+        xm = x.mean()
+        dx = x - xm
+        sxx = float(dx @ dx)
+        b = float(dx @ dT) / sxx if sxx > 0 else 0.0
+        c = Tm - b * xm
+        r = T - c - b * x
+        return math.sqrt(float(r @ r) / r.size), np.array([c, b])
 
     # the limit lies beyond the last point, at a distance delta on a log grid, then refined
     lg = np.linspace(np.log(dmin), np.log(100.0 * span), 141)
-    errs = [fit(np.exp(v))[0] for v in lg]
+    errs = fits(np.exp(lg))[0]
     k = int(np.argmin(errs))
     lo, hi = lg[max(k - 1, 0)], lg[min(k + 1, lg.size - 1)]
     for _ in range(40):  # golden section in log delta
