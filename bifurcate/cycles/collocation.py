@@ -191,16 +191,22 @@ def lagrange_tables(m: int):
     return z, L, D, Dn, wq, Dm
 
 
+@lru_cache(maxsize=16)
+def _lagrange_denominators(m: int):
+    xi = np.linspace(0.0, 1.0, m + 1)
+    den = xi[:, None] - xi[None, :]
+    np.fill_diagonal(den, 1.0)
+    return xi, den
+
+
 def basis_at(m: int, s: np.ndarray) -> np.ndarray:
     """Values (len(s), m + 1) of the Lagrange basis at local coordinates ``s`` in [0, 1]."""
-    xi = np.linspace(0.0, 1.0, m + 1)
-    s = np.asarray(s, dtype=float)
-    out = np.ones((s.size, m + 1))
-    for l in range(m + 1):
-        for q in range(m + 1):
-            if q != l:
-                out[:, l] *= (s - xi[q]) / (xi[l] - xi[q])
-    return out
+    xi, den = _lagrange_denominators(m)
+    s = np.asarray(s, dtype=float).ravel()
+    fac = (s[:, None, None] - xi[None, None, :]) / den[None, :, :]  # (S, l, q)
+    idx = np.arange(m + 1)
+    fac[:, idx, idx] = 1.0
+    return np.prod(fac, axis=2)
 
 
 # ------------------------------------------------------------------------------------------

@@ -246,7 +246,7 @@ def floquet_condensed(B: np.ndarray, bases: np.ndarray, f0: np.ndarray, *, tol: 
     from scipy.optimize import linear_sum_assignment
 
     from bifurcate.cycles.collocation import condense_blocks
-    from bifurcate.kernels.condensation import periodic_pencil
+    from bifurcate.kernels.condensation import periodic_pencil, tangent_pencil_blocks
 
     B = np.asarray(B, dtype=float)
     bases = np.asarray(bases, dtype=float)
@@ -259,7 +259,7 @@ def floquet_condensed(B: np.ndarray, bases: np.ndarray, f0: np.ndarray, *, tol: 
         A, C = c["A"], c["C"]
     else:
         A, C = condensed
-    nxt = np.roll(np.arange(K), -1)
+    A, C = np.ascontiguousarray(A), np.ascontiguousarray(C)
     if d < n:
         # eliminate the normal component of y_{j+1}: keep the rows orthogonal to C_j N_{j+1}
         if normals is None:
@@ -268,14 +268,12 @@ def floquet_condensed(B: np.ndarray, bases: np.ndarray, f0: np.ndarray, *, tol: 
             Nrm = np.asarray(normals, dtype=float)
             if Nrm.shape != (K, n, n - d):
                 raise ValueError(f"normals must have shape {(K, n, n - d)}, got {Nrm.shape}")
-        CN = C @ Nrm[nxt]
-        Qc = np.linalg.qr(CN, mode="complete")[0][:, :, n - d:]  # (K, n, d)
-        QcT = np.swapaxes(Qc, 1, 2)
-        Ah = QcT @ A @ bases
-        Ch = QcT @ C @ bases[nxt]
+        Ah, Ch = np.empty((K, d, d)), np.empty((K, d, d))
+        if tangent_pencil_blocks(A, C, np.ascontiguousarray(bases), np.ascontiguousarray(Nrm), Ah, Ch) != 0:
+            raise np.linalg.LinAlgError("C_j N_{j+1} is rank deficient: the normal directions are not eliminable")
     else:
-        Ah, Ch = A @ bases, C @ bases[nxt]
-    Ah, Ch = np.ascontiguousarray(Ah), np.ascontiguousarray(Ch)
+        nxt = np.roll(np.arange(K), -1)
+        Ah, Ch = np.ascontiguousarray(A @ bases), np.ascontiguousarray(C @ bases[nxt])
     P0, P1 = np.empty((d, d)), np.empty((d, d))
     if periodic_pencil(Ah, Ch, P0, P1) != 0:
         raise np.linalg.LinAlgError("the periodic pencil reduction met an exactly singular column")
@@ -323,7 +321,8 @@ def floquet_condensed(B: np.ndarray, bases: np.ndarray, f0: np.ndarray, *, tol: 
         dist = np.where(np.isfinite(dist), dist, 1e300)
         ri, ci = linear_sum_assignment(dist)
         mismatch = float(np.max(dist[ri, ci])) if ri.size else 0.0
-        rest = np.setdiff1d(np.arange(n), ci)
+        rest = np.ones(n, dtype=bool)
+        rest[ci] = False
         radial = full[rest]
         bound = radial_tol + 10.0 * triv_err
         if mismatch > bound or not np.all(logf[rest] < 0.0):

@@ -74,11 +74,10 @@ def saddle_of_cycle(model: Model, U: np.ndarray, params: dict) -> SaddleProximit
     from bifurcate.equilibria import newton_equilibrium
 
     p = model.pack_params(params)
-    f = np.empty(model.n)
-    speed = np.empty(U.shape[0])
+    F = np.empty(U.shape)
     for i in range(U.shape[0]):
-        model.rhs(np.ascontiguousarray(U[i]), p, f)
-        speed[i] = np.linalg.norm(f)
+        model.rhs(np.ascontiguousarray(U[i]), p, F[i])
+    speed = np.sqrt(np.sum(F * F, axis=1))
     extent = float(np.max(np.ptp(U, axis=0)))
     nan = SaddleProximity(np.full(model.n, np.nan), float("inf"), float("inf"), np.zeros(0, complex))
     if not np.all(np.isfinite(speed)):

@@ -37,7 +37,7 @@ import numpy as np
 from bifurcate._numba import njit
 from bifurcate.model import tangent_basis_kernel
 
-__all__ = ["tangent_bases", "householder_rows", "gauss_rows", "condense_intervals", "solve_periodic", "back_substitute_intervals",
+__all__ = ["tangent_bases", "tangent_pencil_blocks", "householder_rows", "gauss_rows", "condense_intervals", "solve_periodic", "back_substitute_intervals",
            "periodic_pencil"]
 
 
@@ -421,4 +421,43 @@ def tangent_bases(Y, sphere_blocks, free_idx, out):
     """Tangent bases (K, n, d) at the points ``Y`` (K, n) (the geometry's kernel, batched)."""
     for j in range(Y.shape[0]):
         tangent_basis_kernel(Y[j], sphere_blocks, free_idx, out[j])
+    return 0
+
+
+@njit
+def tangent_pencil_blocks(A, C, bases, normals, Ah, Ch):
+    """Condensed blocks restricted to tangent spaces: ``y_j = T_j eta_j``, and the normal component
+    of ``y_{j+1}`` eliminated from the ``n`` rows of ``A_j y_j + C_j y_{j+1} = 0`` (a QR step on
+    ``C_j N_{j+1}``), leaving ``d`` rows ``Ah_j eta_j + Ch_j eta_{j+1} = 0``.
+
+    A, C : (K, n, n); bases : (K, n, d); normals : (K, n, n - d); outputs Ah, Ch : (K, d, d).
+    Returns 0, or ``j + 1`` if ``C_j N_{j+1}`` is rank deficient.
+    """
+    K, n = A.shape[0], A.shape[1]
+    d = bases.shape[2]
+    q = n - d
+    W = np.zeros((n, q + 2 * d))
+    for j in range(K):
+        jn = (j + 1) % K
+        for i in range(n):
+            for c in range(q):
+                s = 0.0
+                for k in range(n):
+                    s += C[j, i, k] * normals[jn, k, c]
+                W[i, c] = s
+            for c in range(d):
+                s = 0.0
+                t = 0.0
+                for k in range(n):
+                    s += A[j, i, k] * bases[j, k, c]
+                    t += C[j, i, k] * bases[jn, k, c]
+                W[i, q + c] = s
+                W[i, q + d + c] = t
+        st = householder_rows(W, 0, n, 0, q)
+        if st != 0:
+            return j + 1
+        for i in range(d):
+            for c in range(d):
+                Ah[j, i, c] = W[q + i, q + c]
+                Ch[j, i, c] = W[q + i, q + d + c]
     return 0
