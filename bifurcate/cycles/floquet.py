@@ -196,11 +196,17 @@ def _householder_with_first(v: np.ndarray) -> np.ndarray:
 
 def _pencil_eigenvalues(P0: np.ndarray, P1: np.ndarray):
     """Multipliers mu with (P0 + mu P1) v = 0: (mu, log|mu|), mu = alpha / beta (inf when beta = 0)."""
-    import scipy.linalg as sla
+    from scipy.linalg.lapack import dggev
 
     if P0.shape[0] == 0:
         return np.zeros(0, complex), np.zeros(0)
-    a, b = sla.eigvals(P0, -P1, homogeneous_eigvals=True)
+    if not (np.all(np.isfinite(P0)) and np.all(np.isfinite(P1))):
+        raise FloatingPointError("non-finite periodic pencil")
+    # QZ directly from LAPACK (the scipy wrapper's checks cost more than the 6 x 6 problem)
+    ar, ai, b, _, _, _, info = dggev(P0, -P1, compute_vl=0, compute_vr=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"QZ (dggev) failed with info = {info}")
+    a = ar + 1j * ai
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         logm = np.log(np.abs(a)) - np.log(np.abs(b))
         mu = a / b

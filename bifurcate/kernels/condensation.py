@@ -10,8 +10,8 @@ Householder reflections:
    values from the interval's ``m n`` equations, leaving ``n`` equations
    ``A_j y_j + C_j y_{j+1} + E_j z = r_j`` in the mesh-point values ``y_j`` and the extra unknowns
    ``z``; the border rows' interior coefficients are folded onto ``y_j, y_{j+1}, z``.
-2. :func:`solve_periodic` eliminates ``y_1, ..., y_{K-1}`` one interval after the other (a QR
-   step on the ``2 n`` rows that contain ``y_j``), closes the cycle ``y_K = y_0``, solves the
+2. :func:`solve_periodic` eliminates ``y_1, ..., y_{K-1}`` one interval after the other (Gaussian
+   elimination with row pivoting on the ``2 n`` rows that contain ``y_j``), closes the cycle ``y_K = y_0``, solves the
    final ``(n + n_b)`` square system for ``(y_0, z)`` and back-substitutes.
 3. :func:`periodic_pencil` runs stage 2 on the homogeneous blocks without closing the cycle: the
    last ``n`` rows read ``P0 y_0 + P1 y_K = 0``, so the Floquet multipliers are the eigenvalues of
@@ -272,7 +272,7 @@ def solve_periodic(A, C, E, r, Bm, Bz, rbz, S, y, z):
                 W[n + i, c3 + q] = E[j, i, q]
             for q in range(nr):
                 W[n + i, cr + q] = r[j, i, q]
-        st = householder_rows(W, 0, 2 * n, 0, n)
+        st = gauss_rows(W, 0, 2 * n, 0, n)  # row pivoting between the two blocks, as AUTO's reduce
         if st != 0:
             return j + 1
         for i in range(n):
