@@ -154,3 +154,42 @@ def test_sparse_assembly_matches_reference_dense():
     np.testing.assert_allclose(c.solve_bordered(B, BT, BP, rows, rc, rb), np.linalg.solve(M, np.r_[rc, rb]),
                                rtol=1e-10, atol=1e-12)
     assert sp.issparse(c.system(c.pack(np.ones((c.N, c.n)), 1.0, 0.5), np.zeros(c.N * c.n))[1])
+
+
+def test_kernels_match_their_plain_python_twins():
+    """The compiled kernels and the same functions run as plain Python (``py_func``, what
+    NUMBA_DISABLE_JIT=1 runs) give the same numbers."""
+    from bifurcate.kernels import condensation as kc
+
+    rng = np.random.default_rng(21)
+    K, m, n, nz, nr, nb = 4, 3, 2, 2, 2, 2
+    B = rng.normal(size=(K, m, n, m + 1, n))
+    Z = rng.normal(size=(K, m, n, nz))
+    rc = rng.normal(size=(K, m, n, nr))
+    Bd = rng.normal(size=(nb, K * m * n + nz))
+    rb = rng.normal(size=(nb, nr))
+
+    def run(jit: bool):
+        f = (lambda k: getattr(kc, k)) if jit else (lambda k: getattr(kc, k).py_func)
+        Wk = np.empty((K, m * n, (m + 1) * n + nz + nr))
+        A, C, E, r = np.empty((K, n, n)), np.empty((K, n, n)), np.empty((K, n, nz)), np.empty((K, n, nr))
+        Bm, Bz, rbz = np.empty((nb, K, n)), np.empty((nb, nz)), np.empty((nb, nr))
+        assert f("condense_intervals")(B, Z, rc, Bd, rb, Wk, A, C, E, r, Bm, Bz, rbz) == 0
+        S, y, z = np.empty((K, n, 3 * n + nz + nr)), np.empty((K, n, nr)), np.empty((nz, nr))
+        assert f("solve_periodic")(A, C, E, r, Bm, Bz, rbz, S, y, z) == 0
+        x = np.empty((K * m, n, nr))
+        f("back_substitute_intervals")(Wk, y, z, m, x)
+        P0, P1 = np.empty((n, n)), np.empty((n, n))
+        assert f("periodic_pencil")(A, C, P0, P1) == 0
+        bases = np.linalg.qr(rng.normal(size=(K, n, 1)))[0]
+        normals = np.linalg.qr(bases, mode="complete")[0][:, :, 1:]
+        Ah, Ch = np.empty((K, 1, 1)), np.empty((K, 1, 1))
+        assert f("tangent_pencil_blocks")(A, C, bases, normals, Ah, Ch) == 0
+        return [x, z, P0, P1, np.abs(Ah), np.abs(Ch)]
+
+    state = rng.bit_generator.state
+    a = run(True)
+    rng.bit_generator.state = state
+    b = run(False)
+    for u, v in zip(a, b):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-13)
