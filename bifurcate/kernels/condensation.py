@@ -89,6 +89,7 @@ def gauss_rows(W, r0, r1, c0, ncols):
     used for the interval condensation, as AUTO-07p's ``conpar`` does. Returns 0 or ``k + 1``.
     """
     wc = W.shape[1]
+    rp = np.empty(wc)
     for k in range(ncols):
         c = c0 + k
         piv = r0 + k
@@ -107,11 +108,15 @@ def gauss_rows(W, r0, r1, c0, ncols):
                 W[piv, jj] = W[best, jj]
                 W[best, jj] = t
         inv = 1.0 / W[piv, c]
+        nw = wc - c - 1
+        for jj in range(nw):  # a private copy of the pivot row: the row updates below vectorise
+            rp[jj] = W[piv, c + 1 + jj]
         for i in range(piv + 1, r1):
             l = W[i, c] * inv
             if l != 0.0:
-                for jj in range(c + 1, wc):
-                    W[i, jj] -= l * W[piv, jj]
+                ri = W[i, c + 1:]
+                for jj in range(nw):
+                    ri[jj] -= l * rp[jj]
             W[i, c] = 0.0
     return 0
 
