@@ -193,3 +193,15 @@ def test_kernels_match_their_plain_python_twins():
     b = run(False)
     for u, v in zip(a, b):
         np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("m", [1, 2, 4, 7])
+def test_basis_at_is_the_lagrange_basis(m):
+    """Kronecker delta at the nodes, and degree-m polynomials reproduced exactly."""
+    from bifurcate.cycles.collocation import basis_at
+
+    xi = np.linspace(0.0, 1.0, m + 1)
+    np.testing.assert_allclose(basis_at(m, xi), np.eye(m + 1), atol=1e-14)
+    s = np.random.default_rng(m).uniform(size=40)
+    coef = np.random.default_rng(m + 1).normal(size=m + 1)
+    np.testing.assert_allclose(basis_at(m, s) @ np.polyval(coef, xi), np.polyval(coef, s), atol=1e-12)

@@ -196,17 +196,19 @@ def _lagrange_denominators(m: int):
     xi = np.linspace(0.0, 1.0, m + 1)
     den = xi[:, None] - xi[None, :]
     np.fill_diagonal(den, 1.0)
-    return xi, den
+    return xi, np.prod(den, axis=1)
 
 
 def basis_at(m: int, s: np.ndarray) -> np.ndarray:
     """Values (len(s), m + 1) of the Lagrange basis at local coordinates ``s`` in [0, 1]."""
     xi, den = _lagrange_denominators(m)
     s = np.asarray(s, dtype=float).ravel()
-    fac = (s[:, None, None] - xi[None, None, :]) / den[None, :, :]  # (S, l, q)
-    idx = np.arange(m + 1)
-    fac[:, idx, idx] = 1.0
-    return np.prod(fac, axis=2)
+    d = s[:, None] - xi[None, :]  # (S, m + 1)
+    one = np.ones((s.size, 1))
+    # prod_{q != l} (s - xi_q) as (product of the factors left of l) x (right of l): no division
+    left = np.concatenate([one, np.cumprod(d[:, :-1], axis=1)], axis=1)
+    right = np.concatenate([np.cumprod(d[:, :0:-1], axis=1)[:, ::-1], one], axis=1)
+    return left * right / den
 
 
 # ------------------------------------------------------------------------------------------
@@ -397,10 +399,9 @@ class Collocation:
         self._kern = collocation_kernels(model).colloc_eval if use_numba else None
         self._build_pattern()
         # node quadrature weights (shared nodes summed) and the inner-product weights of X
-        w = np.zeros(self.N)
-        for j in range(self.ntst):
-            idx = (j * self.m + np.arange(self.m + 1)) % self.N
-            np.add.at(w, idx, self.h[j] * self.wq)
+        hw = self.h[:, None] * self.wq[None, :]  # (ntst, m + 1)
+        w = hw[:, : self.m].ravel().copy()
+        w[:: self.m] += np.roll(hw[:, self.m], 1)  # the last node of interval j is node 0 of j + 1
         self.node_w = w
         self.W = np.concatenate([np.repeat(w, self.n), [1.0, 1.0]])
 
