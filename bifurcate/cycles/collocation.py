@@ -11,7 +11,13 @@ interval (superconvergence O(h^{2 ncol}) at the mesh points). The integral phase
 
 fixes the time shift against the previous orbit ``u_ref``; the pseudo-arclength condition
 ``<X - X_prev, tau_prev>_W = ds`` closes the system. The Jacobian is sparse (one dense block per
-interval, plus the T and p columns and two dense rows) and is solved by SuperLU.
+interval, plus the T and p columns and two dense rows). It is solved as AUTO-07p does: the
+interior node values of each interval are eliminated locally ("condensation of parameters"), the
+remaining periodic block-bidiagonal system in the mesh-point values is reduced by orthogonal
+elimination, interval after interval, and the small final system (the mesh point 0, the period,
+the parameter) is solved densely (:func:`solve_condensed`, kernels in
+:mod:`bifurcate.kernels.condensation`); ``solver="sparse"`` assembles the matrix and uses SuperLU
+instead (the reference of the tests).
 
 Mesh adaptation equidistributes ``|u^{(ncol+1)}|^{1/(ncol+1)}`` (the AUTO-07p monitor), with the
 derivative estimated from the jumps of the piecewise-constant ``u^{(ncol)}``.
@@ -25,7 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,7 +40,12 @@ import scipy.sparse.linalg as spla
 from bifurcate.continuation.options import RENAMED_OPTIONS, canonical_names
 from bifurcate.model import Model
 
-__all__ = ["CycleOptions", "Collocation", "colloc_eval_numpy", "lagrange_tables", "collocation_kernels"]
+__all__ = ["CycleOptions", "Collocation", "colloc_eval_numpy", "lagrange_tables", "collocation_kernels",
+           "solve_condensed", "condense_blocks", "SOLVERS"]
+
+#: Linear solvers of the Newton corrector: the condensed structured elimination (default) and the
+#: assembled sparse LU (reference).
+SOLVERS = ("condensed", "sparse")
 
 
 # ------------------------------------------------------------------------------------------
@@ -181,16 +192,24 @@ def lagrange_tables(m: int):
     return z, L, D, Dn, wq, Dm
 
 
+@lru_cache(maxsize=16)
+def _lagrange_denominators(m: int):
+    xi = np.linspace(0.0, 1.0, m + 1)
+    den = xi[:, None] - xi[None, :]
+    np.fill_diagonal(den, 1.0)
+    return xi, np.prod(den, axis=1)
+
+
 def basis_at(m: int, s: np.ndarray) -> np.ndarray:
     """Values (len(s), m + 1) of the Lagrange basis at local coordinates ``s`` in [0, 1]."""
-    xi = np.linspace(0.0, 1.0, m + 1)
-    s = np.asarray(s, dtype=float)
-    out = np.ones((s.size, m + 1))
-    for l in range(m + 1):
-        for q in range(m + 1):
-            if q != l:
-                out[:, l] *= (s - xi[q]) / (xi[l] - xi[q])
-    return out
+    xi, den = _lagrange_denominators(m)
+    s = np.asarray(s, dtype=float).ravel()
+    d = s[:, None] - xi[None, :]  # (S, m + 1)
+    one = np.ones((s.size, 1))
+    # prod_{q != l} (s - xi_q) as (product of the factors left of l) x (right of l): no division
+    left = np.concatenate([one, np.cumprod(d[:, :-1], axis=1)], axis=1)
+    right = np.concatenate([np.cumprod(d[:, :0:-1], axis=1)[:, ::-1], one], axis=1)
+    return left * right / den
 
 
 # ------------------------------------------------------------------------------------------
@@ -235,6 +254,113 @@ def colloc_eval_numpy(model: Model, U, T, p, ip, h, L, D, eps_p):
 
 
 # ------------------------------------------------------------------------------------------
+# the condensed solve
+# ------------------------------------------------------------------------------------------
+def condense_blocks(B: np.ndarray, Z: np.ndarray | None = None, rc: np.ndarray | None = None,
+                    border: np.ndarray | None = None, rb: np.ndarray | None = None) -> dict:
+    """Eliminate the interior node values of each mesh interval (condensation of parameters).
+
+    Parameters
+    ----------
+    B : (K, m, n, m + 1, n) collocation blocks (as from :meth:`Collocation.evaluate`).
+    Z : (K, m, n, nz), optional: columns of extra unknowns (period, parameter); default none.
+    rc : (K, m, n, nr), optional: right-hand sides of the collocation rows; default none.
+    border : (nb, K m n + nz), optional: dense border rows; rb : (nb, nr) their right-hand sides.
+
+    Returns
+    -------
+    dict with ``A, C`` (K, n, n), ``E`` (K, n, nz), ``r`` (K, n, nr): the condensed equations
+    ``A_j y_j + C_j y_{j+1} + E_j z = r_j`` in the mesh-point values ``y_j``; ``Bm`` (nb, K, n),
+    ``Bz`` (nb, nz), ``rbz`` (nb, nr): the border rows on ``(y, z)``; ``Wk`` the triangularised
+    interval systems (for :func:`solve_condensed`'s back-substitution).
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If an interval's interior columns are exactly rank deficient.
+    """
+    from bifurcate.kernels.condensation import condense_intervals
+
+    B = np.ascontiguousarray(B, dtype=float)
+    if B.ndim != 5 or B.shape[4] != B.shape[2] or B.shape[3] != B.shape[1] + 1:
+        raise ValueError(f"B must have shape (K, m, n, m + 1, n), got {B.shape}")
+    K, m, n = B.shape[:3]
+    Z = np.zeros((K, m, n, 0)) if Z is None else np.ascontiguousarray(Z, dtype=float)
+    rc = np.zeros((K, m, n, 0)) if rc is None else np.ascontiguousarray(rc, dtype=float)
+    nz, nr = Z.shape[3], rc.shape[3]
+    border = np.zeros((0, K * m * n + nz)) if border is None else np.ascontiguousarray(border, dtype=float)
+    rb = np.zeros((border.shape[0], nr)) if rb is None else np.ascontiguousarray(rb, dtype=float)
+    if Z.shape[:3] != (K, m, n) or rc.shape[:3] != (K, m, n):
+        raise ValueError(f"Z and rc must have shape (K, m, n, .) = {(K, m, n)}, got {Z.shape}, {rc.shape}")
+    if border.shape[1] != K * m * n + nz or rb.shape != (border.shape[0], nr):
+        raise ValueError(f"border must be (nb, {K * m * n + nz}) and rb (nb, {nr}), got {border.shape}, {rb.shape}")
+    nb = border.shape[0]
+    out = {"Wk": np.empty((K, m * n, (m + 1) * n + nz + nr)), "A": np.empty((K, n, n)), "C": np.empty((K, n, n)),
+           "E": np.empty((K, n, nz)), "r": np.empty((K, n, nr)), "Bm": np.empty((nb, K, n)),
+           "Bz": np.empty((nb, nz)), "rbz": np.empty((nb, nr))}
+    st = condense_intervals(B, Z, rc, border, rb, out["Wk"], out["A"], out["C"], out["E"], out["r"], out["Bm"],
+                            out["Bz"], out["rbz"])
+    if st != 0:
+        raise np.linalg.LinAlgError(f"the interior collocation block of mesh interval {st - 1} is singular")
+    return out
+
+
+def solve_condensed(B: np.ndarray, Z: np.ndarray, border: np.ndarray, rc: np.ndarray, rb: np.ndarray,
+                    return_blocks: bool = False):
+    """Solve the bordered collocation system by condensation and structured elimination.
+
+    The system (``N = K m`` nodes, ``nz`` extra unknowns, ``nb = nz`` border rows) is::
+
+        [ block-diagonal collocation B | Z ] [ U ]   [ rc ]
+        [            border             ] [ z ] = [ rb ]
+
+    with the nodes periodic (node ``K m`` is node 0). Cost O(K m^3 n^3), no fill-in, no pivoting
+    across intervals (orthogonal eliminations only).
+
+    Parameters
+    ----------
+    B : (K, m, n, m + 1, n); Z : (K, m, n, nz); border : (nb, K m n + nz);
+    rc : (K, m, n, nr) or (K, m, n); rb : (nb, nr) or (nb,).
+
+    Returns
+    -------
+    x : (K m n + nz, nr), or (K m n + nz,) when the right-hand sides are vectors.
+    blocks : dict, with ``return_blocks``: the output of :func:`condense_blocks`.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If the system is exactly singular (a vanishing pivot column).
+    """
+    from bifurcate.kernels.condensation import back_substitute_intervals, solve_periodic
+
+    vec = np.ndim(rc) == 3
+    rc = np.asarray(rc, dtype=float)
+    rb = np.asarray(rb, dtype=float)
+    if vec:
+        rc, rb = rc[..., None], rb[:, None]
+    border = np.asarray(border, dtype=float)
+    if border.shape[0] != np.shape(Z)[3]:
+        raise ValueError(f"expected as many border rows as extra unknowns, got {border.shape[0]} rows and "
+                         f"{np.shape(Z)[3]} unknowns")
+    c = condense_blocks(B, Z, rc, border, rb)
+    K, m, n = B.shape[:3]
+    nz, nr = c["E"].shape[2], c["r"].shape[2]
+    S = np.empty((K, n, 3 * n + nz + nr))
+    y = np.empty((K, n, nr))
+    z = np.empty((nz, nr))
+    st = solve_periodic(c["A"], c["C"], c["E"], c["r"], c["Bm"], c["Bz"], c["rbz"], S, y, z)
+    if st != 0:
+        raise np.linalg.LinAlgError("the condensed periodic system is singular "
+                                    f"({'at mesh point ' + str(st) if st < K else 'in the final block'})")
+    x = np.empty((K * m, n, nr))
+    back_substitute_intervals(c["Wk"], y, z, m, x)
+    out = np.concatenate([x.reshape(K * m * n, nr), z])
+    out = out[:, 0] if vec else out
+    return (out, c) if return_blocks else out
+
+
+# ------------------------------------------------------------------------------------------
 # the discretised problem
 # ------------------------------------------------------------------------------------------
 class Collocation:
@@ -249,9 +375,17 @@ class Collocation:
     ip : int, index of the continuation parameter
     mesh : (ntst + 1,) mesh points in [0, 1] (0 and 1 included)
     ncol : int
+    use_numba : bool
+        Evaluate the blocks with the model's compiled kernel (else the numpy twin).
+    solver : {"condensed", "sparse"}
+        Linear solver of :meth:`newton` and :meth:`tangent` (see :data:`SOLVERS`).
     """
 
-    def __init__(self, model: Model, p: np.ndarray, ip: int, mesh: np.ndarray, ncol: int, use_numba: bool = True):
+    def __init__(self, model: Model, p: np.ndarray, ip: int, mesh: np.ndarray, ncol: int, use_numba: bool = True,
+                 solver: str = "condensed"):
+        if solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+        self.solver = solver
         self.model = model
         self.p = np.array(p, dtype=float)
         self.ip = int(ip)
@@ -266,23 +400,33 @@ class Collocation:
         self._kern = collocation_kernels(model).colloc_eval if use_numba else None
         self._build_pattern()
         # node quadrature weights (shared nodes summed) and the inner-product weights of X
-        w = np.zeros(self.N)
-        for j in range(self.ntst):
-            idx = (j * self.m + np.arange(self.m + 1)) % self.N
-            np.add.at(w, idx, self.h[j] * self.wq)
+        hw = self.h[:, None] * self.wq[None, :]  # (ntst, m + 1)
+        w = hw[:, : self.m].ravel().copy()
+        w[:: self.m] += np.roll(hw[:, self.m], 1)  # the last node of interval j is node 0 of j + 1
         self.node_w = w
         self.W = np.concatenate([np.repeat(w, self.n), [1.0, 1.0]])
 
     # -- layout ----------------------------------------------------------------------------
     def _build_pattern(self):
+        r = np.arange(self.N * self.n)
+        self._rows_T = r
+        self._rows_P = r
+
+    @cached_property
+    def _rows_B(self) -> np.ndarray:
+        return self._pattern_B()[0]
+
+    @cached_property
+    def _cols_B(self) -> np.ndarray:
+        return self._pattern_B()[1]
+
+    def _pattern_B(self):
+        """Row and column indices of the entries of the blocks B in the assembled matrix (built
+        on first use: the condensed solver never needs them)."""
         ntst, m, n, N = self.ntst, self.m, self.n, self.N
         j, k, i, l, i2 = np.meshgrid(np.arange(ntst), np.arange(m), np.arange(n), np.arange(m + 1), np.arange(n),
                                      indexing="ij")
-        self._rows_B = ((j * m + k) * n + i).ravel()
-        self._cols_B = ((((j * m + l) % N) * n) + i2).ravel()
-        r = np.arange(N * n)
-        self._rows_T = r
-        self._rows_P = r
+        return ((j * m + k) * n + i).ravel(), ((((j * m + l) % N) * n) + i2).ravel()
 
     def times(self) -> np.ndarray:
         """Times (N,) in [0, 1) of the nodes."""
@@ -328,11 +472,12 @@ class Collocation:
 
     def phase_row(self, Uref) -> np.ndarray:
         """Coefficients c (N n,) of the phase condition sum c . U = int <u, u_ref'> dt."""
-        c = np.zeros((self.N, self.n))
-        for j in range(self.ntst):
-            idx = (j * self.m + np.arange(self.m + 1)) % self.N
-            dref = self.Dn @ Uref[idx] / self.h[j]  # (m+1, n) derivative at the nodes
-            c[idx] += (self.h[j] * self.wq)[:, None] * dref
+        m, N = self.m, self.N
+        idx = (np.arange(self.ntst)[:, None] * m + np.arange(m + 1)[None, :]) % N
+        # h_j (quadrature) times u_ref' = (Dn @ U) / h_j: the interval width cancels
+        contrib = self.wq[None, :, None] * np.einsum("lk,jkn->jln", self.Dn, np.asarray(Uref, float)[idx])
+        c = contrib[:, :m].reshape(N, self.n).copy()
+        c[::m] += np.roll(contrib[:, m], 1, axis=0)
         return c.ravel()
 
     def system(self, X, phase_c, tau=None, Xprev=None, ds=0.0):
@@ -375,12 +520,56 @@ class Collocation:
         perm, indices, indptr = pat
         return sp.csc_matrix((data[perm], indices, indptr), shape=(nrow, self.nx))
 
-    def tangent(self, X, phase_c, tau_prev):
-        """Unit tangent (weighted norm) at ``X`` oriented like ``tau_prev``."""
-        _, A, _ = self.system(X, phase_c, tau_prev, X, 0.0)  # the bordered matrix, last row W tau_prev
-        rhs = np.zeros(self.nx)
-        rhs[-1] = 1.0
-        t = spla.splu(A).solve(rhs)
+    def _borders(self, X, phase_c, tau, Xprev, ds, fixed_param):
+        """Border rows (2, nx) and their residuals (2,): the phase condition, then the
+        arclength condition (or, with ``fixed_param``, the parameter pinned)."""
+        Nn = self.N * self.n
+        rows = np.zeros((2, self.nx))
+        rows[0, :Nn] = phase_c
+        Fb = np.empty(2)
+        Fb[0] = phase_c @ X[:Nn]
+        if fixed_param:
+            rows[1, -1] = 1.0
+            Fb[1] = X[-1] - Xprev[-1]
+        else:
+            rows[1] = self.W * tau
+            Fb[1] = rows[1] @ (X - Xprev) - ds
+        return rows, Fb
+
+    def solve_bordered(self, B, BT, BP, rows, rc, rb):
+        """Solve the bordered collocation system with blocks ``B, BT, BP`` (from :meth:`evaluate`),
+        border ``rows`` (2, nx) and right-hand sides ``rc`` (N n,) or (N n, nr), ``rb`` (2,) or (2, nr).
+
+        Uses :attr:`solver`; both solvers give the same solution to rounding."""
+        rc = np.asarray(rc, dtype=float)
+        vec = rc.ndim == 1
+        rc2 = rc.reshape(self.N * self.n, -1)
+        rb2 = np.asarray(rb, dtype=float).reshape(2, -1)
+        if self.solver == "sparse":
+            Nn = self.N * self.n
+            Jm = self._assemble_csc(
+                Nn + 2, [self._rows_B, self._rows_T, self._rows_P, np.repeat(Nn + np.arange(2), self.nx)],
+                [self._cols_B, np.full(Nn, Nn), np.full(Nn, Nn + 1), np.tile(np.arange(self.nx), 2)],
+                np.concatenate([np.ravel(B), np.ravel(BT), np.ravel(BP), rows.ravel()]))
+            x = spla.splu(Jm).solve(np.vstack([rc2, rb2]))
+        else:
+            Z = np.stack([BT, BP], axis=-1)
+            x, c = solve_condensed(B, Z, rows, rc2.reshape(self.ntst, self.m, self.n, -1), rb2, return_blocks=True)
+            # the condensed blocks do not depend on the border or right-hand sides: the Floquet
+            # multipliers of the converged cycle reuse them (cycle_floquet)
+            self._condensed_cache = (B, c["A"], c["C"])
+        return x[:, 0] if vec else x
+
+    def tangent(self, X, phase_c, tau_prev, B=None):
+        """Unit tangent (weighted norm) at ``X`` oriented like ``tau_prev`` (``B``: the blocks
+        ``(B, BT, BP)`` at ``X`` if already evaluated)."""
+        if B is None:
+            last = self.__dict__.get("_last_blocks")
+            B = last[1:] if last is not None and np.array_equal(last[0], X) else self.evaluate(X)[1:]
+        Bb, BT, BP = B
+        rows, _ = self._borders(X, phase_c, tau_prev, X, 0.0, False)
+        rb = np.array([0.0, 1.0])
+        t = self.solve_bordered(Bb, BT, BP, rows, np.zeros(self.N * self.n), rb)
         t /= self.norm(t)
         if self.dot(t, tau_prev) < 0:
             t = -t
@@ -394,17 +583,13 @@ class Collocation:
         X = X0.copy()
         B = None
         for it in range(1, max_iter + 1):
-            if fixed_param:
-                F, Jm, B = self.system(X, phase_c)
-                Jm = sp.vstack([Jm, sp.csr_matrix(([1.0], ([0], [self.nx - 1])), shape=(1, self.nx))]).tocsc()
-                F = np.concatenate([F, [X[-1] - Xprev[-1]]])
-            else:
-                F, Jm, B = self.system(X, phase_c, tau, Xprev, ds)
-            if not np.all(np.isfinite(F)):
+            R, B, BT, BP = self.evaluate(X)
+            rows, Fb = self._borders(X, phase_c, tau, Xprev, ds, fixed_param)
+            if not (np.all(np.isfinite(R)) and np.all(np.isfinite(Fb))):
                 return X, False, it, B
             try:
-                dx = spla.splu(Jm).solve(-F)
-            except RuntimeError:  # exactly singular
+                dx = self.solve_bordered(B, BT, BP, rows, -R.ravel(), -Fb)
+            except (RuntimeError, np.linalg.LinAlgError):  # exactly singular
                 return X, False, it, B
             if not np.all(np.isfinite(dx)):
                 return X, False, it, B
@@ -412,7 +597,8 @@ class Collocation:
             if X[-2] <= 0:
                 return X, False, it, B
             if np.max(np.abs(dx)) < tol:
-                R, B, _, _ = self.evaluate(X)
+                R, B, BT, BP = self.evaluate(X)
+                self._last_blocks = (X.copy(), B, BT, BP)  # the tangent at X reuses them
                 if np.max(np.abs(R)) < 10 * tol * max(1.0, X[-2]):
                     return X, True, it, B
         return X, False, max_iter, B

@@ -46,7 +46,7 @@ from bifurcate.continuation.pseudo_arclength import (NUMERICAL_ERRORS, TestFunct
                                                      tangent_at)
 from bifurcate.cycles.collocation import Collocation, CycleOptions
 from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, test_functions
-from bifurcate.cycles.floquet import Floquet, floquet_multipliers, transfer_blocks
+from bifurcate.cycles.floquet import Floquet, cycle_floquet, floquet_multipliers, transfer_blocks
 from bifurcate.cycles.limits import homoclinic_evidence, saddle_of_cycle
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint, Branch
@@ -88,7 +88,10 @@ class CycleBranch(Branch):
         """(m,) bool: the row's multipliers are trusted (the trivial one within ``floquet_tol`` of
         1, checked on every point); rows without are not labelled (folds excepted)."""
         tol = getattr(self.options, "floquet_tol", 1e-4)
-        return np.asarray(self.columns["mu_trivial_err"]) <= tol
+        ok = np.asarray(self.columns["mu_trivial_err"]) <= tol
+        if "floquet_status" in self.columns:  # -2: a radial multiplier on a sphere outside the unit circle
+            ok &= np.asarray(self.columns["floquet_status"]) == 0
+        return ok
 
     def orbit(self, i: int, n_points: int = 400) -> tuple[np.ndarray, np.ndarray]:
         """Cycle ``i`` sampled at ``n_points`` equally spaced times: (t (n_points,), y (n_points, n)),
@@ -155,7 +158,7 @@ def _safe_floquet(coll: Collocation, X: np.ndarray, B: np.ndarray, opts) -> Floq
         return None
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            return _floquet(coll, X, B)
+            return cycle_floquet(coll, X, B, tol=opts.floquet_tol)
     except NUMERICAL_ERRORS:
         return None
 
@@ -167,7 +170,8 @@ def _make_point(coll, X, tau, B, n_iter, opts) -> _Point:
 
 
 def _trusted(floq: Floquet | None, opts) -> bool:
-    return floq is not None and abs(floq.trivial - 1.0) <= opts.floquet_tol
+    # status 0: the trivial multiplier within floquet_tol of 1 and, on spheres, the radial ones checked
+    return floq is not None and floq.status == 0 and abs(floq.trivial - 1.0) <= opts.floquet_tol
 
 
 def _amplitude(U: np.ndarray) -> float:
@@ -755,6 +759,7 @@ def _assemble(model, param, params, pts, labels, status, message, opts, stats) -
     d = model.dim
     ev = np.full((m, d), np.nan + 0j)
     n_unst = np.zeros(m, dtype=int)
+    fstat = np.full(m, -1, dtype=int)
     for i, p in enumerate(pts):
         U, T, _ = p.coll.split(p.X)
         states[i] = U[0]
@@ -770,6 +775,7 @@ def _assemble(model, param, params, pts, labels, status, message, opts, stats) -
             allm = p.floq.all
             ev[i, : allm.size] = allm
             n_unst[i] = p.floq.n_unstable
+            fstat[i] = getattr(p.floq, "status", 0)
     cols["amplitude"] = amp
     cols["norm_l2"] = l2
     for k, nm in enumerate(names):
@@ -777,6 +783,7 @@ def _assemble(model, param, params, pts, labels, status, message, opts, stats) -
         cols[f"max_{nm}"] = maxs[:, k]
         cols[f"mean_{nm}"] = means[:, k]
     cols["mu_trivial_err"] = np.abs(ev[:, 0] - 1.0)
+    cols["floquet_status"] = fstat  # FLOQUET_STATUS of bifurcate.cycles.floquet; -1 where none was computed
     cols["newton_iters"] = np.array([p.newton_iters for p in pts])
     fixed = {k: v for k, v in params.items() if k != param}
     return CycleBranch(model=model, param=param, kind="cycle", params=fixed, param_values=pv, states=states,

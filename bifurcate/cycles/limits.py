@@ -18,6 +18,7 @@ evidence.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,11 +74,10 @@ def saddle_of_cycle(model: Model, U: np.ndarray, params: dict) -> SaddleProximit
     from bifurcate.equilibria import newton_equilibrium
 
     p = model.pack_params(params)
-    f = np.empty(model.n)
-    speed = np.empty(U.shape[0])
+    F = np.empty(U.shape)
     for i in range(U.shape[0]):
-        model.rhs(np.ascontiguousarray(U[i]), p, f)
-        speed[i] = np.linalg.norm(f)
+        model.rhs(np.ascontiguousarray(U[i]), p, F[i])
+    speed = np.sqrt(np.sum(F * F, axis=1))
     extent = float(np.max(np.ptp(U, axis=0)))
     nan = SaddleProximity(np.full(model.n, np.nan), float("inf"), float("inf"), np.zeros(0, complex))
     if not np.all(np.isfinite(speed)):
@@ -112,27 +112,36 @@ def log_period_fit(p: np.ndarray, T: np.ndarray) -> tuple[float, float, float]:
     if not span > 10 * dmin:
         return float("nan"), float("nan"), float("nan")
 
-    Tc = T - T.mean()
+    Tm = float(np.mean(T))
+    dT = T - Tm
 
     def fits(deltas):
-        """rms residuals (k,) and slopes b (k,) of the least-squares lines T = c + b x,
-        x = -ln|p - p_hom|, for the limits p_hom = p[-1] + sgn delta (closed form of the
-        two-parameter fit; inf where the logarithm is not finite)."""
-        d = np.atleast_1d(np.asarray(deltas, dtype=float))
-        with np.errstate(divide="ignore"):
-            x = -np.log(np.abs(p[None, :] - (p[-1] + sgn * d)[:, None]))
-        ok = np.all(np.isfinite(x), axis=1)
-        x = np.where(ok[:, None], x, 0.0)
-        xc = x - x.mean(axis=1, keepdims=True)
-        sxx = np.sum(xc * xc, axis=1)
-        ok &= sxx > 0
-        b = np.where(ok, np.sum(xc * Tc[None, :], axis=1) / np.where(ok, sxx, 1.0), np.nan)
-        r = Tc[None, :] - b[:, None] * xc
-        rms = np.where(ok, np.sqrt(np.mean(r * r, axis=1)), np.inf)
-        return rms, b
+        # least squares of T = c + b x, x = -ln|p - q|, in closed form (simple linear regression;
+        # the same solution as lstsq on [1, x], vectorised over the trial limits q)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = -np.log(np.abs(p[None, :] - (p[-1] + sgn * np.asarray(deltas, float)[:, None])))
+            ok = np.all(np.isfinite(x), axis=1)
+            x = np.where(ok[:, None], x, 0.0)
+            dx = x - np.mean(x, axis=1, keepdims=True)
+            sxx = np.sum(dx * dx, axis=1)
+            b = np.where(sxx > 0, (dx @ dT) / np.where(sxx > 0, sxx, 1.0), 0.0)
+            c = Tm - b * np.mean(x, axis=1)
+            r = T[None, :] - c[:, None] - b[:, None] * x
+            rms = np.sqrt(np.mean(r * r, axis=1))
+        return np.where(ok, rms, np.inf), c, b, ok
 
-    def err(delta):
-        return float(fits(delta)[0][0])
+    def fit(delta):  # one trial limit, the same closed form without the batch overhead
+        q = p[-1] + sgn * delta
+        if q == p[-1]:
+            return np.inf, None
+        x = -np.log(np.abs(p - q))
+        xm = x.mean()
+        dx = x - xm
+        sxx = float(dx @ dx)
+        b = float(dx @ dT) / sxx if sxx > 0 else 0.0
+        c = Tm - b * xm
+        r = T - c - b * x
+        return math.sqrt(float(r @ r) / r.size), np.array([c, b])
 
     # the limit lies beyond the last point, at a distance delta on a log grid, then refined
     lg = np.linspace(np.log(dmin), np.log(100.0 * span), 141)
@@ -142,17 +151,16 @@ def log_period_fit(p: np.ndarray, T: np.ndarray) -> tuple[float, float, float]:
     for _ in range(40):  # golden section in log delta
         a1 = lo + 0.382 * (hi - lo)
         a2 = lo + 0.618 * (hi - lo)
-        if err(np.exp(a1)) < err(np.exp(a2)):
+        if fit(np.exp(a1))[0] < fit(np.exp(a2))[0]:
             hi = a2
         else:
             lo = a1
     delta = float(np.exp(0.5 * (lo + hi)))
-    rms_, b_ = fits(delta)
-    rms, slope = float(rms_[0]), float(b_[0])
-    if not np.isfinite(rms):
+    rms, coef = fit(delta)
+    if coef is None:
         return float("nan"), float("nan"), float("nan")
     q = p[-1] + sgn * delta
-    return float(q), slope, rms / max(float(np.ptp(T)), 1e-300)
+    return float(q), float(coef[1]), rms / max(float(np.ptp(T)), 1e-300)
 
 
 def homoclinic_evidence(ps, Ts, prox: list[SaddleProximity], n_last: int = 6) -> dict | None:
