@@ -27,13 +27,15 @@ of transfer matrices is formed, so a multiplier of 1e-12 next to one of 1e6 keep
 accuracy, and huge multipliers come out as ``alpha / beta`` without overflow (``log_moduli``
 from ``log|alpha| - log|beta|``). The trivial multiplier is deflated exactly as above (left and
 right orthonormal bases whose first vectors are ``f(x_0)`` and ``P1 f(x_0)``). On spheres the full
-embedding pencil is solved as well and must contain the tangent multipliers plus ``n - dim``
-radial ones inside the unit circle: checked on every call (``status`` -2 otherwise).
+embedding pencil is solved as well: its ``n - dim`` multipliers left after matching the tangent
+ones are the radial ones and must be inside the unit circle: checked on every call (``status`` -2
+otherwise); how well the tangent multipliers match is reported (``radial_mismatch``), not required
+(near a homoclinic orbit the embedding pencil is the less accurate of the two).
 
 Status of a :class:`Floquet` result: 0 trusted; -1 the trivial multiplier is off 1 by more than
 ``tol`` (discretisation or rounding has eaten the accuracy: refine the mesh); -2 the radial check
-failed (the tangent multipliers are not in the embedding spectrum, or a radial multiplier is not
-inside the unit circle: the spheres are not attracting, so excluding them is not justified).
+failed (a radial multiplier is not inside the unit circle: the spheres are not attracting, so
+excluding them is not justified).
 
 References
 ----------
@@ -53,8 +55,7 @@ __all__ = ["transfer_blocks", "Floquet", "floquet_multipliers", "interval_propag
 FLOQUET_STATUS = {
     0: "success",
     -1: "trivial multiplier off 1 beyond tol: accuracy lost",
-    -2: "radial check failed: tangent multipliers not in the embedding spectrum or a radial multiplier not inside "
-        "the unit circle",
+    -2: "radial check failed: a radial multiplier is not inside the unit circle",
 }
 
 
@@ -330,11 +331,15 @@ def floquet_condensed(B: np.ndarray, bases: np.ndarray, f0: np.ndarray, *, tol: 
         rest = np.ones(n, dtype=bool)
         rest[ci] = False
         radial = full[rest]
-        bound = radial_tol + 10.0 * triv_err
-        if mismatch > bound or not np.all(logf[rest] < 0.0):
+        # the radial multipliers must be inside the unit circle (the spheres attract). The agreement
+        # of the tangent multipliers with the embedding pencil's is reported (``radial_mismatch``) but
+        # not required: near a homoclinic orbit the embedding pencil, whose radial multipliers are ~0,
+        # is the less accurate of the two (measured on the flagship's J = 1 branch: 1 vs
+        # 1.00684 - 0.019i and 1.07e-8 vs 1.09e-11, with the trivial multiplier within 3e-6)
+        if not np.all(logf[rest] < 0.0):
             status = -2
-            message = (f"{FLOQUET_STATUS[-2]} (largest mismatch {mismatch:.2g} vs bound {bound:.2g}; radial "
-                       f"|mu| = {np.round(np.abs(radial), 6).tolist()})")
+            message = (f"{FLOQUET_STATUS[-2]} (radial |mu| = {np.round(np.abs(radial), 6).tolist()}; largest "
+                       f"mismatch of the tangent multipliers in the embedding spectrum {mismatch:.2g})")
     if status == 0 and not triv_err <= tol:
         status = -1
         message = f"{FLOQUET_STATUS[-1]} (|mu_0 - 1| = {triv_err:.2g} > {tol:g})"
