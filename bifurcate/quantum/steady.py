@@ -16,7 +16,10 @@ Algorithm
    (``W = 1/d``; the rank-one term makes the operator regular and forces ``tr rho = 1``), right
    preconditioned by the exact inverse of the no-jump part ``L0(X) = -i (H_eff X - X H_eff^+)``,
    ``H_eff = H - (i/2) sum_k c_k^+ c_k``, applied per block as a Sylvester solve in the eigenbasis
-   of ``H_eff``. ``"qutip"``: ``qutip.steadystate`` (the reference, for tests and benchmarks).
+   of ``H_eff``; where ``H_eff`` is a sum of one-spin terms (the dimer at ``lam = 0``) the same inverse
+   is applied through the Kronecker structure ``V_A (x) V_B`` of its eigenvectors, far cheaper per
+   product at large S (``options.preconditioner``). ``"qutip"``: ``qutip.steadystate`` (the reference,
+   for tests and benchmarks).
 4. **Validation.** Every result is checked with an operator independent of the solver's
    (the blockwise matrix-free Liouvillian, itself checked against QuTiP's in the tests):
    relative residual ``||L(rho)||_F / (||L|| ||rho||_F)``, ``|tr rho - 1|``, Hermiticity and the
