@@ -407,8 +407,11 @@ class SystemLiouvillian:
     def blocks(self) -> BlockLiouvillian:
         """The Liouvillian on the symmetry blocks that hold the steady state."""
         if self._blocks is None:
+            # two modes: the product structure enables the Kronecker preconditioner (used by "auto" only
+            # where H_eff is a sum of one-mode terms)
             self._blocks = BlockLiouvillian.from_operators(self.H, self.c_ops, self.labels, self.sector,
-                                                           S=self.S, params=self.params)
+                                                           S=self.S, params=self.params,
+                                                           dims=tuple(self.dims) if len(self.dims) == 2 else None)
         return self._blocks
 
     def local(self, mode: str, op: str) -> sp.csr_matrix:
