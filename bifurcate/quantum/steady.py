@@ -18,7 +18,9 @@ Algorithm
    ``H_eff = H - (i/2) sum_k c_k^+ c_k``, applied per block as a Sylvester solve in the eigenbasis
    of ``H_eff``; where ``H_eff`` is a sum of one-spin terms (the dimer at ``lam = 0``) the same inverse
    is applied through the Kronecker structure ``V_A (x) V_B`` of its eigenvectors, far cheaper per
-   product at large S (``options.preconditioner``). ``"qutip"``: ``qutip.steadystate`` (the reference,
+   product at large S; with coupled spins the inverse of the local part of ``H_eff`` is used that way
+   once it is 10x cheaper per product (S >= 13), with the exact per-block inverse as the fallback
+   (``options.preconditioner``). ``"qutip"``: ``qutip.steadystate`` (the reference,
    for tests and benchmarks).
 4. **Validation.** Every result is checked with an operator independent of the solver's
    (the blockwise matrix-free Liouvillian, itself checked against QuTiP's in the tests):

@@ -234,3 +234,22 @@ def test_kronecker_preconditioner_gives_the_same_state_at_a_coupled_point():
     assert np.abs(auto0.rho - lu0.rho).max() < 1e-8
     with pytest.raises(ValueError, match="expected preconditioner"):
         steady_state(2, p, options={"preconditioner": "ilu"})
+
+
+def test_auto_preconditioner_takes_the_kronecker_path_only_where_it_is_far_cheaper():
+    """Coupled spins: the per-block inverse up to S = 12 (cost ratio below 10), the Kronecker one from S = 13."""
+    from analysis.quantum._blocks import BlockLiouvillian
+
+    p = {"g": 1.0, "gamma": 0.5, "J": 1.5, "lam": 0.5}
+    for S, kind in ((6, "eig"), (14, "kron")):
+        B = BlockLiouvillian.build(S, p, "Z2")
+        plan, why = B.kron_plan()
+        assert plan is not None, why
+        full, kr = B.kron_cost(plan)
+        assert (full >= 10 * kr) == (kind == "kron"), (S, full / kr)
+        if kind == "kron":  # building the per-block eigenvectors at S = 14 is what "auto" avoids
+            B.setup_preconditioner(kind="auto")
+            assert B._prec_info["kind"] == "kron" and 0.1 < B._prec_info["nonlocality"] < 0.2
+        else:
+            B.setup_preconditioner(kind="auto")
+            assert B._prec_info["kind"] == "eig"
