@@ -39,6 +39,16 @@ def _triu(n: int):
     return np.triu_indices(n, k=1)
 
 
+def _ct(A: np.ndarray) -> np.ndarray:
+    """``A^+`` as a new C-contiguous array (a contiguous copy first: 5x faster than reading ``A.conj().T``
+    strided in the next operation, measured at n = 545)."""
+    Z = np.ascontiguousarray(A.T)
+    if np.shares_memory(Z, A):  # A was Fortran-ordered: A.T is already contiguous, copy it
+        return np.conj(Z)
+    np.conj(Z, out=Z)
+    return Z
+
+
 @dataclass(eq=False)
 class BlockLiouvillian:
     """The Liouvillian of Eq. (5) restricted to the symmetry blocks holding the steady state.
@@ -68,9 +78,14 @@ class BlockLiouvillian:
     k: list
     jumps: list
     K: list | None = None
+    #: levels of the two tensor factors of the basis (``index`` holds ``i1 * dims[1] + i2``), or None;
+    #: with ``heff`` (the full sparse ``H - i K / 2``) it enables the Kronecker preconditioner
+    dims: tuple | None = None
+    heff: sp.csr_matrix | None = None
     offsets: np.ndarray = field(init=False)
     _cache: dict = field(init=False, default_factory=dict)
     _prec: list | None = field(init=False, default=None)
+    _prec_info: dict = field(init=False, default_factory=dict)
 
     def __post_init__(self):
         self.offsets = np.concatenate([[0], np.cumsum([len(i) ** 2 for i in self.index])])
@@ -88,10 +103,12 @@ class BlockLiouvillian:
         mA, mB = magnetisation_quantum_numbers(S)
         Mi = np.rint(mA + mB + 2 * S).astype(np.int64)  # 0 .. 4S
         label = Mi % 2 if sector == "Z2" else Mi
-        return cls.from_operators(hamiltonian(S, p), jump_operators(S, p), label, sector, S=S, params=p)
+        n = int(round(2 * S)) + 1
+        return cls.from_operators(hamiltonian(S, p), jump_operators(S, p), label, sector, S=S, params=p,
+                                  dims=(n, n))
 
     @classmethod
-    def from_operators(cls, H, c_ops, label, sector: str, *, S=None, params=None) -> "BlockLiouvillian":
+    def from_operators(cls, H, c_ops, label, sector: str, *, S=None, params=None, dims=None) -> "BlockLiouvillian":
         """Block the Liouvillian of ``(H, c_ops)`` by the integer ``label`` of each basis state.
 
         ``label`` (shape ``(d,)``) must come from a weak symmetry: ``H`` block diagonal and each jump
@@ -142,7 +159,13 @@ class BlockLiouvillian:
         Kb = None
         if koff.nnz:
             Kb = [Ksum[ix][:, ix].tocsr() for ix in index]
-        return cls(S, params, sector, index, Hb, kb, jumps, Kb)
+        heff = None
+        if dims is not None and len(dims) == 2 and int(dims[0]) * int(dims[1]) == d:
+            dims = (int(dims[0]), int(dims[1]))
+            heff = sp.csr_matrix(H.astype(complex) - 0.5j * Ksum)
+        else:
+            dims = None
+        return cls(S, params, sector, index, Hb, kb, jumps, Kb, dims, heff)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -211,7 +234,8 @@ class BlockLiouvillian:
         out = []
         for q, X in enumerate(blocks):
             HX = self.H[q] @ X
-            Y = HX - HX.conj().T
+            Y = _ct(HX)
+            np.subtract(HX, Y, out=Y)
             Y *= -1j
             if self.K is None:
                 Y += cache["K"][q] * X
@@ -221,8 +245,12 @@ class BlockLiouvillian:
             out.append(Y)
         # a jump block with at most one entry per row and per column (a shift of m or n) makes
         # c X c^+ a scaled gather, cheaper than two sparse products; general blocks use the products
-        for q, p, rows, cols, vv in cache["jumps"]:
-            out[q][np.ix_(rows, rows)] += vv * blocks[p][np.ix_(cols, cols)]
+        # (gathers with take, weights a = 0 on the rows the jump does not reach; no fancy scatter)
+        for q, p, idx, a in cache["jumps"]:
+            G = blocks[p].take(idx, axis=0).take(idx, axis=1)
+            G *= a[:, None]
+            G *= a.conj()[None, :]
+            out[q] += G
         for q, p, c in cache["general"]:
             cX = c @ blocks[p]
             out[q] += (c.conj() @ cX.T).T
@@ -238,7 +266,11 @@ class BlockLiouvillian:
                 if len(np.unique(cc.row)) != cc.nnz or len(np.unique(cc.col)) != cc.nnz:
                     general.append((q, p, c.tocsr()))
                 else:
-                    jumps.append((q, p, cc.row, cc.col, np.outer(cc.data, cc.data.conj())))
+                    idx = np.zeros(c.shape[0], dtype=np.intp)
+                    a = np.zeros(c.shape[0], dtype=complex)
+                    idx[cc.row] = cc.col
+                    a[cc.row] = cc.data
+                    jumps.append((q, p, idx, a))
             cache = self._cache["apply"] = {"K": K, "jumps": jumps, "general": general}
         return cache
 
@@ -310,7 +342,8 @@ class BlockLiouvillian:
         return d * n + d, ju * n + iu
 
     # ------------------------------------------------------------------ preconditioner
-    def setup_preconditioner(self, reg: float = 1e-12, max_error: float = 1e-8, schur: bool | None = None):
+    def setup_preconditioner(self, reg: float = 1e-12, max_error: float = 1e-8, schur: bool | None = None,
+                             kind: str = "sylvester"):
         """Factorise ``H_eff = H - i K / 2`` per block for the inverse of the no-jump part.
 
         ``L0(X) = -i (H_eff X - X H_eff^+)``, so ``L0^{-1}(R)`` solves the Sylvester equation
@@ -335,13 +368,38 @@ class BlockLiouvillian:
           max_error``, a fixed pseudo-random diagonal perturbation of relative size 1e-6 (then 1e-4,
           1e-2) is added to ``H_eff`` before decomposing.
 
+        * ``kind="kron"``: the same Sylvester inverse for the *local* part ``h1 (x) 1 + 1 (x) h2`` of
+          ``H_eff`` (:meth:`local_parts`; the two spins of the dimer, a spin and a boson), whose
+          eigenvectors are ``V1 (x) V2``: the transforms cost ``O(n1 n2 (n1 + n2))`` per row of a block
+          instead of ``O(n_q)`` (S = 24: about 40x fewer operations than the eigenvector path). Exact
+          for uncoupled factors (the dimer at ``lam = 0``); a coupling between the factors costs Krylov
+          iterations (measured at J = 1.5, lam = 0.45: 1.7x the products at S = 8, 10 and 12) or
+          convergence altogether (J = 1.5, lam = 0.5, S = 6: IDR(s) overflowed; the steady-state solver
+          then retries with the eigenvector path). ``kind="auto"`` takes it when ``H_eff`` is local
+          (nonlocality below 1e-12) and its estimated cost per product is below the eigenvector path's,
+          or when it is at least 10x cheaper per product (:meth:`kron_cost`; the dimer from S = 13 on).
+          Measured CPU per product at S = 24: 0.34-0.38 s against 2.0 s; at S = 14, (1.5, 0.5) it
+          converged in 747 products (35.6 s CPU) where the eigenvector path needs about 300 products of
+          about 0.2 s.
+
         Both are only preconditioners: the Krylov residual is the true one.
-        Returns ``(worst nonlinearity, worst 1-norm condition number of V (1 for Schur blocks))``.
+        Returns ``(worst nonlinearity, worst 1-norm condition number of V (1 for Schur blocks))``;
+        ``_prec_info["kind"]`` says which was built.
         """
+        if kind not in ("sylvester", "kron", "auto"):
+            raise ValueError(f"expected kind 'sylvester', 'kron' or 'auto', got {kind!r}")
         if schur is None:
             # U(1) blocks are small (2S + 1 states for the dimer); a system without symmetry is typically
             # a single small spin (the BTC: 2S + 1 states), where eigenvectors meet exceptional points
             schur = "U1" in self.sector or self.sector == "none"
+        if kind == "kron" or (kind == "auto" and not schur):
+            plan, why = self.kron_plan()
+            if plan is None and kind == "kron":
+                raise ValueError(f"the Kronecker preconditioner does not apply: {why}")
+            if plan is not None:
+                full, kr = self.kron_cost(plan)
+                if kind == "kron" or (plan[2] <= 1e-12 and kr < full) or full >= 10.0 * kr:
+                    return self._setup_kron(plan, reg, max_error)
         prec = []
         kappa = 1.0
         worst = 0.0
@@ -384,7 +442,156 @@ class BlockLiouvillian:
                 kappa = max(kappa, float(np.abs(V).sum(axis=0).max() * np.abs(Vinv).sum(axis=0).max()))
             prec.append(entry)
         self._prec = prec
+        self._prec_info = {"kind": "schur" if schur else "eig"}
         return worst, kappa
+
+    # ------------------------------------------------------------------ Kronecker preconditioner
+    def local_parts(self):
+        """``(h1, h2, nonlocality)``: the Hilbert-Schmidt projection of ``H_eff`` onto ``h1 (x) 1 + 1 (x) h2``.
+
+        ``h1 = Tr_2(H_eff) / n2 - tr(H_eff) / d``, ``h2 = Tr_1(H_eff) / n1`` (dense), and
+        ``nonlocality = ||H_eff - h1 (x) 1 - 1 (x) h2||_F / ||H_eff||_F`` (0 for uncoupled factors, e.g. the
+        LMG dimer at ``lam = 0``). ``None`` when the basis has no two-factor structure.
+        """
+        if self.dims is None or self.heff is None:
+            return None
+        n1, n2 = self.dims
+        c = self.heff.tocoo()
+        a, b = np.divmod(c.row, n2)
+        a2, b2 = np.divmod(c.col, n2)
+        h1 = np.zeros((n1, n1), dtype=complex)
+        h2 = np.zeros((n2, n2), dtype=complex)
+        m = b == b2
+        np.add.at(h1, (a[m], a2[m]), c.data[m])
+        m = a == a2
+        np.add.at(h2, (b[m], b2[m]), c.data[m])
+        h1 /= n2
+        h2 /= n1
+        tr = complex(self.heff.diagonal().sum()) / (n1 * n2)
+        h1[np.diag_indices(n1)] -= tr
+        loc = sp.kron(sp.csr_matrix(h1), sp.identity(n2)) + sp.kron(sp.identity(n1), sp.csr_matrix(h2))
+        rest = self.heff - loc
+        nrm = sp.linalg.norm(self.heff) if self.heff.nnz else 1.0
+        return h1, h2, float(sp.linalg.norm(rest) / nrm) if nrm else 0.0
+
+    def kron_plan(self, max_groups: int = 16):
+        """The product structure behind the Kronecker preconditioner, or ``(None, reason)``.
+
+        Each factor's local ``h`` is split into its connected components (e.g. the parities of ``m`` of
+        an LMG spin); every symmetry block must be a union of products of components (so that
+        ``V1 (x) V2``, block diagonal in the components, maps each block into itself), with at most
+        ``max_groups`` products per block. Returns ``(plan, "")`` with ``plan = (h1, h2, nonlocality,
+        comps1, comps2, groups)``; ``groups[q]`` lists ``(positions in block q, component of factor 1,
+        component of factor 2)``, positions ordered as ``i1 * n2' + i2`` within the product.
+        """
+        from scipy.sparse.csgraph import connected_components
+
+        lp = self.local_parts()
+        if lp is None:
+            return None, "no two-factor product basis"
+        h1, h2, nonloc = lp
+        comps = []
+        for h in (h1, h2):
+            pat = sp.csr_matrix((np.abs(h) + np.abs(h).T) > 0)
+            nc, lab = connected_components(pat, directed=False)
+            comps.append([np.flatnonzero(lab == i) for i in range(nc)])
+        n2 = self.dims[1]
+        groups = []
+        for ix in self.index:
+            gq, covered = [], 0
+            for c1, L1 in enumerate(comps[0]):
+                for c2, L2 in enumerate(comps[1]):
+                    flat = (L1[:, None] * n2 + L2[None, :]).ravel()
+                    pos = np.searchsorted(ix, flat)
+                    inside = (pos < len(ix)) & (ix[np.minimum(pos, len(ix) - 1)] == flat)
+                    if inside.all():
+                        gq.append((pos, c1, c2))
+                        covered += len(flat)
+                    elif inside.any():
+                        return None, "a symmetry block is not a union of products of the factors' components"
+            if covered != len(ix):
+                return None, "a symmetry block is not covered by products of the factors' components"
+            if len(gq) > max_groups:
+                return None, f"{len(gq)} component products in a block (more than {max_groups})"
+            groups.append(gq)
+        return (h1, h2, nonloc, comps[0], comps[1], groups), ""
+
+    def kron_cost(self, plan) -> tuple[float, float]:
+        """Complex multiply-adds per product of the Sylvester (eigenvector) and the Kronecker preconditioner."""
+        full = float(sum(3.0 * n ** 3 for n in self.sizes))
+        _, _, _, c1, c2, groups = plan
+        kr = 0.0
+        for q, gq in enumerate(groups):
+            nq = self.sizes[q]
+            for pos, a, b in gq:
+                kr += 4.0 * len(pos) * (len(c1[a]) + len(c2[b])) * nq
+        return full, kr
+
+    def _setup_kron(self, plan, reg, max_error):
+        h1, h2, nonloc, c1, c2, groups = plan
+        sc = self.scale()
+        floor = reg * sc
+        rng = np.random.default_rng(20240607)
+        worst, kappa = 0.0, 1.0
+        for eps in (0.0, 1e-6, 1e-4, 1e-2):
+            loc = []
+            ok = True
+            for h, comps in ((h1, c1), (h2, c2)):
+                facs = []
+                for L in comps:
+                    hc = h[np.ix_(L, L)]
+                    if eps:
+                        hc = hc + eps * sc * np.diag(rng.uniform(-1.0, 1.0, len(L)))
+                    D, V = sla.eig(hc, check_finite=False)
+                    try:
+                        Vi = sla.inv(V, check_finite=False)
+                    except (np.linalg.LinAlgError, ValueError):
+                        ok = False
+                        break
+                    facs.append((D, np.ascontiguousarray(V), np.ascontiguousarray(Vi)))
+                    kappa = max(kappa, float(np.abs(V).sum(axis=0).max() * np.abs(Vi).sum(axis=0).max()))
+                loc.append(facs)
+            if not ok:
+                continue
+            prec = []
+            for q, gq in enumerate(groups):
+                nq = self.sizes[q]
+                Dq = np.empty(nq, dtype=complex)
+                for pos, a, b in gq:
+                    Dq[pos] = (loc[0][a][0][:, None] + loc[1][b][0][None, :]).ravel()
+                # rows of each component product made contiguous (one gather in, one out, views between)
+                perm = np.concatenate([pos for pos, _, _ in gq])
+                inv = np.empty_like(perm)
+                inv[perm] = np.arange(nq)
+                Dp = Dq[perm]
+                den = Dp[:, None] - Dp.conj()[None, :]
+                den = den.real + 1j * np.minimum(den.imag, -floor)
+                G, start = [], 0
+                for pos, a, b in gq:
+                    G.append((start, start + len(pos), loc[0][a][1], loc[0][a][2], loc[1][b][1], loc[1][b][2]))
+                    start += len(pos)
+                prec.append(("kron", G, 1j / den, perm, inv))
+            n0 = self.sizes[0]
+            R = rng.normal(size=(n0, n0)) + 1j * rng.normal(size=(n0, n0))
+            R2 = rng.normal(size=(n0, n0)) + 1j * rng.normal(size=(n0, n0))
+            worst = self._prec_test(prec[0], R + R.conj().T, R2 + R2.conj().T)
+            if np.isfinite(worst) and worst <= max_error:
+                break
+        self._prec = prec
+        self._prec_info = {"kind": "kron", "nonlocality": nonloc, "perturbation": eps}
+        return worst, kappa
+
+    @staticmethod
+    def _kron_left(G, X, inverse: bool) -> np.ndarray:
+        """``(M1 (x) M2) X`` for ``M = V^{-1}`` (``inverse``) or ``V``, group by group (rows of ``X``)."""
+        Y = np.empty_like(X)
+        nc = X.shape[1]
+        for a, b, V1, V1i, V2, V2i in G:
+            A, Bm = (V1i, V2i) if inverse else (V1, V2)
+            n1, n2 = A.shape[0], Bm.shape[0]
+            T = A @ X[a:b].reshape(n1, n2 * nc)
+            np.matmul(Bm, T.reshape(n1, n2, nc), out=Y[a:b].reshape(n1, n2, nc))
+        return Y
 
     def _prec_test(self, entry, R, R2) -> float:
         """Relative nonlinearity ``||P(R + R2) - P(R) - P(R2)|| / ||P(R + R2)||`` of the preconditioner.
@@ -404,6 +611,20 @@ class BlockLiouvillian:
         rank-2k update (zher2k), 3 n^3 complex multiply-adds for the two transforms instead of 4 n^3
         with zgemm (measured 0.093 s against 0.121 s at n = 841, one thread).
         """
+        if entry[0] == "kron":
+            _, G, w, perm, inv = entry
+            n = w.shape[0]
+            U = self._upper_from_packed(seg, n)
+            R = U + _ct(U)
+            R = R.take(perm, axis=0).take(perm, axis=1)
+            A = self._kron_left(G, R, True)
+            Y = self._kron_left(G, _ct(A), True)   # V^-1 R V^-+
+            Y *= w
+            A = self._kron_left(G, Y, False)
+            X = self._kron_left(G, _ct(A), False)  # V Y V^+
+            X += _ct(X)
+            X *= 0.5
+            return X.take(inv, axis=0).take(inv, axis=1)
         if entry[0] == "schur":
             _, Q, T = entry
             n = Q.shape[0]

@@ -198,3 +198,58 @@ def test_U1_krylov_uses_schur_blocks_and_agrees_with_the_lu():
     b = steady_state(6, {"lam": 0.7}, "krylov", options=TIGHT)
     assert b.sector == "U1" and b.stats["cond_eigvecs"] == 1.0  # Schur path: no eigenvector matrix
     np.testing.assert_allclose(a.rho, b.rho, atol=1e-10)
+
+
+def test_kronecker_preconditioner_is_the_exact_no_jump_inverse_for_uncoupled_spins():
+    """At lam = 0 the no-jump H_eff is h (x) 1 + 1 (x) h': the Kronecker path must apply the same
+    operator as the per-block eigenvector path (same clipped denominators), to rounding."""
+    from analysis.quantum._blocks import BlockLiouvillian
+
+    p = {"g": 1.0, "gamma": 0.5, "J": 1.5, "lam": 0.0}
+    A = BlockLiouvillian.build(3, p, "Z2")
+    B = BlockLiouvillian.build(3, p, "Z2")
+    A.setup_preconditioner(kind="sylvester")
+    B.setup_preconditioner(kind="kron")
+    assert A._prec_info["kind"] == "eig" and B._prec_info["kind"] == "kron"
+    assert B._prec_info["nonlocality"] < 1e-14
+    x = np.random.default_rng(3).normal(size=A.n_unknowns)
+    for Xa, Xb in zip(A.precondition_packed(x), B.precondition_packed(x)):
+        assert np.linalg.norm(Xa - Xb) < 1e-9 * np.linalg.norm(Xa)
+        assert np.abs(Xb - Xb.conj().T).max() == 0.0
+
+
+def test_kronecker_preconditioner_gives_the_same_state_at_a_coupled_point():
+    """lam != 0: the local part is only an approximation; the Krylov answer (true residual) must still
+    be the LU's, and "auto" keeps the per-block inverse there but takes the Kronecker one at lam = 0."""
+    p = {"J": 1.5, "lam": 0.45}
+    kr = steady_state(4, p, method="krylov", options={"preconditioner": "kron"})
+    lu = steady_state(4, p, method="direct")
+    assert kr.stats["preconditioner"]["kind"] == "kron" and kr.status == "ok"
+    assert np.abs(kr.rho - lu.rho).max() < 1e-8
+    auto = steady_state(4, p, method="krylov")
+    assert auto.stats["preconditioner"]["kind"] == "eig"
+    auto0 = steady_state(4, {"J": 1.5, "lam": 0.0}, method="krylov")
+    assert auto0.stats["preconditioner"]["kind"] == "kron"
+    lu0 = steady_state(4, {"J": 1.5, "lam": 0.0}, method="direct")
+    assert np.abs(auto0.rho - lu0.rho).max() < 1e-8
+    with pytest.raises(ValueError, match="expected preconditioner"):
+        steady_state(2, p, options={"preconditioner": "ilu"})
+
+
+def test_auto_preconditioner_takes_the_kronecker_path_only_where_it_is_far_cheaper():
+    """Coupled spins: the per-block inverse up to S = 12 (cost ratio below 10), the Kronecker one from S = 13."""
+    from analysis.quantum._blocks import BlockLiouvillian
+
+    p = {"g": 1.0, "gamma": 0.5, "J": 1.5, "lam": 0.5}
+    for S, kind in ((6, "eig"), (14, "kron")):
+        B = BlockLiouvillian.build(S, p, "Z2")
+        plan, why = B.kron_plan()
+        assert plan is not None, why
+        full, kr = B.kron_cost(plan)
+        assert (full >= 10 * kr) == (kind == "kron"), (S, full / kr)
+        if kind == "kron":  # building the per-block eigenvectors at S = 14 is what "auto" avoids
+            B.setup_preconditioner(kind="auto")
+            assert B._prec_info["kind"] == "kron" and 0.1 < B._prec_info["nonlocality"] < 0.2
+        else:
+            B.setup_preconditioner(kind="auto")
+            assert B._prec_info["kind"] == "eig"

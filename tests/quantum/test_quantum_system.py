@@ -259,3 +259,25 @@ def test_arnoldi_spectrum_agrees_with_dense_in_the_steady_states_sector():
     dense = system_spectrum(si.lmg_dimer(), 2, p, method="dense")
     arn = system_spectrum(si.lmg_dimer(), 2, p, method="arnoldi")
     assert abs(arn.gap - dense.gap) < 1e-8 * max(1.0, abs(dense.gap)) and arn.gap > 1e-3
+
+
+def test_propagator_spectrum_is_the_slowest_part_of_the_dense_spectrum():
+    """Arnoldi on exp(tau L) returns the k eigenvalues of largest real part of every sector (here the
+    limit-cycle point, whose slow modes sit far up the imaginary axis, Im ~ 1.7 and 3.1), with small
+    residuals, whatever tau (no aliasing: Rayleigh quotients with L, not log of exp)."""
+    p = {"J": 1.5, "lam": 0.45}
+    dense = system_spectrum(si.lmg_dimer(), 2, p, method="dense", k=8)
+    for tau in (1.0, 4.0):  # pi / 4 < 1.7: aliased if the imaginary parts came from the logarithm
+        prop = system_spectrum(si.lmg_dimer(), 2, p, method="propagator", k=8, tau=tau)
+        assert prop.status == "ok", prop.message
+        for key, d in dense.sectors.items():
+            got = np.sort_complex(np.round(prop.sectors[key], 8))
+            want = np.sort_complex(np.round(d, 8))
+            # a complex pair may be cut at the k-th place: compare the first k - 1 by real part
+            assert np.allclose(np.sort(got.real)[::-1][:7], np.sort(want.real)[::-1][:7], atol=1e-7)
+            for z in d[:7]:
+                assert np.min(np.abs(prop.sectors[key] - z)) < 1e-7, (key, z)
+        assert max(float(np.max(r)) for r in prop.stats["residuals"].values()) < 1e-6
+        assert abs(prop.gap - dense.gap) < 1e-8
+    with pytest.raises(ValueError, match="expected tau a positive finite number"):
+        system_spectrum(si.lmg_dimer(), 2, p, method="propagator", tau=0.0)
