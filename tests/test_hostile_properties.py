@@ -392,3 +392,33 @@ def test_integrate_hostile_argument_large(arg, value):
 @given(value=hostile)
 def test_integrate_ensemble_hostile_argument_large(arg, value):
     test_integrate_ensemble_hostile_argument.hypothesis.inner_test(arg, value)
+
+
+# ---------------------------------------------------------------------------------------------
+# truncated Wigner: sizes refused before the work, the work in interruptible chunks
+# ---------------------------------------------------------------------------------------------
+def test_truncated_wigner_sizes_and_seed_are_checked_first():
+    from bifurcate.models.btc import BTC_SYSTEM
+    from bifurcate.twa import truncated_wigner
+
+    with pytest.raises(ValueError, match=r"truncated_wigner \(n_traj=1000000000000 x n_windows=8\) would need about "
+                                         r".*fewer n_traj"):
+        truncated_wigner(BTC_SYSTEM, 2, n_traj=10 ** 12, t_end=5.0)
+    with pytest.raises(ValueError, match=r"at most 1e\+08 steps per trajectory .* got t_end / dt = 1e\+15"):
+        truncated_wigner(BTC_SYSTEM, 2, n_traj=4, t_end=1e6, dt=1e-9)      # was a hang beyond Ctrl-C
+    for bad in (-1, 1.5, "1", True):
+        with pytest.raises(ValueError, match="expected seed None or a non-negative integer"):
+            truncated_wigner(BTC_SYSTEM, 2, n_traj=4, t_end=5.0, seed=bad)
+
+
+def test_truncated_wigner_chunks_do_not_change_the_result(monkeypatch):
+    """Trajectories run in chunks (Ctrl-C between compiled calls); each has its own seed, so one
+    trajectory per thread per call gives the same windows bit for bit."""
+    import bifurcate.twa as twa
+    from bifurcate.models.btc import BTC_SYSTEM
+
+    ref = twa.truncated_wigner(BTC_SYSTEM, 4, n_traj=40, t_end=20.0, seed=3)
+    monkeypatch.setattr(twa, "_CHUNK_STEPS", 1)
+    small = twa.truncated_wigner(BTC_SYSTEM, 4, n_traj=40, t_end=20.0, seed=3)
+    np.testing.assert_array_equal(small.windows, ref.windows)
+    assert small.status == ref.status
