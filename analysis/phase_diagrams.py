@@ -535,6 +535,12 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
         if c not in _result_columns(model):
             raise ValueError(f"refine_on columns must be result columns, got {c!r}")
 
+    if not callable(evaluate):
+        raise TypeError(f"evaluate must be a callable evaluate(model, chunk, options) -> DataFrame, got {evaluate!r}")
+    clash = sorted(set(base) & set(axes)) if isinstance(base, Mapping) else []
+    if clash:
+        raise ValueError(f"base sets {clash}, which are grid axes (their grid values would silently replace "
+                         f"{ {k: base[k] for k in clash} }); give each parameter either in grid or in base")
     table = _grid_table(model, axes, base)
     shape = tuple(a.size for a in axes.values())
     base_params = {k: float(table.at[0, k]) for k in model.param_names if k not in axes}

@@ -114,6 +114,12 @@ def _check_span(t_span, name: str = "t_span") -> tuple[float, float]:
     t1 = check_real(f"{name}[1]", t_span[1], allow_nan=True, allow_inf=True)
     if not (np.isfinite(t0) and np.isfinite(t1)) or t1 <= t0:
         raise ValueError(f"{name} must be finite with t_end > t_start, got ({t0}, {t1})")
+    # the kernels take t_end as reached within 1e-14 * |t_end|: a shorter span (e.g. (1e20, 1e20 + 1e5))
+    # would return the initial state as the state at t_end with status success
+    resolution = 1e-9 * max(1.0, abs(t0), abs(t1))
+    if t1 - t0 <= resolution:
+        raise ValueError(f"{name} must be longer than 1e-9 * max(1, |t_start|, |t_end|) = {resolution:.3g} (the "
+                         f"integrators' time resolution; shift the time origin), got ({t0!r}, {t1!r})")
     return t0, t1
 
 
@@ -503,6 +509,8 @@ def ensemble_initial_states(model: Model, n_points: int, y0=None, n_initial: int
             arr = model.check_state(raw.reshape(-1, model.n), batch=True, name="y0").reshape(raw.shape)
         else:
             raise ValueError(f"y0 must have shape (N, {model.n}) or ({n_points}, N, {model.n}), got {raw.shape}")
+        if arr.shape[-2] == 0:
+            raise ValueError(f"y0 must hold at least one initial condition, got shape {raw.shape}")
         if arr.ndim == 2:
             Y = np.broadcast_to(arr, (n_points,) + arr.shape)
         elif arr.ndim == 3 and arr.shape[0] == n_points:

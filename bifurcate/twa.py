@@ -83,7 +83,7 @@ import pandas as pd
 import sympy as sp
 
 from bifurcate._numba import njit, numba, prange
-from bifurcate.validation import check_memory
+from bifurcate.validation import check_mapping, check_memory
 
 __all__ = ["truncated_wigner", "TruncatedWigner", "TWAProblem", "twa_problem", "twa_numpy", "TWA_MAX_STEPS"]
 
@@ -496,7 +496,7 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
     if (n_steps - n_burn) < n_windows:
         raise ValueError(f"expected at least n_windows = {n_windows} steps after t_burn, got {n_steps - n_burn} "
                          f"(t_end = {t_end}, t_burn = {t_burn}, dt = {dt})")
-    P = twa_problem(system, float(S), params)
+    P = twa_problem(system, float(S), check_mapping("params", params))   # "J=1" is not a mapping
     n = P.n
     # initial directions and samples, seeds, window means and the reductions over them
     check_memory(f"truncated_wigner (n_traj={n_traj} x n_windows={n_windows})",

@@ -54,6 +54,8 @@ import pandas as pd
 import scipy.sparse as sp
 import sympy
 
+import bifurcate.validation as _v
+
 from ._blocks import BlockLiouvillian
 from .operators import boson_operators, liouvillian, spin_operators, validate_spin
 from .steady import (METHODS, QuantumSizeError, SteadyStateOptions, _resolve_options, check_memory, memory_limit,
@@ -1006,6 +1008,7 @@ def system_spectrum(system, S, params: Mapping | None = None, *, cutoffs=None, k
         raise ValueError(f"expected method 'auto', 'dense' or 'arnoldi', got {method!r}")
     if isinstance(k, (bool, np.bool_)) or not (isinstance(k, (int, np.integer)) and k >= 2):
         raise ValueError(f"expected k an integer >= 2, got {k!r}")
+    sigma, dense_max = _v.check_real("sigma", sigma), _v.check_count("dense_max", dense_max, minimum=0)
     t0 = time.perf_counter()
     opts = _resolve_options(options)
     S = validate_spin(S)
