@@ -184,11 +184,14 @@ def parse_range(text: str, what: str = "range", max_points: int = 1_000_000) -> 
     vals = [_finite(f"{what} value", v) for v in text.split(",") if v.strip()]
     if not vals:
         raise CLIError(f"empty {what} {text!r}")
+    twice = sorted({v for v in vals if vals.count(v) > 1})
+    if twice:
+        raise CLIError(f"{what} lists {', '.join(f'{v:g}' for v in twice)} more than once, got {text!r}")
     return vals
 
 
-def ensure_out_dir(path: str | Path) -> Path:
-    """Create the output directory, with a clear error if it cannot be written."""
+def ensure_out_dir(path: str | Path, option: str = "--out") -> Path:
+    """Create the output directory, with a clear error naming ``option`` if it cannot be written."""
     p = Path(path)
     try:
         p.mkdir(parents=True, exist_ok=True)
@@ -196,7 +199,7 @@ def ensure_out_dir(path: str | Path) -> Path:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise CLIError(f"output directory {str(p)!r} is not writable ({exc.strerror or exc})") from None
+        raise CLIError(f"{option}: output directory {str(p)!r} is not writable ({exc.strerror or exc})") from None
     return p
 
 
@@ -586,7 +589,7 @@ class _PhaseDiagram:
         if not grid:
             raise CLIError("give at least one --grid NAME=START:STOP:COUNT (or a [grid] table in --config)")
         out = ensure_out_dir(a.out)
-        store = a.store or str(out / "store")
+        store = str(ensure_out_dir(a.store, "--store")) if a.store else str(out / "store")
         extra = {"chunk_seconds": a.chunk_seconds} if a.chunk_seconds is not None else {}
         pdg = phase_diagram(model, grid, base=base, n_initial=a.n_initial, seed=a.seed, t_end=a.t_end,
                             census=not a.no_census, store=store, n_workers=a.n_workers, scheduler=a.scheduler,

@@ -21,7 +21,8 @@ from bifurcate.validation import (check_array, check_bool, check_count, check_me
                                   estimate_bytes, memory_limit)
 
 __all__ = ["IntegrationOptions", "Trajectory", "EnsembleResult", "integrate", "integrate_ensemble",
-           "STATUS_MESSAGES", "param_grid", "ensemble_initial_states", "check_ensemble_memory", "ensemble_bytes", "record_budget"]
+           "STATUS_MESSAGES", "param_grid", "ensemble_initial_states", "check_ensemble_memory", "ensemble_bytes",
+           "record_budget", "TIME_LIMIT", "RECORD_LIMIT", "FIELD_OVERFLOW"]
 
 STATUS_MESSAGES = {
     0: "success",
@@ -32,12 +33,32 @@ STATUS_MESSAGES = {
     -4: "stopped: wall-time limit (max_wall_time) reached before t_end",
     -5: "stopped: recording every accepted step would pass the memory limit before t_end (pass t_eval, "
         "or raise BIFURCATE_MAX_BYTES)",
+    -6: "not started: the vector field at the initial state is not finite or beyond 1e100 in magnitude "
+        "(parameters or initial state out of range)",
 }
 
 #: status of a trajectory stopped by ``max_wall_time`` (see :func:`integrate_ensemble`)
 TIME_LIMIT = -4
 #: status of :func:`integrate` without ``t_eval`` stopped because the recorded steps reached the memory limit
 RECORD_LIMIT = -5
+#: status of a trajectory whose vector field at the initial state overflows (not integrated)
+FIELD_OVERFLOW = -6
+#: a field beyond this magnitude at the initial state counts as an overflow: the kernels' first-step
+#: estimate squares f / (atol + rtol |y|), which overflows near 1e154 and then divided by zero
+FIELD_MAX = 1e100
+
+
+def _field_overflows(model: Model, Y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Rows (m,) whose vector field at ``Y[i]`` (parameters ``P[i]``) is not finite or beyond
+    :data:`FIELD_MAX` (about 1.5 us a row: negligible next to integrating it)."""
+    out = np.empty(model.n)
+    bad = np.zeros(Y.shape[0], dtype=bool)
+    rhs = model.rhs
+    with np.errstate(all="ignore"):
+        for i in range(Y.shape[0]):
+            rhs(Y[i], P[i], out)
+            bad[i] = not (np.all(np.isfinite(out)) and np.max(np.abs(out)) <= FIELD_MAX)
+    return bad
 
 
 @dataclass(frozen=True)
@@ -283,7 +304,11 @@ def integrate(model: Model, y0, t_span, params: Mapping[str, float] | None = Non
         paused = st == kern.MAX_STEPS and int(state[kern.ST_NSTEPS]) < stop_at
         return int(st), paused
 
-    if te is not None:
+    overflow = bool(_field_overflows(model, y[None, :], p[None, :])[0])
+    if overflow:
+        t_out, y_out = (te, np.full((te.size, n), np.nan)) if te is not None else (np.array([t0]), y[None, :].copy())
+        status = FIELD_OVERFLOW
+    elif te is not None:
         samples = np.full((te.size, n), np.nan)
         while True:
             status, paused = segment(te, samples, np.empty(0), np.empty((0, n)))
@@ -653,7 +678,7 @@ def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | N
         mean = stats[:, 0] / twin
         var = np.maximum(stats[:, 1] / twin - mean ** 2, 0.0)
     bad = status != 0
-    Yf[status == TIME_LIMIT] = np.nan
+    Yf[(status == TIME_LIMIT) | (status == FIELD_OVERFLOW)] = np.nan
     mean[bad] = np.nan
     var[bad] = np.nan
     stats[bad, 2:] = np.nan
@@ -685,7 +710,9 @@ def _run_segments(kern, Y0, Pm, t0, t1, tav, te, opts, model, max_wall_time, pro
     blocks = opts.blocks(model)
     seg = _first_segment(M)
     start = time.perf_counter()
-    active = np.arange(M, dtype=np.int64)
+    overflow = _field_overflows(model, Y0, Pm)
+    status[overflow] = FIELD_OVERFLOW
+    active = np.flatnonzero(~overflow).astype(np.int64)
     while active.size:
         tic = time.perf_counter()
         kern.integrate_segment(Yf, Pm, active, t1, opts.code, opts.rtol, opts.atol, opts.dt, max_steps, seg,

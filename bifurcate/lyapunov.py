@@ -53,7 +53,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from bifurcate.integrate import _as_param_table, check_ensemble_memory, ensemble_initial_states
+from bifurcate.integrate import _as_param_table, _field_overflows, check_ensemble_memory, ensemble_initial_states
 from bifurcate.kernels import codegen
 from bifurcate.model import Model
 from bifurcate.validation import check_count, check_memory, check_range
@@ -673,6 +673,7 @@ def lyapunov_spectra(model: Model, params=None, y0=None, *, n_initial: int | Non
     status = np.zeros(M, dtype=np.int64)
     if opts.rtol < RTOL_FLOOR:
         status[:] = -2
+    status[_field_overflows(model, Y0, Pm)] = -3   # a field overflowing at the start: diverged (kernels divide by 0)
     rows = np.ones(M, dtype=bool)
     e2, e3 = np.zeros((M, 0, d)), np.zeros((M, 0, n))
     wall = _drive(kern, kern.PHASE_TRANSIENT, Yw, Q, Pm, rows, np.full(M, opts.n_transient, dtype=np.int64), opts,

@@ -55,6 +55,13 @@ BAD_CALLS = [
     (["quantum", "--spin", "A", "--S", "1"], "--spin chooses the spin of --wigner"),
     (["quantum", "--wigner", "--spin", "A", "--spin", "B"], "--spin given more than once"),
     (["quantum", "--wigner", "--sweep", "lam=0:1:3", "--S", "1"], "at one parameter point; got 3 points"),
+    (["quantum", "--S", "1,1"], "--S lists 1 more than once"),
+    (["phase-diagram", "--grid", "J=0,0.5,0.5"], "--grid J lists 0.5 more than once"),
+    (["phase-diagram", "--grid", "J=0:1:3", "--store", "/proc/forbidden/x"], "--store: output directory"),
+    (["phase-diagram", "--grid", "J=0:1:3", "--param", "J=1", "--no-progress"], "which are grid axes"),
+    (["integrate", "--n-initial", "100000000000"], "initial conditions (n_initial)"),
+    (["integrate", "--t-end", "1e-300"], "time resolution"),
+    (["continue", "--model", "btc", "--free", "gamma", "--range", "0:1"], "unknown parameter 'gamma' for --free"),
     (["continue", "--free", "J", "--range", "0:nan"], "--range must be a finite number"),
     (["continue", "--free", "J", "--range", "0"], "expected --range LO:HI"),
     (["continue", "--range", "0:1"], "give the continuation parameter with --free"),
@@ -284,3 +291,12 @@ def test_quantum_wigner_chooses_the_spin_by_name(tmp_path):
     np.testing.assert_allclose(wb["W"].to_numpy().reshape(ref.shape), ref, atol=1e-8)
     assert abs(_moments(wb, 2.0)[2] - ex["ZB"]) < 1e-3 and abs(_moments(wa, 2.0)[2] - ex["ZA"]) < 1e-3
     assert ex["ZA"] < 0 < ex["ZB"]
+
+
+def test_overflowing_parameters_are_failed_rows_not_a_kernel_error(tmp_path, capsys):
+    """`integrate --param gamma=1e300` ended in "SystemError: CPUDispatcher(...) returned a result with
+    an exception set" (the first-step estimate divided by zero): now every row says why, exit 1."""
+    code = main(["integrate", "--param", "gamma=1e300", "--n-initial", "2", "--t-end", "5", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "2 of 2 trajectories failed" in err and "vector field at the initial state" in err, err
+    assert "SystemError" not in err and "Traceback" not in err

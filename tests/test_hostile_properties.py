@@ -422,3 +422,38 @@ def test_truncated_wigner_chunks_do_not_change_the_result(monkeypatch):
     small = twa.truncated_wigner(BTC_SYSTEM, 4, n_traj=40, t_end=20.0, seed=3)
     np.testing.assert_array_equal(small.windows, ref.windows)
     assert small.status == ref.status
+
+
+# ---------------------------------------------------------------------------------------------
+# a vector field that overflows at the initial state: a status, not an exception from the kernel
+# ---------------------------------------------------------------------------------------------
+def test_field_overflow_at_the_start_is_a_status():
+    """gamma = 1e300 made the compiled first-step estimate divide by zero (SystemError out of the
+    kernel, killing the whole ensemble); now that row is not integrated and says why."""
+    from bifurcate.integrate import FIELD_OVERFLOW, STATUS_MESSAGES
+    from bifurcate.lyapunov import lyapunov_spectra
+    from bifurcate.models import LORENZ
+
+    y0 = LMG_DIMER.random_states(1, 0)[0]
+    for te in (None, [1.0, 2.0]):
+        tr = integrate(LMG_DIMER, y0, (0, 5), {"gamma": 1e300}, t_eval=te)
+        assert tr.status == FIELD_OVERFLOW and "vector field at the initial state" in tr.message
+        assert te is None or np.all(np.isnan(tr.y))
+    ens = integrate_ensemble(LMG_DIMER, {"gamma": [0.5, 1e300]}, n_initial=2, seed=0, t_end=5.0)
+    assert ens.status.tolist() == [[0, 0], [FIELD_OVERFLOW] * 2]
+    assert np.all(np.isfinite(ens.mean[0])) and np.all(np.isnan(ens.mean[1])) and np.all(np.isnan(ens.y_final[1]))
+    assert set(ens.message[1]) == {STATUS_MESSAGES[FIELD_OVERFLOW]}
+    assert integrate(LORENZ, [1e200, 1.0, 1.0], (0, 1)).status == FIELD_OVERFLOW       # a state out of range
+    ly = lyapunov_spectra(LMG_DIMER, {"gamma": [0.5, 1e300]}, n_initial=1, seed=0, t_total=5.0, t_transient=1.0)
+    assert ly.status.tolist() == [0, -3] and np.all(np.isnan(ly.exponents[1]))
+
+
+def test_t_span_below_the_time_resolution_is_refused():
+    """(1e20, 1e20 + 1e5) used to return y0 as the state at t_end with status success (the kernels
+    take t_end as reached within 1e-14 |t_end|)."""
+    with pytest.raises(ValueError, match=r"t_span must be longer than 1e-9 \* max\(1, \|t_start\|, \|t_end\|\)"):
+        integrate(LMG_DIMER, NORMAL_STATE, (1e20, 1e20 + 1e5))
+    with pytest.raises(ValueError, match=r"\(t_start, t_end\) must be longer"):
+        integrate_ensemble(LMG_DIMER, n_initial=1, t_start=0.0, t_end=1e-300)
+    tr = integrate(LMG_DIMER, NORMAL_STATE, (1e6, 1e6 + 1.0), {"J": 0.3})          # resolvable: integrated
+    assert tr.status == 0 and tr.t[-1] == 1e6 + 1.0 and tr.n_steps >= 1
