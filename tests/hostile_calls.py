@@ -11,8 +11,9 @@ valid and small. Each call is classified as
 ``status``    a result whose status is not success (the result says why it is not trusted);
 ``accepted``  a result with status success for a bad value: nonsense reported as success;
 ``timeout``   no answer within the time limit (SIGALRM; compiled code may not be interruptible);
-``valid``     a result with status success for a value the function documents as valid (listed in
-              :data:`DOCUMENTED` with the reason: e.g. ``n_seeds=0`` means "pole seeds only").
+``valid``     a result with status success for a value that is not bad after all (listed in
+              :data:`DOCUMENTED` with the reason: documented, e.g. ``n_seeds=0`` means "pole seeds
+              only", or a result checked independently).
 
 A status is trusted when it is ``0``, ``"ok"`` or ``"success"`` (the quantum results use strings). The
 second half of the calls (``fresh_targets``) is a set written after the first survey's fixes, over
@@ -54,6 +55,8 @@ DOCUMENTED = {
     ("find_equilibria", "n_seeds", "0"): "n_seeds=0: no random seeds, only the pole seeds (documented minimum 0)",
     ("continue_equilibria", "p_min/p_max", "(0.0, inf)"): "an unbounded side: the branch is bounded by max_steps",
     ("census", "t_total", "None"): "t_total=None: not given (the converged census's own window rules)",
+    ("steady_state", "params", "{'gamma': 1e-08}"): "at J = lam = 0 the steady state is the normal state (Z_A = -1, "
+                                                    "Z_B = 1) for every gamma > 0: returned exactly, as by qutip",
 }
 
 
@@ -229,6 +232,8 @@ def fresh_targets():
     from bifurcate.quantum import system_spectrum
     from bifurcate.twa import truncated_wigner
 
+    from analysis.quantum import steady_state
+
     T = []
 
     def add(fn, arg, v, call, names=None):
@@ -284,6 +289,9 @@ def fresh_targets():
     add("spectral_correspondence", "S_values", [2, np.nan], lambda: spectral_correspondence(BTC, [2, np.nan]))
     add("spectral_correspondence", "fp_order", 0, lambda: spectral_correspondence(BTC, [2], fp_order=0))
     add("spectral_correspondence", "S_values", "abc", lambda: spectral_correspondence(BTC, "abc"))
+    # the issue's example, a small gap: must not be "ok" unless certified (the gap ~5e-10 here)
+    add("steady_state", "params", {"gamma": 1e-8, "J": 1.5, "lam": 0.5},
+        lambda: steady_state(4, {"gamma": 1e-8, "J": 1.5, "lam": 0.5}), ("params", "parameter", "gamma"))
     return [(fn, arg, v, call, names) for fn, arg, v, call, names in T]
 
 
