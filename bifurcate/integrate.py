@@ -7,6 +7,7 @@ trajectory (divergence, step-size underflow, too many steps) comes back as ``sta
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
@@ -359,6 +360,9 @@ def param_grid(model: Model, grid: Mapping[str, Sequence[float]] | None = None,
     for k, a in zip(grid, axes):
         if a.ndim != 1 or a.size == 0:
             raise ValueError(f"grid axis {k!r} must be a non-empty 1-D sequence, got {grid[k]!r}")
+    rows = math.prod(a.size for a in axes)                       # Python int: no overflow
+    check_memory(f"param_grid ({' x '.join(str(a.size) for a in axes)} = {rows} rows)",
+                 estimate_bytes((rows, 2 * len(axes) + 2 * len(model.param_names))), fix="fewer grid values")
     mesh = np.meshgrid(*axes, indexing="ij") if axes else []
     n_rows = int(np.prod([a.size for a in axes])) if axes else 1
     cols = {}

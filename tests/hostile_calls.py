@@ -222,6 +222,7 @@ def fresh_targets():
     from bifurcate import integrate, integrate_ensemble
     from bifurcate.continuation import continue_codim2, continue_equilibria
     from bifurcate.cycles import continue_cycles
+    from bifurcate.integrate import param_grid
     from bifurcate.equilibria import find_equilibria
     from bifurcate.lyapunov import lyapunov_spectra
     from bifurcate.models import LMG_DIMER as M
@@ -277,6 +278,9 @@ def fresh_targets():
         lambda: track_attractors(M, "lam", [0.1, np.nan], {"J": 1.5}, n_initial=2))
     add("phase_diagram", "base", {"J": 5.0},
         lambda: phase_diagram(M, {"J": [0, 1]}, base={"J": 5.0}, n_initial=2, census=False, progress=False, t_end=10))
+    big = {"J": np.linspace(0, 1, 10 ** 5), "lam": np.linspace(0, 1, 10 ** 5)}
+    add("phase_diagram", "grid", "1e5 x 1e5", lambda: phase_diagram(M, big, n_initial=2, census=False, progress=False))
+    add("param_grid", "grid", "1e5 x 1e5", lambda: param_grid(M, big))
     add("phase_diagram", "evaluate", 3,
         lambda: phase_diagram(M, {"J": [0, 1]}, n_initial=2, census=False, progress=False, t_end=10, evaluate=3))
     add("system_spectrum", "sigma", np.nan, lambda: system_spectrum(SYS, 1, sigma=np.nan, method="arnoldi"))

@@ -147,10 +147,10 @@ def _env(**values):
 # ---------------------------------------------------------------------------------------------
 # memory: every size is estimated and refused before anything is allocated
 # ---------------------------------------------------------------------------------------------
-def _refused_without_allocating(call, match, limit=12 << 30):
-    """``call`` raises ValueError matching ``match`` while numpy allocated less than 1 MB (tracemalloc
-    sees numpy's buffers), under a memory limit of ``limit`` bytes (default: 12 GiB, half of the 24 GiB
-    machine on which the hypothesis draw below was OOM-killed)."""
+def _refused_without_allocating(call, match, limit=12 << 30, max_bytes=1 << 20):
+    """``call`` raises ValueError matching ``match`` while Python and numpy allocated less than
+    ``max_bytes`` (tracemalloc sees numpy's buffers), under a memory limit of ``limit`` bytes (default:
+    12 GiB, half of the 24 GiB machine on which the hypothesis draw below was OOM-killed)."""
     with _env(BIFURCATE_MAX_BYTES=str(limit)):
         tracemalloc.start()
         try:
@@ -159,7 +159,7 @@ def _refused_without_allocating(call, match, limit=12 << 30):
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-    assert peak < 1 << 20, f"{peak} bytes allocated before the refusal"
+    assert peak < max_bytes, f"{peak} bytes allocated before the refusal"
 
 
 # The hypothesis draws that grew the process to 24 GB (OOM-killed twice in four full runs): n_initial
@@ -237,6 +237,20 @@ def test_census_memory_refused_before_the_draw():
 
     _refused_without_allocating(lambda: census(LMG_DIMER, {"J": 1.5}, n_initial=10 ** 7, seed=0),
                                 r"census \(1 points x 10000000 initial conditions.*n_initial", limit=1 << 30)
+
+
+def test_grids_refused_before_allocating():
+    from analysis.phase_diagrams import phase_diagram
+    from bifurcate.integrate import param_grid
+
+    big = {"J": np.linspace(0, 1, 10 ** 5), "lam": np.linspace(0, 1, 10 ** 5)}     # 1e10 points, 894 GiB
+    # the checked copies of the two axes (1.6 MB) are all that is allocated
+    _refused_without_allocating(lambda: param_grid(LMG_DIMER, big),
+                                r"param_grid \(100000 x 100000 = 10000000000 rows\) would need about .*grid values",
+                                max_bytes=16 << 20)
+    _refused_without_allocating(lambda: phase_diagram(LMG_DIMER, big, n_initial=2, census=False, progress=False),
+                                r"phase_diagram grid \(100000 x 100000 = 10000000000 points\) would need .*grid points",
+                                max_bytes=16 << 20)
 
 
 def test_memory_limit_respects_ulimit(monkeypatch):
