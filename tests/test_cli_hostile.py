@@ -300,3 +300,20 @@ def test_overflowing_parameters_are_failed_rows_not_a_kernel_error(tmp_path, cap
     err = capsys.readouterr().err
     assert code == 1 and "2 of 2 trajectories failed" in err and "vector field at the initial state" in err, err
     assert "SystemError" not in err and "Traceback" not in err
+
+
+def test_quantum_wigner_of_a_model_without_spins_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    """A driven lossy cavity (one boson, no spin) from its own specification: the exact table is
+    solved, but --wigner has no spin to show and says so (exit 2, before any work)."""
+    (tmp_path / "my_cavity.py").write_text(textwrap.dedent("""
+        from bifurcate.spec import OpenSystem, boson, parameters
+
+        omega, kappa = parameters(omega=1.0, kappa=0.5)
+        a = boson("a")
+        CAVITY = OpenSystem(omega * a.dag * a.a + 0.3 * (a.a + a.dag), jumps=[(kappa, a.a)], name="my_cavity")
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, err = _run_bad(["quantum", "--model", "my_cavity:CAVITY", "--S", "1", "--wigner", "--no-progress",
+                          "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "--wigner: model 'my_cavity' has no spin (its modes: ['a'])" in err, err
+    assert not (tmp_path / "o" / "exact.parquet").exists()
