@@ -1,6 +1,7 @@
 """Count how the public API answers hostile but fair calls (not a test: a survey).
 
-Run ``python -m tests.hostile_calls`` (about a few minutes). For each public function and argument
+Run ``python -m tests.hostile_calls`` (a few minutes; ``--first`` for the first set only, ``--fresh``
+for the second only). For each public function and argument
 a fixed list of bad values is tried (NaN, infinities, strings, booleans, non-integral counts,
 negative counts, reversed intervals, wrong shapes, zero-length spins ...), the other arguments
 valid and small. Each call is classified as
