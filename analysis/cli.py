@@ -184,11 +184,14 @@ def parse_range(text: str, what: str = "range", max_points: int = 1_000_000) -> 
     vals = [_finite(f"{what} value", v) for v in text.split(",") if v.strip()]
     if not vals:
         raise CLIError(f"empty {what} {text!r}")
+    twice = sorted({v for v in vals if vals.count(v) > 1})
+    if twice:
+        raise CLIError(f"{what} lists {', '.join(f'{v:g}' for v in twice)} more than once, got {text!r}")
     return vals
 
 
-def ensure_out_dir(path: str | Path) -> Path:
-    """Create the output directory, with a clear error if it cannot be written."""
+def ensure_out_dir(path: str | Path, option: str = "--out") -> Path:
+    """Create the output directory, with a clear error naming ``option`` if it cannot be written."""
     p = Path(path)
     try:
         p.mkdir(parents=True, exist_ok=True)
@@ -196,7 +199,7 @@ def ensure_out_dir(path: str | Path) -> Path:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise CLIError(f"output directory {str(p)!r} is not writable ({exc.strerror or exc})") from None
+        raise CLIError(f"{option}: output directory {str(p)!r} is not writable ({exc.strerror or exc})") from None
     return p
 
 
@@ -586,7 +589,7 @@ class _PhaseDiagram:
         if not grid:
             raise CLIError("give at least one --grid NAME=START:STOP:COUNT (or a [grid] table in --config)")
         out = ensure_out_dir(a.out)
-        store = a.store or str(out / "store")
+        store = str(ensure_out_dir(a.store, "--store")) if a.store else str(out / "store")
         extra = {"chunk_seconds": a.chunk_seconds} if a.chunk_seconds is not None else {}
         pdg = phase_diagram(model, grid, base=base, n_initial=a.n_initial, seed=a.seed, t_end=a.t_end,
                             census=not a.no_census, store=store, n_workers=a.n_workers, scheduler=a.scheduler,
@@ -633,7 +636,11 @@ class _Quantum:
         _add_point_args(p)
         p.add_argument("--S", default="1,2,3", action=_Once, help="spin lengths, e.g. 1,2,3 or 1:6:6")
         p.add_argument("--sweep", metavar="NAME=START:STOP:COUNT", action=_Once, help="sweep one parameter")
-        p.add_argument("--wigner", action="store_true", help="also write spin B's Wigner function (one point only)")
+        p.add_argument("--wigner", action="store_true",
+                       help="also write the Wigner function of one spin (--spin) at each S (one point: no --sweep)")
+        p.add_argument("--spin", default=None, action=_Once, metavar="NAME",
+                       help="the spin of --wigner, by its name in the model's specification (default: the "
+                            "model's last spin, B for the LMG dimer)")
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
         p.add_argument("--out", default="results/quantum", action=_Once, help="output directory")
 
@@ -658,6 +665,9 @@ class _Quantum:
             if k not in model.free_params:
                 raise CLIError(f"unknown parameter {k!r} in --sweep; expected one of {list(model.free_params)}")
             points = [{**params, k: float(x)} for x in parse_range(v, what="--sweep")]
+        if a.spin is not None and not a.wigner:
+            raise CLIError("--spin chooses the spin of --wigner; give --wigner too")
+        wigner = _wigner_spin(model, a.spin, len(points)) if a.wigner else None
         out = ensure_out_dir(a.out)
         # every parameter explicit (the model's defaults), so the table and the solver agree on them
         full = [model.params(pt) for pt in points]
@@ -672,25 +682,69 @@ class _Quantum:
         path = _write_table(df, out, "exact")
         written = [path]
         tables = {"exact.parquet": "exact"}
-        if a.wigner:
-            from analysis.quantum import spin_wigner, steady_state
-
-            rows = []
-            th, ph = np.linspace(0, np.pi, 91), np.linspace(0, 2 * np.pi, 181)
-            for S in S_values:
-                st = steady_state(S, full[0])
-                W = spin_wigner(st.reduced("B"), th, ph).W          # (theta, phi), Tilma normalisation
-                TH, PH = np.meshgrid(th, ph, indexing="ij")
-                rows.append(pd.DataFrame({"S": S, **full[0], "theta": TH.ravel(), "phi": PH.ravel(),
-                                          "W": W.ravel()}))
-            written.append(_write_table(pd.concat(rows, ignore_index=True), out, "wigner"))
+        n_bad, n_rows, reasons = int(bad.sum()), len(df), list(df.loc[bad, "message"])
+        if wigner is not None:
+            wdf = _wigner_table(*wigner, full[0], S_values)
+            written.append(_write_table(wdf, out, "wigner"))
             tables["wigner.parquet"] = "wigner"
+            per_S = wdf.groupby("S", sort=False).first()
+            failed = per_S[per_S["status"] != 0]
+            n_bad, n_rows = n_bad + len(failed), n_rows + len(per_S)
+            reasons += [f"Wigner function of spin {wigner[1]}: {m}" for m in failed["message"]]
         meta = write_metadata(out, command="quantum", model=model.name, params=full[0], S=S_values, sweep=a.sweep,
-                              tables=tables)
+                              wigner_spin=wigner[1] if wigner else None, tables=tables)
         print(df[[c for c in df.columns if c in ("S", *model.free_params, *obs, "status")]]
               .to_string(index=False))
         _wrote(*written, meta)
-        return _report_failures(int(bad.sum()), len(df), "exact steady states", _count_reasons(df.loc[bad, "message"]))
+        return _report_failures(n_bad, n_rows, "exact steady states" + (" and Wigner functions" if wigner else ""),
+                                _count_reasons(reasons))
+
+
+def _wigner_spin(model, spin: str | None, n_points: int):
+    """(specification, spin name) for ``--wigner``: the model's quantum specification and one of its
+    spins (default the last one), or a CLIError saying why not."""
+    from bifurcate.spec import system_of
+
+    if n_points != 1:
+        raise CLIError(f"--wigner writes the Wigner function at one parameter point; got {n_points} points from "
+                       f"--sweep (drop --sweep, or run once per point)")
+    system = system_of(model)
+    if system is None:
+        raise CLIError(f"--wigner needs a model built from a quantum specification (bifurcate.spec.OpenSystem); "
+                       f"model {model.name!r} has none")
+    spins = [m.name for m in system.modes if m.kind == "spin"]
+    if not spins:
+        raise CLIError(f"--wigner: model {model.name!r} has no spin (its modes: "
+                       f"{[m.name for m in system.modes]}); the spin Wigner function needs one")
+    name = spins[-1] if spin is None else spin.strip()
+    if name not in spins:
+        raise CLIError(f"unknown spin {spin!r} for --spin; model {model.name!r} has the spins {spins}")
+    return system, name
+
+
+def _wigner_table(system, spin: str, params: dict, S_values):
+    """Long table (S, parameters, spin, theta, phi, W, status, message) of one spin's Wigner function
+    at each S; a steady state that fails or is not certified gives rows that say so."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.quantum import spin_wigner
+    from bifurcate.quantum import steady_state_system
+
+    th, ph = np.linspace(0, np.pi, 91), np.linspace(0, 2 * np.pi, 181)
+    TH, PH = np.meshgrid(th, ph, indexing="ij")
+    pars = {k: v for k, v in params.items() if k in system.parameters}
+    rows = []
+    for S in S_values:
+        try:
+            st = steady_state_system(system, S, pars)
+            W = spin_wigner(st.reduced(spin), th, ph).W          # (theta, phi), Tilma normalisation
+            status, message = (0, "success") if st.success else (1, f"not certified: {st.message}")
+        except Exception as exc:  # noqa: BLE001 - a failed point is a row that says why
+            W, status, message = np.full(TH.shape, np.nan), -1, f"{type(exc).__name__}: {exc}"
+        rows.append(pd.DataFrame({"S": float(S), **params, "spin": spin, "theta": TH.ravel(), "phi": PH.ravel(),
+                                  "W": W.ravel(), "status": status, "message": message}))
+    return pd.concat(rows, ignore_index=True)
 
 
 #: ``bifurcate study NAME`` -> module under studies/

@@ -23,6 +23,7 @@ Kothe & Kirton, Fig. 2; Eqs. (12) and (13) for the boundaries (see :mod:`analysi
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -35,7 +36,7 @@ from analysis.attractors.classify import KINDS
 from analysis.attractors.options import CensusOptions
 from analysis.execution import default_chunk_size, get_executor, run_points
 from analysis.store import ResultStore, SweepStore
-from bifurcate.validation import check_array, check_count
+from bifurcate.validation import check_array, check_count, check_memory
 from bifurcate.integrate import IntegrationOptions
 from bifurcate.model import Model
 
@@ -535,6 +536,15 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
         if c not in _result_columns(model):
             raise ValueError(f"refine_on columns must be result columns, got {c!r}")
 
+    if not callable(evaluate):
+        raise TypeError(f"evaluate must be a callable evaluate(model, chunk, options) -> DataFrame, got {evaluate!r}")
+    n_points = math.prod(a.size for a in axes.values())          # Python int: no overflow
+    check_memory(f"phase_diagram grid ({' x '.join(str(a.size) for a in axes.values())} = {n_points} points)",
+                 n_points * 8 * (3 * len(axes) + len(model.param_names) + 48), fix="fewer grid points")
+    clash = sorted(set(base) & set(axes)) if isinstance(base, Mapping) else []
+    if clash:
+        raise ValueError(f"base sets {clash}, which are grid axes (their grid values would silently replace "
+                         f"{ {k: base[k] for k in clash} }); give each parameter either in grid or in base")
     table = _grid_table(model, axes, base)
     shape = tuple(a.size for a in axes.values())
     base_params = {k: float(table.at[0, k]) for k in model.param_names if k not in axes}

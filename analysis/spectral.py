@@ -40,6 +40,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from bifurcate.validation import check_count, check_range
+
 __all__ = ["spectral_correspondence", "SpectralCorrespondence", "fixed_point_prediction", "cycle_prediction",
            "fit_gap_trend", "cycle_floquet"]
 
@@ -348,17 +350,20 @@ def spectral_correspondence(system, S_values: Sequence[float], params: Mapping[s
     t0 = time.perf_counter()
     try:
         S_list = [float(s) for s in S_values]
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(f"expected S_values a sequence of spin lengths, got {S_values!r}") from None
     if not S_list:
         raise ValueError("expected at least one spin length in S_values, got none")
-    if any(2 * s != round(2 * s) or s < 0.5 for s in S_list):
+    if any(not np.isfinite(s) or 2 * s != round(2 * s) or s < 0.5 for s in S_list):
         raise ValueError(f"expected S_values positive half-integers, got {S_list}")
     if len(set(S_list)) != len(S_list):
         raise ValueError(f"expected distinct S_values, got {S_list}")
     S_list = sorted(S_list)
     if not (isinstance(n_check, int) and n_check >= 1):
         raise ValueError(f"expected n_check an integer >= 1, got {n_check!r}")
+    for name, v in (("fp_order", fp_order), ("n_predict", n_predict), ("k_max", k_max)):
+        check_count(name, v)                           # 0 would leave nothing to predict, then report it
+    check_range("min_power", min_power, 0, None, lo_open=True)
     if model is None:
         model = system.mean_field()
     params = model.params(dict(params or {}))

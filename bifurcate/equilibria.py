@@ -25,7 +25,7 @@ import pandas as pd
 
 from bifurcate.kernels import codegen
 from bifurcate.model import Model, tangent_basis_kernel
-from bifurcate.validation import check_count, check_range, check_seed
+from bifurcate.validation import check_bool, check_count, check_range, check_seed
 from bifurcate.utils import as_generator
 
 __all__ = ["EquilibriumSet", "find_equilibria", "newton_equilibrium", "newton_kernels", "tangent_spectrum",
@@ -308,6 +308,7 @@ def find_equilibria(model: Model, params: Mapping[str, float] | None = None, *, 
     tol = check_range("tol", tol, 0, None, lo_open=True)
     dedup_tol = check_range("dedup_tol", dedup_tol, 0, None, lo_open=True)
     stab_tol = check_range("stab_tol", stab_tol, 0)
+    use_symmetries = check_bool("use_symmetries", use_symmetries)   # "no" would be true
     check_seed("seed", seed)
     pd_ = model.params(params, **kwargs)
     p = np.array([pd_[k] for k in model.param_names])

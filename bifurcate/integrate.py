@@ -7,6 +7,7 @@ trajectory (divergence, step-size underflow, too many steps) comes back as ``sta
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
@@ -18,10 +19,11 @@ from bifurcate.model import Model
 from bifurcate.tableaux import METHOD_CODES
 from bifurcate.utils import as_generator
 from bifurcate.validation import (check_array, check_bool, check_count, check_memory, check_real, check_seed,
-                                  estimate_bytes)
+                                  estimate_bytes, memory_limit)
 
 __all__ = ["IntegrationOptions", "Trajectory", "EnsembleResult", "integrate", "integrate_ensemble",
-           "STATUS_MESSAGES", "param_grid", "ensemble_initial_states"]
+           "STATUS_MESSAGES", "param_grid", "ensemble_initial_states", "check_ensemble_memory", "ensemble_bytes",
+           "record_budget", "TIME_LIMIT", "RECORD_LIMIT", "FIELD_OVERFLOW"]
 
 STATUS_MESSAGES = {
     0: "success",
@@ -30,10 +32,34 @@ STATUS_MESSAGES = {
     -2: "step size underflow",
     -3: "diverged (non-finite state or beyond div_bound)",
     -4: "stopped: wall-time limit (max_wall_time) reached before t_end",
+    -5: "stopped: recording every accepted step would pass the memory limit before t_end (pass t_eval, "
+        "or raise BIFURCATE_MAX_BYTES)",
+    -6: "not started: the vector field at the initial state is not finite or beyond 1e100 in magnitude "
+        "(parameters or initial state out of range)",
 }
 
 #: status of a trajectory stopped by ``max_wall_time`` (see :func:`integrate_ensemble`)
 TIME_LIMIT = -4
+#: status of :func:`integrate` without ``t_eval`` stopped because the recorded steps reached the memory limit
+RECORD_LIMIT = -5
+#: status of a trajectory whose vector field at the initial state overflows (not integrated)
+FIELD_OVERFLOW = -6
+#: a field beyond this magnitude at the initial state counts as an overflow: the kernels' first-step
+#: estimate squares f / (atol + rtol |y|), which overflows near 1e154 and then divided by zero
+FIELD_MAX = 1e100
+
+
+def _field_overflows(model: Model, Y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Rows (m,) whose vector field at ``Y[i]`` (parameters ``P[i]``) is not finite or beyond
+    :data:`FIELD_MAX` (about 1.5 us a row: negligible next to integrating it)."""
+    out = np.empty(model.n)
+    bad = np.zeros(Y.shape[0], dtype=bool)
+    rhs = model.rhs
+    with np.errstate(all="ignore"):
+        for i in range(Y.shape[0]):
+            rhs(Y[i], P[i], out)
+            bad[i] = not (np.all(np.isfinite(out)) and np.max(np.abs(out)) <= FIELD_MAX)
+    return bad
 
 
 @dataclass(frozen=True)
@@ -110,6 +136,12 @@ def _check_span(t_span, name: str = "t_span") -> tuple[float, float]:
     t1 = check_real(f"{name}[1]", t_span[1], allow_nan=True, allow_inf=True)
     if not (np.isfinite(t0) and np.isfinite(t1)) or t1 <= t0:
         raise ValueError(f"{name} must be finite with t_end > t_start, got ({t0}, {t1})")
+    # the kernels take t_end as reached within 1e-14 * |t_end|: a shorter span (e.g. (1e20, 1e20 + 1e5))
+    # would return the initial state as the state at t_end with status success
+    resolution = 1e-9 * max(1.0, abs(t0), abs(t1))
+    if t1 - t0 <= resolution:
+        raise ValueError(f"{name} must be longer than 1e-9 * max(1, |t_start|, |t_end|) = {resolution:.3g} (the "
+                         f"integrators' time resolution; shift the time origin), got ({t0!r}, {t1!r})")
     return t0, t1
 
 
@@ -124,6 +156,18 @@ def _check_model(model) -> None:
     if not isinstance(model, Model):
         hint = " (an OpenSystem gives one with .mean_field())" if hasattr(model, "mean_field") else ""
         raise TypeError(f"model must be a bifurcate Model{hint}, got {type(model).__name__}")
+
+
+#: copies of the recorded steps alive at once in :func:`integrate` without ``t_eval`` (a buffer being
+#: doubled holds the old one and the new one, twice as long)
+_RECORD_COPIES = 3
+
+
+def record_budget(model: Model) -> int:
+    """Rows (the initial state and the accepted steps) :func:`integrate` records without ``t_eval``
+    before it stops with status ``RECORD_LIMIT`` (-5): ``memory_limit() // (3 * (n + 1) * 8)``, the
+    recorded times and states, three copies at the peak of a buffer doubling."""
+    return int(memory_limit() // (_RECORD_COPIES * (model.n + 1) * 8))
 
 
 def _first_segment(n_trajectories: int) -> int:
@@ -149,7 +193,8 @@ class Trajectory:
     Attributes
     ----------
     t : ndarray (m,)
-        Times: every accepted step (including t_start), or ``t_eval``.
+        Times: every accepted step (including t_start; at most :func:`record_budget` of them), or
+        ``t_eval``.
     y : ndarray (m, n)
         States at ``t``.
     status : int
@@ -205,7 +250,10 @@ def integrate(model: Model, y0, t_span, params: Mapping[str, float] | None = Non
         Times at which to return the state: DOP853's own 7th-order dense output (3 extra
         evaluations on steps that contain an output time), cubic Hermite interpolation for DP5 and
         RK4 (O(h^4): plots and features only).
-        If omitted, every accepted step is returned.
+        If omitted, every accepted step is returned, as long as the recorded steps fit in the
+        memory limit (:func:`record_budget` rows: ``BIFURCATE_MAX_BYTES`` or half the physical
+        memory, over 24 (n + 1) bytes a row); a longer run stops there with status -5
+        (``RECORD_LIMIT``) and the steps recorded so far, never with an exhausted machine.
     options : IntegrationOptions, optional
     **option_overrides
         Fields of :class:`IntegrationOptions`, e.g. ``rtol=1e-11``.
@@ -236,19 +284,32 @@ def integrate(model: Model, y0, t_span, params: Mapping[str, float] | None = Non
     state[kern.ST_H] = opts.dt
     stats = np.zeros((4, n))
     max_steps = int(opts.max_steps)
+    if te is None:
+        # every accepted step is recorded: bounded by the memory limit, not only by max_steps
+        budget = record_budget(model)
+        if budget < 2:
+            check_memory("integrate without t_eval (recording every accepted step)",
+                         _RECORD_COPIES * 2 * (n + 1) * 8, fix="pass t_eval")
+        stop_at = min(max_steps, budget - 1)
+    else:
+        stop_at = max_steps
     seg = [4096]
 
     def segment(sample_t, samples, rec_t, rec_y):
         # one compiled call of at most seg[0] steps: Ctrl-C reaches Python between calls
-        limit = min(max_steps, int(state[kern.ST_NSTEPS]) + seg[0])
+        limit = min(stop_at, int(state[kern.ST_NSTEPS]) + seg[0])
         tic = time.perf_counter()
         st = kern.integrate_one(y, p, t1, opts.code, opts.rtol, opts.atol, opts.dt, limit, opts.div_bound,
                                 np.inf, sample_t, samples, stats, rec_t, rec_y, state, opts.blocks(model))
         seg[0] = _seg_steps_next(seg[0], time.perf_counter() - tic)
-        paused = st == kern.MAX_STEPS and int(state[kern.ST_NSTEPS]) < max_steps
+        paused = st == kern.MAX_STEPS and int(state[kern.ST_NSTEPS]) < stop_at
         return int(st), paused
 
-    if te is not None:
+    overflow = bool(_field_overflows(model, y[None, :], p[None, :])[0])
+    if overflow:
+        t_out, y_out = (te, np.full((te.size, n), np.nan)) if te is not None else (np.array([t0]), y[None, :].copy())
+        status = FIELD_OVERFLOW
+    elif te is not None:
         samples = np.full((te.size, n), np.nan)
         while True:
             status, paused = segment(te, samples, np.empty(0), np.empty((0, n)))
@@ -258,21 +319,24 @@ def integrate(model: Model, y0, t_span, params: Mapping[str, float] | None = Non
             samples[-1] = y
         t_out, y_out = te, samples
     else:
-        ts, ys = [np.array([t0])], [y[None, :].copy()]
-        cap = 4096
+        # one buffer, doubled when full (at most ``budget`` rows), the kernel writing into its free tail
+        size = min(4096, budget)
+        buf_t, buf_y = np.empty(size), np.empty((size, n))
+        buf_t[0], buf_y[0] = t0, y
+        filled = 1
         while True:
-            rec_t = np.empty(cap)
-            rec_y = np.empty((cap, n))
+            if filled == size:
+                size = min(2 * size, budget)
+                buf_t = np.concatenate([buf_t, np.empty(size - filled)])
+                buf_y = np.concatenate([buf_y, np.empty((size - filled, n))])
             before = int(state[kern.ST_NSTEPS])
-            status, paused = segment(np.empty(0), np.empty((0, n)), rec_t, rec_y)
-            m = int(state[kern.ST_NSTEPS]) - before
-            ts.append(rec_t[:m])
-            ys.append(rec_y[:m])
-            if status == kern.BUFFER_FULL:
-                cap = min(cap * 4, 1 << 20)
-            elif not paused:
+            status, paused = segment(np.empty(0), np.empty((0, n)), buf_t[filled:], buf_y[filled:])
+            filled += int(state[kern.ST_NSTEPS]) - before
+            if not (paused or status == kern.BUFFER_FULL):
                 break
-        t_out, y_out = np.concatenate(ts), np.concatenate(ys)
+        if status == kern.MAX_STEPS and int(state[kern.ST_NSTEPS]) < max_steps:
+            status = RECORD_LIMIT
+        t_out, y_out = buf_t[:filled], buf_y[:filled]
     status = int(status)
     return Trajectory(t=t_out, y=y_out, status=status, message=STATUS_MESSAGES[status],
                       params=model.params(params), n_steps=int(state[kern.ST_NSTEPS]),
@@ -296,6 +360,9 @@ def param_grid(model: Model, grid: Mapping[str, Sequence[float]] | None = None,
     for k, a in zip(grid, axes):
         if a.ndim != 1 or a.size == 0:
             raise ValueError(f"grid axis {k!r} must be a non-empty 1-D sequence, got {grid[k]!r}")
+    rows = math.prod(a.size for a in axes)                       # Python int: no overflow
+    check_memory(f"param_grid ({' x '.join(str(a.size) for a in axes)} = {rows} rows)",
+                 estimate_bytes((rows, 2 * len(axes) + 2 * len(model.param_names))), fix="fewer grid values")
     mesh = np.meshgrid(*axes, indexing="ij") if axes else []
     n_rows = int(np.prod([a.size for a in axes])) if axes else 1
     cols = {}
@@ -333,8 +400,14 @@ def _as_param_table(model: Model, params) -> pd.DataFrame:
         bad = {k: L for k, L in lengths.items() if L not in (1, m)}
         if bad:
             raise ValueError(f"parameter arrays must have equal length or length 1, got lengths {lengths}")
-        rows = [model.params({k: (v[i] if v.size > 1 else v[0]) for k, v in vals.items()}) for i in range(m)]
-        return pd.DataFrame(rows, columns=list(model.param_names))
+        # column-wise (a python dict per row would take ~1 kB each): the usual checks of
+        # Model.params on the extremes of each column (finite values are checked above)
+        for k, v in vals.items():
+            for x in {float(v.min()), float(v.max())}:
+                model.params({k: x})
+        base = model.params()
+        return pd.DataFrame({k: np.broadcast_to(vals[k], (m,)).copy() if k in vals else np.full(m, base[k])
+                             for k in model.param_names}, columns=list(model.param_names))
     if isinstance(params, Sequence):
         if not all(isinstance(p, Mapping) for p in params):
             raise TypeError(f"params given as a list must hold dicts of parameter values, got "
@@ -443,7 +516,9 @@ def ensemble_initial_states(model: Model, n_points: int, y0=None, n_initial: int
             raise ValueError("give initial conditions y0 or n_initial >= 1, got neither")
         n_initial = check_count("n_initial", n_initial)
         check_seed("seed", seed)
-        check_memory("initial conditions", estimate_bytes((n_points, n_initial, model.n)))
+        # the draw (normal numbers, their projection and its temporaries) and the (P, N, n) copy
+        check_memory(f"initial conditions ({n_points} points x n_initial={n_initial})",
+                     estimate_bytes((3 * n_initial + n_points * n_initial, model.n)), fix="fewer n_initial")
         Y = np.broadcast_to(model.random_states(n_initial, as_generator(seed)),
                             (n_points, n_initial, model.n))
     else:
@@ -463,6 +538,8 @@ def ensemble_initial_states(model: Model, n_points: int, y0=None, n_initial: int
             arr = model.check_state(raw.reshape(-1, model.n), batch=True, name="y0").reshape(raw.shape)
         else:
             raise ValueError(f"y0 must have shape (N, {model.n}) or ({n_points}, N, {model.n}), got {raw.shape}")
+        if arr.shape[-2] == 0:
+            raise ValueError(f"y0 must hold at least one initial condition, got shape {raw.shape}")
         if arr.ndim == 2:
             Y = np.broadcast_to(arr, (n_points,) + arr.shape)
         elif arr.ndim == 3 and arr.shape[0] == n_points:
@@ -470,6 +547,58 @@ def ensemble_initial_states(model: Model, n_points: int, y0=None, n_initial: int
         else:
             raise ValueError(f"y0 must have shape (N, {model.n}) or ({n_points}, N, {model.n}), got {arr.shape}")
     return np.ascontiguousarray(Y, dtype=float)
+
+
+#: float64 words per (point, initial condition) row that :func:`integrate_ensemble` holds at its peak,
+#: in units of the state dimension n: the random draw, its projection and temporaries (3), the (P, N, n)
+#: initial states and their copy (2), the final states (1), the window accumulators (4), and the
+#: result's mean, variance and standard deviation with their temporaries (5)
+_ROW_STATE_WORDS = 15
+
+
+def _n_initial_of(y0, n_initial) -> int:
+    """Initial conditions per point an ensemble will have, from ``n_initial`` or the shape of ``y0``,
+    without converting ``y0`` (a value that is not an array is refused later, by name)."""
+    if y0 is None:
+        if n_initial is None:
+            raise ValueError("give initial conditions y0 or n_initial >= 1, got neither")
+        return check_count("n_initial", n_initial)
+    try:
+        shape = np.shape(y0)
+    except (TypeError, ValueError):
+        return 1
+    return int(shape[-2]) if len(shape) >= 2 else 1
+
+
+def ensemble_bytes(model: Model, n_points: int, n_initial: int, n_samples: int = 0, *,
+                   extra_words: int = 0) -> int:
+    """Peak bytes of :func:`integrate_ensemble` over ``n_points`` x ``n_initial`` trajectories with
+    ``n_samples`` samples each: ``8 * P * N * ((15 + k) * n + n_params + 12 + extra_words)`` (Python
+    integers: no overflow). Measured with tracemalloc, the real peak is 0.7-0.8 of it."""
+    words = (_ROW_STATE_WORDS + int(n_samples)) * model.n + len(model.param_names) + 12 + int(extra_words)
+    return int(n_points) * int(n_initial) * 8 * words
+
+
+def check_ensemble_memory(model: Model, n_points: int, y0=None, n_initial=None, *, n_samples: int = 0,
+                          extra_words: int = 0, what: str = "integrate_ensemble",
+                          samples_name: str = "t_eval") -> int:
+    """Refuse, before anything is allocated, an ensemble of ``n_points`` parameter points x N initial
+    conditions (from ``n_initial`` or ``y0``) whose peak memory passes :func:`memory_limit`.
+
+    The estimate is :func:`ensemble_bytes`: every array :func:`integrate_ensemble` allocates per row
+    (the state vectors of ``_ROW_STATE_WORDS``, parameters, integrator state, status), the samples
+    at ``t_eval``, and ``extra_words`` more per row for a caller that keeps its own arrays
+    (:func:`bifurcate.lyapunov.lyapunov_spectra`, the census). Python integers: no overflow. The
+    message names the arguments that set the size (``samples_name`` for the samples). Returns N.
+    """
+    N = _n_initial_of(y0, n_initial)
+    P, k = int(n_points), int(n_samples)
+    size = "n_initial" if y0 is None else "y0"
+    check_memory(f"{what} ({P} points x {N} initial conditions, {k} samples)",
+                 ensemble_bytes(model, P, N, k, extra_words=extra_words),
+                 fix=f"fewer parameter points (params), initial conditions ({size})"
+                     + (f" or samples ({samples_name})" if k else ""))
+    return N
 
 
 def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | None = None,
@@ -537,10 +666,11 @@ def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | N
         raise TypeError(f"progress must be None or a callable progress(n_done, n_total), got {progress!r}")
     te = np.empty(0) if t_eval is None else _check_t_eval(t_eval, t0, t1)
     n = model.n
+    if y0 is None:
+        check_seed("seed", seed)
+    check_ensemble_memory(model, P, y0, n_initial, n_samples=te.size)     # before anything is allocated
     Y = ensemble_initial_states(model, P, y0, n_initial, seed)
     N = Y.shape[1]
-    check_memory(f"integrate_ensemble ({P} points x {N} initial conditions, {te.size} samples)",
-                 estimate_bytes((P * N, te.size + 4 + 2 + 2, n)))
     Pm = np.ascontiguousarray(np.repeat(table[list(model.param_names)].to_numpy(float), N, axis=0))
     Y0 = Y.reshape(P * N, n).copy()
     M = P * N
@@ -552,7 +682,7 @@ def integrate_ensemble(model: Model, params=None, y0=None, *, n_initial: int | N
         mean = stats[:, 0] / twin
         var = np.maximum(stats[:, 1] / twin - mean ** 2, 0.0)
     bad = status != 0
-    Yf[status == TIME_LIMIT] = np.nan
+    Yf[(status == TIME_LIMIT) | (status == FIELD_OVERFLOW)] = np.nan
     mean[bad] = np.nan
     var[bad] = np.nan
     stats[bad, 2:] = np.nan
@@ -584,7 +714,9 @@ def _run_segments(kern, Y0, Pm, t0, t1, tav, te, opts, model, max_wall_time, pro
     blocks = opts.blocks(model)
     seg = _first_segment(M)
     start = time.perf_counter()
-    active = np.arange(M, dtype=np.int64)
+    overflow = _field_overflows(model, Y0, Pm)
+    status[overflow] = FIELD_OVERFLOW
+    active = np.flatnonzero(~overflow).astype(np.int64)
     while active.size:
         tic = time.perf_counter()
         kern.integrate_segment(Yf, Pm, active, t1, opts.code, opts.rtol, opts.atol, opts.dt, max_steps, seg,

@@ -53,10 +53,10 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from bifurcate.integrate import _as_param_table, ensemble_initial_states
+from bifurcate.integrate import _as_param_table, _field_overflows, check_ensemble_memory, ensemble_initial_states
 from bifurcate.kernels import codegen
 from bifurcate.model import Model
-from bifurcate.validation import check_count, check_range
+from bifurcate.validation import check_count, check_memory, check_range
 
 __all__ = ["LyapunovOptions", "LyapunovSpectrum", "LyapunovEnsemble", "lyapunov_spectrum", "lyapunov_spectra",
            "lyapunov_extend", "lyapunov_spectrum_reference", "kaplan_yorke",
@@ -652,6 +652,10 @@ def lyapunov_spectra(model: Model, params=None, y0=None, *, n_initial: int | Non
     opts = _options(options, option_overrides)
     table = _as_param_table(model, params)
     P = len(table)
+    check_ensemble_memory(model, P, y0, n_initial, what="lyapunov_spectra",
+                          samples_name="t_total, sample_dt or n_blocks",
+                          n_samples=opts.n_samples if keep_samples else 0,
+                          extra_words=2 * model.n * model.dim + 4 * int(opts.n_blocks) * (model.n + model.dim))
     Y = ensemble_initial_states(model, P, y0, n_initial, seed)
     N = Y.shape[1]
     Y0 = np.ascontiguousarray(Y.reshape(P * N, model.n), dtype=float)
@@ -669,6 +673,7 @@ def lyapunov_spectra(model: Model, params=None, y0=None, *, n_initial: int | Non
     status = np.zeros(M, dtype=np.int64)
     if opts.rtol < RTOL_FLOOR:
         status[:] = -2
+    status[_field_overflows(model, Y0, Pm)] = -3   # a field overflowing at the start: diverged (kernels divide by 0)
     rows = np.ones(M, dtype=bool)
     e2, e3 = np.zeros((M, 0, d)), np.zeros((M, 0, n))
     wall = _drive(kern, kern.PHASE_TRANSIENT, Yw, Q, Pm, rows, np.full(M, opts.n_transient, dtype=np.int64), opts,
@@ -745,6 +750,9 @@ def lyapunov_extend(model: Model, ens: LyapunovEnsemble, t_more: float, *, activ
     M = len(ens)
     rows = _active_rows(active, M) & (ens.status == 0)
     nb_new = max(1, int(np.ceil(t_more / ens.block_time - 1e-9)))
+    check_memory(f"lyapunov_extend (t_more={t_more:g}: {nb_new} blocks x {M} rows)",
+                 8 * M * (4 * (nb_new + int(np.max(ens.n_blocks_done, initial=0))) * (model.n + model.dim)
+                          + (opts.samples_for(nb_new) * model.n if keep_samples else 0)), fix="a smaller t_more")
     kern = lyapunov_kernels(model)
     Y = ens.y_final.copy()
     Q = ens.q_final.copy()

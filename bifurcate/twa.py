@@ -82,9 +82,15 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
-from bifurcate._numba import njit, prange
+from bifurcate._numba import njit, numba, prange
+from bifurcate.validation import check_mapping, check_memory
 
-__all__ = ["truncated_wigner", "TruncatedWigner", "TWAProblem", "twa_problem", "twa_numpy"]
+__all__ = ["truncated_wigner", "TruncatedWigner", "TWAProblem", "twa_problem", "twa_numpy", "TWA_MAX_STEPS"]
+
+#: steps allowed per trajectory (t_end / dt): one trajectory runs in one compiled call
+TWA_MAX_STEPS = 10 ** 8
+#: steps (trajectories x steps) of one compiled call, at least one trajectory per thread
+_CHUNK_STEPS = 2 * 10 ** 7
 
 _LETTER_VEC = {"x": (1, 0, 0), "y": (0, 1, 0), "z": (0, 0, 1), "p": (1, 1j, 0), "m": (1, -1j, 0)}
 
@@ -478,13 +484,23 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
         t_burn = 0.5 * t_end
     if not (0 <= t_burn < t_end):
         raise ValueError(f"expected 0 <= t_burn < t_end = {t_end}, got t_burn = {t_burn!r}")
+    if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
+                             or seed < 0):
+        raise ValueError(f"expected seed None or a non-negative integer, got {seed!r}")
+    if t_end / dt > TWA_MAX_STEPS:
+        raise ValueError(f"expected at most {TWA_MAX_STEPS:.0e} steps per trajectory (t_end / dt; one trajectory runs "
+                         f"in one compiled call, which Ctrl-C cannot stop), got t_end / dt = {t_end / dt:.3g} "
+                         f"(t_end = {t_end}, dt = {dt}): a larger dt or a shorter t_end")
     n_steps = int(round(t_end / dt))
     n_burn = int(round(t_burn / dt))
     if (n_steps - n_burn) < n_windows:
         raise ValueError(f"expected at least n_windows = {n_windows} steps after t_burn, got {n_steps - n_burn} "
                          f"(t_end = {t_end}, t_burn = {t_burn}, dt = {dt})")
-    P = twa_problem(system, float(S), params)
+    P = twa_problem(system, float(S), check_mapping("params", params))   # "J=1" is not a mapping
     n = P.n
+    # initial directions and samples, seeds, window means and the reductions over them
+    check_memory(f"truncated_wigner (n_traj={n_traj} x n_windows={n_windows})",
+                 8 * n_traj * (n * (3 * n_windows + 6) + 2), fix="fewer n_traj or n_windows")
     rng = np.random.default_rng(seed)
     if initial is None or (isinstance(initial, str) and initial == "random"):
         dirs = rng.normal(size=(n_traj, n))
@@ -504,8 +520,12 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
     out = np.zeros((n_traj, n_windows, n))
     R = math.sqrt(1.0 + 1.0 / float(S))
     amp = np.sqrt(P.jump_rate / float(S))
-    _twa_kernel(x0, seeds, n_steps, n_burn, n_windows, float(dt), P.h_coef, P.h_exp, P.jump_spin, P.jump_lr,
-                P.jump_li, P.jump_rate, amp, R, out)
+    # trajectories in chunks of about 2e7 steps (at least one per thread): Ctrl-C reaches Python between
+    # calls; every trajectory has its own seed, so the result does not depend on the chunking
+    chunk = max(numba.get_num_threads(), _CHUNK_STEPS // max(1, n_steps))
+    for i in range(0, n_traj, chunk):
+        _twa_kernel(x0[i:i + chunk], seeds[i:i + chunk], n_steps, n_burn, n_windows, float(dt), P.h_coef, P.h_exp,
+                    P.jump_spin, P.jump_lr, P.jump_li, P.jump_rate, amp, R, out[i:i + chunk])
     names = tuple(f"{c}{s}" for s in P.spins for c in "XYZ")
     traj = out.mean(axis=1)                        # (n_traj, n)
     ens = out.mean(axis=0)                         # (n_windows, n)

@@ -15,7 +15,7 @@ is what a user can fix, so none is ever caught and turned into a "success".
 
 :func:`check_memory` estimates the bytes an allocation needs and refuses it, with the estimate and
 the limit, before anything is allocated (the limit is ``$BIFURCATE_MAX_BYTES`` or half of the
-physical memory).
+physical memory, and never more than the address space left under ``ulimit -v``).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = ["check_finite", "check_real", "check_count", "check_range", "check_interval", "check_array",
            "check_params", "check_mapping", "check_choice", "check_bool", "check_seed", "check_memory",
-           "memory_limit", "estimate_bytes"]
+           "memory_limit", "address_space_left", "estimate_bytes"]
 
 
 def _show(value: Any) -> str:
@@ -187,18 +187,41 @@ def check_seed(name: str, value: Any):
 # memory
 # --------------------------------------------------------------------------------------------
 def memory_limit() -> int:
-    """Bytes one allocation may take: ``$BIFURCATE_MAX_BYTES`` if set, else half the physical memory
-    (8 GiB if that cannot be read)."""
+    """Bytes one call may allocate: ``$BIFURCATE_MAX_BYTES`` if set, else half the physical memory
+    (8 GiB if that cannot be read); never more than the address space this process has left under
+    its ``ulimit -v`` (RLIMIT_AS), so that a cap set by the user gives this clear refusal instead of
+    a ``MemoryError`` half way through."""
     env = os.environ.get("BIFURCATE_MAX_BYTES")
     if env:
         try:
-            return int(float(env))
-        except ValueError:
+            lim = int(float(env))
+        except (ValueError, OverflowError):
             raise ValueError(f"BIFURCATE_MAX_BYTES must be a number of bytes, got {env!r}") from None
+        if lim <= 0:
+            raise ValueError(f"BIFURCATE_MAX_BYTES must be a positive number of bytes, got {env!r}")
+    else:
+        try:
+            lim = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+        except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+            lim = 8 << 30
+    room = address_space_left()
+    return lim if room is None else min(lim, room)
+
+
+def address_space_left() -> int | None:
+    """Bytes of address space left under this process's RLIMIT_AS (``ulimit -v``), or None when
+    there is no such limit (or it cannot be read)."""
     try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
-    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
-        return 8 << 30
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY or soft <= 0:
+            return None
+        with open("/proc/self/statm") as fh:
+            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (ImportError, OSError, ValueError, IndexError, AttributeError):
+        return None
+    return max(0, int(soft) - used)
 
 
 def estimate_bytes(*shapes: Sequence[int], itemsize: int = 8) -> int:
@@ -217,12 +240,13 @@ def _fmt_bytes(n: float) -> str:
     return f"{n:.3g} PiB"  # pragma: no cover
 
 
-def check_memory(what: str, n_bytes: int, limit: int | None = None) -> int:
+def check_memory(what: str, n_bytes: int, limit: int | None = None, *, fix: str | None = None) -> int:
     """Refuse an allocation of ``n_bytes`` beyond ``limit`` (default :func:`memory_limit`) with the
     estimate and the limit in the message (``MemoryError`` is not used: it is a user's choice of
-    sizes, a ``ValueError``)."""
+    sizes, a ``ValueError``). ``fix`` names the arguments that set the size (``"fewer n_initial"``)."""
     lim = memory_limit() if limit is None else int(limit)
     if n_bytes > lim:
+        less = f"ask for less: {fix}" if fix else "ask for less"
         raise ValueError(f"{what} would need about {_fmt_bytes(n_bytes)}, more than the limit of {_fmt_bytes(lim)} "
-                         f"(set BIFURCATE_MAX_BYTES to raise it, or ask for less)")
+                         f"(set BIFURCATE_MAX_BYTES to raise it, or {less})")
     return int(n_bytes)

@@ -37,7 +37,7 @@ from analysis.attractors.features import autocorr_time, poincare_return
 from analysis.attractors.grouping import (components, group_by_support, group_by_touch, merge_cells, mirror_pairs,
                                          occupied_cells, support_overlap)
 from analysis.attractors.options import CensusOptions
-from bifurcate.integrate import STATUS_MESSAGES, integrate_ensemble
+from bifurcate.integrate import STATUS_MESSAGES, check_ensemble_memory, integrate_ensemble
 from bifurcate.lyapunov import LYAPUNOV_STATUS, lyapunov_spectra
 from bifurcate.model import Model
 from bifurcate.validation import check_count, check_seed
@@ -1072,6 +1072,7 @@ def census(model: Model, params: Mapping[str, float] | None = None, *, n_initial
     if y0 is None:
         n_initial = check_count("n_initial", n_initial, maximum=10 ** 7)   # 2.5, "3", True, nan refused
         check_seed("seed", seed)
+        check_ensemble_memory(model, 1, None, n_initial, what="census", extra_words=16)  # before the draw
         from bifurcate.utils import as_generator
 
         Y0 = model.random_states(int(n_initial), as_generator(seed))

@@ -32,6 +32,7 @@ import pandas as pd
 from analysis.attractors.census import CensusResult, census
 from analysis.attractors.options import CensusOptions
 from bifurcate.model import Model
+from bifurcate.validation import check_array
 
 __all__ = ["track_attractors", "TrackingResult", "special_points_along", "COMPATIBLE"]
 
@@ -670,7 +671,7 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
     if not isinstance(model, Model):
         raise TypeError(f"model must be a bifurcate Model, got {type(model).__name__}")
     model.param_index(param)
-    vals = np.asarray(values, dtype=float)
+    vals = check_array("values", values, finite=False, min_size=0)    # strings, dicts, complex refused by name
     if vals.ndim != 1 or vals.size < 2 or not np.all(np.isfinite(vals)):
         raise ValueError(f"values must be a 1-D array of at least 2 finite parameter values, got {values!r}")
     dv = np.diff(vals)

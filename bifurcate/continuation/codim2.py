@@ -408,7 +408,7 @@ def continue_codim2(model: Model, point: BifurcationPoint, param2: str = "lam", 
     """
     t_start = time.perf_counter()
     if not isinstance(point, BifurcationPoint):
-        raise TypeError(f"expected a BifurcationPoint, got {type(point).__name__}")
+        raise TypeError(f"point must be a BifurcationPoint (from a branch's .special()), got {type(point).__name__}")
     if point.kind in ("LPC", "PD", "NS"):  # a point of a cycle branch: minimally augmented collocation
         from bifurcate.cycles.codim2 import continue_cycle_codim2
 

@@ -54,6 +54,8 @@ import pandas as pd
 import scipy.sparse as sp
 import sympy
 
+import bifurcate.validation as _v
+
 from ._blocks import BlockLiouvillian
 from .operators import boson_operators, liouvillian, spin_operators, validate_spin
 from .steady import (METHODS, QuantumSizeError, SteadyStateOptions, _resolve_options, check_memory, memory_limit,
@@ -1023,6 +1025,7 @@ def system_spectrum(system, S, params: Mapping | None = None, *, cutoffs=None, k
     for name, v in (("tau", tau), ("tol", tol)):
         if isinstance(v, (bool, np.bool_)) or not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise ValueError(f"expected {name} a positive finite number, got {v!r}")
+    sigma, dense_max = _v.check_real("sigma", sigma), _v.check_count("dense_max", dense_max, minimum=0)
     t0 = time.perf_counter()
     opts = _resolve_options(options)
     S = validate_spin(S)
