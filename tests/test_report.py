@@ -19,7 +19,16 @@ def screenshot(html: Path, png: Path, tmp: Path, size=(1200, 2000)) -> Path:
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp / 'chromium'}",
            f"--screenshot={png}", f"--window-size={size[0]},{size[1]}", html.resolve().as_uri()]
-    subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+    run = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+    if not png.exists():
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            # Chromium reserves tens of GiB of address space: under `ulimit -v` it cannot start
+            pytest.skip(f"chromium cannot start under an address-space limit (ulimit -v {soft // 1024} KiB)")
+        tail = (run.stderr or b"").decode(errors="replace")[-800:]
+        pytest.fail(f"chromium wrote no screenshot (exit {run.returncode}): {tail}")
     return png
 
 
