@@ -36,6 +36,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "i_<axis>": ("-", "index along each grid axis (i_J, i_lam)"),
         **_P,
         "computed": ("bool", "False where adaptive refinement copied the point from a neighbour"),
+        "level": ("-", "adaptive refinement level at which the point entered the sweep (0: the coarse grid)"),
         "n_stable_fp": ("count", "equilibria whose tangent eigenvalues all have Re < 0 (find_equilibria); Fig. 2"),
         "n_attractors": ("count", "attracting sets (FP, LC, QP, dissipative CH), stable equilibria no trajectory reached included"),
         "n_fp_attractors": ("count", "of which fixed points"),
@@ -177,7 +178,7 @@ class LoadedTable(NamedTuple):
 
 # a census summary row is the phase-diagram row of that point plus the census's own counts
 SCHEMAS["census_summary"] = {**{k: v for k, v in SCHEMAS["phase_diagram"].items()
-                                if k not in ("point", "i_<axis>", "computed", "dominant_kind", "cut")},
+                                if k not in ("point", "i_<axis>", "computed", "level", "dominant_kind", "cut")},
                              **SCHEMAS["census_summary"]}
 
 def infer_schema(df: pd.DataFrame) -> str | None:

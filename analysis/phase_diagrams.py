@@ -40,7 +40,7 @@ from bifurcate.integrate import IntegrationOptions
 from bifurcate.model import Model
 
 __all__ = ["PhaseDiagram", "PhaseDiagramOptions", "Chunk", "phase_diagram", "evaluate_chunk", "point_seeds",
-           "Pivot", "STATUS", "SWEEP_CENSUS"]
+           "Pivot", "STATUS", "SWEEP_CENSUS", "REFINE_ON"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,9 @@ STATUS = {
 }
 
 TIME_COLUMNS = ("time_equilibria", "time_integrate", "time_lyapunov", "time_grouping")
+
+#: result columns whose change between the corners of a cell makes adaptive refinement subdivide it
+REFINE_ON = ("n_stable_fp", "phase", "n_attractors")
 
 
 # --------------------------------------------------------------------------------------------
@@ -453,7 +456,7 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
                   seed: int | None = None, base: Mapping[str, float] | None = None,
                   options: PhaseDiagramOptions | None = None, store=None, scheduler=None,
                   n_workers: int | None = None, chunk_size: int | None = None, refine: int = 0,
-                  refine_on: Sequence[str] = ("n_stable_fp", "phase"), progress: bool = True,
+                  refine_on: Sequence[str] = REFINE_ON, progress: bool = True,
                   evaluate: Callable = evaluate_chunk, chunk_seconds: float | None = None,
                   **option_overrides) -> PhaseDiagram:
     """Number of stable fixed points and kinds of dynamics over a parameter grid.
@@ -487,9 +490,18 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
         loses at most about this much work. With a store, points are claimed chunk by chunk, so
         several processes can share one sweep (see :mod:`analysis.store`).
     refine : int
-        Adaptive refinement levels: compute a sub-grid of stride ``2**refine`` first and then, level
-        by level, only the points whose enclosing coarse cell has corners that differ in any of
-        ``refine_on``; the others copy the nearest corner (``computed = False``).
+        Adaptive refinement levels: compute a sub-grid of stride ``2**refine`` first (level 0) and
+        then, level by level (1 ... ``refine``, each halving the stride), only the points whose
+        enclosing cell of the previous level has corners that differ in any of ``refine_on``; the
+        others copy the nearest corner (``computed = False``). The finest level is the grid itself,
+        so a boundary is resolved to one grid step wherever it crosses a coarse cell's corners. The
+        table's ``level`` column says at which level a point entered (0 coarse). Every computed
+        point is the same as in the full sweep (same per-point seed), and the points are stored
+        in the same resumable store as they arrive: a repeated call computes nothing.
+    refine_on : sequence of str
+        Result columns whose change marks a cell for subdivision; default :data:`REFINE_ON` (the
+        number of stable fixed points, the census phase and the number of attracting sets, so that
+        a change of the attractors, not only of their kinds, is refined).
     progress : bool
         tqdm bar on stderr (points done, rate, failures) and a failure summary at the end.
     evaluate : callable
@@ -546,7 +558,7 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
     if sweep is not None and sweep.is_complete:
         done_df = sweep.load()
         return _finish(model, axes, opts, seed, table, done_df, {}, sweep, frozenset(), len(done_df), {"backend": "store"},
-                       t_wall, progress)
+                       t_wall, progress, levels=np.zeros(len(table), dtype=np.int64))
     if sweep is not None:
         sweep.init(inputs, seeds={"entropy": seed, "per_point": "SeedSequence(entropy, spawn_key=(point,))"},
                    model_params={**base_params, **{k: [float(a.min()), float(a.max()), a.size] for k, a in axes.items()}},
@@ -571,6 +583,7 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
         schedule = _refine_schedule(shape, int(refine))
     else:
         schedule = [[np.arange(n) for n in shape]]
+    levels = _point_levels(shape, schedule)
     flat = np.ravel_multi_index
     bar = _progress(progress, len(table), len(cached_points))
     try:
@@ -624,7 +637,17 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
         sweep.consolidate(_conform(model, good.sort_values("point").reset_index(drop=True)),
                           backend=executor.describe() if not own_executor else {"backend": type(executor).__name__})
     return _finish(model, axes, opts, seed, table, all_rows, fill_from, sweep, frozenset(computed),
-                   len(cached_points), executor.describe() if hasattr(executor, "describe") else {}, t_wall, progress)
+                   len(cached_points), executor.describe() if hasattr(executor, "describe") else {}, t_wall, progress,
+                   levels=levels)
+
+
+def _point_levels(shape: tuple[int, ...], schedule) -> np.ndarray:
+    """Per flat grid point, the first level of ``schedule`` whose sub-grid holds it (0: coarse)."""
+    lev = np.full(int(np.prod(shape)), len(schedule) - 1, dtype=np.int64)
+    for k in range(len(schedule) - 1, -1, -1):
+        mesh = np.meshgrid(*schedule[k], indexing="ij")
+        lev[np.ravel_multi_index(tuple(m.ravel() for m in mesh), shape)] = k
+    return lev
 
 
 def _refine_select(shape, idx_sets, prev_sets, rowmap, refine_on, pts):
@@ -645,7 +668,9 @@ def _refine_select(shape, idx_sets, prev_sets, rowmap, refine_on, pts):
         vals = []
         for c in corners:
             r = rowmap.get(c)
-            if r is None or r["status"] != 0:
+            # a partial census (status 1: an undecided trajectory, say) still has its phase; a
+            # corner that failed (< 0) cannot vouch for its cell
+            if r is None or r["status"] < 0:
                 vals = None
                 break
             vals.append(tuple(r[k] for k in refine_on))
@@ -673,7 +698,8 @@ def _progress(enabled: bool, total: int, initial: int):
                 dynamic_ncols=True)
 
 
-def _finish(model, axes, opts, seed, table, rows, fill_from, sweep, computed, n_cached, backend, t_wall, progress):
+def _finish(model, axes, opts, seed, table, rows, fill_from, sweep, computed, n_cached, backend, t_wall, progress,
+            levels=None):
     rows = rows.copy() if len(rows) else rows
     grid_cols = [c for c in table.columns]
     if len(rows):
@@ -691,6 +717,9 @@ def _finish(model, axes, opts, seed, table, rows, fill_from, sweep, computed, n_
         cols.remove("computed")
         cols.insert(len(table.columns), "computed")
         rows = rows[cols]
+    lev = np.zeros(len(table), dtype=np.int64) if levels is None else np.asarray(levels, dtype=np.int64)
+    rows.insert(list(rows.columns).index("computed") + 1 if "computed" in rows else len(table.columns), "level",
+                lev[rows["point"].to_numpy(np.int64)])
     n_bad = int((rows["status"] != 0).sum())
     pdg = PhaseDiagram(table=rows.sort_values("point").reset_index(drop=True), grid=dict(axes), model=model,
                        options=opts, seed=int(seed), key=sweep.key if sweep else None,
