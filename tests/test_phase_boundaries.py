@@ -4,7 +4,7 @@ phase change is marked global only where no continued curve explains it.
 CI tier: the cusp normal form dx = a + b x - x^3 (AUTO demo ``cusp``), whose folds lie exactly on
 27 a^2 = 4 b^3 (b > 0); one stable equilibrium outside the cusp, two inside. The map counts stable
 equilibria only (no census), so the known answer is the fold curve itself.
-Slow tier: the Bautin normal form with the full census: the Hopf line beta1 = 0 and the fold of
+Slow tier (13-23 s here): the Bautin normal form with the full census: the Hopf line beta1 = 0 and the fold of
 cycles beta1 = -beta2^2 / 4 (beta2 > 0) bound the phases FP, FP+LC and LC.
 """
 from __future__ import annotations
@@ -134,6 +134,9 @@ def test_bautin_hopf_and_fold_of_cycles_with_the_census():
     hb_only = Boundaries(t[t["kind"] == "HB"], "beta1", "beta2")
     tr2 = phase_transitions(pdg, hb_only)
     lpc_edges = tr2["before"].str.cat(tr2["after"], sep=">").isin(["FP>FP+LC", "FP+LC>FP"])
-    assert lpc_edges.any()
-    assert (tr2.loc[lpc_edges, "classification"] == "global").all()
+    # those more than the tolerance (one step, 0.0625) away from the Hopf line; nearer the
+    # Bautin point (beta2 -> 0) the two curves are closer than a grid step: not told apart
+    far = lpc_edges & (tr2[["beta1_0", "beta1_1"]].max(axis=1) < -0.0625 - 1e-9)
+    assert far.sum() >= 2
+    assert (tr2.loc[far, "classification"] == "global").all()
     assert (tr2.loc[~lpc_edges, "classification"] == "local").all()
