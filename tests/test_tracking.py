@@ -259,3 +259,22 @@ def test_dimer_J0_neutral_family_is_not_an_attractor():
     d = ev[(ev["event"] == "death")]
     assert len(d) == 1 and d.iloc[0]["special_point"] == "HB" and abs(d.iloc[0]["special_value"] - 0.5) < 1e-9
     print(ev.to_string())
+
+
+def test_a_seed_that_falls_into_a_distant_chaotic_set_does_not_carry_its_id():
+    # set 5 (CH, mean x = 0.8) dies; its seed lands in a chaotic set at x = 0.0: that set is born
+    # (a new ID), 5 dies into it. A nearby chaotic set (x = 0.75) does continue 5.
+    prev = {5: _S(0, "CH", (0.8, 0.0))}
+    far = [_S(0, "CH", (0.0, 0.0), members=(0, 1, 2))]
+    ids, events = _step(prev, far, [5])
+    assert ids[0] != 5
+    assert sorted(e["event"] for e in events) == ["birth", "death"]
+    death = [e for e in events if e["event"] == "death"][0]
+    assert death["ids"] == (5,) and death["new_id"] == ids[0]
+    near = [_S(0, "CH", (0.75, 0.0), members=(0, 1, 2))]
+    ids, events = _step(prev, near, [5])
+    assert ids == {0: 5} and events == []
+    # two chaotic sets merging into one between them still merge (the jump rule is for one predecessor)
+    prev2 = {3: _S(0, "CH", (0.45, 0.0)), 4: _S(1, "CH", (-0.45, 0.0))}
+    ids, events = _step(prev2, [_S(0, "CH", (0.0, 0.0), members=(0, 1, 2))], [3, 4])
+    assert [e["event"] for e in events] == ["merger"]
