@@ -140,3 +140,26 @@ def test_bautin_hopf_and_fold_of_cycles_with_the_census():
     assert far.sum() >= 2
     assert (tr2.loc[far, "classification"] == "global").all()
     assert (tr2.loc[~lpc_edges, "classification"] == "local").all()
+
+
+def test_plot_phase_map_draws_curves_and_marks_global_changes(cusp_maps, cusp_curves):
+    import matplotlib.pyplot as plt
+
+    from analysis.plots_phase import plot_phase_map
+    from analysis.style import layout_problems
+
+    ref, _, _ = cusp_maps
+    fig, axs = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
+    try:
+        assert plot_phase_map(ref, axs[0], boundaries=cusp_curves) is axs[0]
+        labels = [t.get_text() for t in axs[0].get_legend().get_texts()]
+        assert "LP" in labels and "global transition" not in labels
+        # no curves: every change is global, one red bar per transition
+        plot_phase_map(ref, axs[1], boundaries=None)
+        n_glob = len(phase_transitions(ref, None))
+        red = [ln for ln in axs[1].get_lines() if ln.get_color() == "#d62728"]
+        assert len(red) == n_glob > 0
+        assert "global transition" in [t.get_text() for t in axs[1].get_legend().get_texts()]
+        assert layout_problems(fig) == []
+    finally:
+        plt.close(fig)
