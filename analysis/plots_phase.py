@@ -29,7 +29,7 @@ import pandas as pd
 
 __all__ = ["eq12_Jc", "eq13_lamc", "dominant_kind", "plot_n_stable", "plot_kinds", "plot_observable", "plot_lyapunov",
            "plot_boundaries", "plot_curves", "add_trajectory_insets", "exact_boundaries", "plot_fig2", "plot_phase_map",
-           "CURVE_STYLES"]
+           "CURVE_STYLES", "mark_global_transitions", "GLOBAL_COLOR"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,18 +444,8 @@ def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame |
         ax.set_ylim(yl)
     if transitions is None:
         transitions = phase_transitions(pdg, boundaries, columns=(column,), tol=tol)
-    glob = transitions[transitions["classification"] == "global"] if len(transitions) else transitions
-    if len(glob):
-        # a short red bar across the middle of each pair of points a global transition separates
-        dx = np.diff(np.asarray(pdg.grid[xn], float)).min() if len(pdg.grid[xn]) > 1 else 1.0
-        dy = np.diff(np.asarray(pdg.grid[yn], float)).min() if len(pdg.grid[yn]) > 1 else 1.0
-        for _, e in glob.iterrows():
-            mx, my = 0.5 * (e[f"{xn}_0"] + e[f"{xn}_1"]), 0.5 * (e[f"{yn}_0"] + e[f"{yn}_1"])
-            if e["axis"] == xn:
-                ax.plot([mx, mx], [my - 0.5 * dy, my + 0.5 * dy], color="#d62728", lw=2.2, solid_capstyle="butt")
-            else:
-                ax.plot([mx - 0.5 * dx, mx + 0.5 * dx], [my, my], color="#d62728", lw=2.2, solid_capstyle="butt")
-        handles.append(Line2D([], [], color="#d62728", lw=2.2, label="global transition"))
+    if mark_global_transitions(ax, pdg, transitions):
+        handles.append(Line2D([], [], color=GLOBAL_COLOR, lw=2.2, label="global transition"))
     if handles and legend:
         # one legend below the axes: the phases (plot_kinds), then the curves and the global mark
         old = list(first_legend.legend_handles) if first_legend is not None else []
@@ -465,3 +455,27 @@ def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame |
         ax.legend(handles=allh, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small",
                   ncol=min(len(allh), 3), frameon=False)
     return ax
+
+
+#: colour of the marks of global transitions
+GLOBAL_COLOR = "#d62728"
+
+
+def mark_global_transitions(ax, pdg, transitions: pd.DataFrame, *, color: str = GLOBAL_COLOR, lw: float = 2.2) -> int:
+    """A short bar across the middle of each pair of grid neighbours that a *global* transition
+    (:func:`analysis.phase_boundaries.phase_transitions`) separates: the cell boundary between them,
+    one grid step long. Returns the number of marks."""
+    if transitions is None or not len(transitions):
+        return 0
+    glob = transitions[transitions["classification"] == "global"]
+    xn, yn = list(pdg.grid)
+    xa, ya = np.asarray(pdg.grid[xn], float), np.asarray(pdg.grid[yn], float)
+    dx = float(np.diff(xa).min()) if len(xa) > 1 else 1.0
+    dy = float(np.diff(ya).min()) if len(ya) > 1 else 1.0
+    for _, e in glob.iterrows():
+        mx, my = 0.5 * (e[f"{xn}_0"] + e[f"{xn}_1"]), 0.5 * (e[f"{yn}_0"] + e[f"{yn}_1"])
+        if e["axis"] == xn:
+            ax.plot([mx, mx], [my - 0.5 * dy, my + 0.5 * dy], color=color, lw=lw, solid_capstyle="butt")
+        else:
+            ax.plot([mx - 0.5 * dx, mx + 0.5 * dx], [my, my], color=color, lw=lw, solid_capstyle="butt")
+    return int(len(glob))

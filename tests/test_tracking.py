@@ -169,6 +169,16 @@ def test_stuart_landau_hopf_fp_death_and_lc_birth_are_local_at_mu_0():
     # the basin fraction comes from the fresh initial conditions with a binomial error
     assert np.allclose(df.loc[df["attracting"], "basin_fraction"], 1.0)
     assert (df["basin_fraction_err"] > 0).all()
+    # the mean field from the tracked sets: at the first value (no seeds) the census's own
+    # attracting-only average; the fixed point at the origin exactly, the cycle's average ~ 0
+    av = tr.averages(["x", "y"])
+    assert list(av["mu"]) == [-0.4, -0.1, 0.2, 0.5] and list(av["phase"]) == ["FP", "FP", "LC", "LC"]
+    m0, e0 = tr.censuses[0].attractor_average("x")
+    assert av["att_x"].iloc[0] == pytest.approx(m0, abs=1e-15) and av["att_x_err"].iloc[0] == pytest.approx(e0)
+    assert np.allclose(av["att_x"].iloc[:2], 0.0, atol=1e-9) and (av["att_x_err"] >= 0).all()
+    assert (np.abs(av["att_x"].iloc[2:]) < 5 * av["att_x_err"].iloc[2:] + 1e-3).all()
+    assert (av["attracting_share"] == 1.0).all() and (av["n_fresh"] == 4).all()
+    assert list(av["n_seeded"]) == list(tr.n_seed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,15 +272,18 @@ def test_dimer_J0_neutral_family_is_not_an_attractor():
 
 
 def test_a_seed_that_falls_into_a_distant_chaotic_set_does_not_carry_its_id():
-    # set 5 (CH, mean x = 0.8) dies; its seed lands in a chaotic set at x = 0.0: that set is born
-    # (a new ID), 5 dies into it. A nearby chaotic set (x = 0.75) does continue 5.
-    prev = {5: _S(0, "CH", (0.8, 0.0))}
+    # attracting set 5 (CH, mean x = 0.8) dies; its seed lands in a chaotic set at x = 0.0 that was
+    # there before as the non-attracting set 6 (x = 0.02): 6 continues (and becomes attracting: a
+    # birth), 5 dies into it
+    prev = {5: _S(0, "CH", (0.8, 0.0)), 6: _S(1, "CH", (0.02, 0.0), attracting=False)}
     far = [_S(0, "CH", (0.0, 0.0), members=(0, 1, 2))]
     ids, events = _step(prev, far, [5])
-    assert ids[0] != 5
-    assert sorted(e["event"] for e in events) == ["birth", "death"]
-    death = [e for e in events if e["event"] == "death"][0]
-    assert death["ids"] == (5,) and death["new_id"] == ids[0]
+    assert ids == {0: 6}
+    assert sorted((e["event"], e["ids"]) for e in events) == [("birth", (6,)), ("death", (5,))]
+    assert [e for e in events if e["event"] == "death"][0]["new_id"] == 6
+    # without a better match the lineage stands (a set that moved a lot); a near set continues 5
+    ids, events = _step({5: prev[5]}, far, [5])
+    assert ids == {0: 5} and events == []
     near = [_S(0, "CH", (0.75, 0.0), members=(0, 1, 2))]
     ids, events = _step(prev, near, [5])
     assert ids == {0: 5} and events == []

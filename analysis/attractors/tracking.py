@@ -149,6 +149,11 @@ def _jumps(model, a, b, jump_tol: float) -> bool:
     return bool(np.any(np.isfinite(d)) and np.nanmax(d) > jump_tol)
 
 
+def _dist(model, a, b) -> float:
+    d = np.abs(_means(model, a) - _means(model, b))
+    return float(np.nanmax(d)) if np.any(np.isfinite(d)) else np.inf
+
+
 def _link(model, prev_sets: dict, res: CensusResult, n_seed: int, seed_owner: list, match_tol: float):
     """Predecessors of each set of ``res`` among ``prev_sets`` (id -> InvariantSet).
 
@@ -184,9 +189,10 @@ def _assign(model, prev_sets: dict, res: CensusResult, preds: dict, next_id, jum
 
     A set with one predecessor of its kind (or one predecessor at all) continues it, unless the
     two are chaotic or quasi-periodic sets whose means are more than ``jump_tol`` apart
-    (:func:`_jumps`: then the predecessor dies into a new set); with two or more predecessors of
-    its own kind it is a merger (a new ID); other predecessors whose seeds landed there die into
-    it. Returns (ids: label -> id, events: list of dicts).
+    (:func:`_jumps`) and another set of the previous value matches much better (then that one
+    continues, the predecessor dies into it); with two or more predecessors of its own kind it is
+    a merger (a new ID); other predecessors whose seeds landed there die into it. Returns (ids:
+    label -> id, events: list of dicts).
     """
     ids, events, continued = {}, [], set()
     for s in res.attractors:
@@ -211,7 +217,16 @@ def _assign(model, prev_sets: dict, res: CensusResult, preds: dict, next_id, jum
         else:
             pid = None
         if pid is not None and _jumps(model, prev_sets[pid], s, jump_tol):
-            pid = None
+            # the seed fell from a dying set into another one: a set of the previous value that is
+            # a much better match (half the distance or less, and within jump_tol) continues it
+            # instead (say a non-attracting chaotic sea that becomes attracting); with none, the
+            # lineage stands (a set that moved a lot, as at a merger of mirror sets)
+            d0 = _dist(model, prev_sets[pid], s)
+            alt = [(q, _dist(model, ps, s)) for q, ps in prev_sets.items()
+                   if q != pid and q not in continued and _kin(ps.kind, s.kind) and _same_cycle(ps, s)]
+            alt = [(q, d) for q, d in alt if d <= jump_tol and d <= 0.5 * d0]
+            if alt:
+                pid = min(alt, key=lambda t: t[1])[0]
         if pid is None or pid in continued:
             ids[s.label] = next_id()
             if s.attracting:
@@ -719,8 +734,10 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
         Max-norm distance of state means for matching sets that no seed reached.
     jump_tol : float
         A chaotic or quasi-periodic set whose state means lie more than this (max norm) from those
-        of the set whose seed landed in it does not continue that set (the seed fell from a dying
-        set into another one): the old set dies, the new one is born. Mergers are not affected.
+        of the set whose seed landed in it continues instead a set of the previous value that is a
+        much better match (within ``jump_tol`` and half the distance or less; say a non-attracting
+        chaotic set that becomes attracting), and the seed's set dies into it. Without such a set
+        the lineage stands. Mergers are not affected.
     continue_branches : bool
         False: no continuation (every event is classified against an empty list: global).
     max_cycle_points : int
