@@ -417,8 +417,8 @@ def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame |
         drawn in the styles of :data:`CURVE_STYLES` (neutral-saddle parts of Hopf curves left out).
     transitions : DataFrame, optional
         :func:`analysis.phase_boundaries.phase_transitions` of ``pdg`` (computed here from
-        ``boundaries`` with ``tol`` when not given); each *global* one is marked by a red segment
-        across the pair of points it separates.
+        ``boundaries`` with ``tol`` when not given); each *global* one is marked by a blue bar (white
+        outline) on the cell boundary between the pair of points it separates.
     column, names, hatches
         As in :func:`plot_kinds`.
     """
@@ -457,17 +457,21 @@ def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame |
     return ax
 
 
-#: colour of the marks of global transitions
-GLOBAL_COLOR = "#d62728"
+#: colour of the marks of global transitions (blue: no kind's colour; drawn with a white outline so
+#: that it shows on every phase colour)
+GLOBAL_COLOR = "#0a5cff"
 
 
 def mark_global_transitions(ax, pdg, transitions: pd.DataFrame, *, color: str = GLOBAL_COLOR, lw: float = 2.2) -> int:
     """A short bar across the middle of each pair of grid neighbours that a *global* transition
     (:func:`analysis.phase_boundaries.phase_transitions`) separates: the cell boundary between them,
     one grid step long. Returns the number of marks."""
+    import matplotlib.patheffects as pe
+
     if transitions is None or not len(transitions):
         return 0
     glob = transitions[transitions["classification"] == "global"]
+    fx = [pe.Stroke(linewidth=lw + 1.6, foreground="w"), pe.Normal()]
     xn, yn = list(pdg.grid)
     xa, ya = np.asarray(pdg.grid[xn], float), np.asarray(pdg.grid[yn], float)
     dx = float(np.diff(xa).min()) if len(xa) > 1 else 1.0
@@ -475,7 +479,9 @@ def mark_global_transitions(ax, pdg, transitions: pd.DataFrame, *, color: str = 
     for _, e in glob.iterrows():
         mx, my = 0.5 * (e[f"{xn}_0"] + e[f"{xn}_1"]), 0.5 * (e[f"{yn}_0"] + e[f"{yn}_1"])
         if e["axis"] == xn:
-            ax.plot([mx, mx], [my - 0.5 * dy, my + 0.5 * dy], color=color, lw=lw, solid_capstyle="butt")
+            ax.plot([mx, mx], [my - 0.5 * dy, my + 0.5 * dy], color=color, lw=lw, solid_capstyle="butt",
+                    path_effects=fx, zorder=4)
         else:
-            ax.plot([mx - 0.5 * dx, mx + 0.5 * dx], [my, my], color=color, lw=lw, solid_capstyle="butt")
+            ax.plot([mx - 0.5 * dx, mx + 0.5 * dx], [my, my], color=color, lw=lw, solid_capstyle="butt",
+                    path_effects=fx, zorder=4)
     return int(len(glob))

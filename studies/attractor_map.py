@@ -15,7 +15,7 @@ families of closed orbits, conservative chaos) hold the basin (J = 0 above lam =
 J = 0 at large lam); (middle) the largest
 Lyapunov exponent over the attractors of the point (positive: chaos); (right) the basin-weighted,
 attractor-averaged Z_B (what Fig. 3 compares with the exact results). The exact boundaries of the
-fixed-point phases (continuation) are drawn solid, Eqs. (12)-(13) dashed. Red bars on the left panel
+fixed-point phases (continuation) are drawn solid, Eqs. (12)-(13) dashed. Blue bars on the left panel
 mark phase changes between grid neighbours that no continued curve explains
 (:func:`analysis.phase_boundaries.phase_transitions` against the fixed points' BP and Hopf curves,
 tolerance one grid step): global transitions (crises, homoclinic orbits), or the edges of cycle
@@ -162,7 +162,7 @@ def plot(pdg, curves, transitions=None):
     if transitions is not None and mark_global_transitions(axes[0], pdg, transitions, lw=1.6):
         leg = axes[0].get_legend()
         handles = (list(leg.legend_handles) if leg is not None else []) + [
-            Line2D([], [], color=GLOBAL_COLOR, lw=1.6, label="phase change on no continued curve")]
+            Line2D([], [], color=GLOBAL_COLOR, lw=1.6, label="global transition")]
         if leg is not None:
             leg.remove()
         axes[0].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small",

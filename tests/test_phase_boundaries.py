@@ -154,10 +154,12 @@ def test_plot_phase_map_draws_curves_and_marks_global_changes(cusp_maps, cusp_cu
         assert plot_phase_map(ref, axs[0], boundaries=cusp_curves) is axs[0]
         labels = [t.get_text() for t in axs[0].get_legend().get_texts()]
         assert "LP" in labels and "global transition" not in labels
-        # no curves: every change is global, one red bar per transition
+        # no curves: every change is global, one bar per transition
         plot_phase_map(ref, axs[1], boundaries=None)
         n_glob = len(phase_transitions(ref, None))
-        red = [ln for ln in axs[1].get_lines() if ln.get_color() == "#d62728"]
+        from analysis.plots_phase import GLOBAL_COLOR
+
+        red = [ln for ln in axs[1].get_lines() if ln.get_color() == GLOBAL_COLOR]
         assert len(red) == n_glob > 0
         assert "global transition" in [t.get_text() for t in axs[1].get_legend().get_texts()]
         assert layout_problems(fig) == []
