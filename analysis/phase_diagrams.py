@@ -393,6 +393,13 @@ class PhaseDiagram:
         arr[self.table[f"i_{yn}"].to_numpy(), self.table[f"i_{xn}"].to_numpy()] = vals
         return Pivot(arr, np.asarray(x), np.asarray(y), xn, yn)
 
+    def transitions(self, boundaries=None, *, columns: Sequence[str] = ("phase",), tol: float = 1.0) -> pd.DataFrame:
+        """Phase changes between grid neighbours, each local (a continued curve of ``boundaries``
+        within ``tol`` grid steps) or global: :func:`analysis.phase_boundaries.phase_transitions`."""
+        from analysis.phase_boundaries import phase_transitions
+
+        return phase_transitions(self, boundaries, columns=columns, tol=tol)
+
     def failures(self) -> pd.DataFrame:
         """Rows whose status is not 0."""
         return self.to_frame().loc[lambda d: d["status"] != 0]

@@ -83,6 +83,7 @@ def test_refined_boundary_brackets_the_exact_fold_and_is_local(cusp_maps, cusp_c
             assert e["b_0"] <= bf <= e["b_1"], e
     assert (tr["classification"] == "local").all() and (tr["curve_kind"] == "LP").all()
     assert (tr["distance"] < 0.1).all()        # grid steps: the curve passes through the segment
+    pd.testing.assert_frame_equal(ref.transitions(cusp_curves, columns=("n_stable_fp",)), tr)
 
 
 def test_a_transition_no_curve_explains_is_global(cusp_maps, cusp_curves):
