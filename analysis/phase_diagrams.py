@@ -13,8 +13,12 @@ Reproducibility: point ``k`` of the grid (C order over the grid axes) draws its 
 from ``SeedSequence(seed).spawn``'s ``k``-th child (built directly as
 ``SeedSequence(entropy, spawn_key=(k,))``), before any parallel map, so a point's row does not
 depend on chunking, the backend or the number of workers. With ``refine`` a coarse sub-grid is
-computed first and the grid is filled in only where neighbours disagree; every computed point is
-the same as in the full sweep.
+computed first (``level`` 0) and each cell whose corners disagree (phase, counts: ``refine_on``) is
+subdivided, level by level, down to the grid's own step; the other points copy a corner
+(``computed`` False). Every computed point is the same as in the full sweep, and the points go to
+the same resumable store. :meth:`PhaseDiagram.transitions` then lists the phase changes between
+neighbours, each local (on a continued BP, LP, Hopf, LPC, PD or NS curve, see
+:mod:`analysis.phase_boundaries`) or global.
 
 References
 ----------
