@@ -425,11 +425,14 @@ def minimal_period(model: Model, params: Mapping[str, float], y, T: float, *, n_
                    rel_gap: float = 0.02) -> tuple[float, float]:
     """The least period of the cycle through ``y`` (estimated period ``T``): first close return.
 
-    Integrates ``[0, 1.05 T]`` (DOP853, rtol 1e-10) sampled ``n_per`` times per ``T``; the first local
-    minimum of ``|y(t) - y(0)|^2`` after ``0.05 T`` that is below ``rel_gap`` times the orbit's extent,
-    refined by a parabola through the three samples around it. Returns ``(period, gap)`` with ``gap``
-    the relative distance at the return; ``(nan, nan)`` if there is no close return (not a cycle of
-    period <= T, or the integration failed).
+    Integrates ``[0, 1.05 T]`` (DOP853, rtol 1e-10) sampled ``n_per`` times per ``T``; among the local
+    minima of ``|y(t) - y(0)|^2`` after ``0.05 T`` that are below ``rel_gap`` times the orbit's extent,
+    the first one that is a true return: its gap within 10 times the smallest gap (or below 1e-4). A
+    cycle just past a period doubling nearly returns after one turn of the old cycle (a gap that grows
+    from zero with the distance to the PD point) and truly after two: its period is the two turns.
+    The return is refined by a parabola through the three samples around it. Returns
+    ``(period, gap)`` with ``gap`` the relative distance at the return; ``(nan, nan)`` if there is no
+    close return (not a cycle of period <= T, or the integration failed).
     """
     from bifurcate.integrate import integrate
 
@@ -442,14 +445,25 @@ def minimal_period(model: Model, params: Mapping[str, float], y, T: float, *, n_
     ext = max(float(np.max(np.ptp(tr.y, axis=0))), 1e-12)
     d2 = np.sum((tr.y - tr.y[0]) ** 2, axis=1)
     k0 = int(np.searchsorted(t, 0.05 * T))
-    for k in range(max(k0, 1), t.size - 1):
-        if d2[k] <= d2[k - 1] and d2[k] <= d2[k + 1] and d2[k] < (rel_gap * ext) ** 2:
-            a, b, c = d2[k - 1], d2[k], d2[k + 1]
-            den = a - 2 * b + c
-            off = 0.5 * (a - c) / den if den > 0 else 0.0
-            h = t[1] - t[0]
-            return float(t[k] + off * h), float(np.sqrt(max(b, 0.0)) / ext)
-    return np.nan, np.nan
+    mins = [k for k in range(max(k0, 1), t.size - 1)
+            if d2[k] <= d2[k - 1] and d2[k] <= d2[k + 1] and d2[k] < (rel_gap * ext) ** 2]
+    if not mins:
+        return np.nan, np.nan
+
+    def refine(k):
+        # the parabola through the three samples: its vertex (time offset, squared distance there)
+        a, b, c = d2[k - 1], d2[k], d2[k + 1]
+        den = a - 2 * b + c
+        if den <= 0:
+            return 0.0, b
+        return 0.5 * (a - c) / den, b - (a - c) ** 2 / (8.0 * den)
+
+    ref = [refine(k) for k in mins]
+    gaps = np.array([np.sqrt(max(v, 0.0)) for _, v in ref]) / ext
+    floor = max(10.0 * float(gaps.min()), 1e-4)
+    j = next(j for j, g in enumerate(gaps) if g <= floor)
+    h = t[1] - t[0]
+    return float(t[mins[j]] + ref[j][0] * h), float(gaps[j])
 
 
 def _quad_interp(pv: np.ndarray, per: np.ndarray, i: int, value: float, linear: float) -> float:
