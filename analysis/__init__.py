@@ -9,7 +9,10 @@ light for the command line):
 * ``analysis.track_attractors(model, param, values, params=..., n_initial=..., seed=...)``: attractors
   continued along a path with stable IDs, their births, deaths and mergers located and classified local /
   global against continued branches (:mod:`analysis.attractors.tracking`)
-* ``analysis.phase_diagram(model, grid={...}, ...)`` (:mod:`analysis.phase_diagrams`)
+* ``analysis.phase_diagram(model, grid={...}, ...)`` (:mod:`analysis.phase_diagrams`; ``refine=`` adaptive
+  refinement), ``analysis.continued_boundaries`` and ``analysis.phase_transitions``
+  (:mod:`analysis.phase_boundaries`: the BP, LP, Hopf, LPC, PD, NS curves over the plane, and which phase
+  changes they explain: local, or global)
 * ``analysis.spectral_correspondence(system, S_values, params)`` (:mod:`analysis.spectral`): mean-field
   predictions of the slow Liouvillian spectrum against the exact spectra
 * ``analysis.truncated_wigner(system, S, params, n_traj, t_end, seed)`` (:mod:`bifurcate.twa`):
@@ -23,7 +26,7 @@ import importlib
 from analysis.io import load
 
 __all__ = ["load", "census", "census_batch", "census_points", "phase_diagram", "CensusResult", "CensusOptions",
-           "InvariantSet", "PhaseDiagram", "track_attractors", "TrackingResult", "spectral_correspondence",
+           "InvariantSet", "PhaseDiagram", "continued_boundaries", "phase_transitions", "track_attractors", "TrackingResult", "spectral_correspondence",
            "SpectralCorrespondence", "truncated_wigner", "TruncatedWigner"]
 
 _LAZY = {
@@ -35,6 +38,8 @@ _LAZY = {
     "InvariantSet": "analysis.attractors",
     "phase_diagram": "analysis.phase_diagrams",
     "PhaseDiagram": "analysis.phase_diagrams",
+    "continued_boundaries": "analysis.phase_boundaries",
+    "phase_transitions": "analysis.phase_boundaries",
     "track_attractors": "analysis.attractors.tracking",
     "TrackingResult": "analysis.attractors.tracking",
     "spectral_correspondence": "analysis.spectral",

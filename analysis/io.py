@@ -36,6 +36,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "i_<axis>": ("-", "index along each grid axis (i_J, i_lam)"),
         **_P,
         "computed": ("bool", "False where adaptive refinement copied the point from a neighbour"),
+        "level": ("-", "adaptive refinement level at which the point entered the sweep (0: the coarse grid)"),
         "n_stable_fp": ("count", "equilibria whose tangent eigenvalues all have Re < 0 (find_equilibria); Fig. 2"),
         "n_attractors": ("count", "attracting sets (FP, LC, QP, dissipative CH), stable equilibria no trajectory reached included"),
         "n_fp_attractors": ("count", "of which fixed points"),
@@ -175,9 +176,37 @@ class LoadedTable(NamedTuple):
     metadata: dict
 
 
+# attractors tracked along a path (TrackingResult.to_frame) and the mean field from them
+# (TrackingResult.averages); Fig. 3's tables, with ``cut``
+SCHEMAS["tracked_attractors"] = {
+    **{k: v for k, v in SCHEMAS["census_attractors"].items() if k not in ("branch", "basin_fraction")},
+    "cut": ("-", "Fig. 3: the cut's letter (a-d)"),
+    "attractor_id": ("-", "ID of the set, stable along the path (seed lineage; mirror images kept distinct)"),
+    "basin_fraction": ("fraction", "share of the fresh (uniform) initial conditions reaching it (seeds excluded)"),
+    "seeded": ("bool", "a seed carried from the previous value landed in it"),
+    "census_period": ("1/g", "the census's return period (LC; may count two turns)"),
+    "period_gap": ("-", "relative distance of the first close return (least-period refinement)"),
+    "cycle_branch, branch_period, period_mismatch, branch_stable, branch_amplitude, branch_max_multiplier, cycle_match":
+        ("-", "LC only: the continued cycle branch it is tied to (empty / NaN when branches were not continued)"),
+}
+SCHEMAS["tracked_mean_field"] = {
+    **_P,
+    "cut": ("-", "Fig. 3: the cut's letter (a-d)"),
+    "phase": ("-", "the census phase at the value (attracting sets with multiplicity; 'none')"),
+    "n_attracting": ("count", "attracting sets at the value (seeded ones included)"),
+    "n_fresh, n_seeded": ("count", "fresh uniform initial conditions / seeds carried from the previous value"),
+    "attracting_share": ("fraction", "fresh initial conditions in attracting sets"),
+    "attracting_ids": ("-", "attractor_id of every attracting set, sorted, comma-separated (the tracked regime)"),
+    "att_<state>, att_<state>_err": ("1", "average over the attracting sets, weighted by their fresh basins, and its error"),
+    **{k: (u, "average over every classified set (fresh basins) of " + m.split(",")[0]) for k, (u, m) in _STATE.items()},
+    "RA, RB": ("1", "same average of the in-plane length sqrt(X^2 + Y^2)"),
+    "<state>_err": ("1", "error of that average (basin sampling and the sets' own errors)"),
+    "status": ("-", "census status at the value (0 success, 1 partial)"),
+}
+
 # a census summary row is the phase-diagram row of that point plus the census's own counts
 SCHEMAS["census_summary"] = {**{k: v for k, v in SCHEMAS["phase_diagram"].items()
-                                if k not in ("point", "i_<axis>", "computed", "dominant_kind", "cut")},
+                                if k not in ("point", "i_<axis>", "computed", "level", "dominant_kind", "cut")},
                              **SCHEMAS["census_summary"]}
 
 def infer_schema(df: pd.DataFrame) -> str | None:

@@ -13,8 +13,12 @@ Reproducibility: point ``k`` of the grid (C order over the grid axes) draws its 
 from ``SeedSequence(seed).spawn``'s ``k``-th child (built directly as
 ``SeedSequence(entropy, spawn_key=(k,))``), before any parallel map, so a point's row does not
 depend on chunking, the backend or the number of workers. With ``refine`` a coarse sub-grid is
-computed first and the grid is filled in only where neighbours disagree; every computed point is
-the same as in the full sweep.
+computed first (``level`` 0) and each cell whose corners disagree (phase, counts: ``refine_on``) is
+subdivided, level by level, down to the grid's own step; the other points copy a corner
+(``computed`` False). Every computed point is the same as in the full sweep, and the points go to
+the same resumable store. :meth:`PhaseDiagram.transitions` then lists the phase changes between
+neighbours, each local (on a continued BP, LP, Hopf, LPC, PD or NS curve, see
+:mod:`analysis.phase_boundaries`) or global.
 
 References
 ----------
@@ -41,7 +45,7 @@ from bifurcate.integrate import IntegrationOptions
 from bifurcate.model import Model
 
 __all__ = ["PhaseDiagram", "PhaseDiagramOptions", "Chunk", "phase_diagram", "evaluate_chunk", "point_seeds",
-           "Pivot", "STATUS", "SWEEP_CENSUS"]
+           "Pivot", "STATUS", "SWEEP_CENSUS", "REFINE_ON"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,9 @@ STATUS = {
 }
 
 TIME_COLUMNS = ("time_equilibria", "time_integrate", "time_lyapunov", "time_grouping")
+
+#: result columns whose change between the corners of a cell makes adaptive refinement subdivide it
+REFINE_ON = ("n_stable_fp", "phase", "n_attractors")
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,6 +398,13 @@ class PhaseDiagram:
         arr[self.table[f"i_{yn}"].to_numpy(), self.table[f"i_{xn}"].to_numpy()] = vals
         return Pivot(arr, np.asarray(x), np.asarray(y), xn, yn)
 
+    def transitions(self, boundaries=None, *, columns: Sequence[str] = ("phase",), tol: float = 1.0) -> pd.DataFrame:
+        """Phase changes between grid neighbours, each local (a continued curve of ``boundaries``
+        within ``tol`` grid steps) or global: :func:`analysis.phase_boundaries.phase_transitions`."""
+        from analysis.phase_boundaries import phase_transitions
+
+        return phase_transitions(self, boundaries, columns=columns, tol=tol)
+
     def failures(self) -> pd.DataFrame:
         """Rows whose status is not 0."""
         return self.to_frame().loc[lambda d: d["status"] != 0]
@@ -454,7 +468,7 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
                   seed: int | None = None, base: Mapping[str, float] | None = None,
                   options: PhaseDiagramOptions | None = None, store=None, scheduler=None,
                   n_workers: int | None = None, chunk_size: int | None = None, refine: int = 0,
-                  refine_on: Sequence[str] = ("n_stable_fp", "phase"), progress: bool = True,
+                  refine_on: Sequence[str] = REFINE_ON, progress: bool = True,
                   evaluate: Callable = evaluate_chunk, chunk_seconds: float | None = None,
                   **option_overrides) -> PhaseDiagram:
     """Number of stable fixed points and kinds of dynamics over a parameter grid.
@@ -488,9 +502,18 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
         loses at most about this much work. With a store, points are claimed chunk by chunk, so
         several processes can share one sweep (see :mod:`analysis.store`).
     refine : int
-        Adaptive refinement levels: compute a sub-grid of stride ``2**refine`` first and then, level
-        by level, only the points whose enclosing coarse cell has corners that differ in any of
-        ``refine_on``; the others copy the nearest corner (``computed = False``).
+        Adaptive refinement levels: compute a sub-grid of stride ``2**refine`` first (level 0) and
+        then, level by level (1 ... ``refine``, each halving the stride), only the points whose
+        enclosing cell of the previous level has corners that differ in any of ``refine_on``; the
+        others copy the nearest corner (``computed = False``). The finest level is the grid itself,
+        so a boundary is resolved to one grid step wherever it crosses a coarse cell's corners. The
+        table's ``level`` column says at which level a point entered (0 coarse). Every computed
+        point is the same as in the full sweep (same per-point seed), and the points are stored
+        in the same resumable store as they arrive: a repeated call computes nothing.
+    refine_on : sequence of str
+        Result columns whose change marks a cell for subdivision; default :data:`REFINE_ON` (the
+        number of stable fixed points, the census phase and the number of attracting sets, so that
+        a change of the attractors, not only of their kinds, is refined).
     progress : bool
         tqdm bar on stderr (points done, rate, failures) and a failure summary at the end.
     evaluate : callable
@@ -556,7 +579,7 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
     if sweep is not None and sweep.is_complete:
         done_df = sweep.load()
         return _finish(model, axes, opts, seed, table, done_df, {}, sweep, frozenset(), len(done_df), {"backend": "store"},
-                       t_wall, progress)
+                       t_wall, progress, levels=np.zeros(len(table), dtype=np.int64))
     if sweep is not None:
         sweep.init(inputs, seeds={"entropy": seed, "per_point": "SeedSequence(entropy, spawn_key=(point,))"},
                    model_params={**base_params, **{k: [float(a.min()), float(a.max()), a.size] for k, a in axes.items()}},
@@ -581,6 +604,7 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
         schedule = _refine_schedule(shape, int(refine))
     else:
         schedule = [[np.arange(n) for n in shape]]
+    levels = _point_levels(shape, schedule)
     flat = np.ravel_multi_index
     bar = _progress(progress, len(table), len(cached_points))
     try:
@@ -634,7 +658,17 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
         sweep.consolidate(_conform(model, good.sort_values("point").reset_index(drop=True)),
                           backend=executor.describe() if not own_executor else {"backend": type(executor).__name__})
     return _finish(model, axes, opts, seed, table, all_rows, fill_from, sweep, frozenset(computed),
-                   len(cached_points), executor.describe() if hasattr(executor, "describe") else {}, t_wall, progress)
+                   len(cached_points), executor.describe() if hasattr(executor, "describe") else {}, t_wall, progress,
+                   levels=levels)
+
+
+def _point_levels(shape: tuple[int, ...], schedule) -> np.ndarray:
+    """Per flat grid point, the first level of ``schedule`` whose sub-grid holds it (0: coarse)."""
+    lev = np.full(int(np.prod(shape)), len(schedule) - 1, dtype=np.int64)
+    for k in range(len(schedule) - 1, -1, -1):
+        mesh = np.meshgrid(*schedule[k], indexing="ij")
+        lev[np.ravel_multi_index(tuple(m.ravel() for m in mesh), shape)] = k
+    return lev
 
 
 def _refine_select(shape, idx_sets, prev_sets, rowmap, refine_on, pts):
@@ -655,7 +689,9 @@ def _refine_select(shape, idx_sets, prev_sets, rowmap, refine_on, pts):
         vals = []
         for c in corners:
             r = rowmap.get(c)
-            if r is None or r["status"] != 0:
+            # a partial census (status 1: an undecided trajectory, say) still has its phase; a
+            # corner that failed (< 0) cannot vouch for its cell
+            if r is None or r["status"] < 0:
                 vals = None
                 break
             vals.append(tuple(r[k] for k in refine_on))
@@ -683,7 +719,8 @@ def _progress(enabled: bool, total: int, initial: int):
                 dynamic_ncols=True)
 
 
-def _finish(model, axes, opts, seed, table, rows, fill_from, sweep, computed, n_cached, backend, t_wall, progress):
+def _finish(model, axes, opts, seed, table, rows, fill_from, sweep, computed, n_cached, backend, t_wall, progress,
+            levels=None):
     rows = rows.copy() if len(rows) else rows
     grid_cols = [c for c in table.columns]
     if len(rows):
@@ -701,6 +738,9 @@ def _finish(model, axes, opts, seed, table, rows, fill_from, sweep, computed, n_
         cols.remove("computed")
         cols.insert(len(table.columns), "computed")
         rows = rows[cols]
+    lev = np.zeros(len(table), dtype=np.int64) if levels is None else np.asarray(levels, dtype=np.int64)
+    rows.insert(list(rows.columns).index("computed") + 1 if "computed" in rows else len(table.columns), "level",
+                lev[rows["point"].to_numpy(np.int64)])
     n_bad = int((rows["status"] != 0).sum())
     pdg = PhaseDiagram(table=rows.sort_values("point").reset_index(drop=True), grid=dict(axes), model=model,
                        options=opts, seed=int(seed), key=sweep.key if sweep else None,

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["eq12_Jc", "eq13_lamc", "dominant_kind", "plot_n_stable", "plot_kinds", "plot_observable", "plot_lyapunov",
-           "plot_boundaries", "plot_curves", "add_trajectory_insets", "exact_boundaries", "plot_fig2"]
+           "plot_boundaries", "plot_curves", "add_trajectory_insets", "exact_boundaries", "plot_fig2", "plot_phase_map",
+           "CURVE_STYLES", "mark_global_transitions", "GLOBAL_COLOR"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,3 +396,92 @@ def plot_fig2(pdg, ax=None, *, curves=None, insets: Sequence[Mapping[str, float]
     if insets:
         add_trajectory_insets(ax, pdg.model, insets, base=b, **kw)
     return ax
+
+
+#: line styles of continued curves by kind (equilibria solid/dashed, cycles dash-dotted/dotted)
+CURVE_STYLES = {"BP": dict(ls="-", color="k"), "LP": dict(ls="-", color="0.35"), "HB": dict(ls="--", color="k"),
+                "LPC": dict(ls="-.", color="k"), "PD": dict(ls=":", color="k"), "NS": dict(ls=(0, (5, 1, 1, 1)), color="k")}
+
+
+def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame | None = None, column: str = "phase",
+                   tol: float = 1.0, legend: bool = True, names: Mapping[str, str] | None = None,
+                   hatches: Mapping[str, str] | None = None):
+    """The census phase over a (refined) phase diagram, the continued curves overlaid, the phase
+    changes no curve explains marked.
+
+    Parameters
+    ----------
+    pdg : PhaseDiagram
+    boundaries : analysis.phase_boundaries.Boundaries, optional
+        Continued BP, LP, Hopf, LPC, PD and NS curves (:func:`analysis.phase_boundaries.continued_boundaries`),
+        drawn in the styles of :data:`CURVE_STYLES` (neutral-saddle parts of Hopf curves left out).
+    transitions : DataFrame, optional
+        :func:`analysis.phase_boundaries.phase_transitions` of ``pdg`` (computed here from
+        ``boundaries`` with ``tol`` when not given); each *global* one is marked by a blue bar (white
+        outline) on the cell boundary between the pair of points it separates.
+    column, names, hatches
+        As in :func:`plot_kinds`.
+    """
+    from matplotlib.lines import Line2D
+
+    from analysis.phase_boundaries import phase_transitions
+
+    ax = plot_kinds(pdg, ax, column=column, boundaries=False, legend=legend, names=names, hatches=hatches)
+    first_legend = ax.get_legend()
+    xn, yn = list(pdg.grid)
+    handles = []
+    if boundaries is not None:
+        xl, yl = ax.get_xlim(), ax.get_ylim()
+        seen = set()
+        for c in boundaries.curves():
+            kind = str(c["label"].iloc[0])
+            st = CURVE_STYLES.get(kind, dict(ls="-", color="k"))
+            ax.plot(c[xn], c[yn], lw=1.3, **st)
+            if kind not in seen:
+                handles.append(Line2D([], [], lw=1.3, label=kind, **st))
+                seen.add(kind)
+        ax.set_xlim(xl)
+        ax.set_ylim(yl)
+    if transitions is None:
+        transitions = phase_transitions(pdg, boundaries, columns=(column,), tol=tol)
+    if mark_global_transitions(ax, pdg, transitions):
+        handles.append(Line2D([], [], color=GLOBAL_COLOR, lw=2.2, label="global transition"))
+    if handles and legend:
+        # one legend below the axes: the phases (plot_kinds), then the curves and the global mark
+        old = list(first_legend.legend_handles) if first_legend is not None else []
+        if first_legend is not None:
+            first_legend.remove()
+        allh = old + handles
+        ax.legend(handles=allh, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small",
+                  ncol=min(len(allh), 3), frameon=False)
+    return ax
+
+
+#: colour of the marks of global transitions (blue: no kind's colour; drawn with a white outline so
+#: that it shows on every phase colour)
+GLOBAL_COLOR = "#0a5cff"
+
+
+def mark_global_transitions(ax, pdg, transitions: pd.DataFrame, *, color: str = GLOBAL_COLOR, lw: float = 2.2) -> int:
+    """A short bar across the middle of each pair of grid neighbours that a *global* transition
+    (:func:`analysis.phase_boundaries.phase_transitions`) separates: the cell boundary between them,
+    one grid step long. Returns the number of marks."""
+    import matplotlib.patheffects as pe
+
+    if transitions is None or not len(transitions):
+        return 0
+    glob = transitions[transitions["classification"] == "global"]
+    fx = [pe.Stroke(linewidth=lw + 1.6, foreground="w"), pe.Normal()]
+    xn, yn = list(pdg.grid)
+    xa, ya = np.asarray(pdg.grid[xn], float), np.asarray(pdg.grid[yn], float)
+    dx = float(np.diff(xa).min()) if len(xa) > 1 else 1.0
+    dy = float(np.diff(ya).min()) if len(ya) > 1 else 1.0
+    for _, e in glob.iterrows():
+        mx, my = 0.5 * (e[f"{xn}_0"] + e[f"{xn}_1"]), 0.5 * (e[f"{yn}_0"] + e[f"{yn}_1"])
+        if e["axis"] == xn:
+            ax.plot([mx, mx], [my - 0.5 * dy, my + 0.5 * dy], color=color, lw=lw, solid_capstyle="butt",
+                    path_effects=fx, zorder=4)
+        else:
+            ax.plot([mx - 0.5 * dx, mx + 0.5 * dx], [my, my], color=color, lw=lw, solid_capstyle="butt",
+                    path_effects=fx, zorder=4)
+    return int(len(glob))

@@ -15,7 +15,12 @@ families of closed orbits, conservative chaos) hold the basin (J = 0 above lam =
 J = 0 at large lam); (middle) the largest
 Lyapunov exponent over the attractors of the point (positive: chaos); (right) the basin-weighted,
 attractor-averaged Z_B (what Fig. 3 compares with the exact results). The exact boundaries of the
-fixed-point phases (continuation) are drawn solid, Eqs. (12)-(13) dashed.
+fixed-point phases (continuation) are drawn solid, Eqs. (12)-(13) dashed. Blue bars on the left panel
+mark phase changes between grid neighbours that no continued curve explains
+(:func:`analysis.phase_boundaries.phase_transitions` against the fixed points' BP and Hopf curves,
+tolerance one grid step): global transitions (crises, homoclinic orbits), or the edges of cycle
+regions whose LPC / PD curves are not continued here, or flicker of the census label; their counts
+are in ``metadata.json`` (``phase_transitions``).
 
 Outputs (``<out>/attractor_map/``): ``attractor_map.png/.pdf``; ``attractor_map.parquet`` (schema
 ``phase_diagram``, plus ``dominant_kind``), ``metadata.json``.
@@ -28,6 +33,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 
 from studies.common import (LABELS, draw_boundaries, exact_boundaries, finish, run_cli, save_figure, save_table,
                             study_dir)
@@ -102,10 +108,43 @@ def cost_summary(pdg, cpu_s: float, wall_s: float, n_initial: int, target=(201, 
                        "extrapolated_wall_s_2_cores_ideal": round(extra / 2, 0)}}
 
 
-def plot(pdg, curves):
-    import matplotlib.pyplot as plt
+def curve_tables(curves) -> list:
+    """The exact curves (:func:`studies.common.exact_boundaries`) as one table per connected curve
+    (``J``, ``lam``, ``label`` = BP or HB, ``curve``) for :func:`analysis.phase_boundaries.phase_transitions`;
+    neutral-saddle rows dropped, the two halves of the BP curve (J > 0, J < 0) kept apart."""
+    out = []
+    if curves is None or not len(curves):
+        return out
+    for (name, seg), g in curves.groupby(["curve", "segment"], sort=False):
+        if seg == "NSad":
+            continue
+        parts = [(name + " +", g[g["J"] > 0]), (name + " -", g[g["J"] < 0])] if name == "BP normal" else [(name, g)]
+        for nm, part in parts:
+            if len(part) >= 2:
+                out.append(part[["J", "lam"]].assign(label="BP" if name.startswith("BP") else "HB", curve=nm)
+                           .reset_index(drop=True))
+    return out
 
-    from analysis.plots_phase import plot_kinds, plot_lyapunov, plot_observable
+
+def transitions_summary(tr) -> dict:
+    """Counts of the phase changes between grid neighbours: local (on a continued curve, by kind)
+    and global, and the global ones by pair of phases (most frequent first)."""
+    if not len(tr):
+        return {"n": 0, "n_local": 0, "n_global": 0}
+    glob = tr[tr["classification"] == "global"]
+    pairs = glob.apply(lambda r: " | ".join(sorted((str(r["before"]), str(r["after"])))), axis=1) if len(glob) else []
+    return {"n": int(len(tr)), "n_local": int((tr["classification"] == "local").sum()), "n_global": int(len(glob)),
+            "local_by_curve_kind": {str(k): int(v) for k, v in
+                                    tr.loc[tr["classification"] == "local", "curve_kind"].value_counts().items()},
+            "global_by_phase_pair": {str(k): int(v) for k, v in pd.Series(pairs).value_counts().head(12).items()}
+            if len(glob) else {}}
+
+
+def plot(pdg, curves, transitions=None):
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    from analysis.plots_phase import GLOBAL_COLOR, mark_global_transitions, plot_kinds, plot_lyapunov, plot_observable
 
     names = {"J": LABELS["J"], "lam": LABELS["lam"]}
     fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)
@@ -120,6 +159,14 @@ def plot(pdg, curves):
     axes[2].set_title(r"basin-weighted $\langle Z_B \rangle$")
     for ax in axes:
         draw_boundaries(ax, curves, color="k", lw=0.9, legend=False)
+    if transitions is not None and mark_global_transitions(axes[0], pdg, transitions, lw=1.6):
+        leg = axes[0].get_legend()
+        handles = (list(leg.legend_handles) if leg is not None else []) + [
+            Line2D([], [], color=GLOBAL_COLOR, lw=1.6, label="global transition")]
+        if leg is not None:
+            leg.remove()
+        axes[0].legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize="small",
+                       ncol=3, frameon=False)
     return fig
 
 
@@ -147,7 +194,13 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     pdg.table["dominant_kind"] = dominant_kind(pdg.table)
     pdg.table["phase_shown"] = lump_rare(shown_phase(pdg.table))
     curves = exact_boundaries(J_MAX, LAM_MAX)
-    fig = plot(pdg, curves)
+    # phase changes between grid neighbours: local when a continued curve (here the fixed points'
+    # BP and Hopf curves) passes within one grid step, else global (no cycle curves continued here:
+    # a change on an LPC or PD curve counts as global in this map)
+    from analysis.phase_boundaries import phase_transitions
+
+    trans = phase_transitions(pdg, curve_tables(curves), columns=("phase",), tol=1.0)
+    fig = plot(pdg, curves, trans)
     paths = save_figure(fig, out, NAME)
     df = pdg.to_frame()
     # the drawn phase is shown_phase() of the stored columns: not stored twice
@@ -160,7 +213,10 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
                   phase_counts={str(k): int(v) for k, v in df["phase"].value_counts().items()},
                   phase_counts_drawn={str(k): int(v) for k, v in df["phase_shown"].value_counts().items()},
                   dominant_kind_counts={str(k): int(v) for k, v in df["dominant_kind"].value_counts().items()},
-                  failures=pdg.failure_summary())
+                  failures=pdg.failure_summary(),
+                  phase_transitions=dict(transitions_summary(trans), tol_grid_steps=1.0,
+                                         curves="BP and Hopf curves of the fixed points (exact_boundaries); "
+                                                "no cycle curves"))
 
 
 if __name__ == "__main__":

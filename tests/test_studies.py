@@ -144,9 +144,26 @@ def test_fig3_cuts(run):
 
     v, err, att = mean_field_values(mf)
     assert np.isfinite(v).all() and np.isfinite(err).all() and (err >= 0).all()
-    # no attracting-only average exactly where the census's phase has no attracting set ("none": the
-    # neutral families of J = 0 above g/2, and the neutral orbits around J = 0 on cut (c))
-    assert np.array_equal(~att, (mf.phase == "none").to_numpy())
+    # no attracting-only average where the census's phase has no attracting set ("none": the
+    # neutral families of J = 0 above g/2, and the neutral orbits around J = 0 on cut (c)); from
+    # tracked attractors also where every attracting set is held by a seed only (no fresh basin:
+    # the average is basin-weighted over the fresh initial conditions)
+    none = (mf.phase == "none").to_numpy()
+    assert not att[none].any()
+    assert (mf.loc[~att & ~none, "attracting_share"] == 0).all()
+    assert att.sum() >= 0.6 * len(mf)
+    # the mean field is the fresh-basin-weighted average of the tracked attracting sets' own averages
+    tr, _ = load(d / "tracked.parquet")
+    assert set(tr.cut) == {"a", "b", "c", "d"} and tr.attractor_id.notna().all()
+    assert tr.basin_fraction.between(0, 1).all()
+    from studies.common import CUTS
+
+    att_sets = tr[tr.attracting & (tr.basin_fraction > 0)]
+    for key, cut in CUTS.items():
+        for x, g in att_sets[att_sets.cut == key].groupby(cut.param):
+            row = mf[(mf.cut == key) & np.isclose(mf[cut.param], x)]
+            w = g.basin_fraction.to_numpy() / g.basin_fraction.sum()
+            assert float(row.att_ZB.iloc[0]) == pytest.approx(float(np.sum(w * g.ZB)), abs=1e-12)
     assert att[mf.cut.isin(["a", "d"]).to_numpy()].all()
     assert not att[((mf.cut == "b") & (mf.lam > 0.55)).to_numpy()].any()
     meta = json.loads((d / "metadata.json").read_text())
@@ -155,9 +172,11 @@ def test_fig3_cuts(run):
     tr = pd.read_parquet(d / "trend.parquet")
     assert set(tr.cut) == {"a", "b", "c", "d"}
     assert bool(tr[(tr.cut == "a") & np.isclose(tr.x, -2.0)].monotone.iloc[0])
-    # cut (c): the attracting-only mean field is smooth wherever the phase does not change
+    # cut (c): the attracting-only mean field is smooth wherever the phase (the census phase and the
+    # tracked attracting sets) does not change
     sm = meta["smoothness"]["c"]
     assert sm["n_checked"] >= 5 and sm["n_rough"] == 0, sm
+    assert set(meta["tracked_events"]) == {"a", "b", "c", "d"}
 
 
 def test_fig4_wigner(run):

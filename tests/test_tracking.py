@@ -15,6 +15,8 @@ import pytest
 
 import analysis
 from analysis.attractors.tracking import _assign, _link, minimal_period
+from bifurcate._numba import njit
+from bifurcate.model import Euclidean, Model
 from bifurcate.models import LMG_DIMER, STUART_LANDAU
 
 
@@ -128,6 +130,53 @@ def test_minimal_period_is_the_first_return_of_the_stuart_landau_cycle():
     assert np.isnan(T0)
 
 
+@njit
+def _two_tone_rhs(y, p, out):
+    # two Stuart-Landau oscillators, frequencies 1 and 1/2, radii 1 and eps = p[0]: a cycle of period
+    # 4 pi that nearly returns (gap ~ eps) after 2 pi, as a cycle just past a period doubling does
+    eps = p[0]
+    r1 = y[0] * y[0] + y[1] * y[1]
+    r2 = y[2] * y[2] + y[3] * y[3]
+    out[0] = (1.0 - r1) * y[0] - y[1]
+    out[1] = (1.0 - r1) * y[1] + y[0]
+    out[2] = (eps * eps - r2) * y[2] - 0.5 * y[3]
+    out[3] = (eps * eps - r2) * y[3] + 0.5 * y[2]
+    return 0
+
+
+@njit
+def _two_tone_jac(y, p, out):
+    eps = p[0]
+    r1 = y[0] * y[0] + y[1] * y[1]
+    r2 = y[2] * y[2] + y[3] * y[3]
+    out[:, :] = 0.0
+    out[0, 0] = 1.0 - r1 - 2.0 * y[0] * y[0]
+    out[0, 1] = -2.0 * y[0] * y[1] - 1.0
+    out[1, 0] = -2.0 * y[0] * y[1] + 1.0
+    out[1, 1] = 1.0 - r1 - 2.0 * y[1] * y[1]
+    out[2, 2] = eps * eps - r2 - 2.0 * y[2] * y[2]
+    out[2, 3] = -2.0 * y[2] * y[3] - 0.5
+    out[3, 2] = -2.0 * y[2] * y[3] + 0.5
+    out[3, 3] = eps * eps - r2 - 2.0 * y[3] * y[3]
+    return 0
+
+
+_TWO_TONE = Model(name="two_tone", state_names=("x1", "y1", "x2", "y2"), param_names=("eps",),
+                  defaults={"eps": 0.01}, rhs=_two_tone_rhs, jac=_two_tone_jac, geometry=Euclidean(4),
+                  module=__name__, attr="_TWO_TONE")
+
+
+def test_minimal_period_past_a_period_doubling_is_two_turns():
+    y = np.array([1.0, 0.0, 0.01, 0.0])
+    # the census's estimate may be either; the near return at 2 pi (relative gap ~ 0.005) is not taken
+    for T_est in (4 * np.pi, 4 * np.pi * 1.01):
+        T, gap = minimal_period(_TWO_TONE, {"eps": 0.01}, y, T_est)
+        assert abs(T - 4 * np.pi) < 1e-5 and gap < 1e-5
+    # a true cycle counted twice by the estimate still gives its least period
+    T, _ = minimal_period(_TWO_TONE, {"eps": 0.01}, np.array([1.0, 0.0, 0.0, 0.0]), 4 * np.pi)
+    assert abs(T - 2 * np.pi) < 1e-5
+
+
 @pytest.mark.parametrize("kw, exc, words", [
     (dict(param="nope"), KeyError, "nope"),
     (dict(values=[0.1, 0.3, 0.2]), ValueError, "monotone"),
@@ -169,6 +218,16 @@ def test_stuart_landau_hopf_fp_death_and_lc_birth_are_local_at_mu_0():
     # the basin fraction comes from the fresh initial conditions with a binomial error
     assert np.allclose(df.loc[df["attracting"], "basin_fraction"], 1.0)
     assert (df["basin_fraction_err"] > 0).all()
+    # the mean field from the tracked sets: at the first value (no seeds) the census's own
+    # attracting-only average; the fixed point at the origin exactly, the cycle's average ~ 0
+    av = tr.averages(["x", "y"])
+    assert list(av["mu"]) == [-0.4, -0.1, 0.2, 0.5] and list(av["phase"]) == ["FP", "FP", "LC", "LC"]
+    m0, e0 = tr.censuses[0].attractor_average("x")
+    assert av["att_x"].iloc[0] == pytest.approx(m0, abs=1e-15) and av["att_x_err"].iloc[0] == pytest.approx(e0)
+    assert np.allclose(av["att_x"].iloc[:2], 0.0, atol=1e-9) and (av["att_x_err"] >= 0).all()
+    assert (np.abs(av["att_x"].iloc[2:]) < 5 * av["att_x_err"].iloc[2:] + 1e-3).all()
+    assert (av["attracting_share"] == 1.0).all() and (av["n_fresh"] == 4).all()
+    assert list(av["n_seeded"]) == list(tr.n_seed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,3 +318,25 @@ def test_dimer_J0_neutral_family_is_not_an_attractor():
     d = ev[(ev["event"] == "death")]
     assert len(d) == 1 and d.iloc[0]["special_point"] == "HB" and abs(d.iloc[0]["special_value"] - 0.5) < 1e-9
     print(ev.to_string())
+
+
+def test_a_seed_that_falls_into_a_distant_chaotic_set_does_not_carry_its_id():
+    # attracting set 5 (CH, mean x = 0.8) dies; its seed lands in a chaotic set at x = 0.0 that was
+    # there before as the non-attracting set 6 (x = 0.02): 6 continues (and becomes attracting: a
+    # birth), 5 dies into it
+    prev = {5: _S(0, "CH", (0.8, 0.0)), 6: _S(1, "CH", (0.02, 0.0), attracting=False)}
+    far = [_S(0, "CH", (0.0, 0.0), members=(0, 1, 2))]
+    ids, events = _step(prev, far, [5])
+    assert ids == {0: 6}
+    assert sorted((e["event"], e["ids"]) for e in events) == [("birth", (6,)), ("death", (5,))]
+    assert [e for e in events if e["event"] == "death"][0]["new_id"] == 6
+    # without a better match the lineage stands (a set that moved a lot); a near set continues 5
+    ids, events = _step({5: prev[5]}, far, [5])
+    assert ids == {0: 5} and events == []
+    near = [_S(0, "CH", (0.75, 0.0), members=(0, 1, 2))]
+    ids, events = _step(prev, near, [5])
+    assert ids == {0: 5} and events == []
+    # two chaotic sets merging into one between them still merge (the jump rule is for one predecessor)
+    prev2 = {3: _S(0, "CH", (0.45, 0.0)), 4: _S(1, "CH", (-0.45, 0.0))}
+    ids, events = _step(prev2, [_S(0, "CH", (0.0, 0.0), members=(0, 1, 2))], [3, 4])
+    assert [e["event"] for e in events] == ["merger"]

@@ -139,6 +139,22 @@ def _same_cycle(a, b, rel: float = 0.15) -> bool:
     return any(abs(r / q - 1.0) <= rel for q in (0.5, 1.0, 2.0))
 
 
+def _jumps(model, a, b, jump_tol: float) -> bool:
+    """Is chaotic or quasi-periodic set ``b`` too far from ``a`` to continue it?  The max-norm
+    distance of their state means above ``jump_tol``: a seed that fell from a dying set into another
+    one (say a small attractor into a large chaotic sea) links them by lineage only. Cycles are
+    told apart by their periods (:func:`_same_cycle`), fixed points by Newton-continued seeds."""
+    if a.kind not in ("CH", "QP") or b.kind not in ("CH", "QP"):
+        return False
+    d = np.abs(_means(model, a) - _means(model, b))
+    return bool(np.any(np.isfinite(d)) and np.nanmax(d) > jump_tol)
+
+
+def _dist(model, a, b) -> float:
+    d = np.abs(_means(model, a) - _means(model, b))
+    return float(np.nanmax(d)) if np.any(np.isfinite(d)) else np.inf
+
+
 def _link(model, prev_sets: dict, res: CensusResult, n_seed: int, seed_owner: list, match_tol: float):
     """Predecessors of each set of ``res`` among ``prev_sets`` (id -> InvariantSet).
 
@@ -169,12 +185,15 @@ def _link(model, prev_sets: dict, res: CensusResult, n_seed: int, seed_owner: li
     return preds
 
 
-def _assign(model, prev_sets: dict, res: CensusResult, preds: dict, next_id):
+def _assign(model, prev_sets: dict, res: CensusResult, preds: dict, next_id, jump_tol: float = 0.5):
     """IDs for the sets of ``res`` and the raw events (no location yet).
 
-    A set with one predecessor of its kind (or one predecessor at all) continues it; with two or
-    more predecessors of its own kind it is a merger (a new ID); other predecessors whose seeds
-    landed there die into it. Returns (ids: label -> id, events: list of dicts).
+    A set with one predecessor of its kind (or one predecessor at all) continues it, unless the
+    two are chaotic or quasi-periodic sets whose means are more than ``jump_tol`` apart
+    (:func:`_jumps`) and another set of the previous value matches much better (then that one
+    continues, the predecessor dies into it); with two or more predecessors of its own kind it is
+    a merger (a new ID); other predecessors whose seeds landed there die into it. Returns (ids:
+    label -> id, events: list of dicts).
     """
     ids, events, continued = {}, [], set()
     for s in res.attractors:
@@ -198,6 +217,17 @@ def _assign(model, prev_sets: dict, res: CensusResult, preds: dict, next_id):
             pid = P[0]
         else:
             pid = None
+        if pid is not None and _jumps(model, prev_sets[pid], s, jump_tol):
+            # the seed fell from a dying set into another one: a set of the previous value that is
+            # a much better match (half the distance or less, and within jump_tol) continues it
+            # instead (say a non-attracting chaotic sea that becomes attracting); with none, the
+            # lineage stands (a set that moved a lot, as at a merger of mirror sets)
+            d0 = _dist(model, prev_sets[pid], s)
+            alt = [(q, _dist(model, ps, s)) for q, ps in prev_sets.items()
+                   if q != pid and q not in continued and _kin(ps.kind, s.kind) and _same_cycle(ps, s)]
+            alt = [(q, d) for q, d in alt if d <= jump_tol and d <= 0.5 * d0]
+            if alt:
+                pid = min(alt, key=lambda t: t[1])[0]
         if pid is None or pid in continued:
             ids[s.label] = next_id()
             if s.attracting:
@@ -396,11 +426,14 @@ def minimal_period(model: Model, params: Mapping[str, float], y, T: float, *, n_
                    rel_gap: float = 0.02) -> tuple[float, float]:
     """The least period of the cycle through ``y`` (estimated period ``T``): first close return.
 
-    Integrates ``[0, 1.05 T]`` (DOP853, rtol 1e-10) sampled ``n_per`` times per ``T``; the first local
-    minimum of ``|y(t) - y(0)|^2`` after ``0.05 T`` that is below ``rel_gap`` times the orbit's extent,
-    refined by a parabola through the three samples around it. Returns ``(period, gap)`` with ``gap``
-    the relative distance at the return; ``(nan, nan)`` if there is no close return (not a cycle of
-    period <= T, or the integration failed).
+    Integrates ``[0, 1.05 T]`` (DOP853, rtol 1e-10) sampled ``n_per`` times per ``T``; among the local
+    minima of ``|y(t) - y(0)|^2`` after ``0.05 T`` that are below ``rel_gap`` times the orbit's extent,
+    the first one that is a true return: its gap within 10 times the smallest gap (or below 1e-4). A
+    cycle just past a period doubling nearly returns after one turn of the old cycle (a gap that grows
+    from zero with the distance to the PD point) and truly after two: its period is the two turns.
+    The return is refined by a parabola through the three samples around it. Returns
+    ``(period, gap)`` with ``gap`` the relative distance at the return; ``(nan, nan)`` if there is no
+    close return (not a cycle of period <= T, or the integration failed).
     """
     from bifurcate.integrate import integrate
 
@@ -413,14 +446,25 @@ def minimal_period(model: Model, params: Mapping[str, float], y, T: float, *, n_
     ext = max(float(np.max(np.ptp(tr.y, axis=0))), 1e-12)
     d2 = np.sum((tr.y - tr.y[0]) ** 2, axis=1)
     k0 = int(np.searchsorted(t, 0.05 * T))
-    for k in range(max(k0, 1), t.size - 1):
-        if d2[k] <= d2[k - 1] and d2[k] <= d2[k + 1] and d2[k] < (rel_gap * ext) ** 2:
-            a, b, c = d2[k - 1], d2[k], d2[k + 1]
-            den = a - 2 * b + c
-            off = 0.5 * (a - c) / den if den > 0 else 0.0
-            h = t[1] - t[0]
-            return float(t[k] + off * h), float(np.sqrt(max(b, 0.0)) / ext)
-    return np.nan, np.nan
+    mins = [k for k in range(max(k0, 1), t.size - 1)
+            if d2[k] <= d2[k - 1] and d2[k] <= d2[k + 1] and d2[k] < (rel_gap * ext) ** 2]
+    if not mins:
+        return np.nan, np.nan
+
+    def refine(k):
+        # the parabola through the three samples: its vertex (time offset, squared distance there)
+        a, b, c = d2[k - 1], d2[k], d2[k + 1]
+        den = a - 2 * b + c
+        if den <= 0:
+            return 0.0, b
+        return 0.5 * (a - c) / den, b - (a - c) ** 2 / (8.0 * den)
+
+    ref = [refine(k) for k in mins]
+    gaps = np.array([np.sqrt(max(v, 0.0)) for _, v in ref]) / ext
+    floor = max(10.0 * float(gaps.min()), 1e-4)
+    j = next(j for j, g in enumerate(gaps) if g <= floor)
+    h = t[1] - t[0]
+    return float(t[mins[j]] + ref[j][0] * h), float(gaps[j])
 
 
 def _quad_interp(pv: np.ndarray, per: np.ndarray, i: int, value: float, linear: float) -> float:
@@ -580,6 +624,58 @@ class TrackingResult:
                 rows.append(r)
         return pd.DataFrame(rows)
 
+    def averages(self, names: Sequence[str] | None = None) -> pd.DataFrame:
+        """The mean field along the path from the tracked sets: one row per value.
+
+        At each value the sets are weighted by their basins among the *fresh* initial conditions
+        (the seeds are not a uniform sample and carry no weight): ``att_<name>`` is the average
+        of ``name`` over the attracting sets only, renormalised to their share, with the error
+        ``att_<name>_err`` = sqrt(sum_i w_i (v_i - mean)^2 / N + sum_i (w_i e_i)^2) (multinomial
+        sampling of the basins over the N fresh trajectories in attracting sets, plus each set's
+        own error e_i), the formula of :meth:`CensusResult.attractor_average`; nan where no set
+        attracts. ``<name>`` (+ ``_err``) is the same average over every classified set (attracting
+        or not: the neutral families where nothing attracts).
+
+        Returns
+        -------
+        DataFrame (len(values) rows)
+            ``param``, the other parameters, ``phase`` (the census's), ``n_attracting`` (attracting
+            sets, seeded ones included), ``attracting_share`` (fresh trajectories in attracting sets
+            with a finite average), ``n_fresh``, ``n_seeded``, ``att_<name>``, ``att_<name>_err``,
+            ``<name>``, ``<name>_err`` for each name (default: the state names and derived
+            observables of the sets), ``status`` (the census's).
+        """
+        rows = []
+        for v, res, ns in zip(self.values, self.censuses, self.n_seed):
+            fresh = int(res.n_initial - ns)
+            sets = list(res.attractors)
+            nm = list(names) if names is not None else (list(sets[0].observables) if sets else list(self.model.state_names))
+            r = {**self.params, self.param: float(v), "phase": str(res.phase),
+                 "n_attracting": int(sum(1 for s in sets if s.attracting)), "n_fresh": fresh, "n_seeded": int(ns)}
+            nf = np.array([int(np.sum(np.asarray(s.members, dtype=int) >= ns)) for s in sets], dtype=float)
+            att = np.array([bool(s.attracting) for s in sets], dtype=bool)
+            share = None
+            for name in nm:
+                val = np.array([s.observables.get(name, np.nan) for s in sets], dtype=float)
+                err = np.array([s.observables_err.get(name, np.nan) for s in sets], dtype=float)
+                for pre, sel in (("att_", att), ("", np.ones(len(sets), dtype=bool))):
+                    ok = sel & np.isfinite(val) & (nf > 0)
+                    if not ok.any():
+                        r[f"{pre}{name}"], r[f"{pre}{name}_err"] = np.nan, np.nan
+                        continue
+                    w = nf[ok] / nf[ok].sum()
+                    mean = float(np.sum(w * val[ok]))
+                    e = np.where(np.isfinite(err[ok]), err[ok], 0.0)
+                    r[f"{pre}{name}"] = mean
+                    r[f"{pre}{name}_err"] = float(np.sqrt(np.sum(w * (val[ok] - mean) ** 2) / nf[ok].sum()
+                                                          + np.sum((w * e) ** 2)))
+                    if pre == "att_" and share is None:
+                        share = float(nf[ok].sum() / fresh) if fresh else np.nan
+            r["attracting_share"] = share if share is not None else 0.0
+            r["status"] = int(res.status)
+            rows.append(r)
+        return pd.DataFrame(rows)
+
     def events(self) -> pd.DataFrame:
         """One row per event: ``event`` (birth, death, merger, kind_change), ``attractor_ids``,
         ``new_id`` (birth / merger: the new set's ID; death: the set its seed joined, -1 none),
@@ -624,7 +720,7 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
                      n_initial: int = 16, seed: Any = 0, options: CensusOptions | Mapping | None = None,
                      bisect_tol: float = 2e-3, max_bisect: int = 8, n_bisect_initial: int | None = None,
                      local_tol: float = 5e-3, match_tol: float = 0.15, continue_branches: bool = True,
-                     max_cycle_points: int = 400, **option_overrides) -> TrackingResult:
+                     max_cycle_points: int = 400, jump_tol: float = 0.5, **option_overrides) -> TrackingResult:
     """Continue the attractors of ``model`` along ``param`` over ``values``.
 
     Parameters
@@ -651,6 +747,12 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
         event's bracket (plus the point's own precision).
     match_tol : float
         Max-norm distance of state means for matching sets that no seed reached.
+    jump_tol : float
+        A chaotic or quasi-periodic set whose state means lie more than this (max norm) from those
+        of the set whose seed landed in it continues instead a set of the previous value that is a
+        much better match (within ``jump_tol`` and half the distance or less; say a non-attracting
+        chaotic set that becomes attracting), and the seed's set dies into it. Without such a set
+        the lineage stands. Mergers are not affected.
     continue_branches : bool
         False: no continuation (every event is classified against an empty list: global).
     max_cycle_points : int
@@ -680,7 +782,8 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
                          f"{np.array2string(vals, precision=4)}")
     if not isinstance(n_initial, (int, np.integer)) or int(n_initial) < 1:
         raise ValueError(f"n_initial must be an int >= 1, got {n_initial!r}")
-    for nm, x in (("bisect_tol", bisect_tol), ("local_tol", local_tol), ("match_tol", match_tol)):
+    for nm, x in (("bisect_tol", bisect_tol), ("local_tol", local_tol), ("match_tol", match_tol),
+                  ("jump_tol", jump_tol)):
         if not (np.isfinite(x) and x > 0):
             raise ValueError(f"{nm} must be a positive number, got {x!r}")
     opts = CensusOptions.coerce(options, **option_overrides)
@@ -706,7 +809,7 @@ def track_attractors(model: Model, param: str, values, params: Mapping[str, floa
             seeds = _seeds(model, prev_sets, pdict)
             res, ns, owner = _run(model, pdict, seeds, int(n_initial), rng, opts)
             preds = _link(model, prev_sets, res, ns, owner, match_tol)
-            ids, evs = _assign(model, prev_sets, res, preds, next_id)
+            ids, evs = _assign(model, prev_sets, res, preds, next_id, jump_tol)
             for e in evs:
                 pending.append((len(points) - 1, e))
         if res.status != 0:
