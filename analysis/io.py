@@ -122,6 +122,8 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "ev<k>_re, ev<k>_im": ("g / 1", "tangent eigenvalues (equilibria) or Floquet multipliers (cycles, ev0 trivial)"),
         "norm_l2, mu_trivial_err, newton_iters": ("1, 1, count", "cycles: L2 norm of the orbit, error of the trivial "
                                                   "Floquet multiplier, Newton iterations"),
+        "floquet_status": ("-", "cycles: 0 multipliers trusted, -1 trivial multiplier off 1 beyond floquet_tol (or none computed), "
+                                "-2 a radial multiplier on a sphere not inside the unit circle"),
         "kappa, omega, l1, segment": ("-", "codim-2 Hopf curves: omega^2, frequency, first Lyapunov coefficient, HB/NSad"),
         "period, amplitude, min_<state>, max_<state>, mean_<state>": ("1/g, 1", "cycles only"),
         "label": ("-", "special point just after this row: LP, BP, HB, LPC, PD, NS, BPC"),
