@@ -129,15 +129,48 @@ def dilate(cells, grid) -> np.ndarray:
     return np.unique(out)
 
 
+def _decode(codes: np.ndarray, nbins) -> np.ndarray:
+    """Cell indices (k, n) of cell codes (k,) on a grid with ``nbins`` cells per component."""
+    n = len(nbins)
+    idx = np.empty((codes.size, n), dtype=np.int16 if int(np.max(nbins)) < 2 ** 14 else np.int64)
+    c = codes.copy()
+    for k in range(n - 1, -1, -1):
+        idx[:, k] = c % nbins[k]
+        c //= nbins[k]
+    return idx
+
+
+def _touch(a: np.ndarray, b: np.ndarray, chunk: int = 4096) -> bool:
+    """Whether some cell of ``a`` (k, n) and some cell of ``b`` (m, n) are equal or neighbours
+    (Chebyshev distance of the indices <= 1)."""
+    if a.shape[0] == 0 or b.shape[0] == 0:
+        return False
+    # cheap reject: bounding boxes more than one cell apart
+    if np.any(a.min(axis=0) > b.max(axis=0) + 1) or np.any(b.min(axis=0) > a.max(axis=0) + 1):
+        return False
+    step = max(1, chunk * 64 // max(b.shape[0], 1))
+    for s in range(0, a.shape[0], step):
+        d = np.abs(a[s:s + step, None, :].astype(np.int32) - b[None, :, :])
+        if np.any(np.all(d <= 1, axis=2)):
+            return True
+    return False
+
+
 def group_by_touch(cells: list, grid) -> np.ndarray:
     """Connected components of 'the occupations touch' (share a cell or neighbouring cells): one
-    family per connected region of the phase space at the grid's resolution."""
+    family per connected region of the phase space at the grid's resolution.
+
+    The same relation as 'cells of j lie in :func:`dilate` of i' (tested), computed on the cell
+    indices directly (the dilation has 3^n cells per occupied cell)."""
     m = len(cells)
-    dil = [dilate(c, grid) for c in cells]
+    lo, h, nbins = grid
     adj = np.zeros((m, m), dtype=bool)
+    if lo is None:
+        return components(adj)
+    idx = [_decode(c[0], nbins) for c in cells]
     for i in range(m):
         for j in range(i + 1, m):
-            if cells[j][0].size and np.isin(cells[j][0], dil[i], assume_unique=True).any():
+            if _touch(idx[i], idx[j]):
                 adj[i, j] = adj[j, i] = True
     return components(adj)
 
