@@ -424,7 +424,7 @@ class _Track:
     """Evidence kept for one measured trajectory."""
 
     __slots__ = ("bl", "bm", "samples", "last", "t_measured", "t_cost", "status", "y", "decision", "reason",
-                 "kind", "flavour", "n_rounds", "n_drop")
+                 "kind", "flavour", "n_rounds", "n_drop", "rest")
 
     def __init__(self, y):
         self.bl = None        # (B, d) block exponents
@@ -441,6 +441,7 @@ class _Track:
         self.flavour = ""
         self.n_rounds = 0
         self.n_drop = 0
+        self.rest = False       # decided at rest on an equilibrium
 
 
 def _keep(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
@@ -450,13 +451,153 @@ def _keep(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
     return Y
 
 
-def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, settle) -> tuple[list[_Track], float]:
+def _window_overlap(A: np.ndarray, B: np.ndarray, lo: np.ndarray, h: np.ndarray, nbins: np.ndarray) -> float:
+    """Two-way shared support of two sample windows (k_a, n), (k_b, n), compared over their last
+    min(k_a, k_b) samples: the smaller of the fraction of A's samples in cells B visits and of B's
+    samples in cells A visits (a cycle inside a chaotic sea shares one way only)."""
+    k = min(A.shape[0], B.shape[0])
+    if k < 10:
+        return 0.0
+    ca, wa = _cells_of(A[-k:], lo, h, nbins)
+    cb, wb = _cells_of(B[-k:], lo, h, nbins)
+    return float(min(wa[np.isin(ca, cb, assume_unique=True)].sum(), wb[np.isin(cb, ca, assume_unique=True)].sum()))
+
+
+def _cells_of(S, lo, h, nbins):
+    from analysis.attractors.grouping import _cells
+
+    return _cells(S, lo, h, nbins)
+
+
+def _point_grid(S: np.ndarray, frac: float):
+    lo, hi = S.min(axis=0), S.max(axis=0)
+    span = hi - lo
+    nb_max = max(1, int(round(1.0 / frac)))
+    big = span > 1e-6 * max(1.0, float(span.max()))
+    nbins = np.where(big, nb_max, 1).astype(np.int64)
+    return lo, np.where(big, span / nb_max, 1.0) * (1 + 1e-9), nbins
+
+
+def _evidence(tr) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Exponents, their errors, the sum and its error of a track's kept blocks."""
+    B = tr.bl.shape[0]
+    lam = tr.bl.mean(axis=0)
+    err = tr.bl.std(axis=0, ddof=1) / np.sqrt(B)
+    S, eS = sum_error(tr.bl)
+    return lam, err, float(S), float(eS)
+
+
+def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict, opts: CensusOptions,
+                 ic: np.ndarray) -> list[int]:
+    """One sharing step (``CensusOptions.share_attractors``) over the trajectories ``cont`` that
+    continue; returns those that still need their own run (the leaders).
+
+    A continuing trajectory *inherits* the label of a decided trajectory of its point (not one
+    settled at rest: equilibria are matched exactly) by the rule that joins orbits undecided at the
+    cap (:func:`_assemble`), applied after every round instead of only at the cap:
+
+    * chaotic evidence (largest exponent clear of the cap's zero band by ``n_sigma`` errors, sum
+      negative by 2 errors): on a decided dissipative CH orbit's support (``overlap_min``, at least
+      0.5, coarse cells) with a sum that agrees within ``n_sigma`` combined errors;
+    * otherwise: sharing its support *both ways* (``share_overlap``, fine cells: a cycle inside a
+      chaotic sea shares one way only) with a decided LC or QP orbit.
+
+    A trajectory whose last window shares its support both ways with another continuing one
+    (``share_overlap``, coarse cells, equal-length windows) *follows* it (``follow[f] = leader``).
+    """
+    leaders: list[int] = []
+    by_point: dict[int, list[int]] = {}
+    for i in cont:
+        by_point.setdefault(int(point[i]), []).append(i)
+    z = opts.n_sigma
+    band_cap = float(opts.zero_band(opts.t_cap))
+    thr = max(opts.overlap_min, 0.5)
+    for p, idx in by_point.items():
+        mine = [i for i in range(len(tracks)) if point[i] == p and tracks[i].samples is not None
+                and tracks[i].samples.shape[0]]
+        if not mine:
+            leaders.extend(idx)
+            continue
+        allv = np.concatenate([tracks[i].samples for i in mine], axis=0)
+        allv = allv[np.all(np.isfinite(allv), axis=1)]
+        gc = _point_grid(allv, opts.family_cell_frac)
+        gf = _point_grid(allv, opts.cell_frac)
+        refs = [i for i in mine if tracks[i].decision == "decided" and not tracks[i].rest and tracks[i].bl is not None
+                and tracks[i].kind in ("CH", "LC", "QP") and (tracks[i].kind != "CH" or tracks[i].flavour == "dissipative")]
+        cells_c, cells_f = {}, {}
+
+        def cc(i):
+            if i not in cells_c:
+                cells_c[i] = _cells_of(tracks[i].samples, *gc)
+            return cells_c[i]
+
+        def cf(i):
+            if i not in cells_f:
+                cells_f[i] = _cells_of(tracks[i].samples, *gf)
+            return cells_f[i]
+
+        lead_p: list[int] = []
+        for i in idx:
+            tr = tracks[i]
+            if tr.bl is None or tr.bl.shape[0] < 2 or tr.samples is None or tr.samples.shape[0] < 10:
+                lead_p.append(i)
+                continue
+            lam, err, S, eS = _evidence(tr)
+            got = None
+            if np.all(np.isfinite(lam)) and np.isfinite(eS):
+                chaotic = lam[0] - z * err[0] > band_cap
+                if chaotic and S + 2 * eS < 0:
+                    for r in refs:
+                        if tracks[r].kind != "CH":
+                            continue
+                        Sr, eSr = _evidence(tracks[r])[2:]
+                        if abs(Sr - S) > z * np.hypot(eSr, eS):
+                            continue
+                        ov = support_overlap(cc(i), cc(r))
+                        if ov >= thr and (got is None or ov > got[0]):
+                            got = (ov, r, f"chaotic (largest exponent {lam[0]:+.4f}+-{err[0]:.1e}, sum {S:+.4f}+-{eS:.1e}) "
+                                          f"on {ov:.0%} of the support of")
+                elif not chaotic:
+                    for r in refs:
+                        if tracks[r].kind not in ("LC", "QP"):
+                            continue
+                        (ca, wa), (cb, wb) = cf(i), cf(r)
+                        ov = float(min(wa[np.isin(ca, cb, assume_unique=True)].sum(),
+                                       wb[np.isin(cb, ca, assume_unique=True)].sum()))
+                        if ov >= opts.share_overlap and (got is None or ov > got[0]):
+                            got = (ov, r, f"shares {ov:.0%} of its support both ways with")
+            if got is not None:
+                ref = tracks[got[1]]
+                tr.kind, tr.flavour, tr.decision = ref.kind, ref.flavour, "inherited"
+                tr.reason = (f"{got[2]} the decided run of initial condition {int(ic[got[1]])} ({ref.kind}): on that "
+                             f"attractor; {tr.reason}")
+                continue
+            wl = tr.last if tr.last is not None else tr.samples
+            best = (0.0, -1)
+            for r in lead_p:
+                wr = tracks[r].last if tracks[r].last is not None else tracks[r].samples
+                ov = _window_overlap(wl, wr, *gc)
+                if ov > best[0]:
+                    best = (ov, r)
+            if best[0] >= opts.share_overlap:
+                follow[i] = best[1]
+                continue
+            lead_p.append(i)
+        leaders.extend(lead_p)
+    return leaders
+
+
+def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, settle,
+             point: np.ndarray | None = None, ic: np.ndarray | None = None) -> tuple[list[_Track], float]:
     """Measure every row of Y until decided or capped. ``settle(i, y)`` -> (kind, flavour, reason) or
     None decides trajectories found at rest.
 
     One :func:`bifurcate.lyapunov.lyapunov_spectra` call over all rows for ``t_min``, then
     :func:`bifurcate.lyapunov.lyapunov_extend` of the undecided rows only (the tangent frame and
     integrator state resume where they stopped), doubling the measured length up to ``t_cap``.
+    With ``opts.share_attractors`` and ``point`` (the parameter point of every row), rows of one
+    point on one attractor share one measurement (:func:`_share_round`; ``ic`` names the rows'
+    initial conditions in the reasons).
     """
     from bifurcate.lyapunov import lyapunov_extend
 
@@ -470,17 +611,21 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
     for tr in tracks:
         tr.t_cost = lo.t_align
     active = np.arange(M)
-    t_more = lo.n_blocks * bt
+    inc = np.full(M, lo.n_blocks * bt)   # length each row gained in its last extension
+    S_of = {i: ens.samples[i] for i in range(M)}
+    share = bool(opts.share_attractors) and point is not None
+    if ic is None:
+        ic = np.arange(M)
+    follow: dict[int, int] = {}
     skip = np.zeros(M, dtype=np.int64)  # leading blocks dropped as transient
     while True:
         nxt = []
-        S = ens.samples
         per = max(2, int(round(bt / opts.sample_dt)))
         for i in active:
             tr = tracks[i]
             tr.n_rounds += 1
-            tr.t_cost += t_more
-            tr.t_measured += t_more
+            tr.t_cost += inc[i]
+            tr.t_measured += inc[i]
             tr.y = ens.y_final[i].copy()
             st = int(ens.status[i])
             if st != 0:
@@ -492,7 +637,8 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
             nb = int(ens.n_blocks_done[i])
             tr.bl = ens.block_exponents[i, skip[i]:nb]
             tr.bm = ens.block_means[i, skip[i]:nb]
-            Si = S[i][np.all(np.isfinite(S[i]), axis=1)]
+            Si = S_of.pop(i)
+            Si = Si[np.all(np.isfinite(Si), axis=1)]
             tr.samples = _keep(tr.samples, Si)
             tr.last = Si
             B = tr.bl.shape[0]
@@ -508,6 +654,7 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
                 if got is not None:
                     tr.kind, tr.flavour, tr.reason = got
                     tr.decision = "decided"
+                    tr.rest = True
                     continue
                 dec = type(dec)("continue", reason=dec.reason + "; no equilibrium found there")
             if dec.state == "drop":
@@ -526,14 +673,35 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
                 tr.decision = "undecided"
                 tr.kind = "-1"
                 tr.reason = f"undecided at the cap t_cap={opts.t_cap:g}: {dec.reason}"
-        active = np.array(nxt, dtype=np.int64)
+        if share:
+            # followers of leaders that are done: inherit a decided label, or resume their own run
+            for f, ld in list(follow.items()):
+                trl = tracks[ld]
+                if trl.decision == "continue" or ld in nxt:
+                    continue
+                del follow[f]
+                tr = tracks[f]
+                if trl.decision in ("decided", "inherited") and trl.kind not in ("-1", "DIV") and not trl.rest:
+                    tr.kind, tr.flavour, tr.decision = trl.kind, trl.flavour, "inherited"
+                    tr.reason = (f"inherits the label of initial condition {int(ic[ld])}, whose run it followed "
+                                 f"(shared support of the last windows); {tr.reason}")
+                else:
+                    nxt.append(f)   # leader undecided, failed or at rest (equilibria match exactly): own run
+            nxt = _share_round(tracks, point, sorted(nxt), follow, opts, ic)
+        active = np.array(sorted(nxt), dtype=np.int64)
         if not active.size:
             break
-        done = min(tracks[i].t_measured for i in active)
-        t_more = float(min(done, opts.t_cap - done))
-        t_more = max(bt, np.ceil(t_more / bt - 1e-9) * bt)
-        ens = lyapunov_extend(model, ens, t_more, active=active, keep_samples=True)
-        wall += ens.wall_time
+        # each row doubles its own measured length (up to the cap): the schedule of a row does not
+        # depend on the other rows of the batch (a follower that resumes late keeps its own)
+        for i in active:
+            done = tracks[i].t_measured
+            inc[i] = max(bt, np.ceil(float(min(done, opts.t_cap - done)) / bt - 1e-9) * bt)
+        for t_more in np.unique(inc[active]):
+            rows = active[inc[active] == t_more]
+            ens = lyapunov_extend(model, ens, float(t_more), active=rows, keep_samples=True)
+            wall += ens.wall_time
+            for i in rows:
+                S_of[i] = ens.samples[i]
     return tracks, wall
 
 
@@ -698,7 +866,8 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
     if reps:
         Pm = np.array([Pm_pt[p] for p, _ in reps])
         Yr = np.array([yT[p, j] for p, j in reps])
-        tracks, wall_l = _measure(model, Pm, Yr, opts, settle_meas)
+        tracks, wall_l = _measure(model, Pm, Yr, opts, settle_meas, point=np.array([p for p, _ in reps]),
+                                  ic=np.array([j for _, j in reps]))
     rep_index = {pj: i for i, pj in enumerate(reps)}
     for (p, j) in todo:
         i = rep_index[rep_of[(p, j)]]
@@ -764,9 +933,12 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
             t_meas[j] = tr.t_measured
             if tr.bl is not None and tr.bl.shape[0] >= 2:
                 B = tr.bl.shape[0]
-                lam[j] = tr.bl.mean(axis=0)
-                lam_err[j] = tr.bl.std(axis=0, ddof=1) / np.sqrt(B)
-                lsum_err[j] = sum_error(tr.bl)[1]
+                if tr.decision != "inherited":
+                    # an inherited label's run stopped before its own exponents converged: they
+                    # stay out of the set's spectrum (NaN), its window still gives support and means
+                    lam[j] = tr.bl.mean(axis=0)
+                    lam_err[j] = tr.bl.std(axis=0, ddof=1) / np.sqrt(B)
+                    lsum_err[j] = sum_error(tr.bl)[1]
                 dv = derived_observables(model, tr.samples) if derived else {}
                 m_state = tr.bm.mean(axis=0)
                 std[j] = tr.samples.std(axis=0)

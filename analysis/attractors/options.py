@@ -90,6 +90,17 @@ class CensusOptions:
         Trajectories whose transient windows agree to ``share_tol`` (means and standard deviations,
         max norm) are one orbit: only the first is measured and the others take its label.
     share_tol : float
+    share_attractors : bool
+        One measurement per attractor (and point): after every measurement round, an undecided
+        trajectory whose last window shares its support with a decided trajectory of the point
+        (both ways: at least ``share_overlap`` of each window's samples in cells the other visits,
+        on the ``family_cell_frac`` grid, windows of equal length) *inherits* its label (decision
+        ``inherited``; its own exponents are not measured further and do not enter the set's);
+        one sharing the support of another undecided trajectory waits for it (a *follower*): the
+        leader's label when it is decided, its own measurement resumed where it stopped when the
+        leader ends undecided. False: every trajectory measured to its own decision.
+    share_overlap : float
+        Least two-way shared support for ``share_attractors``.
     n_keep : int
         Sampled orbits kept per set (plots).
     nolds_check : bool
@@ -118,6 +129,8 @@ class CensusOptions:
     family_cell_frac: float = 0.2
     share_work: bool = True
     share_tol: float = 1e-3
+    share_attractors: bool = True
+    share_overlap: float = 0.6
     n_keep: int = 4
     nolds_check: bool = False
 
@@ -134,6 +147,11 @@ class CensusOptions:
             raise ValueError(f"t_min must hold at least 4 blocks of block_time={self.block_time}, got {self.t_min}")
         if not (0 < self.amp_tol < 1):
             raise ValueError(f"amp_tol must lie in (0, 1), got {self.amp_tol!r}")
+        if not isinstance(self.share_attractors, (bool, np.bool_)):
+            raise TypeError(f"share_attractors must be a bool, got {type(self.share_attractors).__name__}")
+        if not (isinstance(self.share_overlap, (int, float, np.floating)) and not isinstance(self.share_overlap, bool)
+                and 0 < self.share_overlap <= 1):
+            raise ValueError(f"share_overlap must be a real in (0, 1], got {self.share_overlap!r}")
         if not (0 < self.overlap_min <= 1):
             raise ValueError(f"overlap_min must lie in (0, 1], got {self.overlap_min!r}")
         if self.cell_frac > 1 or self.family_cell_frac > 1:
