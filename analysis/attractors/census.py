@@ -424,7 +424,7 @@ class _Track:
     """Evidence kept for one measured trajectory."""
 
     __slots__ = ("bl", "bm", "samples", "last", "t_measured", "t_cost", "status", "y", "decision", "reason",
-                 "kind", "flavour", "n_rounds", "n_drop", "rest")
+                 "kind", "flavour", "n_rounds", "n_drop", "rest", "_box", "_box_of")
 
     def __init__(self, y):
         self.bl = None        # (B, d) block exponents
@@ -442,6 +442,8 @@ class _Track:
         self.n_rounds = 0
         self.n_drop = 0
         self.rest = False       # decided at rest on an equilibrium
+        self._box = None
+        self._box_of = None
 
 
 def _keep(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
@@ -469,6 +471,16 @@ def _cells_of(S, lo, h, nbins):
     return _cells(S, lo, h, nbins)
 
 
+def _box(tr) -> np.ndarray:
+    """(2, n) bounds of a track's kept samples (cached on the track until its samples change)."""
+    S = tr.samples
+    if getattr(tr, "_box_of", None) is not S:
+        ok = S[np.all(np.isfinite(S), axis=1)]
+        tr._box = np.stack([ok.min(axis=0), ok.max(axis=0)]) if ok.shape[0] else np.full((2, S.shape[1]), np.nan)
+        tr._box_of = S
+    return tr._box
+
+
 def _point_grid(S: np.ndarray, frac: float):
     lo, hi = S.min(axis=0), S.max(axis=0)
     span = hi - lo
@@ -487,8 +499,24 @@ def _evidence(tr) -> tuple[np.ndarray, np.ndarray, float, float]:
     return lam, err, float(S), float(eS)
 
 
+def _consistent(tf, tl, z: float) -> tuple[bool, str]:
+    """Whether the exponents (and their sum) measured so far on track ``tf`` agree with those of
+    ``tl`` within ``z`` combined standard errors, component by component (a torus beside a chaotic
+    attractor can share its coarse support, never its spectrum)."""
+    if tf.bl is None or tl.bl is None or tf.bl.shape[0] < 2 or tl.bl.shape[0] < 2:
+        return False, "no exponents to compare"
+    lf, ef, Sf, eSf = _evidence(tf)
+    ll, el, Sl, eSl = _evidence(tl)
+    if not (np.all(np.isfinite(lf)) and np.all(np.isfinite(ll)) and np.isfinite(eSf) and np.isfinite(eSl)):
+        return False, "exponents not finite"
+    dev = np.abs(lf - ll) / np.maximum(np.hypot(ef, el), 1e-300)
+    dS = abs(Sf - Sl) / max(float(np.hypot(eSf, eSl)), 1e-300)
+    worst = float(max(dev.max(), dS))
+    return worst <= z, f"spectra agree within {worst:.1f} combined errors"
+
+
 def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict, opts: CensusOptions,
-                 ic: np.ndarray) -> list[int]:
+                 ic: np.ndarray, syms: list = ()) -> list[int]:
     """One sharing step (``CensusOptions.share_attractors``) over the trajectories ``cont`` that
     continue; returns those that still need their own run (the leaders).
 
@@ -504,6 +532,11 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
 
     A trajectory whose last window shares its support both ways with another continuing one
     (``share_overlap``, coarse cells, equal-length windows) *follows* it (``follow[f] = leader``).
+    ``syms`` (name, matrix) are the model's symmetries that keep time: a trajectory whose mirror image lies on a
+    decided orbit inherits its label as well (mirror images have the same exponents; the set they
+    form is the mirror set, grouped apart later). Either way the label passes only if the exponents measured so far agree with the decided
+    run's, every component and the sum within ``n_sigma`` combined errors (:func:`_consistent`):
+    a torus next to a chaotic attractor may share its coarse support, not its spectrum.
     """
     leaders: list[int] = []
     by_point: dict[int, list[int]] = {}
@@ -518,23 +551,39 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
         if not mine:
             leaders.extend(idx)
             continue
-        allv = np.concatenate([tracks[i].samples for i in mine], axis=0)
-        allv = allv[np.all(np.isfinite(allv), axis=1)]
-        gc = _point_grid(allv, opts.family_cell_frac)
-        gf = _point_grid(allv, opts.cell_frac)
+        # the point's box, holding the mirror images too (an image outside the grid would be
+        # clipped into edge cells): the image of a box [c - r, c + r] under S lies in [Sc - |S|r, Sc + |S|r]
+        box = np.array([_box(tracks[i]) for i in mine])
+        blo, bhi = np.nanmin(box[:, 0], axis=0), np.nanmax(box[:, 1], axis=0)
+        c, rad = (blo + bhi) / 2, (bhi - blo) / 2
+        lo_all = np.min([blo] + [m @ c - np.abs(m) @ rad for _, m in syms], axis=0)
+        hi_all = np.max([bhi] + [m @ c + np.abs(m) @ rad for _, m in syms], axis=0)
+        gc = _point_grid(np.stack([lo_all, hi_all]), opts.family_cell_frac)
+        gf = _point_grid(np.stack([lo_all, hi_all]), opts.cell_frac)
         refs = [i for i in mine if tracks[i].decision == "decided" and not tracks[i].rest and tracks[i].bl is not None
                 and tracks[i].kind in ("CH", "LC", "QP") and (tracks[i].kind != "CH" or tracks[i].flavour == "dissipative")]
-        cells_c, cells_f = {}, {}
+        memo: dict = {}
+        ev: dict = {}
+        mats = dict(syms)
 
-        def cc(i):
-            if i not in cells_c:
-                cells_c[i] = _cells_of(tracks[i].samples, *gc)
-            return cells_c[i]
+        def cells(i, g, img=None):
+            key = (i, id(g), img)
+            if key not in memo:
+                Y = tracks[i].samples
+                memo[key] = _cells_of(Y if img is None else Y @ mats[img].T, *g)
+            return memo[key]
 
-        def cf(i):
-            if i not in cells_f:
-                cells_f[i] = _cells_of(tracks[i].samples, *gf)
-            return cells_f[i]
+        def evid(i):
+            if i not in ev:
+                ev[i] = _evidence(tracks[i])
+            return ev[i]
+
+        def win(i, k):
+            key = (i, "w", k)
+            if key not in memo:
+                W = tracks[i].last if tracks[i].last is not None else tracks[i].samples
+                memo[key] = _cells_of(W[-k:], *gc) if W.shape[0] >= max(k, 10) else None
+            return memo[key]
 
         lead_p: list[int] = []
         for i in idx:
@@ -542,41 +591,55 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
             if tr.bl is None or tr.bl.shape[0] < 2 or tr.samples is None or tr.samples.shape[0] < 10:
                 lead_p.append(i)
                 continue
-            lam, err, S, eS = _evidence(tr)
-            got = None
+            lam, err, S, eS = evid(i)
+            cands = []   # (overlap, ref, evidence, image): every orbit and its mirror images
             if np.all(np.isfinite(lam)) and np.isfinite(eS):
                 chaotic = lam[0] - z * err[0] > band_cap
-                if chaotic and S + 2 * eS < 0:
-                    for r in refs:
-                        if tracks[r].kind != "CH":
-                            continue
-                        Sr, eSr = _evidence(tracks[r])[2:]
-                        if abs(Sr - S) > z * np.hypot(eSr, eS):
-                            continue
-                        ov = support_overlap(cc(i), cc(r))
-                        if ov >= thr and (got is None or ov > got[0]):
-                            got = (ov, r, f"chaotic (largest exponent {lam[0]:+.4f}+-{err[0]:.1e}, sum {S:+.4f}+-{eS:.1e}) "
-                                          f"on {ov:.0%} of the support of")
-                elif not chaotic:
-                    for r in refs:
-                        if tracks[r].kind not in ("LC", "QP"):
-                            continue
-                        (ca, wa), (cb, wb) = cf(i), cf(r)
-                        ov = float(min(wa[np.isin(ca, cb, assume_unique=True)].sum(),
-                                       wb[np.isin(cb, ca, assume_unique=True)].sum()))
-                        if ov >= opts.share_overlap and (got is None or ov > got[0]):
-                            got = (ov, r, f"shares {ov:.0%} of its support both ways with")
+                for img in [None] + [nm for nm, _ in syms]:
+                    if chaotic and S + 2 * eS < 0:
+                        for r in refs:
+                            if tracks[r].kind != "CH":
+                                continue
+                            Sr, eSr = evid(r)[2:]
+                            if abs(Sr - S) > z * np.hypot(eSr, eS):
+                                continue
+                            ov = support_overlap(cells(i, gc, img), cells(r, gc))
+                            if ov >= thr:
+                                cands.append((ov, r, f"chaotic (largest exponent {lam[0]:+.4f}+-{err[0]:.1e}, sum "
+                                                     f"{S:+.4f}+-{eS:.1e}) on {ov:.0%} of the support of", img))
+                    elif not chaotic:
+                        for r in refs:
+                            if tracks[r].kind not in ("LC", "QP"):
+                                continue
+                            (ca, wa), (cb, wb) = cells(i, gf, img), cells(r, gf)
+                            ov = float(min(wa[np.isin(ca, cb, assume_unique=True)].sum(),
+                                           wb[np.isin(cb, ca, assume_unique=True)].sum()))
+                            if ov >= opts.share_overlap:
+                                cands.append((ov, r, f"shares {ov:.0%} of its support both ways with", img))
+            got = None
+            for ov, r, text, img in sorted(cands, key=lambda c: -c[0]):
+                ok, why = _consistent(tr, tracks[r], z)
+                if ok:
+                    got = (r, text, img, why)
+                    break
             if got is not None:
-                ref = tracks[got[1]]
+                r, text, img, why = got
+                ref = tracks[r]
                 tr.kind, tr.flavour, tr.decision = ref.kind, ref.flavour, "inherited"
-                tr.reason = (f"{got[2]} the decided run of initial condition {int(ic[got[1]])} ({ref.kind}): on that "
+                what = "the decided run" if img is None else f"the {img} mirror image of the decided run"
+                tr.reason = (f"{text} {what} of initial condition {int(ic[r])} ({ref.kind}), {why}: on that "
                              f"attractor; {tr.reason}")
                 continue
             wl = tr.last if tr.last is not None else tr.samples
             best = (0.0, -1)
             for r in lead_p:
                 wr = tracks[r].last if tracks[r].last is not None else tracks[r].samples
-                ov = _window_overlap(wl, wr, *gc)
+                k = min(wl.shape[0], wr.shape[0])
+                a_, b_ = win(i, k), win(r, k)
+                if a_ is None or b_ is None:
+                    continue
+                ov = float(min(a_[1][np.isin(a_[0], b_[0], assume_unique=True)].sum(),
+                               b_[1][np.isin(b_[0], a_[0], assume_unique=True)].sum()))
                 if ov > best[0]:
                     best = (ov, r)
             if best[0] >= opts.share_overlap:
@@ -617,6 +680,9 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
     if ic is None:
         ic = np.arange(M)
     follow: dict[int, int] = {}
+    # time-reversing symmetries (PT) map attractors onto repellers: only the others share runs
+    syms = [(sym.name, np.asarray(sym.matrix, dtype=float)) for sym in getattr(model, "symmetries", ())
+            if not getattr(sym, "reverses_time", False)]
     skip = np.zeros(M, dtype=np.int64)  # leading blocks dropped as transient
     while True:
         nxt = []
@@ -681,13 +747,17 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
                     continue
                 del follow[f]
                 tr = tracks[f]
-                if trl.decision in ("decided", "inherited") and trl.kind not in ("-1", "DIV") and not trl.rest:
+                ok, why = (_consistent(tr, trl, opts.n_sigma) if trl.decision in ("decided", "inherited")
+                           and trl.kind not in ("-1", "DIV") and not trl.rest else (False, ""))
+                if ok:
                     tr.kind, tr.flavour, tr.decision = trl.kind, trl.flavour, "inherited"
                     tr.reason = (f"inherits the label of initial condition {int(ic[ld])}, whose run it followed "
-                                 f"(shared support of the last windows); {tr.reason}")
+                                 f"(shared support of the last windows; {why}); {tr.reason}")
                 else:
-                    nxt.append(f)   # leader undecided, failed or at rest (equilibria match exactly): own run
-            nxt = _share_round(tracks, point, sorted(nxt), follow, opts, ic)
+                    # leader undecided, failed or at rest (equilibria match exactly), or its spectrum
+                    # differs from this run's: measured on its own
+                    nxt.append(f)
+            nxt = _share_round(tracks, point, sorted(nxt), follow, opts, ic, syms)
         active = np.array(sorted(nxt), dtype=np.int64)
         if not active.size:
             break
@@ -698,10 +768,11 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
             inc[i] = max(bt, np.ceil(float(min(done, opts.t_cap - done)) / bt - 1e-9) * bt)
         for t_more in np.unique(inc[active]):
             rows = active[inc[active] == t_more]
-            ens = lyapunov_extend(model, ens, float(t_more), active=rows, keep_samples=True)
+            ens = lyapunov_extend(model, ens, float(t_more), active=rows, keep_samples="active")
             wall += ens.wall_time
+            pos = {int(r): k for k, r in enumerate(ens.sample_rows)}
             for i in rows:
-                S_of[i] = ens.samples[i]
+                S_of[i] = ens.samples[pos[int(i)]] if int(i) in pos else np.full((0, model.n), np.nan)
     return tracks, wall
 
 

@@ -160,18 +160,57 @@ def group_by_touch(cells: list, grid) -> np.ndarray:
     """Connected components of 'the occupations touch' (share a cell or neighbouring cells): one
     family per connected region of the phase space at the grid's resolution.
 
-    The same relation as 'cells of j lie in :func:`dilate` of i' (tested), computed on the cell
-    indices directly (the dilation has 3^n cells per occupied cell)."""
+    The same relation as 'cells of j lie in :func:`dilate` of i' (tested). Every occupied cell
+    carries the bit mask of the orbits that visit it; for each of the 3^n offsets the occupied
+    neighbours are found by one sorted search over all cells, and the masks of touching cells
+    link their orbits (cost ~ 3^n x the number of distinct cells, not x the number of pairs)."""
     m = len(cells)
     lo, h, nbins = grid
     adj = np.zeros((m, m), dtype=bool)
-    if lo is None:
+    if lo is None or m == 0:
         return components(adj)
-    idx = [_decode(c[0], nbins) for c in cells]
+    if m > 63:
+        idx = [_decode(c[0], nbins) for c in cells]
+        for i in range(m):
+            for j in range(i + 1, m):
+                if _touch(idx[i], idx[j]):
+                    adj[i, j] = adj[j, i] = True
+        return components(adj)
+    codes = np.concatenate([np.asarray(c[0], dtype=np.int64) for c in cells])
+    owner = np.concatenate([np.full(len(c[0]), i, dtype=np.uint64) for i, c in enumerate(cells)])
+    if codes.size == 0:
+        return components(adj)
+    u, inv = np.unique(codes, return_inverse=True)
+    mask = np.zeros(u.size, dtype=np.uint64)
+    np.bitwise_or.at(mask, inv, np.left_shift(np.uint64(1), owner))
+    idx = _decode(u, nbins).astype(np.int64)
+    nb = np.asarray(nbins, dtype=np.int64)
+    n = nb.size
+    mult = np.ones(n, dtype=np.int64)
+    for k in range(n - 2, -1, -1):
+        mult[k] = mult[k + 1] * nb[k + 1]
+    # only offsets along components with more than one cell can reach another cell
+    axes = [np.arange(-1, 2) if nb[k] > 1 else np.zeros(1, dtype=np.int64) for k in range(n)]
+    offs = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
+    reach = mask.copy()   # per cell: the orbits on it or on a neighbouring cell
+    for o in offs:
+        if not o.any():
+            continue
+        q = idx + o
+        ok = np.nonzero(np.all((q >= 0) & (q < nb), axis=1))[0]
+        if not ok.size:
+            continue
+        cq = q[ok] @ mult
+        pos = np.minimum(np.searchsorted(u, cq), u.size - 1)
+        hit = u[pos] == cq
+        reach[ok[hit]] |= mask[pos[hit]]
     for i in range(m):
-        for j in range(i + 1, m):
-            if _touch(idx[i], idx[j]):
-                adj[i, j] = adj[j, i] = True
+        mine = inv[owner == np.uint64(i)]
+        if mine.size:
+            r = np.bitwise_or.reduce(reach[mine])
+            adj[i] = ((np.uint64(r) >> np.arange(m, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+    adj |= adj.T
+    np.fill_diagonal(adj, False)
     return components(adj)
 
 
