@@ -144,3 +144,12 @@ def test_lyapunov_extend_active_samples_are_the_same_numbers(lmg_dimer):
     assert np.isnan(comp.spectrum(0).samples).all()
     with pytest.raises(ValueError, match="keep_samples"):
         lyapunov_extend(lmg_dimer, ens, 10.0, keep_samples="some")
+
+
+def test_group_by_touch_sparse_grid():
+    # a grid too large for the dense path (20^6 cells): the offset search gives the same relation
+    rng = np.random.default_rng(8)
+    samples = [rng.normal(rng.uniform(-1, 1, 6) * 0.2, 0.05, size=(40, 6)) for _ in range(8)]
+    cells, grid = occupied_cells(samples, 0.05)
+    assert int(np.prod(grid[2])) > 4_000_000
+    np.testing.assert_array_equal(group_by_touch(cells, grid), _touch_by_dilation(cells, grid))

@@ -7,7 +7,8 @@ Pipeline (each arrow a plain object)::
       -> settlement: at rest on an equilibrium of find_equilibria -> FP (stable) / SADDLE (unstable),
          exact tangent eigenvalues as exponents
       -> measurement: variational integration in blocks, extended only where undecided
-         (analysis.attractors.convergence.decide), up to a cap
+         (analysis.attractors.convergence.decide), up to a cap; trajectories of one point on one
+         attractor share one run (CensusOptions.share_attractors: decision ``inherited``)
       -> grouping by shared support (analysis.attractors.grouping), mirrors by the model's symmetries
       -> InvariantSet records (attracting or not) -> CensusResult -> summary_row()
 
@@ -184,7 +185,9 @@ class CensusResult:
         One row per initial condition: kind, flavour, attracting, label, ``decision`` (also as
         ``status``: settled,
         decided, joined (undecided alone; on a decided attractor by shared support, or by the pooled
-        sums of orbits sharing support), undecided,
+        sums of orbits sharing support), inherited (the label of a decided run of the same attractor,
+        or of its mirror image, whose spectrum agrees with this run's so far: see
+        ``CensusOptions.share_attractors``; its exponents are NaN), undecided,
         not_trusted, diverged, not_measured), reason, exponents and errors, means, costs.
     samples : dict label -> ndarray (k, m, n)
     sample_t : ndarray (m,)

@@ -161,9 +161,9 @@ def group_by_touch(cells: list, grid) -> np.ndarray:
     family per connected region of the phase space at the grid's resolution.
 
     The same relation as 'cells of j lie in :func:`dilate` of i' (tested). Every occupied cell
-    carries the bit mask of the orbits that visit it; for each of the 3^n offsets the occupied
-    neighbours are found by one sorted search over all cells, and the masks of touching cells
-    link their orbits (cost ~ 3^n x the number of distinct cells, not x the number of pairs)."""
+    carries the bit mask of the orbits that visit it; the masks are dilated by one cell (on a
+    dense grid axis by axis, else over the 3^n offsets by sorted search) and the dilated mask of
+    an orbit's cells names the orbits it touches (no pairwise comparison)."""
     m = len(cells)
     lo, h, nbins = grid
     adj = np.zeros((m, m), dtype=bool)
@@ -183,27 +183,43 @@ def group_by_touch(cells: list, grid) -> np.ndarray:
     u, inv = np.unique(codes, return_inverse=True)
     mask = np.zeros(u.size, dtype=np.uint64)
     np.bitwise_or.at(mask, inv, np.left_shift(np.uint64(1), owner))
-    idx = _decode(u, nbins).astype(np.int64)
     nb = np.asarray(nbins, dtype=np.int64)
     n = nb.size
-    mult = np.ones(n, dtype=np.int64)
-    for k in range(n - 2, -1, -1):
-        mult[k] = mult[k + 1] * nb[k + 1]
-    # only offsets along components with more than one cell can reach another cell
-    axes = [np.arange(-1, 2) if nb[k] > 1 else np.zeros(1, dtype=np.int64) for k in range(n)]
-    offs = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
-    reach = mask.copy()   # per cell: the orbits on it or on a neighbouring cell
-    for o in offs:
-        if not o.any():
-            continue
-        q = idx + o
-        ok = np.nonzero(np.all((q >= 0) & (q < nb), axis=1))[0]
-        if not ok.size:
-            continue
-        cq = q[ok] @ mult
-        pos = np.minimum(np.searchsorted(u, cq), u.size - 1)
-        hit = u[pos] == cq
-        reach[ok[hit]] |= mask[pos[hit]]
+    if int(np.prod(nb)) <= 4_000_000:
+        # dense grid of orbit masks, dilated axis by axis (the Chebyshev ball is a box)
+        D = np.zeros(int(np.prod(nb)), dtype=np.uint64)
+        D[u] = mask
+        D = D.reshape(tuple(int(b) for b in nb))
+        for k in range(n):
+            if nb[k] < 2:
+                continue
+            E = D.copy()
+            lo_ = [slice(None)] * n
+            hi_ = [slice(None)] * n
+            lo_[k], hi_[k] = slice(1, None), slice(None, -1)
+            E[tuple(lo_)] |= D[tuple(hi_)]
+            E[tuple(hi_)] |= D[tuple(lo_)]
+            D = E
+        reach = D.reshape(-1)[u]
+    else:
+        idx = _decode(u, nbins).astype(np.int64)
+        mult = np.ones(n, dtype=np.int64)
+        for k in range(n - 2, -1, -1):
+            mult[k] = mult[k + 1] * nb[k + 1]
+        axes = [np.arange(-1, 2) if nb[k] > 1 else np.zeros(1, dtype=np.int64) for k in range(n)]
+        offs = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
+        reach = mask.copy()   # per cell: the orbits on it or on a neighbouring cell
+        for o in offs:
+            if not o.any():
+                continue
+            q = idx + o
+            ok = np.nonzero(np.all((q >= 0) & (q < nb), axis=1))[0]
+            if not ok.size:
+                continue
+            cq = q[ok] @ mult
+            pos = np.minimum(np.searchsorted(u, cq), u.size - 1)
+            hit = u[pos] == cq
+            reach[ok[hit]] |= mask[pos[hit]]
     for i in range(m):
         mine = inv[owner == np.uint64(i)]
         if mine.size:

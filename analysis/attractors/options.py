@@ -91,16 +91,23 @@ class CensusOptions:
         max norm) are one orbit: only the first is measured and the others take its label.
     share_tol : float
     share_attractors : bool
-        One measurement per attractor (and point): after every measurement round, an undecided
-        trajectory whose last window shares its support with a decided trajectory of the point
-        (both ways: at least ``share_overlap`` of each window's samples in cells the other visits,
-        on the ``family_cell_frac`` grid, windows of equal length) *inherits* its label (decision
-        ``inherited``; its own exponents are not measured further and do not enter the set's);
-        one sharing the support of another undecided trajectory waits for it (a *follower*): the
-        leader's label when it is decided, its own measurement resumed where it stopped when the
-        leader ends undecided. False: every trajectory measured to its own decision.
+        One measurement per attractor (and point), not one per initial condition. After every
+        measurement round each undecided trajectory of a point is compared with the trajectories
+        of that point already decided (not those at rest: equilibria match exactly): it
+        *inherits* a decided orbit's label (decision ``inherited``) by the rule that joins orbits
+        undecided at the cap (chaotic evidence on a dissipative chaotic orbit's coarse support with
+        an agreeing sum; otherwise its support shared both ways, ``share_overlap``, with a decided
+        LC / QP orbit), also through a mirror image (symmetries that keep time). An undecided
+        trajectory sharing its last window's support both ways with another undecided one
+        *follows* it: paused, it inherits the leader's label once that is decided, or resumes its
+        own run where it stopped if the leader ends undecided, failed or at rest. A label passes
+        only if the trajectory's exponents measured so far agree with the decided run's (every
+        exponent and the sum within ``n_sigma`` combined errors). An inherited trajectory's partial
+        exponents stay out of its set's spectrum (NaN in the tables); its window still counts for
+        support and observables. False: every trajectory measured to its own decision.
     share_overlap : float
-        Least two-way shared support for ``share_attractors``.
+        Least two-way shared support (fraction of each orbit's samples in cells the other visits)
+        for ``share_attractors``.
     n_keep : int
         Sampled orbits kept per set (plots).
     nolds_check : bool
