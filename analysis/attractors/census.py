@@ -712,7 +712,8 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
             tr.last = Si
             B = tr.bl.shape[0]
             block_std = Si[-per:].std(axis=0)
-            periodic = poincare_return(np.arange(Si.shape[0]) * opts.sample_dt, Si, tol=1e-2)["order"] > 0
+            # the Poincare return is only needed to tell a family of cycles from a torus: lazily
+            periodic = (lambda Si=Si: poincare_return(np.arange(Si.shape[0]) * opts.sample_dt, Si, tol=1e-2)["order"] > 0)
             h = tr.samples.shape[0] // 2
             sd1 = float(np.sqrt(np.sum(tr.samples[:h].var(axis=0))))
             sd2 = float(np.sqrt(np.sum(tr.samples[h:].var(axis=0))))
@@ -764,11 +765,11 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
         active = np.array(sorted(nxt), dtype=np.int64)
         if not active.size:
             break
-        # each row doubles its own measured length (up to the cap): the schedule of a row does not
-        # depend on the other rows of the batch (a follower that resumes late keeps its own)
+        # each row grows its own measured length by look_factor (up to the cap): the schedule of a
+        # row does not depend on the other rows of the batch (a follower that resumes late keeps its own)
         for i in active:
             done = tracks[i].t_measured
-            inc[i] = max(bt, np.ceil(float(min(done, opts.t_cap - done)) / bt - 1e-9) * bt)
+            inc[i] = max(bt, np.ceil(float(min(done * (opts.look_factor - 1.0), opts.t_cap - done)) / bt - 1e-9) * bt)
         for t_more in np.unique(inc[active]):
             rows = active[inc[active] == t_more]
             ens = lyapunov_extend(model, ens, float(t_more), active=rows, keep_samples="active")

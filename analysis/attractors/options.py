@@ -53,6 +53,11 @@ class CensusOptions:
         Tangent vectors evolve this long before the first measured block.
     t_min, t_cap : float
         First measured length and cap on the measured length per trajectory.
+    look_factor : float
+        Measured lengths at which the label is looked at: ``t_min``, then each row's length times
+        ``look_factor`` (rounded up to whole blocks), up to ``t_cap``. 2 (doubling) looks least
+        often; a smaller factor stops a trajectory closer to where its evidence first suffices
+        (the same criteria, looked at more often).
     block_time : float
         Length of one block (block exponents and block means are the convergence evidence).
     t_zero_min : float
@@ -120,6 +125,7 @@ class CensusOptions:
     t_align: float = 10.0
     t_min: float = 100.0
     t_cap: float = 1600.0
+    look_factor: float = 2.0
     block_time: float = 10.0
     t_zero_min: float = 400.0
     zero_floor: float = 0.005
@@ -152,6 +158,9 @@ class CensusOptions:
             raise ValueError(f"t_cap must be >= t_min, got t_cap={self.t_cap}, t_min={self.t_min}")
         if self.t_min < 4 * self.block_time:
             raise ValueError(f"t_min must hold at least 4 blocks of block_time={self.block_time}, got {self.t_min}")
+        if not (isinstance(self.look_factor, (int, float, np.floating)) and not isinstance(self.look_factor, bool)
+                and np.isfinite(self.look_factor) and self.look_factor > 1):
+            raise ValueError(f"look_factor must be a real > 1, got {self.look_factor!r}")
         if not (0 < self.amp_tol < 1):
             raise ValueError(f"amp_tol must lie in (0, 1), got {self.amp_tol!r}")
         if not isinstance(self.share_attractors, (bool, np.bool_)):
