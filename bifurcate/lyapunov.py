@@ -616,21 +616,23 @@ def _assemble(model: Model, table: pd.DataFrame, point, ic, Y0, Y, Q, raw_logs, 
     """The ensemble from raw (Gram-Schmidt ordered) block logs (M, B, d) with completed prefixes ``n_done``."""
     M, B, d = raw_logs.shape
     bt = opts.block_time
-    expo = np.full((M, d), np.nan)
-    err = np.full((M, d), np.nan)
-    order = np.tile(np.arange(d), (M, 1))
-    logs = np.full_like(raw_logs, np.nan)
-    for i in range(M):
-        k = int(n_done[i])
-        if k < 1:
-            continue
-        bl = raw_logs[i, :k] / bt
-        e = bl.mean(axis=0)
-        o = np.argsort(-e, kind="stable")
-        order[i] = o
-        expo[i] = e[o]
-        err[i] = bl[:, o].std(axis=0, ddof=1) / np.sqrt(k) if k > 1 else np.nan
-        logs[i, :k] = raw_logs[i, :k][:, o]
+    # all rows at once (a per-row loop costs ~75 us a row on every extension of a large ensemble)
+    k = np.asarray(n_done, dtype=np.int64)
+    valid = np.arange(B)[None, :] < k[:, None]                       # (M, B)
+    X = np.where(valid[:, :, None], raw_logs / bt, 0.0)
+    kk = np.maximum(k, 1)[:, None].astype(float)
+    e = X.sum(axis=1) / kk
+    dev = np.where(valid[:, :, None], X - e[:, None, :], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt((dev ** 2).sum(axis=1) / np.maximum(k - 1, 1)[:, None]) / np.sqrt(kk)
+    order = np.argsort(-e, axis=1, kind="stable")
+    order[k < 1] = np.arange(d)
+    expo = np.take_along_axis(e, order, axis=1)
+    err = np.take_along_axis(sd, order, axis=1)
+    expo[k < 1] = np.nan
+    err[k < 2] = np.nan
+    logs = np.take_along_axis(raw_logs, order[:, None, :], axis=2)
+    logs = np.where(valid[:, :, None], logs, np.nan)
     T = n_done * bt
     bad = status != 0
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -799,12 +801,14 @@ def lyapunov_extend(model: Model, ens: LyapunovEnsemble, t_more: float, *, activ
     B = int(max(1, np.max(n_old + done)))
     raw = np.full((M, B, d), np.nan)
     means = np.full((M, B, model.n), np.nan)
-    for i in range(M):
-        k0, k1 = int(n_old[i]), int(done[i])
-        raw[i, :k0] = old_raw[i, :k0]
-        means[i, :k0] = ens.block_means[i, :k0]
-        raw[i, k0:k0 + k1] = BL[i, :k1]
-        means[i, k0:k0 + k1] = BM[i, :k1]
+    B0 = old_raw.shape[1]
+    kb = min(B0, B)
+    keep = np.arange(kb)[None, :] < n_old[:, None]
+    raw[:, :kb] = np.where(keep[:, :, None], old_raw[:, :kb], np.nan)
+    means[:, :kb] = np.where(keep[:, :, None], ens.block_means[:, :kb], np.nan)
+    r_, j_ = np.nonzero(np.arange(BL.shape[1])[None, :] < done[:, None])   # the new blocks, after the old
+    raw[r_, n_old[r_] + j_] = BL[r_, j_]
+    means[r_, n_old[r_] + j_] = BM[r_, j_]
     sample_t = np.arange(S.shape[1] if S is not None else 0) * opts.sample_interval
     seg0 = np.where(rows, ens.t_measured, ens.segment_start)
     return _assemble(model, ens.params, ens.point, ens.ic, ens.y0, Y, Q, raw, means, n_old + done, S, sample_t, seg0,
