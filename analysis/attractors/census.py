@@ -544,12 +544,11 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
     settled at rest: equilibria are matched exactly) by the rule that joins orbits undecided at the
     cap (:func:`_assemble`), applied after every round instead of only at the cap:
 
-    * chaotic evidence (largest exponent clear of the cap's zero band by ``n_sigma`` errors): on a
-      decided CH orbit's support (``overlap_min``, at least 0.5, coarse cells) with a sum that
-      agrees within ``n_sigma`` combined errors (and, for a dissipative orbit, a sum negative by 2
-      errors);
+    * chaotic evidence (largest exponent clear of the cap's zero band by ``n_sigma`` errors, sum
+      negative by 2 errors): on a decided dissipative CH orbit's support (``overlap_min``, at least
+      0.5, coarse cells) with a sum that agrees within ``n_sigma`` combined errors;
     * otherwise: sharing its support *both ways* (``share_overlap``, fine cells: a cycle inside a
-      chaotic sea shares one way only) with a decided LC, QP or NEUTRAL orbit.
+      chaotic sea shares one way only) with a decided LC or QP orbit.
 
     A trajectory whose last window shares its support both ways with another continuing one
     (``share_overlap``, coarse cells, equal-length windows) *follows* it (``follow[f] = leader``).
@@ -581,8 +580,11 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
         hi_all = np.max([bhi] + [m @ c + np.abs(m) @ rad for _, m in syms], axis=0)
         gc = _point_grid(np.stack([lo_all, hi_all]), opts.family_cell_frac)
         gf = _point_grid(np.stack([lo_all, hi_all]), opts.cell_frac)
+        # attracting kinds only: conservative chaos and neutral families differ from weakly
+        # dissipative neighbours by the sign of a small sum, which a short run cannot tell (tried:
+        # joining them turned a CH point of the Fig. 2 sample into 'none')
         refs = [i for i in mine if tracks[i].decision == "decided" and not tracks[i].rest and tracks[i].bl is not None
-                and tracks[i].kind in ("CH", "LC", "QP", "NEUTRAL")]
+                and tracks[i].kind in ("CH", "LC", "QP") and (tracks[i].kind != "CH" or tracks[i].flavour == "dissipative")]
         memo: dict = {}
         ev: dict = {}
         mats = dict(syms)
@@ -621,7 +623,7 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
                         for r in refs:
                             if tracks[r].kind != "CH":
                                 continue
-                            if tracks[r].flavour == "dissipative" and not S + 2 * eS < 0:
+                            if not S + 2 * eS < 0:
                                 continue
                             Sr, eSr = evid(r)[2:]
                             if abs(Sr - S) > z * np.hypot(eSr, eS):
@@ -632,7 +634,7 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
                                                      f"{S:+.4f}+-{eS:.1e}) on {ov:.0%} of the support of", img))
                     else:
                         for r in refs:
-                            if tracks[r].kind not in ("LC", "QP", "NEUTRAL"):
+                            if tracks[r].kind not in ("LC", "QP"):
                                 continue
                             (ca, wa), (cb, wb) = cells(i, gf, img), cells(r, gf)
                             ov = float(min(wa[np.isin(ca, cb, assume_unique=True)].sum(),

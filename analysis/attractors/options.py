@@ -100,9 +100,10 @@ class CensusOptions:
         measurement round each undecided trajectory of a point is compared with the trajectories
         of that point already decided (not those at rest: equilibria match exactly): it
         *inherits* a decided orbit's label (decision ``inherited``) by the rule that joins orbits
-        undecided at the cap (chaotic evidence on a chaotic orbit's coarse support with an agreeing
-        sum; otherwise its support shared both ways, ``share_overlap``, with a decided LC / QP /
-        NEUTRAL orbit), also through a mirror image (symmetries that keep time). An undecided
+        undecided at the cap (chaotic evidence on a dissipative chaotic orbit's coarse support with
+        an agreeing sum; otherwise its support shared both ways, ``share_overlap``, with a decided
+        LC / QP orbit; not conservative or neutral orbits, whose difference from weakly dissipative
+        ones a short run cannot tell), also through a mirror image (symmetries that keep time). An undecided
         trajectory sharing its last window's support both ways with another undecided one
         *follows* it: paused, it inherits the leader's label once that is decided, or resumes its
         own run where it stopped if the leader ends undecided, failed or at rest. A label passes

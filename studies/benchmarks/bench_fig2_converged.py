@@ -23,7 +23,11 @@ Extrapolations (printed, not measured end to end):
   about ``1 - (1 - p)^4`` of the 50 x 50 cells refine, each adding at most 15 points (an upper
   bound: a boundary crosses about half of a cell's sub-cells).
 
-Run: ``python -m studies.benchmarks.bench_fig2_converged [--n-pairs 30] [--compare] [--out FILE.json]``
+With ``--processes 2`` the shared census is also timed split over two spawned processes with one
+numba thread each (A/B against the in-process call with numba's threads, alternated).
+
+Run: ``python -m studies.benchmarks.bench_fig2_converged [--n-pairs 30] [--compare] [--processes 2]
+[--repeats 2] [--out FILE.json]``
 """
 from __future__ import annotations
 
@@ -66,6 +70,36 @@ def _run(pts, Y0, share: bool) -> dict:
     return {"res": res, "wall": wall}
 
 
+def _worker(args):
+    """Census of a slice of the sample in a spawned process with one numba thread."""
+    pts, Y0, share = args
+    from bifurcate._numba import numba
+
+    numba.set_num_threads(1)
+    out = _run(pts, Y0, share)
+    return out["wall"], [r.summary_row()["phase"] for r in out["res"]]
+
+
+def _run_processes(pts, Y0, share: bool, n_proc: int) -> dict:
+    """The sample split into ``n_proc`` interleaved slices, one spawned process (1 numba thread)
+    each: the Python stages of one process overlap the kernels of the other. Wall time of the
+    whole map (compilation is served from numba's disk cache; one warm-up point per process)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    idx = [list(range(k, len(pts), n_proc)) for k in range(n_proc)]
+    with ProcessPoolExecutor(max_workers=n_proc, mp_context=mp.get_context("spawn")) as ex:
+        list(ex.map(_worker, [([pts[0]], Y0[:1, :2], share)] * n_proc))     # warm-up
+        t0 = time.perf_counter()
+        parts = list(ex.map(_worker, [([pts[i] for i in ix], Y0[ix], share) for ix in idx]))
+        wall = time.perf_counter() - t0
+    phases = [None] * len(pts)
+    for ix, (_, ph) in zip(idx, parts):
+        for i, p in zip(ix, ph):
+            phases[i] = p
+    return {"wall": wall, "phases": phases}
+
+
 def main(argv=None) -> dict:
     from bifurcate._numba import numba
     from bifurcate.models import LMG_DIMER
@@ -77,6 +111,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--compare", action="store_true", help="also run without shared measurements (A/B)")
     ap.add_argument("--repeats", type=int, default=1, help="A/B repetitions, order alternated")
+    ap.add_argument("--processes", type=int, default=0,
+                    help="also time the shared census split over this many processes (1 numba thread each)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     n = 201
@@ -136,6 +172,19 @@ def main(argv=None) -> dict:
                             "exponents_within_3_errors": float(tab.exp_ok.mean()),
                             "phase_disagreements": tab.loc[~tab.same_phase, ["J", "lam", "phase_old", "phase_new"]]
                             .to_dict("records")}
+    if a.processes > 1:
+        # A/B: in-process (numba threads) against processes, alternated
+        walls_t, walls_p = [], []
+        for k in range(max(1, a.repeats)):
+            for mode in (("threads", "procs") if k % 2 == 0 else ("procs", "threads")):
+                if mode == "threads":
+                    walls_t.append(_run(pts, Y0, True)["wall"])
+                else:
+                    rp = _run_processes(pts, Y0, True, a.processes)
+                    walls_p.append(rp["wall"])
+        same = [r.phase for r in runs["shared"][-1]["res"]] == rp["phases"] if runs["shared"] else None
+        out["processes"] = {"n_processes": a.processes, "wall_threads_s": walls_t, "wall_processes_s": walls_p,
+                            "speedup": float(np.median(walls_t) / np.median(walls_p)), "same_phases": same}
     out["per_point_budget_for_10_min_s"] = 600.0 / n_full
     print(json.dumps(out, indent=1, default=float))
     if a.out:
