@@ -94,7 +94,7 @@ def sum_error(bl: np.ndarray, n_batches: int = 8) -> tuple[float, float]:
     return float(s.mean()), float(b.std(ddof=1) / np.sqrt(K))
 
 
-def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts, *, periodic: bool | None = None,
+def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts, *, periodic=None,
            amp_ratio: float | None = None) -> Decision:
     """Decide one trajectory from its kept blocks.
 
@@ -109,8 +109,9 @@ def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts
     T : float
         Kept (measured) length B * block_time.
     opts : CensusOptions
-    periodic : bool, optional
-        Poincare return of the kept samples (True: a periodic orbit), used to tell a cycle with a
+    periodic : bool or callable, optional
+        Poincare return of the kept samples (True: a periodic orbit), or a function of no
+        arguments that computes it (called only when the decision needs it), used to tell a cycle with a
         slowly contracting direction (two near-zero exponents) from a torus.
     amp_ratio : float, optional
         Total standard deviation of the state over the second half of the kept window divided by
@@ -174,6 +175,8 @@ def decide(bl: np.ndarray, bm: np.ndarray, block_std: np.ndarray, T: float, opts
         return Decision("decided", "LC", "", f"one zero exponent ({ev})")
     if not sum_neg:
         return Decision("continue", reason=f"{n0} zero exponents, sum not clearly negative ({ev})")
+    if callable(periodic):
+        periodic = periodic()
     if periodic:
         # a periodic orbit with a second zero exponent: a family of cycles (neutral along the family,
         # attracting across it), or a cycle whose second direction contracts too slowly to resolve

@@ -53,6 +53,11 @@ class CensusOptions:
         Tangent vectors evolve this long before the first measured block.
     t_min, t_cap : float
         First measured length and cap on the measured length per trajectory.
+    look_factor : float
+        Measured lengths at which the label is looked at: ``t_min``, then each row's length times
+        ``look_factor`` (rounded up to whole blocks), up to ``t_cap``. 2 (doubling) looks least
+        often; a smaller factor stops a trajectory closer to where its evidence first suffices
+        (the same criteria, looked at more often).
     block_time : float
         Length of one block (block exponents and block means are the convergence evidence).
     t_zero_min : float
@@ -90,6 +95,25 @@ class CensusOptions:
         Trajectories whose transient windows agree to ``share_tol`` (means and standard deviations,
         max norm) are one orbit: only the first is measured and the others take its label.
     share_tol : float
+    share_attractors : bool
+        One measurement per attractor (and point), not one per initial condition. After every
+        measurement round each undecided trajectory of a point is compared with the trajectories
+        of that point already decided (not those at rest: equilibria match exactly): it
+        *inherits* a decided orbit's label (decision ``inherited``) by the rule that joins orbits
+        undecided at the cap (chaotic evidence on a dissipative chaotic orbit's coarse support with
+        an agreeing sum; otherwise its support shared both ways, ``share_overlap``, with a decided
+        LC / QP orbit; not conservative or neutral orbits, whose difference from weakly dissipative
+        ones a short run cannot tell), also through a mirror image (symmetries that keep time). An undecided
+        trajectory sharing its last window's support both ways with another undecided one
+        *follows* it: paused, it inherits the leader's label once that is decided, or resumes its
+        own run where it stopped if the leader ends undecided, failed or at rest. A label passes
+        only if the trajectory's exponents measured so far agree with the decided run's (every
+        exponent and the sum within ``n_sigma`` combined errors). An inherited trajectory's partial
+        exponents stay out of its set's spectrum (NaN in the tables); its window still counts for
+        support and observables. False: every trajectory measured to its own decision.
+    share_overlap : float
+        Least two-way shared support (fraction of each orbit's samples in cells the other visits)
+        for ``share_attractors``.
     n_keep : int
         Sampled orbits kept per set (plots).
     nolds_check : bool
@@ -102,6 +126,7 @@ class CensusOptions:
     t_align: float = 10.0
     t_min: float = 100.0
     t_cap: float = 1600.0
+    look_factor: float = 2.0
     block_time: float = 10.0
     t_zero_min: float = 400.0
     zero_floor: float = 0.005
@@ -118,6 +143,8 @@ class CensusOptions:
     family_cell_frac: float = 0.2
     share_work: bool = True
     share_tol: float = 1e-3
+    share_attractors: bool = True
+    share_overlap: float = 0.6
     n_keep: int = 4
     nolds_check: bool = False
 
@@ -132,8 +159,16 @@ class CensusOptions:
             raise ValueError(f"t_cap must be >= t_min, got t_cap={self.t_cap}, t_min={self.t_min}")
         if self.t_min < 4 * self.block_time:
             raise ValueError(f"t_min must hold at least 4 blocks of block_time={self.block_time}, got {self.t_min}")
+        if not (isinstance(self.look_factor, (int, float, np.floating)) and not isinstance(self.look_factor, bool)
+                and np.isfinite(self.look_factor) and self.look_factor > 1):
+            raise ValueError(f"look_factor must be a real > 1, got {self.look_factor!r}")
         if not (0 < self.amp_tol < 1):
             raise ValueError(f"amp_tol must lie in (0, 1), got {self.amp_tol!r}")
+        if not isinstance(self.share_attractors, (bool, np.bool_)):
+            raise TypeError(f"share_attractors must be a bool, got {type(self.share_attractors).__name__}")
+        if not (isinstance(self.share_overlap, (int, float, np.floating)) and not isinstance(self.share_overlap, bool)
+                and 0 < self.share_overlap <= 1):
+            raise ValueError(f"share_overlap must be a real in (0, 1], got {self.share_overlap!r}")
         if not (0 < self.overlap_min <= 1):
             raise ValueError(f"overlap_min must lie in (0, 1], got {self.overlap_min!r}")
         if self.cell_frac > 1 or self.family_cell_frac > 1:

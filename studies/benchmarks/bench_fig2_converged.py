@@ -1,19 +1,35 @@
-"""Benchmark: cost of Fig. 2 with converged attractor kinds, measured on a random sub-grid, extrapolated.
+"""Benchmark: cost of Fig. 2 with converged attractor kinds (201 x 201 x 16), measured on a sample.
 
-A uniform random sample of the 201 x 201 (J, lam) grid of Fig. 2 (J in [-J_max, J_max], lam in
-[0, lam_max]) goes through the converged census (``analysis.census_points``, default
-``CensusOptions``, 16 initial conditions per point, one batched call as a sweep chunk does). The
-random sample makes the mean cost per point an unbiased estimate of the full grid's (the cost is very
-uneven: settled fixed-point points cost ~0.1 s, chaotic ones up to the cap); its standard error
-(bootstrap over points) is reported. Stage breakdown: ``CensusResult.timings`` (equilibria,
-transient integration, Lyapunov measurement, grouping).
+The sample is ``--n-pairs`` random pairs of neighbouring points of the 51 x 51 coarse grid (every
+4th point of the 201 x 201 grid of Fig. 2, J in [-2, 2], lam in [0, 1.5]): uniform over the domain,
+so the mean cost per point estimates the full grid's (the cost is very uneven: a point whose
+trajectories settle on fixed points costs ~0.01 s, a chaotic or conservative one up to seconds);
+its standard error is a bootstrap over points. Every point gets 16 initial conditions and the
+converged census at its defaults (``analysis.census_points``, one batched call as a sweep chunk
+does), with shared measurements (``CensusOptions.share_attractors``, the default) and, with
+``--compare``, without them on the same initial conditions in the same process (A/B, alternated
+with ``--repeats``): timing ratios are only meaningful within one run on this shared machine.
 
-Extrapolation to the full grid on ``n_cores`` workers assumes perfect parallel scaling (an upper
-bound on the speed; the shared machine gives less). Also printed: the cost of a coarse grid
-(``--coarse``^2 points) plus refinement of a fraction ``--refine-frac`` of the fine grid's points
-(the cells where the phase changes), the budget a refined picture would need.
+Stage breakdown: ``CensusResult.timings`` (equilibria, transient integration, Lyapunov
+measurement with its sharing steps, grouping). The wall time per point is that of the batched
+call, which already runs the compiled kernels on every core numba uses (``threads``); the CPU
+time of the process (``cpu_s``, all threads) is printed too: on the shared machine the wall time
+also measures the other users.
 
-Run: ``python -m studies.benchmarks.bench_fig2_converged [--n-sample 24] [--seed 7] [--out FILE.json]``
+Extrapolations (printed, not measured end to end):
+
+* full grid: mean wall per point x 201^2;
+* coarse grid + refinement (:func:`analysis.phase_diagram` with ``refine=2``: the 51 x 51 grid, then
+  the 201-grid points inside coarse cells whose corners disagree on (``n_stable_fp``, ``phase``)):
+  the share of disagreeing neighbour pairs ``p`` is measured on the sample; a cell has 4 edges, so
+  about ``1 - (1 - p)^4`` of the 50 x 50 cells refine, each adding at most 15 points (an upper
+  bound: a boundary crosses about half of a cell's sub-cells).
+
+With ``--processes 2`` the shared census is also timed split over two spawned processes with one
+numba thread each (A/B against the in-process call with numba's threads, alternated).
+
+Run: ``python -m studies.benchmarks.bench_fig2_converged [--n-pairs 30] [--compare] [--processes 2]
+[--repeats 2] [--out FILE.json]``
 """
 from __future__ import annotations
 
@@ -24,52 +40,161 @@ import time
 import numpy as np
 
 
-def main(argv=None) -> dict:
-    from analysis.attractors import census_points
+def _sample(n_pairs: int, seed: int, n: int = 201, stride: int = 4, J_max: float = 2.0, lam_max: float = 1.5,
+            n_initial: int = 16):
     from bifurcate.models import LMG_DIMER
 
+    rng = np.random.default_rng(seed)
+    nc = (n - 1) // stride + 1
+    Js = np.linspace(-J_max, J_max, n)
+    lams = np.linspace(0.0, lam_max, n)
+    pts = []
+    for _ in range(n_pairs):
+        if rng.random() < 0.5:
+            i, j = int(rng.integers(0, nc - 1)), int(rng.integers(0, nc))
+            pair = [(i, j), (i + 1, j)]
+        else:
+            i, j = int(rng.integers(0, nc)), int(rng.integers(0, nc - 1))
+            pair = [(i, j), (i, j + 1)]
+        pts += [{"J": float(Js[a * stride]), "lam": float(lams[b * stride])} for a, b in pair]
+    Y0 = np.stack([LMG_DIMER.random_states(n_initial, rng) for _ in pts])
+    return pts, Y0, nc
+
+
+def _run(pts, Y0, share: bool) -> dict:
+    from analysis.attractors import census_points
+    from analysis.attractors.options import CensusOptions
+    from bifurcate.models import LMG_DIMER
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = census_points(LMG_DIMER, pts, Y0, options=CensusOptions(share_attractors=share))
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"res": res, "wall": wall, "cpu": cpu}
+
+
+def _worker(args):
+    """Census of a slice of the sample in a spawned process with one numba thread."""
+    pts, Y0, share = args
+    from bifurcate._numba import numba
+
+    numba.set_num_threads(1)
+    out = _run(pts, Y0, share)
+    return out["wall"], [r.summary_row()["phase"] for r in out["res"]]
+
+
+def _run_processes(pts, Y0, share: bool, n_proc: int) -> dict:
+    """The sample split into ``n_proc`` interleaved slices, one spawned process (1 numba thread)
+    each: the Python stages of one process overlap the kernels of the other. Wall time of the
+    whole map (compilation is served from numba's disk cache; one warm-up point per process)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    idx = [list(range(k, len(pts), n_proc)) for k in range(n_proc)]
+    with ProcessPoolExecutor(max_workers=n_proc, mp_context=mp.get_context("spawn")) as ex:
+        list(ex.map(_worker, [([pts[0]], Y0[:1, :2], share)] * n_proc))     # warm-up
+        t0 = time.perf_counter()
+        parts = list(ex.map(_worker, [([pts[i] for i in ix], Y0[ix], share) for ix in idx]))
+        wall = time.perf_counter() - t0
+    phases = [None] * len(pts)
+    for ix, (_, ph) in zip(idx, parts):
+        for i, p in zip(ix, ph):
+            phases[i] = p
+    return {"wall": wall, "phases": phases}
+
+
+def main(argv=None) -> dict:
+    from bifurcate._numba import numba
+    from bifurcate.models import LMG_DIMER
+    from analysis.attractors import census_points
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n-sample", type=int, default=24)
+    ap.add_argument("--n-pairs", type=int, default=30)
     ap.add_argument("--n-initial", type=int, default=16)
-    ap.add_argument("--n", type=int, default=201)
-    ap.add_argument("--J-max", type=float, default=2.0)
-    ap.add_argument("--lam-max", type=float, default=1.5)
-    ap.add_argument("--n-cores", type=int, default=2)
-    ap.add_argument("--coarse", type=int, default=51)
-    ap.add_argument("--refine-frac", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--compare", action="store_true", help="also run without shared measurements (A/B)")
+    ap.add_argument("--repeats", type=int, default=1, help="A/B repetitions, order alternated")
+    ap.add_argument("--processes", type=int, default=0,
+                    help="also time the shared census split over this many processes (1 numba thread each)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
-    rng = np.random.default_rng(a.seed)
-    Js = np.linspace(-a.J_max, a.J_max, a.n)
-    lams = np.linspace(0.0, a.lam_max, a.n)
-    pts = [{"J": float(Js[i]), "lam": float(lams[j])} for i, j in zip(rng.integers(0, a.n, a.n_sample),
-                                                                       rng.integers(0, a.n, a.n_sample))]
-    # warm the kernels (compile / cache load) outside the measurement
-    census_points(LMG_DIMER, [pts[0]], LMG_DIMER.random_states(2, rng)[None])
-    Y0 = np.stack([LMG_DIMER.random_states(a.n_initial, rng) for _ in pts])
-    t0 = time.perf_counter()
-    res = census_points(LMG_DIMER, pts, Y0)
-    wall = time.perf_counter() - t0
-    per_point = wall / len(pts)
-    stages = {k: float(np.sum([r.timings.get(k, 0.0) for r in res])) for k in res[0].timings}
-    # cost per point is shared in a batched call; its spread is from the integrated time per point
-    t_int = np.array([r.trajectories["t_integrated"].sum() for r in res])
-    boot = [wall * rng.choice(t_int, t_int.size).sum() / t_int.sum() / len(pts) for _ in range(2000)]
-    n_full = a.n * a.n
-    out = {
-        "n_sample": len(pts), "n_initial": a.n_initial, "wall_s": wall, "per_point_s": per_point,
-        "per_point_s_se": float(np.std(boot)), "stages_s": stages,
-        "phases": {p: int(sum(r.phase == p for r in res)) for p in sorted({r.phase for r in res})},
-        "full_grid_points": n_full,
-        "full_grid_h_on_n_cores": per_point * n_full / a.n_cores / 3600.0,
-        "coarse_plus_refine_h_on_n_cores": per_point * (a.coarse ** 2 + a.refine_frac * n_full) / a.n_cores / 3600.0,
-        "per_point_budget_for_10_min_s": 600.0 * a.n_cores / n_full,
-    }
-    print(json.dumps(out, indent=1))
+    n = 201
+    pts, Y0, nc = _sample(a.n_pairs, a.seed, n=n, n_initial=a.n_initial)
+    rng = np.random.default_rng(a.seed + 1)
+    census_points(LMG_DIMER, [pts[0]], LMG_DIMER.random_states(2, rng)[None])   # compile / cache load
+    runs = {"shared": [], "unshared": []}
+    for k in range(a.repeats):
+        order = ["shared", "unshared"] if k % 2 == 0 else ["unshared", "shared"]
+        for name in order:
+            if name == "unshared" and not a.compare:
+                continue
+            runs[name].append(_run(pts, Y0, name == "shared"))
+    out = {"n_points": len(pts), "n_initial": a.n_initial, "threads": int(numba.config.NUMBA_NUM_THREADS),
+           "sample": f"{a.n_pairs} random neighbour pairs of the {nc} x {nc} coarse grid (seed {a.seed})"}
+    n_full = n * n
+    for name, rs in runs.items():
+        if not rs:
+            continue
+        res = rs[-1]["res"]
+        walls = [r["wall"] for r in rs]
+        wall = float(np.median(walls))
+        per_point = wall / len(pts)
+        # the cost of a batched call is shared; per-point weights from the variational + transient time
+        t_int = np.array([r.trajectories["t_integrated"].sum() + 1.0 for r in res])
+        boot = [per_point * rng.choice(t_int, t_int.size).sum() / t_int.sum() for _ in range(2000)]
+        stages = {k: float(np.sum([r.timings.get(k, 0.0) for r in res])) for k in res[0].timings}
+        rows = [r.summary_row() for r in res]
+        dis = [(rows[2 * q]["n_stable_fp"], rows[2 * q]["phase"]) != (rows[2 * q + 1]["n_stable_fp"], rows[2 * q + 1]["phase"])
+               for q in range(len(rows) // 2)]
+        p_dis = float(np.mean(dis))
+        f_cell = 1.0 - (1.0 - p_dis) ** 4
+        n_coarse = nc * nc
+        n_refine_max = 15 * f_cell * (nc - 1) ** 2
+        dec = {}
+        for r in res:
+            for k, v in r.trajectories["decision"].value_counts().items():
+                dec[k] = dec.get(k, 0) + int(v)
+        out[name] = {
+            "wall_s": walls, "cpu_s": [r["cpu"] for r in rs], "per_point_s": per_point, "per_point_s_se": float(np.std(boot)), "stages_s": stages,
+            "variational_time": float(sum(r.trajectories["t_measured"].sum() for r in res)),
+            "decisions": dec,
+            "phases": {p: int(sum(r.phase == p for r in res)) for p in sorted({r.phase for r in res})},
+            "undecided_share": float(np.mean([r.fraction_undecided for r in res])),
+            "full_grid_s": per_point * n_full,
+            "neighbour_disagreement": p_dis, "refined_cell_share": f_cell,
+            "coarse_grid_s": per_point * n_coarse,
+            "coarse_plus_refine_s_upper": per_point * (n_coarse + n_refine_max),
+        }
+    if runs["shared"] and runs["unshared"]:
+        from studies.benchmarks.fig2_compare import compare_points
+
+        tab = compare_points(runs["unshared"][-1]["res"], runs["shared"][-1]["res"])
+        out["speedup_wall"] = out["unshared"]["per_point_s"] / out["shared"]["per_point_s"]
+        # CPU time of the process (all threads): on a loaded machine the wall time measures the
+        # other users as much as this run
+        out["speedup_cpu"] = float(np.median(out["unshared"]["cpu_s"]) / np.median(out["shared"]["cpu_s"]))
+        out["agreement"] = {"same_phase": float(tab.same_phase.mean()), "same_n_attractors": float(tab.same_n_att.mean()),
+                            "basins_within_3_errors": float(tab.basin_ok.mean()),
+                            "exponents_within_3_errors": float(tab.exp_ok.mean()),
+                            "phase_disagreements": tab.loc[~tab.same_phase, ["J", "lam", "phase_old", "phase_new"]]
+                            .to_dict("records")}
+    if a.processes > 1:
+        # A/B: in-process (numba threads) against processes, alternated
+        walls_t, walls_p = [], []
+        for k in range(max(1, a.repeats)):
+            for mode in (("threads", "procs") if k % 2 == 0 else ("procs", "threads")):
+                if mode == "threads":
+                    walls_t.append(_run(pts, Y0, True)["wall"])
+                else:
+                    rp = _run_processes(pts, Y0, True, a.processes)
+                    walls_p.append(rp["wall"])
+        same = [r.phase for r in runs["shared"][-1]["res"]] == rp["phases"] if runs["shared"] else None
+        out["processes"] = {"n_processes": a.processes, "wall_threads_s": walls_t, "wall_processes_s": walls_p,
+                            "speedup": float(np.median(walls_t) / np.median(walls_p)), "same_phases": same}
+    out["per_point_budget_for_10_min_s"] = 600.0 / n_full
+    print(json.dumps(out, indent=1, default=float))
     if a.out:
         with open(a.out, "w") as fh:
-            json.dump(out, fh, indent=1)
+            json.dump(out, fh, indent=1, default=float)
     return out
 
 
