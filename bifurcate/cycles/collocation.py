@@ -487,6 +487,10 @@ class Collocation:
         arclength row ``<X - Xprev, tau>_W - ds`` is appended and the system is square.
         """
         R, B, BT, BP = self.evaluate(X)
+        return self.system_from_blocks(X, phase_c, R, B, BT, BP, tau, Xprev, ds)
+
+    def system_from_blocks(self, X, phase_c, R, B, BT, BP, tau=None, Xprev=None, ds=0.0):
+        """:meth:`system` from blocks already evaluated at ``X`` (``R, B, BT, BP`` of :meth:`evaluate`)."""
         Nn = self.N * self.n
         U = X[:Nn]
         rows = [self._rows_B, self._rows_T, self._rows_P, np.full(Nn, Nn)]

@@ -275,11 +275,12 @@ class CycleProblem:
     def _evaluate(self, x):
         key = x.tobytes()
         if self._ev is not None and self._ev[0] == key:
-            return self._ev[1:]
+            return self._ev[1:4]
         if not x[-2] > 0:
             raise FloatingPointError(f"non-positive period T = {x[-2]:g}")
-        F, J, B = self.coll.system(x, self.phase_c)
-        self._ev = (key, F, J, B)
+        R, B, BT, BP = self.coll.evaluate(x)
+        F, J, B = self.coll.system_from_blocks(x, self.phase_c, R, B, BT, BP)
+        self._ev = (key, F, J, B, BT, BP)
         return F, J, B
 
     def residual(self, x):
@@ -300,6 +301,15 @@ class CycleProblem:
         return bool(np.max(np.abs(F[:-1])) < 10 * tol * max(1.0, x[-2]))
 
     def bordered_solve(self, J, border, rhs):
+        ev = self._ev
+        if self.coll.solver == "condensed" and ev is not None and ev[2] is J and self.phase_c is not None:
+            # condensation of the collocation blocks behind J (as AUTO-07p): no sparse LU, no fill
+            Nn = self.coll.N * self.coll.n
+            rows = np.zeros((2, self.coll.nx))
+            rows[0, :Nn] = self.phase_c
+            rows[1] = border
+            rhs = np.asarray(rhs, dtype=float)
+            return self.coll.solve_bordered(ev[3], ev[4], ev[5], rows, rhs[:Nn], rhs[Nn:Nn + 2])
         lu = self._lu
         if lu is None or lu[0] is not J or not np.array_equal(lu[1], border):
             lu = (J, np.array(border), bordered_lu(J, border))
