@@ -11,6 +11,7 @@ exploits biorthogonality properties", ACM Trans. Math. Softw. 38, 5 (2011).
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -50,6 +51,13 @@ def idrs(matvec: Callable[[np.ndarray], np.ndarray], b: np.ndarray, x0: np.ndarr
     rel_res : float
         Final recursive relative residual.
     """
+    # an overflow in the recurrences is a breakdown (checked below as a non-finite pivot or omega, or
+    # a non-finite residual), not an exception: the caller then retries with another preconditioner
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _idrs(matvec, b, x0, s=s, rtol=rtol, maxiter=maxiter, seed=seed, angle=angle)
+
+
+def _idrs(matvec, b, x0, *, s, rtol, maxiter, seed, angle):
     N = b.size
     s = max(1, min(int(s), N))
     bn = float(np.linalg.norm(b))
@@ -111,4 +119,6 @@ def idrs(matvec: Callable[[np.ndarray], np.ndarray], b: np.ndarray, x0: np.ndarr
         r -= om * t
         x += om * v
         normr = float(np.linalg.norm(r))
+    if not math.isfinite(normr):
+        return x, -1, n_mv, normr / bn
     return x, (0 if normr <= tol else 1), n_mv, normr / bn

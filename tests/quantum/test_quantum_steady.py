@@ -253,3 +253,22 @@ def test_auto_preconditioner_takes_the_kronecker_path_only_where_it_is_far_cheap
         else:
             B.setup_preconditioner(kind="auto")
             assert B._prec_info["kind"] == "eig"
+
+
+def test_idrs_overflow_is_a_breakdown_not_an_exception():
+    """An overflow inside the IDR(s) recurrences (seen with a poor preconditioner) must come back as
+    a breakdown status the caller can act on (retry), even with warnings turned into errors."""
+    import warnings
+
+    from bifurcate.quantum._krylov import idrs
+
+    rng = np.random.default_rng(0)
+    b = rng.normal(size=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, info, n_mv, rel = idrs(lambda v: 1e300 * (1e300 * v), b, s=4, maxiter=40)
+    assert info < 0 and n_mv >= 1
+    # a well-posed system still converges to the true solution
+    A = np.eye(50) * 3.0 + 0.1 * rng.normal(size=(50, 50))
+    x, info, n_mv, rel = idrs(lambda v: A @ v, b, s=4, rtol=1e-12, maxiter=500)
+    assert info == 0 and np.linalg.norm(A @ x - b) <= 1e-10 * np.linalg.norm(b)
