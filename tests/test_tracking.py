@@ -74,6 +74,27 @@ def test_two_chaotic_sets_whose_seeds_share_one_set_merge_with_a_new_id():
     assert events[0]["ids"] == (3, 4) and events[0]["new_id"] == ids[0]
 
 
+def test_small_cycle_whose_seed_falls_into_the_chaotic_set_beside_it_dies_not_merges():
+    # the dimer at J = 1.5, lam = 0.59: beside the merged chaotic set 7 a weakly stable cycle 8 (one
+    # trajectory, period 27.6, means within 0.012 of the chaotic set's); at the next value its seed
+    # falls into the chaotic set: the cycle dies into 7, which keeps its ID (no merger, no new ID)
+    prev = {7: _S(0, "CH", (0.0, 0.0)), 8: _S(1, "LC", (0.012, 0.0), period=27.6)}
+    cur = [_S(0, "CH", (0.003, 0.0), members=(0, 1, 2))]
+    ids, events = _step(prev, cur, [7, 8])
+    assert ids == {0: 7}
+    assert [(e["event"], e["ids"], e["new_id"], e["kind_before"]) for e in events] == [("death", (8,), 7, "LC")]
+    # two cycles that merge as they turn chaotic (no predecessor of the new kind) still merge
+    prev2 = {3: _S(0, "LC", (0.4, 0.0), period=5.0), 4: _S(1, "LC", (-0.4, 0.0), period=5.0)}
+    ids, events = _step(prev2, [_S(0, "CH", (0.0, 0.0), members=(0, 1, 2))], [3, 4])
+    assert [(e["event"], e["ids"], e["kind_after"]) for e in events] == [("merger", (3, 4), "CH")]
+    assert ids[0] not in (3, 4)
+    # two chaotic sets and a cycle beside them: the chaotic pair merges, the cycle dies into the merged set
+    prev3 = {**prev2, 3: _S(0, "CH", (0.4, 0.0)), 4: _S(1, "CH", (-0.4, 0.0)), 5: _S(2, "LC", (0.1, 0.0), period=9.0)}
+    ids, events = _step(prev3, [_S(0, "CH", (0.0, 0.0), members=(0, 1, 2))], [3, 4, 5])
+    assert sorted((e["event"], e["ids"]) for e in events) == [("death", (5,)), ("merger", (3, 4))]
+    assert [e["new_id"] for e in events if e["event"] == "death"] == [ids[0]]
+
+
 def test_fixed_point_whose_seed_joins_a_cycle_dies_and_the_cycle_keeps_its_id():
     prev = {0: _S(0, "FP", (0.0, 0.0)), 1: _S(1, "LC", (0.0, 0.1), period=6.0)}
     cur = [_S(0, "LC", (0.0, 0.1), members=(0, 1, 2), period=6.1)]

@@ -192,7 +192,9 @@ def _assign(model, prev_sets: dict, res: CensusResult, preds: dict, next_id, jum
     two are chaotic or quasi-periodic sets whose means are more than ``jump_tol`` apart
     (:func:`_jumps`) and another set of the previous value matches much better (then that one
     continues, the predecessor dies into it); with two or more predecessors of its own kind it is
-    a merger (a new ID); other predecessors whose seeds landed there die into it. Returns (ids:
+    a merger (a new ID); oscillating predecessors of other kinds (LC, QP, CH) merge only when none has
+    its kind (else they die into it: a small cycle whose seed falls into the chaotic set it sat beside
+    is its death, not a merger); other predecessors whose seeds landed there die into it. Returns (ids:
     label -> id, events: list of dicts).
     """
     ids, events, continued = {}, [], set()
@@ -200,7 +202,10 @@ def _assign(model, prev_sets: dict, res: CensusResult, preds: dict, next_id, jum
         P = [p for p in preds[s.label] if p in prev_sets]
         same = [p for p in P if prev_sets[p].kind == s.kind and _same_cycle(prev_sets[p], s)]
         osc = [p for p in P if _kin(prev_sets[p].kind, s.kind) and _same_cycle(prev_sets[p], s)]
-        if len(osc) >= 2 and s.kind in _OSC:
+        if len(osc) >= 2 and s.kind in _OSC and not same:
+            # oscillating sets of other kinds merging into one (two cycles that merge as they turn
+            # chaotic); a predecessor of the set's own kind continues it, and a cycle or torus whose
+            # seed fell into it dies into it (its basin is swallowed): not a merger of two attractors
             same = osc
         if len(same) >= 2:
             att = [p for p in same if prev_sets[p].attracting]
