@@ -200,6 +200,14 @@ def test_no_flagship_constants_in_the_cli():
         assert needle not in src, needle
 
 
+def _default_sigint():
+    """In the child, SIGINT back to its default disposition: a test run started in the background of a
+    non-interactive shell inherits SIGINT *ignored*, and Python would then never raise KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_a_long_cli_run_within_seconds(tmp_path):
     """SIGINT to `bifurcate integrate` with an absurd end time: exit 130 with a message, no traceback."""
     import signal
@@ -208,7 +216,8 @@ def test_ctrl_c_stops_a_long_cli_run_within_seconds(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     argv = [sys.executable, "-m", "analysis.cli", "integrate", "--t-end", "1e12", "--n-initial", "4",
             "--out", str(tmp_path)]
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     try:
         line = proc.stdout.readline()         # printed just before the integration starts
         assert line.startswith("integrating 4 trajectories"), (line, proc.poll())

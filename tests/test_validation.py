@@ -197,6 +197,14 @@ def test_wall_time_limit_gives_a_status():
     assert np.all(np.isnan(ens.mean)) and np.all(np.isnan(ens.y_final))
 
 
+def _default_sigint():
+    """In the child, SIGINT back to its default disposition: a test run started in the background of a
+    non-interactive shell inherits SIGINT *ignored*, and Python would then never raise KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_stops_an_absurd_integration_within_seconds(tmp_path):
     code = textwrap.dedent("""
         import sys
@@ -209,6 +217,7 @@ def test_sigint_stops_an_absurd_integration_within_seconds(tmp_path):
     """)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint,
                             env=env)
     try:
         assert proc.stdout.readline().strip() == "start"
