@@ -445,7 +445,7 @@ def _assemble_curve(model, problem, xs, param, param2, fixed, points, status, me
     m = len(xs)
     d = model.dim
     ev = np.full((m, d), np.nan + 0j)
-    n_unst = np.zeros(m, dtype=int)
+    n_unst = np.full(m, -1, dtype=int)  # -1: multipliers not available at that row (not stable, not unstable)
     orbits, states, periods = [], np.empty((m, model.n)), np.empty(m)
     for i, x in enumerate(xs):
         U = problem.orbit(x)
@@ -457,7 +457,7 @@ def _assemble_curve(model, problem, xs, param, param2, fixed, points, status, me
             ev[i, : fl.all.size] = fl.all
             n_unst[i] = fl.n_unstable
         except (FloatingPointError, ValueError, np.linalg.LinAlgError):
-            pass
+            continue  # the row keeps NaN multipliers and n_unstable -1: never reported stable
     cols = {param2: xs[:, -1].copy(), "period": periods,
             "arclength": np.zeros(m) if sig is None else np.asarray(sig, float)}
     if problem.kind == "NS":
