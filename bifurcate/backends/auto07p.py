@@ -866,6 +866,26 @@ def auto_cycles_from_hopf(run: AutoRun, index: int = 0, *, bounds=None, directio
                     stop=list(stop) if stop else None, native=native)
 
 
+def _codim2_start(run: AutoRun, kind: str, index: int, param2: str, keys, settings, bounds, bounds2,
+                  direction: int):
+    """The restart point, problem, first parameter, settings and UZSTOP of a two-parameter run
+    started at the ``index``-th ``kind`` point of ``run`` (shared by :func:`auto_codim2` and
+    :func:`auto_cycle_codim2`)."""
+    pt = _restart_source(run, kind, index)
+    prob = run.problem
+    p1 = run.cont_params[0]
+    prob.par_index(param2)
+    if param2 == p1:
+        raise ValueError(f"expected param2 different from the run's parameter {p1!r}, got {param2!r}")
+    s = _merge_settings({k: run.settings[k] for k in keys if k in run.settings}, settings)
+    s["ds"] = abs(float(s["ds"])) * direction
+    s["rl0"], s["rl1"] = _bounds(bounds, p1)
+    s["a0"], s["a1"] = -1e300, 1e300
+    lo2, hi2 = _bounds(bounds2, param2)
+    uzstop = {prob.par_index(param2): [v for v in (lo2, hi2) if abs(v) < 1e299]} if bounds2 else None
+    return pt, prob, p1, s, uzstop
+
+
 def auto_codim2(run: AutoRun, kind: str, param2: str, index: int = 0, *,
                 bounds: tuple[float, float] | None = None, bounds2: tuple[float, float] | None = None,
                 direction: int = 1, uz=None, settings=None, native: bool = True) -> AutoRun:
@@ -902,18 +922,8 @@ def auto_codim2(run: AutoRun, kind: str, param2: str, index: int = 0, *,
         raise ValueError(f"expected kind 'BP', 'LP' or 'HB', got {kind!r}")
     if run.family != "equilibrium":
         raise ValueError(f"expected an equilibrium run, got a {run.family} run")
-    pt = _restart_source(run, kind, index)
-    prob = run.problem
-    p1 = run.cont_params[0]
-    prob.par_index(param2)
-    if param2 == p1:
-        raise ValueError(f"expected param2 different from the run's parameter {p1!r}, got {param2!r}")
-    s = _merge_settings({k: run.settings[k] for k in EQUILIBRIUM_SETTINGS if k in run.settings}, settings)
-    s["ds"] = abs(float(s["ds"])) * direction
-    s["rl0"], s["rl1"] = _bounds(bounds, p1)
-    s["a0"], s["a1"] = -1e300, 1e300
-    lo2, hi2 = _bounds(bounds2, param2)
-    uzstop = {prob.par_index(param2): [v for v in (lo2, hi2) if abs(v) < 1e299]} if bounds2 else None
+    pt, prob, p1, s, uzstop = _codim2_start(run, kind, index, param2, EQUILIBRIUM_SETTINGS, settings, bounds, bounds2,
+                                            direction)
     icu = [p1, param2] + (["period"] if kind == "HB" else [])
     params = {q: float(pt.all_parameters[i]) for i, q in enumerate(prob.param_names)}
     return _execute(prob, kind, params, icu, s, ips=1, restart_point=pt, isw=2, uzr=_uz(prob, uz),
@@ -947,18 +957,8 @@ def auto_cycle_codim2(run: AutoRun, kind: str, param2: str, index: int = 0, *,
         raise ValueError(f"expected kind 'LPC' or 'PD', got {kind!r}")
     if run.family != "cycle":
         raise ValueError(f"expected a cycle run, got a {run.family} run")
-    pt = _restart_source(run, kind, index)
-    prob = run.problem
-    p1 = run.cont_params[0]
-    prob.par_index(param2)
-    if param2 == p1:
-        raise ValueError(f"expected param2 different from the run's parameter {p1!r}, got {param2!r}")
-    s = _merge_settings({k: run.settings[k] for k in CYCLE_SETTINGS if k in run.settings}, settings)
-    s["ds"] = abs(float(s["ds"])) * direction
-    s["rl0"], s["rl1"] = _bounds(bounds, p1)
-    s["a0"], s["a1"] = -1e300, 1e300
-    lo2, hi2 = _bounds(bounds2, param2)
-    uzstop = {prob.par_index(param2): [v for v in (lo2, hi2) if abs(v) < 1e299]} if bounds2 else None
+    pt, prob, p1, s, uzstop = _codim2_start(run, kind, index, param2, CYCLE_SETTINGS, settings, bounds, bounds2,
+                                            direction)
     params = {q: float(pt.all_parameters[i]) for i, q in enumerate(prob.param_names)}
     # AUTO first only generates the starting data of the extended system (ending with an EP
     # label: "Generating starting data: Restart at EP label below"), then continues from it
