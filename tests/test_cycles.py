@@ -28,11 +28,15 @@ def normal_state_hopf(J: float):
 
 
 def broken_state_hopf(J: float = 1.0):
-    """Hopf point of the spin-B ferromagnetic fixed point, followed in lam from lam = 0."""
+    """Hopf point of the spin-B ferromagnetic fixed point (followed in J from J = 1 at lam = 0, then in
+    lam from lam = 0), located by bisection on the tangent eigenvalues: independent of the
+    continuation code under test."""
     from bifurcate.equilibria import newton_equilibrium
 
     # spin A down, spin B tilted (the LMG ferromagnet of spin B at lam = 0)
-    y = newton_equilibrium(LMG_DIMER, [0, 0, -1, -0.8155, -0.2185, 0.5359], {"J": J, "lam": 0.0})
+    y = newton_equilibrium(LMG_DIMER, [0, 0, -1, -0.8155, -0.2185, 0.5359], {"J": 1.0, "lam": 0.0})
+    for JJ in np.linspace(1.0, J, 11)[1:]:
+        y = newton_equilibrium(LMG_DIMER, y, {"J": JJ, "lam": 0.0})
     lam, prev = 0.0, None
     while True:
         re = LMG_DIMER.tangent_eigenvalues(y, {"J": J, "lam": lam})[0].real

@@ -17,40 +17,14 @@ import pytest
 
 from bifurcate.cycles import continue_cycle_codim2, continue_cycles
 from bifurcate.cycles.codim2_problems import LPCProblem, PDProblem
-from bifurcate.equilibria import newton_equilibrium
 from bifurcate.models import LMG_DIMER, NORMAL_STATE
-from tests.test_cycles import normal_state_hopf
+from tests.test_cycles import broken_state_hopf, normal_state_hopf
 
 NTST = 40
 
 
-def broken_hopf(J: float):
-    """The broken state's Hopf point at coupling J (equilibrium followed in J at lam = 0, then in lam)."""
-    from scipy.optimize import brentq
-
-    y = newton_equilibrium(LMG_DIMER, [0, 0, -1, -0.8155, -0.2185, 0.5359], {"J": 1.0, "lam": 0.0})
-    for JJ in np.linspace(1.0, J, 11)[1:]:
-        y = newton_equilibrium(LMG_DIMER, y, {"J": JJ, "lam": 0.0})
-    lam, prev = 0.0, None
-    while True:
-        re = LMG_DIMER.tangent_eigenvalues(y, {"J": J, "lam": lam})[0].real
-        if prev is not None and re > 0 > prev[1]:
-            break
-        prev = (lam, re, y)
-        lam += 0.02
-        y = newton_equilibrium(LMG_DIMER, y, {"J": J, "lam": lam})
-
-    def g(v):
-        yy = newton_equilibrium(LMG_DIMER, prev[2], {"J": J, "lam": v})
-        return LMG_DIMER.tangent_eigenvalues(yy, {"J": J, "lam": v})[0].real
-
-    lh = brentq(g, prev[0], lam, xtol=1e-14)
-    yh = newton_equilibrium(LMG_DIMER, prev[2], {"J": J, "lam": lh})
-    return yh, lh, abs(LMG_DIMER.tangent_eigenvalues(yh, {"J": J, "lam": lh})[0].imag)
-
-
 def cycles_at(J: float, max_points: int = 40):
-    yh, lh, om = broken_hopf(J)
+    yh, lh, om = broken_state_hopf(J)
     return continue_cycles(LMG_DIMER, (yh, {"J": J, "lam": lh}, "lam", om), ntst=NTST, max_points=max_points)
 
 
