@@ -1,0 +1,190 @@
+"""Periodic normal forms of cycle bifurcations (bifurcate.cycles.normal_forms) against closed forms.
+
+Three systems whose cycle is the unit circle x0(tau) = (cos w tau, sin w tau, ...), period
+T = 2 pi / w, and whose transverse dynamics is known in closed form:
+
+* ``MOBIUS`` (3-D): a real transverse variable ``a`` on a Moebius band (the normal plane of the
+  circle rotated by half the phase), ``a' = (mu + c a^2 + e a^4) a``, ``b' = -lam b``; in Cartesian
+  coordinates. Multiplier ``-exp(mu T)``: PD at mu = 0; on the centre manifold ``a = xi / sqrt(T)``
+  for the normalised eigenfunction, so the PD coefficient is exactly ``c / T`` (GPD at c = 0).
+* ``TORUS`` (4-D): a complex transverse ``Z' = (mu + i (nu + beta x1)) Z + c |Z|^2 Z + e |Z|^4 Z``
+  (a rotation rate that varies along the cycle), observed through the near-identity shear
+  ``p = Re Z + gamma (1 + x1) (Im Z)^2``, ``q = Im Z`` (quadratic terms that the normalisation must
+  cancel). Multipliers ``exp((mu +- i nu) T)``: NS at mu = 0; ``Z = sqrt(2 / T) xi`` up to a unitary
+  phase, so ``Re d = 2 Re(c) / T`` exactly (Chenciner at Re c = 0).
+* ``FOLD`` (3-D): ``theta' = w + kappa y + sigma y^2``, ``y' = mu + b0 y^2 + g (r^2 - 1) y``: folds of
+  cycles at mu = 0, generalised eigenfunction ``v = -(w / kappa) e_y``, fold coefficient
+  ``b = -b0 w / kappa``.
+
+Jacobians are complex-step derivatives of the fields (exact to rounding); the second and third
+derivatives inside the normal forms are then the module's finite differences of the Jacobian.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bifurcate._numba import njit
+from bifurcate.cycles.normal_forms import cycle_normal_form
+from bifurcate.model import Euclidean, Model
+
+H_CS = 1e-30  # complex step
+
+
+@njit
+def _mobius(x1, x2, x3, p):
+    mu, c, e, lam, om = p[0], p[1], p[2], p[3], p[4]
+    r = (x1 * x1 + x2 * x2) ** 0.5
+    co = x1 / r
+    si = x2 / r
+    rho = r - 1.0
+    z = x3
+    cha = 0.5 * (1.0 + co) * rho + 0.5 * si * z
+    sha = 0.5 * si * rho + 0.5 * (1.0 - co) * z
+    chb = -0.5 * si * rho + 0.5 * (1.0 + co) * z
+    shb = -0.5 * (1.0 - co) * rho + 0.5 * si * z
+    a2 = 0.5 * (1.0 + co) * rho * rho + si * rho * z + 0.5 * (1.0 - co) * z * z
+    g = mu + c * a2 + e * a2 * a2
+    drho = g * cha + lam * shb - 0.5 * om * (sha + chb)
+    dz = g * sha - lam * chb + 0.5 * om * (cha - shb)
+    return drho * co - om * x2, drho * si + om * x1, dz
+
+
+@njit
+def mobius_rhs(y, p, out):
+    a, b, c = _mobius(y[0], y[1], y[2], p)
+    out[0], out[1], out[2] = a, b, c
+    return 0
+
+
+@njit
+def mobius_jac(y, p, out):
+    for j in range(3):
+        z = [complex(y[0]), complex(y[1]), complex(y[2])]
+        z[j] += 1j * H_CS
+        a, b, c = _mobius(z[0], z[1], z[2], p)
+        out[0, j], out[1, j], out[2, j] = a.imag / H_CS, b.imag / H_CS, c.imag / H_CS
+    return 0
+
+
+MOBIUS = Model(name="mobius_pd", state_names=("x1", "x2", "x3"), param_names=("mu", "c", "e", "lam", "omega"),
+               defaults={"mu": 0.0, "c": -1.0, "e": 1.0, "lam": 1.0, "omega": 1.0}, rhs=mobius_rhs, jac=mobius_jac,
+               geometry=Euclidean(3), module=__name__, attr="MOBIUS")
+
+
+@njit
+def _torus(x1, x2, p3, q, p):
+    mu, nu, cr, ci, er, ei, be, ga, om = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]
+    r2 = x1 * x1 + x2 * x2
+    dx1 = x1 * (1.0 - r2) - om * x2
+    dx2 = x2 * (1.0 - r2) + om * x1
+    Z2 = q
+    Z1 = p3 - ga * (1.0 + x1) * q * q
+    ZZ = Z1 * Z1 + Z2 * Z2
+    gr = mu + cr * ZZ + er * ZZ * ZZ
+    gi = nu + be * x1 + ci * ZZ + ei * ZZ * ZZ
+    dZ1 = gr * Z1 - gi * Z2
+    dZ2 = gi * Z1 + gr * Z2
+    return dx1, dx2, dZ1 + ga * dx1 * Z2 * Z2 + 2.0 * ga * (1.0 + x1) * Z2 * dZ2, dZ2
+
+
+@njit
+def torus_rhs(y, p, out):
+    a, b, c, d = _torus(y[0], y[1], y[2], y[3], p)
+    out[0], out[1], out[2], out[3] = a, b, c, d
+    return 0
+
+
+@njit
+def torus_jac(y, p, out):
+    for j in range(4):
+        z = [complex(y[0]), complex(y[1]), complex(y[2]), complex(y[3])]
+        z[j] += 1j * H_CS
+        a, b, c, d = _torus(z[0], z[1], z[2], z[3], p)
+        out[0, j], out[1, j], out[2, j], out[3, j] = a.imag / H_CS, b.imag / H_CS, c.imag / H_CS, d.imag / H_CS
+    return 0
+
+
+TORUS = Model(name="torus_ns", state_names=("x1", "x2", "p", "q"),
+              param_names=("mu", "nu", "cr", "ci", "er", "ei", "beta", "gamma", "omega"),
+              defaults={"mu": 0.0, "nu": 0.37, "cr": -1.0, "ci": 0.3, "er": 1.0, "ei": 0.0, "beta": 0.4,
+                        "gamma": 0.8, "omega": 1.0},
+              rhs=torus_rhs, jac=torus_jac, geometry=Euclidean(4), module=__name__, attr="TORUS")
+
+
+@njit
+def _fold(x1, x2, y, p):
+    mu, b0, ka, om, sg, g = p[0], p[1], p[2], p[3], p[4], p[5]
+    r2 = x1 * x1 + x2 * x2
+    w = om + ka * y + sg * y * y
+    return x1 * (1.0 - r2) - w * x2, x2 * (1.0 - r2) + w * x1, mu + b0 * y * y + g * (r2 - 1.0) * y
+
+
+@njit
+def fold_rhs(y, p, out):
+    a, b, c = _fold(y[0], y[1], y[2], p)
+    out[0], out[1], out[2] = a, b, c
+    return 0
+
+
+@njit
+def fold_jac(y, p, out):
+    for j in range(3):
+        z = [complex(y[0]), complex(y[1]), complex(y[2])]
+        z[j] += 1j * H_CS
+        a, b, c = _fold(z[0], z[1], z[2], p)
+        out[0, j], out[1, j], out[2, j] = a.imag / H_CS, b.imag / H_CS, c.imag / H_CS
+    return 0
+
+
+FOLD = Model(name="fold_lpc", state_names=("x1", "x2", "y"), param_names=("mu", "b0", "kappa", "omega", "sigma", "g"),
+             defaults={"mu": 0.0, "b0": 1.0, "kappa": 0.5, "omega": 1.0, "sigma": 0.3, "g": 0.7},
+             rhs=fold_rhs, jac=fold_jac, geometry=Euclidean(3), module=__name__, attr="FOLD")
+
+
+def circle_orbit(model, ntst=40, ncol=4, omega=1.0):
+    """The unit circle on a uniform mesh (node values), its mesh and period."""
+    mesh = np.linspace(0.0, 1.0, ntst + 1)
+    xi = np.linspace(0.0, 1.0, ncol + 1)[:-1]
+    s = (mesh[:-1, None] + np.diff(mesh)[:, None] * xi[None, :]).ravel()
+    U = np.zeros((s.size, model.n))
+    U[:, 0], U[:, 1] = np.cos(2 * np.pi * s), np.sin(2 * np.pi * s)
+    return U, mesh, 2 * np.pi / omega
+
+
+# ------------------------------------------------------------------------------------------
+# the coefficients on the exact cycles
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("c", [-1.3, 0.7])
+def test_pd_coefficient_closed_form(c):
+    prm = MOBIUS.params(c=c, e=0.4, lam=1.5, omega=1.0)
+    U, mesh, T = circle_orbit(MOBIUS)
+    nf = cycle_normal_form(MOBIUS, "PD", U, T, prm, mesh, 4)
+    assert nf.success, nf.message
+    assert nf.method == "finite differences"
+    assert nf.coefficient == pytest.approx(c / T, rel=1e-6)
+    assert nf.criticality == ("supercritical" if c < 0 else "subcritical")
+    assert abs(nf.alpha) < 1e-6  # theta' = omega exactly: no period correction
+
+
+@pytest.mark.parametrize("cr", [-0.8, 0.45])
+def test_ns_coefficient_closed_form(cr):
+    prm = TORUS.params(cr=cr)
+    U, mesh, T = circle_orbit(TORUS)
+    theta = (prm["nu"] * T) % (2 * np.pi)
+    theta = theta if theta < np.pi else 2 * np.pi - theta
+    nf = cycle_normal_form(TORUS, "NS", U, T, prm, mesh, 4, theta=theta)
+    assert nf.success, nf.message
+    assert nf.coefficient == pytest.approx(2 * cr / T, rel=1e-6)
+    assert nf.criticality == ("supercritical" if cr < 0 else "subcritical")
+
+
+def test_lpc_coefficient_closed_form():
+    prm = FOLD.params(b0=1.3, kappa=0.5, omega=1.0)
+    U, mesh, T = circle_orbit(FOLD)
+    nf = cycle_normal_form(FOLD, "LPC", U, T, prm, mesh, 4)
+    assert nf.success, nf.message
+    assert nf.coefficient == pytest.approx(-1.3 * 1.0 / 0.5, rel=1e-6)
+    assert nf.criticality == "nondegenerate"
