@@ -39,6 +39,8 @@ LABELS = {
     "LPPD": "fold-flip of cycles (multipliers +1 and -1)",
     "LPNS": "fold-Neimark-Sacker of cycles (+1 and a complex pair on the unit circle)",
     "PDNS": "flip-Neimark-Sacker of cycles (-1 and a complex pair on the unit circle)",
+    "GPD": "generalised period doubling (the PD normal-form coefficient vanishes)",
+    "CH": "Chenciner point (the NS normal-form coefficient Re d vanishes)",
     "HOM": "homoclinic orbit to a saddle",
     "NSS": "neutral saddle homoclinic orbit (saddle quantity sigma = lambda_s + lambda_u = 0)",
 }
@@ -68,6 +70,8 @@ CROSSWALK = {
     "LPPD": ("-", "LPPD", ":foldFlip"),
     "LPNS": ("-", "LPNS", ":foldNS"),
     "PDNS": ("-", "PDNS", ":pdNS"),
+    "GPD": ("-", "GPD", ":gpd"),
+    "CH": ("-", "CH", ":ch"),
     "HOM": ("HomCont", "Hom", "-"),
     "NSS": ("NS (HomCont)", "NSS", "-"),
 }

@@ -122,7 +122,10 @@ def sample_codim2(model: Model, make_start: Callable[[float], Any], values: Iter
 # ------------------------------------------------------------------------------------------
 def _tests_for(problem, memo, stops):
     """Test functions on a cycle bifurcation curve (see the module docstring)."""
+    import math
+
     from bifurcate.continuation.pseudo_arclength import TestFunction, tangent_at
+    from bifurcate.cycles.normal_forms import cycle_normal_form
 
     crit = problem.critical_multiplier()
 
@@ -203,6 +206,54 @@ def _tests_for(problem, memo, stops):
             return None, {}  # the reversal at a generalised Hopf end, not a cusp of cycles
         return "CPC", {}
 
+    nf_memo = memo.setdefault("nf", {})
+
+    def nf_value(x, t=None):
+        """The curve's normal-form coefficient at x (PD: c, NS: Re d, LPC: b; NaN where undefined)."""
+        key = x.tobytes()
+        if key not in nf_memo:
+            theta = None
+            if problem.kind == "NS":
+                kap = problem.kappa(x)
+                theta = math.acos(kap) if -1.0 < kap < 1.0 else None
+            if problem.kind == "NS" and theta is None:
+                nf_memo[key] = None  # beyond a 1:1 / 1:2 point: a neutral saddle, no torus coefficient
+            else:
+                nf_memo[key] = cycle_normal_form(problem.model, problem.kind, problem.orbit(x), problem.period(x),
+                                                 problem.pvec(x), problem.coll.mesh, problem.m, theta=theta)
+        nf = nf_memo[key]
+        return nf.coefficient if nf is not None and nf.success else math.nan
+
+    def nf_classify(x, t, label, note):
+        nf_value(x)
+        nf = nf_memo[x.tobytes()]
+        return label, {"nf_coefficient": nf.coefficient, "nf_method": nf.method, "note": note}
+
+    kap_i = problem.Nn + 1 if problem.kind == "NS" else None
+
+    def kappa_velocity(x, t):
+        # d kappa / ds along the curve: changes sign where kappa turns (e.g. where the pair touches -1
+        # or +1 and returns along the unit circle without leaving it)
+        return float(tangent_at(problem, x, t)[kap_i])
+
+    def touch_classify(x, t):
+        kap = problem.kappa(x)
+        for label, target in (("R2", -1.0), ("R1", 1.0)):
+            if abs(kap - target) < 1e-6:
+                return label, {"case": "touching", "kappa": kap,
+                               "note": f"the multiplier pair reaches {target:+g} and returns along the unit "
+                                       "circle (kappa turns at the value; it never leaves the circle)"}
+        return None, {}  # kappa turns elsewhere: nothing special
+
+    def cross_classify(x, t, label, target):
+        # kappa = cos theta crosses +-1: beyond it the pair is real with product 1 (a neutral saddle)
+        fl = problem.floquet(x)
+        mu = np.asarray(fl.multipliers)
+        k = np.argsort(np.abs(mu - target))[:2]
+        return label, {"case": "crossing", "kappa": problem.kappa(x), "pair_product": complex(np.prod(mu[k])),
+                       "note": f"the pair meets at {target:+g} and leaves the unit circle as a real pair "
+                               "(product 1) on the other side"}
+
     if ref["dev"] is not None:
         ref["amp0"] = float(np.max(np.ptp(problem.orbit(problem.x_ref), axis=0)) / 2)
     problem.on_update = lambda x: ref.__setitem__("dev", deviation(x))
@@ -227,13 +278,19 @@ def _tests_for(problem, memo, stops):
             iu, ju = np.triu_indices(len(r), 1)
             return norm_prod(r[iu] * r[ju] - 1.0) if iu.size else 1.0
 
-        tests += [TestFunction("R1", lambda x, t: problem.kappa(x) - 1.0, lambda x, t: ("R1", {}), 0),
-                  TestFunction("R2", lambda x, t: problem.kappa(x) + 1.0, lambda x, t: ("R2", {}), 0),
+        tests += [TestFunction("R1", lambda x, t: problem.kappa(x) - 1.0, lambda x, t: cross_classify(x, t, "R1", 1.0),
+                               0),
+                  TestFunction("R2", lambda x, t: problem.kappa(x) + 1.0,
+                               lambda x, t: cross_classify(x, t, "R2", -1.0), 0),
+                  TestFunction("R2", kappa_velocity, touch_classify, 0),
                   TestFunction("R3", lambda x, t: problem.kappa(x) + 0.5, lambda x, t: ("R3", {}), 0),
                   TestFunction("R4", lambda x, t: problem.kappa(x), lambda x, t: ("R4", {}), 0),
                   TestFunction("LPNS", lambda x, t: norm_prod(ns_rest(x) - 1.0), lambda x, t: ("LPNS", {}), 0),
                   TestFunction("PDNS", lambda x, t: norm_prod(ns_rest(x) + 1.0), lambda x, t: ("PDNS", {}), 0),
-                  TestFunction("NSNS", pair_rest, lambda x, t: torus_classify_rest(x, "NSNS"), 0)]
+                  TestFunction("NSNS", pair_rest, lambda x, t: torus_classify_rest(x, "NSNS"), 0),
+                  TestFunction("CH", nf_value, lambda x, t: nf_classify(
+                      x, t, "CH", "Chenciner point: Re d changes sign (the second Lyapunov coefficient of the "
+                                  "torus, which decides the side of the fold of tori, is not computed)"), 0)]
     elif kind == "LPC":
         tests += [TestFunction("GH", shrink, lambda x, t: shrink_classify(x, t), 0, terminal=True),
                   TestFunction("R1", plus1, lambda x, t: ("R1", {}), 0),
@@ -243,7 +300,11 @@ def _tests_for(problem, memo, stops):
     else:
         tests += [TestFunction("R2", minus1, lambda x, t: ("R2", {}), 0),
                   TestFunction("LPPD", plus1, lambda x, t: ("LPPD", {}), 0),
-                  TestFunction("PDNS", torus, lambda x, t: torus_classify(x, t, "PDNS"), 0)]
+                  TestFunction("PDNS", torus, lambda x, t: torus_classify(x, t, "PDNS"), 0),
+                  TestFunction("GPD", nf_value, lambda x, t: nf_classify(
+                      x, t, "GPD", "generalised period doubling: the PD coefficient c changes sign (the "
+                                   "fifth-order coefficient, which decides the side of the fold of doubled "
+                                   "cycles, is not computed)"), 0)]
     for name, idx, value in stops:
         tests.append(TestFunction("UZ", lambda x, t, i=idx, v=value: float(x[i] - v),
                                   lambda x, t, nm=name, v=value: ("UZ", {"stop": nm, "value": v}), 0))
@@ -437,11 +498,11 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
     stats = {"forward": fwd.stats, "backward": back.stats if back else None,
              "wall_time": time.perf_counter() - t_start}
     return _assemble_curve(model, problem, xs, param, param2, fixed_params, tuple(points), status, message, opts,
-                           stats, CycleBranch, sig)
+                           stats, CycleBranch, sig, memo.get("nf"))
 
 
 def _assemble_curve(model, problem, xs, param, param2, fixed, points, status, message, opts, stats, cls,
-                    sig=None):
+                    sig=None, nf_memo=None):
     m = len(xs)
     d = model.dim
     ev = np.full((m, d), np.nan + 0j)
@@ -462,6 +523,11 @@ def _assemble_curve(model, problem, xs, param, param2, fixed, points, status, me
             "arclength": np.zeros(m) if sig is None else np.asarray(sig, float)}
     if problem.kind == "NS":
         cols["kappa"] = np.array([problem.kappa(x) for x in xs])
+    if nf_memo is not None and problem.kind in ("PD", "NS"):
+        # the normal-form coefficient of the curve's bifurcation at each row (PD: c, NS: Re d), as the
+        # GPD / CH test functions evaluated it; NaN where not evaluated or undefined
+        nfs = [nf_memo.get(x.tobytes()) for x in xs]
+        cols["nf_coefficient"] = np.array([nf.coefficient if nf is not None else np.nan for nf in nfs])
     return cls(model=model, param=param, kind=problem.kind, params=fixed, param_values=xs[:, -2].copy(),
                states=states, eigenvalues=ev, stable=n_unst == 0, n_unstable=n_unst, points=points, columns=cols,
                status=status, message=message, options=opts, stats=stats, orbits=tuple(orbits),

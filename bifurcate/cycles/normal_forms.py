@@ -78,7 +78,7 @@ from bifurcate.cycles.collocation import Collocation
 from bifurcate.model import Model
 
 __all__ = ["CycleNormalForm", "cycle_normal_form", "normal_form_of_point", "criticality_of",
-           "NORMAL_FORM_STATUS"]
+           "NORMAL_FORM_STATUS", "annotate_point_data"]
 
 NORMAL_FORM_STATUS = {
     0: "success",
@@ -436,7 +436,10 @@ def cycle_normal_form(model: Model, kind: str, orbit, period: float, params, mes
         raise TypeError(f"expected a Model, got {type(model).__name__}")
     if kind not in ("LPC", "PD", "NS"):
         raise ValueError(f"kind must be 'LPC', 'PD' or 'NS', got {kind!r}")
-    p = model.pack_params(params) if isinstance(params, dict) else np.asarray(params, float)
+    if isinstance(params, dict):
+        p = model.pack_params({k: v for k, v in params.items() if k not in model.fixed})
+    else:
+        p = np.asarray(params, float)
     if p.shape != (len(model.param_names),):
         raise ValueError(f"params: expected {len(model.param_names)} values, got shape {p.shape}")
     mesh = np.asarray(mesh, float)
@@ -485,3 +488,17 @@ def normal_form_of_point(model: Model, point, **kw) -> CycleNormalForm:
     kind = point.data.get("curve_kind", point.kind)
     return cycle_normal_form(model, kind, point.data["orbit"], point.data["period"], point.params,
                              point.data["mesh"], int(point.data["ncol"]), multipliers=point.eigenvalues, **kw)
+
+
+def annotate_point_data(model: Model, kind: str, data: dict, params, multipliers) -> None:
+    """Add the normal form of a located LPC / PD / NS point to its ``data`` (in place): the keys of
+    :meth:`CycleNormalForm.as_data` (``nf_coefficient``, ``criticality``, ...). Never raises: a
+    failure is recorded as ``nf_status`` and ``criticality`` "undecided"."""
+    try:
+        nf = cycle_normal_form(model, kind, data["orbit"], data["period"], dict(params), data["mesh"],
+                               int(data["ncol"]), multipliers=multipliers)
+    except (ValueError, TypeError, KeyError) as exc:
+        data.update(nf_coefficient=math.nan, criticality="undecided", nf_status=-2,
+                    nf_message=f"{type(exc).__name__}: {exc}", nf_method="n/a")
+        return
+    data.update(nf.as_data())
