@@ -7,7 +7,7 @@ T = 2 pi / w, and whose transverse dynamics is known in closed form:
   circle rotated by half the phase), ``a' = (mu + c a^2 + e a^4) a``, ``b' = -lam b``; in Cartesian
   coordinates. Multiplier ``-exp(mu T)``: PD at mu = 0; on the centre manifold ``a = xi / sqrt(T)``
   for the normalised eigenfunction, so the PD coefficient is exactly ``c / T`` (GPD at c = 0).
-* ``TORUS`` (4-D): a complex transverse ``Z' = (mu + i (nu + beta x1)) Z + c |Z|^2 Z + e |Z|^4 Z``
+* ``SHEARED_TORUS`` (4-D): a complex transverse ``Z' = (mu + i (nu + beta x1)) Z + c |Z|^2 Z + e |Z|^4 Z``
   (a rotation rate that varies along the cycle), observed through the near-identity shear
   ``p = Re Z + gamma (1 + x1) (Im Z)^2``, ``q = Im Z`` (quadratic terms that the normalisation must
   cancel). Multipliers ``exp((mu +- i nu) T)``: NS at mu = 0; ``Z = sqrt(2 / T) xi`` up to a unitary
@@ -107,11 +107,11 @@ def torus_jac(y, p, out):
     return 0
 
 
-TORUS = Model(name="torus_ns", state_names=("x1", "x2", "p", "q"),
+SHEARED_TORUS = Model(name="torus_ns", state_names=("x1", "x2", "p", "q"),
               param_names=("mu", "nu", "cr", "ci", "er", "ei", "beta", "gamma", "omega"),
               defaults={"mu": 0.0, "nu": 0.37, "cr": -1.0, "ci": 0.3, "er": 1.0, "ei": 0.0, "beta": 0.4,
                         "gamma": 0.8, "omega": 1.0},
-              rhs=torus_rhs, jac=torus_jac, geometry=Euclidean(4), module=__name__, attr="TORUS")
+              rhs=torus_rhs, jac=torus_jac, geometry=Euclidean(4), module=__name__, attr="SHEARED_TORUS")
 
 
 @njit
@@ -171,11 +171,11 @@ def test_pd_coefficient_closed_form(c):
 
 @pytest.mark.parametrize("cr", [-0.8, 0.45])
 def test_ns_coefficient_closed_form(cr):
-    prm = TORUS.params(cr=cr)
-    U, mesh, T = circle_orbit(TORUS)
+    prm = SHEARED_TORUS.params(cr=cr)
+    U, mesh, T = circle_orbit(SHEARED_TORUS)
     theta = (prm["nu"] * T) % (2 * np.pi)
     theta = theta if theta < np.pi else 2 * np.pi - theta
-    nf = cycle_normal_form(TORUS, "NS", U, T, prm, mesh, 4, theta=theta)
+    nf = cycle_normal_form(SHEARED_TORUS, "NS", U, T, prm, mesh, 4, theta=theta)
     assert nf.success, nf.message
     assert nf.coefficient == pytest.approx(2 * cr / T, rel=1e-6)
     assert nf.criticality == ("supercritical" if cr < 0 else "subcritical")
@@ -188,3 +188,72 @@ def test_lpc_coefficient_closed_form():
     assert nf.success, nf.message
     assert nf.coefficient == pytest.approx(-1.3 * 1.0 / 0.5, rel=1e-6)
     assert nf.criticality == "nondegenerate"
+
+
+# ------------------------------------------------------------------------------------------
+# on branches and curves: the coefficient on located points, GPD, CH and the touching R2
+# ------------------------------------------------------------------------------------------
+def _branch(model, **prm):
+    from bifurcate.cycles import continue_cycles
+
+    t = np.linspace(0.0, 2 * np.pi, 201)
+    y = np.zeros((t.size, model.n))
+    y[:, 0], y[:, 1] = np.cos(t), np.sin(t)
+    return continue_cycles(model, (t, y), param="mu", params=model.params(mu=-0.3, **prm), ntst=30,
+                           max_points=60, p_max=0.3)
+
+
+@pytest.mark.parametrize("c", [-1.3, 0.7])
+def test_pd_point_of_a_branch_carries_its_coefficient(c):
+    br = _branch(MOBIUS, c=c, e=0.4, lam=1.5)
+    (pd,) = br.special("PD")
+    assert abs(pd.param) < 1e-8
+    assert pd.data["nf_status"] == 0 and pd.data["nf_method"] == "finite differences"
+    assert pd.data["nf_coefficient"] == pytest.approx(c / (2 * np.pi), rel=1e-6)
+    assert pd.data["criticality"] == ("supercritical" if c < 0 else "subcritical")
+
+
+def test_gpd_on_the_pd_curve_at_the_closed_form():
+    from bifurcate.cycles import continue_cycle_codim2
+
+    pd = _branch(MOBIUS, c=-1.3, e=0.4, lam=1.5).special("PD")[0]
+    cur = continue_cycle_codim2(MOBIUS, pd, "c", bounds={"c": (-1.5, 1.0)}, ds=0.05, ds_max=0.1, max_steps=80)
+    assert cur.success, cur.message
+    assert np.max(np.abs(cur.param_values)) < 1e-8  # the PD curve is mu = 0
+    # the coefficient along the curve is c / T
+    assert np.allclose(cur.columns["nf_coefficient"], cur.columns["c"] / (2 * np.pi), rtol=1e-6, atol=1e-9)
+    found = [(q.kind, q.params["c"]) for q in cur.points]
+    assert [k for k, _ in found] == ["GPD"], found
+    assert abs(found[0][1]) < 1e-6 and cur.points[0].located
+
+
+def test_ns_point_and_chenciner_on_the_ns_curve_at_the_closed_form():
+    from bifurcate.cycles import continue_cycle_codim2
+
+    br = _branch(SHEARED_TORUS, cr=-0.8)
+    (ns,) = br.special("NS")
+    assert ns.data["nf_coefficient"] == pytest.approx(2 * -0.8 / (2 * np.pi), rel=1e-6)
+    assert ns.data["criticality"] == "supercritical"
+    cur = continue_cycle_codim2(SHEARED_TORUS, ns, "cr", bounds={"cr": (-1.0, 0.5)}, ds=0.05, ds_max=0.1,
+                                max_steps=80)
+    assert cur.success, cur.message
+    assert np.allclose(cur.columns["nf_coefficient"], 2 * cur.columns["cr"] / (2 * np.pi), rtol=1e-6, atol=1e-9)
+    found = [(q.kind, q.params["cr"]) for q in cur.points]
+    assert [k for k, _ in found] == ["CH"], found
+    assert abs(found[0][1]) < 1e-6 and cur.points[0].located
+
+
+def test_ns_curve_resonances_and_the_touching_r2():
+    """theta = 2 pi nu (omega = 1): R3 at nu = 1/3 and, at nu = 1/2, the pair reaches -1 as a
+    rotation by pi (semisimple) and returns along the circle: kappa = cos(2 pi nu) touches -1."""
+    from bifurcate.cycles import continue_cycle_codim2
+
+    ns = _branch(SHEARED_TORUS, cr=-0.8).special("NS")[0]
+    cur = continue_cycle_codim2(SHEARED_TORUS, ns, "nu", bounds={"nu": (0.3, 0.56)}, ds=0.02, ds_max=0.05,
+                                max_steps=60)
+    assert cur.success, cur.message
+    assert np.min(cur.columns["kappa"]) >= -1.0 - 1e-9 and np.max(cur.columns["nu"]) > 0.55
+    found = [(q.kind, q.params["nu"], q.data.get("case")) for q in cur.points]
+    assert [k for k, _, _ in found] == ["R3", "R2"], found
+    assert abs(found[0][1] - 1 / 3) < 1e-6
+    assert abs(found[1][1] - 0.5) < 1e-6 and found[1][2] == "touching"
