@@ -163,4 +163,13 @@ def test_ns_curve_of_uncoupled_oscillators_and_its_resonances():
     assert np.max(np.abs(cur.param_values)) < 1e-10  # mu2 = 0 along the curve
     assert np.allclose(cur.columns["kappa"], np.cos(2 * np.pi * cur.columns["omega2"]), atol=1e-9)
     found = sorted((q.kind, round(q.params["omega2"], 8)) for q in cur.points)
-    assert found == [("R3", round(1 / 3, 8)), ("R3", round(2 / 3, 8)), ("R4", 0.75), ("UZ", 0.6)], found
+    assert found == [("R2", 0.5), ("R3", round(1 / 3, 8)), ("R3", round(2 / 3, 8)), ("R4", 0.75), ("UZ", 0.6)], found
+    # at omega2 = 1/2 the pair reaches -1 as a rotation by pi and returns along the circle (kappa
+    # touches -1 without crossing): the R2 is found by kappa's turning, and says so
+    (r2,) = cur.special("R2")
+    assert r2.data["case"] == "touching" and abs(r2.data["kappa"] + 1.0) < 1e-9
+    # the transverse oscillator's cubic term is -(1 + i beta) |z2|^2 z2: the torus is supercritical
+    # all along (Re d = -2 / T_1 in this normalisation, no Chenciner point)
+    nf = cur.columns["nf_coefficient"]
+    assert np.all(np.isfinite(nf[np.abs(cur.columns["kappa"]) < 1 - 1e-6]))
+    assert np.allclose(nf[np.isfinite(nf)], 2 * -1.0 / (2 * np.pi), rtol=1e-5), nf

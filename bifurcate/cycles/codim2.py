@@ -233,7 +233,11 @@ def _tests_for(problem, memo, stops):
 
     def kappa_velocity(x, t):
         # d kappa / ds along the curve: changes sign where kappa turns (e.g. where the pair touches -1
-        # or +1 and returns along the unit circle without leaving it)
+        # or +1 and returns along the unit circle without leaving it). Only turns near kappa = +-1
+        # matter: for |kappa| < 0.8 the sign of the reference tangent's kappa component stands in
+        # (no tangent solve there)
+        if abs(problem.kappa(x)) < 0.8:
+            return 1.0 if t[kap_i] >= 0 else -1.0
         return float(tangent_at(problem, x, t)[kap_i])
 
     def touch_classify(x, t):
