@@ -76,6 +76,20 @@ def test_generic_lpc_curve_from_j15_and_its_hopf_end():
     br = cycles_at(1.5, max_points=30)
     lpc = br.special("LPC")[0]
     assert abs(lpc.param - 0.4130) < 1e-4
+    # the fold coefficient b (tau' = 1 - xi, xi' = b xi^2 on the centre manifold): nonzero, and the
+    # branch's own cycles agree: a cycle at xi has period T_f (1 + xi) and multiplier exp(2 b xi T_f),
+    # so ln(mu) / (2 (T - T_f)) -> b from both sides of the fold (first order in xi)
+    b = lpc.data["nf_coefficient"]
+    assert lpc.data["criticality"] == "nondegenerate" and lpc.data["nf_method"] == "symbolic"
+    Tf, i = lpc.data["period"], lpc.index
+    est = []
+    for row in (i, i + 1):
+        mu = br.eigenvalues[row, 1:]
+        mu1 = mu[np.argmin(np.abs(mu - 1.0))].real
+        est.append((np.log(mu1) / (2 * (br.columns["period"][row] - Tf)), br.columns["period"][row] - Tf))
+    (e0, d0), (e1, d1) = est
+    assert d0 * d1 < 0 and min(e0, e1) < b < max(e0, e1), (b, est)
+    assert b == pytest.approx(e0 + (e1 - e0) * (0 - d0) / (d1 - d0), rel=0.03)
     cur = continue_cycle_codim2(LMG_DIMER, lpc, "J", param="lam", stops={"J": [1.4, 1.6]},
                                 bounds={"J": (1.0, 1.65)})
     uz = {round(p.params["J"], 9): p for p in cur.special("UZ")}
@@ -173,3 +187,32 @@ def test_ns_curve_of_uncoupled_oscillators_and_its_resonances():
     nf = cur.columns["nf_coefficient"]
     assert np.all(np.isfinite(nf[np.abs(cur.columns["kappa"]) < 1 - 1e-6]))
     assert np.allclose(nf[np.isfinite(nf)], 2 * -1.0 / (2 * np.pi), rtol=1e-5), nf
+
+
+def test_flagship_first_pd_is_supercritical_and_its_coefficient_is_the_doubled_cycles_size(j1_pd):
+    """The PD coefficient at J = 1 (lam = 0.67387): negative (supercritical) with the symbolic
+    derivatives, equal to the finite-difference one, and checked against the period-doubled branch
+    itself: on the centre manifold xi' = beta xi + c xi^3, so the doubled cycle has xi^2 = -beta / c,
+    its two halves differ by 2 xi v (int_0^T |x(t + T) - x(t)|^2 dt = 4 xi^2) and its multiplier
+    near 1 is exp(-4 beta T): c = -4 beta / D^2 with both measured on the doubled cycle."""
+    from bifurcate.cycles import switch_at_pd
+    from bifurcate.cycles.normal_forms import normal_form_of_point
+
+    assert abs(j1_pd.param - 0.6738699962) < 1e-8
+    d = j1_pd.data
+    assert d["nf_status"] == 0 and d["nf_method"] == "symbolic"
+    assert d["criticality"] == "supercritical" and d["nf_coefficient"] < 0
+    fd = normal_form_of_point(LMG_DIMER, j1_pd, derivatives="finite differences")
+    assert fd.method == "finite differences"
+    assert fd.coefficient == pytest.approx(d["nf_coefficient"], rel=1e-6)
+    # the doubled branch goes forward (where the primary cycle has become unstable) and is stable
+    dbl = switch_at_pd(LMG_DIMER, j1_pd, param="lam", ntst=NTST, max_points=3, ds=0.002)
+    assert np.all(dbl.param_values[1:] > j1_pd.param) and np.all(dbl.n_unstable[:3] == 0)
+    t, y = dbl.orbit(0, 2001)
+    half = (y.shape[0] - 1) // 2
+    Td = dbl.columns["period"][0]
+    D2 = Td / 2 * np.mean(np.sum((y[half:-1] - y[:half]) ** 2, axis=1))
+    mu = dbl.eigenvalues[0, 1:]
+    mu1 = mu[np.argmin(np.abs(mu - 1.0))].real
+    beta = -np.log(mu1) / (2 * Td)
+    assert -4 * beta / D2 == pytest.approx(d["nf_coefficient"], rel=2e-3), (-4 * beta / D2, d["nf_coefficient"])

@@ -159,11 +159,11 @@ class _Forms:
     """Second and third derivatives of the vector field at one parameter vector (complex
     arguments by multilinearity; exact symbolic kernels when the model has them)."""
 
-    def __init__(self, model: Model, p: np.ndarray):
+    def __init__(self, model: Model, p: np.ndarray, use_symbolic: bool = True):
         from bifurcate.spec import derivatives
 
         self.model, self.p, self.n = model, np.ascontiguousarray(p, float), model.n
-        mod = derivatives(model)
+        mod = derivatives(model) if use_symbolic else None
         self.d2 = getattr(mod, "d2", None) if mod is not None else None
         self.d3 = getattr(mod, "d3", None) if mod is not None else None
         self.method = "symbolic" if (self.d2 is not None and self.d3 is not None) else "finite differences"
@@ -263,7 +263,7 @@ class _Operators:
     """Collocation operators ``d/ds - T A(s) + sigma`` on the cycle's mesh, and the values of
     functions at the collocation (Gauss) points."""
 
-    def __init__(self, model: Model, U, T, p, mesh, ncol):
+    def __init__(self, model: Model, U, T, p, mesh, ncol, use_symbolic: bool = True):
         self.model = model
         self.coll = c = Collocation(model, np.asarray(p, float), 0, np.asarray(mesh, float), int(ncol))
         self.N, self.n, self.ntst, self.m = c.N, c.n, c.ntst, c.m
@@ -278,7 +278,7 @@ class _Operators:
         self.ug = np.einsum("kl,jln->jkn", c.L, self.U[self.node])  # (ntst, m, n)
         gw = np.polynomial.legendre.leggauss(self.m)[1] / 2.0
         self.qw = c.h[:, None] * gw[None, :]                    # Gauss weights on [0, 1] (ntst, m)
-        self.forms = _Forms(model, self.p)
+        self.forms = _Forms(model, self.p, use_symbolic)
         self.A = np.empty((self.ntst, self.m, self.n, self.n))
         for j in range(self.ntst):
             for k in range(self.m):
@@ -435,7 +435,8 @@ def _ns_theta(multipliers) -> float | None:
 
 
 def cycle_normal_form(model: Model, kind: str, orbit, period: float, params, mesh, ncol: int, *,
-                      theta: float | None = None, multipliers=None, degenerate_tol: float = 1e-8) -> CycleNormalForm:
+                      theta: float | None = None, multipliers=None, degenerate_tol: float = 1e-8,
+                      derivatives: str = "auto") -> CycleNormalForm:
     """The normal-form coefficient of a fold (LPC), flip (PD) or torus (NS) bifurcation of a cycle.
 
     Parameters
@@ -452,6 +453,9 @@ def cycle_normal_form(model: Model, kind: str, orbit, period: float, params, mes
     degenerate_tol : float
         ``|coefficient| <= degenerate_tol * scale`` is reported "degenerate" (scale: the largest of
         the terms' magnitudes is not available cheaply; the scale used is ``1 / T``).
+    derivatives : {"auto", "finite differences"}
+        "auto": the model's symbolic second and third derivatives when it has them, else finite
+        differences of its Jacobian; "finite differences" forces the latter (e.g. to cross-check).
 
     Returns
     -------
@@ -472,6 +476,8 @@ def cycle_normal_form(model: Model, kind: str, orbit, period: float, params, mes
     if U.shape != ((mesh.size - 1) * int(ncol), model.n):
         raise ValueError(f"orbit: expected shape ({(mesh.size - 1) * int(ncol)}, {model.n}) for a mesh of "
                          f"{mesh.size - 1} intervals and ncol {ncol}, got {U.shape}")
+    if derivatives not in ("auto", "finite differences"):
+        raise ValueError(f"derivatives must be 'auto' or 'finite differences', got {derivatives!r}")
     T = float(period)
     if not (np.isfinite(T) and T > 0):
         raise ValueError(f"period: expected a positive number, got {period!r}")
@@ -487,7 +493,7 @@ def cycle_normal_form(model: Model, kind: str, orbit, period: float, params, mes
             return bad(-2, f"NS: expected the angle theta in (0, pi) of a complex critical multiplier, got {theta!r}")
     try:
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            op = _Operators(model, U, T, p, mesh, ncol)
+            op = _Operators(model, U, T, p, mesh, ncol, derivatives == "auto")
             if kind == "PD":
                 out = _pd(op)
             elif kind == "NS":
