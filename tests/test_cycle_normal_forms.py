@@ -257,3 +257,71 @@ def test_ns_curve_resonances_and_the_touching_r2():
     assert [k for k, _, _ in found] == ["R3", "R2"], found
     assert abs(found[0][1] - 1 / 3) < 1e-6
     assert abs(found[1][1] - 0.5) < 1e-6 and found[1][2] == "touching"
+
+
+@njit
+def _flipns(x1, x2, x3, p):
+    m, k, om = p[0], p[1], p[2]
+    r = (x1 * x1 + x2 * x2) ** 0.5
+    co = x1 / r
+    si = x2 / r
+    rho = r - 1.0
+    z = x3
+    cha = 0.5 * (1.0 + co) * rho + 0.5 * si * z
+    sha = 0.5 * si * rho + 0.5 * (1.0 - co) * z
+    chb = -0.5 * si * rho + 0.5 * (1.0 + co) * z
+    shb = -0.5 * (1.0 - co) * rho + 0.5 * si * z
+    g = m - (rho * rho + z * z)
+    drho = g * rho - chb - k * sha - 0.5 * om * (sha + chb)
+    dz = g * z - shb + k * cha + 0.5 * om * (cha - shb)
+    return drho * co - om * x2, drho * si + om * x1, dz
+
+
+@njit
+def flipns_rhs(y, p, out):
+    a, b, c = _flipns(y[0], y[1], y[2], p)
+    out[0], out[1], out[2] = a, b, c
+    return 0
+
+
+@njit
+def flipns_jac(y, p, out):
+    for j in range(3):
+        z = [complex(y[0]), complex(y[1]), complex(y[2])]
+        z[j] += 1j * H_CS
+        a, b, c = _flipns(z[0], z[1], z[2], p)
+        out[0, j], out[1, j], out[2, j] = a.imag / H_CS, b.imag / H_CS, c.imag / H_CS
+    return 0
+
+
+#: the Moebius-band frame with the linear part [[m, -1], [k, m]] (and a cubic damping): multipliers
+#: -exp((m +- sqrt(-k)) T): a torus bifurcation at m = 0 for k > 0 whose pair meets at -1 at k = 0
+#: (a Jordan block: the generic 1:2 resonance) and leaves the circle as a real pair of product 1.
+FLIP_NS = Model(name="flip_ns", state_names=("x1", "x2", "x3"), param_names=("m", "k", "omega"),
+                defaults={"m": 0.0, "k": 0.1, "omega": 1.0}, rhs=flipns_rhs, jac=flipns_jac,
+                geometry=Euclidean(3), module=__name__, attr="FLIP_NS")
+
+
+@pytest.mark.slow
+def test_ns_curve_generic_r2_where_the_pair_leaves_the_circle():
+    from bifurcate.cycles import continue_cycle_codim2, continue_cycles
+
+    t = np.linspace(0.0, 2 * np.pi, 201)
+    y = np.c_[np.cos(t), np.sin(t), 0 * t]
+    br = continue_cycles(FLIP_NS, (t, y), param="m", params=FLIP_NS.params(m=-0.3, k=0.05), ntst=20, max_points=60,
+                         p_max=0.3)
+    (ns,) = br.special("NS")
+    assert abs(ns.param) < 1e-8
+    cur = continue_cycle_codim2(FLIP_NS, ns, "k", bounds={"k": (-0.01, 0.07)}, ds=0.02, ds_max=0.03, max_steps=60)
+    assert cur.success, cur.message
+    # theta = pi - 2 pi sqrt(k): R4 at k = 1/16, R3 at k = 1/36, R2 at k = 0
+    found = sorted((q.kind, q.params["k"]) for q in cur.points)
+    assert [k for k, _ in found] == ["R2", "R3", "R4"], found
+    assert abs(found[0][1]) < 1e-6 and abs(found[1][1] - 1 / 36) < 1e-6 and abs(found[2][1] - 1 / 16) < 1e-6
+    r2 = cur.special("R2")
+    assert r2[0].data["case"] == "crossing" and abs(r2[0].data["pair_product"] - 1.0) < 1e-6
+    # beyond it the curve is a neutral saddle: kappa = -cosh(sqrt(-k) T) < -1, real pair of product 1
+    beyond = cur.columns["k"] < -1e-3
+    assert np.any(beyond)
+    assert np.allclose(cur.columns["kappa"][beyond], -np.cosh(np.sqrt(-cur.columns["k"][beyond]) * 2 * np.pi),
+                       rtol=1e-7)
