@@ -12,9 +12,12 @@ T = 2 pi / w, and whose transverse dynamics is known in closed form:
   ``p = Re Z + gamma (1 + x1) (Im Z)^2``, ``q = Im Z`` (quadratic terms that the normalisation must
   cancel). Multipliers ``exp((mu +- i nu) T)``: NS at mu = 0; ``Z = sqrt(2 / T) xi`` up to a unitary
   phase, so ``Re d = 2 Re(c) / T`` exactly (Chenciner at Re c = 0).
-* ``FOLD`` (3-D): ``theta' = w + kappa y + sigma y^2``, ``y' = mu + b0 y^2 + g (r^2 - 1) y``: folds of
-  cycles at mu = 0, generalised eigenfunction ``v = -(w / kappa) e_y``, fold coefficient
-  ``b = -b0 w / kappa``.
+* ``FOLD`` (3-D): ``theta' = w + kappa y + sigma y^2``, ``y' = mu + a1 y + b0 y^2 + e3 y^3 + g (r^2 - 1) y``:
+  with a1 = e3 = 0 folds of cycles at mu = 0, generalised eigenfunction ``v = -(w / kappa) e_y``,
+  fold coefficient ``b = -b0 w / kappa``; with b0 = 0, e3 = 1 folds at ``y_f^2 = -a1 / 3`` (an LPC
+  curve ``(mu, a1) = (2 y_f^3, -3 y_f^2)``) with ``b = -3 y_f w_f / (kappa + 2 sigma y_f)``, ``w_f`` the
+  fold cycle's angular frequency, and a cusp of cycles at
+  (mu, a1) = (0, 0).
 
 Jacobians are complex-step derivatives of the fields (exact to rounding); the second and third
 derivatives inside the normal forms are then the module's finite differences of the Jacobian.
@@ -116,10 +119,11 @@ SHEARED_TORUS = Model(name="torus_ns", state_names=("x1", "x2", "p", "q"),
 
 @njit
 def _fold(x1, x2, y, p):
-    mu, b0, ka, om, sg, g = p[0], p[1], p[2], p[3], p[4], p[5]
+    mu, b0, ka, om, sg, g, a1, e3 = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
     r2 = x1 * x1 + x2 * x2
     w = om + ka * y + sg * y * y
-    return x1 * (1.0 - r2) - w * x2, x2 * (1.0 - r2) + w * x1, mu + b0 * y * y + g * (r2 - 1.0) * y
+    return (x1 * (1.0 - r2) - w * x2, x2 * (1.0 - r2) + w * x1,
+            mu + a1 * y + b0 * y * y + e3 * y * y * y + g * (r2 - 1.0) * y)
 
 
 @njit
@@ -139,8 +143,10 @@ def fold_jac(y, p, out):
     return 0
 
 
-FOLD = Model(name="fold_lpc", state_names=("x1", "x2", "y"), param_names=("mu", "b0", "kappa", "omega", "sigma", "g"),
-             defaults={"mu": 0.0, "b0": 1.0, "kappa": 0.5, "omega": 1.0, "sigma": 0.3, "g": 0.7},
+FOLD = Model(name="fold_lpc", state_names=("x1", "x2", "y"),
+             param_names=("mu", "b0", "kappa", "omega", "sigma", "g", "a1", "e3"),
+             defaults={"mu": 0.0, "b0": 1.0, "kappa": 0.5, "omega": 1.0, "sigma": 0.3, "g": 0.7, "a1": 0.0,
+                       "e3": 0.0},
              rhs=fold_rhs, jac=fold_jac, geometry=Euclidean(3), module=__name__, attr="FOLD")
 
 
@@ -325,3 +331,29 @@ def test_ns_curve_generic_r2_where_the_pair_leaves_the_circle():
     assert np.any(beyond)
     assert np.allclose(cur.columns["kappa"][beyond], -np.cosh(np.sqrt(-cur.columns["k"][beyond]) * 2 * np.pi),
                        rtol=1e-7)
+
+
+def test_cusp_of_cycles_on_the_lpc_curve_carries_a_vanishing_fold_coefficient():
+    from bifurcate.cycles import continue_cycle_codim2, continue_cycles
+
+    t = np.linspace(0.0, 2 * np.pi, 201)
+    y = np.c_[np.cos(t), np.sin(t), 0 * t]
+    prm = FOLD.params(mu=0.0, b0=0.0, e3=1.0, a1=-0.3)
+    br = continue_cycles(FOLD, (t, y), param="mu", params=prm, ntst=20, max_points=40, p_max=0.2)
+    lpc = br.special("LPC")[0]
+    yf = math.sqrt(0.1)
+    assert abs(lpc.param - 2 * yf ** 3) < 1e-6
+    # the fold's cycle turns at w_f = w + kappa y_f + sigma y_f^2, and d theta'/dy = kappa + 2 sigma y_f there
+    w_f, k_f = 1.0 + 0.5 * yf + 0.3 * yf ** 2, 0.5 + 2 * 0.3 * yf
+    assert lpc.data["nf_coefficient"] == pytest.approx(-3 * yf * w_f / k_f, rel=1e-6)
+    cur = continue_cycle_codim2(FOLD, lpc, "a1", bounds={"a1": (-0.35, 0.1), "mu": (-0.1, 0.1)}, ds=0.02,
+                                ds_max=0.05, max_steps=60)
+    cpc = cur.special("CPC")
+    assert len(cpc) == 1, [(q.kind, q.params) for q in cur.points]
+    assert abs(cpc[0].params["a1"]) < 1e-6 and abs(cpc[0].param) < 1e-6
+    assert abs(cpc[0].data["nf_coefficient"]) < 1e-6 * abs(cpc[0].data["nf_coefficient_start"])
+    assert abs(cpc[0].data["velocity"]) < 1e-3  # the curve turns back in the parameter plane
+    # b along the curve is -3 y_f w_f / (kappa + 2 sigma y_f) with y_f = sign(mu) sqrt(-a1 / 3)
+    yfs = np.sign(cur.param_values) * np.sqrt(np.maximum(-cur.columns["a1"], 0) / 3)
+    b_ref = -3 * yfs * (1.0 + 0.5 * yfs + 0.3 * yfs ** 2) / (0.5 + 0.6 * yfs)
+    assert np.allclose(cur.columns["nf_coefficient"], b_ref, rtol=1e-5, atol=1e-6)

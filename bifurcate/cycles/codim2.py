@@ -8,18 +8,32 @@ Floquet multipliers are monitored for codimension-two points:
 
 ==========  ==================================================================================
 on LPC      R1 (1:1 resonance: a second multiplier at +1), LPPD (fold-flip: a multiplier at -1),
-            LPNS (a complex pair on the unit circle), CPC (cusp of cycles: the curve's velocity
-            in the parameter plane reverses)
+            LPNS (a complex pair on the unit circle), CPC (cusp of cycles: the fold coefficient
+            ``b`` of :mod:`bifurcate.cycles.normal_forms` changes sign; ``data["velocity"]``, the
+            curve's velocity in the parameter plane, is ~0 there), GH (the curve ends on a Hopf
+            curve: cycles of zero size; a sign change of b next to it is not a cusp)
 on PD       R2 (1:2 resonance: a second multiplier at -1), LPPD (fold-flip: a multiplier at +1),
-            PDNS (a complex pair on the unit circle)
+            PDNS (a complex pair on the unit circle), GPD (generalised period doubling: the PD
+            normal-form coefficient ``c`` changes sign)
 on NS       R1, R2, R3, R4 (strong resonances: kappa = cos theta = 1, -1, -1/2, 0), LPNS and PDNS
-            (another multiplier at +1 / -1), NSNS (a second complex pair on the unit circle)
+            (another multiplier at +1 / -1), NSNS (a second complex pair on the unit circle), CH
+            (Chenciner: the NS normal-form coefficient ``Re d`` changes sign)
 ==========  ==================================================================================
 
-(The generalised flip GPD, the Chenciner point CH and the cusp's normal-form check need
-normal-form coefficients of the cycle and are not detected. On NS curves R2 is a sign change of
-kappa + 1: where the pair reaches -1 and turns back onto the circle without leaving it, as in
-uncoupled oscillators, it is not seen.) A fold where more than one nontrivial multiplier sits at +1 is not a
+The normal-form coefficients (:func:`bifurcate.cycles.normal_forms.cycle_normal_form`, periodic
+normalisation on the curve's own collocation mesh) are test functions evaluated at every point of
+LPC, PD and NS curves; ``columns["nf_coefficient"]`` holds them (LPC: ``b``, PD: ``c``, NS: ``Re d``;
+NaN beyond R1 / R2, where the NS curve is a neutral saddle). The fifth-order coefficients that
+decide the side of the folds of doubled cycles / tori at GPD / CH are not computed.
+
+R1 and R2 on NS curves come in two kinds, both reported, ``data["case"]`` saying which:
+"crossing" -- kappa passes through +-1 and the pair leaves the circle as a real pair of product 1
+(the generic 1:1 / 1:2 resonance, a Jordan block; ``data["pair_product"]``), and "touching" --
+kappa reaches +-1 and turns back (the pair touches +-1 as a rotation by 0 or pi and returns along
+the circle, as in uncoupled oscillators): found as a sign change of d kappa / ds, accepted only
+where |kappa -+ 1| < 1e-6 at the located turn.
+
+A fold where more than one nontrivial multiplier sits at +1 is not a
 generic LPC (e.g. the LMG dimer's normal-state cycles, which join a Hopf point to its PT mirror
 and carry a time-reversal symmetry): the minimally augmented system is singular there, and the
 run returns at once with status -6 and a message that says so.
@@ -204,7 +218,14 @@ def _tests_for(problem, memo, stops):
         amp = float(np.max(np.ptp(problem.orbit(x), axis=0)) / 2)
         if ref.get("amp0") and amp < 0.05 * ref["amp0"]:
             return None, {}  # the reversal at a generalised Hopf end, not a cusp of cycles
-        return "CPC", {}
+        # the fold coefficient b there (zero at a cusp of cycles) and at the curve's start; and the
+        # parameter-plane velocity (zero at a cusp: the curve turns back)
+        nf_value(x)
+        nf = nf_memo[x.tobytes()]
+        data = {"nf_coefficient": nf.coefficient, "nf_status": nf.status, "velocity": velocity(x, t)}
+        if ref.get("b0") is not None:
+            data["nf_coefficient_start"] = ref["b0"]
+        return "CPC", data
 
     nf_memo = memo.setdefault("nf", {})
 
@@ -260,6 +281,8 @@ def _tests_for(problem, memo, stops):
 
     if ref["dev"] is not None:
         ref["amp0"] = float(np.max(np.ptp(problem.orbit(problem.x_ref), axis=0)) / 2)
+        if problem.kind == "LPC":
+            ref["b0"] = nf_value(problem.x_ref)
     problem.on_update = lambda x: ref.__setitem__("dev", deviation(x))
     kind = problem.kind
     tests = []
@@ -300,7 +323,7 @@ def _tests_for(problem, memo, stops):
                   TestFunction("R1", plus1, lambda x, t: ("R1", {}), 0),
                   TestFunction("LPPD", minus1, lambda x, t: ("LPPD", {}), 0),
                   TestFunction("LPNS", torus, lambda x, t: torus_classify(x, t, "LPNS"), 0),
-                  TestFunction("CPC", velocity, cpc_classify, 0)]
+                  TestFunction("CPC", nf_value, cpc_classify, 0)]
     else:
         tests += [TestFunction("R2", minus1, lambda x, t: ("R2", {}), 0),
                   TestFunction("LPPD", plus1, lambda x, t: ("LPPD", {}), 0),
@@ -527,9 +550,9 @@ def _assemble_curve(model, problem, xs, param, param2, fixed, points, status, me
             "arclength": np.zeros(m) if sig is None else np.asarray(sig, float)}
     if problem.kind == "NS":
         cols["kappa"] = np.array([problem.kappa(x) for x in xs])
-    if nf_memo is not None and problem.kind in ("PD", "NS"):
-        # the normal-form coefficient of the curve's bifurcation at each row (PD: c, NS: Re d), as the
-        # GPD / CH test functions evaluated it; NaN where not evaluated or undefined
+    if nf_memo is not None:
+        # the normal-form coefficient of the curve's bifurcation at each row (LPC: b, PD: c, NS: Re d),
+        # as the CPC / GPD / CH test functions evaluated it; NaN where not evaluated or undefined
         nfs = [nf_memo.get(x.tobytes()) for x in xs]
         cols["nf_coefficient"] = np.array([nf.coefficient if nf is not None else np.nan for nf in nfs])
     return cls(model=model, param=param, kind=problem.kind, params=fixed, param_values=xs[:, -2].copy(),
