@@ -216,6 +216,7 @@ def test_pd_point_of_a_branch_carries_its_coefficient(c):
     assert abs(pd.param) < 1e-8
     assert pd.data["nf_status"] == 0 and pd.data["nf_method"] == "finite differences"
     assert pd.data["nf_coefficient"] == pytest.approx(c / (2 * np.pi), rel=1e-6)
+    assert pd.data["c"] == pd.data["nf_coefficient"]
     assert pd.data["criticality"] == ("supercritical" if c < 0 else "subcritical")
 
 

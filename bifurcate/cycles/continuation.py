@@ -746,7 +746,7 @@ def _bif_point(kind, pt: _Point, index, located, prec, bracket, model, param, pa
             "mesh": pt.coll.mesh.copy(), "ncol": pt.coll.m, "test": float(pt.tests[kind])}
     if kind == "PD" and pt.floq is not None:
         data["eigenvector"] = pt.floq.eigenvector(-1.0)
-    if located and kind in ("LPC", "PD", "NS"):  # the normal-form coefficient (bifurcate.cycles.normal_forms)
+    if kind in ("LPC", "PD", "NS"):  # the normal-form coefficient (bifurcate.cycles.normal_forms)
         from bifurcate.cycles.normal_forms import annotate_point_data
 
         annotate_point_data(model, kind, data, allp, mult)

@@ -17,6 +17,11 @@ cycles. A sign change of the NS function caused by a real pair with ``mu_i mu_j 
 saddle of cycles) is checked at the located point and dropped. Localisation is the continuation
 core's (:func:`bifurcate.continuation.pseudo_arclength.locate_event`: Illinois regula falsi on the
 arclength, each probe a converged cycle, until the arclength bracket is below ``locate_tol``).
+
+Every LPC, PD and NS point of a branch then carries its normal-form coefficient in ``data``
+(``nf_coefficient``, also as ``b`` / ``c`` / ``d``, and ``criticality``: "supercritical" /
+"subcritical" for PD and NS, "nondegenerate" for LPC), computed on the point's own collocation mesh
+by :mod:`bifurcate.cycles.normal_forms` (for a bracketed point: at the bracket's end).
 """
 from __future__ import annotations
 

@@ -135,10 +135,13 @@ class CycleNormalForm:
         return self.status == 0
 
     def as_data(self) -> dict:
-        """The entries a special point's ``data`` carries."""
-        return {"nf_coefficient": float(self.coefficient), "criticality": self.criticality,
-                "nf_status": int(self.status), "nf_message": self.message, "nf_method": self.method,
-                **({"nf_d": complex(self.d)} if self.kind == "NS" else {})}
+        """The entries a special point's ``data`` carries: ``nf_coefficient`` and, under MatCont's
+        letter, ``b`` (LPC), ``c`` (PD) or ``d`` (NS: Re d; the complex d is ``nf_d``), ``criticality``,
+        ``nf_status``, ``nf_message``, ``nf_method``."""
+        letter = {"LPC": "b", "PD": "c", "NS": "d"}[self.kind]
+        return {"nf_coefficient": float(self.coefficient), letter: float(self.coefficient),
+                "criticality": self.criticality, "nf_status": int(self.status), "nf_message": self.message,
+                "nf_method": self.method, **({"nf_d": complex(self.d)} if self.kind == "NS" else {})}
 
 
 def criticality_of(kind: str, coefficient: float, scale: float = 1.0, tol: float = 1e-8) -> str:
@@ -529,7 +532,8 @@ def annotate_point_data(model: Model, kind: str, data: dict, params, multipliers
         nf = cycle_normal_form(model, kind, data["orbit"], data["period"], dict(params), data["mesh"],
                                int(data["ncol"]), multipliers=multipliers)
     except (ValueError, TypeError, KeyError) as exc:
-        data.update(nf_coefficient=math.nan, criticality="undecided", nf_status=-2,
-                    nf_message=f"{type(exc).__name__}: {exc}", nf_method="n/a")
+        data.update({"nf_coefficient": math.nan, {"LPC": "b", "PD": "c", "NS": "d"}[kind]: math.nan,
+                     "criticality": "undecided", "nf_status": -2, "nf_message": f"{type(exc).__name__}: {exc}",
+                     "nf_method": "n/a"})
         return
     data.update(nf.as_data())
