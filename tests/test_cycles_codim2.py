@@ -17,6 +17,7 @@ import pytest
 
 from bifurcate.cycles import continue_cycle_codim2, continue_cycles
 from bifurcate.cycles.codim2_problems import LPCProblem, PDProblem
+from bifurcate.cycles.normal_forms import normal_form_of_point
 from bifurcate.models import LMG_DIMER, NORMAL_STATE
 from tests.test_cycles import broken_state_hopf, normal_state_hopf
 
@@ -65,6 +66,10 @@ def test_flagship_pd_curve_passes_through_one_parameter_pd_points(j1_pd):
         assert abs(uz[J].param - ref.param) < 1e-6, (J, uz[J].param, ref.param)
         assert abs(uz[J].data["period"] - ref.data["period"]) < 1e-5
         assert np.min(np.abs(uz[J].eigenvalues + 1.0)) < 1e-6  # a multiplier at -1 on the curve
+        # the PD coefficient on the curve equals the one-parameter point's (supercritical all along)
+        assert ref.data["criticality"] == "supercritical"
+        assert normal_form_of_point(LMG_DIMER, uz[J]).coefficient == pytest.approx(ref.data["c"], rel=1e-6)
+    assert np.all(cur.columns["nf_coefficient"] < 0) and not cur.special("GPD")
     # every row is a PD cycle: a multiplier at -1 along the whole curve
     assert np.all(np.min(np.abs(cur.eigenvalues[:, 1:] + 1.0), axis=1) < 1e-5)
     df = cur.to_frame()

@@ -514,12 +514,15 @@ def cycle_normal_form(model: Model, kind: str, orbit, period: float, params, mes
 
 
 def normal_form_of_point(model: Model, point, **kw) -> CycleNormalForm:
-    """:func:`cycle_normal_form` of a located LPC, PD or NS point of a cycle branch or curve
-    (its ``data`` carries the orbit, mesh, ``ncol`` and period; NS uses its multipliers)."""
+    """:func:`cycle_normal_form` of an LPC, PD or NS point of a cycle branch, or of any point on an
+    LPC / PD / NS curve (e.g. its ``UZ`` stops: ``data["curve"]`` names the bifurcation); its ``data``
+    carries the orbit, mesh, ``ncol`` and period; NS uses its multipliers."""
     for key in ("orbit", "mesh", "ncol", "period"):
         if key not in point.data:
             raise ValueError(f"expected a point of a cycle branch (data[{key!r}] missing); got a {point.kind!r} point")
-    kind = point.data.get("curve_kind", point.kind)
+    kind = point.kind if point.kind in ("LPC", "PD", "NS") else point.data.get("curve")  # a point on a curve
+    if kind not in ("LPC", "PD", "NS"):
+        raise ValueError(f"expected an LPC, PD or NS point, or a point on such a curve; got a {point.kind!r} point")
     return cycle_normal_form(model, kind, point.data["orbit"], point.data["period"], point.params,
                              point.data["mesh"], int(point.data["ncol"]), multipliers=point.eigenvalues, **kw)
 
