@@ -358,3 +358,42 @@ def test_cusp_of_cycles_on_the_lpc_curve_carries_a_vanishing_fold_coefficient():
     yfs = np.sign(cur.param_values) * np.sqrt(np.maximum(-cur.columns["a1"], 0) / 3)
     b_ref = -3 * yfs * (1.0 + 0.5 * yfs + 0.3 * yfs ** 2) / (0.5 + 0.6 * yfs)
     assert np.allclose(cur.columns["nf_coefficient"], b_ref, rtol=1e-5, atol=1e-6)
+
+
+def test_bad_input_and_undecided_results():
+    U, mesh, T = circle_orbit(MOBIUS)
+    prm = MOBIUS.params()
+    with pytest.raises(ValueError, match="kind"):
+        cycle_normal_form(MOBIUS, "HB", U, T, prm, mesh, 4)
+    with pytest.raises(ValueError, match="orbit"):
+        cycle_normal_form(MOBIUS, "PD", U[:-1], T, prm, mesh, 4)
+    with pytest.raises(ValueError, match="period"):
+        cycle_normal_form(MOBIUS, "PD", U, -1.0, prm, mesh, 4)
+    with pytest.raises(ValueError, match="derivatives"):
+        cycle_normal_form(MOBIUS, "PD", U, T, prm, mesh, 4, derivatives="exact")
+    with pytest.raises(TypeError, match="Model"):
+        cycle_normal_form("mobius", "PD", U, T, prm, mesh, 4)
+    # NS without a complex critical multiplier: undecided, with a status, never a guess
+    nf = cycle_normal_form(MOBIUS, "NS", U, T, prm, mesh, 4, multipliers=[1.0, -1.0, 0.1])
+    assert nf.status == -2 and nf.criticality == "undecided" and math.isnan(nf.coefficient)
+
+
+def test_finite_difference_forms_match_the_symbolic_ones_on_the_flagship():
+    """The second and third derivative forms by differences of the Jacobian against the
+    specification's symbolic d2 / d3 kernels, at random points of S^2 x S^2 (complex arguments)."""
+    from bifurcate.cycles.normal_forms import _Forms
+    from bifurcate.models import LMG_DIMER
+
+    rng = np.random.default_rng(7)
+    p = LMG_DIMER.pack_params({"J": 1.0, "lam": 0.6})
+    sym, fd = _Forms(LMG_DIMER, p, True), _Forms(LMG_DIMER, p, False)
+    assert sym.method == "symbolic" and fd.method == "finite differences"
+    for x in LMG_DIMER.random_states(5, seed=rng):
+        u = rng.standard_normal(6) + 1j * rng.standard_normal(6)
+        w = rng.standard_normal(6) + 1j * rng.standard_normal(6)
+        J0 = sym.jac(x)
+        # stated accuracy: ~1e-10 relative for B (central differences), ~1e-8 for C (second differences)
+        for a, b, tol in ((fd.B(x, u, w), sym.B(x, u, w), 1e-10), (fd.Bmat(x, u) @ w, sym.Bmat(x, u) @ w, 1e-10),
+                          (fd.C(x, J0, u, u, w), sym.C(x, J0, u, u, w), 5e-8),
+                          (fd.C(x, J0, u, w, np.conj(u)), sym.C(x, J0, u, w, np.conj(u)), 5e-8)):
+            assert np.max(np.abs(a - b)) < tol * np.max(np.abs(b)), (np.max(np.abs(a - b)), np.max(np.abs(b)))

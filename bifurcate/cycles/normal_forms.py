@@ -22,8 +22,10 @@ the eigenfunction is normalised by ``int_0^T |v(tau)|^2 dtau = 1`` (PD: ``v`` re
 antiperiodic, ``v' = A v``; NS: ``v`` complex and periodic, ``v' = A v - i theta/T v``, with
 ``theta`` in (0, pi) the angle of the critical multiplier ``exp(i theta)``). At LPC ``v`` is
 the generalised eigenfunction ``v' = A v + f(x0)`` orthogonal to ``f(x0)`` (its scale is fixed
-by that equation). (MatCont's ``nf_PD`` / ``nf_NS`` rescale time to [0, 1]: their coefficients
-differ from these by positive factors.)
+by that equation). MatCont's ``nf_PD`` / ``nf_NS`` work in the rescaled time ``s = tau / T`` in
+[0, 1] with ``v`` normalised in L2(0, 1), i.e. their ``v`` is ``sqrt(T)`` times ours: their
+coefficients have the same sign as these and differ by positive, T-dependent factors (not compared
+numerically here: no MatCont run is available to the tests).
 
 The homological equations are linear boundary-value problems; each is solved on the cycle's own
 collocation mesh with the collocation blocks of :class:`~bifurcate.cycles.collocation.Collocation`
