@@ -45,6 +45,11 @@ Optional (the default the core uses when the attribute is absent):
     A ``finalize`` with a third parameter, ``finalize(x, t, events)``, also receives the events
     located in the step that reached x (dicts as in :attr:`CurveResult.events`, e.g. to end a
     cycle branch where a fold of cycles is the family shrinking to its Hopf point).
+``max_step(x, t) -> float or None`` [no limit]
+    The largest |ds| of the next step from the accepted point x along its tangent t (e.g. a
+    cycle branch limits the change of the period per step where the period is not in the norm
+    but special points lie close in it). The step control's ds is cut to it (not below
+    ``ds_min``); None or inf: no limit.
 ``stop(xs, ts) -> (status, message) or None`` [never]
     A problem-specific stop rule evaluated on the accepted points so far (lists of arrays),
     e.g. a cycle shrinking to an equilibrium or a period growing logarithmically towards a
@@ -330,7 +335,12 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
     n_rej = n_newton = 0
     cos_max = math.cos(opts.max_angle)
     steps = 0
+    max_step = getattr(problem, "max_step", None)
     while steps < opts.max_steps:
+        if max_step is not None:
+            cap = max_step(x, t)
+            if cap is not None and cap < ds:
+                ds = max(float(cap), opts.ds_min)
         x_pred = x + ds * t
         x_new, ok, its = correct(problem, x_pred, t, x, ds, opts.newton_tol, opts.newton_maxiter)
         n_newton += its
@@ -397,6 +407,10 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
                    problem.finalize(x_new, t_new))
             if fin is not None:
                 x_new, t_new = (np.array(v, dtype=float) for v in fin)
+                # unit length in the problem's norm (the problem may normalise in another one)
+                nrm = math.sqrt(max(inner(problem, t_new, t_new), 0.0))
+                if np.isfinite(nrm) and nrm > 0:
+                    t_new = t_new / nrm
         xs.append(x_new.copy())
         ts.append(t_new.copy())
         sig.append(sig[-1] + ds_eff)

@@ -243,6 +243,8 @@ class CycleProblem:
         self.model, self.param, self.params, self.opts = model, param, dict(params), opts
         self.coll = coll
         self.doubled = doubled
+        self._w = None         # (collocation, weights) of the arclength norm
+        self._last_update = None  # (x, max|dx|) of the last Newton update seen by ``converged``
         self.phase_c = None
         self._ev = None        # (key, F, J, B) of the last evaluation
         self._lu = None        # (J, border, factorisation) of the last bordered solve
@@ -263,7 +265,14 @@ class CycleProblem:
     # -- the core's interface ------------------------------------------------------------------
     @property
     def weights(self) -> np.ndarray:
-        return self.coll.W
+        """The collocation's quadrature weights (L2 in time) with the period weighted by
+        ``period_weight`` (0 by default, as AUTO-07p: see :class:`CycleOptions`)."""
+        w = self._w
+        if w is None or w[0] is not self.coll:
+            W = self.coll.W.copy()
+            W[-2] = self.opts.period_weight
+            w = self._w = (self.coll, W)
+        return w[1]
 
     def set_reference(self, X: np.ndarray) -> None:
         """The phase condition's reference orbit (and a fresh evaluation cache)."""
@@ -293,12 +302,27 @@ class CycleProblem:
         """The collocation Newton test: max|dx| < tol and collocation residual < 10 tol max(1, T),
         tol at least the branch's ``newton_tol`` (the core asks 1e-2 of it when it localises; the
         update of a collocation Newton step does not get below about cond * eps, which can exceed
-        that)."""
+        that).
+
+        Also converged: an update that stagnates at the noise floor of the linear solve. On long,
+        nearly homoclinic cycles the collocation system's condition number grows like
+        exp(lambda T): the residual reaches rounding (below 1e-3 tol max(1, T)) while max|dx|
+        stays at cond * eps (1e-8 at period 70, 3e-7 at period 80 on AUTO's demo tor) and no longer
+        contracts (at least half the previous update of the same Newton run, and below 1e4 tol). Newton cannot
+        improve such a point; refusing it made the localisation of the long-period folds fail."""
         tol = max(tol, self.opts.newton_tol)
-        if not float(np.max(np.abs(dx))) < tol:
+        d = float(np.max(np.abs(dx)))
+        prev, self._last_update = self._last_update, (x.copy(), d)
+        scale = max(1.0, float(x[-2]))
+        if d < tol:
+            F = self._evaluate(x)[0]
+            return bool(np.max(np.abs(F[:-1])) < 10 * tol * scale)
+        if not d < 1e4 * tol or prev is None or prev[0].shape != x.shape or not d > 0.5 * prev[1]:
+            return False
+        if not np.array_equal(prev[0], x - dx):  # not the previous update of the same Newton run
             return False
         F = self._evaluate(x)[0]
-        return bool(np.max(np.abs(F[:-1])) < 10 * tol * max(1.0, x[-2]))
+        return bool(np.max(np.abs(F[:-1])) < 1e-3 * tol * scale)
 
     def bordered_solve(self, J, border, rhs):
         ev = self._ev
@@ -422,6 +446,43 @@ class CycleProblem:
 
     def stop(self, xs, ts):
         return self.decision
+
+    def max_step(self, x, t) -> float | None:
+        """The largest step from ``x`` along ``t`` that changes the period by at most
+        :meth:`period_step` (None: no limit). The period has no weight in the arclength norm
+        (``period_weight`` 0, as AUTO-07p): near a homoclinic orbit of a saddle-focus it grows
+        while the orbit and the parameter barely move, and the branch snakes through folds and
+        period doublings a period pi / omega apart; this keeps every one of them in its own step."""
+        dT = self.period_step()
+        tT = abs(float(t[-2]))
+        if dT is None or not tT > 0:
+            return None
+        return dT / tT
+
+    def period_step(self) -> float | None:
+        """Largest change of the period in one step once the last cycle passes near a saddle
+        (:func:`~bifurcate.cycles.limits.saddle_of_cycle`, evaluated once the period has grown by
+        20 %); None before. Two limits, the smaller applies:
+
+        * ``0.5 / lambda``, lambda the largest of the saddle's leading stable and unstable rates:
+          the logarithmic period law ``T ~ -ln|p - p_hom| / lambda`` is sampled with at most a
+          factor e^(1/2) in ``|p - p_hom|`` per step (the homoclinic evidence fits it on the last
+          points);
+        * ``pi / (10 omega)``, omega the largest imaginary part of the saddle's eigenvalues (a
+          saddle-focus): the branch snakes through folds and period doublings about pi / omega
+          apart in the period, each resolved by about ten steps.
+        """
+        if not self._prox:
+            return None
+        q = self._prox[-1]
+        if not q.is_saddle:
+            return None
+        caps = [0.5 / max(q.leading_unstable, q.leading_stable)]
+        om = float(np.max(np.abs(q.eigenvalues.imag)))
+        if om > 0:
+            caps.append(0.1 * math.pi / om)
+        cap = min(caps)
+        return cap if math.isfinite(cap) and cap > 0 else None
 
     def _decide(self, cur: _Point, new: _Point, events):
         """The stop rules of a cycle branch at the accepted point ``new`` (None: go on)."""
