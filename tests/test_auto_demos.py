@@ -263,7 +263,9 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     """AUTO demo tor: the symmetric cycles born at the Hopf point rn = -0.5893 fold (LPC), break
     their symmetry (BPC) and snake into a homoclinic orbit of a saddle-focus at rn = -0.79752.
     AUTO with the demo's own constants (EPSS = 1e-5) reports the BPCs; at EPSS = 1e-9 it drops
-    them (the comparison warns). The folds of the snake accumulate at the homoclinic limit."""
+    them (the comparison warns). The folds of the snake accumulate at the homoclinic limit; those
+    of period up to 89 (where the corrector used to fail) are located and agree with AUTO at NTST
+    100, and so do the branch points of cycles next to them up to period 60."""
     from bifurcate.continuation.oracle import OracleToleranceWarning, compare_points
     from bifurcate.models.classic import TORUS_OSCILLATOR
 
@@ -288,8 +290,31 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     mine = [p.param for p in br.special("LPC")]
     assert len(lpc_auto) == 4 and all(min(abs(np.array(mine) - v)) < 1e-4 for v in lpc_auto)
     bpc_auto = [v for k, v in zip(pf["kind"], pf["rn"]) if k == "BPC"]
-    bpc_mine = [p.param for p in br.special("BPC")]
-    assert len(bpc_mine) >= 2 and all(min(abs(np.array(bpc_auto) - v)) < 1e-4 for v in bpc_mine)
+    bpc_mine = [p.param for p in br.special("BPC") if p.data["period"] < 25]
+    assert len(bpc_mine) == 2 and all(min(abs(np.array(bpc_auto) - v)) < 1e-4 for v in bpc_mine)
+    # the long-period folds (periods 29 to 89; our mesh is refined to NTST 100 there): against AUTO
+    # with NTST = 100 (at NTST = 25 AUTO's periods beyond 40 are off by several units), every fold
+    # of period below 95 is ours, located, to 1e-6 in rn; so are the branch points of cycles next
+    # to the folds (the symmetry-breaking one within 1e-5 of each symmetric fold) up to period 60
+    fine = _quiet(auto07p.auto_cycles_from_hopf, eq_auto, 0, bounds=(-0.9, -0.4), settings={
+        "nmx": 1500, "ntst": 100, "epss": 1e-5, "epsl": 1e-7, "epsu": 1e-7, "ds": 0.001, "dsmax": 0.01})
+    ff = fine.points_frame()
+    lpc_fine = [(v, T) for k, v, T in zip(ff["kind"], ff["rn"], ff["period"]) if k == "LPC" and T < 95]
+    assert len(lpc_fine) == 9, lpc_fine
+    lpcs = br.special("LPC")
+    for v, T in lpc_fine:
+        q = min(lpcs, key=lambda q: abs(q.param - v) + abs(q.data["period"] - T))
+        assert q.located and abs(q.param - v) < 1e-6 and abs(q.data["period"] - T) < 0.05, (v, T, q.param)
+    bpc_fine = [v for k, v, T in zip(ff["kind"], ff["rn"], ff["period"]) if k == "BPC" and T < 60]
+    bpc_ours = [p for p in br.special("BPC") if p.data["period"] < 60]
+    assert len(bpc_fine) == 5 and len(bpc_ours) >= len(bpc_fine)
+    assert all(min(abs(np.array([p.param for p in bpc_ours]) - v)) < 1e-5 for v in bpc_fine)
+    # ours has one more, at period 59.35 next to the fold at 59.346: AUTO at EPSS = 1e-9 reports it
+    tight100 = _quiet(auto07p.auto_cycles_from_hopf, eq_auto, 0, bounds=(-0.9, -0.4),
+                      settings={"nmx": 1500, "ntst": 100, "dsmax": 0.01})
+    tf = tight100.points_frame()
+    bpc_tight = [v for k, v, T in zip(tf["kind"], tf["rn"], tf["period"]) if k == "BPC" and T < 60]
+    assert all(min(abs(p.param - np.array(bpc_fine + bpc_tight))) < 1e-5 for p in bpc_ours)
     # AUTO's folds at long periods accumulate at our extrapolated homoclinic limit
     late = [v for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k == "LPC" and 80 < T < 300]
     assert len(late) >= 5 and abs(np.median(late) - br.stats["homoclinic"]["p_hom"]) < 1e-5

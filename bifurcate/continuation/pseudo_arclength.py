@@ -50,6 +50,10 @@ Optional (the default the core uses when the attribute is absent):
     cycle branch limits the change of the period per step where the period is not in the norm
     but special points lie close in it). The step control's ds is cut to it (not below
     ``ds_min``); None or inf: no limit.
+``reject_events(x, x_new, v, v_new) -> bool`` [never]
+    Whether to reject the step from x to x_new (halve ds, down to ``ds_min``) given the test
+    function values at both ends (arrays in the order of the tests): e.g. a test function that
+    must change sign with another did not, so an even number of crossings hides a point.
 ``stop(xs, ts) -> (status, message) or None`` [never]
     A problem-specific stop rule evaluated on the accepted points so far (lists of arrays),
     e.g. a cycle shrinking to an equilibrium or a period growing logarithmically towards a
@@ -268,7 +272,11 @@ def locate_event(problem, tf: TestFunction, x_a, t_a, x_b, ds, f_a, f_b, opts: C
         s = (lo * fhi - hi * flo) / (fhi - flo)
         if not (lo < s < hi) or not np.isfinite(s):
             s = 0.5 * (lo + hi)
-        x_s, ok, _ = correct(problem, x_a + s * t_a, t_a, x_a, s, opts.newton_tol * 1e-2, opts.newton_maxiter + 5)
+        # predictor: the chord between the bracket's ends (both on the curve and on the constraint,
+        # so the chord point satisfies it too, O(h^2) off the curve: the corrector's iterations
+        # fall as the bracket shrinks), not the tangent line from x_a
+        x_pred = x_lo + ((s - lo) / (hi - lo)) * (x_hi - x_lo)
+        x_s, ok, _ = correct(problem, x_pred, t_a, x_a, s, opts.newton_tol * 1e-2, opts.newton_maxiter + 5)
         if not ok:
             # a point the corrector cannot reach: report the current bracket
             return 0.5 * (x_lo + x_hi), 0.5 * (lo + hi), (x_lo, x_hi), False
@@ -336,6 +344,7 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
     cos_max = math.cos(opts.max_angle)
     steps = 0
     max_step = getattr(problem, "max_step", None)
+    reject_events = getattr(problem, "reject_events", None)
     while steps < opts.max_steps:
         if max_step is not None:
             cap = max_step(x, t)
@@ -356,6 +365,8 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
             changed = [k for k in range(len(tests)) if vals[-1][k] * v_new[k] < 0]
             if nu_new != nu[-1] and not changed and ds > opts.ds_min * 1.0001:
                 reject = True  # something crossed that no test function saw (two at once?)
+            elif reject_events is not None and ds > opts.ds_min * 1.0001 and reject_events(x, x_new, vals[-1], v_new):
+                reject = True  # the problem sees two crossings of one test function in the step
         if reject:
             n_rej += 1
             ds *= 0.5
