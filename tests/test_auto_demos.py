@@ -325,6 +325,48 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
         compare_points(br.points, list(zip(pt["kind"], pt["rn"])), 1e-4, oracle_tol=1e-9)
 
 
+@pytest.mark.slow
+def test_torus_oscillator_asymmetric_cycles_from_the_bpc_against_auto(auto07p):
+    """AUTO demo tor, its third run: the asymmetric cycles through the first branch point of
+    cycles (rn = -0.58703), with the demo's torus bifurcation (NS) and a period doubling, then
+    folds snaking into the homoclinic orbit of a saddle-focus at rn = -0.72894. Ours switches at
+    its own BPC; AUTO restarts at its BPC with ISW = -1. The NS, the PD and every fold below
+    period 40 agree to 1e-6. Ours also reports a PD next to each fold, which AUTO does not: a real
+    multiplier goes from below -20 through -1 into a complex pair inside the unit circle and back
+    out through +1 at the fold, so these PD are genuine (checked on the rows around each)."""
+    from bifurcate.cycles.switching import switch_at_bpc
+    from bifurcate.models.classic import TORUS_OSCILLATOR
+
+    prob = auto07p.AutoProblem(
+        name="tor", state_names=("x", "y", "z"), param_names=("rn", "be", "ga", "r", "a3", "b3"),
+        equations=("(-(be + rn)*x + be*y - a3*x**3 + b3*(y - x)**3)/r", "be*x - (be + ga)*y - z - b3*(y - x)**3", "y"),
+        defaults=dict(TORUS_OSCILLATOR.defaults))
+    eq = continue_equilibria(TORUS_OSCILLATOR, [0.0, 0.0, 0.0], param="rn", params={}, ds=0.001, ds_max=0.01,
+                             p_min=-0.9, p_max=-0.4)
+    br = continue_cycles(TORUS_OSCILLATOR, eq.special("HB")[0], param="rn", ntst=25, max_points=100, p_min=-0.9,
+                         p_max=-0.4)
+    sb = switch_at_bpc(TORUS_OSCILLATOR, br.special("BPC")[0], param="rn", max_points=300, ntst=25, p_min=-0.9,
+                       p_max=-0.4)
+    assert sb.status == -3 and abs(sb.stats["homoclinic"]["p_hom"] + 0.72894) < 1e-4, sb.message
+    eq_auto = auto07p.auto_equilibria(prob, [0.0, 0.0, 0.0], {}, "rn", bounds=(-0.9, -0.4))
+    demo = _quiet(auto07p.auto_cycles_from_hopf, eq_auto, 0, bounds=(-0.9, -0.4), settings={
+        "nmx": 600, "ntst": 25, "epss": 1e-5, "epsl": 1e-7, "epsu": 1e-7, "ds": 0.001, "dsmax": 0.01})
+    asym = _quiet(auto07p.auto_switch_branch, demo, "BPC", 0, bounds=(-0.9, -0.4))
+    pf = asym.points_frame()
+    ref = [(k, v) for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k in ("NS", "PD", "LPC", "BPC") and T < 40]
+    assert [k for k, _ in ref] == ["NS", "PD"] + ["LPC"] * 6, ref
+    mine = [p for p in sb.points if p.data["period"] < 40]
+    for kind, v in ref:
+        assert min(abs(p.param - v) for p in mine if p.kind == kind) < 1e-6, (kind, v)
+    extra = [p for p in mine if p.kind == "PD" and abs(p.param - ref[1][1]) > 1e-6]
+    assert sum(p.kind == "LPC" for p in mine) == len(extra) == 6
+    for p in extra:
+        # the two rows around it: a real multiplier below -1 on one side only
+        near = sb.eigenvalues[[p.index, p.index + 1]]
+        below = [bool(np.any((np.abs(ev.imag) < 1e-9) & (ev.real < -1.0))) for ev in near]
+        assert below[0] != below[1], (p.param, near)
+
+
 def test_cusp_point_agrees_with_auto(auto07p):
     """AUTO demo cusp: the fold curve of dx = a + b x - x^3 continued in (a, b) through its cusp
     point; AUTO's CP and ours are both (0, 0) to 1e-6."""
