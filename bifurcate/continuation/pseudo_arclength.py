@@ -61,7 +61,8 @@ Optional (the default the core uses when the attribute is absent):
 
 Step control: after an easy step (at most 3 corrector iterations) ds grows by ``growth``; after a
 slow one (at least ``slow_newton`` iterations, default ``newton_maxiter - 2``) it shrinks by
-``shrink``; a rejected step halves it.
+``shrink``; a rejected step halves it; the problem's ``max_step`` caps it and its
+``reject_events`` may reject a step.
 
 Test functions (:class:`TestFunction`) are evaluated with the tangent of the step; a sign
 change between consecutive accepted points is an event, localised after the run by Illinois

@@ -62,7 +62,9 @@ class CycleOptions:
         Mesh intervals and collocation points per interval (AUTO's NTST, NCOL).
     ds, ds_min, ds_max : float
         Initial, smallest and largest pseudo-arclength step (in the weighted norm: L2 in time of
-        the orbit, plus period and parameter).
+        the orbit, plus the parameter, plus the period times ``period_weight``). Near a saddle
+        the change of the period per step is also limited
+        (:meth:`~bifurcate.cycles.continuation.CycleProblem.period_step`).
     max_points : int
         Continuation points to compute (the start point included).
     p_min, p_max : float

@@ -298,7 +298,11 @@ class CycleProblem:
       ``adapt_every`` points, the new phase reference, and the stop rules of a cycle branch (the
       cycle shrinking to its Hopf point or parent cycle, a vertical family, the homoclinic
       evidence of :mod:`bifurcate.cycles.limits`, a period beyond ``max_period``);
-    * ``stop``: the decision taken in ``finalize``.
+    * ``stop``: the decision taken in ``finalize``;
+    * ``weights``: the period weighted by ``period_weight`` (0 as in AUTO-07p), ``max_step`` (the
+      period's change per step limited near a saddle: :meth:`period_step`), ``reject_events`` (a
+      BPC hidden in the step of a fold) and ``converged`` (stagnation at the linear solve's noise
+      floor accepted on long cycles): the step control as a cycle branch needs it.
     """
 
     def __init__(self, model: Model, param: str, params: Mapping[str, float], coll: Collocation, opts: CycleOptions,
