@@ -256,6 +256,16 @@ def test_flagship_j1_branch_reaches_autos_homoclinic_limit(auto07p):
     for kind, lam in zip(a["kind"], a["lam"]):
         if kind == "LPC" or (kind == "PD" and lam < 0.7):
             assert min(abs(np.array(mine[kind]) - lam)) < TOL_CYC, (kind, lam, mine[kind])
+    # beyond period 8.5 AUTO reports the folds only; ours also has a PD next to each fold: not
+    # spurious, a real multiplier crosses -1 between the two rows around each (trusted) one
+    late_pd = [p for p in br.special("PD") if p.data["period"] > 9.0]
+    assert len(late_pd) >= 5
+    for p in late_pd:
+        near = br.eigenvalues[[p.index, p.index + 1]]
+        if not np.all(br.floquet_ok[[p.index, p.index + 1]]):
+            continue
+        below = [bool(np.any((np.abs(ev.imag) < 1e-9) & (ev.real < -1.0))) for ev in near]
+        assert below[0] != below[1], (p.param, near)
 
 
 @pytest.mark.slow
