@@ -9,7 +9,7 @@ timing is skipped if bifpy is not installed.
 Fairness. Both codes measure a step by the L2 norm of the orbit over the unit interval and the
 parameter, the period with no weight (AUTO's default THL(PAR(11)) = 0; ours ``period_weight=0``),
 so the same ds covers the same stretch: in 200 points both reach the homoclinic end (lam ~ 0.8171,
-period ~ 25-29). Two comparisons are printed:
+period 22 for ours, 25 for AUTO). Two comparisons are printed:
 
 * ``per_point``: wall time per continuation point at the same NTST / NCOL, 200 points each (the
   work per point of a fixed-mesh collocation step does not depend on the period);
