@@ -256,6 +256,16 @@ def test_flagship_j1_branch_reaches_autos_homoclinic_limit(auto07p):
     for kind, lam in zip(a["kind"], a["lam"]):
         if kind == "LPC" or (kind == "PD" and lam < 0.7):
             assert min(abs(np.array(mine[kind]) - lam)) < TOL_CYC, (kind, lam, mine[kind])
+    # beyond period 8.5 AUTO reports the folds only; ours also has a PD next to each fold: not
+    # spurious, a real multiplier crosses -1 between the two rows around each (trusted) one
+    late_pd = [p for p in br.special("PD") if p.data["period"] > 9.0]
+    assert len(late_pd) >= 5
+    for p in late_pd:
+        near = br.eigenvalues[[p.index, p.index + 1]]
+        if not np.all(br.floquet_ok[[p.index, p.index + 1]]):
+            continue
+        below = [bool(np.any((np.abs(ev.imag) < 1e-9) & (ev.real < -1.0))) for ev in near]
+        assert below[0] != below[1], (p.param, near)
 
 
 @pytest.mark.slow
@@ -263,7 +273,9 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     """AUTO demo tor: the symmetric cycles born at the Hopf point rn = -0.5893 fold (LPC), break
     their symmetry (BPC) and snake into a homoclinic orbit of a saddle-focus at rn = -0.79752.
     AUTO with the demo's own constants (EPSS = 1e-5) reports the BPCs; at EPSS = 1e-9 it drops
-    them (the comparison warns). The folds of the snake accumulate at the homoclinic limit."""
+    them (the comparison warns). The folds of the snake accumulate at the homoclinic limit; those
+    of period up to 89 (where the corrector used to fail) are located and agree with AUTO at NTST
+    100, and so do the branch points of cycles next to them up to period 60."""
     from bifurcate.continuation.oracle import OracleToleranceWarning, compare_points
     from bifurcate.models.classic import TORUS_OSCILLATOR
 
@@ -288,8 +300,31 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     mine = [p.param for p in br.special("LPC")]
     assert len(lpc_auto) == 4 and all(min(abs(np.array(mine) - v)) < 1e-4 for v in lpc_auto)
     bpc_auto = [v for k, v in zip(pf["kind"], pf["rn"]) if k == "BPC"]
-    bpc_mine = [p.param for p in br.special("BPC")]
-    assert len(bpc_mine) >= 2 and all(min(abs(np.array(bpc_auto) - v)) < 1e-4 for v in bpc_mine)
+    bpc_mine = [p.param for p in br.special("BPC") if p.data["period"] < 25]
+    assert len(bpc_mine) == 2 and all(min(abs(np.array(bpc_auto) - v)) < 1e-4 for v in bpc_mine)
+    # the long-period folds (periods 29 to 89; our mesh is refined to NTST 100 there): against AUTO
+    # with NTST = 100 (at NTST = 25 AUTO's periods beyond 40 are off by several units), every fold
+    # of period below 95 is ours, located, to 1e-6 in rn; so are the branch points of cycles next
+    # to the folds (the symmetry-breaking one within 1e-5 of each symmetric fold) up to period 60
+    fine = _quiet(auto07p.auto_cycles_from_hopf, eq_auto, 0, bounds=(-0.9, -0.4), settings={
+        "nmx": 1500, "ntst": 100, "epss": 1e-5, "epsl": 1e-7, "epsu": 1e-7, "ds": 0.001, "dsmax": 0.01})
+    ff = fine.points_frame()
+    lpc_fine = [(v, T) for k, v, T in zip(ff["kind"], ff["rn"], ff["period"]) if k == "LPC" and T < 95]
+    assert len(lpc_fine) == 9, lpc_fine
+    lpcs = br.special("LPC")
+    for v, T in lpc_fine:
+        q = min(lpcs, key=lambda q: abs(q.param - v) + abs(q.data["period"] - T))
+        assert q.located and abs(q.param - v) < 1e-6 and abs(q.data["period"] - T) < 0.05, (v, T, q.param)
+    bpc_fine = [v for k, v, T in zip(ff["kind"], ff["rn"], ff["period"]) if k == "BPC" and T < 60]
+    bpc_ours = [p for p in br.special("BPC") if p.data["period"] < 60]
+    assert len(bpc_fine) == 5 and len(bpc_ours) >= len(bpc_fine)
+    assert all(min(abs(np.array([p.param for p in bpc_ours]) - v)) < 1e-5 for v in bpc_fine)
+    # ours has one more, at period 59.35 next to the fold at 59.346: AUTO at EPSS = 1e-9 reports it
+    tight100 = _quiet(auto07p.auto_cycles_from_hopf, eq_auto, 0, bounds=(-0.9, -0.4),
+                      settings={"nmx": 1500, "ntst": 100, "dsmax": 0.01})
+    tf = tight100.points_frame()
+    bpc_tight = [v for k, v, T in zip(tf["kind"], tf["rn"], tf["period"]) if k == "BPC" and T < 60]
+    assert all(min(abs(p.param - np.array(bpc_fine + bpc_tight))) < 1e-5 for p in bpc_ours)
     # AUTO's folds at long periods accumulate at our extrapolated homoclinic limit
     late = [v for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k == "LPC" and 80 < T < 300]
     assert len(late) >= 5 and abs(np.median(late) - br.stats["homoclinic"]["p_hom"]) < 1e-5
@@ -298,6 +333,48 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     assert "BPC" not in set(pt["kind"])
     with pytest.warns(OracleToleranceWarning, match="BPC"):
         compare_points(br.points, list(zip(pt["kind"], pt["rn"])), 1e-4, oracle_tol=1e-9)
+
+
+@pytest.mark.slow
+def test_torus_oscillator_asymmetric_cycles_from_the_bpc_against_auto(auto07p):
+    """AUTO demo tor, its third run: the asymmetric cycles through the first branch point of
+    cycles (rn = -0.58703), with the demo's torus bifurcation (NS) and a period doubling, then
+    folds snaking into the homoclinic orbit of a saddle-focus at rn = -0.72894. Ours switches at
+    its own BPC; AUTO restarts at its BPC with ISW = -1. The NS, the PD and every fold below
+    period 40 agree to 1e-6. Ours also reports a PD next to each fold, which AUTO does not: a real
+    multiplier goes from below -20 through -1 into a complex pair inside the unit circle and back
+    out through +1 at the fold, so these PD are genuine (checked on the rows around each)."""
+    from bifurcate.cycles.switching import switch_at_bpc
+    from bifurcate.models.classic import TORUS_OSCILLATOR
+
+    prob = auto07p.AutoProblem(
+        name="tor", state_names=("x", "y", "z"), param_names=("rn", "be", "ga", "r", "a3", "b3"),
+        equations=("(-(be + rn)*x + be*y - a3*x**3 + b3*(y - x)**3)/r", "be*x - (be + ga)*y - z - b3*(y - x)**3", "y"),
+        defaults=dict(TORUS_OSCILLATOR.defaults))
+    eq = continue_equilibria(TORUS_OSCILLATOR, [0.0, 0.0, 0.0], param="rn", params={}, ds=0.001, ds_max=0.01,
+                             p_min=-0.9, p_max=-0.4)
+    br = continue_cycles(TORUS_OSCILLATOR, eq.special("HB")[0], param="rn", ntst=25, max_points=100, p_min=-0.9,
+                         p_max=-0.4)
+    sb = switch_at_bpc(TORUS_OSCILLATOR, br.special("BPC")[0], param="rn", max_points=300, ntst=25, p_min=-0.9,
+                       p_max=-0.4)
+    assert sb.status == -3 and abs(sb.stats["homoclinic"]["p_hom"] + 0.72894) < 1e-4, sb.message
+    eq_auto = auto07p.auto_equilibria(prob, [0.0, 0.0, 0.0], {}, "rn", bounds=(-0.9, -0.4))
+    demo = _quiet(auto07p.auto_cycles_from_hopf, eq_auto, 0, bounds=(-0.9, -0.4), settings={
+        "nmx": 600, "ntst": 25, "epss": 1e-5, "epsl": 1e-7, "epsu": 1e-7, "ds": 0.001, "dsmax": 0.01})
+    asym = _quiet(auto07p.auto_switch_branch, demo, "BPC", 0, bounds=(-0.9, -0.4))
+    pf = asym.points_frame()
+    ref = [(k, v) for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k in ("NS", "PD", "LPC", "BPC") and T < 40]
+    assert [k for k, _ in ref] == ["NS", "PD"] + ["LPC"] * 6, ref
+    mine = [p for p in sb.points if p.data["period"] < 40]
+    for kind, v in ref:
+        assert min(abs(p.param - v) for p in mine if p.kind == kind) < 1e-6, (kind, v)
+    extra = [p for p in mine if p.kind == "PD" and abs(p.param - ref[1][1]) > 1e-6]
+    assert sum(p.kind == "LPC" for p in mine) == len(extra) == 6
+    for p in extra:
+        # the two rows around it: a real multiplier below -1 on one side only
+        near = sb.eigenvalues[[p.index, p.index + 1]]
+        below = [bool(np.any((np.abs(ev.imag) < 1e-9) & (ev.real < -1.0))) for ev in near]
+        assert below[0] != below[1], (p.param, near)
 
 
 def test_cusp_point_agrees_with_auto(auto07p):

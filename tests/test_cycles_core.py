@@ -153,3 +153,60 @@ def test_step_control_options_are_validated():
         ContinuationOptions(slow_newton=0)
     with pytest.raises(TypeError, match="slow_newton"):
         ContinuationOptions(slow_newton=2.5)
+
+
+# ------------------------------------------------------------------------------------------
+# the arclength norm of a cycle branch (issue 14: AUTO's, the period with no weight)
+# ------------------------------------------------------------------------------------------
+def test_arclength_norm_of_a_cycle_branch_in_closed_form():
+    """Stuart-Landau with beta = 0.5: u(t) = sqrt(mu) (cos 2 pi t, sin 2 pi t), T = 2 pi / (1 - mu / 2).
+    The norm of a step is sqrt(|d sqrt(mu)|^2 + d mu^2 + w dT^2) (the orbit's L2 norm over the unit
+    interval, the period with weight w = ``period_weight``); at a fixed ds = ds_max every chord
+    between rows measures ds (pseudo-arclength: the projection on the tangent is ds, the curvature
+    adds O(ds^3)), and the number of steps is the curve's length over ds."""
+    ds = 0.02
+    n_rows = {}
+    for w in (0.0, 1.0):
+        br = continue_cycles(STUART_LANDAU, ([0.0, 0.0], {"mu": 0.0, "omega": 1.0, "beta": 0.5}, "mu", 1.0), ds=ds,
+                             ds_max=ds, max_points=2000, p_max=1.5, period_weight=w, floquet=False, detect=False)
+        assert br.success, br.message
+        mu, T = br.param_values, br.columns["period"]
+        assert np.allclose(T, 2 * np.pi / (1 - 0.5 * mu), atol=1e-9)
+        chord = np.sqrt(np.diff(np.sqrt(mu)) ** 2 + np.diff(mu) ** 2 + w * np.diff(T) ** 2)
+        inner = chord[:-1]  # the last step is cut to put the last point on p_max
+        assert np.all(np.abs(inner - ds) < 3e-3 * ds), (w, inner.min(), inner.max())
+        m = np.linspace(mu[0], 1.5, 200001)
+        length = np.sum(np.sqrt(np.diff(np.sqrt(m)) ** 2 + np.diff(m) ** 2 + w * np.diff(2 * np.pi / (1 - 0.5 * m)) ** 2))
+        assert abs((len(br) - 1) - length / ds) <= 1.5, (w, len(br), length / ds)
+        n_rows[w] = len(br)
+    # counting the period (weight 1, the old norm) takes about twice as many steps here
+    assert n_rows[1.0] > 1.8 * n_rows[0.0]
+
+
+def test_period_step_is_capped_near_a_saddle_focus():
+    """Near the homoclinic orbit of the flagship's J = 1 branch (the normal state, a saddle-focus
+    with eigenvalues 0.79, -0.5 +- 1.527 i, -1.79) the period changes by at most pi / (10 omega)
+    per step, so the folds and period doublings that alternate every pi / omega = 2.06 in the period
+    each get their own step."""
+    from tests.test_cycles import broken_state_hopf
+    from bifurcate.models import LMG_DIMER
+
+    yh, lh, om = broken_state_hopf(1.0)
+    br = continue_cycles(LMG_DIMER, (yh, {"J": 1.0, "lam": lh}, "lam", om))
+    assert br.status == -3, br.message
+    T = br.columns["period"]
+    late = np.flatnonzero(T > 12.0)
+    assert late.size > 20
+    # (the cap bounds the predicted change; the corrected one is within a few per cent of it)
+    assert np.max(np.abs(np.diff(T[late[0] - 1:]))) <= 1.05 * np.pi / (10 * 1.5272)
+    kinds = [p.kind for p in br.points if p.data["period"] > 12.0]
+    # LPC and PD in pairs, one pair per half-turn of the saddle-focus
+    assert len(kinds) >= 10 and kinds.count("LPC") == kinds.count("PD")
+    lpc_T = np.sort([p.data["period"] for p in br.special("LPC") if p.data["period"] > 12.0])
+    assert np.allclose(np.diff(lpc_T), np.pi / 1.5272, atol=0.05)
+
+
+def test_period_weight_is_validated():
+    for bad in (-1.0, float("nan"), "1", True):
+        with pytest.raises(ValueError, match="period_weight"):
+            CycleOptions(period_weight=bad)

@@ -784,19 +784,20 @@ def _restart_source(run: AutoRun, kind: str, index: int):
 
 def auto_switch_branch(run: AutoRun, at: str = "BP", index: int = 0, *, bounds=None, direction: int = 1,
                        uz=None, settings=None, stop: Sequence[str] | None = None, native: bool = True) -> AutoRun:
-    """Switch branches at a BP of equilibria or at a PD of cycles (AUTO ``ISW=-1``).
+    """Switch branches at a BP of equilibria or at a PD or BPC of cycles (AUTO ``ISW=-1``).
 
     Parameters
     ----------
     run : AutoRun
-        An equilibrium run (``at="BP"``) or a cycle run (``at="PD"``: the period-doubled cycles).
+        An equilibrium run (``at="BP"``) or a cycle run (``at="PD"``: the period-doubled cycles;
+        ``at="BPC"``: the cycles crossing the branch at a branch point of cycles).
     at, index : which labelled point (house label and its order on the branch).
     bounds, direction, uz, settings, native : as in :func:`auto_equilibria`.
     stop : list of str, optional
         AUTO STOP entries, e.g. ``["PD1"]`` (stop at the first period doubling).
     """
-    if at not in ("BP", "PD"):
-        raise ValueError(f"expected at='BP' (equilibria) or at='PD' (cycles), got {at!r}")
+    if at not in ("BP", "PD", "BPC"):
+        raise ValueError(f"expected at='BP' (equilibria) or at='PD' or 'BPC' (cycles), got {at!r}")
     family = "equilibrium" if at == "BP" else "cycle"
     if run.family != family:
         raise ValueError(f"at={at!r} needs a {family} run, got a {run.family} run")

@@ -45,6 +45,15 @@ Optional (the default the core uses when the attribute is absent):
     A ``finalize`` with a third parameter, ``finalize(x, t, events)``, also receives the events
     located in the step that reached x (dicts as in :attr:`CurveResult.events`, e.g. to end a
     cycle branch where a fold of cycles is the family shrinking to its Hopf point).
+``max_step(x, t) -> float or None`` [no limit]
+    The largest |ds| of the next step from the accepted point x along its tangent t (e.g. a
+    cycle branch limits the change of the period per step where the period is not in the norm
+    but special points lie close in it). The step control's ds is cut to it (not below
+    ``ds_min``); None or inf: no limit.
+``reject_events(x, x_new, v, v_new) -> bool`` [never]
+    Whether to reject the step from x to x_new (halve ds, down to ``ds_min``) given the test
+    function values at both ends (arrays in the order of the tests): e.g. a test function that
+    must change sign with another did not, so an even number of crossings hides a point.
 ``stop(xs, ts) -> (status, message) or None`` [never]
     A problem-specific stop rule evaluated on the accepted points so far (lists of arrays),
     e.g. a cycle shrinking to an equilibrium or a period growing logarithmically towards a
@@ -52,7 +61,8 @@ Optional (the default the core uses when the attribute is absent):
 
 Step control: after an easy step (at most 3 corrector iterations) ds grows by ``growth``; after a
 slow one (at least ``slow_newton`` iterations, default ``newton_maxiter - 2``) it shrinks by
-``shrink``; a rejected step halves it.
+``shrink``; a rejected step halves it; the problem's ``max_step`` caps it and its
+``reject_events`` may reject a step.
 
 Test functions (:class:`TestFunction`) are evaluated with the tangent of the step; a sign
 change between consecutive accepted points is an event, localised after the run by Illinois
@@ -263,7 +273,11 @@ def locate_event(problem, tf: TestFunction, x_a, t_a, x_b, ds, f_a, f_b, opts: C
         s = (lo * fhi - hi * flo) / (fhi - flo)
         if not (lo < s < hi) or not np.isfinite(s):
             s = 0.5 * (lo + hi)
-        x_s, ok, _ = correct(problem, x_a + s * t_a, t_a, x_a, s, opts.newton_tol * 1e-2, opts.newton_maxiter + 5)
+        # predictor: the chord between the bracket's ends (both on the curve and on the constraint,
+        # so the chord point satisfies it too, O(h^2) off the curve: the corrector's iterations
+        # fall as the bracket shrinks), not the tangent line from x_a
+        x_pred = x_lo + ((s - lo) / (hi - lo)) * (x_hi - x_lo)
+        x_s, ok, _ = correct(problem, x_pred, t_a, x_a, s, opts.newton_tol * 1e-2, opts.newton_maxiter + 5)
         if not ok:
             # a point the corrector cannot reach: report the current bracket
             return 0.5 * (x_lo + x_hi), 0.5 * (lo + hi), (x_lo, x_hi), False
@@ -330,7 +344,13 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
     n_rej = n_newton = 0
     cos_max = math.cos(opts.max_angle)
     steps = 0
+    max_step = getattr(problem, "max_step", None)
+    reject_events = getattr(problem, "reject_events", None)
     while steps < opts.max_steps:
+        if max_step is not None:
+            cap = max_step(x, t)
+            if cap is not None and cap < ds:
+                ds = max(float(cap), opts.ds_min)
         x_pred = x + ds * t
         x_new, ok, its = correct(problem, x_pred, t, x, ds, opts.newton_tol, opts.newton_maxiter)
         n_newton += its
@@ -346,6 +366,8 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
             changed = [k for k in range(len(tests)) if vals[-1][k] * v_new[k] < 0]
             if nu_new != nu[-1] and not changed and ds > opts.ds_min * 1.0001:
                 reject = True  # something crossed that no test function saw (two at once?)
+            elif reject_events is not None and ds > opts.ds_min * 1.0001 and reject_events(x, x_new, vals[-1], v_new):
+                reject = True  # the problem sees two crossings of one test function in the step
         if reject:
             n_rej += 1
             ds *= 0.5
@@ -397,6 +419,10 @@ def continue_curve(problem, x0: np.ndarray, t0: np.ndarray, opts: ContinuationOp
                    problem.finalize(x_new, t_new))
             if fin is not None:
                 x_new, t_new = (np.array(v, dtype=float) for v in fin)
+                # unit length in the problem's norm (the problem may normalise in another one)
+                nrm = math.sqrt(max(inner(problem, t_new, t_new), 0.0))
+                if np.isfinite(nrm) and nrm > 0:
+                    t_new = t_new / nrm
         xs.append(x_new.copy())
         ts.append(t_new.copy())
         sig.append(sig[-1] + ds_eff)

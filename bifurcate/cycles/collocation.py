@@ -62,7 +62,9 @@ class CycleOptions:
         Mesh intervals and collocation points per interval (AUTO's NTST, NCOL).
     ds, ds_min, ds_max : float
         Initial, smallest and largest pseudo-arclength step (in the weighted norm: L2 in time of
-        the orbit, plus period and parameter).
+        the orbit, plus the parameter, plus the period times ``period_weight``). Near a saddle
+        the change of the period per step is also limited
+        (:meth:`~bifurcate.cycles.continuation.CycleProblem.period_step`).
     max_points : int
         Continuation points to compute (the start point included).
     p_min, p_max : float
@@ -109,6 +111,12 @@ class CycleOptions:
         Largest angle (radians) between consecutive tangents; a larger turn is rejected and
         retried with half the step (keeps the branch from reversing at sharp folds). Same name and
         unit as in :class:`~bifurcate.continuation.ContinuationOptions`.
+    period_weight : float
+        Weight of the period in the arclength norm of the continuation (the orbit counts by its
+        L2 norm over the unit interval, the parameter with weight 1). The default 0 is AUTO-07p's
+        (its THL gives PAR(11), the period, no weight): a step measures how far the orbit and the
+        parameter move, so a stretch where the period grows fast towards a homoclinic orbit is
+        not cut into many short steps. 1 counts the period like a state component.
     """
 
     ntst: int = 40
@@ -135,6 +143,7 @@ class CycleOptions:
     homoclinic_tol: float = 1e-6
     ntst_max: int | None = None
     max_angle: float = math.acos(0.8)
+    period_weight: float = 0.0
 
     def __post_init__(self):
         if int(self.ntst) < 2 or int(self.ncol) < 1 or int(self.ncol) > 7:
@@ -157,6 +166,10 @@ class CycleOptions:
             raise ValueError(f"max_angle must be in (0, pi) radians, got {self.max_angle}")
         if self.ntst_max is not None and int(self.ntst_max) < int(self.ntst):
             raise ValueError(f"expected ntst_max >= ntst (or None), got ntst_max={self.ntst_max}, ntst={self.ntst}")
+        if not (isinstance(self.period_weight, (int, float)) and not isinstance(self.period_weight, bool)
+                and math.isfinite(self.period_weight)
+                and self.period_weight >= 0):
+            raise ValueError(f"period_weight must be a finite number >= 0, got {self.period_weight!r}")
         if not (self.max_period > 0 and self.max_period_growth > 1):
             raise ValueError(f"expected max_period > 0 and max_period_growth > 1, got {self.max_period}, "
                              f"{self.max_period_growth}")

@@ -51,8 +51,8 @@ from bifurcate.cycles.limits import homoclinic_evidence, saddle_of_cycle
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint, Branch
 
-__all__ = ["CycleBranch", "CycleStart", "CycleProblem", "run_continuation", "core_options", "bordered_lu",
-           "STATUS_MESSAGES"]
+__all__ = ["CycleBranch", "CycleStart", "CycleProblem", "CollocationJacobian", "run_continuation", "core_options",
+           "bordered_lu", "STATUS_MESSAGES"]
 
 STATUS_MESSAGES = {
     0: "success",
@@ -174,15 +174,78 @@ def _trusted(floq: Floquet | None, opts) -> bool:
     return floq is not None and floq.status == 0 and abs(floq.trivial - 1.0) <= opts.floquet_tol
 
 
+#: a test function of untrusted multipliers counts if each of its factors is this many times the
+#: trivial multiplier's error away from zero (:func:`_sign_certain_test`)
+SIGN_MARGIN = 10.0
+
+
+def _sign_certain_test(floq: Floquet | None, kind: str) -> float:
+    """The BPC, PD or NS test function of multipliers that are not trusted (the trivial one off 1
+    by err > ``floquet_tol``) when its sign is nevertheless certain: every factor (mu - 1, mu + 1 or
+    mu_i mu_j - 1) is more than ``SIGN_MARGIN * err`` from zero; NaN otherwise (no crossing is seen
+    there). Near a fold of cycles the trivial multiplier and the one passing +1 form a near
+    Jordan block and the trivial one is off by about the square root of the discretisation error
+    (1e-3 on AUTO demo tor at period 29) at any mesh, while the sign of the other factors is not in
+    doubt: without this, a branch point of cycles next to the fold was never seen."""
+    if floq is None or floq.status == -2 or not np.all(np.isfinite(floq.multipliers)):
+        return math.nan
+    err = abs(floq.trivial - 1.0)
+    if not err < 1e-2:
+        return math.nan
+    mu = np.asarray(floq.multipliers, dtype=complex)
+    if kind == "BPC":
+        factors = np.abs(mu - 1.0)
+    elif kind == "PD":
+        factors = np.abs(mu + 1.0)
+    else:
+        i, j = np.triu_indices(mu.size, 1)
+        factors = np.abs(mu[i] * mu[j] - 1.0)
+    if factors.size and not np.min(factors) > SIGN_MARGIN * err:
+        return math.nan
+    return test_functions(0.0, mu)[kind]
+
+
 def _amplitude(U: np.ndarray) -> float:
     return float(np.max(np.ptp(U, axis=0)) / 2.0)
 
 
 def bordered_lu(J, border: np.ndarray):
     """Sparse LU of the bordered collocation matrix ``[[J], [border]]`` (J the (N n + 1) x (N n + 2)
-    collocation-and-phase Jacobian). The seam for a condensed solver of the collocation blocks:
-    anything with a ``solve(rhs)`` method will do."""
+    collocation-and-phase Jacobian, sparse or a :class:`CollocationJacobian`). The seam for a
+    condensed solver of the collocation blocks: anything with a ``solve(rhs)`` method will do."""
+    J = getattr(J, "matrix", J)
     return spla.splu(_with_dense_row(sp.csc_matrix(J), np.asarray(border, dtype=float)))
+
+
+class CollocationJacobian:
+    """G_x of a :class:`CycleProblem` at one point, assembled as a sparse CSC matrix only when it is
+    used as a matrix (``matrix``, ``toarray()``, ``@``, any scipy.sparse attribute): the condensed
+    solver (the default) works on the collocation blocks and never needs it; assembling it at every
+    Newton iteration cost about an eighth of a cycle branch."""
+
+    __slots__ = ("shape", "_build", "_m")
+
+    def __init__(self, shape, build):
+        self.shape = tuple(shape)
+        self._build = build
+        self._m = None
+
+    @property
+    def matrix(self) -> sp.csc_matrix:
+        if self._m is None:
+            self._m = self._build()
+        return self._m
+
+    def toarray(self) -> np.ndarray:
+        return self.matrix.toarray()
+
+    def __matmul__(self, other):
+        return self.matrix @ other
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.matrix, name)
 
 
 _ROW_PATTERNS: dict = {}
@@ -235,7 +298,11 @@ class CycleProblem:
       ``adapt_every`` points, the new phase reference, and the stop rules of a cycle branch (the
       cycle shrinking to its Hopf point or parent cycle, a vertical family, the homoclinic
       evidence of :mod:`bifurcate.cycles.limits`, a period beyond ``max_period``);
-    * ``stop``: the decision taken in ``finalize``.
+    * ``stop``: the decision taken in ``finalize``;
+    * ``weights``: the period weighted by ``period_weight`` (0 as in AUTO-07p), ``max_step`` (the
+      period's change per step limited near a saddle: :meth:`period_step`), ``reject_events`` (a
+      BPC hidden in the step of a fold) and ``converged`` (stagnation at the linear solve's noise
+      floor accepted on long cycles): the step control as a cycle branch needs it.
     """
 
     def __init__(self, model: Model, param: str, params: Mapping[str, float], coll: Collocation, opts: CycleOptions,
@@ -243,6 +310,10 @@ class CycleProblem:
         self.model, self.param, self.params, self.opts = model, param, dict(params), opts
         self.coll = coll
         self.doubled = doubled
+        self._w = None         # (collocation, weights) of the arclength norm
+        self._last_update = None  # (x, max|dx|) of the last Newton update seen by ``converged``
+        self._parity = None    # (point, rejections) of :meth:`reject_events`
+        self._solve_memo = None  # (J, border, rhs, solution) of the last condensed bordered solve
         self.phase_c = None
         self._ev = None        # (key, F, J, B) of the last evaluation
         self._lu = None        # (J, border, factorisation) of the last bordered solve
@@ -263,7 +334,14 @@ class CycleProblem:
     # -- the core's interface ------------------------------------------------------------------
     @property
     def weights(self) -> np.ndarray:
-        return self.coll.W
+        """The collocation's quadrature weights (L2 in time) with the period weighted by
+        ``period_weight`` (0 by default, as AUTO-07p: see :class:`CycleOptions`)."""
+        w = self._w
+        if w is None or w[0] is not self.coll:
+            W = self.coll.W.copy()
+            W[-2] = self.opts.period_weight
+            w = self._w = (self.coll, W)
+        return w[1]
 
     def set_reference(self, X: np.ndarray) -> None:
         """The phase condition's reference orbit (and a fresh evaluation cache)."""
@@ -279,7 +357,10 @@ class CycleProblem:
         if not x[-2] > 0:
             raise FloatingPointError(f"non-positive period T = {x[-2]:g}")
         R, B, BT, BP = self.coll.evaluate(x)
-        F, J, B = self.coll.system_from_blocks(x, self.phase_c, R, B, BT, BP)
+        coll, phase_c = self.coll, self.phase_c
+        F = np.concatenate([R.ravel(), [phase_c @ x[: coll.N * coll.n]]])
+        J = CollocationJacobian((coll.N * coll.n + 1, coll.nx),
+                                lambda: coll.system_from_blocks(x, phase_c, R, B, BT, BP)[1])
         self._ev = (key, F, J, B, BT, BP)
         return F, J, B
 
@@ -293,26 +374,49 @@ class CycleProblem:
         """The collocation Newton test: max|dx| < tol and collocation residual < 10 tol max(1, T),
         tol at least the branch's ``newton_tol`` (the core asks 1e-2 of it when it localises; the
         update of a collocation Newton step does not get below about cond * eps, which can exceed
-        that)."""
+        that).
+
+        Also converged: an update that stagnates at the noise floor of the linear solve. On long,
+        nearly homoclinic cycles the collocation system's condition number grows like
+        exp(lambda T): the residual reaches rounding (below 1e-3 tol max(1, T)) while max|dx|
+        stays at cond * eps (1e-8 at period 70, 3e-7 at period 80 on AUTO's demo tor) and no longer
+        contracts (at least half the previous update of the same Newton run, and below 1e4 tol). Newton cannot
+        improve such a point; refusing it made the localisation of the long-period folds fail."""
         tol = max(tol, self.opts.newton_tol)
-        if not float(np.max(np.abs(dx))) < tol:
+        d = float(np.max(np.abs(dx)))
+        prev, self._last_update = self._last_update, (x.copy(), d)
+        scale = max(1.0, float(x[-2]))
+        if d < tol:
+            F = self._evaluate(x)[0]
+            return bool(np.max(np.abs(F[:-1])) < 10 * tol * scale)
+        if not d < 1e4 * tol or prev is None or prev[0].shape != x.shape or not d > 0.5 * prev[1]:
+            return False
+        if not np.array_equal(prev[0], x - dx):  # not the previous update of the same Newton run
             return False
         F = self._evaluate(x)[0]
-        return bool(np.max(np.abs(F[:-1])) < 10 * tol * max(1.0, x[-2]))
+        return bool(np.max(np.abs(F[:-1])) < 1e-3 * tol * scale)
 
     def bordered_solve(self, J, border, rhs):
         ev = self._ev
         if self.coll.solver == "condensed" and ev is not None and ev[2] is J and self.phase_c is not None:
             # condensation of the collocation blocks behind J (as AUTO-07p): no sparse LU, no fill
+            rhs = np.asarray(rhs, dtype=float)
+            border = np.asarray(border, dtype=float)
+            memo = self._solve_memo
+            # the same system solved twice (the tangent of an accepted point, then the fold test
+            # at that point with the same reference tangent): one condensation
+            if memo is not None and memo[0] is J and np.array_equal(memo[1], border) and np.array_equal(memo[2], rhs):
+                return memo[3].copy()
             Nn = self.coll.N * self.coll.n
             rows = np.zeros((2, self.coll.nx))
             rows[0, :Nn] = self.phase_c
             rows[1] = border
-            rhs = np.asarray(rhs, dtype=float)
-            return self.coll.solve_bordered(ev[3], ev[4], ev[5], rows, rhs[:Nn], rhs[Nn:Nn + 2])
+            z = self.coll.solve_bordered(ev[3], ev[4], ev[5], rows, rhs[:Nn], rhs[Nn:Nn + 2])
+            self._solve_memo = (J, border.copy(), rhs.copy(), z.copy())
+            return z
         lu = self._lu
         if lu is None or lu[0] is not J or not np.array_equal(lu[1], border):
-            lu = (J, np.array(border), bordered_lu(J, border))
+            lu = (J, np.array(border), bordered_lu(getattr(J, "matrix", J), border))
             self._lu = lu
         return lu[2].solve(np.asarray(rhs, dtype=float))
 
@@ -330,9 +434,9 @@ class CycleProblem:
 
     def _floquet_test(self, x, kind):
         floq = self.multipliers(x)[0]
-        if not _trusted(floq, self.opts):
-            return math.nan  # untrusted multipliers: no sign change is seen (folds are)
-        return test_functions(0.0, floq.multipliers)[kind]
+        if _trusted(floq, self.opts):
+            return test_functions(0.0, floq.multipliers)[kind]
+        return _sign_certain_test(floq, kind)
 
     def multipliers(self, x):
         """(Floquet or None, refined _Point or None) of the cycle ``x`` in the current mesh; for
@@ -423,6 +527,66 @@ class CycleProblem:
     def stop(self, xs, ts):
         return self.decision
 
+    def reject_events(self, x, x_new, v, v_new) -> bool:
+        """Reject a step in which the fold test (LPC) changes sign but the BPC test does not.
+
+        A fold moves one multiplier through +1, so the BPC test changes sign at every LPC; if it
+        did not, it crossed zero twice: a branch point of cycles lies in the same step as the fold
+        (on a Z2-symmetric cycle near a homoclinic orbit the symmetric fold and the
+        symmetry-breaking BPC come within 1e-6 of each other: AUTO demo tor). The halved step
+        separates them. At most :data:`PARITY_RETRIES` rejections from one point (a degenerate fold
+        with two multipliers at +1 keeps the parity even at any step)."""
+        if not self.opts.detect or len(v) < 2:
+            return False
+        lpc = v[0] * v_new[0] < 0
+        bpc_same = np.isfinite(v[1]) and np.isfinite(v_new[1]) and v[1] * v_new[1] > 0
+        if not (lpc and bpc_same):
+            return False
+        key = x.tobytes()
+        n = self._parity[1] + 1 if self._parity is not None and self._parity[0] == key else 1
+        self._parity = (key, n)
+        if n > PARITY_RETRIES:
+            return False
+        self.counts["parity_rejections"] = self.counts.get("parity_rejections", 0) + 1
+        return True
+
+    def max_step(self, x, t) -> float | None:
+        """The largest step from ``x`` along ``t`` that changes the period by at most
+        :meth:`period_step` (None: no limit). The period has no weight in the arclength norm
+        (``period_weight`` 0, as AUTO-07p): near a homoclinic orbit of a saddle-focus it grows
+        while the orbit and the parameter barely move, and the branch snakes through folds and
+        period doublings a period pi / omega apart; this keeps every one of them in its own step."""
+        dT = self.period_step()
+        tT = abs(float(t[-2]))
+        if dT is None or not tT > 0:
+            return None
+        return dT / tT
+
+    def period_step(self) -> float | None:
+        """Largest change of the period in one step once the last cycle passes near a saddle
+        (:func:`~bifurcate.cycles.limits.saddle_of_cycle`, evaluated once the period has grown by
+        20 %); None before. Two limits, the smaller applies:
+
+        * ``0.5 / lambda``, lambda the largest of the saddle's leading stable and unstable rates:
+          the logarithmic period law ``T ~ -ln|p - p_hom| / lambda`` is sampled with at most a
+          factor e^(1/2) in ``|p - p_hom|`` per step (the homoclinic evidence fits it on the last
+          points);
+        * ``pi / (10 omega)``, omega the largest imaginary part of the saddle's eigenvalues (a
+          saddle-focus): the branch snakes through folds and period doublings about pi / omega
+          apart in the period, each resolved by about ten steps.
+        """
+        if not self._prox:
+            return None
+        q = self._prox[-1]
+        if not q.is_saddle:
+            return None
+        caps = [0.5 / max(q.leading_unstable, q.leading_stable)]
+        om = float(np.max(np.abs(q.eigenvalues.imag)))
+        if om > 0:
+            caps.append(0.1 * math.pi / om)
+        cap = min(caps)
+        return cap if math.isfinite(cap) and cap > 0 else None
+
     def _decide(self, cur: _Point, new: _Point, events):
         """The stop rules of a cycle branch at the accepted point ``new`` (None: go on)."""
         opts, param = self.opts, self.param
@@ -504,6 +668,10 @@ def core_options(opts: CycleOptions, ds: float) -> ContinuationOptions:
                                max_angle=opts.max_angle, growth=STEP_GROWTH, shrink=STEP_SHRINK,
                                slow_newton=SLOW_NEWTON, locate=True, locate_tol=opts.locate_tol)
 
+
+#: rejections of a step from one point for a BPC hidden in the step of a fold
+#: (:meth:`CycleProblem.reject_events`)
+PARITY_RETRIES = 8
 
 #: step control of cycle branches (see :func:`core_options`)
 STEP_GROWTH, STEP_SHRINK, SLOW_NEWTON = 1.5, 0.6, 6

@@ -132,7 +132,7 @@ def log_period_fit(p: np.ndarray, T: np.ndarray) -> tuple[float, float, float]:
 
     def fit(delta):  # one trial limit, the same closed form without the batch overhead
         q = p[-1] + sgn * delta
-        if q == p[-1]:
+        if np.any(p == q):
             return np.inf, None
         x = -np.log(np.abs(p - q))
         xm = x.mean()
@@ -143,19 +143,16 @@ def log_period_fit(p: np.ndarray, T: np.ndarray) -> tuple[float, float, float]:
         r = T - c - b * x
         return math.sqrt(float(r @ r) / r.size), np.array([c, b])
 
-    # the limit lies beyond the last point, at a distance delta on a log grid, then refined
+    # the limit lies beyond the last point, at a distance delta on a log grid, then refined on
+    # finer grids around the best node (vectorised: each round is one batch of fits)
     lg = np.linspace(np.log(dmin), np.log(100.0 * span), 141)
+    for _ in range(5):
+        errs = fits(np.exp(lg))[0]
+        k = int(np.argmin(errs))
+        lo, hi = lg[max(k - 1, 0)], lg[min(k + 1, lg.size - 1)]
+        lg = np.linspace(lo, hi, 41)
     errs = fits(np.exp(lg))[0]
-    k = int(np.argmin(errs))
-    lo, hi = lg[max(k - 1, 0)], lg[min(k + 1, lg.size - 1)]
-    for _ in range(40):  # golden section in log delta
-        a1 = lo + 0.382 * (hi - lo)
-        a2 = lo + 0.618 * (hi - lo)
-        if fit(np.exp(a1))[0] < fit(np.exp(a2))[0]:
-            hi = a2
-        else:
-            lo = a1
-    delta = float(np.exp(0.5 * (lo + hi)))
+    delta = float(np.exp(lg[int(np.argmin(errs))]))
     rms, coef = fit(delta)
     if coef is None:
         return float("nan"), float("nan"), float("nan")

@@ -6,14 +6,16 @@ step ds = ds_max = 0.01, multipliers at every point and detection of LPC / PD / 
 through ``bifurcate.backends.auto07p`` (bifpy, compiled right-hand side with exact Jacobian); its
 timing is skipped if bifpy is not installed.
 
-Fairness. The two codes measure arclength differently (AUTO gives the period no weight), so the
-same ds does not cover the same stretch: in 200 points AUTO reaches the homoclinic end (lam ~
-0.8171, period ~ 25), ours lam ~ 0.809 (period ~ 5.7). Two comparisons are printed:
+Fairness. Both codes measure a step by the L2 norm of the orbit over the unit interval and the
+parameter, the period with no weight (AUTO's default THL(PAR(11)) = 0; ours ``period_weight=0``),
+so the same ds covers the same stretch: in 200 points both reach the homoclinic end (lam ~ 0.8171,
+period 22 for ours, 25 for AUTO). Two comparisons are printed:
 
 * ``per_point``: wall time per continuation point at the same NTST / NCOL, 200 points each (the
   work per point of a fixed-mesh collocation step does not depend on the period);
-* ``same_stretch``: AUTO stopped (``max_period``) at the period where our 200-point branch ends,
-  so both compute the stretch from the Hopf point to that period: total wall time of each.
+* ``same_stretch``: both codes stopped at the same period (``--stretch-period``, default 5.73:
+  the Hopf point to lam ~ 0.809), each with its own step control at ds = ds_max = 0.01: steps
+  and wall seconds of each, and the ratios ours / AUTO.
 
 The runs are alternated (ours, AUTO, ours, AUTO, ...) ``--repeats`` times and the medians are
 reported: on a shared machine only ratios measured in the same run mean anything.
@@ -21,7 +23,8 @@ reported: on a shared machine only ratios measured in the same run mean anything
 Also printed: the special points of both codes on this branch and on the normal-state branch at
 J = 0.2 (the LPC), as a cross-check.
 
-Run: ``python -m studies.benchmarks.bench_cycles [--n-points 200] [--repeats 3] [--out FILE]``
+Run: ``python -m studies.benchmarks.bench_cycles [--n-points 200] [--repeats 3] [--stretch-period 5.73]
+[--out FILE]``
 """
 from __future__ import annotations
 
@@ -52,6 +55,8 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-points", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--stretch-period", type=float, default=5.73,
+                    help="the same-stretch comparison runs from the Hopf point to this period")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     res: dict = {"n_points_requested": a.n_points, "ntst": 60, "ncol": 4, "repeats": a.repeats}
@@ -61,9 +66,10 @@ def main(argv=None) -> dict:
     continue_cycles(LMG_DIMER, start, max_points=3, ntst=60)  # compile / warm the kernel cache
     opts = dict(ntst=60, ncol=4, ds=0.01, ds_max=0.01, max_points=a.n_points, max_period_growth=1e3)
 
-    def ours():
+    def ours(max_period=None):
         t0 = time.perf_counter()
-        br = continue_cycles(LMG_DIMER, start, **opts)
+        kw = dict(opts, max_points=10 * a.n_points, max_period=max_period) if max_period else opts
+        br = continue_cycles(LMG_DIMER, start, **kw)
         return br, time.perf_counter() - t0
 
     auto = None
@@ -87,15 +93,20 @@ def main(argv=None) -> dict:
         res["auto"] = {"error": f"{type(exc).__name__}: {exc}"}
 
     t_ours, t_auto, t_auto_int, t_auto_stretch, n_auto_stretch = [], [], [], [], []
-    br = cyc = None
+    t_ours_stretch, n_ours_stretch = [], []
+    br = cyc = bs = cs = None
+    P = float(a.stretch_period)
     for _ in range(max(1, a.repeats)):
         br, t = ours()
         t_ours.append(t)
+        bs, t = ours(max_period=P)
+        t_ours_stretch.append(t)
+        n_ours_stretch.append(len(bs))
         if auto is not None:
             cyc, t = auto()
             t_auto.append(t)
             t_auto_int.append(cyc.stats.get("auto_time") or np.nan)
-            cs, t = auto(max_period=float(br.columns["period"][-1]))
+            cs, t = auto(max_period=P)
             t_auto_stretch.append(t)
             n_auto_stretch.append(len(cs.to_frame()))
     med = lambda v: float(np.median(v))  # noqa: E731
@@ -121,11 +132,21 @@ def main(argv=None) -> dict:
                             "ratio_ours_over_auto": res["ours"]["ms_per_point"] / res["auto"]["ms_per_point"],
                             "what": "wall ms per point, NTST 60, NCOL 4, multipliers and detection at every point, "
                                     "medians of alternated runs"}
-        res["same_stretch"] = {"period_end": res["ours"]["period_end"], "ours_points": len(br),
-                               "ours_wall_s": med(t_ours), "auto_points": int(np.median(n_auto_stretch)),
-                               "auto_wall_s": med(t_auto_stretch),
-                               "what": "Hopf point to the period where our branch ends; AUTO stopped there by "
-                                       "max_period (each code with its own step control at ds = ds_max = 0.01)"}
+        fs = cs.to_frame()
+        n_o, n_a = int(np.median(n_ours_stretch)), int(np.median(n_auto_stretch))
+        res["same_stretch"] = {
+            "period_stop": P, "ours_points": n_o, "ours_wall_s": med(t_ours_stretch),
+            "ours_end": {"lam": float(bs.param_values[-1]), "period": float(bs.columns["period"][-1])},
+            "auto_points": n_a, "auto_wall_s": med(t_auto_stretch),
+            "auto_end": {"lam": float(fs["lam"].iloc[-1]), "period": float(fs["period"].iloc[-1])},
+            "ratio_points_ours_over_auto": n_o / max(n_a, 1),
+            "ratio_wall_ours_over_auto": med(t_ours_stretch) / med(t_auto_stretch),
+            "what": f"Hopf point to period {P:g} (both stopped there by max_period), each code with its own "
+                    "step control at ds = ds_max = 0.01, multipliers and detection at every point; medians of "
+                    "alternated runs"}
+    else:
+        res["same_stretch"] = {"period_stop": P, "ours_points": int(np.median(n_ours_stretch)),
+                               "ours_wall_s": med(t_ours_stretch)}
 
     # cross-check at J = 0.2 (LPC of the normal-state cycles)
     lead = lambda v: LMG_DIMER.tangent_eigenvalues(NORMAL_STATE, {"J": 0.2, "lam": v})[0]  # noqa: E731
