@@ -427,7 +427,7 @@ class _Track:
     """Evidence kept for one measured trajectory."""
 
     __slots__ = ("bl", "bm", "samples", "last", "t_measured", "t_cost", "status", "y", "decision", "reason",
-                 "kind", "flavour", "n_rounds", "n_drop", "rest", "_box", "_box_of")
+                 "kind", "flavour", "n_rounds", "n_drop", "rest", "_box", "_box_of", "cert")
 
     def __init__(self, y):
         self.bl = None        # (B, d) block exponents
@@ -447,6 +447,7 @@ class _Track:
         self.rest = False       # decided at rest on an equilibrium
         self._box = None
         self._box_of = None
+        self.cert = None        # CycleCertificate of a certified LC (no variational run)
 
 
 def _keep(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
@@ -811,6 +812,120 @@ def _find_equilibria():
     return find_equilibria
 
 
+def _certified_track(y, cert, obs_samples: np.ndarray, n_blocks: int) -> _Track:
+    """A track for a certified LC: ``n_blocks`` equal blocks carrying the Floquet exponents and the
+    orbit average (zero spread: exact up to the collocation error), the polished orbit as its
+    samples (uniform in time over one period)."""
+    tr = _Track(y)
+    tr.bl = np.repeat(cert.exponents[None, :], n_blocks, axis=0)
+    tr.bm = np.repeat(obs_samples.mean(axis=0)[None, :], n_blocks, axis=0)
+    tr.samples = obs_samples
+    tr.last = obs_samples
+    tr.decision, tr.kind, tr.flavour = "certified", "LC", ""
+    tr.reason = cert.message
+    tr.cert = cert
+    return tr
+
+
+def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, eq_of, eq_dist, eqsets, cost) -> dict:
+    """The certified fast path over the trajectories not yet decided (``decision == ""``).
+
+    Writes FP certificates in place (kind, decision ``certified``, ``eq_of``; the equilibrium is
+    added to the point's set if missing) and returns ``{(p, j): _Track}`` for certified LCs.
+    Stage 1: the basin ellipsoid at the transient's end point; stage 2: a state-only probe of
+    ``certify_probe`` with samples every ``sample_dt``, then the ellipsoid again at its end, then
+    proximity to the cycles certified so far at the point, then :func:`certify_cycle`.
+    """
+    from analysis.attractors.certify import certify_cycle, certify_fixed_points, orbit_distance
+    from bifurcate.equilibria import find_equilibria
+
+    P, N, n = yT.shape
+    balls = [dict() for _ in range(P)]
+
+    def take_fp(p, j, y, ball, why):
+        es = eqsets[p]
+        d = np.max(np.abs(es.states - ball.state), axis=1) if len(es) else np.zeros(0)
+        if not d.size or d.min() > 1e-6:
+            eqsets[p] = _merge_eq(model, es, find_equilibria(model, es.params, seeds=ball.state[None, :], n_seeds=0))
+            d = np.max(np.abs(eqsets[p].states - ball.state), axis=1)
+        e = int(np.argmin(d))
+        if d[e] > 1e-6 or not eqsets[p].stable[e]:
+            return False
+        kind[p, j], flav[p, j], decision[p, j] = "FP", "", "certified"
+        eq_of[p, j], eq_dist[p, j] = e, float(np.max(np.abs(y - eqsets[p].states[e])))
+        reason[p, j] = f"{why} (equilibrium {e})"
+        return True
+
+    rest = []
+    for p in range(P):
+        js = [j for j in range(N) if decision[p, j] == "" and np.all(np.isfinite(yT[p, j]))]
+        if not js:
+            continue
+        ok, info = certify_fixed_points(model, Pm_pt[p], yT[p, js], margin=opts.certify_fp_margin, balls=balls[p])
+        for k, j in enumerate(js):
+            if not (ok[k] and take_fp(p, j, yT[p, j], info[k][0], "transient end point: " + info[k][1])):
+                rest.append((p, j))
+    out: dict = {}
+    if not rest:
+        return out
+    # the probe: state only, samples every sample_dt
+    dt = opts.sample_dt
+    Tp = float(np.ceil(opts.certify_probe / dt) * dt)
+    t_eval = np.arange(0.0, Tp + 0.5 * dt, dt)
+    tab = table.iloc[[p for p, _ in rest]].reset_index(drop=True)
+    Yp = np.array([yT[p, j] for p, j in rest])[:, None, :]
+    ens = integrate_ensemble(model, tab, y0=Yp, t_end=Tp, t_eval=t_eval, options=opts.integration)
+    margin_lc = float(opts.zero_band(opts.t_zero_min))
+    nb = max(4, int(round(opts.t_min / opts.block_time)))
+    cycles: dict = {}
+    for k, (p, j) in enumerate(rest):
+        cost[p, j] += Tp
+        if ens.status[k, 0] != 0:
+            continue
+        S = ens.samples[k, 0]
+        if not np.all(np.isfinite(S)):
+            continue
+        if model.geometry.n_spheres:
+            S = model.geometry.project(S)
+        yend = S[-1]
+        ok, info = certify_fixed_points(model, Pm_pt[p], yend[None, :], margin=opts.certify_fp_margin, balls=balls[p])
+        if ok[0]:
+            take_fp(p, j, yend, info[0][0], f"after a state-only probe of {Tp:g}: " + info[0][1])
+            continue
+        if float(np.max(S.std(axis=0))) < 1e-6:
+            continue   # at rest on something uncertified: the census decides
+        pp = {nm: float(v) for nm, v in zip(model.param_names, Pm_pt[p])}
+        cert, via = None, ""
+        for c, j0 in cycles.get(p, []):
+            # proximity: within the tube of a cycle certified at this point, approaching it
+            ext = max(float(np.max(np.ptp(c.orbit, axis=0))), 1e-12)
+            kper = int(round(c.period / dt))
+            if kper < 8 or kper + 1 > S.shape[0]:
+                continue
+            dist = orbit_distance(S, c.orbit) / ext
+            h = S.shape[0] // 2
+            if float(np.max(dist[-kper - 1:])) <= opts.certify_tube and \
+                    float(np.max(dist[h:])) <= float(np.max(dist[:h])) * 1.01 + 1e-9:
+                cert, via = c, (f"within {float(np.max(dist[-kper - 1:])):.1e} of the cycle certified from initial "
+                                f"condition {j0} (proximity): ")
+                break
+        if cert is None:
+            c = certify_cycle(model, pp, t_eval, S, margin=margin_lc, tube=opts.certify_tube)
+            if not c.certified:
+                continue
+            cycles.setdefault(p, []).append((c, j))
+            cert = c
+        # observables over the polished orbit (uniform in time), derived ones included
+        orb = cert.orbit
+        tr = _certified_track(yend, cert, orb, nb)
+        tr.reason = via + cert.message
+        tr.t_cost = Tp
+        out[(p, j)] = tr
+        kind[p, j], flav[p, j], decision[p, j] = "LC", "", "certified"
+        reason[p, j] = tr.reason
+    return out
+
+
 def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOptions | Mapping | None = None,
                   seed: Any = None, equilibria: list | None = None, measure: bool = True) -> list[CensusResult]:
     """The census of P parameter points at once (one integration call per stage and round).
@@ -848,7 +963,7 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
     names = list(model.state_names)
     Pm_pt = table[list(model.param_names)].to_numpy(float)
     cost = np.zeros((P, N))
-    times = dict.fromkeys(("equilibria", "integrate", "lyapunov", "grouping"), 0.0)
+    times = dict.fromkeys(("equilibria", "integrate", "certify", "lyapunov", "grouping"), 0.0)
     t0 = time.perf_counter()
     # 1. transient
     if opts.t_transient > 0:
@@ -914,6 +1029,14 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
                     eq_of[p, j], eq_dist[p, j] = m
                     kind[p, j], flav[p, j], reason[p, j] = settled_kind(p, m[0])
                     decision[p, j] = "settled"
+    # 2b. the certified fast path (CensusOptions.certify): FP by a basin ellipsoid, LC by
+    # collocation + Floquet; the rest goes on to the measurement unchanged
+    cert_tracks: dict = {}
+    if opts.certify and measure:
+        t0 = time.perf_counter()
+        cert_tracks = _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, eq_of, eq_dist,
+                                     eqsets, cost)
+        times["certify"] = time.perf_counter() - t0
     # 3. measurement of the rest; trajectories with equal transient windows share one run
     todo = [(p, j) for p in range(P) for j in range(N) if decision[p, j] == ""]
     rep_of = {}
@@ -965,6 +1088,11 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
         Yr = np.array([yT[p, j] for p, j in reps])
         tracks, wall_l = _measure(model, Pm, Yr, opts, settle_meas, point=np.array([p for p, _ in reps]),
                                   ic=np.array([j for _, j in reps]))
+    for pj, tr in cert_tracks.items():
+        # certified LC: a track with the exact exponents and the polished orbit (no variational run)
+        reps.append(pj)
+        rep_of[pj] = pj
+        tracks.append(tr)
     rep_index = {pj: i for i, pj in enumerate(reps)}
     for (p, j) in todo:
         i = rep_index[rep_of[(p, j)]]
@@ -1163,9 +1291,11 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
         period = float("nan")
         if k == "LC":
             tr = tracks[rep_index[rep_of[(p, mem[0])]]] if (p, mem[0]) in rep_of else None
-            if tr is not None and tr.last is not None and tr.last.shape[0] >= 50:
+            if tr is not None and tr.cert is not None:
+                period = float(tr.cert.period)
+            elif tr is not None and tr.last is not None and tr.last.shape[0] >= 50:
                 period = float(poincare_return(np.arange(tr.last.shape[0]) * opts.sample_dt, tr.last)["period"])
-        decided_alone = np.array([decision[i] in ("settled", "decided") for i in mem])  # "joined" counts 0
+        decided_alone = np.array([decision[i] in ("settled", "decided", "certified") for i in mem])  # "joined" counts 0
         sets_kw.append(dict(label=lab, kind=k, flavour=f, attracting=bool(ATTRACTING.get((k, f), False)),
                             n_members=int(mem.size), basin_fraction=mem.size / N,
                             basin_fraction_err=float(basin_fraction_error(mem.size, N)), exponents=np.asarray(expo, float),
