@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -841,6 +841,8 @@ def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, 
 
     P, N, n = yT.shape
     balls = [dict() for _ in range(P)]
+    syms = [(sym.name, np.asarray(sym.matrix, dtype=float)) for sym in getattr(model, "symmetries", ())
+            if not getattr(sym, "reverses_time", False)]
 
     def take_fp(p, j, y, ball, why):
         es = eqsets[p]
@@ -905,7 +907,7 @@ def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, 
             dist = orbit_distance(S, c.orbit) / ext
             h = S.shape[0] // 2
             if float(np.max(dist[-kper - 1:])) <= opts.certify_tube and \
-                    float(np.max(dist[h:])) <= float(np.max(dist[:h])) * 1.01 + 1e-9:
+                    float(np.max(dist[h:])) <= float(np.max(dist[:h])) * 1.01 + 1e-2 * opts.certify_tube:
                 cert, via = c, (f"within {float(np.max(dist[-kper - 1:])):.1e} of the cycle certified from initial "
                                 f"condition {j0} (proximity): ")
                 break
@@ -914,6 +916,13 @@ def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, 
             if not c.certified:
                 continue
             cycles.setdefault(p, []).append((c, j))
+            # its mirror images under the symmetries that keep time are certified cycles too (same
+            # multipliers and period): candidates for the proximity test of the other trajectories
+            for nm, mat in syms:
+                img = c.orbit @ mat.T
+                ext = max(float(np.max(np.ptp(c.orbit, axis=0))), 1e-12)
+                if float(np.max(orbit_distance(img[::10], c.orbit))) / ext > opts.certify_tube:
+                    cycles[p].append((replace(c, orbit=img, message=f"{nm} image of: {c.message}"), f"{j} ({nm} image)"))
             cert = c
         # observables over the polished orbit (uniform in time), derived ones included
         orb = cert.orbit
