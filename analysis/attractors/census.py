@@ -880,6 +880,7 @@ def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, 
     margin_lc = float(opts.zero_band(opts.t_zero_min))
     nb = max(4, int(round(opts.t_min / opts.block_time)))
     cycles: dict = {}
+    approach: list = []
     for k, (p, j) in enumerate(rest):
         cost[p, j] += Tp
         if ens.status[k, 0] != 0:
@@ -894,6 +895,15 @@ def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, 
         if ok[0]:
             take_fp(p, j, yend, info[0][0], f"after a state-only probe of {Tp:g}: " + info[0][1])
             continue
+        ball = info[0][0]
+        if ball is not None and ball.certified:
+            # heading for a certified equilibrium (its Newton zero) without being in its ellipsoid
+            # yet: the P-distance is followed in further state-only rounds (below)
+            d0 = float(ball.p_distance(S[S.shape[0] // 2])[0])
+            d1 = float(ball.p_distance(yend)[0])
+            if d1 < d0:
+                approach.append((p, j, yend, d1))
+                continue
         if float(np.max(S.std(axis=0))) < 1e-6:
             continue   # at rest on something uncertified: the census decides
         pp = {nm: float(v) for nm, v in zip(model.param_names, Pm_pt[p])}
@@ -932,6 +942,31 @@ def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, 
         out[(p, j)] = tr
         kind[p, j], flav[p, j], decision[p, j] = "LC", "", "certified"
         reason[p, j] = tr.reason
+    # proximity rounds for trajectories approaching a certified equilibrium: state only, doubling
+    # lengths, while the P-distance keeps decreasing, up to t_cap in all
+    t_done = Tp
+    while approach and t_done < opts.t_cap:
+        t_more = float(min(t_done, opts.t_cap - t_done))
+        tab = table.iloc[[p for p, _, _, _ in approach]].reset_index(drop=True)
+        Yp = np.array([y for _, _, y, _ in approach])[:, None, :]
+        ens = integrate_ensemble(model, tab, y0=Yp, t_end=t_more, options=opts.integration)
+        t_done += t_more
+        nxt = []
+        for k, (p, j, _, dprev) in enumerate(approach):
+            cost[p, j] += t_more
+            y = ens.y_final[k, 0]
+            if ens.status[k, 0] != 0 or not np.all(np.isfinite(y)):
+                continue
+            if model.geometry.n_spheres:
+                y = model.geometry.project(y)
+            ok, info = certify_fixed_points(model, Pm_pt[p], y[None, :], margin=opts.certify_fp_margin, balls=balls[p])
+            if ok[0]:
+                take_fp(p, j, y, info[0][0], f"after state-only probes of {t_done:g}: " + info[0][1])
+                continue
+            ball = info[0][0]
+            if ball is not None and ball.certified and float(ball.p_distance(y)[0]) < dprev:
+                nxt.append((p, j, y, float(ball.p_distance(y)[0])))
+        approach = nxt
     return out
 
 
