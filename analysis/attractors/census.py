@@ -896,15 +896,18 @@ def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, 
             take_fp(p, j, yend, info[0][0], f"after a state-only probe of {Tp:g}: " + info[0][1])
             continue
         ball = info[0][0]
-        if ball is not None and ball.certified:
+
+        def heading_for_fp(ball=ball, S=S, yend=yend, p=p, j=j):
             # heading for a certified equilibrium (its Newton zero) without being in its ellipsoid
-            # yet: the P-distance is followed in further state-only rounds (below)
-            d0 = float(ball.p_distance(S[S.shape[0] // 2])[0])
-            d1 = float(ball.p_distance(yend)[0])
-            if d1 < d0:
-                approach.append((p, j, yend, d1))
-                continue
+            # yet (and not on a certified cycle): the P-distance is followed in state-only rounds below
+            if ball is not None and ball.certified:
+                d0 = float(ball.p_distance(S[S.shape[0] // 2])[0])
+                d1 = float(ball.p_distance(yend)[0])
+                if d1 < d0:
+                    approach.append((p, j, yend, d1))
+
         if float(np.max(S.std(axis=0))) < 1e-6:
+            heading_for_fp()
             continue   # at rest on something uncertified: the census decides
         pp = {nm: float(v) for nm, v in zip(model.param_names, Pm_pt[p])}
         cert, via = None, ""
@@ -924,6 +927,7 @@ def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, 
         if cert is None:
             c = certify_cycle(model, pp, t_eval, S, margin=margin_lc, tube=opts.certify_tube)
             if not c.certified:
+                heading_for_fp()
                 continue
             cycles.setdefault(p, []).append((c, j))
             # its mirror images under the symmetries that keep time are certified cycles too (same

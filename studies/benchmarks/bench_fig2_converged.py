@@ -10,10 +10,11 @@ does), with shared measurements (``CensusOptions.share_attractors``, the default
 ``--compare``, without them on the same initial conditions in the same process (A/B, alternated
 with ``--repeats``): timing ratios are only meaningful within one run on this shared machine.
 
-With ``--certify`` the certified fast path (``CensusOptions(certify=True)``: fixed points by a
+``shared`` and ``unshared`` run without the certified fast path (``certify=False``). With
+``--certify`` the certified fast path (``CensusOptions(certify=True)``, the default: fixed points by a
 certified basin ellipsoid, limit cycles by collocation and Floquet multipliers, proximity to
 certified cycles; :mod:`analysis.attractors.certify`) runs on the same initial conditions, A/B
-alternated with the default census, and its answers are compared point by point
+alternated with ``shared``, and its answers are compared point by point
 (:func:`studies.benchmarks.fig2_compare.compare_points`: phase, number of attractors, basin fractions
 and exponents within 3 errors).
 
