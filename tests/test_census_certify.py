@@ -192,3 +192,25 @@ def test_census_with_certification_agrees(lmg_dimer):
                 ev = r.equilibria.eigenvalues[s.equilibrium["index"]]
                 np.testing.assert_allclose(s.exponents, np.sort(ev.real)[::-1])
         assert "certify" in r.timings
+
+
+def test_certified_path_does_not_depend_on_the_probe_batches(lmg_dimer, monkeypatch):
+    import importlib
+
+    from analysis.attractors import census_points
+
+    cm = importlib.import_module("analysis.attractors.census")   # the module (the package exports a function of that name)
+
+    pts = [{"J": 1.5, "lam": 0.45}, {"J": -1.36, "lam": 0.36}]
+    rng = np.random.default_rng(8)
+    Y0 = np.stack([lmg_dimer.random_states(6, rng) for _ in pts])
+    a = census_points(lmg_dimer, pts, Y0)
+    monkeypatch.setattr(cm, "_PROBE_FLOATS", 3 * 601 * 6)     # batches of 3 trajectories
+    b = census_points(lmg_dimer, pts, Y0)
+    for ra, rb in zip(a, b):
+        assert ra.phase == rb.phase
+        assert list(ra.trajectories["decision"]) == list(rb.trajectories["decision"])
+        np.testing.assert_allclose(ra.trajectories["t_integrated"], rb.trajectories["t_integrated"])
+        for sa, sb in zip(ra.attractors, rb.attractors):
+            assert sa.kind == sb.kind and sa.n_members == sb.n_members
+            np.testing.assert_allclose(sa.exponents, sb.exponents, rtol=1e-9, atol=1e-12)

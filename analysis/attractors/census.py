@@ -827,6 +827,10 @@ def _certified_track(y, cert, obs_samples: np.ndarray, n_blocks: int) -> _Track:
     return tr
 
 
+#: floats of probe samples held at once by the certified path (~32 MB)
+_PROBE_FLOATS = 4_000_000
+
+
 def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, eq_of, eq_dist, eqsets, cost) -> dict:
     """The certified fast path over the trajectories not yet decided (``decision == ""``).
 
@@ -874,18 +878,23 @@ def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, 
     dt = opts.sample_dt
     Tp = float(np.ceil(opts.certify_probe / dt) * dt)
     t_eval = np.arange(0.0, Tp + 0.5 * dt, dt)
-    tab = table.iloc[[p for p, _ in rest]].reset_index(drop=True)
-    Yp = np.array([yT[p, j] for p, j in rest])[:, None, :]
-    ens = integrate_ensemble(model, tab, y0=Yp, t_end=Tp, t_eval=t_eval, options=opts.integration)
     margin_lc = float(opts.zero_band(opts.t_zero_min))
     nb = max(4, int(round(opts.t_min / opts.block_time)))
     cycles: dict = {}
     approach: list = []
+    # in batches: the samples of a batch take batch x len(t_eval) x n floats
+    batch = max(1, int(_PROBE_FLOATS // (t_eval.size * n)))
     for k, (p, j) in enumerate(rest):
+        if k % batch == 0:
+            sl = rest[k:k + batch]
+            tab = table.iloc[[p_ for p_, _ in sl]].reset_index(drop=True)
+            Yp = np.array([yT[p_, j_] for p_, j_ in sl])[:, None, :]
+            ens = integrate_ensemble(model, tab, y0=Yp, t_end=Tp, t_eval=t_eval, options=opts.integration)
+        kb = k % batch
         cost[p, j] += Tp
-        if ens.status[k, 0] != 0:
+        if ens.status[kb, 0] != 0:
             continue
-        S = ens.samples[k, 0]
+        S = ens.samples[kb, 0]
         if not np.all(np.isfinite(S)):
             continue
         if model.geometry.n_spheres:
