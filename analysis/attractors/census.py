@@ -6,6 +6,10 @@ Pipeline (each arrow a plain object)::
       -> transient: adaptive DOP853, batched (bifurcate.integrate_ensemble)
       -> settlement: at rest on an equilibrium of find_equilibria -> FP (stable) / SADDLE (unstable),
          exact tangent eigenvalues as exponents
+      -> certification (CensusOptions.certify, default): a trajectory in the certified basin
+         ellipsoid of a stable equilibrium is FP, one on a cycle polished by collocation with Floquet
+         multipliers inside the circle by a margin is LC, both with exact exponents and no
+         variational run (analysis.attractors.certify); the rest goes on unchanged
       -> measurement: variational integration in blocks, extended only where undecided
          (analysis.attractors.convergence.decide), up to a cap; trajectories of one point on one
          attractor share one run (CensusOptions.share_attractors: decision ``inherited``)
@@ -184,7 +188,8 @@ class CensusResult:
     trajectories : DataFrame
         One row per initial condition: kind, flavour, attracting, label, ``decision`` (also as
         ``status``: settled,
-        decided, joined (undecided alone; on a decided attractor by shared support, or by the pooled
+        decided, certified (FP by its equilibrium's certified basin ellipsoid, LC by its collocation
+        cycle and Floquet multipliers: no variational run, ``t_measured`` 0), joined (undecided alone; on a decided attractor by shared support, or by the pooled
         sums of orbits sharing support), inherited (the label of a decided run of the same attractor,
         or of its mirror image, whose spectrum agrees with this run's so far: see
         ``CensusOptions.share_attractors``; its exponents are NaN), undecided,
