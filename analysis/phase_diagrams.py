@@ -58,7 +58,7 @@ STATUS = {
     -2: "chunk lost by the execution backend (not stored; rerun to retry)",
 }
 
-TIME_COLUMNS = ("time_equilibria", "time_integrate", "time_lyapunov", "time_grouping")
+TIME_COLUMNS = ("time_equilibria", "time_integrate", "time_certify", "time_lyapunov", "time_grouping")
 
 #: result columns whose change between the corners of a cell makes adaptive refinement subdivide it
 REFINE_ON = ("n_stable_fp", "phase", "n_attractors")

@@ -4,6 +4,8 @@
 * :mod:`analysis.attractors.convergence` — when a trajectory's label is decided (:func:`decide`)
 * :mod:`analysis.attractors.grouping` — invariant sets by shared support, mirror images
 * :mod:`analysis.attractors.census` — :func:`census`, :func:`census_points`, :class:`CensusResult`
+* :mod:`analysis.attractors.certify` — certified fixed points (basin ellipsoids) and limit cycles
+  (collocation + Floquet multipliers): the census's fast path
 * :mod:`analysis.attractors.features`, :mod:`analysis.attractors.classify` — per-trajectory checks
   (0-1 test, Poincare return) and the fixed-window classifier :class:`AttractorClassifier`
 

@@ -6,6 +6,10 @@ Pipeline (each arrow a plain object)::
       -> transient: adaptive DOP853, batched (bifurcate.integrate_ensemble)
       -> settlement: at rest on an equilibrium of find_equilibria -> FP (stable) / SADDLE (unstable),
          exact tangent eigenvalues as exponents
+      -> certification (CensusOptions.certify, default): a trajectory in the certified basin
+         ellipsoid of a stable equilibrium is FP, one on a cycle polished by collocation with Floquet
+         multipliers inside the circle by a margin is LC, both with exact exponents and no
+         variational run (analysis.attractors.certify); the rest goes on unchanged
       -> measurement: variational integration in blocks, extended only where undecided
          (analysis.attractors.convergence.decide), up to a cap; trajectories of one point on one
          attractor share one run (CensusOptions.share_attractors: decision ``inherited``)
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -184,7 +188,8 @@ class CensusResult:
     trajectories : DataFrame
         One row per initial condition: kind, flavour, attracting, label, ``decision`` (also as
         ``status``: settled,
-        decided, joined (undecided alone; on a decided attractor by shared support, or by the pooled
+        decided, certified (FP by its equilibrium's certified basin ellipsoid, LC by its collocation
+        cycle and Floquet multipliers: no variational run, ``t_measured`` 0), joined (undecided alone; on a decided attractor by shared support, or by the pooled
         sums of orbits sharing support), inherited (the label of a decided run of the same attractor,
         or of its mirror image, whose spectrum agrees with this run's so far: see
         ``CensusOptions.share_attractors``; its exponents are NaN), undecided,
@@ -427,7 +432,7 @@ class _Track:
     """Evidence kept for one measured trajectory."""
 
     __slots__ = ("bl", "bm", "samples", "last", "t_measured", "t_cost", "status", "y", "decision", "reason",
-                 "kind", "flavour", "n_rounds", "n_drop", "rest", "_box", "_box_of")
+                 "kind", "flavour", "n_rounds", "n_drop", "rest", "_box", "_box_of", "cert")
 
     def __init__(self, y):
         self.bl = None        # (B, d) block exponents
@@ -447,6 +452,7 @@ class _Track:
         self.rest = False       # decided at rest on an equilibrium
         self._box = None
         self._box_of = None
+        self.cert = None        # CycleCertificate of a certified LC (no variational run)
 
 
 def _keep(old: np.ndarray | None, new: np.ndarray) -> np.ndarray:
@@ -811,6 +817,177 @@ def _find_equilibria():
     return find_equilibria
 
 
+def _certified_track(y, cert, obs_samples: np.ndarray, n_blocks: int) -> _Track:
+    """A track for a certified LC: ``n_blocks`` equal blocks carrying the Floquet exponents and the
+    orbit average (zero spread: exact up to the collocation error), the polished orbit as its
+    samples (uniform in time over one period)."""
+    tr = _Track(y)
+    tr.bl = np.repeat(cert.exponents[None, :], n_blocks, axis=0)
+    tr.bm = np.repeat(obs_samples.mean(axis=0)[None, :], n_blocks, axis=0)
+    tr.samples = obs_samples
+    tr.last = obs_samples
+    tr.decision, tr.kind, tr.flavour = "certified", "LC", ""
+    tr.reason = cert.message
+    tr.cert = cert
+    return tr
+
+
+#: floats of probe samples held at once by the certified path (~32 MB)
+_PROBE_FLOATS = 4_000_000
+
+
+def _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, eq_of, eq_dist, eqsets, cost) -> dict:
+    """The certified fast path over the trajectories not yet decided (``decision == ""``).
+
+    Writes FP certificates in place (kind, decision ``certified``, ``eq_of``; the equilibrium is
+    added to the point's set if missing) and returns ``{(p, j): _Track}`` for certified LCs.
+    Stage 1: the basin ellipsoid at the transient's end point; stage 2: a state-only probe of
+    ``certify_probe`` with samples every ``sample_dt``, then the ellipsoid again at its end, then
+    proximity to the cycles certified so far at the point, then :func:`certify_cycle`.
+    """
+    from analysis.attractors.certify import certify_cycle, certify_fixed_points, orbit_distance
+    from bifurcate.equilibria import find_equilibria
+
+    P, N, n = yT.shape
+    balls = [dict() for _ in range(P)]
+    syms = [(sym.name, np.asarray(sym.matrix, dtype=float)) for sym in getattr(model, "symmetries", ())
+            if not getattr(sym, "reverses_time", False)]
+
+    def take_fp(p, j, y, ball, why):
+        es = eqsets[p]
+        d = np.max(np.abs(es.states - ball.state), axis=1) if len(es) else np.zeros(0)
+        if not d.size or d.min() > 1e-6:
+            eqsets[p] = _merge_eq(model, es, find_equilibria(model, es.params, seeds=ball.state[None, :], n_seeds=0))
+            d = np.max(np.abs(eqsets[p].states - ball.state), axis=1)
+        e = int(np.argmin(d))
+        if d[e] > 1e-6 or not eqsets[p].stable[e]:
+            return False
+        kind[p, j], flav[p, j], decision[p, j] = "FP", "", "certified"
+        eq_of[p, j], eq_dist[p, j] = e, float(np.max(np.abs(y - eqsets[p].states[e])))
+        reason[p, j] = f"{why} (equilibrium {e})"
+        return True
+
+    rest = []
+    for p in range(P):
+        js = [j for j in range(N) if decision[p, j] == "" and np.all(np.isfinite(yT[p, j]))]
+        if not js:
+            continue
+        ok, info = certify_fixed_points(model, Pm_pt[p], yT[p, js], margin=opts.certify_fp_margin, balls=balls[p])
+        for k, j in enumerate(js):
+            if not (ok[k] and take_fp(p, j, yT[p, j], info[k][0], "transient end point: " + info[k][1])):
+                rest.append((p, j))
+    out: dict = {}
+    if not rest:
+        return out
+    # the probe: state only, samples every sample_dt
+    dt = opts.sample_dt
+    Tp = float(np.ceil(opts.certify_probe / dt) * dt)
+    t_eval = np.arange(0.0, Tp + 0.5 * dt, dt)
+    margin_lc = float(opts.zero_band(opts.t_zero_min))
+    nb = max(4, int(round(opts.t_min / opts.block_time)))
+    cycles: dict = {}
+    approach: list = []
+    # in batches: the samples of a batch take batch x len(t_eval) x n floats
+    batch = max(1, int(_PROBE_FLOATS // (t_eval.size * n)))
+    for k, (p, j) in enumerate(rest):
+        if k % batch == 0:
+            sl = rest[k:k + batch]
+            tab = table.iloc[[p_ for p_, _ in sl]].reset_index(drop=True)
+            Yp = np.array([yT[p_, j_] for p_, j_ in sl])[:, None, :]
+            ens = integrate_ensemble(model, tab, y0=Yp, t_end=Tp, t_eval=t_eval, options=opts.integration)
+        kb = k % batch
+        cost[p, j] += Tp
+        if ens.status[kb, 0] != 0:
+            continue
+        S = ens.samples[kb, 0]
+        if not np.all(np.isfinite(S)):
+            continue
+        if model.geometry.n_spheres:
+            S = model.geometry.project(S)
+        yend = S[-1]
+        ok, info = certify_fixed_points(model, Pm_pt[p], yend[None, :], margin=opts.certify_fp_margin, balls=balls[p])
+        if ok[0]:
+            take_fp(p, j, yend, info[0][0], f"after a state-only probe of {Tp:g}: " + info[0][1])
+            continue
+        ball = info[0][0]
+
+        def heading_for_fp(ball=ball, S=S, yend=yend, p=p, j=j):
+            # heading for a certified equilibrium (its Newton zero) without being in its ellipsoid
+            # yet (and not on a certified cycle): the P-distance is followed in state-only rounds below
+            if ball is not None and ball.certified:
+                d0 = float(ball.p_distance(S[S.shape[0] // 2])[0])
+                d1 = float(ball.p_distance(yend)[0])
+                if d1 < d0:
+                    approach.append((p, j, yend, d1))
+
+        if float(np.max(S.std(axis=0))) < 1e-6:
+            heading_for_fp()
+            continue   # at rest on something uncertified: the census decides
+        pp = {nm: float(v) for nm, v in zip(model.param_names, Pm_pt[p])}
+        cert, via = None, ""
+        for c, j0 in cycles.get(p, []):
+            # proximity: within the tube of a cycle certified at this point, approaching it
+            ext = max(float(np.max(np.ptp(c.orbit, axis=0))), 1e-12)
+            kper = int(round(c.period / dt))
+            if kper < 8 or kper + 1 > S.shape[0]:
+                continue
+            dist = orbit_distance(S, c.orbit) / ext
+            h = S.shape[0] // 2
+            if float(np.max(dist[-kper - 1:])) <= opts.certify_tube and \
+                    float(np.max(dist[h:])) <= float(np.max(dist[:h])) * 1.01 + 1e-2 * opts.certify_tube:
+                cert, via = c, (f"within {float(np.max(dist[-kper - 1:])):.1e} of the cycle certified from initial "
+                                f"condition {j0} (proximity): ")
+                break
+        if cert is None:
+            c = certify_cycle(model, pp, t_eval, S, margin=margin_lc, tube=opts.certify_tube)
+            if not c.certified:
+                heading_for_fp()
+                continue
+            cycles.setdefault(p, []).append((c, j))
+            # its mirror images under the symmetries that keep time are certified cycles too (same
+            # multipliers and period): candidates for the proximity test of the other trajectories
+            for nm, mat in syms:
+                img = c.orbit @ mat.T
+                ext = max(float(np.max(np.ptp(c.orbit, axis=0))), 1e-12)
+                if float(np.max(orbit_distance(img[::10], c.orbit))) / ext > opts.certify_tube:
+                    cycles[p].append((replace(c, orbit=img, message=f"{nm} image of: {c.message}"), f"{j} ({nm} image)"))
+            cert = c
+        # observables over the polished orbit (uniform in time), derived ones included
+        orb = cert.orbit
+        tr = _certified_track(yend, cert, orb, nb)
+        tr.reason = via + cert.message
+        tr.t_cost = Tp
+        out[(p, j)] = tr
+        kind[p, j], flav[p, j], decision[p, j] = "LC", "", "certified"
+        reason[p, j] = tr.reason
+    # proximity rounds for trajectories approaching a certified equilibrium: state only, doubling
+    # lengths, while the P-distance keeps decreasing, up to t_cap in all
+    t_done = Tp
+    while approach and t_done < opts.t_cap:
+        t_more = float(min(t_done, opts.t_cap - t_done))
+        tab = table.iloc[[p for p, _, _, _ in approach]].reset_index(drop=True)
+        Yp = np.array([y for _, _, y, _ in approach])[:, None, :]
+        ens = integrate_ensemble(model, tab, y0=Yp, t_end=t_more, options=opts.integration)
+        t_done += t_more
+        nxt = []
+        for k, (p, j, _, dprev) in enumerate(approach):
+            cost[p, j] += t_more
+            y = ens.y_final[k, 0]
+            if ens.status[k, 0] != 0 or not np.all(np.isfinite(y)):
+                continue
+            if model.geometry.n_spheres:
+                y = model.geometry.project(y)
+            ok, info = certify_fixed_points(model, Pm_pt[p], y[None, :], margin=opts.certify_fp_margin, balls=balls[p])
+            if ok[0]:
+                take_fp(p, j, y, info[0][0], f"after state-only probes of {t_done:g}: " + info[0][1])
+                continue
+            ball = info[0][0]
+            if ball is not None and ball.certified and float(ball.p_distance(y)[0]) < dprev:
+                nxt.append((p, j, y, float(ball.p_distance(y)[0])))
+        approach = nxt
+    return out
+
+
 def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOptions | Mapping | None = None,
                   seed: Any = None, equilibria: list | None = None, measure: bool = True) -> list[CensusResult]:
     """The census of P parameter points at once (one integration call per stage and round).
@@ -848,7 +1025,7 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
     names = list(model.state_names)
     Pm_pt = table[list(model.param_names)].to_numpy(float)
     cost = np.zeros((P, N))
-    times = dict.fromkeys(("equilibria", "integrate", "lyapunov", "grouping"), 0.0)
+    times = dict.fromkeys(("equilibria", "integrate", "certify", "lyapunov", "grouping"), 0.0)
     t0 = time.perf_counter()
     # 1. transient
     if opts.t_transient > 0:
@@ -914,6 +1091,14 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
                     eq_of[p, j], eq_dist[p, j] = m
                     kind[p, j], flav[p, j], reason[p, j] = settled_kind(p, m[0])
                     decision[p, j] = "settled"
+    # 2b. the certified fast path (CensusOptions.certify): FP by a basin ellipsoid, LC by
+    # collocation + Floquet; the rest goes on to the measurement unchanged
+    cert_tracks: dict = {}
+    if opts.certify and measure:
+        t0 = time.perf_counter()
+        cert_tracks = _certify_stage(model, opts, table, Pm_pt, yT, decision, kind, flav, reason, eq_of, eq_dist,
+                                     eqsets, cost)
+        times["certify"] = time.perf_counter() - t0
     # 3. measurement of the rest; trajectories with equal transient windows share one run
     todo = [(p, j) for p in range(P) for j in range(N) if decision[p, j] == ""]
     rep_of = {}
@@ -965,6 +1150,11 @@ def census_points(model: Model, params, y0: np.ndarray, *, options: CensusOption
         Yr = np.array([yT[p, j] for p, j in reps])
         tracks, wall_l = _measure(model, Pm, Yr, opts, settle_meas, point=np.array([p for p, _ in reps]),
                                   ic=np.array([j for _, j in reps]))
+    for pj, tr in cert_tracks.items():
+        # certified LC: a track with the exact exponents and the polished orbit (no variational run)
+        reps.append(pj)
+        rep_of[pj] = pj
+        tracks.append(tr)
     rep_index = {pj: i for i, pj in enumerate(reps)}
     for (p, j) in todo:
         i = rep_index[rep_of[(p, j)]]
@@ -1163,9 +1353,11 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
         period = float("nan")
         if k == "LC":
             tr = tracks[rep_index[rep_of[(p, mem[0])]]] if (p, mem[0]) in rep_of else None
-            if tr is not None and tr.last is not None and tr.last.shape[0] >= 50:
+            if tr is not None and tr.cert is not None:
+                period = float(tr.cert.period)
+            elif tr is not None and tr.last is not None and tr.last.shape[0] >= 50:
                 period = float(poincare_return(np.arange(tr.last.shape[0]) * opts.sample_dt, tr.last)["period"])
-        decided_alone = np.array([decision[i] in ("settled", "decided") for i in mem])  # "joined" counts 0
+        decided_alone = np.array([decision[i] in ("settled", "decided", "certified") for i in mem])  # "joined" counts 0
         sets_kw.append(dict(label=lab, kind=k, flavour=f, attracting=bool(ATTRACTING.get((k, f), False)),
                             n_members=int(mem.size), basin_fraction=mem.size / N,
                             basin_fraction_err=float(basin_fraction_error(mem.size, N)), exponents=np.asarray(expo, float),

@@ -118,6 +118,26 @@ class CensusOptions:
         Sampled orbits kept per set (plots).
     nolds_check : bool
         nolds' largest exponent beside each chaotic set (cross-check; slow).
+    certify : bool
+        The certified fast path (:mod:`analysis.attractors.certify`; on by default since it gave the
+        answers of the census without it at 90 of 90 sampled Fig. 2 points): after the transient,
+        a trajectory whose end point lies in the certified basin ellipsoid of a stable equilibrium
+        is decided FP (decision ``certified``, exact exponents), without variational integration;
+        the others are integrated (state only) ``certify_probe`` longer with samples, and one whose
+        samples return periodically and lie within ``certify_tube`` of a limit cycle polished by
+        collocation, with every nontrivial Floquet exponent below minus the zero band at
+        ``t_zero_min`` (where the converged census may first call an exponent zero), is decided
+        LC (exponents ``log|mu| / T``, observables averaged over the polished orbit); a
+        trajectory near a cycle already certified at its point is checked against that orbit
+        (proximity) instead of a new collocation. Every trajectory not certified goes on to the
+        variational measurement from its transient end point, as without ``certify``.
+    certify_probe : float
+        Length of the state-only probe (units of 1/g; several periods of the cycles).
+    certify_fp_margin : float
+        Tangent eigenvalues of a certified equilibrium have real part below minus this.
+    certify_tube : float
+        Largest distance (relative to the orbit's extent) of a certified trajectory's last period
+        from the polished cycle.
     """
 
     t_transient: float = 200.0
@@ -147,6 +167,10 @@ class CensusOptions:
     share_overlap: float = 0.6
     n_keep: int = 4
     nolds_check: bool = False
+    certify: bool = True
+    certify_probe: float = 60.0
+    certify_fp_margin: float = 1e-3
+    certify_tube: float = 1e-3
 
     def __post_init__(self):
         pos = ("t_min", "t_cap", "block_time", "zero_floor", "n_sigma", "n_sigma_stat", "stat_floor", "fp_std_tol", "fp_match_tol",
@@ -179,6 +203,10 @@ class CensusOptions:
             raise TypeError(f"integration must be an IntegrationOptions, got {type(self.integration).__name__}")
         if self.lyapunov is not None and not isinstance(self.lyapunov, LyapunovOptions):
             raise TypeError(f"lyapunov must be a LyapunovOptions or None, got {type(self.lyapunov).__name__}")
+        if not isinstance(self.certify, (bool, np.bool_)):
+            raise TypeError(f"certify must be a bool, got {type(self.certify).__name__}")
+        for name in ("certify_probe", "certify_fp_margin", "certify_tube"):
+            check_range(name, getattr(self, name), 0, None, lo_open=True)
         if not isinstance(self.n_keep, (int, np.integer)) or self.n_keep < 0:
             raise ValueError(f"n_keep must be an int >= 0, got {self.n_keep!r}")
 

@@ -10,7 +10,15 @@ does), with shared measurements (``CensusOptions.share_attractors``, the default
 ``--compare``, without them on the same initial conditions in the same process (A/B, alternated
 with ``--repeats``): timing ratios are only meaningful within one run on this shared machine.
 
-Stage breakdown: ``CensusResult.timings`` (equilibria, transient integration, Lyapunov
+``shared`` and ``unshared`` run without the certified fast path (``certify=False``). With
+``--certify`` the certified fast path (``CensusOptions(certify=True)``, the default: fixed points by a
+certified basin ellipsoid, limit cycles by collocation and Floquet multipliers, proximity to
+certified cycles; :mod:`analysis.attractors.certify`) runs on the same initial conditions, A/B
+alternated with ``shared``, and its answers are compared point by point
+(:func:`studies.benchmarks.fig2_compare.compare_points`: phase, number of attractors, basin fractions
+and exponents within 3 errors).
+
+Stage breakdown: ``CensusResult.timings`` (equilibria, transient integration, certification, Lyapunov
 measurement with its sharing steps, grouping). The wall time per point is that of the batched
 call, which already runs the compiled kernels on every core numba uses (``threads``); the CPU
 time of the process (``cpu_s``, all threads) is printed too: on the shared machine the wall time
@@ -18,7 +26,8 @@ also measures the other users.
 
 Extrapolations (printed, not measured end to end):
 
-* full grid: mean wall per point x 201^2;
+* full grid: mean wall per point x 201^2, and the process CPU time per point x 201^2 / 2 (two
+  idle cores: ``full_grid_cpu_s_on_2_cores``);
 * coarse grid + refinement (:func:`analysis.phase_diagram` with ``refine=2``: the 51 x 51 grid, then
   the 201-grid points inside coarse cells whose corners disagree on (``n_stable_fp``, ``phase``)):
   the share of disagreeing neighbour pairs ``p`` is measured on the sample; a cell has 4 edges, so
@@ -28,7 +37,7 @@ Extrapolations (printed, not measured end to end):
 With ``--processes 2`` the shared census is also timed split over two spawned processes with one
 numba thread each (A/B against the in-process call with numba's threads, alternated).
 
-Run: ``python -m studies.benchmarks.bench_fig2_converged [--n-pairs 30] [--compare] [--processes 2]
+Run: ``python -m studies.benchmarks.bench_fig2_converged [--n-pairs 30] [--compare] [--certify] [--processes 2]
 [--repeats 2] [--out FILE.json]``
 """
 from __future__ import annotations
@@ -61,13 +70,13 @@ def _sample(n_pairs: int, seed: int, n: int = 201, stride: int = 4, J_max: float
     return pts, Y0, nc
 
 
-def _run(pts, Y0, share: bool) -> dict:
+def _run(pts, Y0, share: bool, certify: bool = False) -> dict:
     from analysis.attractors import census_points
     from analysis.attractors.options import CensusOptions
     from bifurcate.models import LMG_DIMER
 
     t0, c0 = time.perf_counter(), time.process_time()
-    res = census_points(LMG_DIMER, pts, Y0, options=CensusOptions(share_attractors=share))
+    res = census_points(LMG_DIMER, pts, Y0, options=CensusOptions(share_attractors=share, certify=certify))
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"res": res, "wall": wall, "cpu": cpu}
 
@@ -112,6 +121,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--n-initial", type=int, default=16)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--compare", action="store_true", help="also run without shared measurements (A/B)")
+    ap.add_argument("--certify", action="store_true",
+                    help="also run the certified fast path (CensusOptions(certify=True)), A/B against the default")
     ap.add_argument("--repeats", type=int, default=1, help="A/B repetitions, order alternated")
     ap.add_argument("--processes", type=int, default=0,
                     help="also time the shared census split over this many processes (1 numba thread each)")
@@ -121,13 +132,14 @@ def main(argv=None) -> dict:
     pts, Y0, nc = _sample(a.n_pairs, a.seed, n=n, n_initial=a.n_initial)
     rng = np.random.default_rng(a.seed + 1)
     census_points(LMG_DIMER, [pts[0]], LMG_DIMER.random_states(2, rng)[None])   # compile / cache load
-    runs = {"shared": [], "unshared": []}
+    census_points(LMG_DIMER, [pts[0]], LMG_DIMER.random_states(2, rng)[None],
+                  options={"certify": True})   # the certified path's kernels too
+    runs = {"shared": [], "unshared": [], "certified": []}
+    modes = ["shared"] + (["unshared"] if a.compare else []) + (["certified"] if a.certify else [])
     for k in range(a.repeats):
-        order = ["shared", "unshared"] if k % 2 == 0 else ["unshared", "shared"]
+        order = modes if k % 2 == 0 else modes[::-1]
         for name in order:
-            if name == "unshared" and not a.compare:
-                continue
-            runs[name].append(_run(pts, Y0, name == "shared"))
+            runs[name].append(_run(pts, Y0, name != "unshared", certify=name == "certified"))
     out = {"n_points": len(pts), "n_initial": a.n_initial, "threads": int(numba.config.NUMBA_NUM_THREADS),
            "sample": f"{a.n_pairs} random neighbour pairs of the {nc} x {nc} coarse grid (seed {a.seed})"}
     n_full = n * n
@@ -154,7 +166,12 @@ def main(argv=None) -> dict:
             for k, v in r.trajectories["decision"].value_counts().items():
                 dec[k] = dec.get(k, 0) + int(v)
         out[name] = {
-            "wall_s": walls, "cpu_s": [r["cpu"] for r in rs], "per_point_s": per_point, "per_point_s_se": float(np.std(boot)), "stages_s": stages,
+            "wall_s": walls, "cpu_s": [r["cpu"] for r in rs], "per_point_s": per_point,
+            "cpu_per_point_s": float(np.median([r["cpu"] for r in rs])) / len(pts),
+            "full_grid_cpu_s": float(np.median([r["cpu"] for r in rs])) / len(pts) * n_full,
+            "full_grid_cpu_s_on_2_cores": float(np.median([r["cpu"] for r in rs])) / len(pts) * n_full / 2,
+            "coarse_plus_refine_cpu_s_upper_on_2_cores": float(np.median([r["cpu"] for r in rs])) / len(pts)
+            * (n_coarse + n_refine_max) / 2, "per_point_s_se": float(np.std(boot)), "stages_s": stages,
             "variational_time": float(sum(r.trajectories["t_measured"].sum() for r in res)),
             "decisions": dec,
             "phases": {p: int(sum(r.phase == p for r in res)) for p in sorted({r.phase for r in res})},
@@ -177,6 +194,16 @@ def main(argv=None) -> dict:
                             "exponents_within_3_errors": float(tab.exp_ok.mean()),
                             "phase_disagreements": tab.loc[~tab.same_phase, ["J", "lam", "phase_old", "phase_new"]]
                             .to_dict("records")}
+    if runs["shared"] and runs["certified"]:
+        from studies.benchmarks.fig2_compare import compare_points
+
+        tab = compare_points(runs["shared"][-1]["res"], runs["certified"][-1]["res"])
+        out["certified_speedup_cpu"] = float(np.median(out["shared"]["cpu_s"]) / np.median(out["certified"]["cpu_s"]))
+        out["certified_agreement"] = {
+            "same_phase": float(tab.same_phase.mean()), "same_n_attractors": float(tab.same_n_att.mean()),
+            "basins_within_3_errors": float(tab.basin_ok.mean()), "exponents_within_3_errors": float(tab.exp_ok.mean()),
+            "disagreements": tab.loc[~(tab.same_phase & tab.same_n_att & tab.basin_ok),
+                                     ["J", "lam", "phase_old", "phase_new", "basin_dev"]].to_dict("records")}
     if a.processes > 1:
         # A/B: in-process (numba threads) against processes, alternated
         walls_t, walls_p = [], []

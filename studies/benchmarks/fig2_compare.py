@@ -12,7 +12,12 @@ same initial conditions, and compares the answers point by point:
   nearest mean state, within ``z`` combined standard errors plus the zero band at the cap (a
   zero exponent is only resolved to the band).
 
-Run: ``python -m studies.benchmarks.fig2_compare [--n-points 60] [--seed 11] [--out FILE.csv]``
+The old run is also without the certified fast path (``CensusOptions.certify``, the default of the
+new run). With ``--certify`` the two runs are the census with sharing but without certification and
+the default census (sharing and the certified fast path,
+``certify=True``, :mod:`analysis.attractors.certify`) on the same initial conditions.
+
+Run: ``python -m studies.benchmarks.fig2_compare [--n-points 60] [--seed 11] [--certify] [--out FILE.csv]``
 """
 from __future__ import annotations
 
@@ -90,16 +95,17 @@ def compare_points(old: list, new: list, *, z: float = 3.0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_both(pts, Y0, *, new_options=None, **overrides):
-    """The census of ``pts`` from ``Y0`` without shared measurements (looks at doubling lengths)
-    and with the defaults, or ``new_options`` (A then B, same process); returns (old, new,
-    wall_old, wall_new)."""
+def run_both(pts, Y0, *, new_options=None, old_options=None, **overrides):
+    """The census of ``pts`` from ``Y0`` without shared measurements (looks at doubling lengths),
+    or ``old_options``, and with the defaults, or ``new_options`` (A then B, same process); returns
+    (old, new, wall_old, wall_new)."""
     from analysis.attractors import census_points
     from analysis.attractors.options import CensusOptions
     from bifurcate.models import LMG_DIMER
 
     t0 = time.perf_counter()
-    old = census_points(LMG_DIMER, pts, Y0, options=CensusOptions(share_attractors=False, look_factor=2.0, **overrides))
+    old = census_points(LMG_DIMER, pts, Y0, options=old_options or CensusOptions(share_attractors=False, look_factor=2.0,
+                                                                                  certify=False, **overrides))
     t1 = time.perf_counter()
     new = census_points(LMG_DIMER, pts, Y0, options=new_options or CensusOptions(**overrides))
     t2 = time.perf_counter()
@@ -112,14 +118,19 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--n-initial", type=int, default=16)
     ap.add_argument("--look-factor", type=float, default=None, help="look factor of the new run")
+    ap.add_argument("--certify", action="store_true",
+                    help="compare the census without certification (old) with the certified fast path (new)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     from analysis.attractors.options import CensusOptions
 
     new_opts = CensusOptions(look_factor=a.look_factor) if a.look_factor else None
+    old_opts = None
+    if a.certify:
+        old_opts, new_opts = CensusOptions(certify=False), CensusOptions(certify=True)
     pts, Y0 = fig2_sample(a.n_points, a.seed, n_initial=a.n_initial)
-    old, new, w_old, w_new = run_both(pts[:1], Y0[:1])   # warm the kernels
-    old, new, w_old, w_new = run_both(pts, Y0, new_options=new_opts)
+    old, new, w_old, w_new = run_both(pts[:1], Y0[:1], new_options=new_opts, old_options=old_opts)   # warm up
+    old, new, w_old, w_new = run_both(pts, Y0, new_options=new_opts, old_options=old_opts)
     tab = compare_points(old, new)
     pd.set_option("display.width", 250)
     print(tab[["J", "lam", "phase_old", "phase_new", "n_att_old", "n_att_new", "basin_dev", "exp_dev", "frac_uncl_old",
