@@ -13,6 +13,12 @@ NS points it continues in the plane as well
 (:func:`bifurcate.cycles.codim2.continue_cycle_codim2`). A special point that already lies on a
 curve of its kind is not continued again.
 
+:func:`cycle_boundaries` is the targeted version for cycles: along scan lines at given values of one
+parameter it continues the cycles born at the Hopf points of the stable equilibria, and only those
+LPC / PD / NS points where a cycle on one side is stable (the ones that change an attractor); a
+non-generic fold (a symmetric family of cycles) becomes a marker, and every run is recorded with
+its call and status.
+
 :func:`phase_transitions` lists every pair of grid neighbours whose phase differs (the change lies
 on the segment between them) and classifies it: **local** when a continued curve passes within
 ``tol`` grid steps of that segment (the curve named), else **global**. The tolerance is in units of
@@ -518,8 +524,10 @@ def phase_transitions(pdg, boundaries: Boundaries | Sequence[pd.DataFrame] | Non
     pdg : PhaseDiagram
         A two-parameter phase diagram (refined or not).
     boundaries : Boundaries or list of curve tables, optional
-        The continued curves (:func:`continued_boundaries`, or tables with the two parameter columns
-        and ``label``). None: no curve, every transition is global.
+        The continued curves (:func:`continued_boundaries`, :func:`cycle_boundaries`, or tables with
+        the two parameter columns, ``label`` and ``curve``; a one-row table is a point). A
+        Boundaries' ``markers`` count as curves of one point. None: no curve, every transition is
+        global.
     columns : sequence of str
         What a transition is a change of (default the census phase).
     tol : float

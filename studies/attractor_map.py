@@ -255,7 +255,6 @@ def reference_check(b) -> list[dict]:
 #: on every phase colour; the fixed points' curves are plain black, solid)
 CYCLE_STYLES = {"LPC": dict(ls=(0, (6, 2, 1.5, 2)), color="k", lw=1.4), "PD": dict(ls=(0, (1.2, 1.4)), color="k", lw=2.0),
                 "NS": dict(ls=(0, (4, 1.5)), color="0.3", lw=1.4)}
-MARKER_STYLE = dict(marker="D", ms=5, mfc="w", mec="k", mew=1.1, ls="none")
 
 
 def draw_cycle_curves(ax, cyc, *, legend: bool = True) -> list:
@@ -263,6 +262,8 @@ def draw_cycle_curves(ax, cyc, *, legend: bool = True) -> list:
     legend handles (one per kind drawn)."""
     import matplotlib.patheffects as pe
     from matplotlib.lines import Line2D
+
+    from analysis.plots_phase import MARKER_STYLE  # the markers' style, the same in every map
 
     if cyc is None:
         return []
@@ -278,7 +279,7 @@ def draw_cycle_curves(ax, cyc, *, legend: bool = True) -> list:
             handles.append(Line2D([], [], label=f"{kind} curve", path_effects=fx, **st))
     if len(cyc.markers):
         m = cyc.markers
-        ax.plot(m["J"], m["lam"], zorder=5, **MARKER_STYLE)
+        ax.plot(m["J"], m["lam"], **MARKER_STYLE)
         for kind in m["kind"].unique():
             handles.append(Line2D([], [], label=f"{kind} (non-generic, 1-par.)", **MARKER_STYLE))
     ax.set_xlim(xl)
