@@ -27,8 +27,8 @@ step): global transitions (crises, homoclinic orbits), or flicker of the census 
 counts, and the local ones by curve kind, are in ``metadata.json`` (``phase_transitions``).
 
 Outputs (``<out>/attractor_map/``): ``attractor_map.png/.pdf``; ``attractor_map.parquet`` (schema
-``phase_diagram``, plus ``dominant_kind``), ``metadata.json``; the cache of the cycle curves:
-``cycle_curves.parquet`` (``curve``, ``kind``, ``segment``, ``J``, ``lam``, ``order``),
+``phase_diagram``, plus ``dominant_kind``), ``metadata.json``; the cache of the cycle curves, in
+``<out>/cycle_curves/`` (shared with ``fig2_phase_diagram``): ``cycle_curves.parquet`` (``curve``, ``kind``, ``segment``, ``J``, ``lam``, ``order``),
 ``cycle_markers.parquet`` (``curve``, ``kind``, ``J``, ``lam``, ``note``) and ``cycle_curves.json``
 (settings, every continuation run with its call, status and wall time, the check against the
 one-parameter reference points): a later run with the same settings reads them instead of
@@ -158,14 +158,18 @@ def transitions_summary(tr) -> dict:
 #: at fixed J (the broken states' cycles from their Hopf points at J >= 1; the normal state's
 #: subcritical-Hopf cycles at J = 0.2, 0.3, 0.4, whose fold is non-generic: markers). Quick: a
 #: coarse mesh (ntst = 10), the first two curves met (the generic LPC from J = 1.5, lam = 0.4130,
-#: and the first PD curve through J = 1.5, lam = 0.5039), J < 0 drawn as the J -> -J mirror image
-#: of J > 0 (the full run continues both signs independently; at ntst = 10 the PD and the LPC at
-#: J = -1.5 and J = +1.5 agree to 3e-8 in lam). Full: ntst = 20, every curve met, both signs.
+#: and the first PD curve through J = 1.5, lam = 0.5039). Full: ntst = 20, every curve met (two
+#: LPC and two PD curves for J > 0). J < 0 is drawn as the J -> -J mirror image of J > 0: the
+#: diagram is symmetric, checked by continuing both signs independently (ntst = 20, scan lines
+#: J = +-1, +-1.2, +-1.5, +-2, 769 s on a loaded machine: the same four curves each side, their J
+#: and lam ranges equal to the 6 digits compared; at ntst = 10 the PD and the LPC at J = -1.5 and +1.5 agree to 3e-8 in lam).
+#: the sub-directory of the output that holds the cycle curves' cache (shared by the studies that draw them)
+CYCLE_CACHE = "cycle_curves"
 CYCLE_SCANS = {
     True: dict(scan=(1.5, 0.2, 0.3, 0.4), ntst=10, max_curves=2, max_curve_steps=150,
                curve_options={"ds_max": 0.2}, mirror=True),
-    False: dict(scan=(1.0, 1.2, 1.5, 2.0, 0.2, 0.3, 0.4, -1.0, -1.2, -1.5, -2.0, -0.2, -0.3, -0.4), ntst=20,
-                max_curves=None, max_curve_steps=400, curve_options={"ds_max": 0.1}, mirror=False),
+    False: dict(scan=(1.0, 1.2, 1.5, 2.0, 0.2, 0.3, 0.4), ntst=20, max_curves=None, max_curve_steps=400,
+                curve_options={"ds_max": 0.1}, mirror=True),
 }
 #: one-parameter reference points the curves must pass through (J, lam, kind): the first PD of the
 #: broken state's cycles at J = 1 (collocation, ntst = 40, and AUTO-07p), and the generic LPC at J = 1.5
@@ -349,7 +353,8 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     pdg.table["dominant_kind"] = dominant_kind(pdg.table)
     pdg.table["phase_shown"] = lump_rare(shown_phase(pdg.table))
     curves = exact_boundaries(J_MAX, LAM_MAX)
-    cyc, cyc_info = cycle_curves(out, quick=quick)
+    # the cache is shared with Fig. 2 (whichever study runs first continues the curves)
+    cyc, cyc_info = cycle_curves(study_dir(out_dir, CYCLE_CACHE), quick=quick)
     # phase changes between grid neighbours: local when a continued curve (the fixed points' BP
     # and Hopf curves, the cycles' LPC / PD / NS curves, a non-generic fold's marker) passes within
     # one grid step, else global
