@@ -28,7 +28,8 @@ counts, and the local ones by curve kind, are in ``metadata.json`` (``phase_tran
 
 Outputs (``<out>/attractor_map/``): ``attractor_map.png/.pdf``; ``attractor_map.parquet`` (schema
 ``phase_diagram``, plus ``dominant_kind``), ``metadata.json``; the cache of the cycle curves, in
-``<out>/cycle_curves/`` (shared with ``fig2_phase_diagram``): ``cycle_curves.parquet`` (``curve``, ``kind``, ``segment``, ``J``, ``lam``, ``order``),
+``<out>/cycle_curves/`` (shared with ``fig2_phase_diagram``): ``cycle_curves.parquet`` (``curve``,
+``kind``, ``segment``, ``J``, ``lam``, ``order``),
 ``cycle_markers.parquet`` (``curve``, ``kind``, ``J``, ``lam``, ``note``) and ``cycle_curves.json``
 (settings, every continuation run with its call, status and wall time, the check against the
 one-parameter reference points): a later run with the same settings reads them instead of
@@ -154,6 +155,8 @@ def transitions_summary(tr) -> dict:
 # --------------------------------------------------------------------------------------------
 # the cycles' curves (LPC, PD, NS): continued once, cached in the study's output
 # --------------------------------------------------------------------------------------------
+#: the sub-directory of the output that holds the cycle curves' cache (shared by the studies that draw them)
+CYCLE_CACHE = "cycle_curves"
 #: how the cycle curves are found (:func:`analysis.phase_boundaries.cycle_boundaries`): scan lines
 #: at fixed J (the broken states' cycles from their Hopf points at J >= 1; the normal state's
 #: subcritical-Hopf cycles at J = 0.2, 0.3, 0.4, whose fold is non-generic: markers). Quick: a
@@ -162,9 +165,8 @@ def transitions_summary(tr) -> dict:
 #: LPC and two PD curves for J > 0). J < 0 is drawn as the J -> -J mirror image of J > 0: the
 #: diagram is symmetric, checked by continuing both signs independently (ntst = 20, scan lines
 #: J = +-1, +-1.2, +-1.5, +-2, 769 s on a loaded machine: the same four curves each side, their J
-#: and lam ranges equal to the 6 digits compared; at ntst = 10 the PD and the LPC at J = -1.5 and +1.5 agree to 3e-8 in lam).
-#: the sub-directory of the output that holds the cycle curves' cache (shared by the studies that draw them)
-CYCLE_CACHE = "cycle_curves"
+#: and lam ranges equal to the 6 digits compared; at ntst = 10 the PD and the LPC at J = -1.5 and
+#: +1.5 agree to 3e-8 in lam).
 CYCLE_SCANS = {
     True: dict(scan=(1.5, 0.2, 0.3, 0.4), ntst=10, max_curves=2, max_curve_steps=150,
                curve_options={"ds_max": 0.2}, mirror=True),
@@ -257,7 +259,8 @@ def reference_check(b) -> list[dict]:
 
 #: how the cycle curves and fold markers are drawn on the maps (black with a white outline: visible
 #: on every phase colour; the fixed points' curves are plain black, solid)
-CYCLE_STYLES = {"LPC": dict(ls=(0, (6, 2, 1.5, 2)), color="k", lw=1.4), "PD": dict(ls=(0, (1.2, 1.4)), color="k", lw=2.0),
+CYCLE_STYLES = {"LPC": dict(ls=(0, (6, 2, 1.5, 2)), color="k", lw=1.4),
+                "PD": dict(ls=(0, (1.2, 1.4)), color="k", lw=2.0),
                 "NS": dict(ls=(0, (4, 1.5)), color="0.3", lw=1.4)}
 
 
