@@ -220,6 +220,7 @@ def cycle_curves(out, *, quick: bool, J_max: float = J_MAX, lam_max: float = LAM
                 return b, dict(info, cached=True)
         except (OSError, ValueError, KeyError):
             pass  # an unreadable cache is recomputed
+    out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     mirror = cfg.pop("mirror")
     b = cycle_boundaries(LMG_DIMER, {"J": [-J_max, J_max], "lam": [0.0, lam_max]}, {"J": list(cfg.pop("scan"))},
