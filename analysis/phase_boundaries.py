@@ -13,6 +13,12 @@ NS points it continues in the plane as well
 (:func:`bifurcate.cycles.codim2.continue_cycle_codim2`). A special point that already lies on a
 curve of its kind is not continued again.
 
+:func:`cycle_boundaries` is the targeted version for cycles: along scan lines at given values of one
+parameter it continues the cycles born at the Hopf points of the stable equilibria, and only those
+LPC / PD / NS points where a cycle on one side is stable (the ones that change an attractor); a
+non-generic fold (a symmetric family of cycles) becomes a marker, and every run is recorded with
+its call and status.
+
 :func:`phase_transitions` lists every pair of grid neighbours whose phase differs (the change lies
 on the segment between them) and classifies it: **local** when a continued curve passes within
 ``tol`` grid steps of that segment (the curve named), else **global**. The tolerance is in units of
@@ -34,7 +40,7 @@ import pandas as pd
 
 from bifurcate.model import Model
 
-__all__ = ["Boundaries", "continued_boundaries", "phase_transitions", "CURVE_KINDS"]
+__all__ = ["Boundaries", "continued_boundaries", "cycle_boundaries", "phase_transitions", "CURVE_KINDS"]
 
 #: kinds of continued curves: of equilibria, then of cycles
 CURVE_KINDS = ("BP", "LP", "HB", "LPC", "PD", "NS")
@@ -60,6 +66,13 @@ class Boundaries:
     status : int
         0 success; 1 some continuation failed (see ``message``; the other curves stand).
     message : str
+    markers : DataFrame
+        Special points that are not continued as curves (e.g. a non-generic fold of cycles, status
+        -6 of :func:`bifurcate.cycles.codim2.continue_cycle_codim2`), one row each: ``curve``
+        (name), ``kind``, the two parameters, ``note``. Empty when there are none.
+    runs : DataFrame
+        One row per continuation attempted (:func:`cycle_boundaries`): ``what`` (the call, with its
+        start), ``status``, ``message``, ``n_points``, ``wall_s``. Empty when not recorded.
     """
 
     table: pd.DataFrame
@@ -68,9 +81,20 @@ class Boundaries:
     branches: list = field(default_factory=list, repr=False)
     status: int = 0
     message: str = "success"
+    markers: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    runs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
+
+    def marker_tables(self) -> list[pd.DataFrame]:
+        """The markers as one-row curve tables (two parameter columns, ``label``, ``curve``), which
+        :func:`phase_transitions` treats as curves of one point."""
+        m = self.markers
+        if m is None or not len(m):
+            return []
+        return [pd.DataFrame({self.x: [float(r[self.x])], self.y: [float(r[self.y])], "label": str(r["kind"]),
+                              "curve": str(r["curve"])}) for _, r in m.iterrows()]
 
     def curves(self, *, neutral_saddles: bool = False) -> list[pd.DataFrame]:
         """The curves as :func:`analysis.plots_phase.plot_curves` takes them: one table per curve
@@ -269,6 +293,228 @@ def _scan(model, x, y, rng, base_d, n_scan, kinds, cycles, max_cycle_points, sta
                                 start_curve(cp, along, cp.kind)
 
 
+def _stable_side(branch, pt) -> bool:
+    """False only when the cycles on both sides of ``pt`` are known to be unstable (trusted
+    multipliers, at least one outside the unit circle): such a point changes no attractor."""
+    nu = np.asarray(getattr(branch, "n_unstable", []), dtype=int)
+    ok = np.asarray(getattr(branch, "floquet_ok", np.ones(nu.size, bool)), dtype=bool)
+    if nu.size == 0:
+        return True
+    i0 = int(min(max(pt.index, 0), nu.size - 1))
+    i1 = int(min(i0 + 1, nu.size - 1))
+    sides = [(nu[i], ok[i] if i < ok.size else True) for i in (i0, i1)]
+    return not all(trusted and n >= 1 for n, trusted in sides)
+
+
+def cycle_boundaries(model: Model, grid: Mapping[str, Sequence[float]], scan: Mapping[str, Sequence[float]],
+                     base: Mapping[str, float] | None = None, *, kinds: Sequence[str] = _CYC, ntst: int = 20,
+                     max_cycle_points: int = 40, max_curve_steps: int = 400, attracting_only: bool = True,
+                     stable_only: bool = True, curve_options: Mapping | None = None,
+                     probe_tol: float = 2e-2, max_curves: int | None = None) -> Boundaries:
+    """The LPC, PD and NS curves of the cycles born at the Hopf points met along a few scan lines.
+
+    Along each scan line (one parameter of the plane fixed at a value of ``scan``, the other running
+    over the grid's range from its low end) every equilibrium found at the line's low end (stable
+    ones only, with ``stable_only``) is continued (:func:`bifurcate.continuation.continue_equilibria`);
+    the cycles born at each located Hopf point are continued
+    (:func:`bifurcate.cycles.continue_cycles`, ``ntst`` mesh intervals); each located LPC, PD or NS
+    point of those cycles is continued in the plane
+    (:func:`bifurcate.cycles.codim2.continue_cycle_codim2`) unless it lies on a curve of its kind
+    found before (a curve is continued once, from its first start). A fold that is not a generic
+    codimension-one point (status -6: a family of cycles with a time-reversal symmetry) is kept as
+    a marker at its one-parameter location instead of a curve.
+
+    Parameters
+    ----------
+    model : Model
+    grid : dict of two parameter names -> values
+        Only the range of each axis is used (the rectangle), x first.
+    scan : dict of one of the two names -> values
+        The fixed values of the scan lines, e.g. ``{"J": [0.3, 1.0, 1.5]}`` (lines along the other).
+    base : dict, optional
+        The other parameters.
+    kinds : sequence of str
+        Subset of ``("LPC", "PD", "NS")``.
+    ntst : int
+        Mesh intervals of the cycle branches (the curves inherit the mesh of their start).
+    max_cycle_points, max_curve_steps : int
+        Points per cycle branch; steps per curve and direction.
+    attracting_only : bool
+        Skip special points with unstable cycles on both sides (trusted multipliers): they change no
+        attractor.
+    stable_only : bool
+        Continue only the equilibria stable at the low end of each scan line.
+    curve_options : dict, optional
+        Overrides of the curves' :class:`~bifurcate.continuation.options.ContinuationOptions` (e.g.
+        ``{"ds_max": 0.1}``).
+    probe_tol : float
+        ``generic_tol`` of the one-step probe of a point with unstable cycles on both sides: a fold
+        of a symmetric family has several multipliers at +1, but on a coarse mesh they sit about
+        1e-2 off (LMG dimer, ntst = 10: 0.990 and 0.989 at J = 0.3), beyond the curves' own 1e-3.
+    max_curves : int, optional
+        Continue at most this many curves (in the order met: scan lines in the order given, points
+        in branch order); later points are listed in ``runs`` as skipped. Markers are not counted.
+
+    Returns
+    -------
+    Boundaries
+        ``table`` the curves, ``markers`` the non-generic folds, ``runs`` one row per cycle branch
+        and per curve attempted (the call, its status and wall time); ``status`` 1 when a run raised
+        or ended with a negative status other than -3 (a bound) or -6 (kept as a marker).
+    """
+    import time
+
+    from bifurcate.continuation import continue_equilibria
+    from bifurcate.cycles import continue_cycles
+    from bifurcate.cycles.codim2 import continue_cycle_codim2
+    from bifurcate.equilibria import find_equilibria
+
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a bifurcate Model, got {type(model).__name__}")
+    if not isinstance(grid, Mapping) or len(grid) != 2:
+        raise ValueError(f"grid must map exactly two parameter names to values, got {grid!r}")
+    bad = [k for k in kinds if k not in _CYC]
+    if bad:
+        raise ValueError(f"kinds must be among {_CYC}, got {bad}")
+    if not isinstance(scan, Mapping) or len(scan) != 1 or next(iter(scan)) not in grid:
+        raise ValueError(f"scan must map one of the grid's parameters {list(grid)} to values, got {scan!r}")
+    if not isinstance(ntst, (int, np.integer)) or isinstance(ntst, bool) or ntst < 4:
+        raise ValueError(f"ntst must be an int >= 4, got {ntst!r}")
+    (x, xs), (y, ys) = [(k, np.asarray(v, dtype=float)) for k, v in grid.items()]
+    for k in (x, y):
+        model.param_index(k)
+    rng = {x: (float(np.min(xs)), float(np.max(xs))), y: (float(np.min(ys)), float(np.max(ys)))}
+    for k, (lo, hi) in rng.items():
+        if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+            raise ValueError(f"grid[{k!r}] must span a finite interval, got [{lo!r}, {hi!r}]")
+    scale = np.array([rng[x][1] - rng[x][0], rng[y][1] - rng[y][0]])
+    other = next(iter(scan))
+    along = y if other == x else x
+    values = np.atleast_1d(np.asarray(scan[other], dtype=float))
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"scan[{other!r}] must be finite numbers, got {scan[other]!r}")
+    base_d = {k: float(v) for k, v in model.params(base).items() if k not in (x, y)}
+    copts = dict(curve_options or {})
+    tables, branches, markers, runs, notes = [], [], [], [], []
+    hopf_done: list[tuple[float, float]] = []
+    lo, hi = rng[along]
+
+    def known(kind, px, py):
+        if not tables:
+            return ""
+        t = pd.concat(tables, ignore_index=True)
+        t = t[t["kind"] == kind]
+        for name, c in t.groupby("curve", sort=False):
+            if _on_curves(c, kind, x, y, (px, py), scale):
+                return str(name)
+        return ""
+
+    def record(what, status, message, n, t0):
+        runs.append({"what": what, "status": int(status), "message": str(message), "n_points": int(n),
+                     "wall_s": round(time.perf_counter() - t0, 3)})
+
+    for v in values:
+        pdict = {**base_d, other: float(v), along: lo}
+        t0 = time.perf_counter()
+        try:
+            eqs = find_equilibria(model, pdict)
+        except Exception as exc:  # noqa: BLE001 - one scan line never stops the rest
+            notes.append(f"equilibria at {pdict}: {type(exc).__name__}: {exc}")
+            record(f"find_equilibria(model, {pdict})", -99, f"{type(exc).__name__}: {exc}", 0, t0)
+            continue
+        states = eqs.stable_states() if stable_only else eqs.states
+        for ystate in states:
+            try:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    br = continue_equilibria(model, ystate, param=along, params=pdict, p_min=lo, p_max=hi,
+                                             ds=0.01 * (hi - lo))
+            except Exception as exc:  # noqa: BLE001
+                notes.append(f"equilibrium branch along {along} at {pdict}: {type(exc).__name__}: {exc}")
+                continue
+            for hb in br.points:
+                if hb.kind != "HB" or not hb.located or hb.data.get("criticality") == "degenerate":
+                    continue
+                here = (float(hb.params[x]), float(hb.params[y]))
+                if any(abs(h[0] - here[0]) < 1e-6 and abs(h[1] - here[1]) < 1e-6 for h in hopf_done):
+                    continue  # a mirror image's Hopf point: the same cycles in the plane
+                hopf_done.append(here)
+                what = (f"continue_cycles(model, <HB at {x}={here[0]:.6g}, {y}={here[1]:.10g}>, param={along!r}, "
+                        f"p_min={lo:g}, p_max={hi:g}, ntst={int(ntst)}, max_points={int(max_cycle_points)})")
+                t0 = time.perf_counter()
+                try:
+                    cb = continue_cycles(model, hb, param=along, p_min=lo, p_max=hi, ntst=int(ntst),
+                                         max_points=int(max_cycle_points))
+                except Exception as exc:  # noqa: BLE001
+                    notes.append(f"{what}: {type(exc).__name__}: {exc}")
+                    record(what, -99, f"{type(exc).__name__}: {exc}", 0, t0)
+                    continue
+                record(what, cb.status, cb.message, len(cb), t0)
+                for cp in cb.points:
+                    if cp.kind not in kinds or not cp.located:
+                        continue
+                    px, py = float(cp.params[x]), float(cp.params[y])
+                    start = f"<{cp.kind} at {x}={px:.6g}, {y}={py:.10g}>"
+                    if attracting_only and not _stable_side(cb, cp):
+                        # unstable cycles on both sides change no attractor, unless the point is a
+                        # non-generic fold (a symmetric family, whose multipliers at +1 are counted
+                        # unstable): one step of the curve tells (status -6 returns at once)
+                        t0 = time.perf_counter()
+                        try:
+                            probe = continue_cycle_codim2(model, cp, other, param=along, bounds=rng, max_steps=1,
+                                                          bidirectional=False, generic_tol=probe_tol, **copts)
+                            st = int(probe.status)
+                        except Exception:  # noqa: BLE001 - a failed probe: the point is skipped as planned
+                            st, probe = 0, None
+                        if st == -6:
+                            record(f"continue_cycle_codim2(model, {start}, {other!r}, param={along!r}, max_steps=1, "
+                                   f"bidirectional=False, generic_tol={probe_tol:g})", st, probe.message, len(probe),
+                                   t0)
+                            markers.append({"curve": f"{cp.kind} (non-generic) {x}={px:.3g}", "kind": cp.kind,
+                                            x: px, y: py, "note": "one-parameter point; " + probe.message[:160]})
+                        else:
+                            record(f"skipped {start}: unstable cycles on both sides", 0, "not continued", 0, t0)
+                        continue
+                    on = known(cp.kind, px, py)
+                    if on:
+                        record(f"skipped {start}: on the curve {on}", 0, "not continued", 0, time.perf_counter())
+                        continue
+                    if max_curves is not None and len(tables) >= int(max_curves):
+                        record(f"skipped {start}: max_curves = {int(max_curves)} reached", 0, "not continued", 0,
+                               time.perf_counter())
+                        continue
+                    name = f"{cp.kind}#{len(tables)}"
+                    what = (f"continue_cycle_codim2(model, {start}, {other!r}, param={along!r}, bounds={rng}, "
+                            f"max_steps={int(max_curve_steps)}" + "".join(f", {k}={v!r}" for k, v in copts.items())
+                            + ")")
+                    t0 = time.perf_counter()
+                    try:
+                        cur = continue_cycle_codim2(model, cp, other, param=along, bounds=rng,
+                                                    max_steps=int(max_curve_steps), **copts)
+                    except Exception as exc:  # noqa: BLE001
+                        notes.append(f"{what}: {type(exc).__name__}: {exc}")
+                        record(what, -99, f"{type(exc).__name__}: {exc}", 0, t0)
+                        continue
+                    record(what, cur.status, cur.message, len(cur), t0)
+                    if cur.status == -6:
+                        markers.append({"curve": f"{cp.kind} (non-generic) {x}={px:.3g}", "kind": cp.kind,
+                                        x: px, y: py, "note": "one-parameter point; " + cur.message[:160]})
+                        continue
+                    if cur.status not in (0, -3) and len(cur) < 2:
+                        notes.append(f"{what}: status {cur.status}: {cur.message}")
+                        continue
+                    df = cur.to_frame()
+                    tables.append(pd.DataFrame({"curve": name, "kind": cp.kind, "segment": cp.kind,
+                                                x: df[x].to_numpy(float), y: df[y].to_numpy(float),
+                                                "order": np.arange(len(df))}))
+                    branches.append((name, cur))
+    cols = ["curve", "kind", "segment", x, y, "order"]
+    table = pd.concat(tables, ignore_index=True)[cols] if tables else pd.DataFrame(columns=cols)
+    mk = pd.DataFrame(markers, columns=["curve", "kind", x, y, "note"])
+    return Boundaries(table=table, x=x, y=y, branches=branches, status=1 if notes else 0,
+                      message="success" if not notes else "; ".join(notes), markers=mk,
+                      runs=pd.DataFrame(runs, columns=["what", "status", "message", "n_points", "wall_s"]))
+
+
 def phase_transitions(pdg, boundaries: Boundaries | Sequence[pd.DataFrame] | None = None, *,
                       columns: Sequence[str] = ("phase",), tol: float = 1.0) -> pd.DataFrame:
     """Every pair of grid neighbours whose ``columns`` differ, classified local or global.
@@ -278,8 +524,10 @@ def phase_transitions(pdg, boundaries: Boundaries | Sequence[pd.DataFrame] | Non
     pdg : PhaseDiagram
         A two-parameter phase diagram (refined or not).
     boundaries : Boundaries or list of curve tables, optional
-        The continued curves (:func:`continued_boundaries`, or tables with the two parameter columns
-        and ``label``). None: no curve, every transition is global.
+        The continued curves (:func:`continued_boundaries`, :func:`cycle_boundaries`, or tables with
+        the two parameter columns, ``label`` and ``curve``; a one-row table is a point). A
+        Boundaries' ``markers`` count as curves of one point. None: no curve, every transition is
+        global.
     columns : sequence of str
         What a transition is a change of (default the census phase).
     tol : float
@@ -318,7 +566,7 @@ def phase_transitions(pdg, boundaries: Boundaries | Sequence[pd.DataFrame] | Non
     ok[ix, iy] = t["status"].to_numpy(int) >= 0
     # curves in grid-step units: the local step of each axis (a non-uniform grid maps piecewise linearly)
     if isinstance(boundaries, Boundaries):
-        curves = boundaries.curves()
+        curves = boundaries.curves() + boundaries.marker_tables()
     else:
         curves = list(boundaries or [])
 

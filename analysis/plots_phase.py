@@ -29,7 +29,7 @@ import pandas as pd
 
 __all__ = ["eq12_Jc", "eq13_lamc", "dominant_kind", "plot_n_stable", "plot_kinds", "plot_observable", "plot_lyapunov",
            "plot_boundaries", "plot_curves", "add_trajectory_insets", "exact_boundaries", "plot_fig2", "plot_phase_map",
-           "CURVE_STYLES", "mark_global_transitions", "GLOBAL_COLOR"]
+           "CURVE_STYLES", "MARKER_STYLE", "mark_global_transitions", "GLOBAL_COLOR"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -403,6 +403,10 @@ CURVE_STYLES = {"BP": dict(ls="-", color="k"), "LP": dict(ls="-", color="0.35"),
                 "LPC": dict(ls="-.", color="k"), "PD": dict(ls=":", color="k"), "NS": dict(ls=(0, (5, 1, 1, 1)), color="k")}
 
 
+#: how :attr:`analysis.phase_boundaries.Boundaries.markers` are drawn (white diamonds, black edge)
+MARKER_STYLE = dict(marker="D", ms=5, mfc="w", mec="k", mew=1.1, ls="none", zorder=5)
+
+
 def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame | None = None, column: str = "phase",
                    tol: float = 1.0, legend: bool = True, names: Mapping[str, str] | None = None,
                    hatches: Mapping[str, str] | None = None):
@@ -413,8 +417,10 @@ def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame |
     ----------
     pdg : PhaseDiagram
     boundaries : analysis.phase_boundaries.Boundaries, optional
-        Continued BP, LP, Hopf, LPC, PD and NS curves (:func:`analysis.phase_boundaries.continued_boundaries`),
-        drawn in the styles of :data:`CURVE_STYLES` (neutral-saddle parts of Hopf curves left out).
+        Continued BP, LP, Hopf, LPC, PD and NS curves (:func:`analysis.phase_boundaries.continued_boundaries`,
+        :func:`analysis.phase_boundaries.cycle_boundaries`), drawn in the styles of :data:`CURVE_STYLES`
+        (neutral-saddle parts of Hopf curves left out); its ``markers`` (non-generic folds) as
+        :data:`MARKER_STYLE` diamonds.
     transitions : DataFrame, optional
         :func:`analysis.phase_boundaries.phase_transitions` of ``pdg`` (computed here from
         ``boundaries`` with ``tol`` when not given); each *global* one is marked by a blue bar (white
@@ -440,6 +446,12 @@ def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame |
             if kind not in seen:
                 handles.append(Line2D([], [], lw=1.3, label=kind, **st))
                 seen.add(kind)
+        m = getattr(boundaries, "markers", None)
+        if m is not None and len(m):
+            # special points kept as points (a non-generic fold of cycles: no curve to continue)
+            ax.plot(m[xn], m[yn], **MARKER_STYLE)
+            for kind in dict.fromkeys(m["kind"].astype(str)):
+                handles.append(Line2D([], [], label=f"{kind} (non-generic)", **MARKER_STYLE))
         ax.set_xlim(xl)
         ax.set_ylim(yl)
     if transitions is None:

@@ -8,7 +8,10 @@ B broken for J > 0, spin A for J < 0): 2; the PT phase: 0.
 
 Lines: the exact boundaries from two-parameter continuation (solid: the normal state's pitchfork
 below the Bogdanov-Takens point, its Hopf curve, and the Hopf curves of the broken states), and the
-paper's Eq. (12) and Eq. (13) dashed. Insets: X_B-Y_B trajectories at the lettered points, one
+paper's Eq. (12) and Eq. (13) dashed; beyond the paper, the cycles' fold (LPC) and period-doubling
+(PD) curves and the normal state's non-generic folds of cycles (diamonds), as in
+``studies.attractor_map`` (:func:`studies.attractor_map.cycle_curves`, cache in
+``<out>/cycle_curves/``, shared by the two studies). Insets: X_B-Y_B trajectories at the lettered points, one
 colour per initial condition (the same initial conditions at every point).
 
 Outputs (``<out>/fig2_phase_diagram/``): ``fig2_phase_diagram.png/.pdf``; ``phase_diagram.parquet``
@@ -64,10 +67,11 @@ def inset_trajectories(points, *, n_initial: int = 4, seed: int = 3, t_end: floa
     return df
 
 
-def plot(pdg, curves: pd.DataFrame, insets: pd.DataFrame):
+def plot(pdg, curves: pd.DataFrame, insets: pd.DataFrame, cyc=None):
     import matplotlib.pyplot as plt
 
     from analysis.plots_phase import plot_n_stable
+    from studies.attractor_map import draw_cycle_curves
 
     fig = plt.figure(figsize=(12.5, 6.4), constrained_layout=True)
     gs = fig.add_gridspec(3, 3, width_ratios=[2.6, 1, 1])
@@ -75,9 +79,10 @@ def plot(pdg, curves: pd.DataFrame, insets: pd.DataFrame):
     # the count colours of analysis.style.COUNT_COLORS (never an attractor kind's colour)
     plot_n_stable(pdg, ax, boundaries=False, names={"J": LABELS["J"], "lam": LABELS["lam"]})
     draw_boundaries(ax, curves, color="k")
+    extra = draw_cycle_curves(ax, cyc)
     h, lab_ = ax.get_legend_handles_labels()
-    ax.legend(h, [x.replace("Eq. (12)", "Eqs. (12), (13)") for x in lab_], loc="lower center", fontsize="small",
-              framealpha=0.85)
+    ax.legend(h + extra, [x.replace("Eq. (12)", "Eqs. (12), (13)") for x in lab_] + [e.get_label() for e in extra],
+              loc="lower center", fontsize="small", framealpha=0.85, ncol=2 if extra else 1)
     ax.set_title(r"Fig. 2: number of stable fixed points, $\gamma = 0.5g$")
     labels = list(dict.fromkeys(insets["label"]))
     axes_ins = [fig.add_subplot(gs[i, 1 + j]) for i in range(3) for j in range(2)]
@@ -128,9 +133,16 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
     curves = exact_boundaries(J_MAX, LAM_MAX)
     times["continuation"] = time.perf_counter() - t
     t = time.perf_counter()
+    # the cycles' LPC / PD curves and the normal state's non-generic folds, from the cache shared
+    # with the attractor map (continued here when this study runs first)
+    from studies.attractor_map import CYCLE_CACHE, cycle_curves
+
+    cyc, cyc_info = cycle_curves(study_dir(out_dir, CYCLE_CACHE), quick=quick)
+    times["cycle_curves"] = time.perf_counter() - t
+    t = time.perf_counter()
     ins = inset_trajectories(INSETS, seed=seed)
     times["insets"] = time.perf_counter() - t
-    fig = plot(pdg, curves, ins)
+    fig = plot(pdg, curves, ins, cyc)
     paths = save_figure(fig, out, NAME)
     paths["table"] = save_table(pdg.to_frame(), out, "phase_diagram")
     paths["boundaries"] = save_table(curves, out, "boundaries")
@@ -142,7 +154,9 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025, n_workers:
                   seed=seed, model=LMG_DIMER.name, base={k: LMG_DIMER.defaults[k] for k in ("g", "gamma")},
                   grid_shape=[nJ, nl],
                   n_initial=n_init, options=pdg.options, insets=INSETS, stage_times_s=times,
-                  n_stable_fp_counts={int(k): int(v) for k, v in counts.items()}, failures=pdg.failure_summary())
+                  n_stable_fp_counts={int(k): int(v) for k, v in counts.items()}, failures=pdg.failure_summary(),
+                  cycle_curves={"cached": bool(cyc_info["cached"]), "status": int(cyc.status),
+                                "settings": cyc_info["key"], "references": cyc_info.get("references")})
 
 
 if __name__ == "__main__":

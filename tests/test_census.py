@@ -166,12 +166,15 @@ def test_nolds_cross_check_on_stuart_landau_cycle_is_small():
 @pytest.mark.slow
 def test_chaotic_point_one_dissipative_attractor():
     # (J, lam) = (1.5, 1.0): the bulk of initial conditions lands on one dissipative chaotic
-    # attractor (l1 ~ 0.38, sum ~ -0.23); nolds agrees within ~20 %
+    # attractor (l1 ~ 0.40, sum ~ -0.23); Rosenstein's method (nolds) on one continuous run with
+    # its settings in Lyapunov times (analysis.attractors.crosscheck) agrees within 20 %: that
+    # method's own systematic error on a scalar embedding is ~10 % (Lorenz: -3 %, -10 %; here +9 %
+    # and +5 % for seeds 1 and 2). The members' runs concatenated gave 0.0016 (a series with jumps).
     res = census(LMG_DIMER, {"J": 1.5, "lam": 1.0}, n_initial=32, seed=1, nolds_check=True)
     ch = [a for a in res.attractors if a.kind == "CH" and a.flavour == "dissipative"]
     assert len(ch) == 1 and ch[0].basin_fraction > 0.6
     assert 0.3 < ch[0].exponents[0] < 0.45 and ch[0].exponents.sum() < -0.1
-    assert abs(ch[0].nolds_lyap - ch[0].exponents[0]) < 0.3 * ch[0].exponents[0]
+    assert abs(ch[0].nolds_lyap - ch[0].exponents[0]) < 0.2 * ch[0].exponents[0]
 
 
 def test_plots_take_and_return_axes():

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.phase_boundaries import Boundaries, continued_boundaries, phase_transitions
+from analysis.phase_boundaries import Boundaries, continued_boundaries, cycle_boundaries, phase_transitions
 from analysis.phase_diagrams import phase_diagram
 from bifurcate.models.classic import BAUTIN, CUSP
 
@@ -166,3 +166,106 @@ def test_plot_phase_map_draws_curves_and_marks_global_changes(cusp_maps, cusp_cu
         assert layout_problems(fig) == []
     finally:
         plt.close(fig)
+
+
+# -- curves of cycles (LPC, PD, NS) from scan lines, markers of non-generic folds ---------------------
+def test_cycle_boundaries_bautin_fold_of_cycles_is_exact():
+    # Bautin: the subcritical Hopf cycles (beta2 > 0) turn at the fold beta1 = -beta2^2 / 4; the
+    # second scan line meets the same fold and does not continue it again
+    grid = {"beta1": [-0.3, 0.2], "beta2": [0.2, 1.0]}
+    b = cycle_boundaries(BAUTIN, grid, {"beta2": [0.8, 0.6]}, ntst=10, max_curve_steps=80)
+    assert b.status == 0, b.message
+    t = b.to_frame()
+    assert set(t["kind"]) == {"LPC"} and t["curve"].nunique() == 1 and len(t) > 10
+    np.testing.assert_allclose(t["beta1"], -t["beta2"] ** 2 / 4, atol=1e-6)
+    # inside the rectangle, reaching its top edge (beta2 = 1)
+    assert t["beta2"].max() == pytest.approx(1.0) and t["beta2"].min() >= 0.2 - 1e-9
+    runs = b.runs
+    assert (runs["what"].str.startswith("continue_cycle_codim2") & (runs["status"] == 0)).sum() == 1
+    assert runs["what"].str.contains("on the curve LPC#0").sum() == 1
+    assert len(b.markers) == 0
+    # the curve drives the local/global decision: a fold crossing is local, named
+    assert [c["curve"].iloc[0] for c in b.curves()] == ["LPC#0"]
+
+
+def test_a_marker_explains_the_transitions_next_to_it(cusp_maps):
+    ref, _, _ = cusp_maps
+    tr = phase_transitions(ref, None, columns=("n_stable_fp",))
+    e = tr.iloc[0]
+    pt = (0.5 * (e["a_0"] + e["a_1"]), 0.5 * (e["b_0"] + e["b_1"]))
+    mk = pd.DataFrame({"curve": ["LPC (non-generic)"], "kind": ["LPC"], "a": [pt[0]], "b": [pt[1]], "note": [""]})
+    b = Boundaries(pd.DataFrame(columns=["curve", "kind", "segment", "a", "b", "order"]), "a", "b", markers=mk)
+    tr2 = phase_transitions(ref, b, columns=("n_stable_fp",), tol=0.5)
+    assert tr2.iloc[0]["classification"] == "local" and tr2.iloc[0]["curve"] == "LPC (non-generic)"
+    assert tr2.iloc[0]["curve_kind"] == "LPC" and tr2.iloc[0]["distance"] == pytest.approx(0.0, abs=1e-12)
+    # far from the marker (more than tol steps in the max norm) the transitions stay global
+    far = (np.maximum(np.abs(0.5 * (tr2["a_0"] + tr2["a_1"]) - pt[0]) / 0.15,
+                      np.abs(0.5 * (tr2["b_0"] + tr2["b_1"]) - pt[1]) / 0.1875) > 1.0)
+    assert far.any() and (tr2.loc[far, "classification"] == "global").all()
+
+
+def test_flagship_normal_state_fold_is_a_marker_not_a_curve():
+    # the normal state's subcritical Hopf cycles fold at a non-generic LPC (time-reversal symmetric
+    # family): the fold is kept as a marker at its one-parameter location, with the probe's -6 status
+    from bifurcate.models import LMG_DIMER
+
+    b = cycle_boundaries(LMG_DIMER, {"J": [-2.0, 2.0], "lam": [0.0, 1.5]}, {"J": [0.3]}, ntst=10)
+    assert len(b.table) == 0 and len(b.markers) == 1
+    m = b.markers.iloc[0]
+    assert m["kind"] == "LPC" and m["J"] == 0.3 and abs(m["lam"] - 0.5765528847) < 1e-5  # ntst 40: 0.5765528847
+    assert "not a generic point" in m["note"]
+    probe = b.runs[b.runs["status"] == -6]
+    assert len(probe) == 1 and "max_steps=1" in probe["what"].iloc[0]
+    t = b.marker_tables()
+    assert len(t) == 1 and list(t[0].columns) == ["J", "lam", "label", "curve"]
+
+
+def test_cycle_boundaries_bad_input():
+    with pytest.raises(ValueError, match="scan must map one of the grid's parameters"):
+        cycle_boundaries(BAUTIN, {"beta1": [-0.3, 0.2], "beta2": [0.2, 1.0]}, {"g": [1.0]})
+    with pytest.raises(ValueError, match="kinds must be among"):
+        cycle_boundaries(BAUTIN, {"beta1": [-0.3, 0.2], "beta2": [0.2, 1.0]}, {"beta2": [0.5]}, kinds=("HB",))
+    with pytest.raises(ValueError, match="ntst must be an int >= 4"):
+        cycle_boundaries(BAUTIN, {"beta1": [-0.3, 0.2], "beta2": [0.2, 1.0]}, {"beta2": [0.5]}, ntst=2)
+    with pytest.raises(ValueError, match="must span a finite interval"):
+        cycle_boundaries(BAUTIN, {"beta1": [0.2, 0.2], "beta2": [0.2, 1.0]}, {"beta2": [0.5]})
+
+
+def test_plot_phase_map_draws_markers(cusp_maps, cusp_curves):
+    import matplotlib.pyplot as plt
+
+    from analysis.plots_phase import MARKER_STYLE, plot_phase_map
+
+    ref, _, _ = cusp_maps
+    mk = pd.DataFrame({"curve": ["m"], "kind": ["LPC"], "a": [0.1], "b": [0.5], "note": [""]})
+    from dataclasses import replace
+
+    b = replace(cusp_curves, markers=mk)
+    fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    try:
+        plot_phase_map(ref, ax, boundaries=b)
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "LPC (non-generic)" in labels and "LP" in labels
+        pts = [ln for ln in ax.get_lines() if ln.get_marker() == MARKER_STYLE["marker"]]
+        assert len(pts) == 1 and list(pts[0].get_xdata()) == [0.1]
+    finally:
+        plt.close(fig)
+
+
+def test_attractor_map_cycle_curves_are_cached(tmp_path, monkeypatch):
+    # the study continues its cycle curves once: a second call with the same settings reads them;
+    # other settings recompute (a small scan: the normal state's non-generic fold at J = 0.3)
+    import studies.attractor_map as am
+
+    cfg = dict(scan=(0.3,), ntst=10, max_curves=1, max_curve_steps=20, curve_options={"ds_max": 0.2}, mirror=True)
+    monkeypatch.setitem(am.CYCLE_SCANS, True, cfg)
+    b1, i1 = am.cycle_curves(tmp_path, quick=True)
+    assert not i1["cached"] and (tmp_path / "cycle_curves.json").exists()
+    assert sorted(b1.markers["J"]) == [-0.3, 0.3]          # the J -> -J image drawn too
+    b2, i2 = am.cycle_curves(tmp_path, quick=True)
+    assert i2["cached"] and i2["key"] == i1["key"]
+    pd.testing.assert_frame_equal(b1.markers, b2.markers)
+    assert list(b2.runs["status"]) == list(b1.runs["status"])
+    monkeypatch.setitem(am.CYCLE_SCANS, True, dict(cfg, scan=(0.2,)))
+    b3, i3 = am.cycle_curves(tmp_path, quick=True)
+    assert not i3["cached"] and sorted(b3.markers["J"]) == [-0.2, 0.2]

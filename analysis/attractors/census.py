@@ -1412,10 +1412,13 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
     sets = []
     for kw in sets_kw:
         if kw["kind"] == "CH" and opts.nolds_check:
-            Y = set_samples[kw["label"]]
-            if Y.shape[0] >= 200:
-                comp = int(np.argmax(Y.std(axis=0)))
-                kw["nolds_lyap"] = nolds_largest(Y[:, comp], opts.sample_dt)
+            # one continuous run from a member's end state, settings in Lyapunov times (the members'
+            # runs concatenated are no single series: see analysis.attractors.crosscheck)
+            from analysis.attractors.crosscheck import rosenstein_largest
+
+            kw["nolds_lyap"] = rosenstein_largest(model, kw["state"], {k: params[k] for k in model.param_names
+                                                                        if k in params},
+                                                  float(kw["exponents"][0])).value
         sets.append(InvariantSet(**kw))
     sets = tuple(sets)
     # averages over everything classified
