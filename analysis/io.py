@@ -141,6 +141,9 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "precision, bracket_lo, bracket_hi": ("g", "width of the final bracket, its ends"),
         "test, also_crossing": ("-", "test function that fired; other crossings in the same step"),
         "period, amplitude, ncol": ("1/g, 1, -", "cycle points: period, amplitude, collocation degree"),
+        "nf_coefficient, b, c, d, nf_d_imag": ("g", "cycle points: normal-form coefficient (LPC b, PD c, NS d = Re d; "
+                                                    "Im d) of bifurcate.cycles.normal_forms; PD / NS: < 0 supercritical"),
+        "nf_status, nf_message, nf_method": ("-", "normal form: status (0 success), message, symbolic or finite differences"),
     },
     "boundaries": {
         "curve": ("-", "BP normal (Eq. 12 exactly), HB normal (Eq. 13 to lowest order), HB broken +/- (LMG phases)"),

@@ -138,12 +138,12 @@ class CycleNormalForm:
 
     def as_data(self) -> dict:
         """The entries a special point's ``data`` carries: ``nf_coefficient`` and, under MatCont's
-        letter, ``b`` (LPC), ``c`` (PD) or ``d`` (NS: Re d; the complex d is ``nf_d``), ``criticality``,
-        ``nf_status``, ``nf_message``, ``nf_method``."""
+        letter, ``b`` (LPC), ``c`` (PD) or ``d`` (NS: Re d, and ``nf_d_imag`` = Im d), ``criticality``,
+        ``nf_status``, ``nf_message``, ``nf_method`` (plain floats and strings: tables store them)."""
         letter = {"LPC": "b", "PD": "c", "NS": "d"}[self.kind]
         return {"nf_coefficient": float(self.coefficient), letter: float(self.coefficient),
                 "criticality": self.criticality, "nf_status": int(self.status), "nf_message": self.message,
-                "nf_method": self.method, **({"nf_d": complex(self.d)} if self.kind == "NS" else {})}
+                "nf_method": self.method, **({"nf_d_imag": float(np.imag(self.d))} if self.kind == "NS" else {})}
 
 
 def criticality_of(kind: str, coefficient: float, scale: float = 1.0, tol: float = 1e-8) -> str:
