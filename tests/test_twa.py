@@ -31,10 +31,12 @@ def _dimer():
 def test_problem_tables_of_the_dimer():
     P = twa_problem(_dimer(), 4.0, {"J": 1.5, "lam": 0.45})
     # jumps: S_A^- on spin 0 (l = (1, -i, 0)), S_B^+ on spin 1 (l = (1, i, 0)), rate gamma / S * S = gamma
-    assert list(P.jump_spin) == [0, 1]
-    np.testing.assert_allclose(P.jump_lr, [[1, 0, 0], [1, 0, 0]])
-    np.testing.assert_allclose(P.jump_li, [[0, -1, 0], [0, 1, 0]])
+    # (the coefficient vectors run over all six coordinates since bosons and mixed jumps came in)
+    np.testing.assert_allclose(P.jump_lr, [[1, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0]])
+    np.testing.assert_allclose(P.jump_li, [[0, -1, 0, 0, 0, 0], [0, 0, 0, 0, 1, 0]])
     np.testing.assert_allclose(P.jump_rate, [0.5, 0.5])
+    np.testing.assert_allclose(P.jump_c, 0.0)
+    assert P.state_names == ("XA", "YA", "ZA", "XB", "YB", "ZB")
 
 
 def test_drift_is_the_mean_field_on_the_unit_sphere(lmg_dimer, rng):
@@ -48,7 +50,7 @@ def test_drift_is_the_mean_field_on_the_unit_sphere(lmg_dimer, rng):
         y[:3] /= np.linalg.norm(y[:3])
         y[3:] /= np.linalg.norm(y[3:])
         out, grad = np.empty(6), np.empty(6)
-        _drift(y, P.h_coef, P.h_exp, P.jump_spin, P.jump_lr, P.jump_li, P.jump_rate, grad, out)
+        _drift(y, *P.kernel_args(), grad, out)
         np.testing.assert_allclose(out, lmg_dimer.f(y, params), atol=1e-12)
 
 
@@ -64,8 +66,7 @@ def test_kernel_step_equals_numpy_twin(rng):
     for r in range(3):
         x = x0[r].copy()
         for s in range(4):
-            _heun_step(x, dt, math.sqrt(dt), P.h_coef, P.h_exp, P.jump_spin, P.jump_lr, P.jump_li, P.jump_rate,
-                       amp, dW[s, r].copy(), R, *ws)
+            _heun_step(x, dt, math.sqrt(dt), *P.kernel_args(), amp, dW[s, r].copy(), R, *ws)
         np.testing.assert_allclose(x, path[-1, r], atol=1e-13)
         np.testing.assert_allclose(np.linalg.norm(x[:3]), R, atol=1e-13)
 
