@@ -1,8 +1,9 @@
-"""Truncated Wigner approximation (TWA) for collective spins: between the exact mechanics and the mean field.
+"""Truncated Wigner approximation (TWA) for collective spins and bosons: between the exact mechanics and the mean field.
 
 An open system ``d rho/dt = -i[H, rho] + sum_k G_k D[L_k] rho`` (a :class:`bifurcate.spec.OpenSystem`)
-is replaced by stochastic classical trajectories of the spin vectors ``s`` (one per spin mode), whose
-ensemble reproduces the evolution of the Wigner distribution to leading order in 1/S.
+is replaced by stochastic classical trajectories of the spin vectors ``s`` (one per spin mode) and the
+boson amplitudes ``alpha`` (one per boson mode), whose ensemble reproduces the evolution of the Wigner
+distribution to leading order in 1/S.
 
 Derivation (written here, checked by the tests against exact results)
 -----------------------------------------------------------------------
@@ -63,8 +64,44 @@ exact steady state does; the status does not detect this (only a drift between t
 "not_stationary"). Per-trajectory time averages that keep the memory of a neutral orbit (BTC above
 the transition) show up as large ``err_traj``.
 
-Scope: spins only; jumps must be linear in the components of one spin (``S^x, S^y, S^z, S^+, S^-``
-with any complex coefficients). Bosons and nonlinear jumps raise ``NotImplementedError`` saying so.
+Bosons
+------
+A boson's Wigner function lives on the plane of ``alpha``; the coordinates are ``alpha / c`` (``re``,
+``im``; ``c`` the mode's scale, sqrt(S) by default, as in the mean field), so that photon numbers grow
+like ``c^2``. Symbols: the Hamiltonian's boson words are replaced by their Weyl symbols, computed
+exactly from the ordered words with the Bopp rules ``a B -> (alpha + 1/2 d/d alpha*) B_W``,
+``a^+ B -> (alpha* - 1/2 d/d alpha) B_W`` (so ``a^+ a -> |alpha|^2 - 1/2``,
+``a^+2 a^2 -> |alpha|^4 - 2|alpha|^2 + 1/2``); the flow is ``d alpha/dt = -i dH_W/d alpha*``, i.e. the
+Moyal bracket truncated at first order: exact for quadratic Hamiltonians (drives, detunings, beam
+splitters, squeezing), and for Kerr terms ``K/S a^+2 a^2`` the dropped third-order terms are relatively
+O(1/S) (the driven Kerr oscillator converges to the exact solver as the scale grows: ``tests/test_twa.py``).
+Spin-boson words (Dicke ``(a + a^+) S^x / sqrt(S)``) are products of each mode's symbol (different
+modes commute). Initial states: a boson coherent state ``|beta>`` is the Gaussian Wigner function of
+variance 1/4 per quadrature of ``alpha`` around ``beta`` (the vacuum for ``beta = 0``), sampled exactly.
+
+Jumps linear in the modes' letters (``S^x, S^y, S^z, S^+, S^-`` of any spins, ``a, a^+`` of any bosons
+and a constant, e.g. ``a + beta``): the decomposition above, ``L = L1 + i L2`` with Hermitian linear
+``L1, L2`` (for a boson, ``a = x + i p`` with ``x = (a + a^+)/2``, ``p = (a - a^+)/(2i)``), holds
+verbatim: for a boson generator the flow is constant (``x`` moves ``im`` by ``-1/(2c)``, ``p`` moves
+``re`` by ``+1/(2c)``), so the noise is additive and the whole Fokker-Planck equation of a linear
+system (``D[a]``: drift ``-G alpha / 2``, diffusion ``G/4`` per quadrature; ``D[a^+]``: drift
+``+G alpha / 2``, the same diffusion) is exact: a damped driven linear oscillator has exactly the
+coherent steady state's ``<n>`` and ``var(n)`` at any S (tests). Observables: ``n_<b>`` = ``<a^+ a>``
+= ``<|alpha|^2>_W - 1/2`` and ``var_n_<b>`` from ``n^2 -> |alpha|^4 - |alpha|^2`` (unnormalised,
+the exact engine's ``n_<b>``); ``<b>_re, <b>_im`` are ``<alpha>/c``.
+
+What is outside the method (refused): a jump with a word of two or more letters (``a^2``, ``S^- a``,
+``S^z S^z``, ...). For ``D[a^2]`` the Wigner equation has third-order derivatives and a diffusion
+``(2 |alpha|^2 - 1) G`` that is negative near the vacuum, so no stochastic equation represents its
+truncation everywhere (the "positive-P" or a regime restriction would be needed); ``truncated_wigner``
+raises ``NotImplementedError`` naming the words and the reason. Spin Hamiltonians keep the classical
+symbol (the same-spin ordering corrections of nonlinear words are relatively O(1/S): standard TWA).
+
+Relaxation caveat: the time averages assume the ensemble forgets its initial ensemble within ``t_burn``.
+In the open Dicke model the spin is damped only through the cavity (weakly below threshold): from the
+default random initial ensemble, t_end = 60 leaves a bias of several error bars in Z_A at S = 16 (the
+status stays "ok": the drift between windows is within the trajectories' spread), while the ensemble
+started at the normal state (``initial=[0, 0, 0, 0, -1]``) agrees with the exact steady state.
 
 Numerics: the compiled kernel runs the trajectories in parallel (``prange``) with the stochastic Heun
 scheme at a fixed step ``dt``; the noise is drawn inside the kernel from numba's generator seeded
@@ -85,7 +122,8 @@ import sympy as sp
 from bifurcate._numba import njit, numba, prange
 from bifurcate.validation import check_mapping, check_memory
 
-__all__ = ["truncated_wigner", "TruncatedWigner", "TWAProblem", "twa_problem", "twa_numpy", "TWA_MAX_STEPS"]
+__all__ = ["truncated_wigner", "TruncatedWigner", "TWAProblem", "twa_problem", "twa_numpy", "sample_initial",
+           "TWA_MAX_STEPS"]
 
 #: steps allowed per trajectory (t_end / dt): one trajectory runs in one compiled call
 TWA_MAX_STEPS = 10 ** 8
@@ -560,7 +598,8 @@ class TruncatedWigner:
     ----------
     name : str; S : float; params : dict
     state_names : tuple of str
-        ``XA, YA, ZA, ...`` (normalised by S, the exact engine's ``observables`` names).
+        The observables: ``XA, YA, ZA, ...`` (normalised by S, the exact engine's ``observables`` names),
+        ``<b>_re, <b>_im`` (``<alpha>/c``) per boson, then ``n_<b>``, ``var_n_<b>`` per boson.
     mean : dict
         ``{name: ensemble and time average over the window [t_burn, t_end]}``.
     error : dict
@@ -569,8 +608,8 @@ class TruncatedWigner:
         ``n_windows`` time windows (catches slow drifts the trajectory error misses).
     err_traj, err_time, drift : dict
         ``drift``: last window minus first window of the ensemble mean.
-    windows : ndarray (n_traj, n_windows, n)
-        Per-trajectory window means.
+    windows : ndarray (n_traj, n_windows, n_observables)
+        Per-trajectory window means of the observables (``var_n`` linearised about the ensemble mean).
     status : str
         "ok"; "not_stationary" (an observable's first and last windows differ by more than 4 combined
         standard errors: lengthen ``t_end`` / ``t_burn``); "diverged" (non-finite values).
@@ -614,7 +653,7 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
     Parameters
     ----------
     system : bifurcate.spec.OpenSystem
-        Spins only; each jump linear in one spin's components (see the module docstring).
+        Spins and bosons; each jump linear in the modes' letters (see the module docstring).
     S : float
         Spin length (any positive number; the TWA is cheap at any S).
     params : mapping, optional
@@ -629,9 +668,10 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
     n_windows : int
         The averaging window is split into this many equal windows (time-window errors).
     initial : None, "random", or array (n,) or (n_traj, n)
-        Centres of the initial coherent states, per spin a direction (normalised here): one for all
-        trajectories or one per trajectory. Default (None or "random"): uniformly random
-        directions per trajectory (every basin is visited in proportion to its volume).
+        Centres of the initial coherent states, per spin a direction (normalised here), per boson the
+        amplitude ``alpha / c`` (re, im): one for all trajectories or one per trajectory. Default (None
+        or "random"): uniformly random directions per trajectory (every basin is visited in proportion
+        to its volume) and standard-normal boson amplitudes.
 
     Returns
     -------
