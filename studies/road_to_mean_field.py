@@ -49,6 +49,13 @@ EXACT_FIT_MIN_S = 4
 TWA_FIT_MIN_S = 20
 
 
+def _log(msg: str) -> None:
+    """Progress on stderr (the full run takes tens of minutes)."""
+    import sys
+
+    print(f"[{NAME} {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
 def cut_points(cut_points: dict) -> list[dict]:
     """``[{"cut": name, "J": ..., "lam": ...}, ...]`` from ``{cut name: swept values}`` (checked to lie on the cut)."""
     from analysis.cuts import CUTS
@@ -73,6 +80,7 @@ def twa_sweep(points, S_values, *, n_traj: int, t_end: float, seed: int) -> pd.D
 
     rows = []
     for pt in points:
+        _log(f"twa {pt}")
         for S in S_values:
             t = time.perf_counter()
             r = truncated_wigner(LMG_DIMER_SYSTEM, S, _pt(pt), n_traj=n_traj, t_end=t_end, seed=seed)
@@ -88,6 +96,7 @@ def mean_field(points, *, n_initial: int, seed: int) -> pd.DataFrame:
 
     rows = []
     for pt in points:
+        _log(f"census {pt}")
         t = time.perf_counter()
         r = census(LMG_DIMER, _pt(pt), n_initial=n_initial, seed=seed).summary_frame()
         r.insert(0, "cut", pt["cut"])
@@ -281,13 +290,14 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 4) -> dict:
     t = time.perf_counter()
     ex_rows = []
     for pt in points:
+        _log(f"exact {pt}")
         e = exact_sweep([_pt(pt)], S_exact)
         e.insert(0, "cut", pt["cut"])
         ex_rows.append(e)
     ex = pd.concat(ex_rows, ignore_index=True)
     times["exact"] = time.perf_counter() - t
     t = time.perf_counter()
-    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 400, t_end=60.0 if quick else 200.0, seed=seed)
+    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 200, t_end=60.0 if quick else 100.0, seed=seed)
     times["twa"] = time.perf_counter() - t
     t = time.perf_counter()
     mf = mean_field(points, n_initial=16 if quick else 64, seed=seed)
