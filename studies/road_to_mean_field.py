@@ -199,7 +199,8 @@ def trend(points, ex, tw, mf) -> pd.DataFrame:
                 elif not row["monotone"]:
                     verdict = "no fit: the distance to the mean field does not decrease monotonically with S"
                 elif row["n_fit"] < 2:
-                    verdict = "no fit: fewer than two distances above twice their error (at the mean field within errors)"
+                    verdict = ("no fit: fewer than two distances above twice their error "
+                               "(at the mean field within errors)")
                 else:
                     verdict = "fitted"
                     if (np.isfinite(row["chi2_dof"]) and row["chi2_dof"] > 4) or row["rms_log_res"] > 0.1:
