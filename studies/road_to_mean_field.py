@@ -109,20 +109,25 @@ def _at(df, pt):
     return df[(df["cut"] == pt["cut"]) & np.isclose(df["J"], pt["J"]) & np.isclose(df["lam"], pt["lam"])]
 
 
-def fit_power(S, d, sigma) -> dict:
+def fit_power(S, d, sigma, *, value_err=None, weighted: bool | None = None) -> dict:
     """Fit ``log d = c - a log S`` on the points with ``d > 2 sigma`` (``sigma`` the errors of ``d``).
 
-    With errors (the TWA): weighted least squares (the log's error is sigma / d), ``power_err`` from the
-    weights, ``chi2_dof`` the residual per degree of freedom (about 1 when a single power law fits within
-    the error bars). Without errors (the exact values, sigma = 0): ordinary least squares, ``power_err``
-    the standard error from the residuals' scatter (NaN with two points), ``chi2_dof`` NaN. Both give
-    ``rms_log_res`` (rms residual of log d), ``n_fit``, ``monotone`` (every distance below the previous
-    plus two combined errors) and ``noise_floor_from_S`` (the smallest S from which every distance is
-    within 2 errors of zero)."""
+    ``value_err`` (default ``sigma``): the errors of the values themselves, without the error of the
+    reference they are measured from (common to every point, so it does not blur their ordering).
+
+    Weighted (default when every ``value_err`` is positive: the TWA): weighted least squares with the
+    values' errors (the log's error is value_err / d), ``power_err`` from the weights, ``chi2_dof`` the
+    residual per degree of freedom (about 1 when a single power law fits within the error bars).
+    Unweighted (the exact values): ordinary least squares, ``power_err`` the standard error from the
+    residuals' scatter (NaN with two points), ``chi2_dof`` NaN. Both give ``rms_log_res`` (rms residual
+    of log d), ``n_fit``, ``monotone`` (every distance below the previous plus two of the values'
+    combined errors) and ``noise_floor_from_S`` (the smallest S from which every distance is within 2
+    errors of zero)."""
     S, d, sigma = (np.asarray(v, float) for v in (S, d, sigma))
+    ve = sigma if value_err is None else np.broadcast_to(np.asarray(value_err, float), S.shape)
     o = np.argsort(S)
-    S, d, sigma = S[o], d[o], sigma[o]
-    mono = bool(np.all(d[1:] < d[:-1] + 2 * np.hypot(sigma[1:], sigma[:-1])))
+    S, d, sigma, ve = S[o], d[o], sigma[o], ve[o]
+    mono = bool(np.all(d[1:] < d[:-1] + 2 * np.hypot(ve[1:], ve[:-1])))
     sig = d > 2 * sigma
     floor = np.nan
     for i in range(len(S)):
@@ -134,8 +139,9 @@ def fit_power(S, d, sigma) -> dict:
     if sig.sum() < 2:
         return out
     x, y = np.log(S[sig]), np.log(d[sig])
-    weighted = bool(np.all(sigma[sig] > 0))
-    w = (d[sig] / sigma[sig]) ** 2 if weighted else np.ones_like(x)
+    if weighted is None:
+        weighted = bool(np.all(ve[sig] > 0))
+    w = (d[sig] / ve[sig]) ** 2 if weighted else np.ones_like(x)
     A = np.stack([np.ones_like(x), -x], axis=1)
     cov = np.linalg.inv(A.T @ (A * w[:, None]))
     c, a = cov @ (A.T @ (w * y))
@@ -176,7 +182,8 @@ def trend(points, ex, tw, mf) -> pd.DataFrame:
                 d = t[t["S"] >= TWA_FIT_MIN_S]
                 err = d["ZB_err"].to_numpy(float)
             row = {"cut": pt["cut"], "J": pt["J"], "lam": pt["lam"], "phase": phase, "kind": kind,
-                   "ZB_mf": zb, "ZB_mf_err": zb_err, "twa_vs_exact_z": z_check, "S_check": S_ex_max,
+                   "ZB_mf": zb, "ZB_mf_err": zb_err, "ZB_mf_all_sets": float(m.get("ZB", np.nan)),
+                   "twa_vs_exact_z": z_check, "S_check": S_ex_max,
                    "S_min": float(d["S"].min()) if len(d) else np.nan,
                    "S_max": float(d["S"].max()) if len(d) else np.nan}
             verdict = ""
@@ -188,7 +195,7 @@ def trend(points, ex, tw, mf) -> pd.DataFrame:
             else:
                 dist = np.abs(d["ZB"].to_numpy(float) - zb)
                 sigma = np.hypot(err, 0.0 if not np.isfinite(zb_err) else zb_err)
-                row.update(fit_power(d["S"], dist, sigma))
+                row.update(fit_power(d["S"], dist, sigma, value_err=err, weighted=kind == "twa"))
                 row["distance_at_S_max"] = float(dist[-1]) if len(dist) else np.nan
                 bad_status = kind == "twa" and not (d["status"] == "ok").all()
                 if bad_status:
@@ -260,16 +267,20 @@ def plot(points, ex, tw, mf, tr):
             ax.errorbar(1 / t["S"], t["ZB"], yerr=t["ZB_err"], fmt="s", color=c, mfc="none", ms=5, capsize=2)
             if np.isfinite(zb):
                 ax.errorbar([0.0], [zb], yerr=[float(m["att_ZB_err"])], fmt="*", color=c, ms=12, mec="k")
+                zerr = float(m["att_ZB_err"])
+                if np.isfinite(zerr) and zerr > 1e-5:   # below it, a distance is within the mean field's error
+                    axd.axhline(2 * zerr, color=c, ls="--", lw=0.7, alpha=0.7)
                 for kind, d, mk in (("exact", e[e["S"] >= EXACT_FIT_MIN_S], "o"), ("twa", t, "s")):
                     dist = np.abs(d["ZB"].to_numpy(float) - zb)
-                    axd.plot(d["S"], np.where(dist > 0, dist, np.nan), mk, color=c, mfc="none" if kind == "twa" else c,
-                             ms=4)
+                    yerr = d["ZB_err"].to_numpy(float) if kind == "twa" else None
+                    axd.errorbar(d["S"], np.where(dist > 0, dist, np.nan), yerr=yerr, fmt=mk, color=c,
+                                 mfc="none" if kind == "twa" else c, ms=4, capsize=1.5, elinewidth=0.7)
                     f = tr[(tr["cut"] == name) & np.isclose(tr["J"], pt["J"]) & np.isclose(tr["lam"], pt["lam"])
                            & (tr["kind"] == kind)].iloc[0]
                     if np.isfinite(f["power"]) and "log_c" in f and np.isfinite(f["log_c"]):
                         s = np.geomspace(f["S_min"], f["S_max"], 20)
                         axd.plot(s, np.exp(f["log_c"]) * s ** -f["power"], "-" if kind == "twa" else ":", color=c,
-                                 lw=1, label=f"{lab} {kind}: $S^{{-{f['power']:.2f}}}$")
+                                 lw=1, label=f"{lab} {kind}: $S^{{{-f['power']:.2f}}}$")
         ax.set_xscale("symlog", linthresh=1e-3)
         ax.set_xlim(-1e-4, 1.1)
         ax.set(xlabel=r"$1/S$", ylabel=r"$Z_B$", title=f"cut ({name}): {cut.description}")
@@ -277,7 +288,9 @@ def plot(points, ex, tw, mf, tr):
         axd.set(xscale="log", yscale="log", xlabel="$S$", ylabel=r"$|Z_B - Z_B^{MF}|$")
         if axd.get_legend_handles_labels()[0]:
             axd.legend(fontsize="xx-small", loc="lower left")
-    fig.suptitle("exact (dots, lines), truncated Wigner (open squares), mean field (stars, 1/S = 0)", fontsize="small")
+    fig.suptitle("exact (dots, lines), truncated Wigner (open squares), mean field's attracting sets (stars, 1/S = 0); "
+                 "bottom: distance to the mean field, fitted power laws, dashed: twice the mean field's error",
+                 fontsize="small")
     return fig
 
 
@@ -298,10 +311,10 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 4) -> dict:
     ex = pd.concat(ex_rows, ignore_index=True)
     times["exact"] = time.perf_counter() - t
     t = time.perf_counter()
-    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 200, t_end=60.0 if quick else 100.0, seed=seed)
+    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 300, t_end=60.0 if quick else 200.0, seed=seed)
     times["twa"] = time.perf_counter() - t
     t = time.perf_counter()
-    mf = mean_field(points, n_initial=16 if quick else 64, seed=seed)
+    mf = mean_field(points, n_initial=16 if quick else 256, seed=seed)
     times["mean_field"] = time.perf_counter() - t
     tr = trend(points, ex, tw, mf)
     ph = phase_table(tr)

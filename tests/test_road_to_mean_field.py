@@ -36,6 +36,9 @@ def test_fit_reports_non_monotone_and_the_noise_floor():
     assert not f["monotone"]
     g = fit_power(S, [0.01, 1e-4, 5e-5, 1e-5], np.full(4, 1e-4))
     assert g["monotone"] and g["n_fit"] == 1 and g["noise_floor_from_S"] == 50.0 and np.isnan(g["power"])
+    # the reference's error (common to every point) does not excuse a growing distance
+    h = fit_power(S, [0.01, 0.02, 0.03, 0.04], np.full(4, 0.004), value_err=0.0)
+    assert not h["monotone"] and h["n_fit"] == 4
 
 
 def test_cut_points_are_on_their_cuts():
@@ -75,6 +78,11 @@ def test_trend_refuses_to_fit_where_it_should_not():
     tr = trend(*_frames(twa_shift=0.01))
     assert tr.loc[tr["kind"] == "twa", "verdict"].iloc[0].startswith("no fit: the TWA misses the exact Z_B at S = 12")
     assert tr.loc[tr["kind"] == "exact", "verdict"].iloc[0] == "fitted"
+    # the distance grows with S: not an approach, no fit
+    pts, ex, tw, mf = _frames()
+    ex["ZB"] = 0.5 + 0.01 * np.log(ex["S"])
+    tr = trend(pts, ex, tw, mf)
+    assert tr.loc[tr["kind"] == "exact", "verdict"].iloc[0].startswith("no fit: the distance to the mean field does not")
     # a TWA status other than ok at a fitted S
     pts, ex, tw, mf = _frames()
     tw.loc[2, "status"] = "not_stationary"
