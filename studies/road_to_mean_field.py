@@ -288,8 +288,8 @@ def plot(points, ex, tw, mf, tr):
         axd.set(xscale="log", yscale="log", xlabel="$S$", ylabel=r"$|Z_B - Z_B^{MF}|$")
         if axd.get_legend_handles_labels()[0]:
             axd.legend(fontsize="xx-small", loc="lower left")
-    fig.suptitle("exact (dots, lines), truncated Wigner (open squares), mean field's attracting sets (stars, 1/S = 0); "
-                 "bottom: distance to the mean field, fitted power laws, dashed: twice the mean field's error",
+    fig.suptitle("exact (dots, lines), truncated Wigner (open squares), mean field's attracting sets (stars, 1/S = 0)\n"
+                 "bottom: distance to the mean field, fitted power laws; dashed: twice the mean field's error",
                  fontsize="small")
     return fig
 

@@ -1,6 +1,8 @@
 """The road-to-mean-field study: its rate fits on synthetic data, its verdicts, and the quick run end to end."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -108,4 +110,7 @@ def test_quick_study(tmp_path):
     assert (np.abs(t["power"] - 1.0) < 4 * t["power_err"] + 0.1).all(), t[["power", "power_err"]]
     e = tr[tr["kind"] == "exact"]
     assert ((e["power"] > 0.6) & (e["power"] < 1.4)).all(), e["power"]
-    assert paths["png"].exists()
+    assert paths["figure_png"].exists()
+    # the figure's texts neither overlap nor leave the canvas (analysis.style.layout_problems)
+    meta = json.loads(paths["metadata"].read_text())
+    assert meta["layout_problems"] == {"road_to_mean_field": []}, meta["layout_problems"]
