@@ -14,7 +14,7 @@ fit's residual (chi^2 per degree of freedom). No fit is made, and the reason is 
 when: the TWA's status is not "ok" at some S; the TWA disagrees with the exact Z_B at the largest exact
 S beyond 4 error bars; the mean field has no attracting set at the point (only neutral orbits: no
 unique S -> infinity value); the distances do not decrease with S (beyond their errors); fewer than
-two distances stand above the noise. Per phase (the census's ``phase`` label) the table gives the
+two distances stand above the noise; the fitted power is not above zero by two errors. Per phase (the census's ``phase`` label) the table gives the
 points' rates and their weighted mean.
 
 Outputs (``<out>/road_to_mean_field/``): ``road_to_mean_field.png/.pdf`` (top row: Z_B against 1/S
@@ -208,8 +208,11 @@ def trend(points, ex, tw, mf) -> pd.DataFrame:
                 elif row["n_fit"] < 2:
                     verdict = ("no fit: fewer than two distances above twice their error "
                                "(at the mean field within errors)")
+                elif not row["power"] - 2 * row["power_err"] > 0:
+                    verdict = (f"no fit: no significant approach (power {row['power']:.2f} +- {row['power_err']:.2f} "
+                               f"is not above zero by two errors)")
                 else:
-                    verdict = "fitted"
+                    verdict = "fitted" if row["n_fit"] > 2 else "fitted (two points: no residual)"
                     if (np.isfinite(row["chi2_dof"]) and row["chi2_dof"] > 4) or row["rms_log_res"] > 0.1:
                         verdict = ("fitted, poor (chi2/dof > 4 or rms log residual > 0.1: not a single power "
                                    "law over this range)")

@@ -85,6 +85,13 @@ def test_trend_refuses_to_fit_where_it_should_not():
     ex["ZB"] = 0.5 + 0.01 * np.log(ex["S"])
     tr = trend(pts, ex, tw, mf)
     assert tr.loc[tr["kind"] == "exact", "verdict"].iloc[0].startswith("no fit: the distance to the mean field does not")
+    # a TWA distance that does not shrink significantly (flat within its large errors)
+    pts, ex, tw, mf = _frames()
+    tw["ZB"] = 0.6 + 0.001 * np.arange(5) % 2
+    tw["ZB_err"] = 0.002
+    ex["ZB"] = 0.5 + 0.1 / ex["S"] ** 0.01
+    tr = trend(pts, ex, tw, mf)
+    assert tr.loc[tr["kind"] == "twa", "verdict"].iloc[0].startswith("no fit: no significant approach")
     # a TWA status other than ok at a fitted S
     pts, ex, tw, mf = _frames()
     tw.loc[2, "status"] = "not_stationary"
