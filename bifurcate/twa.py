@@ -1,8 +1,9 @@
-"""Truncated Wigner approximation (TWA) for collective spins: between the exact mechanics and the mean field.
+"""Truncated Wigner approximation (TWA) for collective spins and bosons: between the exact mechanics and the mean field.
 
 An open system ``d rho/dt = -i[H, rho] + sum_k G_k D[L_k] rho`` (a :class:`bifurcate.spec.OpenSystem`)
-is replaced by stochastic classical trajectories of the spin vectors ``s`` (one per spin mode), whose
-ensemble reproduces the evolution of the Wigner distribution to leading order in 1/S.
+is replaced by stochastic classical trajectories of the spin vectors ``s`` (one per spin mode) and the
+boson amplitudes ``alpha`` (one per boson mode), whose ensemble reproduces the evolution of the Wigner
+distribution to leading order in 1/S.
 
 Derivation (written here, checked by the tests against exact results)
 -----------------------------------------------------------------------
@@ -63,8 +64,44 @@ exact steady state does; the status does not detect this (only a drift between t
 "not_stationary"). Per-trajectory time averages that keep the memory of a neutral orbit (BTC above
 the transition) show up as large ``err_traj``.
 
-Scope: spins only; jumps must be linear in the components of one spin (``S^x, S^y, S^z, S^+, S^-``
-with any complex coefficients). Bosons and nonlinear jumps raise ``NotImplementedError`` saying so.
+Bosons
+------
+A boson's Wigner function lives on the plane of ``alpha``; the coordinates are ``alpha / c`` (``re``,
+``im``; ``c`` the mode's scale, sqrt(S) by default, as in the mean field), so that photon numbers grow
+like ``c^2``. Symbols: the Hamiltonian's boson words are replaced by their Weyl symbols, computed
+exactly from the ordered words with the Bopp rules ``a B -> (alpha + 1/2 d/d alpha*) B_W``,
+``a^+ B -> (alpha* - 1/2 d/d alpha) B_W`` (so ``a^+ a -> |alpha|^2 - 1/2``,
+``a^+2 a^2 -> |alpha|^4 - 2|alpha|^2 + 1/2``); the flow is ``d alpha/dt = -i dH_W/d alpha*``, i.e. the
+Moyal bracket truncated at first order: exact for quadratic Hamiltonians (drives, detunings, beam
+splitters, squeezing), and for Kerr terms ``K/S a^+2 a^2`` the dropped third-order terms are relatively
+O(1/S) (the driven Kerr oscillator converges to the exact solver as the scale grows: ``tests/test_twa.py``).
+Spin-boson words (Dicke ``(a + a^+) S^x / sqrt(S)``) are products of each mode's symbol (different
+modes commute). Initial states: a boson coherent state ``|beta>`` is the Gaussian Wigner function of
+variance 1/4 per quadrature of ``alpha`` around ``beta`` (the vacuum for ``beta = 0``), sampled exactly.
+
+Jumps linear in the modes' letters (``S^x, S^y, S^z, S^+, S^-`` of any spins, ``a, a^+`` of any bosons
+and a constant, e.g. ``a + beta``): the decomposition above, ``L = L1 + i L2`` with Hermitian linear
+``L1, L2`` (for a boson, ``a = x + i p`` with ``x = (a + a^+)/2``, ``p = (a - a^+)/(2i)``), holds
+verbatim: for a boson generator the flow is constant (``x`` moves ``im`` by ``-1/(2c)``, ``p`` moves
+``re`` by ``+1/(2c)``), so the noise is additive and the whole Fokker-Planck equation of a linear
+system (``D[a]``: drift ``-G alpha / 2``, diffusion ``G/4`` per quadrature; ``D[a^+]``: drift
+``+G alpha / 2``, the same diffusion) is exact: a damped driven linear oscillator has exactly the
+coherent steady state's ``<n>`` and ``var(n)`` at any S (tests). Observables: ``n_<b>`` = ``<a^+ a>``
+= ``<|alpha|^2>_W - 1/2`` and ``var_n_<b>`` from ``n^2 -> |alpha|^4 - |alpha|^2`` (unnormalised,
+the exact engine's ``n_<b>``); ``<b>_re, <b>_im`` are ``<alpha>/c``.
+
+What is outside the method (refused): a jump with a word of two or more letters (``a^2``, ``S^- a``,
+``S^z S^z``, ...). For ``D[a^2]`` the Wigner equation has third-order derivatives and a diffusion
+``(2 |alpha|^2 - 1) G`` that is negative near the vacuum, so no stochastic equation represents its
+truncation everywhere (the "positive-P" or a regime restriction would be needed); ``truncated_wigner``
+raises ``NotImplementedError`` naming the words and the reason. Spin Hamiltonians keep the classical
+symbol (the same-spin ordering corrections of nonlinear words are relatively O(1/S): standard TWA).
+
+Relaxation caveat: the time averages assume the ensemble forgets its initial ensemble within ``t_burn``.
+In the open Dicke model the spin is damped only through the cavity (weakly below threshold): from the
+default random initial ensemble, t_end = 60 leaves a bias of several error bars in Z_A at S = 16 (the
+status stays "ok": the drift between windows is within the trajectories' spread), while the ensemble
+started at the normal state (``initial=[0, 0, 0, 0, -1]``) agrees with the exact steady state.
 
 Numerics: the compiled kernel runs the trajectories in parallel (``prange``) with the stochastic Heun
 scheme at a fixed step ``dt``; the noise is drawn inside the kernel from numba's generator seeded
@@ -85,7 +122,8 @@ import sympy as sp
 from bifurcate._numba import njit, numba, prange
 from bifurcate.validation import check_mapping, check_memory
 
-__all__ = ["truncated_wigner", "TruncatedWigner", "TWAProblem", "twa_problem", "twa_numpy", "TWA_MAX_STEPS"]
+__all__ = ["truncated_wigner", "TruncatedWigner", "TWAProblem", "twa_problem", "twa_numpy", "sample_initial",
+           "TWA_MAX_STEPS"]
 
 #: steps allowed per trajectory (t_end / dt): one trajectory runs in one compiled call
 TWA_MAX_STEPS = 10 ** 8
@@ -105,15 +143,31 @@ class TWAProblem:
     Attributes
     ----------
     spins : tuple of str
-        Spin mode names; the state is ``(X_1, Y_1, Z_1, X_2, ...)`` normalised by S.
+        Spin mode names.
+    bosons : tuple of str
+        Boson mode names.
+    state_names : tuple of str
+        The coordinates in order: ``X<s>, Y<s>, Z<s>`` (spin components / S) for a spin,
+        ``<b>_re, <b>_im`` (``alpha / c``, ``c`` the boson's scale) for a boson, modes in declaration order.
     h_coef : ndarray (m,)
-        Coefficients of the classical Hamiltonian in normalised variables, divided by S
-        (``H(S x) / S = sum_m h_coef[m] prod_j x_j^h_exp[m, j]``).
-    h_exp : ndarray (m, 3 n_spins) of int64
-    jump_spin : ndarray (k,) of int64
-        The spin each jump acts on.
-    jump_lr, jump_li : ndarray (k, 3)
-        Real and imaginary parts of ``l`` (``L = l . S``).
+        Coefficients of the Hamiltonian's symbol in the coordinates, divided by S
+        (``H_W / S = sum_m h_coef[m] prod_j x_j^h_exp[m, j]``; Weyl symbol for bosons, classical symbol
+        for spins).
+    h_exp : ndarray (m, n) of int64
+    blocks : ndarray (n_modes, 3) of int64
+        Per mode: kind (0 spin, 1 boson), first coordinate, number of coordinates (3 or 2).
+    hfac : ndarray (n_modes,)
+        Boson: ``S / (2 c^2)`` (the Hamiltonian flow is ``d(re)/dt = hfac dh/d(im)``,
+        ``d(im)/dt = -hfac dh/d(re)``); spin: 1.
+    vfac : ndarray (n_modes,)
+        Boson: ``1 / (2 c)`` (flow of the quadrature generators); spin: 1.
+    sig : ndarray (n,)
+        Scale of each coordinate in the jump symbols: S for spin coordinates, c for boson coordinates.
+    jump_lr, jump_li : ndarray (k, n)
+        Real and imaginary parts of each jump's coefficients on the Hermitian generators
+        (``S^x, S^y, S^z`` per spin, ``x = (a + a^+)/2``, ``p = (a - a^+)/(2i)`` per boson).
+    jump_c : ndarray (k, 2)
+        Real and imaginary part of the jump's constant term (a displaced jump ``a + beta``).
     jump_rate : ndarray (k,)
         ``G_k S`` (the rate times S: kappa for a ``kappa/S`` jump).
     S : float
@@ -122,15 +176,27 @@ class TWAProblem:
     spins: tuple
     h_coef: np.ndarray
     h_exp: np.ndarray
-    jump_spin: np.ndarray
     jump_lr: np.ndarray
     jump_li: np.ndarray
     jump_rate: np.ndarray
     S: float
+    bosons: tuple = ()
+    state_names: tuple = ()
+    blocks: np.ndarray = None
+    hfac: np.ndarray = None
+    vfac: np.ndarray = None
+    sig: np.ndarray = None
+    jump_c: np.ndarray = None
+    boson_scale: np.ndarray = None
 
     @property
     def n(self) -> int:
-        return 3 * len(self.spins)
+        return int(self.sig.shape[0])
+
+    def kernel_args(self) -> tuple:
+        """The arrays the drift and noise kernels take, in order."""
+        return (self.h_coef, self.h_exp, self.blocks, self.hfac, self.vfac, self.sig, self.jump_lr, self.jump_li,
+                self.jump_c, self.jump_rate / self.S)
 
 
 def _num(expr, values: dict, S: float, what: str) -> complex:
@@ -144,13 +210,32 @@ def _num(expr, values: dict, S: float, what: str) -> complex:
                          f"{sorted(map(str, e.free_symbols))})") from None
 
 
+def _weyl_boson(letters, al, alc):
+    """Weyl symbol of an ordered product of ``a`` / ``dag`` letters (exact for polynomials): the
+    Bopp rules ``a B -> (alpha + 1/2 d/d alpha*) B_W``, ``a^+ B -> (alpha* - 1/2 d/d alpha) B_W``,
+    applied from the right."""
+    out = sp.Integer(1)
+    for letter in reversed(letters):
+        if letter == "a":
+            out = sp.expand(al * out + sp.Rational(1, 2) * sp.diff(out, alc))
+        else:
+            out = sp.expand(alc * out - sp.Rational(1, 2) * sp.diff(out, al))
+    return out
+
+
+#: the spin letters as complex vectors on (S^x, S^y, S^z); the boson letters on (x, p): a = x + i p
+_BOSON_VEC = {"a": (1, 1j), "dag": (1, -1j)}
+
+
 def twa_problem(system, S: float, params: Mapping[str, float] | None = None) -> TWAProblem:
-    """Build the :class:`TWAProblem` of ``system`` (spins only, linear one-spin jumps)."""
-    modes = [(m.name, m.kind) for m in system.modes]
-    bos = [n for n, k in modes if k != "spin"]
-    if bos:
-        raise NotImplementedError(f"truncated_wigner supports collective spins only; system {system.name!r} has "
-                                  f"boson mode(s) {bos}")
+    """Build the :class:`TWAProblem` of ``system`` (spins and bosons; jumps linear in the modes' letters).
+
+    Raises
+    ------
+    NotImplementedError
+        A jump with a word of two or more letters (``a^2``, ``S^- a``, ``S^z S^z``, ...): see the module
+        docstring for why the TWA refuses it.
+    """
     p = dict(system.parameters)
     unknown = set(params or {}) - set(p)
     if unknown:
@@ -158,69 +243,129 @@ def twa_problem(system, S: float, params: Mapping[str, float] | None = None) -> 
                        f"expected some of {list(p)}")
     p.update({k: float(v) for k, v in (params or {}).items()})
     values = {system.param_symbols[k]: v for k, v in p.items()}
-    names = [n for n, _ in modes]
-    idx = {n: i for i, n in enumerate(names)}
-    X = sp.symbols(f"x0:{3 * len(names)}", real=True)
-    letter = {}
-    for n, i in idx.items():
-        x, y, z = X[3 * i:3 * i + 3]
-        letter[n] = {"x": x, "y": y, "z": z, "p": x + sp.I * y, "m": x - sp.I * y}
+    modes = list(system.modes)
+    names, blocks, hfac, vfac, sig, letter, cvec = [], [], [], [], [], {}, []
+    off = 0
+    for m in modes:
+        if m.kind == "spin":
+            X = sp.symbols(f"x{off}:{off + 3}", real=True)
+            x, y, z = X
+            letter[m.name] = ("spin", {"x": x, "y": y, "z": z, "p": x + sp.I * y, "m": x - sp.I * y})
+            names += [f"X{m.name}", f"Y{m.name}", f"Z{m.name}"]
+            blocks.append((0, off, 3))
+            hfac.append(1.0)
+            vfac.append(1.0)
+            sig += [float(S)] * 3
+            cvec += list(X)
+            off += 3
+        elif m.kind == "boson":
+            c = _num(m.scale, {}, S, f"boson {m.name!r} scale").real
+            if not (math.isfinite(c) and c > 0):
+                raise ValueError(f"boson {m.name!r}: expected a positive scale at S = {S}, got {c}")
+            U = sp.symbols(f"x{off}:{off + 2}", real=True)
+            letter[m.name] = ("boson", (c * (U[0] + sp.I * U[1]), c * (U[0] - sp.I * U[1]), c))
+            names += [f"{m.name}_re", f"{m.name}_im"]
+            blocks.append((1, off, 2))
+            hfac.append(float(S) / (2 * c * c))
+            vfac.append(1.0 / (2 * c))
+            sig += [c, c]
+            cvec += list(U)
+            off += 2
+        else:
+            raise NotImplementedError(f"truncated_wigner: mode {m.name!r} of kind {m.kind!r} is neither a spin "
+                                      f"nor a boson")
+    idx = {m.name: i for i, m in enumerate(modes)}
+    n = off
+    al, alc = sp.symbols("_al _alc")
     H = sp.Integer(0)
     for coeff, ops in system.hamiltonian_terms():
         c = _num(coeff, values, S, "a Hamiltonian coefficient")
         term = sp.Float(c.real) + sp.I * sp.Float(c.imag) if c.imag else sp.Float(c.real)
-        for mode, op in ops:
-            term = term * S * letter[mode][op]
+        per_mode: dict = {}
+        for mode, op in ops:                      # letters of different modes commute: keep each mode's order
+            per_mode.setdefault(mode, []).append(op)
+        for mode, lets in per_mode.items():
+            kind, tab = letter[mode]
+            if kind == "spin":
+                for op in lets:
+                    term = term * S * tab[op]
+            else:
+                a_sym, ac_sym, _ = tab
+                term = term * _weyl_boson(lets, al, alc).subs({al: a_sym, alc: ac_sym}, simultaneous=True)
         H += term
     H = sp.expand(H / S)
     coefs, exps = [], []
     if H != 0:
-        poly = sp.Poly(H, *X)
+        poly = sp.Poly(H, *cvec)
         for mon, c in poly.terms():
             c = complex(c)
             if abs(c.imag) > 1e-10 * max(1.0, abs(c)):
-                raise ValueError(f"system {system.name!r}: the classical Hamiltonian is not real (term {c} "
+                raise ValueError(f"system {system.name!r}: the Hamiltonian's symbol is not real (term {c} "
                                  f"x^{mon}); is H Hermitian?")
-            if mon == (0,) * len(X):
+            if mon == (0,) * n:
                 continue
             coefs.append(c.real)
             exps.append(mon)
     h_coef = np.array(coefs, float)
-    h_exp = np.array(exps, np.int64).reshape(len(coefs), len(X))
-    js, lr, li, rate = [], [], [], []
+    h_exp = np.array(exps, np.int64).reshape(len(coefs), n)
+    lr, li, lc, rate = [], [], [], []
     for k, (r, terms) in enumerate(system.jump_terms()):
         g = _num(r, values, S, f"jumps[{k}] rate")
-        spins = {ops[0][0] for _, ops in terms if ops}
-        if any(len(ops) != 1 for _, ops in terms) or len(spins) != 1:
+        if any(len(ops) > 1 for _, ops in terms):
             raise NotImplementedError(
-                f"truncated_wigner supports jumps linear in the components of one spin (S^x, S^y, S^z, S^+, S^-); "
-                f"system {system.name!r} jumps[{k}] has the words {[ops for _, ops in terms]}")
-        l = np.zeros(3, complex)
+                f"truncated_wigner supports jumps linear in the modes' letters (S^x, S^y, S^z, S^+, S^- of a spin, "
+                f"a, a^+ of a boson, and constants); system {system.name!r} jumps[{k}] has the word(s) "
+                f"{[ops for _, ops in terms if len(ops) > 1]}: for a nonlinear jump (a^2, S^- a, ...) the Wigner "
+                f"equation has third-order derivatives and a diffusion that is not positive semi-definite "
+                f"everywhere (for D[a^2]: 2 |alpha|^2 - 1 < 0 near the vacuum), so no truncated stochastic "
+                f"equation represents it; use the exact solver")
+        l = np.zeros(n, complex)
+        const = 0j
         for coeff, ops in terms:
-            c = _num(coeff, values, S, f"jumps[{k}] coefficient")
-            l += c * np.array(_LETTER_VEC[ops[0][1]], complex)
-        js.append(idx[spins.pop()])
+            cc = _num(coeff, values, S, f"jumps[{k}] coefficient")
+            if not ops:
+                const += cc
+                continue
+            (mode, op), = ops
+            kind, o, _ = blocks[idx[mode]]
+            if kind == 0:
+                l[o:o + 3] += cc * np.array(_LETTER_VEC[op], complex)
+            else:
+                l[o:o + 2] += cc * np.array(_BOSON_VEC[op], complex)
         lr.append(l.real)
         li.append(l.imag)
+        lc.append((const.real, const.imag))
         rate.append(g.real * S)
-    return TWAProblem(spins=tuple(names), h_coef=h_coef, h_exp=h_exp, jump_spin=np.array(js, np.int64),
-                      jump_lr=np.array(lr, float).reshape(-1, 3), jump_li=np.array(li, float).reshape(-1, 3),
-                      jump_rate=np.array(rate, float), S=float(S))
+    spins = tuple(m.name for m in modes if m.kind == "spin")
+    bosons = tuple(m.name for m in modes if m.kind == "boson")
+    return TWAProblem(spins=spins, bosons=bosons, state_names=tuple(names), h_coef=h_coef, h_exp=h_exp,
+                      blocks=np.array(blocks, np.int64).reshape(-1, 3), hfac=np.array(hfac, float),
+                      vfac=np.array(vfac, float), sig=np.array(sig, float),
+                      jump_lr=np.array(lr, float).reshape(-1, n), jump_li=np.array(li, float).reshape(-1, n),
+                      jump_c=np.array(lc, float).reshape(-1, 2), jump_rate=np.array(rate, float), S=float(S),
+                      boson_scale=np.array([sig[blocks[idx[b]][1]] for b in bosons], float))
 
 
 # ------------------------------------------------------------------------------------------------
 # kernels
 # ------------------------------------------------------------------------------------------------
 @njit
-def _cross(a0, a1, a2, x, o, out, w):
-    """out[o:o+3] += w * (a x x[o:o+3])."""
-    out[o] += w * (a1 * x[o + 2] - a2 * x[o + 1])
-    out[o + 1] += w * (a2 * x[o] - a0 * x[o + 2])
-    out[o + 2] += w * (a0 * x[o + 1] - a1 * x[o])
+def _flow(l, blocks, vfac, x, out, w):
+    """out += w * (Hamiltonian flow of the generator combination ``l``): per spin ``l_b x x_b``, per
+    boson ``(l_p, -l_x) / (2c)``."""
+    for b in range(blocks.shape[0]):
+        o = blocks[b, 1]
+        if blocks[b, 0] == 0:
+            out[o] += w * (l[o + 1] * x[o + 2] - l[o + 2] * x[o + 1])
+            out[o + 1] += w * (l[o + 2] * x[o] - l[o] * x[o + 2])
+            out[o + 2] += w * (l[o] * x[o + 1] - l[o + 1] * x[o])
+        else:
+            out[o] += w * vfac[b] * l[o + 1]
+            out[o + 1] -= w * vfac[b] * l[o]
 
 
 @njit
-def _drift(x, h_coef, h_exp, jspin, jlr, jli, jrate, grad, out):
+def _drift(x, h_coef, h_exp, blocks, hfac, vfac, sig, jlr, jli, jc, jG, grad, out):
     n = x.shape[0]
     for i in range(n):
         grad[i] = 0.0
@@ -236,56 +381,86 @@ def _drift(x, h_coef, h_exp, jspin, jlr, jli, jrate, grad, out):
                 if ei > 0:
                     v *= x[i] ** ei
             grad[j] += v
-    for b in range(n // 3):
-        o = 3 * b
-        _cross(grad[o], grad[o + 1], grad[o + 2], x, o, out, 1.0)
-    for k in range(jrate.shape[0]):
-        o = 3 * jspin[k]
-        lrx = jlr[k, 0] * x[o] + jlr[k, 1] * x[o + 1] + jlr[k, 2] * x[o + 2]
-        lix = jli[k, 0] * x[o] + jli[k, 1] * x[o + 1] + jli[k, 2] * x[o + 2]
-        _cross(jlr[k, 0], jlr[k, 1], jlr[k, 2], x, o, out, jrate[k] * lix)
-        _cross(jli[k, 0], jli[k, 1], jli[k, 2], x, o, out, -jrate[k] * lrx)
+    for b in range(blocks.shape[0]):
+        o = blocks[b, 1]
+        if blocks[b, 0] == 0:
+            out[o] += grad[o + 1] * x[o + 2] - grad[o + 2] * x[o + 1]
+            out[o + 1] += grad[o + 2] * x[o] - grad[o] * x[o + 2]
+            out[o + 2] += grad[o] * x[o + 1] - grad[o + 1] * x[o]
+        else:
+            out[o] += hfac[b] * grad[o + 1]
+            out[o + 1] -= hfac[b] * grad[o]
+    for k in range(jG.shape[0]):
+        s1 = jc[k, 0]
+        s2 = jc[k, 1]
+        for i in range(n):
+            s1 += jlr[k, i] * sig[i] * x[i]
+            s2 += jli[k, i] * sig[i] * x[i]
+        # G [sigma(L2) v(L1) - sigma(L1) v(L2)]
+        _flow(jlr[k], blocks, vfac, x, out, jG[k] * s2)
+        _flow(jli[k], blocks, vfac, x, out, -jG[k] * s1)
 
 
 @njit
-def _noise(x, jspin, jlr, jli, amp, dW, out):
-    """out = sum_k amp_k [(l_r x x) dW_k1 + (l_i x x) dW_k2]."""
+def _noise(x, blocks, vfac, jlr, jli, amp, dW, out):
+    """out = sum_k amp_k [v(L1_k) dW_k1 + v(L2_k) dW_k2]."""
     for i in range(x.shape[0]):
         out[i] = 0.0
     for k in range(amp.shape[0]):
-        o = 3 * jspin[k]
-        _cross(jlr[k, 0], jlr[k, 1], jlr[k, 2], x, o, out, amp[k] * dW[2 * k])
-        _cross(jli[k, 0], jli[k, 1], jli[k, 2], x, o, out, amp[k] * dW[2 * k + 1])
+        _flow(jlr[k], blocks, vfac, x, out, amp[k] * dW[2 * k])
+        _flow(jli[k], blocks, vfac, x, out, amp[k] * dW[2 * k + 1])
 
 
 @njit
-def _project(x, R):
-    for b in range(x.shape[0] // 3):
-        o = 3 * b
+def _project(x, blocks, R):
+    for b in range(blocks.shape[0]):
+        if blocks[b, 0] != 0:
+            continue
+        o = blocks[b, 1]
         r = math.sqrt(x[o] ** 2 + x[o + 1] ** 2 + x[o + 2] ** 2)
         for i in range(3):
             x[o + i] *= R / r
 
 
 @njit
-def _heun_step(x, dt, sq, h_coef, h_exp, jspin, jlr, jli, jrate, amp, dW, R, f0, f1, g0, g1, xt, grad):
-    _drift(x, h_coef, h_exp, jspin, jlr, jli, jrate, grad, f0)
-    _noise(x, jspin, jlr, jli, amp, dW, g0)
+def _heun_step(x, dt, sq, h_coef, h_exp, blocks, hfac, vfac, sig, jlr, jli, jc, jG, amp, dW, R,
+               f0, f1, g0, g1, xt, grad):
+    _drift(x, h_coef, h_exp, blocks, hfac, vfac, sig, jlr, jli, jc, jG, grad, f0)
+    _noise(x, blocks, vfac, jlr, jli, amp, dW, g0)
     for i in range(x.shape[0]):
         xt[i] = x[i] + f0[i] * dt + g0[i] * sq
-    _drift(xt, h_coef, h_exp, jspin, jlr, jli, jrate, grad, f1)
-    _noise(xt, jspin, jlr, jli, amp, dW, g1)
+    _drift(xt, h_coef, h_exp, blocks, hfac, vfac, sig, jlr, jli, jc, jG, grad, f1)
+    _noise(xt, blocks, vfac, jlr, jli, amp, dW, g1)
     for i in range(x.shape[0]):
         x[i] += 0.5 * (f0[i] + f1[i]) * dt + 0.5 * (g0[i] + g1[i]) * sq
-    _project(x, R)
+    _project(x, blocks, R)
+
+
+@njit
+def _features(x, blocks, feat):
+    """The averaged quantities: the coordinates, then per boson ``r2 = re^2 + im^2`` and ``r2^2``."""
+    n = x.shape[0]
+    for i in range(n):
+        feat[i] = x[i]
+    j = n
+    for b in range(blocks.shape[0]):
+        if blocks[b, 0] == 1:
+            o = blocks[b, 1]
+            r2 = x[o] * x[o] + x[o + 1] * x[o + 1]
+            feat[j] = r2
+            feat[j + 1] = r2 * r2
+            j += 2
 
 
 @njit(parallel=True)
-def _twa_kernel(x0, seeds, n_steps, n_burn, n_windows, dt, h_coef, h_exp, jspin, jlr, jli, jrate, amp, R, out):
-    """Integrate each row of ``x0`` (n_traj, n); ``out[r, w, :]`` = mean of x over window w of the
-    steps after ``n_burn`` (split into ``n_windows`` equal windows). Returns nothing."""
+def _twa_kernel(x0, seeds, n_steps, n_burn, n_windows, dt, h_coef, h_exp, blocks, hfac, vfac, sig, jlr, jli, jc,
+                jG, amp, R, out):
+    """Integrate each row of ``x0`` (n_traj, n); ``out[r, w, :]`` = mean of the features (coordinates,
+    then per boson r2 and r2^2) over window w of the steps after ``n_burn`` (split into ``n_windows``
+    equal windows). Returns nothing."""
     n_traj, n = x0.shape
-    nk = jrate.shape[0]
+    nf = out.shape[2]
+    nk = jG.shape[0]
     per = (n_steps - n_burn) // n_windows
     sq = math.sqrt(dt)
     for r in prange(n_traj):
@@ -297,18 +472,21 @@ def _twa_kernel(x0, seeds, n_steps, n_burn, n_windows, dt, h_coef, h_exp, jspin,
         g1 = np.empty(n)
         xt = np.empty(n)
         grad = np.empty(n)
+        feat = np.empty(nf)
         dW = np.empty(2 * nk)
         for w in range(n_windows):
-            for i in range(n):
+            for i in range(nf):
                 out[r, w, i] = 0.0
         for s in range(n_burn + per * n_windows):
             for j in range(2 * nk):
                 dW[j] = np.random.standard_normal()
-            _heun_step(x, dt, sq, h_coef, h_exp, jspin, jlr, jli, jrate, amp, dW, R, f0, f1, g0, g1, xt, grad)
+            _heun_step(x, dt, sq, h_coef, h_exp, blocks, hfac, vfac, sig, jlr, jli, jc, jG, amp, dW, R,
+                       f0, f1, g0, g1, xt, grad)
             if s >= n_burn:
                 w = (s - n_burn) // per
-                for i in range(n):
-                    out[r, w, i] += x[i] / per
+                _features(x, blocks, feat)
+                for i in range(nf):
+                    out[r, w, i] += feat[i] / per
 
 
 def twa_numpy(problem: TWAProblem, x0: np.ndarray, dW: np.ndarray, dt: float) -> np.ndarray:
@@ -318,7 +496,19 @@ def twa_numpy(problem: TWAProblem, x0: np.ndarray, dW: np.ndarray, dt: float) ->
     P = problem
     x = np.array(x0, float)
     R = math.sqrt(1.0 + 1.0 / P.S)
-    amp = np.sqrt(P.jump_rate / P.S)
+    G = P.jump_rate / P.S
+    amp = np.sqrt(G)
+
+    def flow(l, x):
+        """(m, n) Hamiltonian flow of the generator combination l (n,) at the states x (m, n)."""
+        v = np.zeros_like(x)
+        for (kind, o, size), vf in zip(P.blocks, P.vfac):
+            if kind == 0:
+                v[:, o:o + 3] = np.cross(l[o:o + 3], x[:, o:o + 3])
+            else:
+                v[:, o] = vf * l[o + 1]
+                v[:, o + 1] = -vf * l[o]
+        return v
 
     def drift(x):
         out = np.zeros_like(x)
@@ -329,24 +519,22 @@ def twa_numpy(problem: TWAProblem, x0: np.ndarray, dW: np.ndarray, dt: float) ->
                     ee = e.copy()
                     ee[j] -= 1
                     grad[:, j] += c * e[j] * np.prod(x ** ee, axis=1)
-        for b in range(len(P.spins)):
-            sl = slice(3 * b, 3 * b + 3)
-            out[:, sl] += np.cross(grad[:, sl], x[:, sl])
-        for k in range(len(P.jump_rate)):
-            sl = slice(3 * P.jump_spin[k], 3 * P.jump_spin[k] + 3)
-            xs = x[:, sl]
-            lrx, lix = xs @ P.jump_lr[k], xs @ P.jump_li[k]
-            out[:, sl] += P.jump_rate[k] * (lix[:, None] * np.cross(P.jump_lr[k], xs)
-                                            - lrx[:, None] * np.cross(P.jump_li[k], xs))
+        for (kind, o, size), hf in zip(P.blocks, P.hfac):
+            if kind == 0:
+                out[:, o:o + 3] += np.cross(grad[:, o:o + 3], x[:, o:o + 3])
+            else:
+                out[:, o] += hf * grad[:, o + 1]
+                out[:, o + 1] -= hf * grad[:, o]
+        for k in range(len(G)):
+            s1 = P.jump_c[k, 0] + (x * P.sig) @ P.jump_lr[k]
+            s2 = P.jump_c[k, 1] + (x * P.sig) @ P.jump_li[k]
+            out += G[k] * (s2[:, None] * flow(P.jump_lr[k], x) - s1[:, None] * flow(P.jump_li[k], x))
         return out
 
     def noise(x, d):
         out = np.zeros_like(x)
-        for k in range(len(P.jump_rate)):
-            sl = slice(3 * P.jump_spin[k], 3 * P.jump_spin[k] + 3)
-            xs = x[:, sl]
-            out[:, sl] += amp[k] * (np.cross(P.jump_lr[k], xs) * d[:, 2 * k, None]
-                                    + np.cross(P.jump_li[k], xs) * d[:, 2 * k + 1, None])
+        for k in range(len(G)):
+            out += amp[k] * (flow(P.jump_lr[k], x) * d[:, 2 * k, None] + flow(P.jump_li[k], x) * d[:, 2 * k + 1, None])
         return out
 
     path = [x.copy()]
@@ -355,9 +543,9 @@ def twa_numpy(problem: TWAProblem, x0: np.ndarray, dW: np.ndarray, dt: float) ->
         f0, g0 = drift(x), noise(x, d)
         xt = x + f0 * dt + g0
         x = x + 0.5 * (f0 + drift(xt)) * dt + 0.5 * (g0 + noise(xt, d))
-        for b in range(len(P.spins)):
-            sl = slice(3 * b, 3 * b + 3)
-            x[:, sl] *= R / np.linalg.norm(x[:, sl], axis=1, keepdims=True)
+        for kind, o, size in P.blocks:
+            if kind == 0:
+                x[:, o:o + 3] *= R / np.linalg.norm(x[:, o:o + 3], axis=1, keepdims=True)
         path.append(x.copy())
     return np.array(path)
 
@@ -384,6 +572,21 @@ def sample_coherent(directions: np.ndarray, S: float, rng: np.random.Generator) 
     return out
 
 
+def sample_initial(problem: TWAProblem, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Wigner samples of product coherent states: ``centres`` (m, n) holds per spin a direction, per boson
+    the coherent amplitude ``alpha / c`` (re, im). A boson coherent state's Wigner function is a Gaussian
+    of variance 1/4 per quadrature of ``alpha``, i.e. ``1 / (4 c^2)`` in the coordinates."""
+    c = np.array(centres, float)
+    out = np.empty_like(c)
+    for (kind, o, size) in problem.blocks:
+        if kind == 0:
+            out[:, o:o + 3] = sample_coherent(c[:, o:o + 3], problem.S, rng)
+        else:
+            scale = problem.sig[o]
+            out[:, o:o + 2] = c[:, o:o + 2] + rng.normal(0.0, 0.5 / scale, size=(c.shape[0], 2))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------
 # the result and the entry point
 # ------------------------------------------------------------------------------------------------
@@ -395,7 +598,8 @@ class TruncatedWigner:
     ----------
     name : str; S : float; params : dict
     state_names : tuple of str
-        ``XA, YA, ZA, ...`` (normalised by S, the exact engine's ``observables`` names).
+        The observables: ``XA, YA, ZA, ...`` (normalised by S, the exact engine's ``observables`` names),
+        ``<b>_re, <b>_im`` (``<alpha>/c``) per boson, then ``n_<b>``, ``var_n_<b>`` per boson.
     mean : dict
         ``{name: ensemble and time average over the window [t_burn, t_end]}``.
     error : dict
@@ -404,8 +608,8 @@ class TruncatedWigner:
         ``n_windows`` time windows (catches slow drifts the trajectory error misses).
     err_traj, err_time, drift : dict
         ``drift``: last window minus first window of the ensemble mean.
-    windows : ndarray (n_traj, n_windows, n)
-        Per-trajectory window means.
+    windows : ndarray (n_traj, n_windows, n_observables)
+        Per-trajectory window means of the observables (``var_n`` linearised about the ensemble mean).
     status : str
         "ok"; "not_stationary" (an observable's first and last windows differ by more than 4 combined
         standard errors: lengthen ``t_end`` / ``t_burn``); "diverged" (non-finite values).
@@ -449,7 +653,7 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
     Parameters
     ----------
     system : bifurcate.spec.OpenSystem
-        Spins only; each jump linear in one spin's components (see the module docstring).
+        Spins and bosons; each jump linear in the modes' letters (see the module docstring).
     S : float
         Spin length (any positive number; the TWA is cheap at any S).
     params : mapping, optional
@@ -464,9 +668,10 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
     n_windows : int
         The averaging window is split into this many equal windows (time-window errors).
     initial : None, "random", or array (n,) or (n_traj, n)
-        Centres of the initial coherent states, per spin a direction (normalised here): one for all
-        trajectories or one per trajectory. Default (None or "random"): uniformly random
-        directions per trajectory (every basin is visited in proportion to its volume).
+        Centres of the initial coherent states, per spin a direction (normalised here), per boson the
+        amplitude ``alpha / c`` (re, im): one for all trajectories or one per trajectory. Default (None
+        or "random"): uniformly random directions per trajectory (every basin is visited in proportion
+        to its volume) and standard-normal boson amplitudes.
 
     Returns
     -------
@@ -498,9 +703,11 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
                          f"(t_end = {t_end}, t_burn = {t_burn}, dt = {dt})")
     P = twa_problem(system, float(S), check_mapping("params", params))   # "J=1" is not a mapping
     n = P.n
+    nb = len(P.bosons)
+    nf = n + 2 * nb
     # initial directions and samples, seeds, window means and the reductions over them
     check_memory(f"truncated_wigner (n_traj={n_traj} x n_windows={n_windows})",
-                 8 * n_traj * (n * (3 * n_windows + 6) + 2), fix="fewer n_traj or n_windows")
+                 8 * n_traj * ((n + 4 * nb) * (3 * n_windows + 6) + 2), fix="fewer n_traj or n_windows")
     rng = np.random.default_rng(seed)
     if initial is None or (isinstance(initial, str) and initial == "random"):
         dirs = rng.normal(size=(n_traj, n))
@@ -512,35 +719,37 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
             dirs = np.tile(dirs, (n_traj, 1))
         if dirs.shape != (n_traj, n) or not np.all(np.isfinite(dirs)):
             raise ValueError(f"expected initial of shape ({n},) or ({n_traj}, {n}), finite, got shape {dirs.shape}")
-        for b in range(n // 3):
-            if np.any(np.linalg.norm(dirs[:, 3 * b:3 * b + 3], axis=1) == 0):
-                raise ValueError(f"initial: spin {P.spins[b]} has a zero direction")
-    x0 = sample_coherent(dirs, float(S), rng)
+        for kind, o, size in P.blocks:
+            if kind == 0 and np.any(np.linalg.norm(dirs[:, o:o + 3], axis=1) == 0):
+                raise ValueError(f"initial: spin {P.state_names[o][1:]} has a zero direction")
+    x0 = sample_initial(P, dirs, rng)
     seeds = rng.integers(0, 2 ** 31 - 1, size=n_traj).astype(np.int64)
-    out = np.zeros((n_traj, n_windows, n))
+    out = np.zeros((n_traj, n_windows, nf))
     R = math.sqrt(1.0 + 1.0 / float(S))
     amp = np.sqrt(P.jump_rate / float(S))
+    args = P.kernel_args()
     # trajectories in chunks of about 2e7 steps (at least one per thread): Ctrl-C reaches Python between
     # calls; every trajectory has its own seed, so the result does not depend on the chunking
     chunk = max(numba.get_num_threads(), _CHUNK_STEPS // max(1, n_steps))
     for i in range(0, n_traj, chunk):
-        _twa_kernel(x0[i:i + chunk], seeds[i:i + chunk], n_steps, n_burn, n_windows, float(dt), P.h_coef, P.h_exp,
-                    P.jump_spin, P.jump_lr, P.jump_li, P.jump_rate, amp, R, out[i:i + chunk])
-    names = tuple(f"{c}{s}" for s in P.spins for c in "XYZ")
-    traj = out.mean(axis=1)                        # (n_traj, n)
-    ens = out.mean(axis=0)                         # (n_windows, n)
+        _twa_kernel(x0[i:i + chunk], seeds[i:i + chunk], n_steps, n_burn, n_windows, float(dt), *args, amp, R,
+                    out[i:i + chunk])
+    obs, names = _boson_observables(P, out)
+    nobs = obs.shape[2]
+    traj = obs.mean(axis=1)                        # (n_traj, nobs)
+    ens = obs.mean(axis=0)                         # (n_windows, nobs)
     mean = traj.mean(axis=0)
     e_traj = traj.std(axis=0, ddof=1) / math.sqrt(n_traj)
     e_time = ens.std(axis=0, ddof=1) / math.sqrt(n_windows)
     err = np.maximum(e_traj, e_time)
     drift = ens[-1] - ens[0]
-    drift_err = np.sqrt(2) * out.mean(axis=1).std(axis=0, ddof=1) / math.sqrt(n_traj) * math.sqrt(n_windows)
+    drift_err = np.sqrt(2) * e_traj * math.sqrt(n_windows)
     status, msg = "ok", f"{n_traj} trajectories, t in [{t_burn:g}, {t_end:g}], dt = {dt:g}"
     if not np.all(np.isfinite(out)):
         status, msg = "diverged", msg + "; non-finite values"
     else:
-        bad = [names[i] for i in range(n) if abs(drift[i]) > 4 * max(drift_err[i], e_time[i] * math.sqrt(n_windows))
-               and abs(drift[i]) > 1e-12]
+        bad = [names[i] for i in range(nobs)
+               if abs(drift[i]) > 4 * max(drift_err[i], e_time[i] * math.sqrt(n_windows)) and abs(drift[i]) > 1e-12]
         if bad:
             status = "not_stationary"
             msg += f"; the first and last windows differ beyond their errors for {bad} (lengthen t_end or t_burn)"
@@ -549,7 +758,26 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
     return TruncatedWigner(name=system.name, S=float(S), params=p_all, state_names=names,
                            mean=dict(zip(names, mean.tolist())), error=dict(zip(names, err.tolist())),
                            err_traj=dict(zip(names, e_traj.tolist())), err_time=dict(zip(names, e_time.tolist())),
-                           drift=dict(zip(names, drift.tolist())), windows=out, status=status, message=msg,
+                           drift=dict(zip(names, drift.tolist())), windows=obs, status=status, message=msg,
                            options={"n_traj": n_traj, "t_end": t_end, "t_burn": t_burn, "dt": dt,
                                     "n_windows": n_windows, "seed": seed},
                            stats={"time_s": time.perf_counter() - t0, "n_steps": n_steps})
+
+
+def _boson_observables(P: TWAProblem, out: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """The reported observables per (trajectory, window) from the kernel's features: the coordinates,
+    then per boson ``n_<b>`` (photons, Weyl: ``<a^+ a> = <|alpha|^2>_W - 1/2``) and ``var_n_<b>``
+    (``<n^2> - <n>^2`` with ``n^2 -> |alpha|^4 - |alpha|^2``), the latter linearised about the
+    ensemble mean so that its spread over trajectories and windows gives the delta-method error."""
+    n = P.n
+    cols = [out[:, :, :n]]
+    names = list(P.state_names)
+    for j, b in enumerate(P.bosons):
+        c2 = P.boson_scale[j] ** 2
+        r2, r4 = out[:, :, n + 2 * j], out[:, :, n + 2 * j + 1]
+        nn = c2 * r2 - 0.5
+        n2 = c2 * c2 * r4 - c2 * r2
+        nbar = nn.mean()
+        cols += [nn[:, :, None], (n2 - 2 * nbar * nn + nbar ** 2)[:, :, None]]
+        names += [f"n_{b}", f"var_n_{b}"]
+    return np.concatenate(cols, axis=2), tuple(names)

@@ -1,13 +1,26 @@
-"""From S = 1 to S = infinity on one cut: exact Z_B, truncated-Wigner Z_B and the mean field.
+"""From S = 1 to S = infinity on every cut of Fig. 3: exact Z_B, truncated-Wigner Z_B and the mean field.
 
-On the cut J = 1.5 of the LMG dimer (lam = 0, 0.2, 0.45), per point: the exact steady-state Z_B for
-S = 1 ... S_max (what the exact solver reaches in minutes), the truncated-Wigner (TWA,
-:func:`bifurcate.twa.truncated_wigner`) Z_B with its error bar at S = 8, 20, 50, 200 and 1000, and the
-mean field's basin-weighted attractor average (census, S -> infinity). The table reports, per point,
-the distance of each to the mean field and the fitted power of its decay in S (|Z_B - Z_B^MF| ~ S^-a).
+On each cut of Fig. 3 (:data:`analysis.cuts.CUTS`) a few points, chosen one or two per phase the cut
+crosses (:data:`CUT_POINTS`), and per point: the exact steady-state Z_B for S = 1 ... S_max (what the
+exact solver reaches in minutes per point; S_max = 12 in the full run), the truncated-Wigner (TWA,
+:func:`bifurcate.twa.truncated_wigner`) Z_B with its error bar at S = 12 (the check against the exact
+value), 20, 50, 200 and 1000, and the mean field's average over its attracting sets (census, column
+``att_ZB``, S -> infinity) with its error.
 
-Outputs (``<out>/road_to_mean_field/``): ``road_to_mean_field.png/.pdf``; ``exact.parquet``,
-``twa.parquet``, ``mean_field.parquet``, ``trend.parquet``; ``metadata.json``.
+The rate of approach: per point and method (exact for S >= 4, TWA for S >= 20) the distance
+``d(S) = |Z_B(S) - Z_B^MF|`` is fitted by ``d ~ S^-a`` (weighted least squares in log-log, on the
+points whose distance exceeds twice its combined error), giving ``a`` with its standard error and the
+fit's residual (chi^2 per degree of freedom). No fit is made, and the reason is written in ``verdict``,
+when: the TWA's status is not "ok" at some S; the TWA disagrees with the exact Z_B at the largest exact
+S beyond 4 error bars; the mean field has no attracting set at the point (only neutral orbits: no
+unique S -> infinity value); the distances do not decrease with S (beyond their errors); fewer than
+two distances stand above the noise; the fitted power is not above zero by two errors. Per phase (the census's ``phase`` label) the table gives the
+points' rates and their weighted mean.
+
+Outputs (``<out>/road_to_mean_field/``): ``road_to_mean_field.png/.pdf`` (top row: Z_B against 1/S
+per cut, the mean field as stars at 1/S = 0; bottom row: the distances against S with the fitted
+power laws); ``exact.parquet``, ``twa.parquet``, ``mean_field.parquet``, ``trend.parquet`` (per point
+and method), ``phases.parquet`` (per phase); ``metadata.json``.
 
 Run: ``python -m studies.road_to_mean_field --out results [--quick]``.
 """
@@ -21,9 +34,44 @@ import pandas as pd
 from studies.common import exact_sweep, finish, run_cli, save_figure, save_table, study_dir
 
 NAME = "road_to_mean_field"
-CUT_J = 1.5
-LAMS = (0.0, 0.2, 0.45)
-TWA_S = (8, 20, 50, 200, 1000)
+#: per cut of Fig. 3, the swept parameter's values studied (the census names their phases; chosen from
+#: the phase diagram: a: the normal state and the two-fixed-point phases at J < 0 and J > 0; b: the
+#: normal state and the PT-broken side (neutral orbits only: no attracting set); c: the irregular region
+#: (chaotic attractors) and, at J = 0.4, the region the cut's description calls oscillating, where the
+#: census finds no attracting set (conservative chaos and neutral orbits); d: two fixed points,
+#: fixed points coexisting with cycles, chaos)
+CUT_POINTS = {"a": (-1.5, 0.0, 1.5), "b": (0.3, 1.0), "c": (-1.5, 0.4), "d": (0.0, 0.45, 0.8)}
+QUICK_POINTS = {"b": (0.3,), "d": (0.0,)}
+TWA_S = (12, 20, 50, 200, 1000)
+#: the smallest S used in the exact fit (S < 4 is not yet asymptotic)
+EXACT_FIT_MIN_S = 4
+#: the smallest S used in the TWA fit
+TWA_FIT_MIN_S = 20
+
+
+def _log(msg: str) -> None:
+    """Progress on stderr (the full run takes tens of minutes)."""
+    import sys
+
+    print(f"[{NAME} {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def cut_points(cut_points: dict) -> list[dict]:
+    """``[{"cut": name, "J": ..., "lam": ...}, ...]`` from ``{cut name: swept values}`` (checked to lie on the cut)."""
+    from analysis.cuts import CUTS
+
+    out = []
+    for name, values in cut_points.items():
+        cut = CUTS[name]
+        for v in values:
+            if not cut.lo <= v <= cut.hi:
+                raise ValueError(f"cut {name!r}: expected {cut.param} in [{cut.lo}, {cut.hi}], got {v}")
+            out.append({"cut": name, **{k: float(x) for k, x in cut.fixed.items()}, cut.param: float(v)})
+    return out
+
+
+def _pt(p: dict) -> dict:
+    return {"J": p["J"], "lam": p["lam"]}
 
 
 def twa_sweep(points, S_values, *, n_traj: int, t_end: float, seed: int) -> pd.DataFrame:
@@ -32,12 +80,13 @@ def twa_sweep(points, S_values, *, n_traj: int, t_end: float, seed: int) -> pd.D
 
     rows = []
     for pt in points:
+        _log(f"twa {pt}")
         for S in S_values:
             t = time.perf_counter()
-            r = truncated_wigner(LMG_DIMER_SYSTEM, S, pt, n_traj=n_traj, t_end=t_end, seed=seed)
-            rows.append({"S": float(S), **pt, "ZB": r.mean["ZB"], "ZB_err": r.error["ZB"], "ZA": r.mean["ZA"],
-                         "ZA_err": r.error["ZA"], "n_traj": n_traj, "t_end": t_end, "status": r.status,
-                         "message": r.message, "wall_time": time.perf_counter() - t})
+            r = truncated_wigner(LMG_DIMER_SYSTEM, S, _pt(pt), n_traj=n_traj, t_end=t_end, seed=seed)
+            rows.append({"cut": pt["cut"], "S": float(S), **_pt(pt), "ZB": r.mean["ZB"], "ZB_err": r.error["ZB"],
+                         "ZA": r.mean["ZA"], "ZA_err": r.error["ZA"], "n_traj": n_traj, "t_end": t_end,
+                         "status": r.status, "message": r.message, "wall_time": time.perf_counter() - t})
     return pd.DataFrame(rows)
 
 
@@ -47,76 +96,238 @@ def mean_field(points, *, n_initial: int, seed: int) -> pd.DataFrame:
 
     rows = []
     for pt in points:
-        res = census(LMG_DIMER, pt, n_initial=n_initial, seed=seed)
-        r = res.summary_frame()
+        _log(f"census {pt}")
+        t = time.perf_counter()
+        r = census(LMG_DIMER, _pt(pt), n_initial=n_initial, seed=seed).summary_frame()
+        r.insert(0, "cut", pt["cut"])
+        r["wall_time"] = time.perf_counter() - t
         rows.append(r)
     return pd.concat(rows, ignore_index=True)
 
 
-def _power(S, d) -> float:
-    S, d = np.asarray(S, float), np.asarray(d, float)
-    ok = np.isfinite(d) & (d > 0)
-    return float(-np.polyfit(np.log(S[ok]), np.log(d[ok]), 1)[0]) if ok.sum() >= 2 else np.nan
+def _at(df, pt):
+    return df[(df["cut"] == pt["cut"]) & np.isclose(df["J"], pt["J"]) & np.isclose(df["lam"], pt["lam"])]
 
 
-def trend(ex, tw, mf) -> pd.DataFrame:
+def fit_power(S, d, sigma, *, value_err=None, weighted: bool | None = None) -> dict:
+    """Fit ``log d = c - a log S`` on the points with ``d > 2 sigma`` (``sigma`` the errors of ``d``).
+
+    ``value_err`` (default ``sigma``): the errors of the values themselves, without the error of the
+    reference they are measured from (common to every point, so it does not blur their ordering).
+
+    Weighted (default when every ``value_err`` is positive: the TWA): weighted least squares with the
+    values' errors (the log's error is value_err / d), ``power_err`` from the weights, ``chi2_dof`` the
+    residual per degree of freedom (about 1 when a single power law fits within the error bars).
+    Unweighted (the exact values): ordinary least squares, ``power_err`` the standard error from the
+    residuals' scatter (NaN with two points), ``chi2_dof`` NaN. Both give ``rms_log_res`` (rms residual
+    of log d), ``n_fit``, ``monotone`` (every distance below the previous plus two of the values'
+    combined errors) and ``noise_floor_from_S`` (the smallest S from which every distance is within 2
+    errors of zero)."""
+    S, d, sigma = (np.asarray(v, float) for v in (S, d, sigma))
+    ve = sigma if value_err is None else np.broadcast_to(np.asarray(value_err, float), S.shape)
+    o = np.argsort(S)
+    S, d, sigma, ve = S[o], d[o], sigma[o], ve[o]
+    mono = bool(np.all(d[1:] < d[:-1] + 2 * np.hypot(ve[1:], ve[:-1])))
+    sig = d > 2 * sigma
+    floor = np.nan
+    for i in range(len(S)):
+        if not sig[i:].any():
+            floor = float(S[i])
+            break
+    out = {"monotone": mono, "n_fit": int(sig.sum()), "noise_floor_from_S": floor, "power": np.nan,
+           "power_err": np.nan, "chi2_dof": np.nan, "rms_log_res": np.nan, "log_c": np.nan}
+    if sig.sum() < 2:
+        return out
+    x, y = np.log(S[sig]), np.log(d[sig])
+    if weighted is None:
+        weighted = bool(np.all(ve[sig] > 0))
+    w = (d[sig] / ve[sig]) ** 2 if weighted else np.ones_like(x)
+    A = np.stack([np.ones_like(x), -x], axis=1)
+    cov = np.linalg.inv(A.T @ (A * w[:, None]))
+    c, a = cov @ (A.T @ (w * y))
+    res = y - A @ np.array([c, a])
+    dof = len(x) - 2
+    if weighted:
+        err = float(np.sqrt(cov[1, 1]))
+        chi2 = float(np.sum(w * res ** 2) / dof) if dof > 0 else np.nan
+    else:
+        err = float(np.sqrt(cov[1, 1] * np.sum(res ** 2) / dof)) if dof > 0 else np.nan
+        chi2 = np.nan
+    out.update(power=float(a), power_err=err, chi2_dof=chi2, rms_log_res=float(np.sqrt(np.mean(res ** 2))),
+               log_c=float(c))
+    return out
+
+
+def trend(points, ex, tw, mf) -> pd.DataFrame:
+    """Per point and method (exact, twa): the mean-field value, the distances' power law and the verdict."""
     rows = []
-    for lam in sorted(ex["lam"].unique()):
-        m = mf[np.isclose(mf["lam"], lam)].iloc[0]
-        zb = float(m["bw_ZB"])
-        for kind, df in (("exact", ex), ("twa", tw)):
-            d = df[np.isclose(df["lam"], lam)].sort_values("S")
-            dist = np.abs(d["ZB"].to_numpy(float) - zb)
-            rows.append({"J": CUT_J, "lam": lam, "kind": kind, "ZB_mf": zb,
-                         "ZB_mf_err": float(m.get("bw_ZB_err", np.nan)),
-                         "S_min": float(d["S"].min()), "S_max": float(d["S"].max()),
-                         "distance_at_S_max": float(dist[-1]), "power": _power(d["S"], dist)})
+    for pt in points:
+        m = _at(mf, pt).iloc[0]
+        phase = str(m["phase"])
+        zb, zb_err = float(m["att_ZB"]), float(m["att_ZB_err"])
+        neutral = not np.isfinite(zb)
+        e = _at(ex, pt).sort_values("S")
+        t = _at(tw, pt).sort_values("S")
+        S_ex_max = float(e.loc[np.isfinite(e["ZB"]), "S"].max())
+        t_chk = t[np.isclose(t["S"], S_ex_max)]
+        z_check = np.nan
+        if len(t_chk):
+            e_val = float(e.loc[np.isclose(e["S"], S_ex_max), "ZB"].iloc[0])
+            z_check = abs(float(t_chk["ZB"].iloc[0]) - e_val) / float(t_chk["ZB_err"].iloc[0])
+        for kind in ("exact", "twa"):
+            if kind == "exact":
+                d = e[(e["S"] >= EXACT_FIT_MIN_S) & np.isfinite(e["ZB"])]
+                err = np.zeros(len(d))
+            else:
+                d = t[t["S"] >= TWA_FIT_MIN_S]
+                err = d["ZB_err"].to_numpy(float)
+            row = {"cut": pt["cut"], "J": pt["J"], "lam": pt["lam"], "phase": phase, "kind": kind,
+                   "ZB_mf": zb, "ZB_mf_err": zb_err, "ZB_mf_all_sets": float(m.get("ZB", np.nan)),
+                   "twa_vs_exact_z": z_check, "S_check": S_ex_max,
+                   "S_min": float(d["S"].min()) if len(d) else np.nan,
+                   "S_max": float(d["S"].max()) if len(d) else np.nan}
+            verdict = ""
+            if neutral:
+                verdict = "no fit: the mean field has no attracting set here (neutral orbits), no unique S -> inf value"
+                row.update({"monotone": False, "n_fit": 0, "power": np.nan, "power_err": np.nan, "chi2_dof": np.nan,
+                            "rms_log_res": np.nan, "log_c": np.nan,
+                            "noise_floor_from_S": np.nan})
+            else:
+                dist = np.abs(d["ZB"].to_numpy(float) - zb)
+                sigma = np.hypot(err, 0.0 if not np.isfinite(zb_err) else zb_err)
+                row.update(fit_power(d["S"], dist, sigma, value_err=err, weighted=kind == "twa"))
+                row["distance_at_S_max"] = float(dist[-1]) if len(dist) else np.nan
+                bad_status = kind == "twa" and not (d["status"] == "ok").all()
+                if bad_status:
+                    verdict = ("no fit: TWA status " + ",".join(sorted(set(d["status"]) - {"ok"}))
+                               + " at S = " + ",".join(f"{s:g}" for s in d.loc[d["status"] != "ok", "S"]))
+                elif kind == "twa" and np.isfinite(z_check) and z_check > 4:
+                    verdict = f"no fit: the TWA misses the exact Z_B at S = {S_ex_max:g} by {z_check:.1f} error bars"
+                elif not row["monotone"]:
+                    verdict = "no fit: the distance to the mean field does not decrease monotonically with S"
+                elif row["n_fit"] < 2:
+                    verdict = ("no fit: fewer than two distances above twice their error "
+                               "(at the mean field within errors)")
+                elif not row["power"] - 2 * row["power_err"] > 0:
+                    verdict = (f"no fit: no significant approach (power {row['power']:.2f} +- {row['power_err']:.2f} "
+                               f"is not above zero by two errors)")
+                else:
+                    verdict = "fitted" if row["n_fit"] > 2 else "fitted (two points: no residual)"
+                    if (np.isfinite(row["chi2_dof"]) and row["chi2_dof"] > 4) or row["rms_log_res"] > 0.1:
+                        verdict = ("fitted, poor (chi2/dof > 4 or rms log residual > 0.1: not a single power "
+                                   "law over this range)")
+                if verdict.startswith("no fit"):
+                    row["power"], row["power_err"] = np.nan, np.nan
+            row["verdict"] = verdict
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
-def plot(ex, tw, mf):
+def phase_table(tr: pd.DataFrame) -> pd.DataFrame:
+    """Per phase and method: the points, their fitted powers, and the weighted mean power with its error
+    (over the fitted points; inverse-variance weights; the error includes the points' scatter)."""
+    rows = []
+    for (phase, kind), g in tr.groupby(["phase", "kind"], sort=True):
+        ok = g[g["verdict"].str.startswith("fitted") & np.isfinite(g["power"])]
+        r = {"phase": phase, "kind": kind, "n_points": len(g), "n_fitted": len(ok),
+             "points": "; ".join(f"{c}:(J={j:g},lam={l:g})" for c, j, l in zip(g["cut"], g["J"], g["lam"])),
+             "powers": "; ".join(f"{p:.2f}+-{e:.2f}" if np.isfinite(p) else "-" for p, e in
+                                 zip(g["power"], g["power_err"])),
+             "verdicts": "; ".join(sorted(set(g["verdict"])))}
+        if len(ok):
+            pe = ok["power_err"].to_numpy(float)
+            w = 1.0 / np.maximum(np.where(np.isfinite(pe), pe, 0.1), 1e-3) ** 2   # an unknown error counts as 0.1
+            p = ok["power"].to_numpy(float)
+            mean = float(np.sum(w * p) / np.sum(w))
+            err = float(np.sqrt(1.0 / np.sum(w)))
+            if len(ok) > 1:
+                err = max(err, float(np.std(p, ddof=1) / np.sqrt(len(ok))))
+            r.update(power=mean, power_err=err)
+        else:
+            r.update(power=np.nan, power_err=np.nan)
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def plot(points, ex, tw, mf, tr):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), constrained_layout=True)
-    for k, lam in enumerate(sorted(ex["lam"].unique())):
-        c = f"C{k}"
-        e = ex[np.isclose(ex["lam"], lam)].sort_values("S")
-        t = tw[np.isclose(tw["lam"], lam)].sort_values("S")
-        m = mf[np.isclose(mf["lam"], lam)].iloc[0]
-        ax.plot(1 / e["S"], e["ZB"], "o-", color=c, ms=4, label=f"exact, λ={lam:g}")
-        ax.errorbar(1 / t["S"], t["ZB"], yerr=t["ZB_err"], fmt="s", color=c, mfc="none", ms=5, capsize=2,
-                    label=f"TWA, λ={lam:g}")
-        ax.errorbar([0.0], [m["bw_ZB"]], yerr=[m.get("bw_ZB_err", 0.0)], fmt="*", color=c, ms=11, mec="k")
-    ax.set_xscale("symlog", linthresh=1e-3)
-    ax.set(xlabel=r"$1/S$", ylabel=r"$Z_B$", title=f"J = {CUT_J}: exact, truncated Wigner and mean field (stars)")
-    ax.legend(fontsize="x-small", ncol=2)
+    from analysis.cuts import CUTS
+
+    cuts = list(dict.fromkeys(p["cut"] for p in points))
+    fig, axes = plt.subplots(2, len(cuts), figsize=(4.2 * len(cuts), 7.2), squeeze=False, constrained_layout=True)
+    for j, name in enumerate(cuts):
+        ax, axd = axes[0, j], axes[1, j]
+        cut = CUTS[name]
+        for k, pt in enumerate(p for p in points if p["cut"] == name):
+            c = f"C{k}"
+            lab = f"{cut.param}={pt[cut.param]:g}"
+            e = _at(ex, pt).sort_values("S")
+            t = _at(tw, pt).sort_values("S")
+            m = _at(mf, pt).iloc[0]
+            zb = float(m["att_ZB"])
+            ax.plot(1 / e["S"], e["ZB"], "o-", color=c, ms=3.5, lw=1, label=f"{lab} ({m['phase']})")
+            ax.errorbar(1 / t["S"], t["ZB"], yerr=t["ZB_err"], fmt="s", color=c, mfc="none", ms=5, capsize=2)
+            if np.isfinite(zb):
+                ax.errorbar([0.0], [zb], yerr=[float(m["att_ZB_err"])], fmt="*", color=c, ms=12, mec="k")
+                zerr = float(m["att_ZB_err"])
+                if np.isfinite(zerr) and zerr > 1e-5:   # below it, a distance is within the mean field's error
+                    axd.axhline(2 * zerr, color=c, ls="--", lw=0.7, alpha=0.7)
+                for kind, d, mk in (("exact", e[e["S"] >= EXACT_FIT_MIN_S], "o"), ("twa", t, "s")):
+                    dist = np.abs(d["ZB"].to_numpy(float) - zb)
+                    yerr = d["ZB_err"].to_numpy(float) if kind == "twa" else None
+                    axd.errorbar(d["S"], np.where(dist > 0, dist, np.nan), yerr=yerr, fmt=mk, color=c,
+                                 mfc="none" if kind == "twa" else c, ms=4, capsize=1.5, elinewidth=0.7)
+                    f = tr[(tr["cut"] == name) & np.isclose(tr["J"], pt["J"]) & np.isclose(tr["lam"], pt["lam"])
+                           & (tr["kind"] == kind)].iloc[0]
+                    if np.isfinite(f["power"]) and "log_c" in f and np.isfinite(f["log_c"]):
+                        s = np.geomspace(f["S_min"], f["S_max"], 20)
+                        axd.plot(s, np.exp(f["log_c"]) * s ** -f["power"], "-" if kind == "twa" else ":", color=c,
+                                 lw=1, label=f"{lab} {kind}: $S^{{{-f['power']:.2f}}}$")
+        ax.set_xscale("symlog", linthresh=1e-3)
+        ax.set_xlim(-1e-4, 1.1)
+        ax.set(xlabel=r"$1/S$", ylabel=r"$Z_B$", title=f"cut ({name}): {cut.description}")
+        ax.legend(fontsize="x-small", loc="best")
+        axd.set(xscale="log", yscale="log", xlabel="$S$", ylabel=r"$|Z_B - Z_B^{MF}|$")
+        if axd.get_legend_handles_labels()[0]:
+            axd.legend(fontsize="xx-small", loc="lower left")
+    fig.suptitle("exact (dots, lines), truncated Wigner (open squares), mean field's attracting sets (stars, 1/S = 0)\n"
+                 "bottom: distance to the mean field, fitted power laws; dashed: twice the mean field's error",
+                 fontsize="small")
     return fig
 
 
 def main(out_dir="results", *, quick: bool = False, seed: int = 4) -> dict:
     t0 = time.perf_counter()
     out = study_dir(out_dir, NAME)
-    lams = LAMS[:1] if quick else LAMS
-    points = [{"J": CUT_J, "lam": lam} for lam in lams]
-    S_exact = (1, 2, 3, 4, 6, 8) if quick else tuple(range(1, 13)) + (14, 16)
-    S_twa = TWA_S[:3] if quick else TWA_S
+    points = cut_points(QUICK_POINTS if quick else CUT_POINTS)
+    S_exact = (1, 2, 3, 4, 5, 6) if quick else (1, 2, 3, 4, 5, 6, 8, 10, 12)
+    S_twa = (6, 20, 50, 200) if quick else TWA_S
     times = {}
     t = time.perf_counter()
-    ex = exact_sweep(points, S_exact)
+    ex_rows = []
+    for pt in points:
+        _log(f"exact {pt}")
+        e = exact_sweep([_pt(pt)], S_exact)
+        e.insert(0, "cut", pt["cut"])
+        ex_rows.append(e)
+    ex = pd.concat(ex_rows, ignore_index=True)
     times["exact"] = time.perf_counter() - t
     t = time.perf_counter()
-    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 1000, t_end=60.0 if quick else 200.0, seed=seed)
+    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 300, t_end=60.0 if quick else 200.0, seed=seed)
     times["twa"] = time.perf_counter() - t
     t = time.perf_counter()
-    mf = mean_field(points, n_initial=16 if quick else 128, seed=seed)
+    mf = mean_field(points, n_initial=16 if quick else 256, seed=seed)
     times["mean_field"] = time.perf_counter() - t
-    tr = trend(ex, tw, mf)
-    fig = plot(ex, tw, mf)
+    tr = trend(points, ex, tw, mf)
+    ph = phase_table(tr)
+    fig = plot(points, ex, tw, mf, tr)
     paths = save_figure(fig, out, NAME)
     paths["exact"] = save_table(ex, out, "exact")
     paths["twa"] = save_table(tw, out, "twa")
     paths["mean_field"] = save_table(mf, out, "mean_field")
     paths["trend"] = save_table(tr, out, "trend")
+    paths["phases"] = save_table(ph, out, "phases")
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths,
                   tables={"exact.parquet": "exact", "mean_field.parquet": "census_summary"}, seed=seed,
                   S_exact=list(S_exact), S_twa=list(S_twa), points=points, stage_times_s=times,
