@@ -159,6 +159,7 @@ class SteadyStateOptions:
     max_memory_gib: Any = None
     n_threads: Any = "auto"
     preconditioner: str = "auto"
+    workers: Any = "auto"
 
     def __post_init__(self):
         if not isinstance(self.gap_check, (bool, np.bool_)):
@@ -171,8 +172,12 @@ class SteadyStateOptions:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"expected {name} a positive finite number, got {v!r}")
-        if self.preconditioner not in ("auto", "sylvester", "kron"):
-            raise ValueError(f"expected preconditioner 'auto', 'sylvester' or 'kron', got {self.preconditioner!r}")
+        if self.preconditioner not in ("auto", "sylvester", "kron", "lindblad"):
+            raise ValueError("expected preconditioner 'auto', 'sylvester', 'kron' or 'lindblad', got "
+                             f"{self.preconditioner!r}")
+        w = self.workers
+        if not (w == "auto" or (isinstance(w, (int, np.integer)) and not isinstance(w, bool) and w > 0)):
+            raise ValueError(f"expected workers 'auto' or a positive integer, got {w!r}")
         if self.krylov not in ("idrs", "bicgstab", "gmres"):
             raise ValueError(f"expected krylov 'idrs', 'bicgstab' or 'gmres', got {self.krylov!r}")
         for name in ("maxiter", "restart", "idrs_s", "max_refinements"):
@@ -367,6 +372,13 @@ def _thread_limit(n_threads, B: BlockLiouvillian):
     return threadpool_limits(limits=int(n_threads), user_api="blas")
 
 
+def _workers(opts: SteadyStateOptions) -> int:
+    """Threads of the Lindbladian Kronecker preconditioner (one per group of the Sylvester solves)."""
+    if opts.workers == "auto":
+        return max(1, min(2, os.cpu_count() or 1))
+    return int(opts.workers)
+
+
 def _solve_direct(B: BlockLiouvillian, opts: SteadyStateOptions) -> tuple[list, dict]:
     t0 = time.perf_counter()
     A = B.real_matrix().tocsr()
@@ -409,7 +421,7 @@ def _krylov_operator(B: BlockLiouvillian, count: list):
 
 def _solve_krylov(B: BlockLiouvillian, opts: SteadyStateOptions, x0=None, schur=None) -> tuple[list, dict]:
     t0 = time.perf_counter()
-    prec_error, kappa = B.setup_preconditioner(schur=schur, kind=opts.preconditioner)
+    prec_error, kappa = B.setup_preconditioner(schur=schur, kind=opts.preconditioner, workers=_workers(opts))
     N = B.n_unknowns
     count = [0]
     matvec, wv = _krylov_operator(B, count)
@@ -628,7 +640,7 @@ def _inverse_norm_krylov(B: BlockLiouvillian, opts: SteadyStateOptions, budget: 
     for order-of-magnitude certification, not a bound.
     """
     if B._prec is None:
-        B.setup_preconditioner(kind=opts.preconditioner)
+        B.setup_preconditioner(kind=opts.preconditioner, workers=_workers(opts))
     count = [0]
     matvec, _ = _krylov_operator(B, count)
     rng = np.random.default_rng(20240611)
@@ -750,8 +762,8 @@ def solve_blocks(B: BlockLiouvillian, method: str, opts: SteadyStateOptions, *, 
             except SteadyStateError as exc:
                 if B._prec is None or B._prec[0][0] == "schur":
                     raise
-                if B._prec[0][0] == "kron":
-                    # the Kronecker preconditioner failed: retry with the exact no-jump inverse per block
+                if B._prec[0][0] in ("kron", "lindblad"):
+                    # a Kronecker preconditioner failed: retry with the exact no-jump inverse per block
                     blocks, stats = _solve_krylov(B, dataclasses.replace(opts, preconditioner="sylvester"),
                                                   x0_blocks)
                     stats["retry_from"] = str(exc)
