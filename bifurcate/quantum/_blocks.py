@@ -641,6 +641,7 @@ class BlockLiouvillian:
             qof[ix] = q
             pos[ix] = np.arange(len(ix))
         groups, rows, cols, vals = [], [], [], []
+        rows_of = {}
         start = 0
         for C1 in comps[0]:
             a, a2, e1, e2 = bases[0][0][C1], bases[0][1][C1], bases[0][2][C1], bases[0][3][C1]
@@ -668,10 +669,12 @@ class BlockLiouvillian:
                 Lg1 = Ls[0][C1][:, C1].toarray()
                 Lg2 = Ls[1][C2][:, C2].toarray()
                 groups.append((Lg1, Lg2, start, start + m1 * m2))
+                rows_of[start] = (C1, C2)
                 start += m1 * m2
         N = self.n_unknowns
         if start != N:
-            return None, f"the products of closed sets hold {start} coefficients, the blocks {N}"
+            return None, (f"the symmetry blocks are not a union of products of the factors' closed sets (those "
+                          f"products hold {start} coefficients, the blocks {N})")
         M = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(N, N))
         M.sum_duplicates()
         if M.nnz and float(np.abs(M.data.imag).max()) > 1e-12:  # pragma: no cover (a wrong basis)
@@ -680,7 +683,10 @@ class BlockLiouvillian:
         M.data[np.abs(M.data) < 1e-14] = 0.0
         M.eliminate_zeros()
         lp = self.local_parts()
-        return {"groups": groups, "M": M, "MT": M.T.tocsr(), "nonlocality": lp[2] if lp else math.nan}, ""
+        # Hermitian-basis coefficients of each factor's identity (1 on the diagonal elements)
+        ident = [(bs[0] == bs[1]).astype(float) for bs in bases]
+        return {"groups": groups, "M": M, "MT": M.T.tocsr(), "nonlocality": lp[2] if lp else math.nan,
+                "rows": rows_of, "identity": ident}, ""
 
     def _packed_entry(self, qof, pos, s, t):
         """``X[s, t] = al * y[i_re] + be * y[i_im]`` for states ``s, t`` of one block (packed vector ``y``)."""
@@ -701,23 +707,37 @@ class BlockLiouvillian:
     def _setup_lindblad(self, plan, reg, workers: int = 1):
         """Real Schur forms of the factor Lindbladians of each group (zero eigenvalues shifted)."""
         sc = self.scale()
+        tol = 1e-8 * sc
         prep, shifts = [], []
         for Lg1, Lg2, a, b in plan["groups"]:
-            fac = []
+            fac, sdims = [], []
             for L in (Lg1, Lg2):
-                tol = 1e-8 * sc
                 T, Q, sdim = sla.schur(L, output="real", sort=lambda x, y, tol=tol: abs(x) + abs(y) < tol)
-                if sdim:
-                    # the factor's stationary states: T[i, i] = 0 -> -delta (L - delta q q^T, regular), with
-                    # delta half the decay rate of the slowest other mode of this factor (measured at S = 6,
-                    # (1.5, 0.45): 77 products at 0.6 of the gap, 83 at 0.12, 85 at 2.4)
-                    d = np.diag(T)[sdim:]
-                    delta = max(0.5 * float(np.abs(d.real).min()) if len(d) else 1.0, reg * sc)
-                    for i in range(sdim):
-                        T[i, i] = -delta
-                    shifts.append(delta)
-                fac.append((np.ascontiguousarray(T), np.ascontiguousarray(Q)))
-            prep.append((fac[0], fac[1], a, b, Lg1.shape[0], Lg2.shape[0]))
+                fac.append([T, Q])
+                sdims.append(sdim)
+            sigma = None
+            if sdims == [1, 1]:
+                # one stationary state per factor, q1 and q2 (first Schur vectors): the pair (0, 0) is the only
+                # singular one and is solved last; it gets the value the trace term gives the product state at
+                # lam = 0 (L'(rho_A rho_B) = W): sigma = <q, W> / <q, rho0> = (t1 t2)^2 / d, t = <1, q>
+                t1 = float(fac[0][1][:, 0] @ plan["identity"][0][plan["rows"][a][0]])
+                t2 = float(fac[1][1][:, 0] @ plan["identity"][1][plan["rows"][a][1]])
+                sigma = (t1 * t2) ** 2 / self.dim
+                fac[0][0][0, 0] = fac[1][0][0, 0] = 0.0
+                if not sigma > 0:
+                    sigma = None
+            if sigma is None:
+                for (T, _), sdim in zip(fac, sdims):
+                    if sdim:
+                        # several stationary states: T[i, i] = 0 -> -delta (L - delta q q^T, regular), delta half
+                        # the decay rate of the slowest other mode of this factor
+                        d = np.diag(T)[sdim:]
+                        delta = max(0.5 * float(np.abs(d.real).min()) if len(d) else 1.0, reg * sc)
+                        for i in range(sdim):
+                            T[i, i] = -delta
+                        shifts.append(delta)
+            fac = [(np.ascontiguousarray(T), np.ascontiguousarray(Q)) for T, Q in fac]
+            prep.append((fac[0], fac[1], a, b, Lg1.shape[0], Lg2.shape[0], sigma))
         data = {"groups": prep, "M": plan["M"], "MT": plan["MT"], "workers": max(1, int(workers))}
         self._prec = [("lindblad", data)]
         rng = np.random.default_rng(20240607)
@@ -726,6 +746,7 @@ class BlockLiouvillian:
         err = float(np.linalg.norm(p12 - self._lindblad_apply(data, y1) - self._lindblad_apply(data, y2))
                     / np.linalg.norm(p12))
         self._prec_info = {"kind": "lindblad", "nonlocality": plan["nonlocality"], "shifts": shifts,
+                           "sigma": [g[6] for g in prep if g[6] is not None],
                            "groups": [(g[4], g[5]) for g in prep], "workers": data["workers"]}
         return err, 1.0
 
@@ -736,9 +757,11 @@ class BlockLiouvillian:
         out = np.empty_like(z)
 
         def one(g):
-            (T1, Q1), (T2, Q2), a, b, m1, m2 = g
+            (T1, Q1), (T2, Q2), a, b, m1, m2, sigma = g
             C = Q1.T @ z[a:b].reshape(m1, m2) @ Q2
             Y = _quasi_triangular_sylvester(T1, T2, C)
+            if sigma is not None:  # the singular pair of the two stationary states, solved last
+                Y[0, 0] = (C[0, 0] - T1[0, 1:] @ Y[1:, 0] - Y[0, 1:] @ T2[0, 1:]) / sigma
             np.matmul(Q1 @ Y, Q2.T, out=out[a:b].reshape(m1, m2))
 
         groups = data["groups"]
