@@ -57,37 +57,48 @@ def test_hermitian_basis_map_is_orthogonal_and_the_factor_lindbladians_are_the_u
     assert zeros == [1, 1]
 
 
-def test_preconditioner_is_the_inverse_of_the_uncoupled_lindbladian_with_the_stationary_pair_regularised():
-    """Dense twin: ``P = M^T K^{-1} M`` per group, ``K = kron(L1, 1) + kron(1, L2) + sigma v v^T`` where
-    ``v = q1 (x) q2`` (the two factors' normalised stationary states in the Hermitian basis) and
+@pytest.mark.parametrize("lam", [0.45, 0.0])
+def test_preconditioner_is_the_inverse_of_the_uncoupled_lindbladian_with_the_stationary_states_regularised(lam):
+    """Dense twin: ``P = M^T K^{-1} M`` per group. Coupled spins: ``K = kron(L1', 1) + kron(1, L2')``,
+    ``L' = L - delta q q^T`` (``q`` the factor's normalised stationary state in the Hermitian basis, ``delta``
+    the recorded shift). Uncoupled spins: ``K = kron(L1, 1) + kron(1, L2) + sigma v v^T``, ``v = q1 (x) q2``,
     ``sigma = 1 / (d Tr rho_A^2 Tr rho_B^2)`` (what the trace term gives the product state)."""
-    B = BlockLiouvillian.build(2, {"J": 1.5, "lam": 0.45}, "Z2")
+    B = BlockLiouvillian.build(2, {"J": 1.5, "lam": lam}, "Z2")
     plan, _ = B.lindblad_plan()
     B.setup_preconditioner(kind="lindblad")
     info = B._prec_info
-    assert info["kind"] == "lindblad" and 0.1 < info["nonlocality"] < 0.2 and info["shifts"] == []
-    assert len(info["sigma"]) == 1
+    assert info["kind"] == "lindblad"
+    if lam:
+        assert 0.1 < info["nonlocality"] < 0.2 and len(info["shifts"]) == 2 and info["sigma"] == []
+    else:
+        assert info["nonlocality"] < 1e-14 and info["shifts"] == [] and len(info["sigma"]) == 1
+    shifts = iter(info["shifts"])
     y = np.random.default_rng(2).normal(size=B.n_unknowns)
     z = plan["M"] @ y
     out = np.empty_like(z)
     n_singular = 0
     for L1, L2, a, b in plan["groups"]:
         m1, m2 = L1.shape[0], L2.shape[0]
-        K = np.kron(L1, np.eye(m2)) + np.kron(np.eye(m1), L2)
-        qs = []
+        mats, qs = [], []
         for L in (L1, L2):
             w, V = np.linalg.eig(L)
             i0 = np.flatnonzero(np.abs(w) < 1e-10)
             if len(i0):
-                qs.append(np.real(V[:, i0[0]]) / np.linalg.norm(V[:, i0[0]]))
+                q = np.real(V[:, i0[0]]) / np.linalg.norm(V[:, i0[0]])
+                qs.append(q)
+                if lam:
+                    L = L - next(shifts) * np.outer(q, q)
+            mats.append(L)
+        K = np.kron(mats[0], np.eye(m2)) + np.kron(np.eye(m1), mats[1])
         if len(qs) == 2:
             n_singular += 1
-            rho_a, rho_b = (q / np.sum(q[np.flatnonzero(plan["identity"][i][plan["rows"][a][i]])])
-                            for i, q in enumerate(qs))
-            sigma = 1.0 / (B.dim * (rho_a @ rho_a) * (rho_b @ rho_b))
-            assert sigma == pytest.approx(info["sigma"][0], rel=1e-10)
-            v = np.kron(qs[0], qs[1])
-            K += sigma * np.outer(v, v)
+            if not lam:
+                rho_a, rho_b = (q / np.sum(q[np.flatnonzero(plan["identity"][i][plan["rows"][a][i]])])
+                                for i, q in enumerate(qs))
+                sigma = 1.0 / (B.dim * (rho_a @ rho_a) * (rho_b @ rho_b))
+                assert sigma == pytest.approx(info["sigma"][0], rel=1e-10)
+                v = np.kron(qs[0], qs[1])
+                K += sigma * np.outer(v, v)
         out[a:b] = np.linalg.solve(K, z[a:b])
     assert n_singular == 1
     ref = plan["M"].T @ out
