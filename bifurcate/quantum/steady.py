@@ -430,7 +430,7 @@ def _solve_krylov(B: BlockLiouvillian, opts: SteadyStateOptions, x0=None, schur=
     y0 = None
     if x0 is not None:
         # right preconditioning: rho = P y, and P^{-1} = L0 is cheap
-        y0 = B.pack(B.apply_nojump(x0))
+        y0 = B.unprecondition(x0)
     t1 = time.perf_counter()
     bn = float(np.linalg.norm(wv))
 

@@ -169,3 +169,13 @@ def test_kronecker_overflow_at_S6_is_retried_under_warnings_as_errors():
     assert r.status == "ok" and r.stats["error_estimate"] < 1e-6
     ref = steady_state(6, {"J": 1.5, "lam": 0.5}, method="krylov", options={"preconditioner": "lindblad"})
     assert np.abs(r.rho - ref.rho).max() < 1e-8
+
+
+@pytest.mark.parametrize("lam", [0.45, 0.0])
+def test_unprecondition_inverts_the_preconditioner(lam):
+    """The warm start of the right-preconditioned solve is ``P^{-1} x0``: exact for this preconditioner."""
+    B = BlockLiouvillian.build(2.5, {"J": 1.5, "lam": lam}, "Z2")
+    B.setup_preconditioner(kind="lindblad")
+    y = np.random.default_rng(4).normal(size=B.n_unknowns)
+    back = B.unprecondition(B.precondition_packed(y))
+    assert np.linalg.norm(back - y) < 1e-12 * np.linalg.norm(y)
