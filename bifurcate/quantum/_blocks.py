@@ -27,9 +27,9 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.linalg.blas import zher2k as _zher2k
 from scipy.linalg.blas import ztrmm as _ztrmm
-from scipy.linalg.lapack import dtrsyl as _dtrsyl
 from scipy.linalg.lapack import ztrsyl as _ztrsyl
 
+from ._sylvester import quasi_triangular_sylvester as _quasi_triangular_sylvester
 from .lmg_dimer import hamiltonian, jump_operators, magnetisation_quantum_numbers, validate_params
 from .operators import validate_spin
 
@@ -993,36 +993,3 @@ def _real_lindbladian(h, jumps, n: int):
     Lr.eliminate_zeros()
     return Lr, (a, a2, e1, e2)
 
-
-def _split_point(T, k: int) -> int:
-    """A split index near ``k`` that does not cut a 2 x 2 diagonal block of the quasi-triangular ``T``."""
-    if 0 < k < T.shape[0] and T[k, k - 1] != 0.0:
-        return k + 1
-    return k
-
-
-def _quasi_triangular_sylvester(A, B, C, nb: int = 48):
-    """Solve ``A Y + Y B^T = C`` for upper quasi-triangular ``A`` (m x m) and ``B`` (p x p), real.
-
-    Recursive blocking (halving the larger dimension; the updates are matrix products) down to LAPACK's
-    ``dtrsyl`` on blocks of at most ``nb`` rows and columns; ``C`` is not modified.
-    """
-    m, p = C.shape
-    if m <= nb and p <= nb:
-        Y, scale, info = _dtrsyl(A, B, C, trana="N", tranb="T", isgn=1)
-        if info < 0:  # pragma: no cover (bad argument)
-            raise ValueError(f"dtrsyl: illegal argument {-info}")
-        return Y / scale if scale != 1.0 else Y
-    if m >= p:
-        k = _split_point(A, m // 2)
-        if k >= m:
-            k = _split_point(A, m // 2 - 1)
-        Y2 = _quasi_triangular_sylvester(A[k:, k:], B, C[k:], nb)
-        Y1 = _quasi_triangular_sylvester(A[:k, :k], B, C[:k] - A[:k, k:] @ Y2, nb)
-        return np.concatenate([Y1, Y2], axis=0)
-    k = _split_point(B, p // 2)
-    if k >= p:
-        k = _split_point(B, p // 2 - 1)
-    Y2 = _quasi_triangular_sylvester(A, B[k:, k:], C[:, k:], nb)
-    Y1 = _quasi_triangular_sylvester(A, B[:k, :k], C[:, :k] - Y2 @ B[:k, k:].T, nb)
-    return np.concatenate([Y1, Y2], axis=1)

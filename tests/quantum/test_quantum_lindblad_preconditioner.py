@@ -30,6 +30,9 @@ def test_quasi_triangular_sylvester_matches_scipy(m, p, nb):
     ref = sla.solve_sylvester(A, B.T, C)
     assert np.array_equal(C, C0)
     assert np.abs(Y - ref).max() < 1e-11 * np.abs(ref).max()
+    # the compiled base-case kernel against its LAPACK twin (dtrsyl) on the same blocking
+    twin = _quasi_triangular_sylvester(A, B, C, nb, kernel="lapack")
+    assert np.abs(Y - twin).max() < 1e-12 * np.abs(twin).max()
     assert np.abs(A @ Y + Y @ B.T - C).max() < 1e-11 * np.abs(C).max()
 
 
@@ -133,6 +136,49 @@ def test_fewer_products_than_the_no_jump_kronecker_preconditioner_and_two_worker
     # uncoupled spins: the preconditioner is L^-1 but for the stationary pair (3 products measured)
     lb0 = steady_state(6, {"J": 1.5, "lam": 0.0}, method="krylov", options={**opts, "preconditioner": "lindblad"})
     assert lb0.stats["matvecs"] <= 5 and lb0.status == "ok"
+
+
+def test_sylvester_kernel_runs_without_the_gil_and_gives_zero_on_an_exactly_singular_pair():
+    """The two Sylvester groups run on two threads: the compiled kernel must not hold the GIL (a Python
+    counter keeps running during it; SciPy's dtrsyl holds it). The singular pair (T[0, 0] = 0 on both sides,
+    the stationary states) gets 0, which the preconditioner then overwrites."""
+    import threading
+    import time
+
+    from bifurcate.quantum._sylvester import _bartels_stewart
+
+    rng = np.random.default_rng(5)
+    A, B = _quasi_triangular(rng, 260, 6.0), _quasi_triangular(rng, 240, 6.0)
+    C = rng.normal(size=(260, 240))
+    Y = np.empty_like(C)
+    _bartels_stewart(A, B, C, Y)  # compile
+    count, stop = [0], [False]
+
+    def spin():
+        while not stop[0]:
+            count[0] += 1
+
+    th = threading.Thread(target=spin)
+    th.start()
+    time.sleep(0.05)
+    c0 = count[0]
+    for _ in range(3):
+        _bartels_stewart(A, B, C, Y)
+    c1 = count[0]
+    stop[0] = True
+    th.join()
+    assert c1 - c0 > 1000
+    assert np.abs(A @ Y + Y @ B.T - C).max() < 1e-11 * np.abs(C).max()
+    A0, B0 = A[1:, 1:].copy(), B[2:, 2:].copy()
+    A0 = np.pad(A0, ((1, 0), (1, 0)))
+    B0 = np.pad(B0, ((1, 0), (1, 0)))
+    A0[0, 1:] = rng.normal(size=A0.shape[0] - 1)
+    B0[0, 1:] = rng.normal(size=B0.shape[0] - 1)
+    Y0 = _quasi_triangular_sylvester(A0, B0, C[:, :B0.shape[0]], 32)
+    assert Y0[0, 0] == 0.0 and np.all(np.isfinite(Y0))
+    R = A0 @ Y0 + Y0 @ B0.T - C[:, :B0.shape[0]]
+    R[0, 0] = 0.0  # only the singular equation is left unsolved
+    assert np.abs(R).max() < 1e-11 * np.abs(C).max()
 
 
 def test_lindblad_plan_refuses_what_it_cannot_represent():
