@@ -388,6 +388,15 @@ class BlockLiouvillian:
           converged in 747 products (35.6 s CPU) where the eigenvector path needs about 300 products of
           about 0.2 s.
 
+        * ``kind="lindblad"``: the inverse of the two factors' own Lindbladians, ``(L1 (x) 1 + 1 (x) L2)^{-1}``
+          with the jumps included (:meth:`lindblad_plan`): real Schur forms of each factor's Lindbladian in a
+          Hermitian operator basis, per product four real matrix products and a quasi-triangular Sylvester
+          solve per group (:mod:`._sylvester`; the groups on ``workers`` threads). Exact for uncoupled
+          factors up to the pair of stationary states (3 products at lam = 0); at the dimer's (1.5, 0.45)
+          85, 124, 153 products at S = 8, 12, 16 against 279, 549, 746 with ``"kron"`` (about 1.0 s CPU per
+          product at S = 24 against 0.22 s). ``kind="auto"`` takes it wherever it applies and costs at most
+          twice the eigenvector path per product (:meth:`lindblad_cost`).
+
         Both are only preconditioners: the Krylov residual is the true one.
         Returns ``(worst nonlinearity, worst 1-norm condition number of V (1 for Schur blocks))``;
         ``_prec_info["kind"]`` says which was built.
