@@ -225,3 +225,20 @@ def test_unprecondition_inverts_the_preconditioner(lam):
     y = np.random.default_rng(4).normal(size=B.n_unknowns)
     back = B.unprecondition(B.precondition_packed(y))
     assert np.linalg.norm(back - y) < 1e-12 * np.linalg.norm(y)
+
+
+def test_issue16_steady_benchmark_reports_wall_cpu_products_residual_error_and_status(capsys):
+    import json
+
+    from studies.benchmarks.bench_issue16 import main
+
+    out = main(["steady", "4", "--J", "1.5", "--lam", "0.45", "--workers", "2"])
+    cap = capsys.readouterr()
+    rec = json.loads(cap.out.strip().splitlines()[-1])
+    for key in ("wall_time_s", "cpu_time_s", "matvecs", "gap_matvecs", "products_total", "residual_ours",
+                "error_estimate", "status"):
+        assert key in rec and key in out
+    assert rec["status"] == "ok" and rec["error_estimate"] < 1e-6 and rec["residual_ours"] < 1e-9
+    assert rec["products_total"] == rec["matvecs"] + rec["gap_matvecs"] > 0
+    assert rec["preconditioner"]["kind"] == "lindblad" and rec["workers"] == 2
+    assert "status ok" in cap.err and "certified error" in cap.err and "products" in cap.err
