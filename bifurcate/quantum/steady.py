@@ -21,8 +21,9 @@ Algorithm
    product at large S; with coupled spins the inverse of the local part of ``H_eff`` is used that way
    once it is 10x cheaper per product (S >= 13), with the exact per-block inverse as the fallback
    (``options.preconditioner``). Where every jump acts on one factor (the dimer), ``"auto"`` takes the
-   inverse of the uncoupled Lindbladian ``L_A (x) 1 + 1 (x) L_B`` (jumps included) instead, through real
-   Schur forms and Sylvester solves on two threads: 4-8x fewer products than the no-jump inverses. ``"qutip"``: ``qutip.steadystate`` (the reference,
+   inverse of the uncoupled Lindbladian ``L_A (x) 1 + 1 (x) L_B`` (jumps included) instead, through
+   real Schur forms and Sylvester solves on two threads: 4-8x fewer products than the no-jump
+   inverses. ``"qutip"``: ``qutip.steadystate`` (the reference,
    for tests and benchmarks).
 4. **Validation.** Every result is checked with an operator independent of the solver's
    (the blockwise matrix-free Liouvillian, itself checked against QuTiP's in the tests):

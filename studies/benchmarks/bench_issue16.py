@@ -3,13 +3,15 @@ six slowest Liouvillian eigenvalues per symmetry sector, against QuTiP in the sa
 
 Run::
 
-    python -m studies.benchmarks.bench_issue16 steady 16 --J 1.5 --lam 0.45 [--qutip] [--preconditioner kron] [--workers 1]
+    python -m studies.benchmarks.bench_issue16 steady 16 --J 1.5 --lam 0.45 [--qutip] [--preconditioner kron]
+    python -m studies.benchmarks.bench_issue16 steady 24 --J 1.5 --lam 0.45 [--workers 1]
     python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0.45
 
 prints one JSON line. ``steady``: our solver (``steady_state``, method "auto": sparse LU for small problems,
-preconditioned IDR(s) beyond, certified by the gap-scaled error estimate; it also prints a one-line summary to
-stderr: wall and CPU time of the process, Krylov products of the solve and of the certificate, residual,
-certified error, status; the CPU time exceeds the wall time when the preconditioner's two threads overlap) and, with ``--qutip``,
+preconditioned IDR(s) beyond, certified by the gap-scaled error estimate; it also prints a one-line summary
+to stderr: wall and CPU time of the process, Krylov products of the solve and of the certificate,
+residual, certified error, status; the CPU time exceeds the wall time when the preconditioner's two
+threads overlap) and, with ``--qutip``,
 ``qutip.steadystate`` (direct sparse LU of the full complex Liouvillian) on one BLAS thread, timed in the
 same process one after the other; the JSON holds both times, their ratio, both residuals of the exact
 blocked Liouvillian, our certified error estimate and the largest difference of the density matrices.
@@ -42,7 +44,8 @@ def _steady(S, params, qutip: bool, preconditioner: str, workers="auto") -> dict
            "matvecs": st.get("matvecs"), "gap_matvecs": st.get("gap_matvecs"),
            "products_total": (st.get("matvecs") or 0) + (st.get("gap_matvecs") or 0),
            "time_setup_s": st.get("time_setup"), "time_solve_s": st.get("time_solve"),
-           "time_validate_certify_s": st.get("time_validate"), "workers": (st.get("preconditioner") or {}).get("workers"),
+           "time_validate_certify_s": st.get("time_validate"),
+           "workers": (st.get("preconditioner") or {}).get("workers"),
            "preconditioner": st.get("preconditioner"), "n_unknowns": st.get("n_unknowns"),
            "ZB": r.ZB, "message": r.message}
     if qutip:

@@ -56,7 +56,7 @@ def test_hermitian_basis_map_is_orthogonal_and_the_factor_lindbladians_are_the_u
     ref = B.pack(B.apply(B.unpack(y)))
     assert np.linalg.norm(M.T @ out - ref) < 1e-13 * np.linalg.norm(ref)
     # the two spins' Lindbladians each have one stationary state (one zero eigenvalue over its groups)
-    zeros = [sum(int(np.sum(np.abs(np.linalg.eigvals(g[i])) < 1e-10)) for g in plan["groups"] if True) for i in (0, 1)]
+    zeros = [sum(int(np.sum(np.abs(np.linalg.eigvals(g[i])) < 1e-10)) for g in plan["groups"]) for i in (0, 1)]
     assert zeros == [1, 1]
 
 
