@@ -561,7 +561,7 @@ class ShiftInvertSpectrum:
 def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, shifts=(0.05,), sectors=None,
                           cutoffs=None, tol: float = 1e-12, inner_rtol: float = 1e-11, res_tol: float = 1e-9,
                           direct_max: int | None = None, preconditioner: str = "auto", inner_maxiter: int = 3000,
-                          n_threads: int | None = 1) -> ShiftInvertSpectrum:
+                          conjugate_sectors: bool = True, n_threads: int | None = 1) -> ShiftInvertSpectrum:
     """Eigenvalues of the Liouvillian of ``system`` nearest the ``shifts``, in every symmetry sector.
 
     For each sector and each shift ``sigma`` the ``k`` eigenvalues nearest ``sigma`` are found by
@@ -578,8 +578,10 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
     S, params, cutoffs : as :func:`liouvillian_system`
     k : int
         Eigenvalues per sector (and per shift).
-    shifts : sequence of complex
+    shifts : sequence of complex or "auto"
         Shifts; a real part slightly right of the imaginary axis keeps ``L - sigma`` well conditioned.
+        ``"auto"``: one per sector, ``0.05 + i Im(tr L_sector / n)`` (a U(1) sector rotates at its charge's
+        frequency, so its slow modes sit near that imaginary part; 0 for Z2 sectors).
     sectors : sequence of sector keys, optional
         Default every sector.
     tol : float
@@ -594,6 +596,9 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
         For the iterative solves: "kron" (two-mode systems with one-mode jumps), "none" (plain GMRES).
     inner_maxiter : int
         Cap on the GMRES products per solve (a solve that hits it counts as an inner failure).
+    conjugate_sectors : bool
+        ``L(X^+) = (L X)^+`` maps the sector of charges ``q`` onto ``-q`` with conjugate eigenvalues (and equal
+        residuals): compute one of each such pair and conjugate (``stats["sectors"][key]["mirror_of"]``).
     n_threads : int or None
         BLAS threads (threadpoolctl).
 
@@ -607,12 +612,18 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
 
     if isinstance(k, (bool, np.bool_)) or not (isinstance(k, (int, np.integer)) and k >= 1):
         raise ValueError(f"expected k an integer >= 1, got {k!r}")
-    try:
-        shifts = tuple(complex(s) for s in np.atleast_1d(shifts))
-    except (TypeError, ValueError):
-        raise ValueError(f"expected shifts a sequence of complex numbers, got {shifts!r}") from None
-    if not shifts or not all(np.isfinite(s) for s in shifts):
-        raise ValueError(f"expected shifts a non-empty sequence of finite complex numbers, got {shifts!r}")
+    auto_shift = isinstance(shifts, str)
+    if auto_shift:
+        if shifts != "auto":
+            raise ValueError(f"expected shifts 'auto' or a sequence of complex numbers, got {shifts!r}")
+        shifts = ()
+    else:
+        try:
+            shifts = tuple(complex(s) for s in np.atleast_1d(shifts))
+        except (TypeError, ValueError):
+            raise ValueError(f"expected shifts a sequence of complex numbers, got {shifts!r}") from None
+        if not shifts or not all(np.isfinite(s) for s in shifts):
+            raise ValueError(f"expected shifts a non-empty sequence of finite complex numbers, got {shifts!r}")
     for name, v in (("tol", tol), ("inner_rtol", inner_rtol), ("res_tol", res_tol)):
         if isinstance(v, (bool, np.bool_)) or not (isinstance(v, (int, float)) and math.isfinite(v) and 0 < v < 1):
             raise ValueError(f"expected {name} a number in (0, 1), got {v!r}")
@@ -631,11 +642,28 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
     else:
         keys = sorted(secs, key=lambda key: (sum(abs(c) for c in key), key))
     zero_key = tuple(0 for _ in sl.symmetries)
+    kinds = [kind for kind, _ in sl.symmetries]
+
+    def mirror(key):  # the sector of X^+ for X in sector key
+        return tuple(-c if kind == "U1" else c for c, kind in zip(key, kinds))
+
+    mirrored = {}
+    if conjugate_sectors:
+        todo = []
+        for key in keys:
+            m = mirror(key)
+            if m != key and m in keys and m in todo:
+                mirrored[key] = m
+            else:
+                todo.append(key)
     d = sl.d
+    used_shifts = {}
     norm1 = 0.0
     vals, resid, pstat, per = {}, {}, {}, {}
     with threadpool_limits(limits=n_threads, user_api="blas"):
         for key in keys:
+            if key in mirrored:
+                continue
             Lb = secs[key].tocsr()
             n = Lb.shape[0]
             ts = time.perf_counter()
@@ -664,7 +692,9 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
                 found, fres = list(ev), list(r)
             else:
                 kk = min(k, n - 3)
-                for s in shifts:
+                sec_shifts = shifts or (0.05 + 1j * float(np.mean(Lb.diagonal()).imag),)
+                used_shifts[key] = sec_shifts
+                for s in sec_shifts:
                     mu, r, inf = shift_invert_eigenvalues(Lb, s, kk, prec=prec, direct=direct, trace_index=tr_ix,
                                                           tol=tol, inner_rtol=inner_rtol, inner_maxiter=inner_maxiter)
                     for f in ("solves", "inner_products", "inner_failures"):
@@ -690,20 +720,28 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
                 ps = ["ok"] + ps
             st["seconds"] = time.perf_counter() - ts
             vals[key], resid[key], pstat[key], per[key] = found, fres, ps, st
+    for key, m in mirrored.items():
+        # L(X^+) = (L X)^+: the mirrored sector's eigenvalues are the conjugates, with the same residuals
+        vals[key], resid[key], pstat[key] = vals[m].conj(), resid[m].copy(), list(pstat[m])
+        per[key] = {"mirror_of": m}
+    vals = {key: vals[key] for key in keys}
     all_ps = [s for v in pstat.values() for s in v]
     status = "ok" if all(s == "ok" for s in all_ps) else (
         "not-trusted" if "not-trusted" in all_ps else "warning")
     worst = max((float(np.max(r)) for r in resid.values() if len(r)), default=0.0)
-    msg = (f"shift-invert/{sl.sector}: {len(keys)} sector(s), the {k} of largest real part among the eigenvalues "
-           f"nearest the shifts {[complex(s) for s in shifts]} (slow modes far from every shift may be missed); "
+    shift_txt = ("per sector 0.05 + i Im(mean diagonal)" if auto_shift else str([complex(s) for s in shifts]))
+    msg = (f"shift-invert/{sl.sector}: {len(keys)} sector(s) ({len(mirrored)} by conjugation), the {k} of largest "
+           f"real part among the eigenvalues nearest the shifts {shift_txt} (slow modes far from every shift may be "
+           "missed); "
            f"worst residual {worst:.1e} (||L||_1 = {norm1:.3g})")
     n_bad = sum(s != "ok" for s in all_ps)
     if n_bad:
         msg += f"; {n_bad} eigenpair(s) not ok (see pair_status)"
     return ShiftInvertSpectrum(name=getattr(system, "name", "system"), S=sl.S, params=sl.params, sectors=vals,
-                               residuals=resid, pair_status=pstat, shifts=shifts, status=status, message=msg,
-                               stats={"time_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
-                                      "norm1": norm1, "sectors": per})
+                               residuals={key: resid[key] for key in keys},
+                               pair_status={key: pstat[key] for key in keys}, shifts=shifts, status=status,
+                               message=msg, stats={"time_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                                                   "norm1": norm1, "sectors": per, "shifts": used_shifts})
 
 
 def _sectors_with_index(sl):

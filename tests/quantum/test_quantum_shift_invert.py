@@ -142,3 +142,24 @@ def test_bad_arguments_are_named():
         shift_invert_spectrum(_dimer(), 1, preconditioner="ilu")
     with pytest.raises(ValueError, match="expected k an integer in"):
         shift_invert_eigenvalues(np.eye(4), 0.1, k=5)
+
+
+def test_u1_sectors_auto_shifts_and_conjugate_mirrors_match_dense():
+    """(0, 0.3): U(1) sectors (charge w); shifts "auto" sit at each sector's rotation; the sectors -w are the
+    conjugates of w (computed once). Every eigenvalue returned is a dense one of its own sector."""
+    from bifurcate.quantum import system_spectrum
+
+    p = {"J": 0.0, "lam": 0.3}
+    dense = system_spectrum(_dimer(), 2, p, method="dense", k=1000)
+    r = shift_invert_spectrum(_dimer(), 2, p, k=3, shifts="auto", direct_max=10 ** 6)
+    assert r.status == "ok" and set(r.sectors) == set(dense.sectors)
+    n_mirror = 0
+    for key, vals in r.sectors.items():
+        assert len(vals) >= 1
+        for z in vals:
+            assert np.min(np.abs(dense.sectors[key] - z)) < 1e-9, (key, z)
+        n_mirror += "mirror_of" in r.stats["sectors"][key]
+    assert n_mirror == (len(r.sectors) - 1) // 2
+    # the normal state's slowest mode, -0.2 + i in the mean field, sits in a charge +-1 sector
+    one = np.concatenate([r.sectors[(1,)], r.sectors[(-1,)]])
+    assert np.min(np.abs(one - (-0.2 + 1j))) < 0.1 or np.min(np.abs(one - (-0.2 - 1j))) < 0.1
