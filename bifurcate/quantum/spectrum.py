@@ -682,7 +682,8 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
             tr_ix = np.flatnonzero(alpha == beta) if key == zero_key else None
             st = {"solves": 0, "inner_products": 0, "inner_failures": 0, "worst_inner": 0.0, "arpack": [],
                   "size": n, "direct": direct}
-            found, fres = [], []
+            found, fres, disks = [], [], []
+            self_conj = mirror(key) == key
             if n <= max(k + 2, 50):
                 ev, V = np.linalg.eig(Lb.toarray())
                 if tr_ix is not None:
@@ -701,15 +702,24 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
                         st[f] += inf[f]
                     st["worst_inner"] = max(st["worst_inner"], inf["worst_inner"])
                     st["arpack"].append(inf["arpack"])
-                    for z, rz in zip(mu, r):
+                    if inf["arpack"] == "ok" and len(mu) == kk:
+                        disks.append((s, float(np.max(np.abs(mu - s)))))
+                    pairs = list(zip(mu, r))
+                    if self_conj:  # the conjugate of an eigenvalue of a self-conjugate sector is one too
+                        pairs += [(np.conj(z), rz) for z, rz in pairs]
+                    for z, rz in pairs:
                         j = next((i for i, y in enumerate(found) if abs(y - z) <= 1e-7 * (1 + abs(z))), None)
                         if j is None:
                             found.append(z)
                             fres.append(rz)
                         elif rz < fres[j]:
                             found[j], fres[j] = z, rz
+                if self_conj:
+                    disks += [(np.conj(c), rho) for c, rho in disks]
             found, fres = np.array(found, dtype=complex), np.array(fres, dtype=float)
             order = np.argsort(-found.real, kind="stable")[:k]
+            if len(order) and disks:
+                st["covered_im"] = _covered_window(disks, float(found[order[-1]].real))
             found, fres = found[order], fres[order]
             bad_inner = st["inner_failures"] > 0 or any(a != "ok" for a in st["arpack"])
             ps = ["not-trusted" if not (r <= res_tol * max(nrm, 1.0)) else ("warning" if bad_inner else "ok")
@@ -742,6 +752,30 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
                                pair_status={key: pstat[key] for key in keys}, shifts=shifts, status=status,
                                message=msg, stats={"time_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
                                                    "norm1": norm1, "sectors": per, "shifts": used_shifts})
+
+
+def _covered_window(disks, re_min: float, step: float = 0.01):
+    """The interval ``[y0, y1]`` of imaginary parts around the first disk's centre over which the strip
+    ``re_min <= Re z <= 0`` lies inside the union of the disks ``(centre, radius)`` (each holding every
+    eigenvalue within its radius: ARPACK's ``k`` nearest the shift); ``None`` if not even the centre line.
+    Within it no eigenvalue with real part above ``re_min`` can have been missed."""
+    cs = np.array([c for c, _ in disks], dtype=complex)
+    rs = np.array([r for _, r in disks])
+    xs = np.linspace(re_min, 0.0, max(2, int(math.ceil(-re_min / step)) + 1))
+
+    def ok(y):
+        z = xs[:, None] + 1j * y - cs[None, :]
+        return bool(np.all(np.any(np.abs(z) < rs[None, :], axis=1)))
+
+    y0 = float(cs[0].imag)
+    if not ok(y0):
+        return None
+    lo = hi = y0
+    while ok(hi + step):
+        hi += step
+    while ok(lo - step):
+        lo -= step
+    return (round(lo, 6), round(hi, 6))
 
 
 def _sectors_with_index(sl):
