@@ -48,19 +48,36 @@ import numpy as np
 
 
 def band_spectra(S: float, params: dict, *, k: int = 10, tau: float = 1.0, tol: float = 1e-10,
-                 sectors=None, max_sectors: int = 3) -> dict:
-    """``{sector key: (eigenvalues, residuals, products, seconds)}`` of the LMG dimer at ``(S, params)``."""
+                 sectors=None, max_sectors: int = 3, method: str = "propagator", shifts=None,
+                 direct_max: int | None = None, inner_rtol: float = 1e-9) -> dict:
+    """``{sector key: (eigenvalues, residuals, products, seconds)}`` of the LMG dimer at ``(S, params)``.
+
+    ``method="propagator"``: the ``k`` slowest of each sector (Arnoldi on ``exp(tau L)``). ``"shift-invert"``:
+    the ``k`` nearest each of ``shifts`` (e.g. ``-0.35 + 1.84i``, aimed at a band ``i omega``), by
+    :func:`bifurcate.quantum.spectrum.shift_invert_eigenvalues` (sparse LU up to ``direct_max`` states, else
+    GMRES with the Kronecker-sum preconditioner; ``tol`` is then ARPACK's tolerance and ``inner_rtol`` the
+    GMRES one); ``products`` counts the inverse applications.
+    """
     from bifurcate.models.lmg_dimer import LMG_DIMER_SYSTEM
     from bifurcate.quantum import liouvillian_system
+    from bifurcate.quantum.spectrum import (SHIFT_INVERT_DIRECT_MAX, KronSumPreconditioner, _sectors_with_index,
+                                            shift_invert_eigenvalues)
     from bifurcate.quantum.system import propagator_eigenvalues
     from threadpoolctl import threadpool_limits
 
-    secs = liouvillian_system(LMG_DIMER_SYSTEM, S, params).superoperator_sectors()
+    if method not in ("propagator", "shift-invert"):
+        raise ValueError(f"expected method 'propagator' or 'shift-invert', got {method!r}")
+    if method == "shift-invert" and not shifts:
+        raise ValueError(f"expected shifts (a non-empty sequence of complex numbers) for method 'shift-invert', "
+                         f"got {shifts!r}")
+    sl = liouvillian_system(LMG_DIMER_SYSTEM, S, params)
+    secs, index = _sectors_with_index(sl)
     keys = sorted(secs, key=lambda key: (sum(abs(c) for c in key), key))
     if sectors is not None:
         keys = [key for key in keys if key in sectors]
     else:
         keys = keys[:max_sectors]
+    direct_max = SHIFT_INVERT_DIRECT_MAX if direct_max is None else direct_max
     out = {}
     with threadpool_limits(limits=1, user_api="blas"):
         for key in keys:
@@ -71,11 +88,46 @@ def band_spectra(S: float, params: dict, *, k: int = 10, tau: float = 1.0, tol: 
                 mu = np.linalg.eigvals(Lb.toarray())
                 mu = mu[np.argsort(-mu.real, kind="stable")][:k]
                 res, prods = np.zeros(len(mu)), 0
-            else:
+            elif method == "propagator":
                 mu, res, info = propagator_eigenvalues(Lb, k=min(k, n - 2), tau=tau, tol=tol)
                 prods = info["products"]
+            else:
+                direct = n <= direct_max
+                prec = None if direct else KronSumPreconditioner(sl, index[key]).solve
+                zero = all(c == 0 for c in key)
+                beta, alpha = np.divmod(index[key], sl.d)
+                tr_ix = np.flatnonzero(alpha == beta) if zero else None
+                mus, ress, prods = [], [], 0
+                for sg in shifts:
+                    m_, r_, info = shift_invert_eigenvalues(Lb, sg, min(k, n - 3), prec=prec, direct=direct,
+                                                            trace_index=tr_ix, tol=tol, inner_rtol=inner_rtol)
+                    mus.append(m_)
+                    ress.append(r_)
+                    prods += info["solves"]
+                mu, res = np.concatenate(mus), np.concatenate(ress)
+                o = np.argsort(-mu.real, kind="stable")
+                mu, res = mu[o], res[o]
             out[key] = (mu, res, prods, time.perf_counter() - t0)
     return out
+
+
+def band_trend(S_values, eigenvalues, omega: float) -> dict:
+    """Does the band mode close? ``eigenvalues``: the tracked mode (nearest ``i omega``) at each S.
+
+    Returns the fits of :func:`analysis.spectral.fit_gap_trend` to ``-Re mu`` (exponential, power law,
+    finite limit ``g_inf + c / S``, compared by AIC), the distance of ``Im mu`` to ``omega`` and its
+    power-law slope, and the local slopes ``d log(-Re mu) / d log S`` between consecutive S.
+    """
+    from analysis.spectral import _power_slope, fit_gap_trend
+
+    S = np.asarray(S_values, float)
+    z = np.asarray(eigenvalues, complex)
+    g = -z.real
+    fit = fit_gap_trend(S, g)
+    local = [float(-np.log(g[i + 1] / g[i]) / np.log(S[i + 1] / S[i])) for i in range(len(S) - 1)]
+    dim = np.abs(z.imag - omega)
+    return {"S": S.tolist(), "re": z.real.tolist(), "im": z.imag.tolist(), "fit": fit,
+            "local_power_re": local, "im_distance": dim.tolist(), "im_power": _power_slope(S, dim)}
 
 
 def uncoupled_spectrum(S: float, params: dict, k: int = 10) -> dict:
@@ -159,6 +211,9 @@ def main(argv=None) -> None:
     ap.add_argument("--sectors", type=int, nargs="*", default=None,
                     help="sector keys (single-charge systems: the integer charge difference)")
     ap.add_argument("--max-sectors", type=int, default=3)
+    ap.add_argument("--method", default="propagator", choices=("propagator", "shift-invert"))
+    ap.add_argument("--shifts", default=None, help="shift-invert: comma-separated complex shifts, e.g. -0.35+1.84j")
+    ap.add_argument("--tol", type=float, default=1e-10)
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
     J, lam = (float(x) for x in a.point.split(","))
@@ -166,8 +221,10 @@ def main(argv=None) -> None:
     sectors = None if a.sectors is None else [(int(s),) for s in a.sectors]
     for S in a.S:
         t0 = time.perf_counter()
-        res = band_spectra(S, params, k=a.k, tau=a.tau, sectors=sectors, max_sectors=a.max_sectors)
-        row = {"J": J, "lam": lam, "S": S, "wall_s": time.perf_counter() - t0,
+        shifts = None if a.shifts is None else [complex(x) for x in a.shifts.split(",")]
+        res = band_spectra(S, params, k=a.k, tau=a.tau, tol=a.tol, sectors=sectors, max_sectors=a.max_sectors,
+                           method=a.method, shifts=shifts)
+        row = {"J": J, "lam": lam, "S": S, "method": a.method, "shifts": a.shifts, "wall_s": time.perf_counter() - t0,
                "sectors": {str(key): {"eigenvalues": [[float(z.real), float(z.imag)] for z in mu],
                                       "residuals": [float(r) for r in rs], "products": int(p), "seconds": float(s)}
                            for key, (mu, rs, p, s) in res.items()}}
