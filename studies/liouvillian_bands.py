@@ -9,6 +9,11 @@ guessing a shift. One JSON line per ``(point, S)`` is appended to the output fil
 Run::
 
     python -m studies.liouvillian_bands --point 1.5,0.45 --S 2 3 4 5 6 8 10 --k 10 --out bands.jsonl
+    python -m studies.liouvillian_bands --point 1.5,0.45 --S 8 10 12 --sectors 1 --k 3 \
+        --method shift-invert --shifts -0.38+1.83j --tol 1e-8 --out band_omega.jsonl
+
+(the second aims shift-invert at the band ``i omega`` in the odd sector; :func:`band_trend` fits the tracked
+mode's ``-Re mu`` against S).
 
 ``--sectors`` restricts the sectors (e.g. ``--sectors 1`` at ``J = 0``: the U(1) charge ``+1`` that holds
 the normal state's slowest mode ``-gamma/2 ... + i``); the default computes every sector with at most
