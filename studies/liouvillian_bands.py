@@ -41,6 +41,17 @@ Measured (g = 1, gamma = 0.5; the eigenpair residuals ``||L v - mu v|| / ||v||``
   is among the 10 slowest per sector up to S = 10. So the cycle's band is seen in its frequency, not (yet) in
   a closing real part: S = 10 took 36 min of wall time on the loaded machine (58 000 and 78 000 products with
   the sector matrices of 97 000 states); larger S was not reached.
+* The same band mode by shift-invert aimed at ``-0.38 + 1.83 i`` (preconditioned GMRES, no LU): S = 6
+  ``-0.41254472 + 1.74136226 i`` (Arnoldi, 35 solves; the targeted inverse/Rayleigh-quotient iteration agrees to
+  1e-8 in 6 solves), S = 8 ``-0.41432998 + 1.79836284 i`` (targeted, residual 2.0e-9, 6 solves, 6432 GMRES
+  products, 134 s CPU but 1077 s wall at load 11): the propagator's values. S = 10 by this route did not finish
+  in the session, S = 12-16 were not reached (the GMRES products per solve grow with S). :func:`band_trend` on
+  S = 2 .. 10 (the values above): ``-Re mu`` is flat, local slopes d log(-Re) / d log S between -0.12 and
+  +0.13 up to S = 8 and 0.34 from 8 to 10; exponential, power law and finite limit fit equally (AIC within
+  0.6: "undecided"; finite limit ``g_inf`` about 0.38-0.40). So the closing of the band's real part is **not
+  shown** up to S = 10. ``|Im mu - omega|`` = 0.18, 0.13, 0.11, 0.11, 0.10, 0.07, 0.04, 0.0075 (S = 2 .. 8,
+  10). The real part is not the cycle's Floquet exponent (-0.315) either; a phase-diffusion estimate
+  (``D ~ 1/S``, which would give ``Re mu ~ -D``) was not computed.
 """
 from __future__ import annotations
 
