@@ -92,3 +92,17 @@ def test_band_trend_tells_a_closing_mode_from_a_finite_one():
     finite = band_trend(S, -(0.38 + 0.2 / S) + 1.8j, 1.8385)
     assert finite["fit"]["choice"] == "finite" and abs(finite["fit"]["finite"]["g_inf"] - 0.38) < 1e-9
     assert max(finite["local_power_re"]) < 0.2
+
+
+@pytest.mark.slow
+def test_phase_diffusion_scales_like_one_over_S():
+    """TWA on the cycle of (1.5, 0.45): Var(t_n) grows linearly and S D_phi is the same at S = 100 and 400
+    (measured 28-32 at S = 50 and 200 with 300 trajectories): the band's closing rate ~ 30 / S."""
+    from studies.liouvillian_bands import phase_diffusion_estimate
+
+    a = phase_diffusion_estimate(100, n_traj=120, n_periods=8, seed=2)
+    b = phase_diffusion_estimate(400, n_traj=120, n_periods=8, seed=3)
+    assert np.all(np.diff(a["var"][1:]) > -0.2 * max(a["var"]))  # grows (noisy but not decreasing)
+    assert 10 < a["S_D"] < 60 and 10 < b["S_D"] < 60, (a["S_D"], b["S_D"])
+    assert 0.5 < a["S_D"] / b["S_D"] < 2.0
+    assert abs(b["mean_period"] - 3.4176) < 0.2
