@@ -9,6 +9,11 @@ guessing a shift. One JSON line per ``(point, S)`` is appended to the output fil
 Run::
 
     python -m studies.liouvillian_bands --point 1.5,0.45 --S 2 3 4 5 6 8 10 --k 10 --out bands.jsonl
+    python -m studies.liouvillian_bands --point 1.5,0.45 --S 8 10 12 --sectors 1 --k 3 \
+        --method shift-invert --shifts -0.38+1.83j --tol 1e-8 --out band_omega.jsonl
+
+(the second aims shift-invert at the band ``i omega`` in the odd sector; :func:`band_trend` fits the tracked
+mode's ``-Re mu`` against S).
 
 ``--sectors`` restricts the sectors (e.g. ``--sectors 1`` at ``J = 0``: the U(1) charge ``+1`` that holds
 the normal state's slowest mode ``-gamma/2 ... + i``); the default computes every sector with at most
@@ -36,6 +41,23 @@ Measured (g = 1, gamma = 0.5; the eigenpair residuals ``||L v - mu v|| / ||v||``
   is among the 10 slowest per sector up to S = 10. So the cycle's band is seen in its frequency, not (yet) in
   a closing real part: S = 10 took 36 min of wall time on the loaded machine (58 000 and 78 000 products with
   the sector matrices of 97 000 states); larger S was not reached.
+* The same band mode by shift-invert aimed at ``-0.38 + 1.83 i`` (preconditioned GMRES, no LU): S = 6
+  ``-0.41254472 + 1.74136226 i`` (Arnoldi, 35 solves; the targeted inverse/Rayleigh-quotient iteration agrees to
+  1e-8 in 6 solves), S = 8 ``-0.41432998 + 1.79836284 i`` (targeted, residual 2.0e-9, 6 solves, 6432 GMRES
+  products, 134 s CPU but 1077 s wall at load 11): the propagator's values. S = 10 by this route did not finish
+  in the session, S = 12-16 were not reached (the GMRES products per solve grow with S). :func:`band_trend` on
+  S = 2 .. 10 (the values above): ``-Re mu`` is flat, local slopes d log(-Re) / d log S between -0.12 and
+  +0.13 up to S = 8 and 0.34 from 8 to 10; exponential, power law and finite limit fit equally (AIC within
+  0.6: "undecided"; finite limit ``g_inf`` about 0.38-0.40). So the closing of the band's real part is **not
+  shown** up to S = 10. ``|Im mu - omega|`` = 0.18, 0.13, 0.11, 0.11, 0.10, 0.07, 0.04, 0.0075 (S = 2 .. 8,
+  10). The real part is not the cycle's Floquet exponent (-0.315) either.
+* Phase diffusion on the cycle (:func:`phase_diffusion_estimate`, truncated Wigner, 300 trajectories, 12
+  periods, seed 1): ``S D_phi`` = 32 at S = 50 and 28 at S = 200 (mean crossing period 3.08 and 3.29 against
+  3.42: some trajectories leave the cycle, a bias), i.e. ``D_phi ~ 30 / S``. Extrapolated to S = 10 this is
+  ``D_phi ~ 3``, far more than the 0.38-0.41 of the mode found: at S <= 10 the phase diffuses within a period,
+  and the slow odd mode near ``i omega`` is not (yet) the phase-diffusion mode of the band. The band's real
+  part is predicted to fall below 0.4 only for S above about 75, beyond the exact solvers here: consistent
+  with "not shown to shrink" up to S = 10, not a contradiction of the closing.
 """
 from __future__ import annotations
 
@@ -48,19 +70,36 @@ import numpy as np
 
 
 def band_spectra(S: float, params: dict, *, k: int = 10, tau: float = 1.0, tol: float = 1e-10,
-                 sectors=None, max_sectors: int = 3) -> dict:
-    """``{sector key: (eigenvalues, residuals, products, seconds)}`` of the LMG dimer at ``(S, params)``."""
+                 sectors=None, max_sectors: int = 3, method: str = "propagator", shifts=None,
+                 direct_max: int | None = None, inner_rtol: float = 1e-9) -> dict:
+    """``{sector key: (eigenvalues, residuals, products, seconds)}`` of the LMG dimer at ``(S, params)``.
+
+    ``method="propagator"``: the ``k`` slowest of each sector (Arnoldi on ``exp(tau L)``). ``"shift-invert"``:
+    the ``k`` nearest each of ``shifts`` (e.g. ``-0.35 + 1.84i``, aimed at a band ``i omega``), by
+    :func:`bifurcate.quantum.spectrum.shift_invert_eigenvalues` (sparse LU up to ``direct_max`` states, else
+    GMRES with the Kronecker-sum preconditioner; ``tol`` is then ARPACK's tolerance and ``inner_rtol`` the
+    GMRES one); ``products`` counts the inverse applications.
+    """
     from bifurcate.models.lmg_dimer import LMG_DIMER_SYSTEM
     from bifurcate.quantum import liouvillian_system
+    from bifurcate.quantum.spectrum import (SHIFT_INVERT_DIRECT_MAX, KronSumPreconditioner, _sectors_with_index,
+                                            shift_invert_eigenvalues)
     from bifurcate.quantum.system import propagator_eigenvalues
     from threadpoolctl import threadpool_limits
 
-    secs = liouvillian_system(LMG_DIMER_SYSTEM, S, params).superoperator_sectors()
+    if method not in ("propagator", "shift-invert"):
+        raise ValueError(f"expected method 'propagator' or 'shift-invert', got {method!r}")
+    if method == "shift-invert" and not shifts:
+        raise ValueError(f"expected shifts (a non-empty sequence of complex numbers) for method 'shift-invert', "
+                         f"got {shifts!r}")
+    sl = liouvillian_system(LMG_DIMER_SYSTEM, S, params)
+    secs, index = _sectors_with_index(sl)
     keys = sorted(secs, key=lambda key: (sum(abs(c) for c in key), key))
     if sectors is not None:
         keys = [key for key in keys if key in sectors]
     else:
         keys = keys[:max_sectors]
+    direct_max = SHIFT_INVERT_DIRECT_MAX if direct_max is None else direct_max
     out = {}
     with threadpool_limits(limits=1, user_api="blas"):
         for key in keys:
@@ -71,11 +110,98 @@ def band_spectra(S: float, params: dict, *, k: int = 10, tau: float = 1.0, tol: 
                 mu = np.linalg.eigvals(Lb.toarray())
                 mu = mu[np.argsort(-mu.real, kind="stable")][:k]
                 res, prods = np.zeros(len(mu)), 0
-            else:
+            elif method == "propagator":
                 mu, res, info = propagator_eigenvalues(Lb, k=min(k, n - 2), tau=tau, tol=tol)
                 prods = info["products"]
+            else:
+                direct = n <= direct_max
+                prec = None if direct else KronSumPreconditioner(sl, index[key]).solve
+                zero = all(c == 0 for c in key)
+                beta, alpha = np.divmod(index[key], sl.d)
+                tr_ix = np.flatnonzero(alpha == beta) if zero else None
+                mus, ress, prods = [], [], 0
+                for sg in shifts:
+                    m_, r_, info = shift_invert_eigenvalues(Lb, sg, min(k, n - 3), prec=prec, direct=direct,
+                                                            trace_index=tr_ix, tol=tol, inner_rtol=inner_rtol)
+                    mus.append(m_)
+                    ress.append(r_)
+                    prods += info["solves"]
+                mu, res = np.concatenate(mus), np.concatenate(ress)
+                o = np.argsort(-mu.real, kind="stable")
+                mu, res = mu[o], res[o]
             out[key] = (mu, res, prods, time.perf_counter() - t0)
     return out
+
+
+def band_trend(S_values, eigenvalues, omega: float) -> dict:
+    """Does the band mode close? ``eigenvalues``: the tracked mode (nearest ``i omega``) at each S.
+
+    Returns the fits of :func:`analysis.spectral.fit_gap_trend` to ``-Re mu`` (exponential, power law,
+    finite limit ``g_inf + c / S``, compared by AIC), the distance of ``Im mu`` to ``omega`` and its
+    power-law slope, and the local slopes ``d log(-Re mu) / d log S`` between consecutive S.
+    """
+    from analysis.spectral import _power_slope, fit_gap_trend
+
+    S = np.asarray(S_values, float)
+    z = np.asarray(eigenvalues, complex)
+    g = -z.real
+    fit = fit_gap_trend(S, g)
+    local = [float(-np.log(g[i + 1] / g[i]) / np.log(S[i + 1] / S[i])) for i in range(len(S) - 1)]
+    dim = np.abs(z.imag - omega)
+    return {"S": S.tolist(), "re": z.real.tolist(), "im": z.imag.tolist(), "fit": fit,
+            "local_power_re": local, "im_distance": dim.tolist(), "im_power": _power_slope(S, dim)}
+
+
+#: a point on the stable limit cycle at (J, lam) = (1.5, 0.45) and its period (as in tests/test_spectral.py)
+CYCLE_STATE = np.array([-0.2080134, 0.11083233, -0.97182643, 0.45922011, 0.53388672, 0.70998722])
+CYCLE_PERIOD = 3.4176263871074752
+
+
+def phase_diffusion_estimate(S: float, *, n_traj: int = 300, n_periods: int = 12, dt: float = 0.005,
+                             seed: int = 1, params: dict | None = None, x0=None, period: float | None = None) -> dict:
+    """The phase diffusion of the limit cycle at spin length ``S`` from truncated-Wigner trajectories.
+
+    ``n_traj`` trajectories start on the cycle (``x0``, default :data:`CYCLE_STATE`), driven by the jumps'
+    noise only (:func:`bifurcate.twa.twa_numpy`, step ``dt``); the upward crossings of ``X_A`` through its
+    cycle average give times ``t_n`` per trajectory; ``Var(t_n) = a + 2 D_t <t_n>`` (least squares from the
+    second crossing on) and ``D_phi = omega^2 D_t``. The k-th band harmonic then decays like ``k^2 D_phi``,
+    so ``-Re mu_1 ~ D_phi`` is the phase-diffusion prediction for the band mode. Crossings closer than half a
+    period are merged (noise chatter). Trajectories that leave the cycle (the coexisting fixed points) bias
+    the estimate: ``mean_period`` against ``period`` shows it. Returns ``D_phi``, ``S_D`` (``S D_phi``),
+    ``mean_period``, ``var`` (per crossing), ``n_crossings``.
+    """
+    from bifurcate.models.lmg_dimer import LMG_DIMER_SYSTEM
+    from bifurcate.twa import twa_numpy, twa_problem
+
+    params = {"J": 1.5, "lam": 0.45} if params is None else params
+    x0 = CYCLE_STATE if x0 is None else np.asarray(x0, float)
+    T = CYCLE_PERIOD if period is None else float(period)
+    om = 2 * math.pi / T
+    P = twa_problem(LMG_DIMER_SYSTEM, S, params)
+    nk = 2 * len(P.jump_rate)
+    n = int(n_periods * T / dt)
+    dW = np.random.default_rng(seed).normal(size=(n, n_traj, nk))
+    path = twa_numpy(P, np.tile(x0, (n_traj, 1)), dW, dt)
+    ref = twa_numpy(P, x0[None, :], np.zeros((int(T / dt) + 1, 1, nk)), dt)
+    x = path[:, :, 0] - ref[:, 0, 0].mean()
+    times = []
+    for j in range(n_traj):
+        up = np.flatnonzero((x[:-1, j] < 0) & (x[1:, j] >= 0))
+        t = (up + (-x[up, j]) / (x[up + 1, j] - x[up, j])) * dt
+        keep = [t[0]] if len(t) else []
+        for tt in t[1:]:
+            if tt - keep[-1] > 0.5 * T:
+                keep.append(tt)
+        times.append(keep)
+    L = min(len(k) for k in times)
+    if L < 4:
+        raise ValueError(f"only {L} crossings in every trajectory; expected at least 4 (raise n_periods)")
+    tc = np.array([k[:L] for k in times])
+    var, mt = tc.var(axis=0), tc.mean(axis=0)
+    slope = float(np.polyfit(mt[1:], var[1:], 1)[0])
+    D = om ** 2 * slope / 2
+    return {"S": S, "D_phi": D, "S_D": S * D, "mean_period": float(np.mean(np.diff(mt))), "var": var.tolist(),
+            "n_crossings": L}
 
 
 def uncoupled_spectrum(S: float, params: dict, k: int = 10) -> dict:
@@ -159,6 +285,9 @@ def main(argv=None) -> None:
     ap.add_argument("--sectors", type=int, nargs="*", default=None,
                     help="sector keys (single-charge systems: the integer charge difference)")
     ap.add_argument("--max-sectors", type=int, default=3)
+    ap.add_argument("--method", default="propagator", choices=("propagator", "shift-invert"))
+    ap.add_argument("--shifts", default=None, help="shift-invert: comma-separated complex shifts, e.g. -0.35+1.84j")
+    ap.add_argument("--tol", type=float, default=1e-10)
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
     J, lam = (float(x) for x in a.point.split(","))
@@ -166,8 +295,10 @@ def main(argv=None) -> None:
     sectors = None if a.sectors is None else [(int(s),) for s in a.sectors]
     for S in a.S:
         t0 = time.perf_counter()
-        res = band_spectra(S, params, k=a.k, tau=a.tau, sectors=sectors, max_sectors=a.max_sectors)
-        row = {"J": J, "lam": lam, "S": S, "wall_s": time.perf_counter() - t0,
+        shifts = None if a.shifts is None else [complex(x) for x in a.shifts.split(",")]
+        res = band_spectra(S, params, k=a.k, tau=a.tau, tol=a.tol, sectors=sectors, max_sectors=a.max_sectors,
+                           method=a.method, shifts=shifts)
+        row = {"J": J, "lam": lam, "S": S, "method": a.method, "shifts": a.shifts, "wall_s": time.perf_counter() - t0,
                "sectors": {str(key): {"eigenvalues": [[float(z.real), float(z.imag)] for z in mu],
                                       "residuals": [float(r) for r in rs], "products": int(p), "seconds": float(s)}
                            for key, (mu, rs, p, s) in res.items()}}

@@ -61,3 +61,48 @@ def test_normal_point_slowest_mode_approaches_like_one_over_S():
     Sd = np.array([4, 6, 8]) * d
     assert np.all(np.diff(d) < 0) and np.all((0.055 < Sd) & (Sd < 0.062)), Sd
     assert np.allclose(np.array(df["matched"].tolist()).imag, 1.0, atol=1e-9)
+
+
+def test_shift_invert_band_mode_is_the_propagators():
+    """(1.5, 0.45), S = 4, odd sector: the mode whose imaginary part approaches the cycle's omega
+    (propagator: -0.408 + 1.724 i) is found by shift-invert aimed at -0.35 + 1.84 i, by sparse LU and by
+    preconditioned GMRES, to the propagator's precision."""
+    p = {"J": 1.5, "lam": 0.45}
+    prop = band_spectra(4, p, k=4, sectors=[(1,)])[(1,)]
+    z_prop = prop[0][np.argmin(np.abs(prop[0] - (-0.4 + 1.8j)))]
+    assert abs(z_prop - (-0.408 + 1.724j)) < 2e-3
+    for direct_max in (10 ** 6, 10):
+        si = band_spectra(4, p, k=3, sectors=[(1,)], method="shift-invert", shifts=[-0.35 + 1.84j],
+                          direct_max=direct_max, tol=1e-10, inner_rtol=1e-10)[(1,)]
+        z = si[0][np.argmin(np.abs(si[0] - z_prop))]
+        assert abs(z - z_prop) < 1e-8 and np.all(si[1] < 1e-8), (z, z_prop, si[1])
+    with pytest.raises(ValueError, match="expected shifts"):
+        band_spectra(4, p, sectors=[(1,)], method="shift-invert")
+
+
+def test_band_trend_tells_a_closing_mode_from_a_finite_one():
+    from studies.liouvillian_bands import band_trend
+
+    S = np.array([4.0, 6, 8, 10, 12, 14, 16])
+    closing = band_trend(S, -3.0 / S + 1.8385j * (1 - 0.5 / S), 1.8385)
+    # 3 / S is both a power law and a "finite limit" 0 + 3 / S: the limit must come out 0
+    assert abs(closing["fit"]["power"]["b"] - 1) < 1e-9 and abs(closing["fit"]["finite"]["g_inf"]) < 1e-9
+    assert closing["fit"]["exponential"]["rss"] > 1e3 * closing["fit"]["power"]["rss"]
+    assert np.allclose(closing["local_power_re"], 1.0) and abs(closing["im_power"] - 1) < 1e-9
+    finite = band_trend(S, -(0.38 + 0.2 / S) + 1.8j, 1.8385)
+    assert finite["fit"]["choice"] == "finite" and abs(finite["fit"]["finite"]["g_inf"] - 0.38) < 1e-9
+    assert max(finite["local_power_re"]) < 0.2
+
+
+@pytest.mark.slow
+def test_phase_diffusion_scales_like_one_over_S():
+    """TWA on the cycle of (1.5, 0.45): Var(t_n) grows linearly and S D_phi is the same at S = 100 and 400
+    (measured 28-32 at S = 50 and 200 with 300 trajectories): the band's closing rate ~ 30 / S."""
+    from studies.liouvillian_bands import phase_diffusion_estimate
+
+    a = phase_diffusion_estimate(100, n_traj=120, n_periods=8, seed=2)
+    b = phase_diffusion_estimate(400, n_traj=120, n_periods=8, seed=3)
+    assert np.all(np.diff(a["var"][1:]) > -0.2 * max(a["var"]))  # grows (noisy but not decreasing)
+    assert 10 < a["S_D"] < 60 and 10 < b["S_D"] < 60, (a["S_D"], b["S_D"])
+    assert 0.5 < a["S_D"] / b["S_D"] < 2.0
+    assert abs(b["mean_period"] - 3.4176) < 0.2
