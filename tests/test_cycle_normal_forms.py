@@ -209,6 +209,26 @@ def _branch(model, **prm):
                            max_points=60, p_max=0.3)
 
 
+def _branch_opts(model, options, **prm):
+    from bifurcate.cycles import continue_cycles
+
+    t = np.linspace(0.0, 2 * np.pi, 201)
+    y = np.zeros((t.size, model.n))
+    y[:, 0], y[:, 1] = np.cos(t), np.sin(t)
+    return continue_cycles(model, (t, y), param="mu", params=model.params(mu=-0.3, **prm), options=options)
+
+
+def test_normal_forms_can_be_left_out_and_the_option_is_checked():
+    from bifurcate.cycles import CycleOptions
+
+    opts = CycleOptions(ntst=30, max_points=60, p_max=0.3, normal_forms=False)
+    (pd,) = _branch_opts(MOBIUS, opts, c=-1.3, e=0.4, lam=1.5).special("PD")
+    assert abs(pd.param) < 1e-8  # still located
+    assert "nf_coefficient" not in pd.data and "criticality" not in pd.data
+    with pytest.raises(ValueError, match="normal_forms"):
+        CycleOptions(normal_forms="yes")
+
+
 @pytest.mark.parametrize("c", [-1.3, 0.7])
 def test_pd_point_of_a_branch_carries_its_coefficient(c):
     br = _branch(MOBIUS, c=c, e=0.4, lam=1.5)

@@ -817,7 +817,7 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
                 # the step into the Hopf point (or parent cycle): only what lies before it
                 if kind == "LPC" or not located or not (pt.param - cur.param) * (problem.end_param - pt.param) > 0:
                     continue
-            bp = _bif_point(kind, pt, row, located, prec, br, model, param, params)
+            bp = _bif_point(kind, pt, row, located, prec, br, model, param, params, opts.normal_forms)
             if kind == "LPC" and also:
                 bp.data["also_crossing"] = ",".join(also)
             labels.append(bp)
@@ -833,7 +833,7 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
         if fa.n_unstable != fb.n_unstable:
             kind = classify_crossing(fa.multipliers, fb.multipliers)
             labels.append(_bif_point(kind, new, i, False, abs(new.param - cur.param), (cur.param, new.param), model,
-                                     param, params))
+                                     param, params, opts.normal_forms))
     labels.sort(key=lambda b: b.index)
     if problem.vertical_trim is not None:
         labels = [b for b in labels if b.index < problem.vertical_trim]
@@ -905,7 +905,8 @@ def _homoclinic_message(param, pt, ev, why) -> str:
             f"{np.round(lam.real, 4).tolist()}): {why}; stopped")
 
 
-def _bif_point(kind, pt: _Point, index, located, prec, bracket, model, param, params) -> BifurcationPoint:
+def _bif_point(kind, pt: _Point, index, located, prec, bracket, model, param, params,
+               normal_forms: bool = True) -> BifurcationPoint:
     U, T, pv = pt.coll.split(pt.X)
     allp = dict(params)
     allp[param] = float(pv)
@@ -914,7 +915,7 @@ def _bif_point(kind, pt: _Point, index, located, prec, bracket, model, param, pa
             "mesh": pt.coll.mesh.copy(), "ncol": pt.coll.m, "test": float(pt.tests[kind])}
     if kind == "PD" and pt.floq is not None:
         data["eigenvector"] = pt.floq.eigenvector(-1.0)
-    if kind in ("LPC", "PD", "NS"):  # the normal-form coefficient (bifurcate.cycles.normal_forms)
+    if normal_forms and kind in ("LPC", "PD", "NS"):  # the normal-form coefficient (bifurcate.cycles.normal_forms)
         from bifurcate.cycles.normal_forms import annotate_point_data
 
         annotate_point_data(model, kind, data, allp, mult)
