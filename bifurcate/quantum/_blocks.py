@@ -479,22 +479,7 @@ class BlockLiouvillian:
         """
         if self.dims is None or self.heff is None:
             return None
-        n1, n2 = self.dims
-        c = self.heff.tocoo()
-        a, b = np.divmod(c.row, n2)
-        a2, b2 = np.divmod(c.col, n2)
-        h1 = np.zeros((n1, n1), dtype=complex)
-        h2 = np.zeros((n2, n2), dtype=complex)
-        m = b == b2
-        np.add.at(h1, (a[m], a2[m]), c.data[m])
-        m = a == a2
-        np.add.at(h2, (b[m], b2[m]), c.data[m])
-        h1 /= n2
-        h2 /= n1
-        tr = complex(self.heff.diagonal().sum()) / (n1 * n2)
-        h1[np.diag_indices(n1)] -= tr
-        loc = sp.kron(sp.csr_matrix(h1), sp.identity(n2)) + sp.kron(sp.identity(n1), sp.csr_matrix(h2))
-        rest = self.heff - loc
+        h1, h2, rest = _local_projection(self.heff, *self.dims)
         nrm = sp.linalg.norm(self.heff) if self.heff.nnz else 1.0
         return h1, h2, float(sp.linalg.norm(rest) / nrm) if nrm else 0.0
 
