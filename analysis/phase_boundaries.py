@@ -142,6 +142,19 @@ def _on_curves(table: pd.DataFrame, kind: str, x: str, y: str, pt: tuple[float, 
     return False
 
 
+def _grid_span(model, grid):
+    """``(x, xs, y, ys, rng, scale)`` of a two-parameter grid: names, values, finite ranges (checked) and spans."""
+    (x, xs), (y, ys) = [(k, np.asarray(v, dtype=float)) for k, v in grid.items()]
+    for k in (x, y):
+        model.param_index(k)
+    rng = {x: (float(np.min(xs)), float(np.max(xs))), y: (float(np.min(ys)), float(np.max(ys)))}
+    for k, (lo, hi) in rng.items():
+        if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+            raise ValueError(f"grid[{k!r}] must span a finite interval, got [{lo!r}, {hi!r}]")
+    scale = np.array([rng[x][1] - rng[x][0], rng[y][1] - rng[y][0]])
+    return x, xs, y, ys, rng, scale
+
+
 def continued_boundaries(model: Model, grid: Mapping[str, Sequence[float]], base: Mapping[str, float] | None = None,
                          *, n_scan: int = 3, cycles: bool = True, kinds: Sequence[str] = CURVE_KINDS,
                          max_cycle_points: int = 200, max_curve_steps: int = 400) -> Boundaries:
@@ -189,14 +202,7 @@ def continued_boundaries(model: Model, grid: Mapping[str, Sequence[float]], base
         raise ValueError(f"kinds must be among {CURVE_KINDS}, got {bad}")
     if not isinstance(n_scan, (int, np.integer)) or isinstance(n_scan, bool) or n_scan < 1:
         raise ValueError(f"n_scan must be an int >= 1, got {n_scan!r}")
-    (x, xs), (y, ys) = [(k, np.asarray(v, dtype=float)) for k, v in grid.items()]
-    for k in (x, y):
-        model.param_index(k)
-    rng = {x: (float(np.min(xs)), float(np.max(xs))), y: (float(np.min(ys)), float(np.max(ys)))}
-    for k, (lo, hi) in rng.items():
-        if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
-            raise ValueError(f"grid[{k!r}] must span a finite interval, got [{lo!r}, {hi!r}]")
-    scale = np.array([rng[x][1] - rng[x][0], rng[y][1] - rng[y][0]])
+    x, xs, y, ys, rng, scale = _grid_span(model, grid)
     base_d = {k: float(v) for k, v in model.params(base).items() if k not in (x, y)}
     tables, branches, notes = [], [], []
     counter = {"n": 0}
@@ -380,14 +386,7 @@ def cycle_boundaries(model: Model, grid: Mapping[str, Sequence[float]], scan: Ma
         raise ValueError(f"scan must map one of the grid's parameters {list(grid)} to values, got {scan!r}")
     if not isinstance(ntst, (int, np.integer)) or isinstance(ntst, bool) or ntst < 4:
         raise ValueError(f"ntst must be an int >= 4, got {ntst!r}")
-    (x, xs), (y, ys) = [(k, np.asarray(v, dtype=float)) for k, v in grid.items()]
-    for k in (x, y):
-        model.param_index(k)
-    rng = {x: (float(np.min(xs)), float(np.max(xs))), y: (float(np.min(ys)), float(np.max(ys)))}
-    for k, (lo, hi) in rng.items():
-        if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
-            raise ValueError(f"grid[{k!r}] must span a finite interval, got [{lo!r}, {hi!r}]")
-    scale = np.array([rng[x][1] - rng[x][0], rng[y][1] - rng[y][0]])
+    x, xs, y, ys, rng, scale = _grid_span(model, grid)
     other = next(iter(scan))
     along = y if other == x else x
     values = np.atleast_1d(np.asarray(scan[other], dtype=float))
