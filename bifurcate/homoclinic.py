@@ -50,6 +50,7 @@ from typing import Mapping
 import numpy as np
 import scipy.sparse as sp
 
+from bifurcate.continuation.options import options_with
 from bifurcate.cycles.collocation import Collocation
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint, Branch
@@ -291,9 +292,7 @@ def grow_period(model: Model, start, param: str, period: float, *, index: int = 
     U, T, mesh, ncol, allp = _start_from(model, start, index)
     if not period > T:
         raise ValueError(f"expected a target period above the start's {T:.6g}, got {period}")
-    opts = options or _default_options(ds_max=max(0.5, period / 20.0))
-    if option_overrides:
-        opts = replace(opts, **option_overrides)
+    opts = options_with(options, option_overrides, lambda: _default_options(ds_max=max(0.5, period / 20.0)))
     prob = LargePeriodProblem(model, model.pack_params(allp), (param, "period"), mesh, ncol, U, T)
     x0 = prob.pack(U, T, allp)
     t0 = _initial_tangent(prob, x0, -1, +1.0)
@@ -343,9 +342,7 @@ def continue_homoclinic(model: Model, start, param: str, param2: str, *, period:
         raise ValueError(f"expected two different parameters, got {param!r} twice")
     if not (np.isfinite(period) and period > 0):
         raise ValueError(f"expected a finite period > 0, got {period}")
-    opts = options or _default_options()
-    if option_overrides:
-        opts = replace(opts, **option_overrides)
+    opts = options_with(options, option_overrides, _default_options)
     U, T, mesh, ncol, allp = _start_from(model, start, index)
     grow_stats = None
     if period > T * (1 + 1e-12):
@@ -736,9 +733,7 @@ def continue_homoclinic_bvp(model: Model, start, param: str, param2: str, *, T: 
     tnodes = np.concatenate([(coll0.mesh[:-1, None] + coll0.h[:, None] * xi[None, :]).ravel(), [1.0]])
     U0 = guess(tnodes)
     prob = HomoclinicProblem(model, p, i1, i2, mesh_new, int(ncol), U0, s0["state"], T)
-    opts = options or _default_options(ds=0.01, ds_max=0.05)
-    if option_overrides:
-        opts = replace(opts, **option_overrides)
+    opts = options_with(options, option_overrides, lambda: _default_options(ds=0.01, ds_max=0.05))
     x0 = prob.pack(U0, s0["state"], p[i1], p[i2])
     nx = x0.size
     x1, ok, _ = correct(prob, x0, np.zeros(nx), x0, 0.0, opts.newton_tol, 40, fixed=(nx - 1, float(x0[-1])))

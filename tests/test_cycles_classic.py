@@ -132,8 +132,12 @@ def test_old_option_spellings_name_the_canonical_one():
         continue_cycles(STUART_LANDAU, ([0.0, 0.0], {"mu": 0.0}, "mu", 1.0), max_newton=5)
     with pytest.raises(TypeError, match="max_angle"):
         dataclasses.replace(CycleOptions(), max_turn_cos=0.9)
-    with pytest.raises(TypeError, match="'max_points' is spelled 'max_steps'"):
-        continue_equilibria(LORENZ, [0.0, 0.0, 0.0], param="rho", params={"rho": 0.5}, max_points=10)
+    # max_points is no longer another spelling but an exact alias (max_steps = max_points - 1, on
+    # every problem, as there is one options object): the same branch comes out
+    a = continue_equilibria(LORENZ, [0.0, 0.0, 0.0], param="rho", params={"rho": 0.5}, max_points=10)
+    b = continue_equilibria(LORENZ, [0.0, 0.0, 0.0], param="rho", params={"rho": 0.5}, max_steps=9)
+    assert len(a) == len(b) == 10 and np.array_equal(a.param_values, b.param_values)
+    assert a.options == b.options and a.options.max_points == 10
     # the canonical spellings work on both, with the same meaning
     assert CycleOptions(newton_maxiter=7, max_angle=0.5).newton_maxiter == ContinuationOptions(
         newton_maxiter=7, max_angle=0.5).newton_maxiter

@@ -1,12 +1,23 @@
-"""Options of the continuation algorithms (one frozen object, changed with ``dataclasses.replace``)."""
+"""Options of the continuation algorithms: ONE frozen object for every problem the
+pseudo-arclength core continues (equilibria, cycles, two-parameter curves, homoclinic orbits),
+changed with ``dataclasses.replace``.
+
+:class:`ContinuationOptions` holds the settings of the core (step control, corrector,
+localisation, bounds) and of the equilibrium and two-parameter problems. Problems with settings
+of their own subclass it and only *add* fields (and may change defaults):
+:class:`bifurcate.cycles.CycleOptions` adds the collocation mesh, the Floquet multipliers and the
+stop rules of a cycle branch. Every field keeps one name, one unit and one meaning in every
+problem, so an object made for one problem can be read by another.
+"""
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 from bifurcate.validation import check_bool, check_count, check_real
 
-__all__ = ["ContinuationOptions", "canonical_names", "RENAMED_OPTIONS"]
+__all__ = ["ContinuationOptions", "canonical_names", "options_with", "RENAMED_OPTIONS", "OPTION_ALIASES"]
 
 #: old spellings of options -> the one canonical spelling shared by equilibria, cycles and
 #: codimension-two curves (an old spelling is an error that names the new one, never an alias)
@@ -18,12 +29,30 @@ RENAMED_OPTIONS = {
 }
 
 
-def canonical_names(renamed: dict):
-    """Class decorator: constructing (or ``dataclasses.replace``-ing) the options with an old
-    spelling raises a ``TypeError`` naming the canonical one."""
+def _max_points_to_steps(value) -> int:
+    return check_count("max_points", value, minimum=1) - 1
+
+
+#: accepted second spellings that map exactly onto a field: alias -> (field, conversion). Only
+#: ``max_points`` (the number of points of a branch, the start included, as cycle branches have
+#: always counted): ``max_points = N`` is ``max_steps = N - 1``, on every problem, silently (it is
+#: the same setting, not an old one).
+OPTION_ALIASES = {"max_points": ("max_steps", _max_points_to_steps)}
+
+
+def canonical_names(renamed: dict, aliases: dict | None = None):
+    """Class decorator for a frozen options dataclass: constructing (or ``dataclasses.replace``-ing)
+    it with an old spelling of ``renamed`` raises a ``TypeError`` naming the canonical one; an
+    alias of ``aliases`` (name -> (field, conversion)) is converted onto its field.
+
+    Giving an alias and its field with different values is refused, except in
+    ``dataclasses.replace`` (which passes every field): there the alias is the change asked for.
+    Apply it to every subclass too (a dataclass writes its own ``__init__``)."""
+    aliases = dict(aliases or {})
 
     def wrap(cls):
         init = cls.__init__
+        names = frozenset(f.name for f in dataclasses.fields(cls) if f.init)
 
         def __init__(self, *args, **kwargs):
             old = [k for k in kwargs if k in renamed]
@@ -31,6 +60,16 @@ def canonical_names(renamed: dict):
                 k = old[0]
                 raise TypeError(f"{cls.__name__}: option {k!r} is spelled {renamed[k]!r} (one spelling for "
                                 f"equilibria, cycles and two-parameter curves); got {k}={kwargs[k]!r}")
+            for alias, (name, convert) in aliases.items():
+                if alias not in kwargs:
+                    continue
+                given = kwargs.pop(alias)
+                value = convert(given)
+                replacing = names <= kwargs.keys()  # dataclasses.replace passes every field
+                if name in kwargs and not replacing and kwargs[name] != value:
+                    raise TypeError(f"{cls.__name__}: give {name} or its alias {alias}, not both; got "
+                                    f"{name}={kwargs[name]!r} and {alias}={given!r} (= {name} {value!r})")
+                kwargs[name] = value
             init(self, *args, **kwargs)
 
         __init__.__doc__ = init.__doc__
@@ -41,21 +80,33 @@ def canonical_names(renamed: dict):
     return wrap
 
 
-@canonical_names({**RENAMED_OPTIONS, "max_points": "max_steps"})
+@canonical_names(RENAMED_OPTIONS, OPTION_ALIASES)
 @dataclass(frozen=True)
 class ContinuationOptions:
-    """Settings of pseudo-arclength continuation, detection and localisation.
+    """Settings of pseudo-arclength continuation, detection and localisation: the one options
+    object of the continuation core, read by every problem (equilibria, cycles, two-parameter
+    curves of equilibria and of cycles, homoclinic orbits).
+
+    Problems with settings of their own subclass it (:class:`bifurcate.cycles.CycleOptions`: the
+    collocation mesh, Floquet multipliers, stop rules of a cycle branch, and its own defaults of
+    ``ds``, ``ds_max``, ``max_steps``, ``newton_tol``, ``locate_tol``, ``max_angle``, ``shrink``,
+    ``slow_newton``); a field below has the same name, unit and meaning in all of them.
 
     Attributes
     ----------
     ds : float
-        First step (arclength in the joint (state, parameter) space). Its sign picks the direction:
-        ``ds > 0`` starts towards increasing parameter.
+        First step (arclength in the problem's norm: the joint (state, parameter) space; for
+        cycles the L2 norm in time of the orbit plus the parameter). Its sign picks the direction:
+        ``ds > 0`` starts towards increasing parameter (a cycle branch takes its direction from
+        ``CycleOptions.direction`` and needs ``ds > 0``).
     ds_min, ds_max : float
         Range of |ds|. A failed corrector halves the step; below ``ds_min`` the branch ends with a
         negative status.
     max_steps : int
-        Accepted steps at most.
+        Accepted continuation steps at most (>= 0): a branch has at most ``max_steps + 1`` points,
+        the start included; a bidirectional two-parameter curve allows ``max_steps`` each way.
+        Alias: ``max_points = max_steps + 1`` (accepted by the constructor, ``dataclasses.replace``
+        and every ``**option_overrides``; also a read-only attribute).
     p_min, p_max : float
         Bounds of the continuation parameter (for two-parameter curves: of the second parameter;
         see ``bounds`` of :func:`~bifurcate.continuation.continue_codim2`). The last point is put
@@ -76,7 +127,8 @@ class ContinuationOptions:
     detect_lp, detect_bp, detect_hb : bool
         Which codimension-one test functions to monitor on equilibrium branches.
     detect_codim2 : bool
-        Monitor BT, GH, ZH (and HH) on two-parameter curves.
+        Monitor BT, GH, ZH (and HH) on two-parameter curves of equilibria; the codimension-two
+        points of cycles (CPC, R1-R4, LPPD, GPD, CH) on LPC / PD / NS curves.
     locate : bool
         Localise detected points (Illinois regula falsi on the test function along the branch);
         otherwise they are only bracketed.
@@ -114,9 +166,15 @@ class ContinuationOptions:
     fd_step: float = 1e-6
     l1_tol: float = 1e-6
 
+    @property
+    def max_points(self) -> int:
+        """Points of a branch at most, the start included: ``max_steps + 1`` (the alias)."""
+        return self.max_steps + 1
+
     def __post_init__(self):
-        for name in ("max_steps", "newton_maxiter", "locate_maxiter"):
-            check_count(name, getattr(self, name))   # integers >= 1 (2.5 or "10" refused)
+        check_count("max_steps", self.max_steps, minimum=0)   # integers (2.5 or "10" refused); 0: the start only
+        for name in ("newton_maxiter", "locate_maxiter"):
+            check_count(name, getattr(self, name))   # integers >= 1
         for name in ("p_min", "p_max"):
             check_real(name, getattr(self, name), allow_inf=True)   # NaN bounds refused
         for name in ("detect_lp", "detect_bp", "detect_hb", "detect_codim2", "locate"):
@@ -137,9 +195,12 @@ class ContinuationOptions:
                              f"[{self.ds_min}, {self.ds_max}]")
         if not self.p_min < self.p_max:
             raise ValueError(f"expected p_min < p_max, got p_min={self.p_min}, p_max={self.p_max}")
-        if not (self.newton_tol > 0 and self.locate_tol > 0 and self.fd_step > 0 and self.l1_tol >= 0
-                and self.stab_tol >= 0):
-            raise ValueError("expected newton_tol, locate_tol, fd_step > 0 and l1_tol, stab_tol >= 0")
+        for name in ("newton_tol", "locate_tol", "fd_step"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("l1_tol", "stab_tol"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not (0 < self.max_angle < math.pi):
             raise ValueError(f"max_angle must be in (0, pi), got {self.max_angle}")
         if not self.growth >= 1:
@@ -148,3 +209,15 @@ class ContinuationOptions:
             raise ValueError(f"shrink must be in (0, 1), got {self.shrink!r}")
         if self.slow_newton is not None:
             check_count("slow_newton", self.slow_newton)
+
+
+def options_with(options: ContinuationOptions | None, overrides: dict | None = None,
+                 default=ContinuationOptions) -> ContinuationOptions:
+    """``options`` (``default()`` when None) with the fields in ``overrides`` changed (the alias
+    ``max_points`` accepted); a ``TypeError`` naming ``options`` for anything else than a
+    :class:`ContinuationOptions` (or a subclass, e.g. ``CycleOptions``)."""
+    opts = default() if options is None else options
+    if not isinstance(opts, ContinuationOptions):
+        raise TypeError(f"options must be a ContinuationOptions (or a subclass such as CycleOptions), got "
+                        f"{type(opts).__name__}")
+    return dataclasses.replace(opts, **overrides) if overrides else opts

@@ -11,7 +11,6 @@ CycleOptions, CycleBranch
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -27,10 +26,7 @@ __all__ = ["continue_cycles", "CycleOptions", "CycleBranch", "STATUS_MESSAGES", 
 
 
 def _options(options, overrides) -> CycleOptions:
-    opts = options or CycleOptions()
-    if not isinstance(opts, CycleOptions):
-        raise TypeError(f"options must be a CycleOptions, got {type(opts).__name__}")
-    return replace(opts, **overrides) if overrides else opts
+    return CycleOptions.from_options(options, **(overrides or {}))
 
 
 def _uniform_mesh(ntst: int) -> np.ndarray:
@@ -51,7 +47,7 @@ def hopf_start(model: Model, state, params: Mapping[str, float], param: str, ome
     omega : float > 0, the Hopf frequency (eigenvalues +- i omega)
     eigenvector : (n,) complex, optional; J q = i omega q. Computed from the Jacobian if omitted.
     """
-    opts = options or CycleOptions()
+    opts = CycleOptions.from_options(options)
     x0 = model.check_state(state)
     p = model.pack_params(params)
     ip = model.param_index(param)
@@ -89,7 +85,7 @@ def orbit_start(model: Model, t, y, params: Mapping[str, float], param: str,
     """
     from scipy.interpolate import CubicSpline
 
-    opts = options or CycleOptions()
+    opts = CycleOptions.from_options(options)
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
     if t.ndim != 1 or y.shape != (t.size, model.n) or t.size < 8:
@@ -145,8 +141,11 @@ def continue_cycles(model: Model, start: Any, *, param: str | None = None,
     params : dict, optional
         Other parameters (defaults: the start's, then the model's).
     options : CycleOptions, optional
+        A plain :class:`~bifurcate.continuation.ContinuationOptions` is read too, its fields as they
+        are and the cycle fields at their defaults (:meth:`CycleOptions.from_options`).
     **option_overrides
-        Fields of :class:`CycleOptions`, e.g. ``max_points=300``, ``p_max=1.5``.
+        Fields of :class:`CycleOptions`, e.g. ``max_steps=299`` (or its alias ``max_points=300``),
+        ``p_max=1.5``.
 
     Returns
     -------

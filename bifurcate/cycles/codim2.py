@@ -382,8 +382,9 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
     param : str, optional
         The branch parameter of ``point`` (default ``point.data["param_name"]``).
     options : ContinuationOptions, optional
-        Step control of the core; ``p_min``/``p_max`` bound ``param2``. Keyword arguments
-        override fields (e.g. ``ds=0.02, max_steps=200``). The arclength is measured in the
+        Step control of the core (any subclass, e.g. a ``CycleOptions``, is read by its core
+        fields; the mesh comes from ``point``); ``p_min``/``p_max`` bound ``param2``. Keyword
+        arguments override fields (e.g. ``ds=0.02, max_steps=200``). The arclength is measured in the
         L2-in-time norm of the orbit plus the period and the two parameters.
     bounds : mapping name -> (lo, hi), optional
         Bounds for either parameter.
@@ -412,10 +413,9 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
     """
     import math
     import time
-    from dataclasses import replace
 
     from bifurcate.continuation.codim2 import _merge
-    from bifurcate.continuation.options import ContinuationOptions
+    from bifurcate.continuation.options import ContinuationOptions, options_with
     from bifurcate.continuation.pseudo_arclength import continue_curve, correct, two_parameter_bounds
     from bifurcate.cycles.continuation import CycleBranch
     from bifurcate.results import BifurcationPoint
@@ -430,11 +430,8 @@ def continue_cycle_codim2(model: Model, point, param2: str, *, param: str | None
     param = param or point.data.get("param_name")
     if param is None:
         raise ValueError("expected the first parameter: pass param=... (the point has no 'param_name')")
-    opts = options or ContinuationOptions(ds=0.01, ds_max=0.05, newton_tol=1e-9, locate_tol=1e-10)
-    if not isinstance(opts, ContinuationOptions):
-        raise TypeError(f"options must be a ContinuationOptions, got {type(opts).__name__}")
-    if option_overrides:
-        opts = replace(opts, **option_overrides)
+    opts = options_with(options, option_overrides, lambda: ContinuationOptions(ds=0.01, ds_max=0.05, newton_tol=1e-9,
+                                                                              locate_tol=1e-10))
     problem, x0 = _curve_problem(model, point, param, param2, opts.fd_step)
     nx = x0.size
     index_of, bnds = two_parameter_bounds(nx, param, param2, opts, bounds)

@@ -30,15 +30,16 @@ Y. A. Kuznetsov, Elements of Applied Bifurcation Theory (2004), sec. 10.3.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import cached_property, lru_cache
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from bifurcate.continuation.options import RENAMED_OPTIONS, canonical_names
+from bifurcate.continuation.options import OPTION_ALIASES, RENAMED_OPTIONS, ContinuationOptions, canonical_names
 from bifurcate.model import Model
+from bifurcate.validation import check_bool, check_count, check_real
 
 __all__ = ["CycleOptions", "Collocation", "colloc_eval_numpy", "lagrange_tables", "collocation_kernels",
            "solve_condensed", "condense_blocks", "SOLVERS"]
@@ -51,38 +52,46 @@ SOLVERS = ("condensed", "sparse")
 # ------------------------------------------------------------------------------------------
 # options
 # ------------------------------------------------------------------------------------------
-@canonical_names(RENAMED_OPTIONS)
+@canonical_names(RENAMED_OPTIONS, OPTION_ALIASES)
 @dataclass(frozen=True)
-class CycleOptions:
-    """Options of cycle continuation (frozen; change with :func:`dataclasses.replace`).
+class CycleOptions(ContinuationOptions):
+    """Options of cycle continuation: the continuation core's
+    :class:`~bifurcate.continuation.ContinuationOptions` (one object for every problem; its fields
+    keep their names, units and meanings here) plus what is about cycles. Frozen; change with
+    :func:`dataclasses.replace`; :meth:`from_options` reads any ``ContinuationOptions``.
+
+    Defaults that differ from the core's (those cycle branches have always used): ``ds = 0.02``,
+    ``ds_max = 0.2``, ``max_steps = 199`` (200 points), ``newton_tol = 1e-9``,
+    ``locate_tol = 1e-9``, ``max_angle = acos(0.8)``, ``shrink = 0.6``, ``slow_newton = 6``.
 
     Attributes
     ----------
-    ntst, ncol : int
-        Mesh intervals and collocation points per interval (AUTO's NTST, NCOL).
     ds, ds_min, ds_max : float
         Initial, smallest and largest pseudo-arclength step (in the weighted norm: L2 in time of
-        the orbit, plus the parameter, plus the period times ``period_weight``). Near a saddle
-        the change of the period per step is also limited
-        (:meth:`~bifurcate.cycles.continuation.CycleProblem.period_step`).
-    max_points : int
-        Continuation points to compute (the start point included).
+        the orbit, plus the parameter, plus the period times ``period_weight``); ``ds > 0``, the
+        first direction is ``direction``. Near a saddle the change of the period per step is also
+        limited (:meth:`~bifurcate.cycles.continuation.CycleProblem.period_step`).
+    max_steps : int
+        Continuation steps at most: at most ``max_steps + 1`` cycles, the start included. The
+        alias ``max_points`` (the number of cycles, as cycle branches have always counted them)
+        maps exactly onto it: ``max_points=N`` is ``max_steps=N - 1``.
     p_min, p_max : float
-        Stop when the continuation parameter leaves [p_min, p_max].
-    direction : {+1, -1}
-        Initial direction of the parameter (from a simulated orbit) or sign of the first step.
+        Stop when the continuation parameter leaves [p_min, p_max] (the last point on the bound).
     newton_tol : float
         Newton converges when the update's max-norm is below this (and the residual below 10x).
-    newton_maxiter : int
-        Newton iterations per corrector step (same name as in
-        :class:`~bifurcate.continuation.ContinuationOptions`).
+    newton_maxiter, max_angle, growth, shrink, slow_newton, locate, locate_maxiter :
+        The core's step control, corrector and localisation (see ``ContinuationOptions``).
+    locate_tol : float
+        Width of the final arclength bracket of a located point (the continuation core localises in
+        arclength, so a fold of cycles is located to this in every component).
+    ntst, ncol : int
+        Mesh intervals and collocation points per interval (AUTO's NTST, NCOL).
+    direction : {+1, -1}
+        Initial direction of the parameter (from a simulated orbit) or sign of the first step.
     adapt_every : int
         Re-distribute the mesh every this many points (0: never).
     detect : bool
         Detect and locate LPC, PD, NS (and BPC) points.
-    locate_tol : float
-        Width of the final arclength bracket of a located point (the continuation core localises in
-        arclength, so a fold of cycles is located to this in every component).
     max_period : float
         Stop (status -3) when the period exceeds this: a homoclinic limit is near.
     max_period_growth : float
@@ -107,10 +116,6 @@ class CycleOptions:
     homoclinic_tol : float
         Stop (status -3) when the homoclinic evidence holds and the parameter is within this
         (relative to max(1, |p|)) of the limit extrapolated by the logarithmic period law.
-    max_angle : float
-        Largest angle (radians) between consecutive tangents; a larger turn is rejected and
-        retried with half the step (keeps the branch from reversing at sharp folds). Same name and
-        unit as in :class:`~bifurcate.continuation.ContinuationOptions`.
     period_weight : float
         Weight of the period in the arclength norm of the continuation (the orbit counts by its
         L2 norm over the unit interval, the parameter with weight 1). The default 0 is AUTO-07p's
@@ -121,22 +126,27 @@ class CycleOptions:
         Compute the periodic normal-form coefficient (``b`` at LPC, ``c`` at PD, ``d`` at NS, with
         the criticality; :mod:`bifurcate.cycles.normal_forms`) of every located LPC / PD / NS point
         (default True; about 15 ms per point at NTST 60). False leaves ``data`` without them.
+
+    The equilibrium settings (``detect_lp``, ``detect_bp``, ``detect_hb``, ``stab_tol``,
+    ``l1_tol``) are not read on a cycle branch; ``fd_step`` and ``detect_codim2`` are read when
+    the object is passed to a two-parameter curve.
     """
 
+    # the core's fields, with the defaults of cycle branches
+    ds: float = 0.02
+    ds_max: float = 0.2
+    max_steps: int = 199
+    newton_tol: float = 1e-9
+    max_angle: float = math.acos(0.8)
+    shrink: float = 0.6
+    slow_newton: int | None = 6
+    locate_tol: float = 1e-9
+    # what is about cycles
     ntst: int = 40
     ncol: int = 4
-    ds: float = 0.02
-    ds_min: float = 1e-7
-    ds_max: float = 0.2
-    max_points: int = 200
-    p_min: float = -math.inf
-    p_max: float = math.inf
     direction: int = 1
-    newton_tol: float = 1e-9
-    newton_maxiter: int = 10
     adapt_every: int = 3
     detect: bool = True
-    locate_tol: float = 1e-9
     max_period: float = 1e4
     max_period_growth: float = 50.0
     vertical_tol: float = 1e-8
@@ -146,40 +156,68 @@ class CycleOptions:
     floquet_tol: float = 1e-4
     homoclinic_tol: float = 1e-6
     ntst_max: int | None = None
-    max_angle: float = math.acos(0.8)
     period_weight: float = 0.0
     normal_forms: bool = True
 
     def __post_init__(self):
+        for name in ("ntst", "ncol"):
+            if isinstance(getattr(self, name), (bool, np.bool_)) or not isinstance(getattr(self, name), (int, np.integer)):
+                raise TypeError(f"expected ntst and ncol to be integers, got {name}={getattr(self, name)!r}")
+        if self.ntst < 2 or self.ncol < 1 or self.ncol > 7:
+            raise ValueError(f"expected ntst >= 2 and 1 <= ncol <= 7, got ntst={self.ntst}, ncol={self.ncol}")
+        if isinstance(self.direction, (bool, np.bool_)) or self.direction not in (1, -1):
+            raise ValueError(f"expected direction +1 or -1, got {self.direction!r}")
+        if isinstance(self.ds, (int, float)) and self.ds < 0:
+            raise ValueError(f"expected ds > 0 for a cycle branch (its first direction is direction=+1 or -1), "
+                             f"got ds={self.ds!r}")
+        super().__post_init__()   # the core's fields: counts, ds range, tolerances, step control
+        check_count("adapt_every", self.adapt_every, minimum=0)
+        check_count("vertical_points", self.vertical_points)
+        for name in ("detect", "floquet"):
+            check_bool(name, getattr(self, name))
         if not isinstance(self.normal_forms, (bool, np.bool_)):
             raise ValueError(f"normal_forms must be True or False, got {self.normal_forms!r}")
-        if int(self.ntst) < 2 or int(self.ncol) < 1 or int(self.ncol) > 7:
-            raise ValueError(f"expected ntst >= 2 and 1 <= ncol <= 7, got ntst={self.ntst}, ncol={self.ncol}")
-        if not (0 < self.ds_min <= self.ds <= self.ds_max):
-            raise ValueError(f"expected 0 < ds_min <= ds <= ds_max, got {self.ds_min}, {self.ds}, {self.ds_max}")
-        if int(self.max_points) < 1:
-            raise ValueError(f"expected max_points >= 1, got {self.max_points}")
-        if self.direction not in (1, -1):
-            raise ValueError(f"expected direction +1 or -1, got {self.direction!r}")
-        if not self.p_min < self.p_max:
-            raise ValueError(f"expected p_min < p_max, got {self.p_min}, {self.p_max}")
-        if not (self.newton_tol > 0 and self.locate_tol > 0 and self.homoclinic_tol > 0):
-            raise ValueError(f"expected positive tolerances, got newton_tol={self.newton_tol}, "
-                             f"locate_tol={self.locate_tol}")
-        if int(self.adapt_every) < 0 or int(self.newton_maxiter) < 1 or int(self.vertical_points) < 1:
-            raise ValueError("expected adapt_every >= 0, newton_maxiter >= 1 and vertical_points >= 1, got "
-                             f"{self.adapt_every}, {self.newton_maxiter}, {self.vertical_points}")
-        if not (0 < self.max_angle < math.pi):
-            raise ValueError(f"max_angle must be in (0, pi) radians, got {self.max_angle}")
-        if self.ntst_max is not None and int(self.ntst_max) < int(self.ntst):
-            raise ValueError(f"expected ntst_max >= ntst (or None), got ntst_max={self.ntst_max}, ntst={self.ntst}")
+        if self.ntst_max is not None:
+            check_count("ntst_max", self.ntst_max)
+            if self.ntst_max < self.ntst:
+                raise ValueError(f"expected ntst_max >= ntst (or None), got ntst_max={self.ntst_max}, "
+                                 f"ntst={self.ntst}")
+        for name in ("floquet_tol", "homoclinic_tol"):
+            if not check_real(name, getattr(self, name)) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("vertical_tol", "amplitude_min"):
+            if not check_real(name, getattr(self, name)) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not (isinstance(self.period_weight, (int, float)) and not isinstance(self.period_weight, bool)
                 and math.isfinite(self.period_weight)
                 and self.period_weight >= 0):
             raise ValueError(f"period_weight must be a finite number >= 0, got {self.period_weight!r}")
+        check_real("max_period", self.max_period, allow_inf=True)
+        check_real("max_period_growth", self.max_period_growth, allow_inf=True)
         if not (self.max_period > 0 and self.max_period_growth > 1):
-            raise ValueError(f"expected max_period > 0 and max_period_growth > 1, got {self.max_period}, "
-                             f"{self.max_period_growth}")
+            raise ValueError(f"expected max_period > 0 and max_period_growth > 1, got max_period={self.max_period}, "
+                             f"max_period_growth={self.max_period_growth}")
+
+    @classmethod
+    def from_options(cls, options: ContinuationOptions | None = None, **changes) -> "CycleOptions":
+        """The cycle options of ``options`` with ``changes`` (fields or the alias ``max_points``).
+
+        A ``CycleOptions`` is used as it is; a plain :class:`ContinuationOptions` has every one of
+        its fields read as it is (its own values, not the cycle defaults), the cycle fields at
+        their defaults, and a negative ``ds`` read as ``direction=-1`` (the core's convention);
+        None gives the defaults."""
+        if options is None:
+            opts = cls()
+        elif isinstance(options, cls):
+            opts = options
+        elif isinstance(options, ContinuationOptions):
+            core = {f.name: getattr(options, f.name) for f in fields(ContinuationOptions)}
+            if core["ds"] < 0:
+                core["ds"], core["direction"] = -core["ds"], -1
+            opts = cls(**core)
+        else:
+            raise TypeError(f"options must be a CycleOptions or a ContinuationOptions, got {type(options).__name__}")
+        return replace(opts, **changes) if changes else opts
 
 
 # ------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ equilibria and two-parameter curves.
 Status codes of a cycle branch
 ------------------------------
 ==  =========================================================================================
- 0  finished: ``max_points`` reached, the parameter left [p_min, p_max], or the cycle shrank
+ 0  finished: ``max_steps`` reached, the parameter left [p_min, p_max], or the cycle shrank
     to an equilibrium
 -1  Newton failed at the smallest step (``ds_min``); a numerical exception (overflow, singular
     system) in the corrector counts as a failed step, never escapes
@@ -41,7 +41,6 @@ import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from bifurcate.continuation.options import ContinuationOptions
 from bifurcate.continuation.pseudo_arclength import (NUMERICAL_ERRORS, TestFunction, continue_curve, correct,
                                                      tangent_at)
 from bifurcate.cycles.collocation import Collocation, CycleOptions
@@ -659,22 +658,19 @@ class CycleProblem:
         return _reconverged(pt, mesh, opts)
 
 
-def core_options(opts: CycleOptions, ds: float) -> ContinuationOptions:
-    """The core's options for a cycle branch: the shared fields of :class:`CycleOptions`, and the
-    step control cycles have always used (grow by 1.5 after at most 3 Newton iterations, shrink by
-    0.6 after 6 or more)."""
-    return ContinuationOptions(ds=ds, ds_min=opts.ds_min, ds_max=opts.ds_max, max_steps=max(int(opts.max_points) - 1, 1),
-                               newton_tol=opts.newton_tol, newton_maxiter=int(opts.newton_maxiter),
-                               max_angle=opts.max_angle, growth=STEP_GROWTH, shrink=STEP_SHRINK,
-                               slow_newton=SLOW_NEWTON, locate=True, locate_tol=opts.locate_tol)
+def core_options(opts: CycleOptions, ds: float | None = None) -> CycleOptions:
+    """The options the core runs a cycle branch with: ``opts`` itself (a :class:`CycleOptions` is
+    a :class:`~bifurcate.continuation.ContinuationOptions`; the step control of cycles is in its fields ``growth``,
+    ``shrink``, ``slow_newton``), with the first step ``ds`` if it differs (halved while the
+    first cycle from a Hopf point did not converge)."""
+    if ds is None or ds == opts.ds:
+        return opts
+    return replace(opts, ds=ds)
 
 
 #: rejections of a step from one point for a BPC hidden in the step of a fold
 #: (:meth:`CycleProblem.reject_events`)
 PARITY_RETRIES = 8
-
-#: step control of cycle branches (see :func:`core_options`)
-STEP_GROWTH, STEP_SHRINK, SLOW_NEWTON = 1.5, 0.6, 6
 
 
 # ------------------------------------------------------------------------------------------
@@ -733,7 +729,7 @@ def run_continuation(model: Model, param: str, params: Mapping[str, float], star
             tau = -tau
     problem.start(X, tau, it)
     tests = problem.tests()
-    if opts.max_points > 1:
+    if opts.max_steps > 0:
         res = continue_curve(problem, X, tau, core_options(opts, ds), tests, bounds={-1: (opts.p_min, opts.p_max)})
         core_status, core_message = res.status, res.message
         stats["newton_iters"] += res.stats["newton_iterations"]
@@ -774,7 +770,7 @@ def _status(problem: CycleProblem, core_status, core_message, param, opts, n_poi
             return -3, _homoclinic_message(param, problem.rows[-1], problem.evidence, message)
         return -1, message + f" ({core_message})"
     if core_message.startswith("maximum number"):
-        return 0, f"reached max_points = {opts.max_points}"
+        return 0, f"reached max_steps = {opts.max_steps} (max_points = {opts.max_points})"
     if core_message.startswith("bound reached") or core_message.startswith("parameter bound"):
         return 0, f"{param} reached the end of [{opts.p_min:g}, {opts.p_max:g}] (the last point lies on it)"
     return core_status, core_message

@@ -85,9 +85,7 @@ def switch_at_pd(model: Model, point: BifurcationPoint, *, param: str, params: M
     params : dict, optional; the parent's fixed parameters (``point.params`` is used if omitted)
     options, **option_overrides : see :class:`CycleOptions` (``ntst`` is doubled automatically)
     """
-    opts = options or CycleOptions()
-    if option_overrides:
-        opts = replace(opts, **option_overrides)
+    opts = CycleOptions.from_options(options, **option_overrides)
     allp = model.params({**dict(point.params), **dict(params or {})})
     cs = doubled_start(model, point, param, allp, opts)
     return run_continuation(model, param, allp, cs, replace(opts, ntst=cs.coll.ntst))
@@ -146,9 +144,7 @@ def switch_at_bpc(model: Model, point: BifurcationPoint, *, param: str, params: 
     Parameters are those of :func:`switch_at_pd`. ``direction`` (in the options) picks which
     half of the new branch (for a pitchfork of cycles the other half is its mirror image).
     """
-    opts = options or CycleOptions()
-    if option_overrides:
-        opts = replace(opts, **option_overrides)
+    opts = CycleOptions.from_options(options, **option_overrides)
     allp = model.params({**dict(point.params), **dict(params or {})})
     cs = bpc_start(model, point, param, allp, opts)
     return run_continuation(model, param, allp, cs, replace(opts, ntst=cs.coll.ntst))
