@@ -161,8 +161,9 @@ class CycleOptions(ContinuationOptions):
 
     def __post_init__(self):
         for name in ("ntst", "ncol"):
-            if isinstance(getattr(self, name), (bool, np.bool_)) or not isinstance(getattr(self, name), (int, np.integer)):
-                raise TypeError(f"expected ntst and ncol to be integers, got {name}={getattr(self, name)!r}")
+            v = getattr(self, name)
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"expected ntst and ncol to be integers, got {name}={v!r}")
         if self.ntst < 2 or self.ncol < 1 or self.ncol > 7:
             raise ValueError(f"expected ntst >= 2 and 1 <= ncol <= 7, got ntst={self.ntst}, ncol={self.ncol}")
         if isinstance(self.direction, (bool, np.bool_)) or self.direction not in (1, -1):

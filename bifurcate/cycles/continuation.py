@@ -660,9 +660,9 @@ class CycleProblem:
 
 def core_options(opts: CycleOptions, ds: float | None = None) -> CycleOptions:
     """The options the core runs a cycle branch with: ``opts`` itself (a :class:`CycleOptions` is
-    a :class:`~bifurcate.continuation.ContinuationOptions`; the step control of cycles is in its fields ``growth``,
-    ``shrink``, ``slow_newton``), with the first step ``ds`` if it differs (halved while the
-    first cycle from a Hopf point did not converge)."""
+    a :class:`~bifurcate.continuation.ContinuationOptions`; the step control of cycles is in its
+    fields ``growth``, ``shrink``, ``slow_newton``), with the first step ``ds`` if it differs
+    (halved while the first cycle from a Hopf point did not converge)."""
     if ds is None or ds == opts.ds:
         return opts
     return replace(opts, ds=ds)
