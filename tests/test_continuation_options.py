@@ -190,3 +190,12 @@ def test_bad_core_fields_name_the_field(cls, field, value, exc, match):
 def test_bad_cycle_fields_name_the_field(field, value, exc, match):
     with pytest.raises(exc, match=match):
         CycleOptions(**{field: value})
+
+
+def test_two_parameter_curves_of_equilibria_check_their_options():
+    from bifurcate.continuation import continue_codim2
+
+    eq = continue_equilibria(STUART_LANDAU, [0.0, 0.0], param="mu", params={"mu": -0.5}, p_max=0.5)
+    (hb,) = eq.special("HB")
+    with pytest.raises(TypeError, match="options must be a ContinuationOptions"):
+        continue_codim2(STUART_LANDAU, hb, "omega", options={"ds": 0.1})

@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 from typing import Any, Mapping
 
 import numpy as np
 
 from bifurcate.continuation.detection import bialternate_product, critical_pair
 from bifurcate.continuation.hopf import first_lyapunov_coefficient
-from bifurcate.continuation.options import ContinuationOptions
+from bifurcate.continuation.options import ContinuationOptions, options_with
 from bifurcate.continuation.pseudo_arclength import TestFunction, continue_curve
 from bifurcate.equilibria import classify_spectrum, tangent_spectrum
 from bifurcate.model import Model
@@ -431,9 +430,7 @@ def continue_codim2(model: Model, point: BifurcationPoint, param2: str = "lam", 
     if i1 == i2:
         raise ValueError(f"param2 must differ from the continued parameter param={param!r}; expected two "
                          f"different parameters, got {param!r} twice")
-    opts = options or ContinuationOptions()
-    if kwargs:
-        opts = replace(opts, **kwargs)
+    opts = options_with(options, kwargs)
     pd_ = {k: v for k, v in point.params.items() if k not in model.fixed}
     p = model.pack_params(pd_)
     y = np.array(point.state, dtype=float)
