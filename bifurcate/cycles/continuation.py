@@ -45,7 +45,7 @@ from bifurcate.continuation.options import ContinuationOptions
 from bifurcate.continuation.pseudo_arclength import (NUMERICAL_ERRORS, TestFunction, continue_curve, correct,
                                                      tangent_at)
 from bifurcate.cycles.collocation import Collocation, CycleOptions
-from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, test_functions
+from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, locate_bpc, test_functions
 from bifurcate.cycles.floquet import Floquet, cycle_floquet, floquet_multipliers, transfer_blocks
 from bifurcate.cycles.limits import homoclinic_evidence, saddle_of_cycle
 from bifurcate.model import Model
@@ -817,7 +817,12 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
                 # the step into the Hopf point (or parent cycle): only what lies before it
                 if kind == "LPC" or not located or not (pt.param - cur.param) * (problem.end_param - pt.param) > 0:
                     continue
+            bpc_info = None
+            if kind == "BPC":
+                pt, located, prec, bpc_info = _located_bpc(problem, cur, new, pt, located, prec)
             bp = _bif_point(kind, pt, row, located, prec, br, model, param, params, opts.normal_forms)
+            if bpc_info is not None:
+                bp.data.update(bpc_info)
             if kind == "LPC" and also:
                 bp.data["also_crossing"] = ",".join(also)
             labels.append(bp)
@@ -838,6 +843,64 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
     if problem.vertical_trim is not None:
         labels = [b for b in labels if b.index < problem.vertical_trim]
     return labels
+
+
+#: largest unfolding |beta| max|b| (the residual of G at the located point) accepted for a BPC: a
+#: branch point of the continuous problem that the discretisation breaks slightly (a Z2 pitchfork
+#: of cycles on a mesh that is not invariant under the half-period shift: 1e-15 at period 8.7,
+#: 2e-9 at period 29 on AUTO demo tor, NTST 25) is a branch point of the unfolded system at a
+#: beta of the discretisation error's size
+BPC_RESIDUAL_MAX = 1e-6
+
+
+def _located_bpc(problem: CycleProblem, cur: _Point, new: _Point, pt: _Point, located: bool, prec: float):
+    """The BPC between rows ``cur`` and ``new`` located by the minimally augmented system of
+    :func:`~bifurcate.cycles.detection.locate_bpc` from the test function's localisation ``pt``.
+
+    The sign change of the multiplier test only brackets a branch point (the corrector on the
+    branch is singular there; near a fold of cycles the multipliers are also inaccurate, and the
+    bracket's point was 2e-7 in the parameter from the branch point at period 29 on AUTO demo tor).
+    Accepted when Newton converged, the unfolding residual is below :data:`BPC_RESIDUAL_MAX` and the
+    point lies within one step's width (in period and parameter) of the step that saw the sign
+    change; otherwise the test function's point stays, with the reason in ``bpc_locate``.
+    Returns (point, located, precision, data to add)."""
+    opts = problem.opts
+    coll = pt.coll
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            loc = locate_bpc(coll, pt.X, coll.phase_row(coll.split(pt.X)[0]), tol=1e-2 * opts.newton_tol)
+    except NUMERICAL_ERRORS as exc:
+        return pt, located, prec, {"bpc_locate": f"{type(exc).__name__}: {exc}"}
+    info = {"bpc_locate": loc.message, "bpc_beta": loc.beta, "bpc_residual": loc.residual,
+            "bpc_iterations": loc.iterations}
+    if not loc.converged:
+        return pt, located, prec, info
+    a, b = cur.X[-2:], new.X[-2:]
+    width = np.abs(b - a)
+    lo, hi = np.minimum(a, b) - width, np.maximum(a, b) + width
+    if not (np.all(loc.X[-2:] >= lo) and np.all(loc.X[-2:] <= hi)):
+        info["bpc_locate"] = (f"the augmented system converged to {problem.param} = {loc.X[-1]:.10g}, period "
+                              f"{loc.X[-2]:.8g}, outside the step that saw the sign change: not this BPC")
+        return pt, located, prec, info
+    if not loc.residual <= BPC_RESIDUAL_MAX:
+        info["bpc_locate"] = (f"unfolding residual {loc.residual:.3g} > BPC_RESIDUAL_MAX = {BPC_RESIDUAL_MAX:g}: "
+                              f"not a branch point of this branch")
+        return pt, located, prec, info
+    # the old branch's tangent: the kernel direction closest to the tangent the step arrived with
+    K = loc.kernel
+    c = K.T @ (coll.W * pt.tau)
+    tau = K @ c
+    nrm = coll.norm(tau)
+    tau = tau / nrm if nrm > 0 else pt.tau
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            B = coll.evaluate(loc.X)[1]
+    except NUMERICAL_ERRORS as exc:
+        info["bpc_locate"] = f"{type(exc).__name__} at the located point: {exc}"
+        return pt, located, prec, info
+    q = _make_point(coll, loc.X, tau, B, loc.iterations, opts)
+    info.update(located_by="minimally augmented system", bpc_shift=float(abs(loc.X[-1] - pt.param)))
+    return q, True, float(loc.update), info
 
 
 def _bracketed_point(problem: CycleProblem, cur: _Point, new: _Point, e, kind):
