@@ -839,6 +839,7 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
             kind = classify_crossing(fa.multipliers, fb.multipliers)
             labels.append(_bif_point(kind, new, i, False, abs(new.param - cur.param), (cur.param, new.param), model,
                                      param, params, opts.normal_forms))
+    labels.extend(_bpcs_at_blind_folds(problem, labels, n_rows, model, param, params))
     labels.sort(key=lambda b: b.index)
     if problem.vertical_trim is not None:
         labels = [b for b in labels if b.index < problem.vertical_trim]
@@ -901,6 +902,70 @@ def _located_bpc(problem: CycleProblem, cur: _Point, new: _Point, pt: _Point, lo
     q = _make_point(coll, loc.X, tau, B, loc.iterations, opts)
     info.update(located_by="minimally augmented system", bpc_shift=float(abs(loc.X[-1] - pt.param)))
     return q, True, float(loc.update), info
+
+
+def _blind_to_bpc(pt: _Point, opts) -> bool:
+    """The multiplier test of a BPC cannot be read at this row (untrusted, and its sign not certain)."""
+    return not _trusted(pt.floq, opts) and not math.isfinite(_sign_certain_test(pt.floq, "BPC"))
+
+
+def _bpcs_at_blind_folds(problem: CycleProblem, labels, n_rows, model, param, params) -> list[BifurcationPoint]:
+    """BPCs next to folds where the multiplier test is blind, found by the augmented system.
+
+    On a Z2-symmetric cycle branch snaking into a homoclinic orbit each fold of the symmetric
+    cycles comes with a symmetry-breaking branch point within 1e-3 of it in the period (AUTO demo
+    tor: 1e-9 in the parameter). Beyond period ~60 the multipliers there reach 1e5 and the trivial
+    one is off by more than 1e-2: the multiplier test is not trusted on either side and sees no sign
+    change. At every located fold whose rows are blind in this sense and that has no BPC within one
+    row, :func:`~bifurcate.cycles.detection.locate_bpc` is started from the fold's cycle; a
+    solution is reported (``data["found_at_fold"] = True``) when it converged with an unfolding
+    residual below :data:`BPC_RESIDUAL_MAX` and lies between the rows one step before and after
+    the fold's step (widened by their width in period and parameter). A fold with no branch point
+    nearby has no such solution: nothing is reported there."""
+    opts = problem.opts
+    if not opts.detect or not opts.floquet:
+        return []
+    rows = problem.rows
+    out = []
+    bpc_rows = [b.index for b in labels if b.kind == "BPC"]
+    for lp in [b for b in labels if b.kind == "LPC" and b.located]:
+        i = lp.index
+        lo_r, hi_r = max(i - 1, 0), min(i + 2, n_rows - 1)
+        if any(lo_r <= j <= hi_r for j in bpc_rows):
+            continue
+        if not (_blind_to_bpc(rows[i], opts) or _blind_to_bpc(rows[min(i + 1, n_rows - 1)], opts)):
+            continue
+        coll = Collocation(model, model.pack_params(lp.params), model.param_index(param), lp.data["mesh"],
+                           int(lp.data["ncol"]))
+        X = coll.pack(lp.data["orbit"], lp.data["period"], lp.param)
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                loc = locate_bpc(coll, X, coll.phase_row(lp.data["orbit"]), tol=1e-2 * opts.newton_tol)
+        except NUMERICAL_ERRORS:
+            continue
+        if not (loc.converged and loc.residual <= BPC_RESIDUAL_MAX):
+            continue
+        ends = np.array([rows[lo_r].X[-2:], rows[hi_r].X[-2:]])
+        width = np.abs(ends[1] - ends[0])
+        if not (np.all(loc.X[-2:] >= ends.min(axis=0) - width) and np.all(loc.X[-2:] <= ends.max(axis=0) + width)):
+            continue
+        K = loc.kernel
+        tau = K @ (K.T @ (coll.W * rows[i].coll.remesh_vector(coll, rows[i].tau)))
+        nrm = coll.norm(tau)
+        if not nrm > 0:
+            continue
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                B = coll.evaluate(loc.X)[1]
+        except NUMERICAL_ERRORS:
+            continue
+        q = _make_point(coll, loc.X, tau / nrm, B, loc.iterations, opts)
+        bp = _bif_point("BPC", q, i, True, float(loc.update), lp.bracket, model, param, params, opts.normal_forms)
+        bp.data.update(located_by="minimally augmented system", found_at_fold=True, bpc_locate=loc.message,
+                       bpc_beta=loc.beta, bpc_residual=loc.residual, bpc_iterations=loc.iterations,
+                       fold_param=float(lp.param), fold_period=float(lp.data["period"]))
+        out.append(bp)
+    return out
 
 
 def _bracketed_point(problem: CycleProblem, cur: _Point, new: _Point, e, kind):

@@ -132,7 +132,7 @@ def _bpc_bordered(A: sp.spmatrix, b: np.ndarray, C: np.ndarray) -> sp.csc_matrix
 
 
 def locate_bpc(coll, X: np.ndarray, phase_c: np.ndarray, *, tol: float = 1e-10, maxiter: int = 20,
-               fd_step: float = 1e-6) -> BPCLocation:
+               fd_step: float = 1e-6, max_move: float = 0.1) -> BPCLocation:
     """A branch point of cycles near ``X`` by Newton on a minimally augmented system.
 
     With G(X) = 0 the collocation and phase equations (nr = N n + 1 equations in nx = nr + 1
@@ -166,6 +166,10 @@ def locate_bpc(coll, X: np.ndarray, phase_c: np.ndarray, *, tol: float = 1e-10, 
     maxiter : int
     fd_step : float
         Relative step of the central difference of G_x along the kernel vectors.
+    max_move : float
+        Largest change of the orbit (W-norm, relative to the guess's) for a solution to count: the
+        constant orbit of an equilibrium (any period, a rank-deficient G_x) also solves the system
+        and Newton from a generic fold of cycles can fall into it.
 
     Returns
     -------
@@ -179,6 +183,7 @@ def locate_bpc(coll, X: np.ndarray, phase_c: np.ndarray, *, tol: float = 1e-10, 
     MatCont, ACM TOMS 29 (2003) (BPC of limit cycles).
     """
     X = np.array(X, dtype=float)
+    X0 = X.copy()
     nx = coll.nx
     if X.shape != (nx,):
         raise ValueError(f"expected X of shape ({nx},) for this collocation, got {X.shape}")
@@ -253,6 +258,15 @@ def locate_bpc(coll, X: np.ndarray, phase_c: np.ndarray, *, tol: float = 1e-10, 
     except (FloatingPointError, ZeroDivisionError, OverflowError, RuntimeError, np.linalg.LinAlgError) as exc:
         msg = f"{type(exc).__name__} in Newton: {exc}"
         ok = False
+    if ok:
+        Nn = nx - 2
+        du = coll.norm(np.concatenate([X[:Nn] - X0[:Nn], [0.0, 0.0]]))
+        u0 = coll.norm(np.concatenate([X0[:Nn], [0.0, 0.0]]))
+        if not du <= max_move * u0:
+            ok = False
+            msg = (f"converged to an orbit {du / max(u0, 1e-300):.3g} of the guess's norm away (more than max_move = "
+                   f"{max_move:g}; period {X[-2]:.6g}, amplitude {np.ptp(X[:Nn].reshape(-1, coll.n), axis=0).max() / 2:.3g}): "
+                   f"a different solution, not a branch point of this branch")
     F = coll.system(X, phase_c)[0] if np.all(np.isfinite(X)) else np.full(1, np.nan)
     try:  # the kernel, W-orthonormalised
         Vw = V @ np.linalg.inv(np.linalg.cholesky(V.T @ (W[:, None] * V))).T
