@@ -275,7 +275,8 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     AUTO with the demo's own constants (EPSS = 1e-5) reports the BPCs; at EPSS = 1e-9 it drops
     them (the comparison warns). The folds of the snake accumulate at the homoclinic limit; those
     of period up to 89 (where the corrector used to fail) are located and agree with AUTO at NTST
-    100, and so do the branch points of cycles next to them up to period 60."""
+    100, and so do the branch points of cycles next to them (up to period 60 seen by the
+    multipliers, beyond it found from the folds), each located by the augmented system."""
     from bifurcate.continuation.oracle import OracleToleranceWarning, compare_points
     from bifurcate.models.classic import TORUS_OSCILLATOR
 
@@ -325,6 +326,33 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     tf = tight100.points_frame()
     bpc_tight = [v for k, v, T in zip(tf["kind"], tf["rn"], tf["period"]) if k == "BPC" and T < 60]
     assert all(min(abs(p.param - np.array(bpc_fine + bpc_tight))) < 1e-5 for p in bpc_ours)
+    # every BPC is located by the minimally augmented system (a converged point: the corrector on
+    # the branch is singular at a branch point), its unfolding residual reported: 1e-15 where the
+    # mesh keeps the Z2 symmetry, up to 2e-9 at NTST 25 (an odd mesh breaks it at the size of the
+    # discretisation error)
+    assert all(p.located and p.data["located_by"] == "minimally augmented system" and p.data["bpc_residual"] < 1e-8
+               for p in br.special("BPC"))
+    # the first three against AUTO at NTST 100 and EPSS 1e-7 (AUTO's own values move by 3e-8 between
+    # EPSS 1e-5 and 1e-7): to 1e-7 in rn and 1e-4 in the period (the multiplier test's point was
+    # 1.8e-7 off in rn at period 29, where the multipliers are inaccurate beside the fold)
+    ref = _quiet(auto07p.auto_cycles_from_hopf, eq_auto, 0, bounds=(-0.9, -0.4), max_period=35, settings={
+        "nmx": 600, "ntst": 100, "epss": 1e-7, "epsl": 1e-7, "epsu": 1e-7, "ds": 0.001, "dsmax": 0.01}).special("BPC")
+    assert len(ref) == 3
+    first = br.special("BPC")[:3]
+    for p, v, T in zip(first, ref["rn"], ref["period"]):
+        assert abs(p.param - v) < 1e-7 and abs(p.data["period"] - T) < 1e-4, (p.param, v, p.data["period"], T)
+    # beyond period 60 the multipliers reach 1e5 and the multiplier test is blind; AUTO at NTST 100
+    # to 300 (EPSS 1e-5) lists a BPC beside each fold, at rn equal across those meshes to 1e-9: ours,
+    # found from the folds by the augmented system, are exact branch points of the discretisation
+    # (unfolding residual at rounding) and equal AUTO's rn to 1e-8. The periods agree to 0.02 only:
+    # rn is flat there (1e-9 over 0.02 in the period) and AUTO's EPSS-located periods are that loose
+    # (its fold at period 69.3347 moves to 69.3367 with DSMAX 0.002; ours is at 69.3368)
+    bpc_long = [(v, T) for k, v, T in zip(ff["kind"], ff["rn"], ff["period"]) if k == "BPC" and 60 < T < 95]
+    ours_long = [p for p in br.special("BPC") if 60 < p.data["period"] < 95]
+    assert len(bpc_long) == 3 and len(ours_long) == 3, (bpc_long, [(p.param, p.data["period"]) for p in ours_long])
+    for p, (v, T) in zip(ours_long, bpc_long):
+        assert p.data["found_at_fold"] and p.data["bpc_residual"] < 1e-12
+        assert abs(p.param - v) < 1e-8 and abs(p.data["period"] - T) < 0.03, (p.param, v, p.data["period"], T)
     # AUTO's folds at long periods accumulate at our extrapolated homoclinic limit
     late = [v for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k == "LPC" and 80 < T < 300]
     assert len(late) >= 5 and abs(np.median(late) - br.stats["homoclinic"]["p_hom"]) < 1e-5
