@@ -353,6 +353,22 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     for p, (v, T) in zip(ours_long, bpc_long):
         assert p.data["found_at_fold"] and p.data["bpc_residual"] < 1e-12
         assert abs(p.param - v) < 1e-8 and abs(p.data["period"] - T) < 0.03, (p.param, v, p.data["period"], T)
+    # and they are branch points: switching at the one of period 69 gives cycles that break the
+    # symmetry u(t + T/2) = -u(t) of the branch (off by 1e-5 of the amplitude on it), linearly in
+    # the arclength from the branch point
+    from bifurcate.cycles.collocation import Collocation
+    from bifurcate.cycles.switching import switch_at_bpc
+
+    def asymmetry(mesh, U):
+        c = Collocation(TORUS_OSCILLATOR, TORUS_OSCILLATOR.pack_params(br.params), 0, mesh, br.ncol, use_numba=False)
+        s = np.linspace(0.0, 1.0, 400, endpoint=False)
+        return float(np.max(np.abs(c.sample(U, s) + c.sample(U, s + 0.5))) / np.max(np.abs(c.sample(U, s))))
+
+    assert max(asymmetry(br.meshes[i], br.orbits[i][1]) for i in range(len(br))) < 1e-4
+    sb = switch_at_bpc(TORUS_OSCILLATOR, ours_long[0], param="rn", max_points=4,
+                       ntst=len(ours_long[0].data["mesh"]) - 1, p_min=-0.9, p_max=-0.4)
+    a = np.array([asymmetry(sb.meshes[i], sb.orbits[i][1]) for i in range(len(sb))])
+    assert len(sb) == 4 and a[0] > 0.05 and np.all(np.diff(a) > 0.1) and a[-1] > 0.3, a
     # AUTO's folds at long periods accumulate at our extrapolated homoclinic limit
     late = [v for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k == "LPC" and 80 < T < 300]
     assert len(late) >= 5 and abs(np.median(late) - br.stats["homoclinic"]["p_hom"]) < 1e-5
