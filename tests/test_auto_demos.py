@@ -412,6 +412,9 @@ def test_torus_oscillator_asymmetric_cycles_from_the_bpc_against_auto(auto07p):
     mine = [p for p in sb.points if p.data["period"] < 40]
     for kind, v in ref:
         assert min(abs(p.param - v) for p in mine if p.kind == kind) < 1e-6, (kind, v)
+    # no BPC: AUTO has none on these cycles (below period 88 at NTST 25 and 100), and the search
+    # for branch points beside folds where the multipliers are blind finds none either
+    assert not sb.special("BPC")
     extra = [p for p in mine if p.kind == "PD" and abs(p.param - ref[1][1]) > 1e-6]
     assert sum(p.kind == "LPC" for p in mine) == len(extra) == 6
     for p in extra:

@@ -841,6 +841,7 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
                                      param, params, opts.normal_forms))
     labels.extend(_bpcs_at_blind_folds(problem, labels, n_rows, model, param, params))
     labels.sort(key=lambda b: b.index)
+    _order_found_at_folds(labels, rows)
     if problem.vertical_trim is not None:
         labels = [b for b in labels if b.index < problem.vertical_trim]
     return labels
@@ -966,6 +967,19 @@ def _bpcs_at_blind_folds(problem: CycleProblem, labels, n_rows, model, param, pa
                        fold_param=float(lp.param), fold_period=float(lp.data["period"]))
         out.append(bp)
     return out
+
+
+def _order_found_at_folds(labels: list, rows) -> None:
+    """In a row holding a BPC found at a fold, order the row's labels along the branch: by the
+    period in the direction it changes over the row's step (the period, unlike the parameter, is
+    monotone through a fold). Other rows keep the order of their events."""
+    for i in sorted({b.index for b in labels if b.data.get("found_at_fold")}):
+        idx = [k for k, b in enumerate(labels) if b.index == i]
+        j = min(i + 1, len(rows) - 1)
+        sgn = 1.0 if rows[j].period >= rows[i].period else -1.0
+        same = sorted((labels[k] for k in idx), key=lambda b: sgn * b.data["period"])
+        for k, b in zip(idx, same):
+            labels[k] = b
 
 
 def _bracketed_point(problem: CycleProblem, cur: _Point, new: _Point, e, kind):

@@ -27,7 +27,11 @@ A BPC is then located on its own (:func:`locate_bpc`): at a branch point the Jac
 collocation system is rank deficient and every corrector on the branch is singular there, so the
 localisation above stops at a bracket (about 1e-8 wide in arclength on AUTO demo tor). The branch
 point is instead the regular solution of a minimally augmented system (the unfolding parameter
-beta and two bordered test functions), converged by Newton with a residual to report.
+beta and two bordered test functions), converged by Newton with a residual to report. Where the
+multipliers cannot be trusted on either side of a fold of cycles (beyond period 60 on demo tor they
+reach 1e5), the multiplier test is blind; the augmented system is then started from the fold's
+cycle, and a converged solution beside the fold is reported as a BPC ``found_at_fold``
+(:func:`bifurcate.cycles.continuation._bpcs_at_blind_folds`).
 """
 from __future__ import annotations
 
