@@ -920,9 +920,10 @@ def _bpcs_at_blind_folds(problem: CycleProblem, labels, n_rows, model, param, pa
     change. At every located fold whose rows are blind in this sense and that has no BPC within one
     row, :func:`~bifurcate.cycles.detection.locate_bpc` is started from the fold's cycle; a
     solution is reported (``data["found_at_fold"] = True``) when it converged with an unfolding
-    residual below :data:`BPC_RESIDUAL_MAX` and lies between the rows one step before and after
-    the fold's step (widened by their width in period and parameter). A fold with no branch point
-    nearby has no such solution: nothing is reported there."""
+    residual below :data:`BPC_RESIDUAL_MAX` and lies within the range (in period and parameter)
+    of the fold and the rows from one step before to one step after the fold's step, widened by
+    that range. A fold with no branch point nearby has no such solution: nothing is reported
+    there."""
     opts = problem.opts
     if not opts.detect or not opts.floquet:
         return []
@@ -946,9 +947,12 @@ def _bpcs_at_blind_folds(problem: CycleProblem, labels, n_rows, model, param, pa
             continue
         if not (loc.converged and loc.residual <= BPC_RESIDUAL_MAX):
             continue
-        ends = np.array([rows[lo_r].X[-2:], rows[hi_r].X[-2:]])
-        width = np.abs(ends[1] - ends[0])
-        if not (np.all(loc.X[-2:] >= ends.min(axis=0) - width) and np.all(loc.X[-2:] <= ends.max(axis=0) + width)):
+        # the rows around the fold and the fold itself (the parameter turns there: it lies beyond
+        # every row's), widened by their spread
+        ends = np.array([rows[j].X[-2:] for j in range(lo_r, hi_r + 1)] + [[lp.data["period"], lp.param]])
+        lo, hi = ends.min(axis=0), ends.max(axis=0)
+        width = hi - lo
+        if not (np.all(loc.X[-2:] >= lo - width) and np.all(loc.X[-2:] <= hi + width)):
             continue
         K = loc.kernel
         tau = K @ (K.T @ (coll.W * rows[i].coll.remesh_vector(coll, rows[i].tau)))

@@ -297,9 +297,10 @@ def locate_bpc(coll, X: np.ndarray, phase_c: np.ndarray, *, tol: float = 1e-10, 
         u0 = coll.norm(np.concatenate([X0[:Nn], [0.0, 0.0]]))
         if not du <= max_move * u0:
             ok = False
+            amp = float(np.ptp(X[:Nn].reshape(-1, coll.n), axis=0).max() / 2)
             msg = (f"converged to an orbit {du / max(u0, 1e-300):.3g} of the guess's norm away (more than max_move = "
-                   f"{max_move:g}; period {X[-2]:.6g}, amplitude {np.ptp(X[:Nn].reshape(-1, coll.n), axis=0).max() / 2:.3g}): "
-                   f"a different solution, not a branch point of this branch")
+                   f"{max_move:g}; period {X[-2]:.6g}, amplitude {amp:.3g}): a different solution, not a branch "
+                   f"point of this branch")
     F = coll.system(X, phase_c)[0] if np.all(np.isfinite(X)) else np.full(1, np.nan)
     try:  # the kernel, W-orthonormalised
         Vw = V @ np.linalg.inv(np.linalg.cholesky(V.T @ (W[:, None] * V))).T
