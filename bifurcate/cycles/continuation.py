@@ -820,6 +820,8 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
             bpc_info = None
             if kind == "BPC":
                 pt, located, prec, bpc_info = _located_bpc(problem, cur, new, pt, located, prec)
+                if "located_by" in bpc_info:  # not from the test function's bracket: the step's rows
+                    br = (cur.param, new.param)
             bp = _bif_point(kind, pt, row, located, prec, br, model, param, params, opts.normal_forms)
             if bpc_info is not None:
                 bp.data.update(bpc_info)
@@ -965,7 +967,8 @@ def _bpcs_at_blind_folds(problem: CycleProblem, labels, n_rows, model, param, pa
         except NUMERICAL_ERRORS:
             continue
         q = _make_point(coll, loc.X, tau / nrm, B, loc.iterations, opts)
-        bp = _bif_point("BPC", q, i, True, float(loc.update), lp.bracket, model, param, params, opts.normal_forms)
+        step = (rows[i].param, rows[min(i + 1, n_rows - 1)].param)
+        bp = _bif_point("BPC", q, i, True, float(loc.update), step, model, param, params, opts.normal_forms)
         bp.data.update(located_by="minimally augmented system", found_at_fold=True, bpc_locate=loc.message,
                        bpc_beta=loc.beta, bpc_residual=loc.residual, bpc_iterations=loc.iterations,
                        fold_param=float(lp.param), fold_period=float(lp.data["period"]))
