@@ -139,6 +139,13 @@ def test_locate_bpc_finds_nothing_at_a_fold_of_cycles():
     # period: refused by max_move, with a message saying so)
     assert "a different solution" in loc.message or not loc.converged
     assert "BPC" not in {p.kind for p in br.points}
+    # and switching there (the fold passed off as a BPC) is refused, saying why
+    from dataclasses import replace
+
+    from bifurcate.cycles import switch_at_bpc
+
+    with pytest.raises(ValueError, match="expected a branch point at the BPC point"):
+        switch_at_bpc(BAUTIN, replace(lpc, kind="BPC"), param="beta1")
 
 
 @pytest.mark.parametrize("direction", [1, -1])
