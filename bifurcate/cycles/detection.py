@@ -94,12 +94,14 @@ class BPCLocation:
         The branch point ``(U.ravel(), T, p)`` in the collocation's unknowns (the last iterate if
         not converged).
     converged : bool
-        Newton converged: update below ``tol`` and residual of the augmented system below
-        ``10 tol max(1, T)``.
+        Newton converged (update below ``tol`` and residual of the augmented system below
+        ``10 tol max(1, T)``, or the update stagnating below ``1e4 tol`` at a residual below
+        ``1e-3 tol max(1, T)``) to an orbit within ``max_move`` of the guess.
     beta : float
         The unfolding parameter: G(X) = -beta b. Zero at a branch point of the branch itself
-        (a pitchfork or transcritical crossing); nonzero means the sign change seen on the branch
-        was not a crossing of two branches of G = 0.
+        (a pitchfork or transcritical crossing of two branches of G = 0); of the size of the
+        discretisation error where the mesh breaks the symmetry behind a pitchfork (an odd NTST
+        and a Z2 half-period symmetry); larger: not a branch point of this branch.
     residual : float
         max |G(X)| over the collocation and phase equations (``|beta| max|b|`` up to rounding).
     tests : (2,) ndarray
