@@ -956,6 +956,11 @@ def _bpcs_at_blind_folds(problem: CycleProblem, labels, n_rows, model, param, pa
         width = hi - lo
         if not (np.all(loc.X[-2:] >= lo - width) and np.all(loc.X[-2:] <= hi + width)):
             continue
+        # one branch point found from two neighbouring folds is reported once
+        seen = [(b.data["period"], b.param) for b in labels + out if b.kind == "BPC"]
+        if any(abs(T - loc.X[-2]) <= 1e-6 * max(1.0, abs(T)) and abs(v - loc.X[-1]) <= 1e-8 * max(1.0, abs(v))
+               for T, v in seen):
+            continue
         K = loc.kernel
         tau = K @ (K.T @ (coll.W * rows[i].coll.remesh_vector(coll, rows[i].tau)))
         nrm = coll.norm(tau)
