@@ -275,7 +275,8 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     AUTO with the demo's own constants (EPSS = 1e-5) reports the BPCs; at EPSS = 1e-9 it drops
     them (the comparison warns). The folds of the snake accumulate at the homoclinic limit; those
     of period up to 89 (where the corrector used to fail) are located and agree with AUTO at NTST
-    100, and so do the branch points of cycles next to them up to period 60."""
+    100, and so do the branch points of cycles next to them (up to period 60 seen by the
+    multipliers, beyond it found from the folds), each located by the augmented system."""
     from bifurcate.continuation.oracle import OracleToleranceWarning, compare_points
     from bifurcate.models.classic import TORUS_OSCILLATOR
 
@@ -325,6 +326,51 @@ def test_torus_oscillator_cycles_against_auto(auto07p):
     tf = tight100.points_frame()
     bpc_tight = [v for k, v, T in zip(tf["kind"], tf["rn"], tf["period"]) if k == "BPC" and T < 60]
     assert all(min(abs(p.param - np.array(bpc_fine + bpc_tight))) < 1e-5 for p in bpc_ours)
+    # every BPC is located by the minimally augmented system (a converged point: the corrector on
+    # the branch is singular at a branch point), its unfolding residual reported: 1e-15 where the
+    # mesh keeps the Z2 symmetry, up to 2e-9 at NTST 25 (an odd mesh breaks it at the size of the
+    # discretisation error)
+    assert all(p.located and p.data["located_by"] == "minimally augmented system" and p.data["bpc_residual"] < 1e-8
+               for p in br.special("BPC"))
+    # against AUTO's most careful run (NTST 200, EPSS 1e-7, DSMAX 0.002; at EPSS 1e-5 its periods
+    # beside the long-period folds are off by up to 0.03, at coarser steps it drops the BPCs of
+    # periods 59 and 69): one to one up to period 70, to 1e-7 in rn and 1e-4 in the period (the
+    # multiplier test's point was 1.8e-7 off in rn at period 29, where the multipliers are
+    # inaccurate beside the fold; the BPC of period 69 is one found from its fold)
+    ref = _quiet(auto07p.auto_cycles_from_hopf, eq_auto, 0, bounds=(-0.9, -0.4), max_period=72, settings={
+        "nmx": 3000, "ntst": 200, "epss": 1e-7, "epsl": 1e-7, "epsu": 1e-7, "ds": 0.001, "dsmax": 0.002}).special("BPC")
+    mine70 = [p for p in br.special("BPC") if p.data["period"] < 70]
+    assert len(ref) == len(mine70) == 7, (list(ref["period"]), [p.data["period"] for p in mine70])
+    for p, v, T in zip(mine70, ref["rn"], ref["period"]):
+        assert abs(p.param - v) < 1e-7 and abs(p.data["period"] - T) < 1e-4, (p.param, v, p.data["period"], T)
+    # beyond period 60 the multipliers reach 1e5 and the multiplier test is blind; AUTO at NTST 100
+    # to 300 (EPSS 1e-5) lists a BPC beside each fold, at rn equal across those meshes to 1e-9: ours,
+    # found from the folds by the augmented system, are exact branch points of the discretisation
+    # (unfolding residual at rounding) and equal AUTO's rn to 1e-8. The periods agree to 0.03 only:
+    # rn is flat there (1e-9 over 0.02 in the period) and AUTO's EPSS = 1e-5 periods are that loose
+    # (its BPC of period 69.3525 is at 69.3365 in its careful run above, ours at 69.3365)
+    bpc_long = [(v, T) for k, v, T in zip(ff["kind"], ff["rn"], ff["period"]) if k == "BPC" and 60 < T < 95]
+    ours_long = [p for p in br.special("BPC") if 60 < p.data["period"] < 95]
+    assert len(bpc_long) == 3 and len(ours_long) == 3, (bpc_long, [(p.param, p.data["period"]) for p in ours_long])
+    for p, (v, T) in zip(ours_long, bpc_long):
+        assert p.data["found_at_fold"] and p.data["bpc_residual"] < 1e-12
+        assert abs(p.param - v) < 1e-8 and abs(p.data["period"] - T) < 0.03, (p.param, v, p.data["period"], T)
+    # and they are branch points: switching at the one of period 69 gives cycles that break the
+    # symmetry u(t + T/2) = -u(t) of the branch (off by 1e-5 of the amplitude on it), linearly in
+    # the arclength from the branch point
+    from bifurcate.cycles.collocation import Collocation
+    from bifurcate.cycles.switching import switch_at_bpc
+
+    def asymmetry(mesh, U):
+        c = Collocation(TORUS_OSCILLATOR, TORUS_OSCILLATOR.pack_params(br.params), 0, mesh, br.ncol, use_numba=False)
+        s = np.linspace(0.0, 1.0, 400, endpoint=False)
+        return float(np.max(np.abs(c.sample(U, s) + c.sample(U, s + 0.5))) / np.max(np.abs(c.sample(U, s))))
+
+    assert max(asymmetry(br.meshes[i], br.orbits[i][1]) for i in range(len(br))) < 1e-4
+    sb = switch_at_bpc(TORUS_OSCILLATOR, ours_long[0], param="rn", max_points=4,
+                       ntst=len(ours_long[0].data["mesh"]) - 1, p_min=-0.9, p_max=-0.4)
+    a = np.array([asymmetry(sb.meshes[i], sb.orbits[i][1]) for i in range(len(sb))])
+    assert len(sb) == 4 and a[0] > 0.05 and np.all(np.diff(a) > 0.1) and a[-1] > 0.3, a
     # AUTO's folds at long periods accumulate at our extrapolated homoclinic limit
     late = [v for k, v, T in zip(pf["kind"], pf["rn"], pf["period"]) if k == "LPC" and 80 < T < 300]
     assert len(late) >= 5 and abs(np.median(late) - br.stats["homoclinic"]["p_hom"]) < 1e-5
@@ -368,6 +414,9 @@ def test_torus_oscillator_asymmetric_cycles_from_the_bpc_against_auto(auto07p):
     mine = [p for p in sb.points if p.data["period"] < 40]
     for kind, v in ref:
         assert min(abs(p.param - v) for p in mine if p.kind == kind) < 1e-6, (kind, v)
+    # no BPC: AUTO has none on these cycles (below period 88 at NTST 25 and 100), and the search
+    # for branch points beside folds where the multipliers are blind finds none either
+    assert not sb.special("BPC")
     extra = [p for p in mine if p.kind == "PD" and abs(p.param - ref[1][1]) > 1e-6]
     assert sum(p.kind == "LPC" for p in mine) == len(extra) == 6
     for p in extra:

@@ -73,6 +73,79 @@ def test_branch_point_of_cycles_is_located():
     assert len(bpc) == 1 and bpc[0].located
     assert abs(bpc[0].param - 1.0) < 1e-8
     assert [p.kind for p in br.points] == ["BPC"]
+    # located by the minimally augmented system: a converged point of the branch itself (the
+    # unfolding beta vanishes: the pitchfork is exact in the discretisation too), at the closed form
+    d = bpc[0].data
+    assert d["located_by"] == "minimally augmented system" and d["bpc_locate"] == "converged"
+    assert d["bpc_residual"] < 1e-12 and abs(d["bpc_beta"]) < 1e-12
+    assert abs(bpc[0].param - 1.0) < 1e-11 and abs(d["period"] - 2 * np.pi) < 1e-11
+    # the trivial and the branching multiplier at 1; the third is the radial exp(-4 pi) of |z|
+    mu = np.sort_complex(bpc[0].eigenvalues)[::-1]
+    assert np.all(np.abs(mu[:2] - 1.0) < 1e-10) and abs(mu[2] - np.exp(-4 * np.pi)) < 1e-8
+
+
+def _collocation_at(model, point, param):
+    from bifurcate.cycles.collocation import Collocation
+
+    coll = Collocation(model, model.pack_params(point.params), model.param_index(param), point.data["mesh"],
+                       point.data["ncol"])
+    return coll, coll.pack(point.data["orbit"], point.data["period"], point.param)
+
+
+def test_locate_bpc_finds_the_pitchfork_and_its_two_branches():
+    """locate_bpc from a cycle 0.01 away: mu = 1 exactly, the kernel spans the old branch (the
+    period and the cycle fixed, mu moving: its tangent is d/dmu, nothing else changes) and the new
+    one (w constant along the orbit, mu fixed to first order)."""
+    from bifurcate.cycles.detection import locate_bpc
+
+    t = np.linspace(0.0, 2 * np.pi, 200)
+    y = np.column_stack([np.cos(t), np.sin(t), 0 * t])
+    br = continue_cycles(Z2_CYCLES, (t, y), param="mu", params={"mu": 0.5}, max_points=30)
+    i = int(np.argmin(np.abs(br.param_values - 0.99)))
+    pt = br.special("BPC")[0]
+    coll, _ = _collocation_at(Z2_CYCLES, pt, "mu")
+    U, T = br.orbits[i][1], br.columns["period"][i]
+    X = coll.pack(U, T, br.param_values[i])
+    loc = locate_bpc(coll, X, coll.phase_row(U))
+    assert loc.converged and abs(br.param_values[i] - 1.0) > 5e-3
+    assert abs(loc.X[-1] - 1.0) < 1e-11 and abs(loc.X[-2] - 2 * np.pi) < 1e-11
+    assert loc.residual < 1e-12 and abs(loc.beta) < 1e-12 and np.all(np.abs(loc.tests) < 1e-10)
+    K = loc.kernel  # (nx, 2), W-orthonormal
+    assert np.allclose(K.T @ (coll.W[:, None] * K), np.eye(2), atol=1e-10)
+    Kw = K[:-2].reshape(coll.N, coll.n, 2)[:, 2, :]  # the w components of the two kernel vectors
+    # one combination is the parameter direction (no w), the other w constant in time, mu fixed
+    c = np.linalg.lstsq(K[-1:, :], [1.0], rcond=None)[0]
+    assert np.max(np.abs(Kw @ c)) < 1e-8
+    d = np.array([-K[-1, 1], K[-1, 0]])
+    wd = Kw @ d
+    assert np.ptp(wd) < 1e-8 * np.max(np.abs(wd)) and np.max(np.abs(wd)) > 0.1
+    with pytest.raises(ValueError, match="shape"):
+        locate_bpc(coll, X[:-1], coll.phase_row(U))
+
+
+def test_locate_bpc_finds_nothing_at_a_fold_of_cycles():
+    """At a generic fold of cycles (Bautin normal form) there is no branch point: the augmented
+    system from the fold's cycle must not return one (not converged, or an unfolding residual far
+    above BPC_RESIDUAL_MAX: a point of G = -beta b, not of the branch)."""
+    from bifurcate.cycles.continuation import BPC_RESIDUAL_MAX
+    from bifurcate.cycles.detection import locate_bpc
+
+    br = continue_cycles(BAUTIN, ([0.0, 0.0], {"beta1": 0.0, "beta2": 1.0}, "beta1", 1.0), max_points=60)
+    lpc = br.special("LPC")[0]
+    coll, X = _collocation_at(BAUTIN, lpc, "beta1")
+    loc = locate_bpc(coll, X, coll.phase_row(lpc.data["orbit"]))
+    assert not (loc.converged and loc.residual <= BPC_RESIDUAL_MAX), (loc.message, loc.residual, loc.X[-1])
+    # (Newton from the fold falls into the constant orbit u = 0, which solves the system for any
+    # period: refused by max_move, with a message saying so)
+    assert "a different solution" in loc.message or not loc.converged
+    assert "BPC" not in {p.kind for p in br.points}
+    # and switching there (the fold passed off as a BPC) is refused, saying why
+    from dataclasses import replace
+
+    from bifurcate.cycles import switch_at_bpc
+
+    with pytest.raises(ValueError, match="expected a branch point at the BPC point"):
+        switch_at_bpc(BAUTIN, replace(lpc, kind="BPC"), param="beta1")
 
 
 @pytest.mark.parametrize("direction", [1, -1])

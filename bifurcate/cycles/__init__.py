@@ -153,7 +153,10 @@ def continue_cycles(model: Model, start: Any, *, param: str | None = None,
         ``kind == "cycle"``; ``.to_frame()`` has ``period``, ``amplitude``, ``norm_l2``,
         ``min_*``/``max_*``/``mean_*`` of each state variable, ``stable``, ``n_unstable`` and the
         multipliers (``ev0`` the trivial one, then the nontrivial tangent-space multipliers by
-        decreasing modulus); ``.points`` the LPC / PD / NS / BPC points; ``status``/``message``
+        decreasing modulus); ``.points`` the LPC / PD / NS / BPC points (a BPC is a converged
+        branch point of the minimally augmented system where it converged: ``data`` has
+        ``located_by``, ``bpc_residual``, ``bpc_beta``, ``bpc_locate`` and, for one found beside a
+        fold where the multipliers are not trusted, ``found_at_fold``); ``status``/``message``
         (see :data:`STATUS_MESSAGES`; degenerate vertical families and homoclinic limits stop
         with statuses -2 and -3).
 

@@ -44,7 +44,7 @@ import scipy.sparse.linalg as spla
 from bifurcate.continuation.pseudo_arclength import (NUMERICAL_ERRORS, TestFunction, continue_curve, correct,
                                                      tangent_at)
 from bifurcate.cycles.collocation import Collocation, CycleOptions
-from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, test_functions
+from bifurcate.cycles.detection import TEST_KINDS, classify_crossing, locate_bpc, test_functions
 from bifurcate.cycles.floquet import Floquet, cycle_floquet, floquet_multipliers, transfer_blocks
 from bifurcate.cycles.limits import homoclinic_evidence, saddle_of_cycle
 from bifurcate.model import Model
@@ -813,7 +813,14 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
                 # the step into the Hopf point (or parent cycle): only what lies before it
                 if kind == "LPC" or not located or not (pt.param - cur.param) * (problem.end_param - pt.param) > 0:
                     continue
+            bpc_info = None
+            if kind == "BPC":
+                pt, located, prec, bpc_info = _located_bpc(problem, cur, new, pt, located, prec)
+                if "located_by" in bpc_info:  # not from the test function's bracket: the step's rows
+                    br = (cur.param, new.param)
             bp = _bif_point(kind, pt, row, located, prec, br, model, param, params, opts.normal_forms)
+            if bpc_info is not None:
+                bp.data.update(bpc_info)
             if kind == "LPC" and also:
                 bp.data["also_crossing"] = ",".join(also)
             labels.append(bp)
@@ -830,10 +837,157 @@ def _labels(problem: CycleProblem, events, tests, model, param, params) -> list[
             kind = classify_crossing(fa.multipliers, fb.multipliers)
             labels.append(_bif_point(kind, new, i, False, abs(new.param - cur.param), (cur.param, new.param), model,
                                      param, params, opts.normal_forms))
+    labels.extend(_bpcs_at_blind_folds(problem, labels, n_rows, model, param, params))
     labels.sort(key=lambda b: b.index)
+    _order_found_at_folds(labels, rows)
     if problem.vertical_trim is not None:
         labels = [b for b in labels if b.index < problem.vertical_trim]
     return labels
+
+
+#: largest unfolding |beta| max|b| (the residual of G at the located point) accepted for a BPC: a
+#: branch point of the continuous problem that the discretisation breaks slightly (a Z2 pitchfork
+#: of cycles on a mesh that is not invariant under the half-period shift: 1e-15 at period 8.7,
+#: 2e-9 at period 29 on AUTO demo tor, NTST 25) is a branch point of the unfolded system at a
+#: beta of the discretisation error's size
+BPC_RESIDUAL_MAX = 1e-6
+
+
+def _located_bpc(problem: CycleProblem, cur: _Point, new: _Point, pt: _Point, located: bool, prec: float):
+    """The BPC between rows ``cur`` and ``new`` located by the minimally augmented system of
+    :func:`~bifurcate.cycles.detection.locate_bpc` from the test function's localisation ``pt``.
+
+    The sign change of the multiplier test only brackets a branch point (the corrector on the
+    branch is singular there; near a fold of cycles the multipliers are also inaccurate, and the
+    bracket's point was 2e-7 in the parameter from the branch point at period 29 on AUTO demo tor).
+    Accepted when Newton converged, the unfolding residual is below :data:`BPC_RESIDUAL_MAX` and the
+    point lies within one step's width (in period and parameter) of the step that saw the sign
+    change; otherwise the test function's point stays, with the reason in ``bpc_locate``.
+    Returns (point, located, precision, data to add)."""
+    opts = problem.opts
+    coll = pt.coll
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            loc = locate_bpc(coll, pt.X, coll.phase_row(coll.split(pt.X)[0]), tol=1e-2 * opts.newton_tol)
+    except NUMERICAL_ERRORS as exc:
+        return pt, located, prec, {"bpc_locate": f"{type(exc).__name__}: {exc}"}
+    info = {"bpc_locate": loc.message, "bpc_beta": loc.beta, "bpc_residual": loc.residual,
+            "bpc_iterations": loc.iterations}
+    if not loc.converged:
+        return pt, located, prec, info
+    a, b = cur.X[-2:], new.X[-2:]
+    width = np.abs(b - a)
+    lo, hi = np.minimum(a, b) - width, np.maximum(a, b) + width
+    if not (np.all(loc.X[-2:] >= lo) and np.all(loc.X[-2:] <= hi)):
+        info["bpc_locate"] = (f"the augmented system converged to {problem.param} = {loc.X[-1]:.10g}, period "
+                              f"{loc.X[-2]:.8g}, outside the step that saw the sign change: not this BPC")
+        return pt, located, prec, info
+    if not loc.residual <= BPC_RESIDUAL_MAX:
+        info["bpc_locate"] = (f"unfolding residual {loc.residual:.3g} > BPC_RESIDUAL_MAX = {BPC_RESIDUAL_MAX:g}: "
+                              f"not a branch point of this branch")
+        return pt, located, prec, info
+    # the old branch's tangent: the kernel direction closest to the tangent the step arrived with
+    K = loc.kernel
+    c = K.T @ (coll.W * pt.tau)
+    tau = K @ c
+    nrm = coll.norm(tau)
+    tau = tau / nrm if nrm > 0 else pt.tau
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            B = coll.evaluate(loc.X)[1]
+    except NUMERICAL_ERRORS as exc:
+        info["bpc_locate"] = f"{type(exc).__name__} at the located point: {exc}"
+        return pt, located, prec, info
+    q = _make_point(coll, loc.X, tau, B, loc.iterations, opts)
+    info.update(located_by="minimally augmented system", bpc_shift=float(abs(loc.X[-1] - pt.param)))
+    return q, True, float(loc.update), info
+
+
+def _blind_to_bpc(pt: _Point, opts) -> bool:
+    """The multiplier test of a BPC cannot be read at this row (untrusted, and its sign not certain)."""
+    return not _trusted(pt.floq, opts) and not math.isfinite(_sign_certain_test(pt.floq, "BPC"))
+
+
+def _bpcs_at_blind_folds(problem: CycleProblem, labels, n_rows, model, param, params) -> list[BifurcationPoint]:
+    """BPCs next to folds where the multiplier test is blind, found by the augmented system.
+
+    On a Z2-symmetric cycle branch snaking into a homoclinic orbit each fold of the symmetric
+    cycles comes with a symmetry-breaking branch point within 1e-3 of it in the period (AUTO demo
+    tor: 1e-9 in the parameter). Beyond period ~60 the multipliers there reach 1e5 and the trivial
+    one is off by more than 1e-2: the multiplier test is not trusted on either side and sees no sign
+    change. At every located fold whose rows are blind in this sense and that has no BPC within one
+    row, :func:`~bifurcate.cycles.detection.locate_bpc` is started from the fold's cycle; a
+    solution is reported (``data["found_at_fold"] = True``) when it converged with an unfolding
+    residual below :data:`BPC_RESIDUAL_MAX` and lies within the range (in period and parameter)
+    of the fold and the rows from one step before to one step after the fold's step, widened by
+    that range. A fold with no branch point nearby has no such solution: nothing is reported
+    there."""
+    opts = problem.opts
+    if not opts.detect or not opts.floquet:
+        return []
+    rows = problem.rows
+    out = []
+    bpc_rows = [b.index for b in labels if b.kind == "BPC"]
+    for lp in [b for b in labels if b.kind == "LPC" and b.located]:
+        i = lp.index
+        lo_r, hi_r = max(i - 1, 0), min(i + 2, n_rows - 1)
+        if any(lo_r <= j <= hi_r for j in bpc_rows):
+            continue
+        if not (_blind_to_bpc(rows[i], opts) or _blind_to_bpc(rows[min(i + 1, n_rows - 1)], opts)):
+            continue
+        coll = Collocation(model, model.pack_params(lp.params), model.param_index(param), lp.data["mesh"],
+                           int(lp.data["ncol"]))
+        X = coll.pack(lp.data["orbit"], lp.data["period"], lp.param)
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                loc = locate_bpc(coll, X, coll.phase_row(lp.data["orbit"]), tol=1e-2 * opts.newton_tol)
+        except NUMERICAL_ERRORS:
+            continue
+        if not (loc.converged and loc.residual <= BPC_RESIDUAL_MAX):
+            continue
+        # the rows around the fold and the fold itself (the parameter turns there: it lies beyond
+        # every row's), widened by their spread
+        ends = np.array([rows[j].X[-2:] for j in range(lo_r, hi_r + 1)] + [[lp.data["period"], lp.param]])
+        lo, hi = ends.min(axis=0), ends.max(axis=0)
+        width = hi - lo
+        if not (np.all(loc.X[-2:] >= lo - width) and np.all(loc.X[-2:] <= hi + width)):
+            continue
+        # one branch point found from two neighbouring folds is reported once
+        seen = [(b.data["period"], b.param) for b in labels + out if b.kind == "BPC"]
+        if any(abs(T - loc.X[-2]) <= 1e-6 * max(1.0, abs(T)) and abs(v - loc.X[-1]) <= 1e-8 * max(1.0, abs(v))
+               for T, v in seen):
+            continue
+        K = loc.kernel
+        tau = K @ (K.T @ (coll.W * rows[i].coll.remesh_vector(coll, rows[i].tau)))
+        nrm = coll.norm(tau)
+        if not nrm > 0:
+            continue
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                B = coll.evaluate(loc.X)[1]
+        except NUMERICAL_ERRORS:
+            continue
+        q = _make_point(coll, loc.X, tau / nrm, B, loc.iterations, opts)
+        step = (rows[i].param, rows[min(i + 1, n_rows - 1)].param)
+        bp = _bif_point("BPC", q, i, True, float(loc.update), step, model, param, params, opts.normal_forms)
+        bp.data.update(located_by="minimally augmented system", found_at_fold=True, bpc_locate=loc.message,
+                       bpc_beta=loc.beta, bpc_residual=loc.residual, bpc_iterations=loc.iterations,
+                       fold_param=float(lp.param), fold_period=float(lp.data["period"]))
+        out.append(bp)
+    return out
+
+
+def _order_found_at_folds(labels: list, rows) -> None:
+    """In a row holding a BPC found at a fold, order the row's labels along the branch: by the
+    period in the direction it changes over the row's step (the period, unlike the parameter, is
+    monotone through a fold). Other rows keep the order of their events."""
+    for i in sorted({b.index for b in labels if b.data.get("found_at_fold")}):
+        idx = [k for k, b in enumerate(labels) if b.index == i]
+        j = min(i + 1, len(rows) - 1)
+        sgn = 1.0 if rows[j].period >= rows[i].period else -1.0
+        same = sorted((labels[k] for k in idx), key=lambda b: sgn * b.data["period"])
+        for k, b in zip(idx, same):
+            labels[k] = b
 
 
 def _bracketed_point(problem: CycleProblem, cur: _Point, new: _Point, e, kind):

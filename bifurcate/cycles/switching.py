@@ -19,7 +19,8 @@ from typing import Mapping
 import numpy as np
 
 from bifurcate.cycles.collocation import Collocation, CycleOptions
-from bifurcate.cycles.continuation import CycleBranch, CycleStart, _floquet, run_continuation
+from bifurcate.cycles.continuation import BPC_RESIDUAL_MAX, CycleBranch, CycleStart, _floquet, run_continuation
+from bifurcate.cycles.detection import locate_bpc
 from bifurcate.cycles.floquet import interval_propagators
 from bifurcate.model import Model
 from bifurcate.results import BifurcationPoint
@@ -97,8 +98,10 @@ def bpc_start(model: Model, point: BifurcationPoint, param: str, params: Mapping
 
     At a BPC the Jacobian of the collocation system (collocation and phase rows, without the
     arclength row) has a two-dimensional kernel: the old branch's tangent and the new branch's
-    direction. The old tangent is the kernel vector with the largest parameter component (a
-    branch crossing a pitchfork of cycles of a symmetric family moves the parameter, the
+    direction. The point and the kernel come from the minimally augmented system
+    (:func:`~bifurcate.cycles.detection.locate_bpc`, started from the point's cycle; a ValueError if
+    it finds no branch point there). The old tangent is the kernel vector with the largest
+    parameter component (a branch crossing a pitchfork of cycles of a symmetric family moves the parameter, the
     symmetry-breaking direction does not, to first order); the new direction is its orthogonal
     complement in the kernel (weighted inner product), which the driver steps along (AUTO-07p's
     switching at BP of periodic orbits, ISW = -1, does the same).
@@ -114,27 +117,22 @@ def bpc_start(model: Model, point: BifurcationPoint, param: str, params: Mapping
     U = np.asarray(point.data["orbit"], dtype=float)
     X = coll.pack(U, point.data["period"], point.param)
     phase_c = coll.phase_row(U)
-    _, Jm, _ = coll.system(X, phase_c)
-    A = Jm.toarray() * np.sqrt(coll.W)[None, :] ** -1  # work in the W-orthonormal coordinates
-    _, sv, Vt = np.linalg.svd(A)
-    K = (Vt[-2:] / np.sqrt(coll.W)[None, :]).T  # (nx, 2) kernel basis in X coordinates
-    # A has one row fewer than columns: Vt[-1] spans the kernel any point has, sv[-1] measures
-    # the second kernel direction, which a branch point adds
-    gap = sv[-1] / max(sv[-2], 1e-300)
-    if gap > 1e-3:
-        raise ValueError(f"expected a two-dimensional kernel at the BPC point, got smallest singular values "
-                         f"{sv[-2]:.3g}, {sv[-1]:.3g} (not a branch point?)")
-    # orthonormalise in the W inner product, old tangent = largest parameter component
-    G = K.T @ (coll.W[:, None] * K)
-    L = np.linalg.cholesky(G)
-    K = K @ np.linalg.inv(L).T
+    # the branch point itself and its two-dimensional kernel, from the augmented system (a point
+    # located by continue_cycles converges in one or two iterations)
+    loc = locate_bpc(coll, X, phase_c, tol=1e-2 * options.newton_tol)
+    if not (loc.converged and loc.residual <= BPC_RESIDUAL_MAX):
+        raise ValueError(f"expected a branch point at the BPC point, but the augmented system gave: {loc.message} "
+                         f"(unfolding residual {loc.residual:.3g}, BPC_RESIDUAL_MAX = {BPC_RESIDUAL_MAX:g}); "
+                         f"not a branch point?")
+    X = loc.X
+    K = loc.kernel  # (nx, 2), W-orthonormal
     c = K[-1]  # parameter components
     old = K @ (c / np.linalg.norm(c)) if np.linalg.norm(c) > 0 else K[:, 0]
     new = K @ (np.array([-c[1], c[0]]) / np.linalg.norm(c)) if np.linalg.norm(c) > 0 else K[:, 1]
     new /= coll.norm(new)
     return CycleStart(coll, X, new, origin="BPC", from_equilibrium=True,
-                      info={"bpc_param": float(point.param), "old_tangent_param_component": float(old[-1]),
-                            "kernel_gap": float(gap)})
+                      info={"bpc_param": float(X[-1]), "old_tangent_param_component": float(old[-1]),
+                            "bpc_residual": loc.residual, "near_null": loc.near_null})
 
 
 def switch_at_bpc(model: Model, point: BifurcationPoint, *, param: str, params: Mapping[str, float] | None = None,
