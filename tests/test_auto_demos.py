@@ -269,6 +269,54 @@ def test_flagship_j1_branch_reaches_autos_homoclinic_limit(auto07p):
 
 
 @pytest.mark.slow
+def test_flagship_pds_beside_the_folds_are_autos_at_small_steps(auto07p):
+    """The PDs ours locates beside the folds of the J = 1 branch beyond period 8.5 are AUTO-07p's
+    too: AUTO lists the first two (periods 8.45 and 10.46) to 1e-9 once DSMAX is 0.002, and drops
+    them at its default step (DSMAX 0.1). Why: AUTO-07p classifies a change of its stability count
+    by the nontrivial multiplier closest to |z| = 1 at the new point; when one step carries the
+    real multiplier from inside the circle to beyond -2 (it moves fast near the homoclinic loop),
+    the closest one is a multiplier near 0 and the change is classified as nothing, silently (no
+    'Possible special point' note). Shown at the third such PD (period 12.54), which AUTO at
+    DSMAX 0.002 still drops although its own multipliers cross -1 between two consecutive rows."""
+    from bifurcate.models import LMG_DIMER
+    from tests.test_cycles import broken_state_hopf
+
+    yh, lh, om = broken_state_hopf(1.0)
+    br = continue_cycles(LMG_DIMER, (yh, {"J": 1.0, "lam": lh}, "lam", om))
+    late = [p for p in br.special("PD") if p.data["period"] > 8.0]
+    prob = auto07p.LMG_DIMER_AUTO
+    base = {"g": 1.0, "gamma": 0.5, "J": 1.0, "lam": 0.0}
+    yb = auto07p.newton_equilibrium(prob, yh, dict(base, lam=lh))
+    eq = auto07p.auto_equilibria(prob, yb, dict(base, lam=lh - 0.02), "lam", bounds=(-0.01, 1.5))
+    tight = {"epss": 1e-11, "epsl": 1e-11, "epsu": 1e-11, "itmx": 20}
+    small = _quiet(auto07p.auto_cycles_from_hopf, eq, bounds=(0.0, 1.5), max_period=12.6,
+                   settings=dict(tight, nmx=3000, dsmax=0.002))
+    default = _quiet(auto07p.auto_cycles_from_hopf, eq, bounds=(0.0, 1.5), max_period=12.6,
+                     settings=dict(tight, nmx=3000))
+    assert small.success and default.success
+    pd_small = small.special("PD")
+    pd_small = pd_small[pd_small["period"] > 8.0]
+    assert len(pd_small) == 2, small.points_frame()[["kind", "lam", "period"]]
+    for ours, (lam, T) in zip(late[:2], zip(pd_small["lam"], pd_small["period"])):
+        assert abs(ours.param - lam) < 1e-8 and abs(ours.data["period"] - T) < 1e-5, (ours.param, lam)
+    # at its default step AUTO reports the folds there but neither PD
+    pdd = default.special("PD")
+    assert not np.any(pdd["period"] > 8.0)
+    assert np.any(default.special("LPC")["period"] > 8.0)
+    # the third: AUTO's own rows bracket ours, a real multiplier inside the circle before it and
+    # beyond -2 after it, no label in between
+    third = late[2]
+    f = small.to_frame()
+    k = int(np.searchsorted(f["period"].to_numpy(), third.data["period"]))
+    assert f["period"].iloc[k - 1] < third.data["period"] < f["period"].iloc[k]
+    fm = [c[:-3] for c in f.columns if c.startswith("fm") and c.endswith("_re")]
+    ev = [np.array([complex(f[c + "_re"].iloc[i], f[c + "_im"].iloc[i]) for c in fm]) for i in (k - 1, k)]
+    real_neg = [z.real[(np.abs(z.imag) < 1e-9) & (z.real < -0.3)] for z in ev]
+    assert len(real_neg[0]) == 1 and -1.0 < real_neg[0][0] and len(real_neg[1]) == 1 and real_neg[1][0] < -2.0
+    assert not np.any(np.abs(small.special("PD")["period"] - third.data["period"]) < 0.1)
+
+
+@pytest.mark.slow
 def test_torus_oscillator_cycles_against_auto(auto07p):
     """AUTO demo tor: the symmetric cycles born at the Hopf point rn = -0.5893 fold (LPC), break
     their symmetry (BPC) and snake into a homoclinic orbit of a saddle-focus at rn = -0.79752.
