@@ -389,9 +389,11 @@ def test_torus_oscillator_asymmetric_cycles_from_the_bpc_against_auto(auto07p):
     cycles (rn = -0.58703), with the demo's torus bifurcation (NS) and a period doubling, then
     folds snaking into the homoclinic orbit of a saddle-focus at rn = -0.72894. Ours switches at
     its own BPC; AUTO restarts at its BPC with ISW = -1. The NS, the PD and every fold below
-    period 40 agree to 1e-6. Ours also reports a PD next to each fold, which AUTO does not: a real
-    multiplier goes from below -20 through -1 into a complex pair inside the unit circle and back
-    out through +1 at the fold, so these PD are genuine (checked on the rows around each)."""
+    period 40 agree to 1e-6. Ours also reports a PD next to each fold, which AUTO does not at the
+    demo's step: a real multiplier goes from below -20 through -1 into a complex pair inside the
+    unit circle and back out through +1 at the fold, so these PD are genuine (checked on the rows
+    around each), and AUTO lists the first (period 13.89) at DSMAX = 2e-4, equal to ours to 1e-6
+    (at DSMAX 1e-3 its multipliers go from -2.89 to +0.80 in one step, and it drops it silently)."""
     from bifurcate.cycles.switching import switch_at_bpc
     from bifurcate.models.classic import TORUS_OSCILLATOR
 
@@ -423,6 +425,13 @@ def test_torus_oscillator_asymmetric_cycles_from_the_bpc_against_auto(auto07p):
         near = sb.eigenvalues[[p.index, p.index + 1]]
         below = [bool(np.any((np.abs(ev.imag) < 1e-9) & (ev.real < -1.0))) for ev in near]
         assert below[0] != below[1], (p.param, near)
+    # AUTO with steps small enough to separate it from the fold lists the first of them
+    fine = _quiet(auto07p.auto_switch_branch, demo, "BPC", 0, bounds=(-0.9, -0.4), stop=["LP1"],
+                  settings={"dsmax": 2e-4, "nmx": 20000, "epss": 1e-7})
+    ff = fine.points_frame()
+    got = [(k, v) for k, v in zip(ff["kind"], ff["rn"]) if k in ("NS", "PD", "LPC")]
+    assert [k for k, _ in got] == ["NS", "PD", "PD", "LPC"], got
+    assert abs(got[2][1] - extra[0].param) < 1e-6 and abs(got[3][1] - ref[2][1]) < 1e-6, (got, extra[0].param)
 
 
 def test_cusp_point_agrees_with_auto(auto07p):
