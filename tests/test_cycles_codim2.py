@@ -98,7 +98,22 @@ def test_generic_lpc_curve_from_j15_and_its_hopf_end():
         est.append((np.log(mu1) / (2 * (br.columns["period"][row] - Tf)), br.columns["period"][row] - Tf))
     (e0, d0), (e1, d1) = est
     assert d0 * d1 < 0 and min(e0, e1) < b < max(e0, e1), (b, est)
-    assert b == pytest.approx(e0 + (e1 - e0) * (0 - d0) / (d1 - d0), rel=0.03)
+    # the estimate is first order in xi and the branch's rows straddle the fold at T - T_f = -0.04
+    # and +0.12 (linear interpolation: -1.01): rows 1e-2 .. 3e-4 from it, on a short branch with
+    # small steps from the row before the fold, interpolate to b within 1e-3
+    t, y = br.orbit(i, 400)
+    near = [continue_cycles(LMG_DIMER, (t, y), param="lam", params={"J": 1.5, "lam": br.param_values[i]}, ntst=NTST,
+                            ds=0.002, ds_max=0.004, max_points=40, direction=d) for d in (1, -1)]
+    fine = next(f for f in near if f.special("LPC"))
+    j = fine.special("LPC")[0].index
+    est = []
+    for row in (j, j + 1):
+        mu = fine.eigenvalues[row, 1:]
+        mu1 = mu[np.argmin(np.abs(mu - 1.0))].real
+        est.append((np.log(mu1) / (2 * (fine.columns["period"][row] - Tf)), fine.columns["period"][row] - Tf))
+    (e0, d0), (e1, d1) = est
+    assert d0 * d1 < 0 and max(abs(d0), abs(d1)) < 0.02, est
+    assert b == pytest.approx(e0 + (e1 - e0) * (0 - d0) / (d1 - d0), rel=1e-3)
     cur = continue_cycle_codim2(LMG_DIMER, lpc, "J", param="lam", stops={"J": [1.4, 1.6]},
                                 bounds={"J": (1.0, 1.65)})
     uz = {round(p.params["J"], 9): p for p in cur.special("UZ")}
