@@ -314,6 +314,20 @@ def test_flagship_pds_beside_the_folds_are_autos_at_small_steps(auto07p):
     real_neg = [z.real[(np.abs(z.imag) < 1e-9) & (z.real < -0.3)] for z in ev]
     assert len(real_neg[0]) == 1 and -1.0 < real_neg[0][0] and len(real_neg[1]) == 1 and real_neg[1][0] < -2.0
     assert not np.any(np.abs(small.special("PD")["period"] - third.data["period"]) < 0.1)
+    # the comparison warns about exactly the PDs each AUTO run dropped (and says to shorten its step)
+    from bifurcate.continuation.oracle import OracleToleranceWarning, compare_points
+
+    ours = [p for p in br.points if p.data["period"] < 12.6]
+    for run, dropped, kept in ((default, ("0.8512209", "0.7913581", "0.8236524", "0.8142436"), ()),
+                               (small, ("0.8142436",), ("0.8512209", "0.7913581", "0.8236524"))):
+        pf = run.points_frame()
+        with pytest.warns(OracleToleranceWarning, match="smaller DSMAX") as rec:
+            df = compare_points(ours, list(zip(pf["kind"], pf["lam"])), 1e-6)
+        msg = " ".join(str(w.message) for w in rec)
+        assert all(v in msg for v in dropped) and not any(v in msg for v in kept), msg
+        pds = df[df["kind"] == "PD"]
+        assert set(pds.loc[pds["status"] != "match", "status"]) == {"only_ours"}, pds
+        assert len(pds[pds["status"] == "only_ours"]) == len(dropped), pds
 
 
 @pytest.mark.slow
