@@ -356,8 +356,9 @@ def _mesh_resolved_near(model, point, problem, x1, param, param2, opts, crit, ge
     corrected again on the mesh with every interval halved; a multiplier counts as at ``crit`` when
     its distance there is below ``generic_tol`` or below twice the change the refinement made to it
     (the k-th smallest distance on each mesh compared: the distance is not resolved by the mesh).
-    A genuinely separate multiplier moves by the collocation error only (orders below its distance). Returns (count, explanation), or
-    None when the refined system does not converge (the coarse decision stands).
+    A genuinely separate multiplier moves by the collocation error only (orders below its
+    distance). Returns (count, explanation), or None when the refined system does not converge
+    (the coarse decision stands).
     """
     from dataclasses import replace
 
