@@ -269,6 +269,68 @@ def test_flagship_j1_branch_reaches_autos_homoclinic_limit(auto07p):
 
 
 @pytest.mark.slow
+def test_flagship_pds_beside_the_folds_are_autos_at_small_steps(auto07p):
+    """The PDs ours locates beside the folds of the J = 1 branch beyond period 8.5 are AUTO-07p's
+    too: AUTO lists the first two (periods 8.45 and 10.46) to 1e-9 once DSMAX is 0.002, and drops
+    them at its default step (DSMAX 0.1). Why: AUTO-07p classifies a change of its stability count
+    by the nontrivial multiplier closest to |z| = 1 at the new point; when one step carries the
+    real multiplier from inside the circle to beyond -2 (it moves fast near the homoclinic loop),
+    the closest one is a multiplier near 0 and the change is classified as nothing, silently (no
+    'Possible special point' note). Shown at the third such PD (period 12.54), which AUTO at
+    DSMAX 0.002 still drops although its own multipliers cross -1 between two consecutive rows."""
+    from bifurcate.models import LMG_DIMER
+    from tests.test_cycles import broken_state_hopf
+
+    yh, lh, om = broken_state_hopf(1.0)
+    br = continue_cycles(LMG_DIMER, (yh, {"J": 1.0, "lam": lh}, "lam", om))
+    late = [p for p in br.special("PD") if p.data["period"] > 8.0]
+    prob = auto07p.LMG_DIMER_AUTO
+    base = {"g": 1.0, "gamma": 0.5, "J": 1.0, "lam": 0.0}
+    yb = auto07p.newton_equilibrium(prob, yh, dict(base, lam=lh))
+    eq = auto07p.auto_equilibria(prob, yb, dict(base, lam=lh - 0.02), "lam", bounds=(-0.01, 1.5))
+    tight = {"epss": 1e-11, "epsl": 1e-11, "epsu": 1e-11, "itmx": 20}
+    small = _quiet(auto07p.auto_cycles_from_hopf, eq, bounds=(0.0, 1.5), max_period=12.6,
+                   settings=dict(tight, nmx=3000, dsmax=0.002))
+    default = _quiet(auto07p.auto_cycles_from_hopf, eq, bounds=(0.0, 1.5), max_period=12.6,
+                     settings=dict(tight, nmx=3000))
+    assert small.success and default.success
+    pd_small = small.special("PD")
+    pd_small = pd_small[pd_small["period"] > 8.0]
+    assert len(pd_small) == 2, small.points_frame()[["kind", "lam", "period"]]
+    for ours, (lam, T) in zip(late[:2], zip(pd_small["lam"], pd_small["period"])):
+        assert abs(ours.param - lam) < 1e-8 and abs(ours.data["period"] - T) < 1e-5, (ours.param, lam)
+    # at its default step AUTO reports the folds there but neither PD
+    pdd = default.special("PD")
+    assert not np.any(pdd["period"] > 8.0)
+    assert np.any(default.special("LPC")["period"] > 8.0)
+    # the third: AUTO's own rows bracket ours, a real multiplier inside the circle before it and
+    # beyond -2 after it, no label in between
+    third = late[2]
+    f = small.to_frame()
+    k = int(np.searchsorted(f["period"].to_numpy(), third.data["period"]))
+    assert f["period"].iloc[k - 1] < third.data["period"] < f["period"].iloc[k]
+    fm = [c[:-3] for c in f.columns if c.startswith("fm") and c.endswith("_re")]
+    ev = [np.array([complex(f[c + "_re"].iloc[i], f[c + "_im"].iloc[i]) for c in fm]) for i in (k - 1, k)]
+    real_neg = [z.real[(np.abs(z.imag) < 1e-9) & (z.real < -0.3)] for z in ev]
+    assert len(real_neg[0]) == 1 and -1.0 < real_neg[0][0] and len(real_neg[1]) == 1 and real_neg[1][0] < -2.0
+    assert not np.any(np.abs(small.special("PD")["period"] - third.data["period"]) < 0.1)
+    # the comparison warns about exactly the PDs each AUTO run dropped (and says to shorten its step)
+    from bifurcate.continuation.oracle import OracleToleranceWarning, compare_points
+
+    ours = [p for p in br.points if p.data["period"] < 12.6]
+    for run, dropped, kept in ((default, ("0.8512209", "0.7913581", "0.8236524", "0.8142436"), ()),
+                               (small, ("0.8142436",), ("0.8512209", "0.7913581", "0.8236524"))):
+        pf = run.points_frame()
+        with pytest.warns(OracleToleranceWarning, match="smaller DSMAX") as rec:
+            df = compare_points(ours, list(zip(pf["kind"], pf["lam"])), 1e-6)
+        msg = " ".join(str(w.message) for w in rec)
+        assert all(v in msg for v in dropped) and not any(v in msg for v in kept), msg
+        pds = df[df["kind"] == "PD"]
+        assert set(pds.loc[pds["status"] != "match", "status"]) == {"only_ours"}, pds
+        assert len(pds[pds["status"] == "only_ours"]) == len(dropped), pds
+
+
+@pytest.mark.slow
 def test_torus_oscillator_cycles_against_auto(auto07p):
     """AUTO demo tor: the symmetric cycles born at the Hopf point rn = -0.5893 fold (LPC), break
     their symmetry (BPC) and snake into a homoclinic orbit of a saddle-focus at rn = -0.79752.
@@ -387,9 +449,11 @@ def test_torus_oscillator_asymmetric_cycles_from_the_bpc_against_auto(auto07p):
     cycles (rn = -0.58703), with the demo's torus bifurcation (NS) and a period doubling, then
     folds snaking into the homoclinic orbit of a saddle-focus at rn = -0.72894. Ours switches at
     its own BPC; AUTO restarts at its BPC with ISW = -1. The NS, the PD and every fold below
-    period 40 agree to 1e-6. Ours also reports a PD next to each fold, which AUTO does not: a real
-    multiplier goes from below -20 through -1 into a complex pair inside the unit circle and back
-    out through +1 at the fold, so these PD are genuine (checked on the rows around each)."""
+    period 40 agree to 1e-6. Ours also reports a PD next to each fold, which AUTO does not at the
+    demo's step: a real multiplier goes from below -20 through -1 into a complex pair inside the
+    unit circle and back out through +1 at the fold, so these PD are genuine (checked on the rows
+    around each), and AUTO lists the first (period 13.89) at DSMAX = 2e-4, equal to ours to 1e-6
+    (at DSMAX 1e-3 its multipliers go from -2.89 to +0.80 in one step, and it drops it silently)."""
     from bifurcate.cycles.switching import switch_at_bpc
     from bifurcate.models.classic import TORUS_OSCILLATOR
 
@@ -424,6 +488,13 @@ def test_torus_oscillator_asymmetric_cycles_from_the_bpc_against_auto(auto07p):
         near = sb.eigenvalues[[p.index, p.index + 1]]
         below = [bool(np.any((np.abs(ev.imag) < 1e-9) & (ev.real < -1.0))) for ev in near]
         assert below[0] != below[1], (p.param, near)
+    # AUTO with steps small enough to separate it from the fold lists the first of them
+    fine = _quiet(auto07p.auto_switch_branch, demo, "BPC", 0, bounds=(-0.9, -0.4), stop=["LP1"],
+                  settings={"dsmax": 2e-4, "nmx": 20000, "epss": 1e-7})
+    ff = fine.points_frame()
+    got = [(k, v) for k, v in zip(ff["kind"], ff["rn"]) if k in ("NS", "PD", "LPC")]
+    assert [k for k, _ in got] == ["NS", "PD", "PD", "LPC"], got
+    assert abs(got[2][1] - extra[0].param) < 1e-6 and abs(got[3][1] - ref[2][1]) < 1e-6, (got, extra[0].param)
 
 
 def test_cusp_point_agrees_with_auto(auto07p):

@@ -268,6 +268,34 @@ def test_switch_at_pd_gives_period_doubled_cycle(j1_branch):
     check_invariants(br2)
 
 
+def test_pds_beside_the_late_folds_are_genuine(j1_branch):
+    """Beyond period 8.5 the J = 1 branch snakes into a Shilnikov loop (saddle-focus, saddle
+    quantity > 0) and has a PD within Delta T < 0.2 of each fold, as the theory of such loops has
+    it. The first two are checked here without any oracle: the parent's real multiplier crosses
+    -1 between the rows around each, the PD cycle carries a nonzero flip coefficient c, and
+    switching there gives the period-doubled family (period 2T at the PD, not the parent twice).
+    AUTO-07p lists the same two to 1e-9 once its step is small enough (test_auto_demos.py)."""
+    br, _ = j1_branch
+    late = [p for p in br.special("PD") if p.data["period"] > 8.0]
+    assert len(late) >= 5
+    folds = [q.data["period"] for q in br.special("LPC")]
+    for pd in late[:2]:
+        assert pd.located and np.all(br.floquet_ok[[pd.index, pd.index + 1]])
+        assert min(abs(T - pd.data["period"]) for T in folds) < 0.2
+        outside = [bool(np.any((np.abs(ev.imag) < 1e-9) & (ev.real < -1.0)))
+                   for ev in br.eigenvalues[[pd.index, pd.index + 1]]]
+        assert outside[0] != outside[1], br.eigenvalues[[pd.index, pd.index + 1]]
+        assert np.min(np.abs(pd.eigenvalues + 1.0)) < 1e-6
+        assert pd.data["c"] < -1.0 and pd.data["criticality"] == "supercritical"
+        dbl = switch_at_pd(LMG_DIMER, pd, param="lam", max_points=8)
+        assert dbl.status == 0, dbl.message
+        assert abs(dbl.columns["period"][0] - 2 * pd.data["period"]) < 0.05
+        assert abs(dbl.param_values[0] - pd.param) < 1e-3
+        t, y = dbl.orbit(len(dbl) - 1, 400)
+        assert np.max(np.abs(y[:200] - y[200:400])) > 0.1  # u(t) != u(t + T/2): a new cycle
+    assert abs(late[0].param - 0.7913581964) < 1e-8 and abs(late[1].param - 0.8236524030) < 1e-8
+
+
 # ------------------------------------------------------------------------------------------
 # errors
 # ------------------------------------------------------------------------------------------

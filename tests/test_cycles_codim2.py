@@ -8,16 +8,20 @@ Checks that can fail:
   (to 1e-6 in lam; both discretisations are superconvergent, ntst = 40);
 * the generic LPC curve from the fold at J = 1.5, lam = 0.4130 passes through the one-parameter
   folds at J = 1.4 and J = 1.6, and ends on the Hopf curve (generalised Hopf) near J = 1.195;
-* the normal state's fold of cycles (a time-reversal-symmetric family) is refused with a status.
+* the normal state's fold of cycles (a time-reversal-symmetric family) is refused with a status,
+  also on coarse meshes (NTST 10-20) that split its cluster of multipliers at +1 by more than
+  generic_tol; a generic fold with a second multiplier near +1 (0.969) is still continued.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from bifurcate._numba import njit
 from bifurcate.cycles import continue_cycle_codim2, continue_cycles
 from bifurcate.cycles.codim2_problems import LPCProblem, PDProblem
 from bifurcate.cycles.normal_forms import normal_form_of_point
+from bifurcate.model import Euclidean, Model
 from bifurcate.models import LMG_DIMER, NORMAL_STATE
 from tests.test_cycles import broken_state_hopf, normal_state_hopf
 
@@ -94,7 +98,22 @@ def test_generic_lpc_curve_from_j15_and_its_hopf_end():
         est.append((np.log(mu1) / (2 * (br.columns["period"][row] - Tf)), br.columns["period"][row] - Tf))
     (e0, d0), (e1, d1) = est
     assert d0 * d1 < 0 and min(e0, e1) < b < max(e0, e1), (b, est)
-    assert b == pytest.approx(e0 + (e1 - e0) * (0 - d0) / (d1 - d0), rel=0.03)
+    # the estimate is first order in xi and the branch's rows straddle the fold at T - T_f = -0.04
+    # and +0.12 (linear interpolation: -1.01): rows 1e-2 .. 3e-4 from it, on a short branch with
+    # small steps from the row before the fold, interpolate to b within 1e-3
+    t, y = br.orbit(i, 400)
+    near = [continue_cycles(LMG_DIMER, (t, y), param="lam", params={"J": 1.5, "lam": br.param_values[i]}, ntst=NTST,
+                            ds=0.002, ds_max=0.004, max_points=40, direction=d) for d in (1, -1)]
+    fine = next(f for f in near if f.special("LPC"))
+    j = fine.special("LPC")[0].index
+    est = []
+    for row in (j, j + 1):
+        mu = fine.eigenvalues[row, 1:]
+        mu1 = mu[np.argmin(np.abs(mu - 1.0))].real
+        est.append((np.log(mu1) / (2 * (fine.columns["period"][row] - Tf)), fine.columns["period"][row] - Tf))
+    (e0, d0), (e1, d1) = est
+    assert d0 * d1 < 0 and max(abs(d0), abs(d1)) < 0.02, est
+    assert b == pytest.approx(e0 + (e1 - e0) * (0 - d0) / (d1 - d0), rel=1e-3)
     cur = continue_cycle_codim2(LMG_DIMER, lpc, "J", param="lam", stops={"J": [1.4, 1.6]},
                                 bounds={"J": (1.0, 1.65)})
     uz = {round(p.params["J"], 9): p for p in cur.special("UZ")}
@@ -221,3 +240,83 @@ def test_flagship_first_pd_is_supercritical_and_its_coefficient_is_the_doubled_c
     mu1 = mu[np.argmin(np.abs(mu - 1.0))].real
     beta = -np.log(mu1) / (2 * Td)
     assert -4 * beta / D2 == pytest.approx(d["nf_coefficient"], rel=2e-3), (-4 * beta / D2, d["nf_coefficient"])
+
+
+# ------------------------------------------------------------------------------------------
+# genericity of the start, decided on a mesh that resolves it
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("ntst", [10, 15, 20])
+def test_nongeneric_fold_is_refused_on_coarse_meshes_too(ntst, monkeypatch):
+    """The normal state's symmetric fold at J = 0.3: in exact arithmetic three nontrivial
+    multipliers sit at +1 (a Jordan cluster); a coarse mesh splits them by ~1e-2 (NTST 10) to
+    2e-3 (NTST 20), more than generic_tol = 1e-3. The doubled mesh shows the split is the mesh's."""
+    import bifurcate.cycles.codim2 as C
+
+    J = 0.3
+    lam, om = normal_state_hopf(J)
+    br = continue_cycles(LMG_DIMER, (NORMAL_STATE, {"J": J, "lam": lam}, "lam", om), ntst=ntst)
+    lpc = br.special("LPC")[0]
+    mu = np.sort(np.abs(lpc.eigenvalues[1:] - 1.0))
+    assert mu[1] > 1e-3  # the coarse mesh alone would call this fold generic
+    cur = continue_cycle_codim2(LMG_DIMER, lpc, "J", param="lam")
+    assert cur.status == -6, cur.message
+    assert "time-reversal" in cur.message and f"doubled mesh, NTST {2 * ntst}" in cur.message
+    assert len(cur) == 1
+    # without the refined decision the same start is (wrongly) continued as a generic fold
+    monkeypatch.setattr(C, "GENERIC_SUSPECT", 0.0)
+    cur0 = continue_cycle_codim2(LMG_DIMER, lpc, "J", param="lam", max_steps=1, bidirectional=False)
+    assert cur0.status != -6
+
+
+@njit
+def _bautin_w_rhs(y, p, out):
+    b1, b2, a = p[0], p[1], p[2]
+    r2 = y[0] * y[0] + y[1] * y[1]
+    g = b1 + b2 * r2 - r2 * r2
+    out[0] = g * y[0] - y[1]
+    out[1] = y[0] + g * y[1]
+    out[2] = a * y[2]
+    return 0
+
+
+@njit
+def _bautin_w_jac(y, p, out):
+    b1, b2, a = p[0], p[1], p[2]
+    r2 = y[0] * y[0] + y[1] * y[1]
+    g = b1 + b2 * r2 - r2 * r2
+    dg = b2 - 2.0 * r2
+    out[0, 0] = g + 2.0 * y[0] * y[0] * dg
+    out[0, 1] = 2.0 * y[0] * y[1] * dg - 1.0
+    out[1, 0] = 1.0 + 2.0 * y[0] * y[1] * dg
+    out[1, 1] = g + 2.0 * y[1] * y[1] * dg
+    out[0, 2] = out[1, 2] = out[2, 0] = out[2, 1] = 0.0
+    out[2, 2] = a
+    return 0
+
+
+#: the Bautin normal form with a decoupled slow direction w' = a w: its fold of cycles (beta1 =
+#: -beta2^2 / 4, r^2 = beta2 / 2, period 2 pi) is generic, with the extra multiplier exp(2 pi a)
+BAUTIN_W = Model(name="bautin_w", state_names=("x", "y", "w"), param_names=("beta1", "beta2", "a"),
+                 defaults={"beta1": 0.0, "beta2": 1.0, "a": -0.005}, rhs=_bautin_w_rhs, jac=_bautin_w_jac,
+                 geometry=Euclidean(3), module=__name__, attr="BAUTIN_W")
+
+
+def test_generic_fold_with_a_close_second_multiplier_is_continued(monkeypatch):
+    """A second multiplier exp(2 pi a) = 0.969 (a = -0.005) is within GENERIC_SUSPECT of +1: the
+    doubled mesh is consulted and finds its distance resolved, so the curve is continued, and it
+    is the exact fold curve beta1 = -beta2^2 / 4."""
+    import bifurcate.cycles.codim2 as C
+
+    calls = []
+    orig = C._mesh_resolved_near
+    monkeypatch.setattr(C, "_mesh_resolved_near", lambda *a, **k: calls.append(orig(*a, **k)) or calls[-1])
+    br = continue_cycles(BAUTIN_W, ([0.0, 0.0, 0.0], {"beta1": 0.0, "beta2": 1.0, "a": -0.005}, "beta1", 1.0),
+                         ntst=10, max_points=60)
+    lpc = br.special("LPC")[0]
+    assert abs(lpc.param + 0.25) < 1e-9
+    assert np.min(np.abs(lpc.eigenvalues - np.exp(2 * np.pi * -0.005))) < 1e-6
+    cur = continue_cycle_codim2(BAUTIN_W, lpc, "beta2", param="beta1", max_steps=8, bidirectional=False)
+    assert calls and calls[0][0] == 1, calls
+    assert cur.status == 0 or "maximum number of steps" in cur.message, cur.message
+    assert len(cur) > 5
+    np.testing.assert_allclose(cur.param_values, -cur.columns["beta2"] ** 2 / 4, atol=1e-8)

@@ -124,6 +124,11 @@ def test_lorenz_homoclinic_bvp(lorenz_branch):
     lu = (-(sg + 1) + np.sqrt((sg + 1) ** 2 + 4 * sg * (hom.param_values - 1))) / 2
     assert np.max(np.abs(hom.columns["lambda_u"] - lu)) < 1e-9
     assert np.max(np.abs(hom.columns["lambda_s"] + hom.columns["beta"])) < 1e-9  # leading stable: -beta
+    # the saddle quantity in closed form: sigma = lambda_u - beta (positive: a saddle with a strong
+    # unstable direction, the Lorenz explosion's chaotic side)
+    assert np.max(np.abs(hom.columns["sigma"] - (lu - hom.columns["beta"]))) < 1e-9
+    assert np.all(hom.columns["sigma"] > 0)
+    assert all(p.data["saddle"]["kind"] == "saddle" for p in uz.values())
     assert np.max(hom.columns["end_distance"]) < 1e-6
     # rho decreases with beta along the explosion curve (sigma = 10): at beta = 2 it is below 13.93
     assert uz[2.0].param < uz[round(8 / 3, 9)].param
@@ -141,3 +146,13 @@ def test_flagship_homoclinic_bvp_at_autos_point(j1_branch):
     s = uz[0].data["saddle"]
     assert s["name"] == "normal state" and s["n_unstable"] == 1
     assert abs(s["sigma"] - (s["lambda_u"].real + s["lambda_s"].real)) < 1e-12
+    # against the normal state's own tangent spectrum (computed here, not by the BVP): a
+    # saddle-focus, one unstable eigenvalue, the leading stable pair complex; sigma > 0 (Shilnikov's
+    # chaotic case: the branch snakes, with folds and period doublings)
+    ev = np.asarray(LMG_DIMER.tangent_eigenvalues(NORMAL_STATE, {"J": 1.0, "lam": uz[0].param}))
+    lu = max(ev.real)
+    ls = max(e.real for e in ev if e.real < 0)
+    assert abs(s["lambda_u"].real - lu) < 1e-9 and abs(s["lambda_s"].real - ls) < 1e-9
+    assert abs(s["lambda_s"].imag) > 1.0 and s["kind"] == "saddle-focus"
+    assert abs(s["sigma"] - (lu + ls)) < 1e-9 and s["sigma"] > 0
+    assert np.max(np.abs(hom.states - NORMAL_STATE)) < 1e-9

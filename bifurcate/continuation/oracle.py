@@ -8,6 +8,15 @@ fold) AUTO drops the point *silently* and goes on. Measured on the symmetric two
 R'(s) = -3 / rh) are missing at EPSS = 1e-10 and 1e-6 and reported at EPSS = 1e-4.
 :func:`compare_points` matches the points kind by kind and, for every located BP of ours with no
 counterpart, emits :class:`OracleToleranceWarning` saying so (and what to rerun).
+
+AUTO-07p's step size drops period doublings silently too: it classifies a change of its count of
+stable multipliers by the nontrivial multiplier nearest |z| = 1 at the new point, so when one step
+carries a real multiplier from inside the unit circle to beyond about -2 (beside a fold of cycles,
+near a homoclinic orbit), the nearest is another one and the change is labelled nothing, without a
+note. Measured on the flagship's J = 1 branch: the PDs beside the folds at periods 8.45 and 10.46
+are missing at DSMAX = 0.1 and listed (equal to ours to 1e-9) at DSMAX = 0.002; on AUTO demo tor's
+asymmetric branch, the one at period 13.89 needs DSMAX = 2e-4. A located PD of ours with no
+counterpart warns as well (rerun with a smaller DSMAX).
 """
 from __future__ import annotations
 
@@ -47,7 +56,8 @@ def compare_points(ours: Iterable, reference: Sequence[tuple[str, float]], tol: 
     Warns
     -----
     OracleToleranceWarning
-        For every *located* BP or BPC of ours the reference lacks.
+        For every *located* BP or BPC of ours the reference lacks (its localisation tolerance), and
+        for every located PD (its step size).
     """
     if not tol > 0:
         raise ValueError(f"tol must be > 0, got {tol}")
@@ -76,4 +86,11 @@ def compare_points(ours: Iterable, reference: Sequence[tuple[str, float]], tol: 
         warnings.warn(f"{oracle} did not report {where}, located here: its branch-point localisation{at} can fail "
                       f"and drop the point silently (AUTO-07p: rerun with a looser EPSS, e.g. 1e-4, to see it)",
                       OracleToleranceWarning, stacklevel=2)
+    flips = df[(df["status"] == "only_ours") & df["located"] & (df["kind"] == "PD")]
+    if len(flips):
+        where = ", ".join(f"PD at {v:.10g}" for v in flips["ours"])
+        warnings.warn(f"{oracle} did not report {where}, located here: a step that carries a real multiplier from "
+                      f"inside the unit circle to beyond about -2 (beside a fold of cycles, near a homoclinic orbit) "
+                      f"drops a period doubling silently (AUTO-07p classifies the change by the multiplier nearest "
+                      f"|z| = 1; rerun with a smaller DSMAX to see it)", OracleToleranceWarning, stacklevel=2)
     return df
