@@ -514,10 +514,10 @@ def band_mode(t, y, omega: float, *, k: int = 1, t_min: float, t_max: float | No
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):   # small SVDs and solves: BLAS threads only thrash
-        return _band_mode(t, y, k, omega, t_min, t_max, n_modes, batches, pointwise_error, one, win)
+        return _band_mode(t, y, k, omega, t_min, t_max, n_modes, batches, pointwise_error, one, win, window)
 
 
-def _band_mode(t, y, k, omega, t_min, t_max, n_modes, batches, pointwise_error, one, win) -> dict:
+def _band_mode(t, y, k, omega, t_min, t_max, n_modes, batches, pointwise_error, one, win, window) -> dict:
     mu, f = one(t_min, n_modes, y)
     out = {"k": k, "t_min": t_min, "t_max": t_max, "n_modes": n_modes, "modes": f["modes"], "rms": f["rms"]}
     if mu is None:

@@ -181,3 +181,10 @@ def test_exact_and_twa_band_rates_agree_at_S8():
     comb = math.hypot(re_["re_err"], rt["re_err"])
     assert abs(rt["mu"].real - re_["mu"].real) < 3 * comb, (rt["mu"], re_["mu"], comb)
     assert abs(rt["mu"].imag - re_["mu"].imag) < 3 * math.hypot(re_["im_err"], rt["im_err"]), (rt["mu"], re_["mu"])
+
+
+def test_band_mode_says_when_there_is_no_band():
+    t = np.arange(0, 30, 0.05)
+    y = 0.3 * np.exp(-0.2 * t) * np.cos(4.0 * t) + 0.1 * np.exp(-0.05 * t)
+    r = band_mode(t, y, 1.8, t_min=1.0, n_modes=5)
+    assert r["status"] == "no_band_mode" and np.isnan(r["mu"].real) and "within" in r["message"]
