@@ -51,13 +51,54 @@ Measured (g = 1, gamma = 0.5; the eigenpair residuals ``||L v - mu v|| / ||v||``
   0.6: "undecided"; finite limit ``g_inf`` about 0.38-0.40). So the closing of the band's real part is **not
   shown** up to S = 10. ``|Im mu - omega|`` = 0.18, 0.13, 0.11, 0.11, 0.10, 0.07, 0.04, 0.0075 (S = 2 .. 8,
   10). The real part is not the cycle's Floquet exponent (-0.315) either.
-* Phase diffusion on the cycle (:func:`phase_diffusion_estimate`, truncated Wigner, 300 trajectories, 12
-  periods, seed 1): ``S D_phi`` = 32 at S = 50 and 28 at S = 200 (mean crossing period 3.08 and 3.29 against
-  3.42: some trajectories leave the cycle, a bias), i.e. ``D_phi ~ 30 / S``. Extrapolated to S = 10 this is
-  ``D_phi ~ 3``, far more than the 0.38-0.41 of the mode found: at S <= 10 the phase diffuses within a period,
-  and the slow odd mode near ``i omega`` is not (yet) the phase-diffusion mode of the band. The band's real
-  part is predicted to fall below 0.4 only for S above about 75, beyond the exact solvers here: consistent
-  with "not shown to shrink" up to S = 10, not a contradiction of the closing.
+* Phase diffusion on the cycle by crossing times (:func:`phase_diffusion_estimate`, truncated Wigner, 300
+  trajectories, 12 periods, seed 1): ``S D_phi`` = 32 at S = 50 and 28 at S = 200 (mean crossing period 3.08
+  and 3.29 against 3.42: some trajectories leave the cycle, a bias). **Superseded** by the relaxation fits
+  below, which give ``S |Re mu_1|`` = 8.4 +- 0.7: the crossing-time estimator overestimates the band's rate
+  about 3.5-fold here (cause not investigated; the trajectories that leave the cycle are a candidate).
+
+The band's real part from relaxation, S = 4 ... 1000 (:func:`relaxation_main`)
+-------------------------------------------------------------------------------
+The ensemble mean of an observable oscillating on the cycle, started from the product coherent state on the
+cycle (:data:`CYCLE_STATE`), decays after the transients at the slowest oscillating Liouvillian eigenvalue of
+its Z2 sector (X, Y of both spins: odd; Z: even). Two routes: the exact master equation
+(:func:`exact_relaxation`, S <= 12) and the truncated-Wigner ensemble mean
+(:func:`bifurcate.twa.twa_mean_series`, any S); both fitted by :func:`band_mode` (matrix pencil + variable
+projection; error = batches of trajectories (8) and the fit's variants: n_modes +- 2, a later window start).
+``python -m studies.liouvillian_bands relaxation --out results`` (21 min wall at load 13-15 on the shared
+2-core machine; table ``bands.parquet``, figure, metadata). Odd sector unless said (``-Re mu_1 +- err``):
+
+* exact: S = 4 eigenvalue -0.4079 + 1.7241 i = the exact relaxation fit -0.4077 (test); S = 6 eigenvalue
+  -0.4125 + 1.7414 i; S = 8 relaxation -0.423 +- 0.020 + 1.794 i (the shift-invert eigenvalue -0.41433 +
+  1.79836 i), even sector -0.420 +- 0.005 + 2.067 i; S = 12 (``exact_relaxation(12, t_end=30)``, 27 min wall at
+  load 15, 6737 evaluations, trace error 1e-14) -0.373 +- 0.042 + 1.842 i, even -0.413 +- 0.006 + 2.049 i.
+* truncated Wigner (seed 1; trajectories 20000 at S <= 20, 10000 at 50, 4000 above): S = 8 -0.354 +- 0.052,
+  12 -0.365 +- 0.030, 20 -0.281 +- 0.031, 50 -0.157 +- 0.020, 100 -0.102 +- 0.015, 200 -0.050 +- 0.008,
+  1000 -0.0075 +- 0.0008 (``S |Re mu|`` = 2.8, 4.4, 5.6, 7.8, 10.2, 10.0, 7.5); even sector -0.573 +- 0.088,
+  -0.434 +- 0.045, -0.359 +- 0.111, -0.224 +- 0.096, -0.121 +- 0.042, -0.054 +- 0.009, -0.0075 +- 0.0007.
+  Imaginary parts (odd) 1.792, 1.801, 1.865, 1.887, 1.868, 1.872, 1.8485 against omega = 1.8385; the odd
+  and even modes, split at S <= 12 (1.79 against 2.07: the two mirror cycles' tunnelling), coincide from
+  S = 200 on.
+* Overlap: S = 8, exact -0.423 +- 0.020 and TWA -0.354 +- 0.052 (1.2 combined errors apart; even sector
+  -0.420 +- 0.005 and -0.573 +- 0.088, 1.7 apart); S = 12, -0.373 +- 0.042 and -0.365 +- 0.030 (even
+  -0.413 +- 0.006 and -0.434 +- 0.045). They agree within their errors; the TWA's are 2-10 times larger
+  (noise at the few-per-mille level against a signal decaying like e^{-0.4 t}).
+* Law (:func:`fit_band_law`, TWA odd rates): for S >= 50 ``|Re mu_1| = c S^-p`` with p = 1.047 +- 0.068
+  (chi2/dof 1.8), and ``c / S`` with c = 8.43 +- 0.66 (chi2/dof 1.5): the phase-diffusion law 1/S. Over all
+  S, ``1 / |Re mu| = 1 / g0 + S / c``: g0 = 0.68 +- 0.13, c = 8.8 +- 0.9, crossover ``S_x = c / g0`` = 13 +- 3
+  (chi2/dof 1.8); ``c / S`` meets the exact plateau 0.41 at S = 21 and the slowest Floquet rate 0.315 at S = 27.
+  So: the band's real part is flat (0.41) for S <= 8, starts to shrink at S = 10-12 (exact: -0.384 at S = 10
+  by the propagator, -0.373 at 12) and closes like 8.4 / S beyond S ~ 20-30. Harmonics at S = 1000 (even
+  sector, window t in [13, 163]): k = 2 at -0.0281 +- 0.0018 + 3.696 i, ratio 3.8 +- 0.5 to k = 1 (phase
+  diffusion: k^2 = 4).
+* What sets the plateau (mean-field Floquet exponents of the cycle, :func:`cycle_floquet_bands`: -0.3147 +-
+  0.4302 i and -0.7538; non-closing bands -0.315 + 2.269 i, -0.315 + 1.408 i, -0.754 + 1.838 i): at S <= 12 the
+  phase diffusion ``c / S`` (0.7-1.1) is faster than the amplitude relaxation (0.315), so phase and amplitude
+  do not separate and the slowest oscillating mode is not a phase mode; its rate 0.36-0.42 sits just above
+  the slowest Floquet rate, consistent with a rate capped by the transverse relaxation (an interpretation, not
+  shown mode by mode). The Floquet-dressed bands themselves are weak in these signals: at S = 1000 a fit of t
+  in [1.5, 40] with 12 modes finds -0.375 + 2.211 i (amplitude 0.02, against 0.40 for the band), near the
+  predicted -0.315 + 2.269 i, but with 16 modes it moves (-0.157 + 2.152 i): not resolved.
 """
 from __future__ import annotations
 
