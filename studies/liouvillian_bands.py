@@ -88,16 +88,16 @@ projection; error = batches of trajectories (8) and the fit's variants: n_modes 
   S, ``1 / |Re mu| = 1 / g0 + S / c``: g0 = 0.68 +- 0.13, c = 8.8 +- 0.9, crossover ``S_x = c / g0`` = 13 +- 3
   (chi2/dof 1.8); ``c / S`` meets the exact plateau 0.41 at S = 21 and the slowest Floquet rate 0.315 at S = 27.
   So: the band's real part is flat (0.41) for S <= 8, starts to shrink at S = 10-12 (exact: -0.384 at S = 10
-  by the propagator, -0.373 at 12) and closes like 8.4 / S beyond S ~ 20-30. Harmonics at S = 1000 (even
-  sector, window t in [13, 163]): k = 2 at -0.0281 +- 0.0018 + 3.696 i, ratio 3.8 +- 0.5 to k = 1 (phase
-  diffusion: k^2 = 4).
+  by the propagator, -0.373 at 12) and closes like 8.4 / S beyond S ~ 20-30. Harmonics at S = 1000 (a side
+  run, 2000 trajectories, even sector, t in [13, 160]): k = 2 at -0.0281 +- 0.0018 + 3.696 i, ratio 3.8 +- 0.8
+  to k = 1 (phase diffusion: k^2 = 4).
 * What sets the plateau (mean-field Floquet exponents of the cycle, :func:`cycle_floquet_bands`: -0.3147 +-
   0.4302 i and -0.7538; non-closing bands -0.315 + 2.269 i, -0.315 + 1.408 i, -0.754 + 1.838 i): at S <= 12 the
   phase diffusion ``c / S`` (0.7-1.1) is faster than the amplitude relaxation (0.315), so phase and amplitude
   do not separate and the slowest oscillating mode is not a phase mode; its rate 0.36-0.42 sits just above
   the slowest Floquet rate, consistent with a rate capped by the transverse relaxation (an interpretation, not
-  shown mode by mode). The Floquet-dressed bands themselves are weak in these signals: at S = 1000 a fit of t
-  in [1.5, 40] with 12 modes finds -0.375 + 2.211 i (amplitude 0.02, against 0.40 for the band), near the
+  shown mode by mode). The Floquet-dressed bands themselves are weak in these signals: at S = 1000 (the side
+  run) a fit of all six observables on t in [1.5, 40] with 12 modes finds -0.375 + 2.211 i (amplitude 0.02, against 0.40 for the band), near the
   predicted -0.315 + 2.269 i, but with 16 modes it moves (-0.157 + 2.152 i): not resolved.
 """
 from __future__ import annotations

@@ -188,3 +188,20 @@ def test_band_mode_says_when_there_is_no_band():
     y = 0.3 * np.exp(-0.2 * t) * np.cos(4.0 * t) + 0.1 * np.exp(-0.05 * t)
     r = band_mode(t, y, 1.8, t_min=1.0, n_modes=5)
     assert r["status"] == "no_band_mode" and np.isnan(r["mu"].real) and "within" in r["message"]
+
+
+@pytest.mark.slow
+def test_relaxation_study_quick_runs_end_to_end(tmp_path):
+    import pandas as pd
+
+    from studies.liouvillian_bands import relaxation_main
+
+    paths = relaxation_main(tmp_path, quick=True)
+    df = pd.read_parquet(paths["bands"])
+    assert {"route", "S", "sector", "re", "im", "re_err", "status"} <= set(df.columns)
+    ok = df[(df["route"] != "exact_eigenvalue") & (df["status"] == "ok")]
+    assert len(ok) >= 4 and np.all(ok["re"] < 0) and np.all(np.abs(ok["im"] - OMEGA) < 0.5)
+    # TWA at S = 100 decays more slowly than at S = 8 (the band closes)
+    tw = ok[(ok["route"] == "twa") & (ok["sector"] == "odd")].set_index("S")["re"]
+    assert -tw[100.0] < -tw[8.0]
+    assert paths["metadata"].exists() and (tmp_path / "liouvillian_bands" / "liouvillian_bands.png").exists()
