@@ -781,3 +781,138 @@ def _boson_observables(P: TWAProblem, out: np.ndarray) -> tuple[np.ndarray, tupl
         cols += [nn[:, :, None], (n2 - 2 * nbar * nn + nbar ** 2)[:, :, None]]
         names += [f"n_{b}", f"var_n_{b}"]
     return np.concatenate(cols, axis=2), tuple(names)
+
+
+# ------------------------------------------------------------------------------------------------
+# time series of ensemble means (relaxation of <x(t)>: the Liouvillian's slow modes at large S)
+# ------------------------------------------------------------------------------------------------
+@njit(parallel=True)
+def _twa_series_kernel(x0, seeds, n_steps, stride, dt, h_coef, h_exp, blocks, hfac, vfac, sig, jlr, jli, jc, jG,
+                       amp, R, out):
+    """Integrate each row of ``x0`` (n_traj, n); ``out[r, i, :]`` = the coordinates after ``i * stride``
+    steps (``out.shape[1] = n_steps // stride + 1``). Returns nothing."""
+    n_traj, n = x0.shape
+    nk = jG.shape[0]
+    sq = math.sqrt(dt)
+    for r in prange(n_traj):
+        np.random.seed(seeds[r])
+        x = x0[r].copy()
+        f0 = np.empty(n)
+        f1 = np.empty(n)
+        g0 = np.empty(n)
+        g1 = np.empty(n)
+        xt = np.empty(n)
+        grad = np.empty(n)
+        dW = np.empty(2 * nk)
+        for i in range(n):
+            out[r, 0, i] = x[i]
+        for s in range(n_steps):
+            for j in range(2 * nk):
+                dW[j] = np.random.standard_normal()
+            _heun_step(x, dt, sq, h_coef, h_exp, blocks, hfac, vfac, sig, jlr, jli, jc, jG, amp, dW, R,
+                       f0, f1, g0, g1, xt, grad)
+            if (s + 1) % stride == 0:
+                for i in range(n):
+                    out[r, (s + 1) // stride, i] = x[i]
+
+
+@dataclass(frozen=True, eq=False)
+class TWASeries:
+    """Ensemble means of the TWA coordinates as functions of time (the relaxation of ``<x(t)>``).
+
+    Attributes
+    ----------
+    t : ndarray (n_t,)
+    state_names : tuple of str
+        The coordinates (``XA, YA, ZA, ...``: spin components / S; ``<b>_re, <b>_im`` per boson).
+    mean : ndarray (n_t, n)
+        Ensemble means.
+    error : ndarray (n_t, n)
+        Standard errors of the means over trajectories (pointwise; the errors at different times are
+        correlated, use ``batch_means`` for the error of anything fitted to the whole curve).
+    batch_means : ndarray (n_batches, n_t, n)
+        Means over ``n_batches`` disjoint groups of trajectories (independent estimates of ``mean``).
+    S : float; params : dict; options : dict; stats : dict
+    """
+
+    t: np.ndarray
+    state_names: tuple
+    mean: np.ndarray
+    error: np.ndarray
+    batch_means: np.ndarray
+    S: float
+    params: dict
+    options: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: ``t``, ``observable``, ``mean``, ``error``, S and the parameters."""
+        n_t, n = self.mean.shape
+        return pd.DataFrame({"t": np.repeat(self.t, n), "observable": np.tile(self.state_names, n_t),
+                             "mean": self.mean.ravel(), "error": self.error.ravel(), "S": self.S, **self.params})
+
+
+def twa_mean_series(system, S: float, params: Mapping[str, float] | None = None, n_traj: int = 1000,
+                    t_end: float = 50.0, seed: int | None = 0, *, initial, dt: float = 0.01, sample_dt: float = 0.1,
+                    n_batches: int = 8) -> TWASeries:
+    """The TWA ensemble started from one product coherent state: ``<x(t)>`` on a grid of step ``sample_dt``.
+
+    Same stochastic scheme and per-trajectory seeding as :func:`truncated_wigner` (results do not depend on
+    the number of threads); ``initial`` (n,) is the coherent state's centre (per spin a direction, per boson
+    ``alpha / c``). Trajectories run in chunks; only the sums are kept (memory ``n_t x n`` per chunk row).
+    """
+    t0 = time.perf_counter()
+    for name, v in (("S", S), ("t_end", t_end), ("dt", dt), ("sample_dt", sample_dt)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not (
+                math.isfinite(v) and v > 0):
+            raise ValueError(f"expected {name} a positive finite number, got {v!r}")
+    for name, v, lo in (("n_traj", n_traj, 2), ("n_batches", n_batches, 2)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"expected {name} an integer >= {lo}, got {v!r}")
+    if n_traj < n_batches:
+        raise ValueError(f"expected n_traj >= n_batches = {n_batches}, got n_traj = {n_traj}")
+    stride = int(round(sample_dt / dt))
+    if stride < 1 or abs(stride * dt - sample_dt) > 1e-9 * sample_dt:
+        raise ValueError(f"expected sample_dt a positive multiple of dt = {dt}, got sample_dt = {sample_dt!r}")
+    if t_end / dt > TWA_MAX_STEPS:
+        raise ValueError(f"expected at most {TWA_MAX_STEPS:.0e} steps per trajectory, got t_end / dt = {t_end / dt:.3g}")
+    if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
+                             or seed < 0):
+        raise ValueError(f"expected seed None or a non-negative integer, got {seed!r}")
+    n_samples = int(t_end / sample_dt + 1e-9)
+    n_steps = n_samples * stride
+    P = twa_problem(system, float(S), check_mapping("params", params))
+    n = P.n
+    c = np.asarray(initial, float)
+    if c.shape != (n,) or not np.all(np.isfinite(c)):
+        raise ValueError(f"expected initial a finite array of shape ({n},), got {np.shape(initial)}")
+    check_memory(f"twa_mean_series (n_t={n_samples + 1} x n={n} per trajectory)",
+                 8 * (n_samples + 1) * n * (n_batches * 2 + 2 * numba.get_num_threads() + 64),
+                 fix="a larger sample_dt or a shorter t_end")
+    rng = np.random.default_rng(seed)
+    x0 = sample_initial(P, np.tile(c, (n_traj, 1)), rng)
+    seeds = rng.integers(0, 2 ** 31 - 1, size=n_traj).astype(np.int64)
+    R = math.sqrt(1.0 + 1.0 / float(S))
+    amp = np.sqrt(P.jump_rate / float(S))
+    args = P.kernel_args()
+    batch = np.arange(n_traj) * n_batches // n_traj                  # trajectory -> batch, contiguous groups
+    sums = np.zeros((n_batches, n_samples + 1, n))
+    sq = np.zeros((n_samples + 1, n))
+    chunk = max(numba.get_num_threads(), min(64, _CHUNK_STEPS // max(1, n_steps)))
+    buf = np.empty((chunk, n_samples + 1, n))
+    for i in range(0, n_traj, chunk):
+        m = min(chunk, n_traj - i)
+        _twa_series_kernel(x0[i:i + m], seeds[i:i + m], n_steps, stride, float(dt), *args, amp, R, buf[:m])
+        for b in np.unique(batch[i:i + m]):
+            sums[b] += buf[:m][batch[i:i + m] == b].sum(axis=0)
+        sq += np.einsum("rtn,rtn->tn", buf[:m], buf[:m])
+    counts = np.bincount(batch, minlength=n_batches).astype(float)
+    mean = sums.sum(axis=0) / n_traj
+    var = np.maximum(sq / n_traj - mean ** 2, 0.0) * n_traj / (n_traj - 1)
+    p_all = dict(system.parameters)
+    p_all.update({k: float(v) for k, v in (params or {}).items()})
+    return TWASeries(t=np.arange(n_samples + 1) * stride * dt, state_names=P.state_names, mean=mean,
+                     error=np.sqrt(var / n_traj), batch_means=sums / counts[:, None, None], S=float(S), params=p_all,
+                     options={"n_traj": n_traj, "t_end": t_end, "dt": dt, "sample_dt": sample_dt,
+                              "n_batches": n_batches, "seed": seed, "initial": c.tolist()},
+                     stats={"time_s": time.perf_counter() - t0, "n_steps": n_steps})
