@@ -228,3 +228,17 @@ def test_not_decided_by_the_cap_is_undecided_with_evidence():
     assert res.fraction_undecided == 1.0 and res.status == -1 and res.phase == "none"
     # how much integration each label cost
     assert list(res.cost["kind"]) == ["-1"] and res.cost["t_mean"].iat[0] >= 200.0
+
+
+def test_in_sorted_is_isin_on_occupations():
+    # the binary-search membership of sorted unique cell codes gives np.isin's mask, empty sides too
+    from analysis.attractors.grouping import in_sorted, shared_both_ways
+
+    rng = np.random.default_rng(2)
+    for na, nb in [(0, 5), (5, 0), (1, 1), (40, 70), (300, 200)]:
+        ca = np.unique(rng.integers(0, 500, na))
+        cb = np.unique(rng.integers(0, 500, nb))
+        np.testing.assert_array_equal(in_sorted(ca, cb), np.isin(ca, cb))
+    cells, _ = occupied_cells([rng.normal(size=(400, 3)), rng.normal(size=(400, 3)) + 0.5], 0.2)
+    (ca, wa), (cb, wb) = cells
+    assert shared_both_ways(cells[0], cells[1]) == min(wa[np.isin(ca, cb)].sum(), wb[np.isin(cb, ca)].sum())

@@ -40,7 +40,7 @@ from analysis.attractors.classify import basin_fraction_error
 from analysis.attractors.convergence import ATTRACTING, decide, sum_error
 from analysis.attractors.features import autocorr_time, poincare_return
 from analysis.attractors.grouping import (components, group_by_support, group_by_touch, merge_cells, mirror_pairs,
-                                         occupied_cells, support_overlap)
+                                         occupied_cells, shared_both_ways, support_overlap)
 from analysis.attractors.options import CensusOptions
 from bifurcate.integrate import STATUS_MESSAGES, check_ensemble_memory, integrate_ensemble
 from bifurcate.lyapunov import LYAPUNOV_STATUS, lyapunov_spectra
@@ -471,7 +471,7 @@ def _window_overlap(A: np.ndarray, B: np.ndarray, lo: np.ndarray, h: np.ndarray,
         return 0.0
     ca, wa = _cells_of(A[-k:], lo, h, nbins)
     cb, wb = _cells_of(B[-k:], lo, h, nbins)
-    return float(min(wa[np.isin(ca, cb, assume_unique=True)].sum(), wb[np.isin(cb, ca, assume_unique=True)].sum()))
+    return shared_both_ways((ca, wa), (cb, wb))
 
 
 def _cells_of(S, lo, h, nbins):
@@ -642,9 +642,7 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
                         for r in refs:
                             if tracks[r].kind not in ("LC", "QP"):
                                 continue
-                            (ca, wa), (cb, wb) = cells(i, gf, img), cells(r, gf)
-                            ov = float(min(wa[np.isin(ca, cb, assume_unique=True)].sum(),
-                                           wb[np.isin(cb, ca, assume_unique=True)].sum()))
+                            ov = shared_both_ways(cells(i, gf, img), cells(r, gf))
                             if ov >= opts.share_overlap:
                                 cands.append((ov, r, f"shares {ov:.0%} of its support both ways with", img))
             got = None
@@ -669,8 +667,7 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
                 a_, b_ = win(i, k), win(r, k)
                 if a_ is None or b_ is None:
                     continue
-                ov = float(min(a_[1][np.isin(a_[0], b_[0], assume_unique=True)].sum(),
-                               b_[1][np.isin(b_[0], a_[0], assume_unique=True)].sum()))
+                ov = shared_both_ways(a_, b_)
                 if ov > best[0]:
                     best = (ov, r)
             if best[0] >= opts.share_overlap:
