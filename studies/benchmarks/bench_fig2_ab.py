@@ -18,8 +18,11 @@ within 3 combined binomial errors. The full-grid extrapolations use the CPU per 
 cores (``cpu x 201^2 / 2``), 51 x 51 alone, and the coarse grid plus refinement (upper bound, as in
 :mod:`studies.benchmarks.bench_fig2_converged`).
 
-Run: ``python -m studies.benchmarks.bench_fig2_ab --against REV [--n-pairs 15] [--seed 3] [--repeats 2]
-[--out FILE.json]``
+A third arm C (``--also '{"dt_ortho": 1.0}'``) runs B's code with census option overrides (any
+keyword of :meth:`analysis.attractors.options.CensusOptions.with_overrides`), alternated with A and B.
+
+Run: ``python -m studies.benchmarks.bench_fig2_ab --against REV [--rev REV] [--also JSON] [--n-pairs 15]
+[--seed 3] [--repeats 2] [--out FILE.json]``
 """
 from __future__ import annotations
 
@@ -37,12 +40,13 @@ _WORKER = r"""
 import json, sys, time
 import numpy as np
 n_pairs, seed, n_initial = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+overrides = json.loads(sys.argv[4])
 from studies.benchmarks.bench_fig2_converged import _sample
 from analysis.attractors import census_points
 from analysis.attractors.options import CensusOptions
 from bifurcate.models import LMG_DIMER
 pts, Y0, nc = _sample(n_pairs, seed, n_initial=n_initial)
-o = CensusOptions()
+o = CensusOptions().with_overrides(**overrides)
 census_points(LMG_DIMER, pts, Y0[:, :2], options=CensusOptions(t_cap=o.t_min))   # warm-up: load every kernel
 c0, t0 = time.process_time(), time.perf_counter()
 res = census_points(LMG_DIMER, pts, Y0, options=o)
@@ -71,10 +75,10 @@ def _unpack(rev: str, dest: Path) -> Path:
     return Path(top)
 
 
-def _run(tree: Path, n_pairs: int, seed: int, n_initial: int) -> dict:
+def _run(tree: Path, n_pairs: int, seed: int, n_initial: int, overrides: dict | None = None) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    p = subprocess.run([sys.executable, "-c", _WORKER, str(n_pairs), str(seed), str(n_initial)], capture_output=True,
-                       text=True, env=env, cwd=str(tree))
+    p = subprocess.run([sys.executable, "-c", _WORKER, str(n_pairs), str(seed), str(n_initial),
+                        json.dumps(overrides or {})], capture_output=True, text=True, env=env, cwd=str(tree))
     if p.returncode != 0:
         raise RuntimeError(f"worker in {tree} failed:\n{p.stderr[-3000:]}")
     line = [ln for ln in p.stdout.splitlines() if ln.startswith("@@")][-1]
@@ -131,28 +135,43 @@ def _summary(rs: list[dict], n_points: int, n_pairs_pts: list[dict]) -> dict:
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--against", required=True, help="git revision to compare with (A); B is this tree")
+    ap.add_argument("--against", required=True, help="git revision to compare with (A)")
+    ap.add_argument("--rev", default=None,
+                    help="git revision of B (default: this working tree as it is; a revision is unpacked, so "
+                         "editing the tree during the run cannot mix versions)")
+    ap.add_argument("--also", default=None,
+                    help="JSON census option overrides for a third arm C (B's code), e.g. '{\"dt_ortho\": 1.0}'")
     ap.add_argument("--n-pairs", type=int, default=15)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--n-initial", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=2, help="A/B repetitions, order alternated")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
+    also = json.loads(a.also) if a.also else None
+    arms = ["A", "B"] + (["C"] if also else [])
     with tempfile.TemporaryDirectory(prefix="fig2ab-") as tmp:
-        top = _unpack(a.against, Path(tmp))
-        trees = {"A": Path(tmp), "B": top}
-        runs: dict = {"A": [], "B": []}
+        (Path(tmp) / "A").mkdir()
+        top = _unpack(a.against, Path(tmp) / "A")
+        trees = {"A": Path(tmp) / "A", "B": top}
+        if a.rev:
+            (Path(tmp) / "B").mkdir()
+            _unpack(a.rev, Path(tmp) / "B")
+            trees["B"] = Path(tmp) / "B"
+        trees["C"] = trees["B"]
+        runs: dict = {k: [] for k in arms}
         for k in range(a.repeats):
-            for name in (("A", "B") if k % 2 == 0 else ("B", "A")):
-                runs[name].append(_run(trees[name], a.n_pairs, a.seed, a.n_initial))
+            for name in (arms if k % 2 == 0 else arms[::-1]):
+                runs[name].append(_run(trees[name], a.n_pairs, a.seed, a.n_initial, also if name == "C" else None))
                 print(f"{name}: cpu {runs[name][-1]['cpu']:.1f} s, wall {runs[name][-1]['wall']:.1f} s", file=sys.stderr)
     n_points = len(runs["A"][-1]["points"])
-    out = {"against": a.against, "n_points": n_points, "n_initial": a.n_initial, "numba_threads": 1,
-           "sample": f"{a.n_pairs} random neighbour pairs of the 51 x 51 coarse grid (seed {a.seed})",
-           "A": _summary(runs["A"], n_points, []), "B": _summary(runs["B"], n_points, [])}
-    out["speedup_cpu"] = out["A"]["cpu_per_point_s"] / out["B"]["cpu_per_point_s"]
-    out["agreement"] = compare(runs["A"][-1], runs["B"][-1], a.n_initial)
-    out["agreement_B_repeats"] = (compare(runs["B"][0], runs["B"][-1], a.n_initial)["identical_trajectory_tables"]
+    out = {"against": a.against, "rev": a.rev or "working tree", "also": also, "n_points": n_points,
+           "n_initial": a.n_initial, "numba_threads": 1,
+           "sample": f"{a.n_pairs} random neighbour pairs of the 51 x 51 coarse grid (seed {a.seed})"}
+    for name in arms:
+        out[name] = _summary(runs[name], n_points, [])
+        out[f"speedup_cpu_{name}"] = out["A"]["cpu_per_point_s"] / out[name]["cpu_per_point_s"]
+        out[f"agreement_A_{name}"] = compare(runs["A"][-1], runs[name][-1], a.n_initial)
+    out["B_repeats_identical"] = (compare(runs["B"][0], runs["B"][-1], a.n_initial)["identical_trajectory_tables"]
                                   if a.repeats > 1 else None)
     out["per_point_budget_for_10_min_on_2_cores_cpu_s"] = 2 * 600.0 / 201 ** 2
     print(json.dumps(out, indent=1, default=float))
