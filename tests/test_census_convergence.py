@@ -242,3 +242,29 @@ def test_in_sorted_is_isin_on_occupations():
     cells, _ = occupied_cells([rng.normal(size=(400, 3)), rng.normal(size=(400, 3)) + 0.5], 0.2)
     (ca, wa), (cb, wb) = cells
     assert shared_both_ways(cells[0], cells[1]) == min(wa[np.isin(ca, cb)].sum(), wb[np.isin(cb, ca)].sum())
+
+
+@pytest.mark.parametrize("n", [16, 64, 256])
+def test_pooled_sums_do_not_turn_a_conservative_sea_into_an_attractor(n):
+    # n undecided chaotic orbits on one support, sums scattered around zero with their own errors
+    # (a conservative sea): no pooled group, whatever n (the pool once kept only the orbits whose
+    # sum was negative by two errors and, with enough of them, called the sea dissipative); sums
+    # around -0.03 (a weakly dissipative attractor) pool into one dissipative group
+    from analysis.attractors.census import pool_undecided_sums
+    from analysis.attractors.options import CensusOptions
+
+    opts = CensusOptions()
+    rng = np.random.default_rng(n)
+    cells, _ = occupied_cells([rng.normal(size=(600, 3)) for _ in range(n)], opts.family_cell_frac)
+    lam = np.tile([0.1, 0.0, -0.02, -0.08], (n, 1))
+    lam_err = np.full((n, 4), 0.01)
+    err = np.full(n, 0.007)
+    idx = list(range(n))
+    assert pool_undecided_sums(idx, lam, lam_err, rng.normal(0.0, 0.007, n), err, cells, opts) == []
+    # symmetric around zero, half of them negative by ~3 errors: the selected half alone would pool to
+    # -0.02 +- 0.007 / sqrt(n / 2), "dissipative"
+    assert pool_undecided_sums(idx, lam, lam_err, np.resize([0.02, -0.02], n), err, cells, opts) == []
+    got = pool_undecided_sums(idx, lam, lam_err, rng.normal(-0.03, 0.007, n), err, cells, opts)
+    assert len(got) == 1 and sorted(got[0][0]) == idx and got[0][1] + 3 * got[0][2] < -opts.zero_band(opts.t_cap)
+    # without chaotic evidence (largest exponent inside the band) nothing is pooled
+    assert pool_undecided_sums(idx, lam * [0.0, 1, 1, 1], lam_err, np.full(n, -0.03), err, cells, opts) == []
