@@ -683,11 +683,13 @@ def pool_undecided_sums(idx, lam: np.ndarray, lam_err: np.ndarray, lsum: np.ndar
     """Groups of orbits undecided at the cap whose pooled exponent sum shows a contracting volume.
 
     Candidates are the orbits ``idx`` with chaotic evidence (largest exponent clear of the cap's
-    zero band by ``n_sigma`` errors) and a finite sum error, WHATEVER the sign of their own sum;
-    they are grouped by shared coarse support (``cells``, :func:`group_by_support` at
-    ``max(overlap_min, 0.5)``); a group of at least two pools its sums (inverse-variance mean ``sp``
-    and error ``ep``) and is returned as ``(members, sp, ep)`` when ``sp + n_sigma ep`` lies below
-    minus the cap's zero band.
+    zero band by ``n_sigma`` errors) and a finite sum error, WHATEVER the sign of their own sum.
+    Two candidates are linked when they share coarse support (``cells``, :func:`support_overlap` at
+    least ``max(overlap_min, 0.5)``) and their largest exponents agree within ``n_sigma`` combined
+    errors (one chaotic object; not the sums or the exponents that carry them, whose agreement
+    would again split a group by the sign being tested); a connected group of at least
+    two pools its sums (inverse-variance mean ``sp`` and error ``ep``) and is returned as
+    ``(members, sp, ep)`` when ``sp + n_sigma ep`` lies below minus the cap's zero band.
 
     The candidates were once only those whose own sum was already negative by two errors: a
     selection on the sign of the very statistic the pool then tests. On a conservative sea
@@ -698,12 +700,22 @@ def pool_undecided_sums(idx, lam: np.ndarray, lam_err: np.ndarray, lsum: np.ndar
     """
     z = opts.n_sigma
     band_cap = float(opts.zero_band(opts.t_cap))
-    pool = [j for j in idx if np.all(np.isfinite(lam[j])) and np.isfinite(lsum_err[j])
-            and lam[j, 0] - z * lam_err[j, 0] > band_cap]
+    pool = [j for j in idx if np.all(np.isfinite(lam[j])) and np.all(np.isfinite(lam_err[j]))
+            and np.isfinite(lsum_err[j]) and lam[j, 0] - z * lam_err[j, 0] > band_cap]
     out = []
-    if len(pool) < 2:
+    m = len(pool)
+    if m < 2:
         return out
-    sub = group_by_support([cells[j] for j in pool], max(opts.overlap_min, 0.5))
+    thr = max(opts.overlap_min, 0.5)
+    adj = np.zeros((m, m), dtype=bool)
+    for a in range(m):
+        i = pool[a]
+        for b in range(a + 1, m):
+            j = pool[b]
+            same_l1 = abs(lam[i, 0] - lam[j, 0]) <= z * float(np.hypot(lam_err[i, 0], lam_err[j, 0]))
+            if same_l1 and support_overlap(cells[i], cells[j]) >= thr:
+                adj[a, b] = adj[b, a] = True
+    sub = components(adj)
     for g in np.unique(sub):
         mem = [pool[i] for i in np.nonzero(sub == g)[0]]
         if len(mem) < 2:
@@ -807,23 +819,37 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
                 tr.reason = f"undecided at the cap t_cap={opts.t_cap:g}: {dec.reason}"
         if share:
             # followers of leaders that are done: inherit a decided label, or resume their own run
-            for f, ld in list(follow.items()):
-                trl = tracks[ld]
-                if trl.decision == "continue" or ld in nxt:
-                    continue
-                del follow[f]
-                tr = tracks[f]
-                ok, why = (_consistent(tr, trl, opts.n_sigma) if trl.decision in ("decided", "inherited")
-                           and trl.kind not in ("-1", "DIV") and not trl.rest else (False, ""))
-                if ok:
-                    tr.kind, tr.flavour, tr.decision = trl.kind, trl.flavour, "inherited"
-                    tr.reason = (f"inherits the label of initial condition {int(ic[ld])}, whose run it followed "
-                                 f"(shared support of the last windows; {why}); {tr.reason}")
-                else:
-                    # leader undecided, failed or at rest (equilibria match exactly), or its spectrum
-                    # differs from this run's: measured on its own
-                    nxt.append(f)
+            def resolve_followers():
+                for f, ld in list(follow.items()):
+                    trl = tracks[ld]
+                    if trl.decision == "continue" or ld in nxt:
+                        continue
+                    del follow[f]
+                    tr = tracks[f]
+                    ok, why = (_consistent(tr, trl, opts.n_sigma) if trl.decision in ("decided", "inherited")
+                               and trl.kind not in ("-1", "DIV") and not trl.rest else (False, ""))
+                    if ok:
+                        tr.kind, tr.flavour, tr.decision = trl.kind, trl.flavour, "inherited"
+                        tr.reason = (f"inherits the label of initial condition {int(ic[ld])}, whose run it followed "
+                                     f"(shared support of the last windows; {why}); {tr.reason}")
+                    else:
+                        # leader undecided, failed or at rest (equilibria match exactly), or its spectrum
+                        # differs from this run's: measured on its own
+                        nxt.append(f)
+
+            resolve_followers()
             nxt = _share_round(tracks, point, sorted(nxt), follow, opts, ic, syms)
+            while not nxt and follow:
+                # nothing left to measure, but a follower waits on a leader that was itself a follower
+                # and was resolved after it in the pass above: pass again (never end on 'continue');
+                # a follower whose leader cannot resolve any more resumes its own run
+                n_wait = len(follow)
+                resolve_followers()
+                if not nxt and len(follow) == n_wait:
+                    nxt.extend(sorted(follow))
+                    follow.clear()
+                if nxt:
+                    nxt = _share_round(tracks, point, sorted(nxt), follow, opts, ic, syms)
         active = np.array(sorted(nxt), dtype=np.int64)
         if not active.size:
             break
