@@ -214,3 +214,30 @@ def test_certified_path_does_not_depend_on_the_probe_batches(lmg_dimer, monkeypa
         for sa, sb in zip(ra.attractors, rb.attractors):
             assert sa.kind == sb.kind and sa.n_members == sb.n_members
             np.testing.assert_allclose(sa.exponents, sb.exponents, rtol=1e-9, atol=1e-12)
+
+
+def test_orbit_distance_matches_the_dense_twin():
+    # the k-d tree's nearest sample against the dense distance matrix (the first implementation):
+    # the same chords, so the same distances, near the curve and far from it, and a second call
+    # (served from the tree cache) the same again
+    rng = np.random.default_rng(3)
+    th = np.linspace(0.0, 2 * np.pi, 900, endpoint=False)
+    orbit = np.stack([np.cos(th), np.sin(th), 0.3 * np.cos(2 * th), 0.1 * np.sin(3 * th), 0 * th, 0.2 * np.cos(th)], 1)
+
+    def dense(Y, A):
+        q = A.shape[0]
+        d2 = np.sum(Y * Y, axis=1)[:, None] + np.sum(A * A, axis=1)[None, :] - 2.0 * Y @ A.T
+        near = np.argmin(d2, axis=1)
+        best = np.full(Y.shape[0], np.inf)
+        for s in (-1, 0):
+            a = A[(near + s) % q]
+            D = A[(near + s + 1) % q] - a
+            t = np.clip(np.sum((Y - a) * D, axis=1) / np.maximum(np.sum(D * D, axis=1), 1e-300), 0.0, 1.0)
+            best = np.minimum(best, np.linalg.norm(Y - a - t[:, None] * D, axis=1))
+        return best
+
+    for Y in (orbit[rng.integers(0, 900, 300)] + 1e-3 * rng.normal(size=(300, 6)), rng.normal(size=(300, 6))):
+        ref = dense(Y, orbit)
+        np.testing.assert_allclose(orbit_distance(Y, orbit), ref, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(orbit_distance(Y, orbit), ref, rtol=0, atol=1e-14)
+    assert orbit_distance(orbit[:5], orbit).max() < 1e-14

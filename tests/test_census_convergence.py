@@ -228,3 +228,68 @@ def test_not_decided_by_the_cap_is_undecided_with_evidence():
     assert res.fraction_undecided == 1.0 and res.status == -1 and res.phase == "none"
     # how much integration each label cost
     assert list(res.cost["kind"]) == ["-1"] and res.cost["t_mean"].iat[0] >= 200.0
+
+
+def test_in_sorted_is_isin_on_occupations():
+    # the binary-search membership of sorted unique cell codes gives np.isin's mask, empty sides too
+    from analysis.attractors.grouping import in_sorted, shared_both_ways
+
+    rng = np.random.default_rng(2)
+    for na, nb in [(0, 5), (5, 0), (1, 1), (40, 70), (300, 200)]:
+        ca = np.unique(rng.integers(0, 500, na))
+        cb = np.unique(rng.integers(0, 500, nb))
+        np.testing.assert_array_equal(in_sorted(ca, cb), np.isin(ca, cb))
+    cells, _ = occupied_cells([rng.normal(size=(400, 3)), rng.normal(size=(400, 3)) + 0.5], 0.2)
+    (ca, wa), (cb, wb) = cells
+    assert shared_both_ways(cells[0], cells[1]) == min(wa[np.isin(ca, cb)].sum(), wb[np.isin(cb, ca)].sum())
+
+
+@pytest.mark.parametrize("n", [16, 64, 256])
+def test_pooled_sums_do_not_turn_a_conservative_sea_into_an_attractor(n):
+    # n undecided chaotic orbits on one support, sums scattered around zero with their own errors
+    # (a conservative sea): no pooled group, whatever n (the pool once kept only the orbits whose
+    # sum was negative by two errors and, with enough of them, called the sea dissipative); sums
+    # around -0.03 (a weakly dissipative attractor) pool into one dissipative group
+    from analysis.attractors.census import pool_undecided_sums
+    from analysis.attractors.options import CensusOptions
+
+    opts = CensusOptions()
+    rng = np.random.default_rng(n)
+    cells, _ = occupied_cells([rng.normal(size=(600, 3)) for _ in range(n)], opts.family_cell_frac)
+    lam = np.tile([0.1, 0.0, -0.02, -0.08], (n, 1))
+    lam_err = np.full((n, 4), 0.01)
+    err = np.full(n, 0.007)
+    idx = list(range(n))
+    assert pool_undecided_sums(idx, lam, lam_err, rng.normal(0.0, 0.007, n), err, cells, opts) == []
+    # symmetric around zero, half of them negative by ~3 errors: the selected half alone would pool to
+    # -0.02 +- 0.007 / sqrt(n / 2), "dissipative"
+    assert pool_undecided_sums(idx, lam, lam_err, np.resize([0.02, -0.02], n), err, cells, opts) == []
+    got = pool_undecided_sums(idx, lam, lam_err, rng.normal(-0.03, 0.007, n), err, cells, opts)
+    assert len(got) == 1 and sorted(got[0][0]) == idx and got[0][1] + 3 * got[0][2] < -opts.zero_band(opts.t_cap)
+    # a dissipative attractor beside a conservative sea on the same coarse support: only the orbits
+    # whose spectra agree pool (the sea's members, largest exponent 0.12 against 0.25, stay apart)
+    lam2 = lam.copy()
+    lam2[: n // 2, 0] = 0.25
+    sums = np.where(np.arange(n) < n // 2, -0.03, np.resize([0.01, -0.01], n))
+    got = pool_undecided_sums(idx, lam2, lam_err, sums, err, cells, opts)
+    assert len(got) == 1 and sorted(got[0][0]) == list(range(n // 2))
+    # without chaotic evidence (largest exponent inside the band) nothing is pooled
+    assert pool_undecided_sums(idx, lam * [0.0, 1, 1, 1], lam_err, np.full(n, -0.03), err, cells, opts) == []
+
+
+def test_no_trajectory_ends_waiting_on_a_leader():
+    # at this Fig. 2 point (sample of bench_fig2_converged, 15 pairs, seed 3) a trajectory followed a
+    # leader that was itself a follower, resolved after it in the last round: it ended with decision
+    # 'continue', outside every count (1/16 undecided reported, 2/16 unlabelled). Every trajectory now
+    # ends with a final decision, and the shares add up to one.
+    from analysis.attractors import census_points
+    from studies.benchmarks.bench_fig2_converged import _sample
+
+    pts, Y0, _ = _sample(15, 3)
+    i = next(k for k, p in enumerate(pts) if abs(p["J"] - 1.04) < 1e-9 and abs(p["lam"] - 1.41) < 1e-9)
+    r = census_points(LMG_DIMER, [pts[i]], Y0[i:i + 1])[0]
+    final = {"settled", "decided", "certified", "joined", "inherited", "undecided", "not_trusted", "diverged",
+             "not_measured"}
+    assert set(r.trajectories["decision"]) <= final
+    total = sum(a.basin_fraction for a in r.attractors) + r.fraction_unclassified + r.fraction_diverged
+    assert abs(total - 1.0) < 1e-12

@@ -413,3 +413,105 @@ def test_early_reorthonormalisation_changes_nothing_but_rounding():
     a = lyapunov_spectrum(LMG_DIMER, Y_CHAOS, CHAOS, **kw)
     b = lyapunov_spectrum(LMG_DIMER, Y_CHAOS, CHAOS, growth_bound=1.0001, **kw)
     np.testing.assert_allclose(a.exponents, b.exponents, atol=1e-6)
+
+
+def _plain_dop_step(y, Q, p, h, model, rtol, atol):
+    """The DOP853 step of (y, Q) written as the plain triple loops of the first kernel (every stage
+    sum in stage order, zero coefficients included): the compiled kernel's stage sums were reordered
+    (stage by stage over all tangent components, zero coefficients skipped, four accumulators for
+    d = 4) and must give the same numbers bit for bit."""
+    from bifurcate.tableaux import DOP853 as T
+
+    n, d = Q.shape
+    f = np.empty(n)
+    Jw = np.empty((n, n))
+
+    def aug(yy, QQ):
+        model.rhs(yy, p, f)
+        model.jac(yy, p, Jw)
+        dQ = np.empty((n, d))
+        for i in range(n):
+            for k in range(d):
+                acc = 0.0
+                for j in range(n):
+                    acc += Jw[i, j] * QQ[j, k]
+                dQ[i, k] = acc
+        return f.copy(), dQ
+
+    KY = np.zeros((13, n))
+    KQ = np.zeros((13, n, d))
+    KY[0], KQ[0] = aug(y, Q)
+    for s in range(1, 12):
+        yt = np.empty(n)
+        Qt = np.empty((n, d))
+        for i in range(n):
+            acc = 0.0
+            for j in range(s):
+                acc += T.A[s, j] * KY[j, i]
+            yt[i] = y[i] + h * acc
+            for k in range(d):
+                acc = 0.0
+                for j in range(s):
+                    acc += T.A[s, j] * KQ[j, i, k]
+                Qt[i, k] = Q[i, k] + h * acc
+        KY[s], KQ[s] = aug(yt, Qt)
+    ynew = np.empty(n)
+    Qnew = np.empty((n, d))
+    for i in range(n):
+        acc = 0.0
+        for j in range(12):
+            acc += T.B[j] * KY[j, i]
+        ynew[i] = y[i] + h * acc
+        for k in range(d):
+            acc = 0.0
+            for j in range(12):
+                acc += T.B[j] * KQ[j, i, k]
+            Qnew[i, k] = Q[i, k] + h * acc
+    KY[12], KQ[12] = aug(ynew, Qnew)
+    e5 = e3 = 0.0
+    for i in range(n):
+        sc = atol + rtol * max(abs(y[i]), abs(ynew[i]))
+        a5 = a3 = 0.0
+        for j in range(13):
+            a5 += T.E5[j] * KY[j, i]
+            a3 += T.E3[j] * KY[j, i]
+        e5 += (a5 / sc) ** 2
+        e3 += (a3 / sc) ** 2
+    for k in range(d):
+        sc = atol + rtol * np.sqrt(max(float(np.sum(Q[:, k] ** 2)), float(np.sum(Qnew[:, k] ** 2))))
+        for i in range(n):
+            a5 = a3 = 0.0
+            for j in range(13):
+                a5 += T.E5[j] * KQ[j, i, k]
+                a3 += T.E3[j] * KQ[j, i, k]
+            e5 += (a5 / sc) ** 2
+            e3 += (a3 / sc) ** 2
+    err = abs(h) * e5 / np.sqrt((e5 + 0.01 * e3) * (n + n * d))
+    return ynew, Qnew, KY, KQ, err
+
+
+@pytest.mark.parametrize("model, params", [(LMG_DIMER, CHAOS), (LORENZ, None)])
+def test_reordered_stage_sums_give_the_same_numbers_bit_for_bit(model, params):
+    from bifurcate.lyapunov import lyapunov_kernels
+
+    kern = lyapunov_kernels(model)
+    rng = np.random.default_rng(5)
+    p = model.pack_params(params)
+    n, d = model.n, model.dim
+    for trial in range(3):
+        y = model.geometry.project(model.random_states(1, rng)[0]) if model.geometry.n_spheres else rng.normal(size=n)
+        Q = np.ascontiguousarray(np.linalg.qr(rng.normal(size=(n, d)))[0])
+        h = 0.05 * (trial + 1)
+        ynew_ref, Qnew_ref, KY_ref, KQ_ref, err_ref = _plain_dop_step(y, Q, p, h, model, 1e-8, 1e-10)
+        KY = np.zeros((13, n))
+        KQ = np.zeros((13, n, d))
+        Jw = np.empty((n, n))
+        kern._aug_field(y, Q, p, KY[0], KQ[0], Jw)
+        np.testing.assert_array_equal(KQ[0], KQ_ref[0])
+        ynew, Qnew = np.empty(n), np.empty((n, d))
+        err = kern._dop_step(y, Q, p, h, True, KY, KQ, np.empty(n), np.empty((n, d)), Jw, ynew, Qnew, 1e-8, 1e-10,
+                             np.empty((2, n, d)))
+        np.testing.assert_array_equal(ynew, ynew_ref)
+        np.testing.assert_array_equal(Qnew, Qnew_ref)
+        np.testing.assert_array_equal(KQ, KQ_ref)
+        assert err == err_ref

@@ -40,7 +40,7 @@ from analysis.attractors.classify import basin_fraction_error
 from analysis.attractors.convergence import ATTRACTING, decide, sum_error
 from analysis.attractors.features import autocorr_time, poincare_return
 from analysis.attractors.grouping import (components, group_by_support, group_by_touch, merge_cells, mirror_pairs,
-                                         occupied_cells, support_overlap)
+                                         occupied_cells, shared_both_ways, support_overlap)
 from analysis.attractors.options import CensusOptions
 from bifurcate.integrate import STATUS_MESSAGES, check_ensemble_memory, integrate_ensemble
 from bifurcate.lyapunov import LYAPUNOV_STATUS, lyapunov_spectra
@@ -471,7 +471,7 @@ def _window_overlap(A: np.ndarray, B: np.ndarray, lo: np.ndarray, h: np.ndarray,
         return 0.0
     ca, wa = _cells_of(A[-k:], lo, h, nbins)
     cb, wb = _cells_of(B[-k:], lo, h, nbins)
-    return float(min(wa[np.isin(ca, cb, assume_unique=True)].sum(), wb[np.isin(cb, ca, assume_unique=True)].sum()))
+    return shared_both_ways((ca, wa), (cb, wb))
 
 
 def _cells_of(S, lo, h, nbins):
@@ -642,9 +642,7 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
                         for r in refs:
                             if tracks[r].kind not in ("LC", "QP"):
                                 continue
-                            (ca, wa), (cb, wb) = cells(i, gf, img), cells(r, gf)
-                            ov = float(min(wa[np.isin(ca, cb, assume_unique=True)].sum(),
-                                           wb[np.isin(cb, ca, assume_unique=True)].sum()))
+                            ov = shared_both_ways(cells(i, gf, img), cells(r, gf))
                             if ov >= opts.share_overlap:
                                 cands.append((ov, r, f"shares {ov:.0%} of its support both ways with", img))
             got = None
@@ -669,8 +667,7 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
                 a_, b_ = win(i, k), win(r, k)
                 if a_ is None or b_ is None:
                     continue
-                ov = float(min(a_[1][np.isin(a_[0], b_[0], assume_unique=True)].sum(),
-                               b_[1][np.isin(b_[0], a_[0], assume_unique=True)].sum()))
+                ov = shared_both_ways(a_, b_)
                 if ov > best[0]:
                     best = (ov, r)
             if best[0] >= opts.share_overlap:
@@ -679,6 +676,55 @@ def _share_round(tracks: list, point: np.ndarray, cont: list[int], follow: dict,
             lead_p.append(i)
         leaders.extend(lead_p)
     return leaders
+
+
+def pool_undecided_sums(idx, lam: np.ndarray, lam_err: np.ndarray, lsum: np.ndarray, lsum_err: np.ndarray,
+                        cells: list, opts: CensusOptions) -> list[tuple[list[int], float, float]]:
+    """Groups of orbits undecided at the cap whose pooled exponent sum shows a contracting volume.
+
+    Candidates are the orbits ``idx`` with chaotic evidence (largest exponent clear of the cap's
+    zero band by ``n_sigma`` errors) and a finite sum error, WHATEVER the sign of their own sum.
+    Two candidates are linked when they share coarse support (``cells``, :func:`support_overlap` at
+    least ``max(overlap_min, 0.5)``) and their largest exponents agree within ``n_sigma`` combined
+    errors (one chaotic object; not the sums or the exponents that carry them, whose agreement
+    would again split a group by the sign being tested); a connected group of at least
+    two pools its sums (inverse-variance mean ``sp`` and error ``ep``) and is returned as
+    ``(members, sp, ep)`` when ``sp + n_sigma ep`` lies below minus the cap's zero band.
+
+    The candidates were once only those whose own sum was already negative by two errors: a
+    selection on the sign of the very statistic the pool then tests. On a conservative sea
+    (sums scattered around zero) the selected members' mean is negative by construction and its
+    error shrinks like one over the square root of their number, so with enough initial
+    conditions the pool called the sea a dissipative attractor (the census at cut (c), J = 0.4,
+    lam = 1 answered "none" with 64 initial conditions and "CH" with 256).
+    """
+    z = opts.n_sigma
+    band_cap = float(opts.zero_band(opts.t_cap))
+    pool = [j for j in idx if np.all(np.isfinite(lam[j])) and np.all(np.isfinite(lam_err[j]))
+            and np.isfinite(lsum_err[j]) and lam[j, 0] - z * lam_err[j, 0] > band_cap]
+    out = []
+    m = len(pool)
+    if m < 2:
+        return out
+    thr = max(opts.overlap_min, 0.5)
+    adj = np.zeros((m, m), dtype=bool)
+    for a in range(m):
+        i = pool[a]
+        for b in range(a + 1, m):
+            j = pool[b]
+            same_l1 = abs(lam[i, 0] - lam[j, 0]) <= z * float(np.hypot(lam_err[i, 0], lam_err[j, 0]))
+            if same_l1 and support_overlap(cells[i], cells[j]) >= thr:
+                adj[a, b] = adj[b, a] = True
+    sub = components(adj)
+    for g in np.unique(sub):
+        mem = [pool[i] for i in np.nonzero(sub == g)[0]]
+        if len(mem) < 2:
+            continue
+        w = 1.0 / np.maximum(lsum_err[mem], 1e-12) ** 2
+        sp, ep = float(np.sum(w * lsum[mem]) / w.sum()), float(1.0 / np.sqrt(w.sum()))
+        if sp + z * ep < -band_cap:
+            out.append((mem, sp, ep))
+    return out
 
 
 def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, settle,
@@ -773,23 +819,37 @@ def _measure(model: Model, Pm: np.ndarray, Y: np.ndarray, opts: CensusOptions, s
                 tr.reason = f"undecided at the cap t_cap={opts.t_cap:g}: {dec.reason}"
         if share:
             # followers of leaders that are done: inherit a decided label, or resume their own run
-            for f, ld in list(follow.items()):
-                trl = tracks[ld]
-                if trl.decision == "continue" or ld in nxt:
-                    continue
-                del follow[f]
-                tr = tracks[f]
-                ok, why = (_consistent(tr, trl, opts.n_sigma) if trl.decision in ("decided", "inherited")
-                           and trl.kind not in ("-1", "DIV") and not trl.rest else (False, ""))
-                if ok:
-                    tr.kind, tr.flavour, tr.decision = trl.kind, trl.flavour, "inherited"
-                    tr.reason = (f"inherits the label of initial condition {int(ic[ld])}, whose run it followed "
-                                 f"(shared support of the last windows; {why}); {tr.reason}")
-                else:
-                    # leader undecided, failed or at rest (equilibria match exactly), or its spectrum
-                    # differs from this run's: measured on its own
-                    nxt.append(f)
+            def resolve_followers():
+                for f, ld in list(follow.items()):
+                    trl = tracks[ld]
+                    if trl.decision == "continue" or ld in nxt:
+                        continue
+                    del follow[f]
+                    tr = tracks[f]
+                    ok, why = (_consistent(tr, trl, opts.n_sigma) if trl.decision in ("decided", "inherited")
+                               and trl.kind not in ("-1", "DIV") and not trl.rest else (False, ""))
+                    if ok:
+                        tr.kind, tr.flavour, tr.decision = trl.kind, trl.flavour, "inherited"
+                        tr.reason = (f"inherits the label of initial condition {int(ic[ld])}, whose run it followed "
+                                     f"(shared support of the last windows; {why}); {tr.reason}")
+                    else:
+                        # leader undecided, failed or at rest (equilibria match exactly), or its spectrum
+                        # differs from this run's: measured on its own
+                        nxt.append(f)
+
+            resolve_followers()
             nxt = _share_round(tracks, point, sorted(nxt), follow, opts, ic, syms)
+            while not nxt and follow:
+                # nothing left to measure, but a follower waits on a leader that was itself a follower
+                # and was resolved after it in the pass above: pass again (never end on 'continue');
+                # a follower whose leader cannot resolve any more resumes its own run
+                n_wait = len(follow)
+                resolve_followers()
+                if not nxt and len(follow) == n_wait:
+                    nxt.extend(sorted(follow))
+                    follow.clear()
+                if nxt:
+                    nxt = _share_round(tracks, point, sorted(nxt), follow, opts, ic, syms)
         active = np.array(sorted(nxt), dtype=np.int64)
         if not active.size:
             break
@@ -1273,24 +1333,14 @@ def _assemble(model, opts, params, p, N, kind, flav, decision, reason, eq_of, eq
                 reason[j] = (f"{reason[j]}; shares {best[0]:.0%} of its support with the decided {k} orbit of "
                              f"initial condition {best[1]}: on that attractor")
                 break
-    # undecided chaotic orbits with negative sums that share support pool their evidence: the
-    # inverse-variance mean of their sums decides the flavour of the attractor they share
-    pool = [j for j in np.nonzero(decision == "undecided")[0]
-            if samples[j].shape[0] >= 10 and np.all(np.isfinite(lam[j])) and np.isfinite(lsum_err[j])
-            and lam[j, 0] - z * lam_err[j, 0] > band_cap and lsum[j] + 2 * lsum_err[j] < 0]
-    if len(pool) >= 2:
-        sub = group_by_support([cells_coarse[j] for j in pool], max(opts.overlap_min, 0.5))
-        for g in np.unique(sub):
-            mem = [pool[i] for i in np.nonzero(sub == g)[0]]
-            if len(mem) < 2:
-                continue
-            w = 1.0 / np.maximum(lsum_err[mem], 1e-12) ** 2
-            sp, ep = float(np.sum(w * lsum[mem]) / w.sum()), float(1.0 / np.sqrt(w.sum()))
-            if sp + z * ep < -band_cap:
-                for j in mem:
-                    kind[j], flav[j], decision[j] = "CH", "dissipative", "joined"
-                    reason[j] = (f"{reason[j]}; pooled with {len(mem) - 1} orbit(s) sharing its support: sum "
-                                 f"{sp:+.4f}+-{ep:.1e}, volume contracts")
+    # undecided chaotic orbits that share support pool their evidence: the inverse-variance mean of
+    # their sums decides the flavour of the attractor they share
+    und = [j for j in np.nonzero(decision == "undecided")[0] if samples[j].shape[0] >= 10]
+    for mem, sp, ep in pool_undecided_sums(und, lam, lam_err, lsum, lsum_err, cells_coarse, opts):
+        for j in mem:
+            kind[j], flav[j], decision[j] = "CH", "dissipative", "joined"
+            reason[j] = (f"{reason[j]}; pooled with {len(mem) - 1} orbit(s) sharing its support: sum "
+                         f"{sp:+.4f}+-{ep:.1e}, volume contracts")
     att = np.array([ATTRACTING.get((k, f), False) for k, f in zip(kind, flav)])
     # grouping: (kind, flavour) classes; FP/SADDLE by equilibrium; others by support
     labels = np.full(N, -1, dtype=np.int64)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["occupied_cells", "support_overlap", "merge_cells", "group_by_support", "group_by_touch", "dilate",
+__all__ = ["occupied_cells", "support_overlap", "in_sorted", "shared_both_ways", "merge_cells", "group_by_support", "group_by_touch", "dilate",
            "components", "mirror_pairs"]
 
 
@@ -76,9 +76,28 @@ def support_overlap(a, b) -> float:
     (ca, wa), (cb, wb) = a, b
     if ca.size == 0 or cb.size == 0:
         return 0.0
-    ina = np.isin(ca, cb, assume_unique=True)
-    inb = np.isin(cb, ca, assume_unique=True)
+    ina = in_sorted(ca, cb)
+    inb = in_sorted(cb, ca)
     return float(max(wa[ina].sum(), wb[inb].sum()))
+
+
+def in_sorted(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """``np.isin(ca, cb)`` for sorted arrays of unique cell codes (as :func:`occupied_cells` gives
+    them), by binary search: the same mask, 2-6 times faster on the few hundred cells of an orbit
+    (``np.isin`` chooses between sorting and a lookup table on every call)."""
+    if cb.size == 0 or ca.size == 0:
+        return np.zeros(ca.size, dtype=bool)
+    pos = np.searchsorted(cb, ca)
+    pos[pos == cb.size] = 0
+    return cb[pos] == ca
+
+
+def shared_both_ways(a, b) -> float:
+    """Two-way shared support of occupations ``(codes, weights)``: the smaller of the fraction of
+    a's samples in cells b visits and of b's samples in cells a visits (a cycle inside a chaotic
+    sea shares one way only)."""
+    (ca, wa), (cb, wb) = a, b
+    return float(min(wa[in_sorted(ca, cb)].sum(), wb[in_sorted(cb, ca)].sum()))
 
 
 def merge_cells(parts) -> tuple[np.ndarray, np.ndarray]:

