@@ -929,6 +929,10 @@ def uncoupled_resolvent(T1, Q1, T2, Q2, Z, shift=0.0, pair=None) -> np.ndarray:
         return Q1 @ Y @ Q2.T
     if pair is not None:
         raise ValueError(f"expected pair=None with a shift or complex coefficients, got pair={pair!r}")
+    if not np.iscomplexobj(Z) and complex(shift).imag == 0:
+        # a real shift on real coefficients stays real: (T1 - shift) is still quasi-triangular
+        T1s = T1 - float(complex(shift).real) * np.eye(T1.shape[0])
+        return Q1 @ _quasi_triangular_sylvester(T1s, T2, Q1.T @ Z @ Q2) @ Q2.T
     C = _complex_times_real_t(_real_times_complex(Q1.T, Z), Q2.T)
     Y = _quasi_triangular_sylvester(T1, T2, C, shift=shift)
     return _complex_times_real_t(_real_times_complex(Q1, Y), Q2)
