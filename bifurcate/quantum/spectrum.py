@@ -267,7 +267,10 @@ class KronSumPreconditioner:
     equation ``L1 Y + Y L2^T - sigma Y = C``. It is solved per pair of connected components of ``L1`` and
     ``L2`` (e.g. the parities of ``m - m'`` of an LMG spin) with complex Schur forms computed once
     (unitary: no loss to the eigenvector condition numbers, measured 6e11 at S = 16) and the recursive
-    triangular solver :func:`_trsyl`. Exact for the LMG dimer at ``lam = 0``; the coupling (the PT term)
+    triangular solver :func:`_trsyl`. A sector closed under ``X -> X^+`` (every Z2 sector) is instead solved by
+    :meth:`HermitianSectors.solve` in the Hermitian basis (``x = W z``): the real Schur forms of the steady-state
+    solver's Lindbladian preconditioner with a complex shift, the one uncoupled inverse of the package; the
+    complex path remains for U(1) sectors. Exact for the LMG dimer at ``lam = 0``; the coupling (the PT term)
     costs Krylov iterations. Cost per application: four complex products of the component sizes
     (545 x 545 at S = 16) per component pair, plus the triangular solve.
 
@@ -308,6 +311,17 @@ class KronSumPreconditioner:
                 raise ValueError(f"jump operator {k} acts on both modes: the Kronecker-sum preconditioner does not apply")
         self.nonlocality = float(np.linalg.norm(H - np.kron(h1, np.eye(n2)) - np.kron(np.eye(n1), h2))
                                  / max(np.linalg.norm(H), 1e-300))
+        self.n = len(index)
+        # a sector closed under X -> X^+ (every Z2 sector): the steady-state preconditioner's real Schur forms in the
+        # Hermitian basis, shifted (HermitianSectors.solve), so one inverse serves the steady state and both
+        # spectrum solvers; other sectors (U(1) charges) keep the complex Schur forms below
+        try:
+            self._herm = HermitianSectors(sl, index=index)
+        except ValueError:
+            self._herm = None
+        if self._herm is not None:
+            self.pairs = [(g[0][1], g[1][1], g[4], g[5], None) for g in self._herm._groups["sector"]]
+            return
         Ls = [liouvillian(sp.csr_matrix(h), js).toarray() for h, js in ((h1, jumps[0]), (h2, jumps[1]))]
         comps = []
         for Lf in Ls:
@@ -352,6 +366,9 @@ class KronSumPreconditioner:
 
     def solve(self, r: np.ndarray, sigma: complex) -> np.ndarray:
         """``(L_unc - sigma)^{-1} r`` for a sector vector ``r``."""
+        if self._herm is not None:
+            W = self._herm.W["sector"]
+            return W @ self._herm.solve("sector", W.conj().T @ np.asarray(r, dtype=complex), sigma)
         out = np.empty(self.n, dtype=complex)
         for p, q, na, nb, where in self.pairs:
             T1, Q1, Q1h = self._schur[(0, p)]
@@ -930,6 +947,10 @@ class HermitianSectors:
     workers : int
         Threads over the closed-set products in :meth:`solve` (numpy products and the compiled Sylvester kernel
         release the GIL).
+    index : int array, optional
+        Instead of ``sectors``: one sector given by the column-stacked ``vec`` indices of its entries (key
+        ``"sector"``); only its basis ``W`` and :meth:`solve` are built, no ``matrix`` (the preconditioner of
+        :class:`KronSumPreconditioner`).
 
     Attributes
     ----------
@@ -950,7 +971,7 @@ class HermitianSectors:
         (e.g. a U(1) sector of non-zero charge: not closed under ``X -> X^+``).
     """
 
-    def __init__(self, sl, sectors=None, workers: int = 1):
+    def __init__(self, sl, sectors=None, workers: int = 1, *, index=None):
         from scipy.sparse.csgraph import connected_components
 
         from ._blocks import _local_projection, _one_factor, _real_lindbladian, factor_schur
@@ -981,15 +1002,20 @@ class HermitianSectors:
             A = abs(Lr)
             nc, lab = connected_components(sp.csr_matrix(A + A.T), directed=False)
             comps.append([np.flatnonzero(lab == i) for i in range(nc)])
-        secs, index = _sectors_with_index(sl)
-        all_keys = list(secs)
+        if index is not None:
+            # one sector given by its column-stacked vec indices: its basis and resolvent only (no matrix)
+            secs, index = None, {"sector": np.asarray(index)}
+            sectors = None
+        else:
+            secs, index = _sectors_with_index(sl)
+        all_keys = list(index)
         if sectors is None:
             keys = all_keys
         else:
             keys = [tuple(s) if isinstance(s, (tuple, list)) else (s,) for s in sectors]
-            missing = [s for s in keys if s not in secs]
+            missing = [s for s in keys if s not in index]
             if missing:
-                raise ValueError(f"expected sector keys among {sorted(secs)}, got {missing}")
+                raise ValueError(f"expected sector keys among {sorted(index)}, got {missing}")
         sec_id = np.full(d * d, -1, dtype=np.int32)
         pos = np.zeros(d * d, dtype=np.int64)
         for i, key in enumerate(all_keys):
@@ -1048,6 +1074,13 @@ class HermitianSectors:
                                  f"{n} entries: the Hermitian basis does not apply")
             W = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
             W.sum_duplicates()
+            self.keys.append(key)
+            self.size[key] = n
+            self.W[key] = W
+            self._groups[key] = groups
+            self.trace[key] = np.concatenate(tr) if key == zero_key else None
+            if secs is None:
+                continue
             Lb = secs[key].tocsr()
             Lz = (W.conj().T @ (Lb @ W)).tocsr()
             big = float(np.abs(Lz.data).max()) if Lz.nnz else 0.0
@@ -1056,12 +1089,7 @@ class HermitianSectors:
             Lz = sp.csr_matrix(Lz.real)
             Lz.data[np.abs(Lz.data) < 1e-15 * max(big, 1.0)] = 0.0
             Lz.eliminate_zeros()
-            self.keys.append(key)
-            self.size[key] = n
             self.matrix[key] = Lz
-            self.W[key] = W
-            self.trace[key] = np.concatenate(tr) if key == zero_key else None
-            self._groups[key] = groups
 
     def solve(self, key, z: np.ndarray, shift) -> np.ndarray:
         """``(L1 (x) 1 + 1 (x) L2 - shift)^{-1} z`` on sector ``key`` (coefficients ``z``, real or complex; a complex
