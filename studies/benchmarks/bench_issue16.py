@@ -5,6 +5,7 @@ Run::
 
     python -m studies.benchmarks.bench_issue16 steady 16 --J 1.5 --lam 0.45 [--qutip] [--preconditioner kron]
     python -m studies.benchmarks.bench_issue16 steady 24 --J 1.5 --lam 0.45 [--workers 1]
+    python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0.45 --method davidson [--qutip]
     python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0.45 [--method shift-invert|propagator]
         [--k 6] [--shifts auto|0.05,0.05+1.84j] [--direct-max N] [--ab-S 8] [--qutip]
 
@@ -17,8 +18,10 @@ threads overlap) and, with ``--qutip``,
 same process one after the other; the JSON holds both times, their ratio, both residuals of the exact
 blocked Liouvillian, our certified error estimate and the largest difference of the density matrices.
 ``spectrum``: ``shift_invert_spectrum`` (default; the ``k`` eigenvalues of largest real part among those nearest
-the shifts, every sector, residual and status per pair) or ``system_spectrum(method="propagator")`` (the slowest
-``k`` of every sector); ``--ab-S`` times both at a smaller S in the same process and compares their eigenvalues;
+the shifts, every sector, residual and status per pair), ``system_spectrum(method="propagator")`` (the slowest
+``k`` of every sector) or ``slowest_spectrum`` (``--method davidson``: block Davidson in the Hermitian basis
+preconditioned by the shifted uncoupled resolvent; residual and status per pair, a certificate per sector:
+"dense" / "missed" up to 2500 states, "none" beyond); ``--ab-S`` times both at a smaller S in the same process and compares their eigenvalues;
 ``--qutip`` times QuTiP's dense spectrum of the full Liouvillian (small S only). Timings on the shared machine are only comparable as ratios within one run; the CPU (process)
 times are reported too (one BLAS thread: the CPU time is what an idle core would take, roughly).
 Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BLAS thread; CPU = process time)

@@ -193,3 +193,35 @@ def test_not_converged_is_reported_and_bad_arguments_are_named():
                       ({"block": 0}, "block"), ({"seeds": 0}, "seeds")):
         with pytest.raises(ValueError, match=match):
             slowest_spectrum(_dimer(), 1, {"J": 1.5, "lam": 0.45}, **kw)
+
+
+@pytest.mark.slow
+def test_slowest_spectrum_agrees_with_shift_invert_at_S6():
+    """S = 6, (1.5, 0.45) (sectors of 14 281 states, beyond the dense certificate): every Davidson eigenvalue is one
+    shift-invert finds, and no shift-invert eigenvalue right of the k-th Davidson one is missing from it."""
+    from bifurcate.quantum.spectrum import shift_invert_spectrum
+
+    p = {"J": 1.5, "lam": 0.45}
+    r = slowest_spectrum(_dimer(), 6, p, k=6)
+    assert r.status == "unverified" and set(r.certificate.values()) == {"none"}
+    si = shift_invert_spectrum(_dimer(), 6, p, k=8, shifts=(0.05, 0.05 + 1.8j, 0.05 + 2.2j))
+    assert si.status == "ok"
+    for key, vals in r.sectors.items():
+        ref = si.sectors[key]
+        found = vals[1:] if key == (0,) else vals
+        assert all(np.min(np.abs(ref - z)) < 1e-7 for z in found), (key, found, ref)
+        right = [z for z in ref if z.real > found[-1].real + 1e-7 and abs(z) > 1e-9]
+        assert all(np.min(np.abs(found - z)) < 1e-7 for z in right), (key, found, ref)
+
+
+def test_issue16_spectrum_benchmark_davidson_against_qutip_in_the_same_run(capsys):
+    from studies.benchmarks.bench_issue16 import main
+
+    out = main(["spectrum", "2", "--J", "0.5", "--lam", "0.3", "--method", "davidson", "--qutip"])
+    assert out["method"] == "davidson" and out["status"] in ("ok", "missed")
+    assert set(out["certificate"].values()) <= {"dense", "missed"}
+    assert out["qutip"]["max_distance_ours_to_qutip"] < 1e-7  # every eigenvalue found is one of QuTiP's
+    assert out["cpu_s"] > 0 and out["qutip"]["cpu_s"] > 0
+    for key, res in out["residuals"].items():
+        assert max(res) <= 1e-9 * out["norm1"]
+    assert '"what": "spectrum"' in capsys.readouterr().out
