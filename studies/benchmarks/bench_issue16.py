@@ -34,7 +34,23 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   (mostly high charges, and sector 0 by 0.018) a slow mode sits far from the single shift and shift-invert
   returns the six nearest the shift instead of the six slowest. The per-sector ``covered_im`` window of
   :func:`shift_invert_spectrum` (several shifts) is what certifies "slowest"; the benchmark does not scan yet.
-* J != 0 (two Z2 sectors of 593 000 states at S = 16): no run; one preconditioner application costs 1.07 s
+* ``--method davidson`` (this session, load average 9-16 on the 2 cores, one BLAS thread, two resolvent threads):
+  S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU
+  (ratio 4.0); every eigenvalue found is one of QuTiP's (largest distance 1.7e-8), residuals below 1e-9 ||L||_1;
+  but both sectors certified "missed": the modes -0.600 +- 5.763i (even) and -0.642 +- 4.232i (odd) lie right of
+  the 6th found (found after the restart fix: the first; the second, 0.34 from its uncoupled seed, not).
+  S = 16, (1.5, 0.45) and (0.5, 0.3): sectors of 592 961 real unknowns, 15.6 M non-zeros; measured per operation
+  (CPU): the build 17 s, a product 0.06 s, a resolvent 0.23 s (complex shift; two threads), peak memory 3.4 GB
+  for the build. The whole runs did NOT finish within the session: (1.5, 0.45) had used 8.5 min CPU after 62 min
+  wall under the load (and the eigensolver had not converged both sectors), so the 10-minute target is not met
+  (nor refuted on an idle machine: the CPU time already spent says at least ~5 min wall there, likely more).
+  Counts at small S (final code): S = 4 about 570 / 750 products and 470 / 510 resolvents per sector; S = 6
+  about 840 / 1130 products and 580 / 730 resolvents: at S = 16 costs of 0.06 s and 0.23 s give roughly
+  3-5 min CPU per sector if the counts grow like the steady state's Krylov counts (1.8x from S = 8 to 16).
+* The steady state is the shift 0 of the same inverse: ``steady 16 --J 1.5 --lam 0.45 --preconditioner lindblad``
+  before / after the refactoring, same run of the machine: identical results (Z_B 0.466561423889764, residual
+  6.3e-14, certified error 1.6e-10, 152 + 42 products), CPU 37.1 s / 37.6 s.
+* J != 0 (two Z2 sectors of 593 000 states at S = 16) by shift-invert: no run; one preconditioner application costs 1.07 s
   CPU and a product 0.10 s, and GMRES needs 73-79 products per solve at S = 8 (more at larger S), so 20-35
   Arnoldi solves per sector take hours: the 10-minute target is not met on this route.
 """
