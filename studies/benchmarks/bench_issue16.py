@@ -41,9 +41,10 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   the 6th found (found after the restart fix: the first; the second, 0.34 from its uncoupled seed, not).
   S = 16, (1.5, 0.45) and (0.5, 0.3): sectors of 592 961 real unknowns, 15.6 M non-zeros; measured per operation
   (CPU): the build 17 s, a product 0.06 s, a resolvent 0.23 s (complex shift; two threads), peak memory 3.4 GB
-  for the build. The whole runs did NOT finish within the session: (1.5, 0.45) had used 8.5 min CPU after 62 min
-  wall under the load (and the eigensolver had not converged both sectors), so the 10-minute target is not met
-  (nor refuted on an idle machine: the CPU time already spent says at least ~5 min wall there, likely more).
+  for the build. The whole runs did NOT finish within the session: (1.5, 0.45) was stopped by its 4500 s
+  timeout (/usr/bin/time: 1:15:00 wall at 19 % CPU, 568 s user + 318 s system CPU, peak RSS 3.4 GB) without a
+  result; (0.5, 0.3) was stopped after 4 min CPU. The 10-minute target is NOT met: 15 min of CPU did not
+  finish the two sectors (the run used the code of commit 834cd12: keep 12 of 80 columns at a restart).
   Counts at small S (final code): S = 4 about 570 / 750 products and 470 / 510 resolvents per sector; S = 6
   about 840 / 1130 products and 580 / 730 resolvents: at S = 16 costs of 0.06 s and 0.23 s give roughly
   3-5 min CPU per sector if the counts grow like the steady state's Krylov counts (1.8x from S = 8 to 16).
