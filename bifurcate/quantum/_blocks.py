@@ -29,7 +29,9 @@ from scipy.linalg.blas import zher2k as _zher2k
 from scipy.linalg.blas import ztrmm as _ztrmm
 from scipy.linalg.lapack import ztrsyl as _ztrsyl
 
+from ._sylvester import complex_times_real_t as _complex_times_real_t
 from ._sylvester import quasi_triangular_sylvester as _quasi_triangular_sylvester
+from ._sylvester import real_times_complex as _real_times_complex
 from .lmg_dimer import hamiltonian, jump_operators, magnetisation_quantum_numbers, validate_params
 from .operators import validate_spin
 
@@ -724,7 +726,7 @@ class BlockLiouvillian:
         for Lg1, Lg2, a, b in plan["groups"]:
             fac, sdims = [], []
             for L in (Lg1, Lg2):
-                T, Q, sdim = sla.schur(L, output="real", sort=lambda x, y, tol=tol: abs(x) + abs(y) < tol)
+                T, Q, sdim = factor_schur(L, tol)
                 fac.append([T, Q])
                 sdims.append(sdim)
             sigma = None
@@ -795,11 +797,7 @@ class BlockLiouvillian:
 
         def one(g):
             (T1, Q1), (T2, Q2), a, b, m1, m2, sigma = g
-            C = Q1.T @ z[a:b].reshape(m1, m2) @ Q2
-            Y = _quasi_triangular_sylvester(T1, T2, C)
-            if sigma is not None:  # the singular pair of the two stationary states, solved last
-                Y[0, 0] = (C[0, 0] - T1[0, 1:] @ Y[1:, 0] - Y[0, 1:] @ T2[0, 1:]) / sigma
-            np.matmul(Q1 @ Y, Q2.T, out=out[a:b].reshape(m1, m2))
+            out[a:b] = uncoupled_resolvent(T1, Q1, T2, Q2, z[a:b].reshape(m1, m2), pair=sigma).ravel()
 
         groups = data["groups"]
         if data["workers"] > 1 and len(groups) > 1:
@@ -905,6 +903,39 @@ class BlockLiouvillian:
         if self._prec and self._prec[0][0] == "lindblad":
             return self.precondition_packed(self.pack(blocks))
         return [self._prec_block(e, self._pack_block(R)) for e, R in zip(self._prec, blocks)]
+
+
+def factor_schur(L, tol: float):
+    """Real Schur form ``L = Q T Q^T`` of one factor's Lindbladian block (dense real ``(m, m)``), the eigenvalues
+    with ``|Re| + |Im| < tol`` (stationary states) first: ``(T, Q, sdim)``. The one factorisation behind both
+    the steady-state preconditioner and the spectrum's resolvent (:func:`uncoupled_resolvent`)."""
+    return sla.schur(L, output="real", sort=lambda x, y, tol=tol: abs(x) + abs(y) < tol)
+
+
+def uncoupled_resolvent(T1, Q1, T2, Q2, Z, shift=0.0, pair=None) -> np.ndarray:
+    """``(L1 (x) 1 + 1 (x) L2 - shift)^{-1}`` on one group's coefficients ``Z`` (``(m1, m2)``, row-major
+    ``E_k (x) F_l``): ``L1 Y + Y L2^T - shift Y = Z`` with ``L_f = Q_f T_f Q_f^T`` (real Schur forms,
+    :func:`factor_schur`).
+
+    ``shift`` real or complex (0: the steady state's real path; else a complex result, the resolvent of the
+    spectrum solvers). ``pair`` (steady state only, ``shift = 0``): the value the singular pair of the two
+    stationary states (``T[0, 0] = 0`` on both sides) is divided by, solved last.
+    """
+    if shift == 0 and not np.iscomplexobj(Z):
+        C = Q1.T @ Z @ Q2
+        Y = _quasi_triangular_sylvester(T1, T2, C)
+        if pair is not None:  # the singular pair of the two stationary states, solved last
+            Y[0, 0] = (C[0, 0] - T1[0, 1:] @ Y[1:, 0] - Y[0, 1:] @ T2[0, 1:]) / pair
+        return Q1 @ Y @ Q2.T
+    if pair is not None:
+        raise ValueError(f"expected pair=None with a shift or complex coefficients, got pair={pair!r}")
+    if not np.iscomplexobj(Z) and complex(shift).imag == 0:
+        # a real shift on real coefficients stays real: (T1 - shift) is still quasi-triangular
+        T1s = T1 - float(complex(shift).real) * np.eye(T1.shape[0])
+        return Q1 @ _quasi_triangular_sylvester(T1s, T2, Q1.T @ Z @ Q2) @ Q2.T
+    C = _complex_times_real_t(_real_times_complex(Q1.T, Z), Q2.T)
+    Y = _quasi_triangular_sylvester(T1, T2, C, shift=shift)
+    return _complex_times_real_t(_real_times_complex(Q1, Y), Q2)
 
 
 def _realify(sel, C):

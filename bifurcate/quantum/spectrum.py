@@ -28,6 +28,17 @@ for a shift inside the spectrum, ``-0.35 + 1.84 i``): the coupling ``lam`` left 
 costs iterations that grow with S. Arnoldi needs 20-35 inverse applications for a few eigenvalues, so the
 Z2 sectors at J != 0 and S = 16 take hours, not minutes, on this route (see the benchmark's notes).
 
+The slowest eigenvalues whatever their imaginary part (:func:`slowest_spectrum`, :class:`HermitianSectors`,
+:func:`block_davidson`): each self-conjugate sector (every Z2 sector) is the real matrix of ``L`` in the product
+basis of Hermitian operators (half the numbers of the complex sector); block generalized Davidson corrects the
+leading Ritz pairs with the resolvent ``(L_unc - theta)^{-1}`` of the uncoupled Liouvillian at the Ritz value,
+from the real Schur forms the steady-state solver's ``"lindblad"`` preconditioner uses (the steady state is the
+shift 0 of the same inverse; :class:`KronSumPreconditioner` uses it too on Z2 sectors). The start space is the
+uncoupled Liouvillian's slowest modes, so the iteration is local: a slow mode far from every uncoupled seed can be
+missed. Sectors up to ``dense_max`` states are certified against their dense spectrum ("dense" / "missed");
+beyond, the status says "unverified". Measured costs at S = 16 (J != 0, 592 961 real unknowns per sector, loaded
+machine, CPU time): a product 0.06 s, a resolvent 0.23 s (two threads), the sector build 17 s.
+
 References
 ----------
 F. Minganti, A. Biella, N. Bartolo and C. Ciuti, PRA 98, 042118 (2018); Kothe & Kirton, Eq. (5).
@@ -50,7 +61,8 @@ from .lmg_dimer import hamiltonian, jump_operators, magnetisation_quantum_number
 from .operators import liouvillian, validate_spin
 
 __all__ = ["LiouvillianSpectrum", "liouvillian_spectrum", "sector_liouvillians", "KronSumPreconditioner",
-           "ShiftInvertSpectrum", "shift_invert_eigenvalues", "shift_invert_spectrum", "targeted_eigenpair"]
+           "ShiftInvertSpectrum", "shift_invert_eigenvalues", "shift_invert_spectrum", "targeted_eigenpair",
+           "HermitianSectors", "SlowestSpectrum", "block_davidson", "slowest_spectrum"]
 
 DENSE_MAX = 2500
 
@@ -266,7 +278,10 @@ class KronSumPreconditioner:
     equation ``L1 Y + Y L2^T - sigma Y = C``. It is solved per pair of connected components of ``L1`` and
     ``L2`` (e.g. the parities of ``m - m'`` of an LMG spin) with complex Schur forms computed once
     (unitary: no loss to the eigenvector condition numbers, measured 6e11 at S = 16) and the recursive
-    triangular solver :func:`_trsyl`. Exact for the LMG dimer at ``lam = 0``; the coupling (the PT term)
+    triangular solver :func:`_trsyl`. A sector closed under ``X -> X^+`` (every Z2 sector) is instead solved by
+    :meth:`HermitianSectors.solve` in the Hermitian basis (``x = W z``): the real Schur forms of the steady-state
+    solver's Lindbladian preconditioner with a complex shift, the one uncoupled inverse of the package; the
+    complex path remains for U(1) sectors. Exact for the LMG dimer at ``lam = 0``; the coupling (the PT term)
     costs Krylov iterations. Cost per application: four complex products of the component sizes
     (545 x 545 at S = 16) per component pair, plus the triangular solve.
 
@@ -307,6 +322,17 @@ class KronSumPreconditioner:
                 raise ValueError(f"jump operator {k} acts on both modes: the Kronecker-sum preconditioner does not apply")
         self.nonlocality = float(np.linalg.norm(H - np.kron(h1, np.eye(n2)) - np.kron(np.eye(n1), h2))
                                  / max(np.linalg.norm(H), 1e-300))
+        self.n = len(index)
+        # a sector closed under X -> X^+ (every Z2 sector): the steady-state preconditioner's real Schur forms in the
+        # Hermitian basis, shifted (HermitianSectors.solve), so one inverse serves the steady state and both
+        # spectrum solvers; other sectors (U(1) charges) keep the complex Schur forms below
+        try:
+            self._herm = HermitianSectors(sl, index=index)
+        except ValueError:
+            self._herm = None
+        if self._herm is not None:
+            self.pairs = [(g[0][1], g[1][1], g[4], g[5], None) for g in self._herm._groups["sector"]]
+            return
         Ls = [liouvillian(sp.csr_matrix(h), js).toarray() for h, js in ((h1, jumps[0]), (h2, jumps[1]))]
         comps = []
         for Lf in Ls:
@@ -351,6 +377,9 @@ class KronSumPreconditioner:
 
     def solve(self, r: np.ndarray, sigma: complex) -> np.ndarray:
         """``(L_unc - sigma)^{-1} r`` for a sector vector ``r``."""
+        if self._herm is not None:
+            W = self._herm.W["sector"]
+            return W @ self._herm.solve("sector", W.conj().T @ np.asarray(r, dtype=complex), sigma)
         out = np.empty(self.n, dtype=complex)
         for p, q, na, nb, where in self.pairs:
             T1, Q1, Q1h = self._schur[(0, p)]
@@ -899,3 +928,570 @@ def _sectors_with_index(sl):
         blocks[kk] = L[ix][:, ix].tocsc()
         index[kk] = ix
     return blocks, index
+
+
+# ------------------------------------------------------------------------------------------------
+# the slowest eigenvalues per sector (issue 16): real Hermitian basis, block Davidson preconditioned by the
+# resolvent of the uncoupled Liouvillian (the steady-state solver's Lindbladian preconditioner, shifted)
+class HermitianSectors:
+    """The Liouvillian of a two-mode system in the real orthonormal product basis ``E_k (x) F_l`` of Hermitian
+    operators, per self-conjugate symmetry sector, with the resolvent of its uncoupled part.
+
+    ``L(X^+) = L(X)^+``, so in a basis of Hermitian operators the Liouvillian is a *real* matrix; a sector closed
+    under ``X -> X^+`` (every Z2 sector, the U(1) sector of charge 0) is the complexification of the real span of
+    its Hermitian operators, and its eigenvalues are those of a real matrix of the same size (conjugate pairs).
+    The basis is the product of each mode's orthonormal Hermitian basis (``|a><a|``, ``(|a><a'| + |a'><a|) /
+    sqrt 2``, ``i (|a><a'| - |a'><a|) / sqrt 2``) ordered by the closed sets of the one-mode Lindbladians
+    ``L_f`` (the steady-state solver's ``"lindblad"`` preconditioner, :meth:`BlockLiouvillian.lindblad_plan`):
+    each sector is a union of products ``C1 x C2`` of closed sets (checked), on which the uncoupled Liouvillian
+    ``L1 (x) 1 + 1 (x) L2`` acts as ``Y -> L1 Y + Y L2^T``. Its resolvent ``(L_unc - sigma)^{-1}`` for any real or
+    complex ``sigma`` (:meth:`solve`) comes from the real Schur forms of the ``L_f`` restricted to the closed sets
+    (:func:`bifurcate.quantum._blocks.factor_schur`, the steady-state preconditioner's factorisation) and the
+    quasi-triangular Sylvester solver with a complex shift: the same inverse as the steady state's, there at
+    ``sigma = 0``.
+
+    Parameters
+    ----------
+    sl : SystemLiouvillian with two modes whose jumps each act on one mode
+    sectors : sequence of sector keys, optional
+        The sectors to build (default every self-conjugate one).
+    workers : int
+        Threads over the closed-set products in :meth:`solve` (numpy products and the compiled Sylvester kernel
+        release the GIL).
+    index : int array, optional
+        Instead of ``sectors``: one sector given by the column-stacked ``vec`` indices of its entries (key
+        ``"sector"``); only its basis ``W`` and :meth:`solve` are built, no ``matrix`` (the preconditioner of
+        :class:`KronSumPreconditioner`).
+
+    Attributes
+    ----------
+    keys : list of sector keys
+    size : dict ``{key: n}``
+    matrix : dict ``{key: real csr (n, n)}``, the sector's Liouvillian in the Hermitian basis
+    W : dict ``{key: complex csr (n, n)}``, unitary: column ``j`` is ``vec(E_k (x) F_l)`` on the sector's
+        entries (their order in :func:`_sectors_with_index`), so ``x = W z`` and ``z = W^+ x``
+    trace : dict ``{key: real (n,) or None}``, the coefficients of the identity (``tr X = trace . z``) in the
+        sector of the steady state
+    nonlocality : float
+        ``||H - h1 (x) 1 - 1 (x) h2||_F / ||H||_F`` (0: the resolvent is that of ``L`` itself).
+
+    Raises
+    ------
+    ValueError
+        Not two modes, a jump acting on both modes, or a sector that is not a union of products of closed sets
+        (e.g. a U(1) sector of non-zero charge: not closed under ``X -> X^+``).
+    """
+
+    def __init__(self, sl, sectors=None, workers: int = 1, *, index=None):
+        from scipy.sparse.csgraph import connected_components
+
+        from ._blocks import _local_projection, _one_factor, _real_lindbladian, factor_schur
+
+        if len(sl.dims) != 2:
+            raise ValueError(f"expected a system of two modes for the Hermitian-basis sectors, got dims {sl.dims}")
+        if isinstance(workers, (bool, np.bool_)) or not (isinstance(workers, (int, np.integer)) and workers >= 1):
+            raise ValueError(f"expected workers an integer >= 1, got {workers!r}")
+        self.workers = int(workers)
+        n1, n2 = (int(x) for x in sl.dims)
+        d = n1 * n2
+        H = sp.csr_matrix(sl.H, dtype=complex)
+        Hh = sp.csr_matrix(0.5 * (H + H.conj().T))
+        h1, h2, rest = _local_projection(Hh, n1, n2)
+        nh = sp.linalg.norm(Hh) if Hh.nnz else 0.0
+        self.nonlocality = float(sp.linalg.norm(rest) / nh) if nh else 0.0
+        jumps = ([], [])
+        for j, c in enumerate(sl.c_ops):
+            f = _one_factor(c, n1, n2)
+            if f is None:
+                raise ValueError(f"jump operator {j} acts on both modes: the uncoupled resolvent does not apply")
+            jumps[f[0]].append(f[1])
+        Ls, bases, comps = [], [], []
+        for h, n, js in ((h1, n1, jumps[0]), (h2, n2, jumps[1])):
+            Lr, basis = _real_lindbladian(h, js, n)
+            Ls.append(Lr)
+            bases.append(basis)
+            A = abs(Lr)
+            nc, lab = connected_components(sp.csr_matrix(A + A.T), directed=False)
+            comps.append([np.flatnonzero(lab == i) for i in range(nc)])
+        if index is not None:
+            # one sector given by its column-stacked vec indices: its basis and resolvent only (no matrix)
+            secs, index = None, {"sector": np.asarray(index)}
+            sectors = None
+        else:
+            secs, index = _sectors_with_index(sl)
+        all_keys = list(index)
+        if sectors is None:
+            keys = all_keys
+        else:
+            keys = [tuple(s) if isinstance(s, (tuple, list)) else (s,) for s in sectors]
+            missing = [s for s in keys if s not in index]
+            if missing:
+                raise ValueError(f"expected sector keys among {sorted(index)}, got {missing}")
+        sec_id = np.full(d * d, -1, dtype=np.int32)
+        pos = np.zeros(d * d, dtype=np.int64)
+        for i, key in enumerate(all_keys):
+            sec_id[index[key]] = i
+            pos[index[key]] = np.arange(len(index[key]))
+        wanted = {all_keys.index(key) for key in keys}
+        parts = {i: [] for i in wanted}
+        for c1, C1 in enumerate(comps[0]):
+            a, a2, e1, e2 = (x[C1] for x in bases[0])
+            for c2, C2 in enumerate(comps[1]):
+                b, b2, f1, f2 = (x[C2] for x in bases[1])
+                # E (x) F = e1 f1 |a b><a2 b2| + e1 f2 |a b2><a2 b| + e2 f1 |a2 b><a b2| + e2 f2 |a2 b2><a b|
+                terms = [(a[:, None] * n2 + b[None, :], a2[:, None] * n2 + b2[None, :], e1[:, None] * f1[None, :]),
+                         (a[:, None] * n2 + b2[None, :], a2[:, None] * n2 + b[None, :], e1[:, None] * f2[None, :]),
+                         (a2[:, None] * n2 + b[None, :], a[:, None] * n2 + b2[None, :], e2[:, None] * f1[None, :]),
+                         (a2[:, None] * n2 + b2[None, :], a[:, None] * n2 + b[None, :], e2[:, None] * f2[None, :])]
+                vec = [(t * d + s).ravel() for s, t, _ in terms]
+                coef = [np.broadcast_to(cf, terms[0][0].shape).ravel() for _, _, cf in terms]
+                sid = sec_id[vec[0]]
+                ok = np.all(sid == sid[0]) and all(np.all(sec_id[v][cf != 0] == sid[0]) for v, cf in zip(vec, coef))
+                if not ok:
+                    if any(np.isin(sec_id[v][cf != 0], list(wanted)).any() for v, cf in zip(vec, coef)):
+                        raise ValueError("a sector is not a union of products of the modes' closed sets (not closed "
+                                         "under X -> X^+?): the Hermitian basis does not apply")
+                    continue
+                if int(sid[0]) in wanted:
+                    parts[int(sid[0])].append((c1, c2, vec, coef, (a == a2)[:, None] & (b == b2)[None, :]))
+        zero_key = tuple(0 for _ in sl.symmetries)
+        self.keys, self.size, self.matrix, self.W, self.trace, self._groups = [], {}, {}, {}, {}, {}
+        self._schur = {}
+        tol = 1e-8 * max(1.0, max(float(abs(L).sum(axis=0).max()) for L in Ls if L.nnz) if any(L.nnz for L in Ls)
+                         else 1.0)
+        for key in keys:
+            i = all_keys.index(key)
+            n = len(index[key])
+            rows, cols, vals, groups, tr = [], [], [], [], []
+            start = 0
+            for c1, c2, vec, coef, diag in parts[i]:
+                m1, m2 = len(comps[0][c1]), len(comps[1][c2])
+                z = start + np.arange(m1 * m2)
+                for v, cf in zip(vec, coef):
+                    nz = cf != 0
+                    rows.append(pos[v[nz]])
+                    cols.append(z[nz])
+                    vals.append(cf[nz])
+                for f, c in ((0, c1), (1, c2)):
+                    if (f, c) not in self._schur:
+                        C = comps[f][c]
+                        T, Q, _ = factor_schur(Ls[f][C][:, C].toarray(), tol)
+                        self._schur[(f, c)] = (np.ascontiguousarray(T), np.ascontiguousarray(Q))
+                groups.append(((0, c1), (1, c2), start, start + m1 * m2, m1, m2))
+                tr.append(diag.ravel().astype(float))
+                start += m1 * m2
+            if start != n:
+                raise ValueError(f"sector {key}: the products of closed sets hold {start} coefficients, the sector "
+                                 f"{n} entries: the Hermitian basis does not apply")
+            W = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+            W.sum_duplicates()
+            self.keys.append(key)
+            self.size[key] = n
+            self.W[key] = W
+            self._groups[key] = groups
+            self.trace[key] = np.concatenate(tr) if key == zero_key else None
+            if secs is None:
+                continue
+            Lb = secs[key].tocsr()
+            Lz = (W.conj().T @ (Lb @ W)).tocsr()
+            big = float(np.abs(Lz.data).max()) if Lz.nnz else 0.0
+            if Lz.nnz and float(np.abs(Lz.data.imag).max()) > 1e-10 * max(big, 1.0):  # pragma: no cover
+                raise AssertionError("the Liouvillian is not real in the Hermitian basis")
+            Lz = sp.csr_matrix(Lz.real)
+            Lz.data[np.abs(Lz.data) < 1e-15 * max(big, 1.0)] = 0.0
+            Lz.eliminate_zeros()
+            self.matrix[key] = Lz
+
+    def solve(self, key, z: np.ndarray, shift) -> np.ndarray:
+        """``(L1 (x) 1 + 1 (x) L2 - shift)^{-1} z`` on sector ``key`` (coefficients ``z``, real or complex; a complex
+        array out, real when ``shift`` is real and ``z`` real up to rounding)."""
+        from ._blocks import uncoupled_resolvent
+
+        z = np.asarray(z)
+        out = np.empty(len(z), dtype=complex)
+
+        real = not np.iscomplexobj(z) and complex(shift).imag == 0
+
+        def one(g):
+            f1, f2, a, b, m1, m2 = g
+            T1, Q1 = self._schur[f1]
+            T2, Q2 = self._schur[f2]
+            Zg = z[a:b].reshape(m1, m2) if real else z[a:b].reshape(m1, m2).astype(complex)
+            out[a:b] = uncoupled_resolvent(T1, Q1, T2, Q2, Zg, shift if not real else float(complex(shift).real)).ravel()
+
+        groups = self._groups[key]
+        if self.workers > 1 and len(groups) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(self.workers, len(groups))) as ex:
+                list(ex.map(one, groups))
+        else:
+            for g in groups:
+                one(g)
+        return out
+
+
+    def uncoupled_eigenvalues(self, key) -> np.ndarray:
+        """All eigenvalues of the uncoupled Liouvillian on sector ``key`` (sums of the one-mode eigenvalues of
+        each closed-set product, from the diagonal blocks of the real Schur forms)."""
+        ev = {f: np.linalg.eigvals(T) for f, (T, _) in self._schur.items()}
+        return np.concatenate([(ev[f1][:, None] + ev[f2][None, :]).ravel() for f1, f2, *_ in self._groups[key]])
+
+
+def _orthonormalize(V: np.ndarray, m: int, X: np.ndarray, drop: float = 1e-8) -> np.ndarray:
+    """Columns of ``X`` (real) orthonormalised against ``V[:, :m]`` and each other (classical Gram-Schmidt,
+    twice); a column whose norm falls below ``drop`` of its original norm is dropped. Returns the new columns."""
+    out = []
+    for x in X.T:
+        x = np.array(x, dtype=float)
+        n0 = float(np.linalg.norm(x))
+        if not np.isfinite(n0) or n0 == 0.0:
+            continue
+        basis = [V[:, :m]] + ([np.stack(out, axis=1)] if out else [])
+        for _ in range(2):
+            for B in basis:
+                if B.shape[1]:
+                    x -= B @ (B.T @ x)
+        nx = float(np.linalg.norm(x))
+        if nx > drop * n0:
+            out.append(x / nx)
+    return np.stack(out, axis=1) if out else np.empty((V.shape[0], 0))
+
+
+def _ritz(V, AV, m, deflated: bool):
+    """Ritz values (sorted by decreasing real part) and vectors (coefficients) of ``V^T A V``."""
+    Hm = V[:, :m].T @ AV[:, :m]
+    theta, Y = np.linalg.eig(Hm)
+    order = np.argsort(-theta.real, kind="stable")
+    return Hm, theta[order], Y[:, order]
+
+
+def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = None, res_tol: float,
+                   max_products: int = 3000, max_basis: int | None = None, block: int | None = None,
+                   init_shift=0.05, olsen: bool = False, olsen_below: float = 0.1, guard: int = 0,
+                   keep_min: int = 0,
+                   seed: int = 20241130):
+    """The ``k`` eigenvalues of largest real part of the real (sparse) matrix ``A`` by block generalized Davidson
+    with Olsen's correction, preconditioned by a resolvent ``solve(r, theta) ~ (A0 - theta)^{-1} r``.
+
+    Every iteration: Rayleigh-Ritz on the real orthonormal basis ``V`` (``H = V^T A V``); for each of the first
+    ``k`` Ritz pairs ``(theta, u)`` (one of each conjugate pair) whose residual ``||A u - theta u|| / ||u||`` is
+    above ``res_tol``, up to ``block`` of them, the correction ``t = P r - eps P u`` with ``P = solve(., theta)``
+    at the Ritz value and ``eps = (u^+ P r) / (u^+ P u)`` (Olsen: ``u^+ t = 0``, so a preconditioner close to
+    ``(A - theta)^{-1}`` does not hand back ``u``), or the plain ``t = P r`` (one resolvent instead of two) unless
+    ``olsen`` or less than ``olsen_below`` of ``P r`` lies outside the basis; its real and imaginary parts join the
+    basis. When the basis
+    reaches ``max_basis`` columns it restarts on the real Schur vectors of ``H`` of the ``max(2k, keep_min)``
+    rightmost Ritz values (at most half the basis unless ``keep_min`` says more).
+    ``deflate`` (a left null vector of ``A``, e.g. the trace of the steady state's sector): the basis is kept
+    orthogonal to it, an invariant subspace of ``A`` that holds every eigenvector but the one of eigenvalue 0.
+    The start: for each of the ``init_shift`` values one random vector put through ``solve(., shift)`` twice
+    (inverse iteration with ``A0``: its modes near the shift), real and imaginary parts.
+
+    Returns ``(theta (k,), residuals (k,), info)`` sorted by decreasing real part; ``info``: ``products``,
+    ``solves`` (resolvent applications), ``iterations``, ``converged`` (bool), ``basis``, ``ritz_next`` (the
+    Ritz value after the ``k``-th, or nan). A conjugate pair split by the ``k``-th place is kept whole in the
+    iteration; only the first ``k`` values are returned.
+    """
+    rng = np.random.default_rng(seed)
+    block = block or k
+    max_basis = max_basis or max(6 * k, 30)
+    keep = max(min(max(2 * k, k + 4), max_basis // 2), keep_min)
+    info = {"products": 0, "solves": 0, "iterations": 0, "converged": False}
+    dv = None
+    if deflate is not None:
+        dv = np.asarray(deflate, dtype=float) / np.linalg.norm(deflate)
+
+    def project(X):
+        if dv is not None:
+            X = X - np.outer(dv, dv @ X)
+        return X
+
+    V = np.empty((n, max_basis))
+    AV = np.empty((n, max_basis))
+    m = 0
+
+    def add(X):
+        nonlocal m
+        X = project(X)
+        if dv is not None:
+            X = _orthonormalize(dv[:, None], 1, X) if X.shape[1] else X
+        new = _orthonormalize(V, m, X)
+        room = max_basis - m
+        new = new[:, :room]
+        for x in new.T:
+            V[:, m] = x
+            AV[:, m] = A @ x
+            info["products"] += 1
+            m += 1
+        return new.shape[1]
+
+    shifts0 = [complex(s) for s in np.atleast_1d(init_shift)]
+    cols = []
+    for s0 in shifts0:
+        x = project(rng.normal(size=(n, 1)))[:, 0]
+        for _ in range(2):
+            x = solve(x, s0)
+            info["solves"] += 1
+            x = x / np.linalg.norm(x)
+        cols.append(x.real)
+        if s0.imag != 0:
+            cols.append(x.imag)
+    add(np.stack(cols, axis=1))
+    theta = np.zeros(0, dtype=complex)
+    res = np.zeros(0)
+    while True:
+        info["iterations"] += 1
+        Hm, theta_all, Y = _ritz(V, AV, m, dv is not None)
+        kk = min(k + guard, m)
+        # keep a conjugate pair split at the k-th place whole
+        if kk < m and abs(theta_all[kk - 1].imag) > 0 and abs(theta_all[kk] - np.conj(theta_all[kk - 1])) < 1e-10 * (
+                1 + abs(theta_all[kk])):
+            kk += 1
+        U = V[:, :m] @ Y[:, :kk]
+        AU = AV[:, :m] @ Y[:, :kk]
+        nu = np.linalg.norm(U, axis=0)
+        R = AU - U * theta_all[None, :kk]
+        res = np.linalg.norm(R, axis=0) / nu
+        theta = theta_all[:kk]
+        todo = [i for i in range(kk) if res[i] > res_tol and theta[i].imag >= 0]
+        if not todo and kk >= min(k + guard, n - 1 - (dv is not None)):
+            info["converged"] = True
+            break
+        if info["products"] >= max_products:
+            break
+        todo = todo[:block]
+        if m + 2 * len(todo) > max_basis:
+            # restart on the Schur vectors of the rightmost Ritz values (conjugate pairs stay together)
+            cut = theta_all[min(keep, m) - 1].real
+            T, Z, sdim = sla.schur(Hm, output="real", sort=lambda x, y, c=cut: x >= c - 1e-12 * (1 + abs(c)))
+            sdim = max(sdim, 1)
+            Vn = V[:, :m] @ Z[:, :sdim]
+            AVn = AV[:, :m] @ Z[:, :sdim]
+            V[:, :sdim], AV[:, :sdim] = Vn, AVn
+            m = sdim
+            continue
+        T = []
+        for i in todo:
+            u, r = U[:, i] / nu[i], R[:, i] / nu[i]
+            if theta[i].imag == 0:  # a real Ritz pair: real vectors (up to a phase), a real resolvent
+                ph = u[np.argmax(np.abs(u))]
+                ph = ph / abs(ph) if ph != 0 else 1.0
+                u, r = (u / ph).real, (r / ph).real
+            pr = solve(r, theta[i])
+            info["solves"] += 1
+            t = pr
+            Vm = V[:, :m]
+            outside = np.linalg.norm(pr - Vm @ (Vm.T @ pr)) / max(np.linalg.norm(pr), 1e-300)
+            # a preconditioner close to (A - theta)^{-1} hands back (nearly) u: then Olsen's correction
+            if olsen or outside < olsen_below:
+                pu = solve(u, theta[i])
+                info["solves"] += 1
+                den = np.vdot(u, pu)
+                t = pr - (np.vdot(u, pr) / den) * pu if abs(den) > 0 else pr
+            T.append(t.real)
+            if theta[i].imag != 0:
+                T.append(t.imag)
+        if add(np.stack(T, axis=1)) == 0:
+            break  # no new direction: stagnation
+    info["basis"] = m
+    info["ritz_next"] = complex(theta[k]) if len(theta) > k else complex(np.nan)
+    return theta[:k], res[:k], info
+
+
+
+@dataclass(frozen=True, eq=False)
+class SlowestSpectrum:
+    """The ``k`` slowest eigenvalues (largest real part) of the Liouvillian per symmetry sector
+    (:func:`slowest_spectrum`).
+
+    Attributes
+    ----------
+    name : str
+    S : float
+    params : dict
+    sectors : dict
+        ``{sector key: complex eigenvalues sorted by decreasing real part}``; in the sector of the steady state
+        its exact 0 comes first (deflated by the trace, not computed), then ``k`` others.
+    residuals : dict
+        ``{key: ||L v - mu v|| / ||v||}`` per eigenvalue (0 for the steady state's 0).
+    pair_status : dict
+        ``{key: list of "ok" / "not-converged"}``: "ok" when the residual is at most ``res_tol * ||L||_1``.
+    certificate : dict
+        ``{key: "dense" | "missed" | "none"}``: what says these are the *slowest* ``k`` (not only eigenvalues):
+        "dense" the sector's dense spectrum was computed, every value found is one of its eigenvalues and none
+        of its eigenvalues right of the last one found is missing (to ``1e-6 (1 + |mu|)``), "missed" otherwise, "none" not checked (sectors above ``dense_max`` states). The Davidson iteration
+        is local: it converges to eigenvalues its start space (the slowest modes of the uncoupled Liouvillian)
+        leads to, and a slow mode unrelated to those can be missed.
+    status : str
+        "ok" (every pair converged and every sector certified), "unverified" (converged, some sector not
+        certified), "missed" (a dense check failed), "not-converged".
+    message : str
+    stats : dict
+        ``time_s``, ``cpu_s``, ``norm1``, ``build_s`` and per sector ``size``, ``products``, ``solves``,
+        ``iterations``, ``seconds``, ``ritz_next``.
+    """
+
+    name: str
+    S: float
+    params: dict
+    sectors: dict
+    residuals: dict
+    pair_status: dict
+    certificate: dict
+    status: str
+    message: str
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        return self.status == "ok"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per eigenvalue: sector, rank, eigenvalue, residual, pair status, certificate."""
+        rows = []
+        for key, vals in self.sectors.items():
+            for i, z in enumerate(vals):
+                rows.append({"system": self.name, "S": self.S, **self.params, "sector": str(key), "rank": i,
+                             "eigenvalue": complex(z), "residual": float(self.residuals[key][i]),
+                             "pair_status": self.pair_status[key][i], "certificate": self.certificate[key],
+                             "status": self.status})
+        return pd.DataFrame(rows)
+
+
+def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, sectors=None, cutoffs=None,
+                     res_tol: float = 1e-9, max_products: int = 6000, max_basis: int = 80, block: int = 3,
+                     seeds: int | None = None, dense_max: int = 2500, workers: int = 2,
+                     n_threads: int | None = 1) -> SlowestSpectrum:
+    """The ``k`` eigenvalues of largest real part of the Liouvillian of a two-mode ``system`` in every
+    self-conjugate symmetry sector (every Z2 sector; the dimer at ``J != 0``), whatever their imaginary part.
+
+    Each sector is written as a real matrix in the product basis of Hermitian operators (:class:`HermitianSectors`)
+    and its slowest eigenvalues found by block generalized Davidson (:func:`block_davidson`) preconditioned by the
+    resolvent ``(L_unc - theta)^{-1}`` of the uncoupled Liouvillian at the current Ritz values (real Schur forms
+    and quasi-triangular Sylvester solves: the steady-state solver's ``"lindblad"`` preconditioner with a complex
+    shift). The start space is the slowest modes of the uncoupled Liouvillian: inverse iteration at its
+    ``seeds`` eigenvalues of largest real part (one per conjugate pair; default ``3 k``). The sector of the steady
+    state is deflated by the trace (its exact 0 is prepended). Every eigenvalue is a Rayleigh quotient of ``L``
+    with its residual ``||L v - mu v|| / ||v||``; sectors of at most ``dense_max`` states are also diagonalised
+    densely to certify that no slower eigenvalue was missed (see :class:`SlowestSpectrum`).
+
+    Parameters
+    ----------
+    system : bifurcate.spec.OpenSystem with two modes, each jump acting on one mode
+    S, params, cutoffs : as :func:`liouvillian_system`
+    k : int
+        Eigenvalues per sector (besides the steady state's 0).
+    sectors : sequence of sector keys, optional
+    res_tol : float
+        A pair converges when its residual is at most ``res_tol * ||L||_1`` (``||L||_1`` of the sector's matrix).
+    max_products : int
+        Cap on the products with ``L`` per sector.
+    max_basis, block : int
+        Davidson basis size before a restart; Ritz pairs corrected per iteration.
+    seeds : int, optional
+    dense_max : int
+        Largest sector certified by dense diagonalisation.
+    workers : int
+        Threads of the resolvent (one closed-set product per thread).
+    n_threads : int or None
+        BLAS threads (threadpoolctl).
+
+    Returns
+    -------
+    SlowestSpectrum
+    """
+    from threadpoolctl import threadpool_limits
+
+    from .system import liouvillian_system
+
+    if isinstance(k, (bool, np.bool_)) or not (isinstance(k, (int, np.integer)) and k >= 1):
+        raise ValueError(f"expected k an integer >= 1, got {k!r}")
+    if isinstance(res_tol, (bool, np.bool_)) or not (isinstance(res_tol, (int, float)) and 0 < res_tol < 1):
+        raise ValueError(f"expected res_tol a number in (0, 1), got {res_tol!r}")
+    for name, v, lo in (("max_products", max_products, 1), ("max_basis", max_basis, 4 * k + 4), ("block", block, 1),
+                        ("dense_max", dense_max, 0)):
+        if isinstance(v, (bool, np.bool_)) or not (isinstance(v, (int, np.integer)) and v >= lo):
+            raise ValueError(f"expected {name} an integer >= {lo}, got {v!r}")
+    seeds = 3 * k if seeds is None else seeds
+    if isinstance(seeds, (bool, np.bool_)) or not (isinstance(seeds, (int, np.integer)) and seeds >= 1):
+        raise ValueError(f"expected seeds an integer >= 1, got {seeds!r}")
+    t0, c0 = time.perf_counter(), time.process_time()
+    sl = liouvillian_system(system, S, params, cutoffs=cutoffs)
+    with threadpool_limits(limits=n_threads, user_api="blas"):
+        hs = HermitianSectors(sl, sectors=sectors, workers=workers)
+        build = time.perf_counter() - t0
+        vals, resid, pstat, cert, per = {}, {}, {}, {}, {}
+        norm1 = 0.0
+        for key in hs.keys:
+            ts = time.perf_counter()
+            Lz, n = hs.matrix[key], hs.size[key]
+            nrm = float(abs(Lz).sum(axis=0).max()) if Lz.nnz else 0.0
+            norm1 = max(norm1, nrm)
+            tr = hs.trace[key]
+            kk = min(k, n - 1 - (tr is not None))
+            ue = hs.uncoupled_eigenvalues(key)
+            if tr is not None:
+                ue = np.delete(ue, np.argmin(np.abs(ue)))
+            ue = ue[ue.imag >= -1e-12 * (1 + np.abs(ue))]
+            ue = ue[np.argsort(-ue.real, kind="stable")][:seeds]
+            # just right of each uncoupled eigenvalue: inverse iteration lands on its mode
+            sh0 = ue + 1e-3
+            st = {"size": n}
+            if n <= max(4 * kk + 8, 60):
+                ev, V = np.linalg.eig(Lz.toarray())
+                if tr is not None:
+                    j0 = int(np.argmin(np.abs(ev)))
+                    ev, V = np.delete(ev, j0), np.delete(V, j0, axis=1)
+                order = np.argsort(-ev.real, kind="stable")[:kk]
+                mu, V = ev[order], V[:, order]
+                res = np.linalg.norm(Lz @ V - V * mu[None, :], axis=0) / np.linalg.norm(V, axis=0)
+                info = {"products": 0, "solves": 0, "iterations": 0, "converged": True, "method": "dense"}
+            else:
+                # a restart keeps half the basis: the seeds of slow modes whose first Ritz values lie left of the
+                # k-th survive until corrected (S = 3, (1.5, 0.45): keeping 12 of 80 lost -0.600 + 5.763i)
+                mu, res, info = block_davidson(Lz, lambda r, s, key=key: hs.solve(key, r, s), n, kk, deflate=tr,
+                                               res_tol=res_tol * max(nrm, 1.0), max_products=max_products,
+                                               max_basis=max_basis, block=block, init_shift=sh0,
+                                               keep_min=max_basis // 2)
+            ps = ["ok" if r <= res_tol * max(nrm, 1.0) else "not-converged" for r in res]
+            certificate = "none"
+            if n <= dense_max:
+                ev = np.linalg.eigvals(Lz.toarray())
+                if tr is not None:
+                    ev = np.delete(ev, np.argmin(np.abs(ev)))
+                ref = ev[np.argsort(-ev.real, kind="stable")][:kk]
+                # every found value is an eigenvalue and no eigenvalue right of the last found one is missing
+                # (a conjugate pair split at the k-th place counts either way)
+                found_ok = len(mu) == kk and all(np.min(np.abs(ev - z)) <= 1e-6 * (1 + abs(z)) for z in mu)
+                missing = [z for z in ev if z.real > mu[-1].real + 1e-6 * (1 + abs(z))
+                           and np.min(np.abs(mu - z)) > 1e-6 * (1 + abs(z))] if len(mu) else list(ev)
+                certificate = "dense" if found_ok and not missing else "missed"
+                st["dense_reference"] = ref
+            if tr is not None:
+                mu = np.concatenate([[0.0 + 0.0j], mu])
+                res = np.concatenate([[0.0], res])
+                ps = ["ok"] + ps
+            st.update({f: info.get(f) for f in ("products", "solves", "iterations", "converged", "ritz_next")})
+            st["seconds"] = time.perf_counter() - ts
+            vals[key], resid[key], pstat[key], cert[key], per[key] = mu, res, ps, certificate, st
+    all_ps = [s for v in pstat.values() for s in v]
+    if any(s != "ok" for s in all_ps):
+        status = "not-converged"
+    elif any(c == "missed" for c in cert.values()):
+        status = "missed"
+    elif any(c == "none" for c in cert.values()):
+        status = "unverified"
+    else:
+        status = "ok"
+    worst = max((float(np.max(r)) for r in resid.values() if len(r)), default=0.0)
+    msg = (f"block Davidson/{sl.sector} in the Hermitian basis: {len(hs.keys)} sector(s), the {k} of largest real "
+           f"part found from the uncoupled Liouvillian's slowest modes; worst residual {worst:.1e} "
+           f"(||L||_1 = {norm1:.3g}); certificates {dict((str(a), b) for a, b in cert.items())}")
+    if status == "unverified":
+        msg += ("; 'slowest' not certified where the certificate is 'none' (a slow mode unrelated to the "
+                "uncoupled slow modes can be missed)")
+    return SlowestSpectrum(name=getattr(system, "name", "system"), S=sl.S, params=sl.params, sectors=vals,
+                           residuals=resid, pair_status=pstat, certificate=cert, status=status, message=msg,
+                           stats={"time_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                                  "build_s": build, "norm1": norm1, "sectors": per})

@@ -1,0 +1,227 @@
+"""The slowest Liouvillian eigenvalues per sector (issue 16): the shifted uncoupled resolvent against dense
+twins, the Hermitian-basis sectors against the complex ones, block Davidson against dense spectra, and statuses
+that turn when it does not converge or misses a slower mode."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from bifurcate.quantum._sylvester import quasi_triangular_sylvester
+from bifurcate.quantum.spectrum import (HermitianSectors, _sectors_with_index, block_davidson, slowest_spectrum)
+
+
+def _dimer():
+    from bifurcate.models.lmg_dimer import LMG_DIMER_SYSTEM
+
+    return LMG_DIMER_SYSTEM
+
+
+def _quasi_triangular(rng, n, shift):
+    T, _ = sla.schur(rng.normal(size=(n, n)) - shift * np.eye(n), output="real")
+    assert np.count_nonzero(np.diag(T, -1)) > 0
+    return T
+
+
+@pytest.mark.parametrize("m, p, nb", [(7, 5, 48), (31, 20, 8), (26, 40, 9)])
+@pytest.mark.parametrize("shift", [0.3 + 1.2j, -0.5, 0.0])
+def test_shifted_quasi_triangular_sylvester_matches_the_dense_kronecker_solve(m, p, nb, shift):
+    rng = np.random.default_rng(m + p)
+    A, B = _quasi_triangular(rng, m, 6.0), _quasi_triangular(rng, p, 6.0)
+    C = rng.normal(size=(m, p)) + 1j * rng.normal(size=(m, p))
+    C0 = C.copy()
+    Y = quasi_triangular_sylvester(A, B, C, nb, shift=shift)
+    assert np.array_equal(C, C0)
+    # (A - shift) Y + Y B^T = C is (kron(A - shift, 1) + kron(1, B)) vec_rowmajor(Y) = vec_rowmajor(C)
+    K = np.kron(A - shift * np.eye(m), np.eye(p)) + np.kron(np.eye(m), B)
+    ref = np.linalg.solve(K, C.ravel()).reshape(m, p)
+    assert np.abs(Y - ref).max() < 1e-11 * np.abs(ref).max()
+    if shift == 0.0:  # a complex right-hand side at shift 0: the real solver on both parts
+        twin = quasi_triangular_sylvester(A, B, C.real, nb) + 1j * quasi_triangular_sylvester(A, B, C.imag, nb)
+        assert np.abs(Y - twin).max() < 1e-12 * np.abs(twin).max()
+    with pytest.raises(ValueError, match="kernel"):
+        quasi_triangular_sylvester(A, B, C, nb, kernel="lapack", shift=0.1)
+
+
+@pytest.mark.parametrize("params", [{"J": 1.5, "lam": 0.45}, {"J": 0.5, "lam": 0.3}, {"J": 1.5, "lam": 0.0}])
+def test_hermitian_sectors_hold_the_complex_sectors_spectra_and_the_trace(params):
+    from bifurcate.quantum import liouvillian_system
+
+    sl = liouvillian_system(_dimer(), 2, params)
+    secs, _ = _sectors_with_index(sl)
+    hs = HermitianSectors(sl)
+    assert sorted(hs.keys) == sorted(secs)
+    for key in hs.keys:
+        n = hs.size[key]
+        W = hs.W[key]
+        assert abs(W.conj().T @ W - sp.identity(n)).max() < 1e-14
+        Lz = hs.matrix[key]
+        assert not np.iscomplexobj(Lz.data)
+        # the same operator: W Lz = L W
+        assert abs(W @ Lz - secs[key] @ W).max() < 1e-12 * abs(Lz).max()
+        a = np.linalg.eigvals(Lz.toarray())
+        b = np.linalg.eigvals(secs[key].toarray())
+        assert max(np.min(np.abs(b - z)) for z in a) < 1e-9 and max(np.min(np.abs(a - z)) for z in b) < 1e-9
+        if key == tuple(0 for _ in key):
+            t = hs.trace[key]
+            assert np.abs(Lz.T @ t).max() < 1e-12 and abs(t @ t - sl.d) < 1e-12  # tr(1) = d
+        else:
+            assert hs.trace[key] is None
+
+
+@pytest.mark.parametrize("shift", [0.1 + 1.3j, 0.5, -0.2 - 2.1j])
+def test_resolvent_is_exact_for_the_uncoupled_dimer_and_its_inverse_is_the_uncoupled_liouvillian(shift):
+    from bifurcate.quantum import liouvillian_system
+
+    rng = np.random.default_rng(7)
+    sl = liouvillian_system(_dimer(), 2.5, {"J": 1.5, "lam": 0.0})
+    hs = HermitianSectors(sl, workers=2)
+    assert hs.nonlocality < 1e-14
+    for key in hs.keys:
+        Lz = hs.matrix[key]
+        z = rng.normal(size=hs.size[key])
+        x = hs.solve(key, z, shift)
+        assert np.linalg.norm(Lz @ x - shift * x - z) < 1e-11 * np.linalg.norm(z)
+    # coupled: not the inverse of L, but of L minus the coupling (a different operator, still exact on it)
+    sl = liouvillian_system(_dimer(), 2, {"J": 1.5, "lam": 0.45})
+    hs = HermitianSectors(sl)
+    key = hs.keys[0]
+    z = rng.normal(size=hs.size[key])
+    x = hs.solve(key, z, shift)
+    rel = np.linalg.norm(hs.matrix[key] @ x - shift * x - z) / np.linalg.norm(z)
+    assert 1e-3 < rel < 1.0
+    assert hs.nonlocality > 0.01
+
+
+def test_hermitian_sectors_refuse_what_they_cannot_represent():
+    from bifurcate.quantum import liouvillian_system
+
+    sl = liouvillian_system(_dimer(), 1, {"J": 0.0, "lam": 0.3})  # U(1) sectors of non-zero charge
+    with pytest.raises(ValueError, match="X -> X"):
+        HermitianSectors(sl)
+    # even the charge-0 sector: a product E (x) F of one-mode Hermitian elements of charges +-c1, +-c2 mixes the
+    # total charges c1 + c2 and c1 - c2
+    with pytest.raises(ValueError, match="X -> X"):
+        HermitianSectors(sl, sectors=[(0,)])
+    with pytest.raises(ValueError, match="workers"):
+        HermitianSectors(sl, workers=0)
+    with pytest.raises(ValueError, match="sector keys"):
+        HermitianSectors(liouvillian_system(_dimer(), 1, {"J": 1.5, "lam": 0.3}), sectors=[(2,)])
+
+
+def test_block_davidson_finds_the_rightmost_eigenvalues_of_a_random_nonnormal_matrix():
+    """A problem nobody here tuned for: A = D + E with a known diagonal D (real and complex-pair 2 x 2 blocks)
+    and a small random coupling E; preconditioner the exact resolvent of D. Against numpy's dense spectrum."""
+    rng = np.random.default_rng(11)
+    n = 400
+    re = -np.sort(rng.uniform(0.1, 5.0, n // 2))
+    im = rng.uniform(0.0, 3.0, n // 2) * (rng.uniform(size=n // 2) < 0.5)
+    blocks = [np.array([[a, b], [-b, a]]) for a, b in zip(re, im)]
+    D = sla.block_diag(*blocks)
+    A = D + 0.05 * rng.normal(size=(n, n)) / np.sqrt(n)
+
+    def solve(r, s):
+        return np.linalg.solve(D - s * np.eye(n), r.astype(complex))
+
+    eD = np.linalg.eigvals(D)
+    eD = eD[eD.imag >= 0]
+    seeds = eD[np.argsort(-eD.real)][:9] + 1e-2  # the start: inverse iteration at D's slowest modes
+    mu, res, info = block_davidson(sp.csr_matrix(A), solve, n, 6, res_tol=1e-10, init_shift=seeds, block=3)
+    ev = np.linalg.eigvals(A)
+    ref = ev[np.argsort(-ev.real)][:6]
+    assert info["converged"] and np.all(res <= 1e-10)
+    np.testing.assert_allclose(np.sort(mu.real), np.sort(ref.real), atol=1e-9)
+    assert max(np.min(np.abs(ref - z)) for z in mu) < 1e-8
+    # a deflated left null vector: the eigenvalue it belongs to is left out
+    A2 = A.copy()
+    t = rng.normal(size=n)
+    t /= np.linalg.norm(t)
+    A2 = A2 - np.outer(A2 @ t, t)  # t^T-orthogonal part kept ... make t a right null vector of A2
+    B = A2.T  # so t is a left null vector of B
+    evB = np.linalg.eigvals(B)
+    evB = np.delete(evB, np.argmin(np.abs(evB)))
+    refB = evB[np.argsort(-evB.real)][:4]
+    mu, res, info = block_davidson(sp.csr_matrix(B), lambda r, s: np.linalg.solve(D.T - s * np.eye(n), r.astype(complex)),
+                                   n, 4, deflate=t, res_tol=1e-10)
+    assert info["converged"] and max(np.min(np.abs(refB - z)) for z in mu) < 1e-8
+
+
+@pytest.mark.parametrize("S", [2, 3])
+def test_slowest_spectrum_of_the_uncoupled_dimer_is_the_dense_one(S):
+    r = slowest_spectrum(_dimer(), S, {"J": 1.5, "lam": 0.0}, k=6)
+    assert r.status == "ok" and r.success
+    assert set(r.certificate.values()) == {"dense"}
+    for key, vals in r.sectors.items():
+        ref = r.stats["sectors"][key]["dense_reference"]
+        np.testing.assert_allclose(vals[1:].real if key == (0, 0) else vals.real, ref.real, atol=1e-8)
+    assert r.sectors[(0, 0)][0] == 0 and r.residuals[(0, 0)][0] == 0
+    frame = r.to_frame()
+    assert len(frame) == sum(len(v) for v in r.sectors.values()) and set(frame["certificate"]) == {"dense"}
+
+
+@pytest.mark.parametrize("S, params", [(2, {"J": 1.5, "lam": 0.45}), (2, {"J": 0.5, "lam": 0.3}),
+                                       pytest.param(3, {"J": 0.5, "lam": 0.3}, marks=pytest.mark.slow),
+                                       pytest.param(3, {"J": 1.5, "lam": 0.45}, marks=pytest.mark.slow)])
+def test_coupled_dimer_eigenvalues_are_true_and_the_certificate_says_whether_they_are_the_slowest(S, params):
+    """At the coupled points the iteration is local: its eigenvalues are always eigenvalues (dense check), and the
+    certificate is 'dense' exactly when they are the k of largest real part, 'missed' otherwise."""
+    from bifurcate.quantum import liouvillian_system
+
+    k = 6
+    r = slowest_spectrum(_dimer(), S, params, k=k)
+    secs, _ = _sectors_with_index(liouvillian_system(_dimer(), S, params))
+    for key, vals in r.sectors.items():
+        ev = np.linalg.eigvals(secs[key].toarray())
+        assert all(np.min(np.abs(ev - z)) < 1e-7 for z in vals)
+        assert all(s == "ok" for s in r.pair_status[key])
+        found = vals[1:] if key == (0,) else vals
+        if key == (0,):
+            ev = np.delete(ev, np.argmin(np.abs(ev)))
+        kth = np.sort(ev.real)[::-1][k - 1]
+        # a missed mode: a dense eigenvalue right of the k-th found real part that is not among those found
+        missed = any(z.real > found[-1].real + 1e-6 and np.min(np.abs(found - z)) > 1e-6 for z in ev)
+        assert r.certificate[key] == ("missed" if missed else "dense"), (key, found, kth)
+    assert r.status == ("missed" if "missed" in r.certificate.values() else "ok")
+
+
+def test_not_converged_is_reported_and_bad_arguments_are_named():
+    r = slowest_spectrum(_dimer(), 3, {"J": 1.5, "lam": 0.45}, k=4, max_products=40)
+    assert r.status == "not-converged" and not r.success
+    assert any(s == "not-converged" for v in r.pair_status.values() for s in v)
+    for kw, match in (({"k": 0}, "k"), ({"res_tol": 2.0}, "res_tol"), ({"max_basis": 5}, "max_basis"),
+                      ({"block": 0}, "block"), ({"seeds": 0}, "seeds")):
+        with pytest.raises(ValueError, match=match):
+            slowest_spectrum(_dimer(), 1, {"J": 1.5, "lam": 0.45}, **kw)
+
+
+@pytest.mark.slow
+def test_slowest_spectrum_agrees_with_shift_invert_at_S6():
+    """S = 6, (1.5, 0.45) (sectors of 14 281 states, beyond the dense certificate): every Davidson eigenvalue is one
+    shift-invert finds, and no shift-invert eigenvalue right of the k-th Davidson one is missing from it."""
+    from bifurcate.quantum.spectrum import shift_invert_spectrum
+
+    p = {"J": 1.5, "lam": 0.45}
+    r = slowest_spectrum(_dimer(), 6, p, k=6)
+    assert r.status == "unverified" and set(r.certificate.values()) == {"none"}
+    si = shift_invert_spectrum(_dimer(), 6, p, k=8, shifts=(0.05, 0.05 + 1.8j, 0.05 + 2.2j))
+    assert si.status == "ok"
+    for key, vals in r.sectors.items():
+        ref = si.sectors[key]
+        found = vals[1:] if key == (0,) else vals
+        assert all(np.min(np.abs(ref - z)) < 1e-7 for z in found), (key, found, ref)
+        right = [z for z in ref if z.real > found[-1].real + 1e-7 and abs(z) > 1e-9]
+        assert all(np.min(np.abs(found - z)) < 1e-7 for z in right), (key, found, ref)
+
+
+def test_issue16_spectrum_benchmark_davidson_against_qutip_in_the_same_run(capsys):
+    from studies.benchmarks.bench_issue16 import main
+
+    out = main(["spectrum", "2", "--J", "0.5", "--lam", "0.3", "--method", "davidson", "--qutip"])
+    assert out["method"] == "davidson" and out["status"] in ("ok", "missed")
+    assert set(out["certificate"].values()) <= {"dense", "missed"}
+    assert out["qutip"]["max_distance_ours_to_qutip"] < 1e-7  # every eigenvalue found is one of QuTiP's
+    assert out["cpu_s"] > 0 and out["qutip"]["cpu_s"] > 0
+    for key, res in out["residuals"].items():
+        assert max(res) <= 1e-9 * out["norm1"]
+    assert '"what": "spectrum"' in capsys.readouterr().out
