@@ -112,7 +112,40 @@ def zb_error_bound(error_estimate: float, purity: float, S: float) -> float:
     return float(error_estimate) * math.sqrt(purity) * math.sqrt(n * S * (S + 1) * n / 3.0) / S
 
 
-def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float = EXACT_BUDGET_S) -> pd.DataFrame:
+class _RowCache:
+    """Rows already computed, kept in a parquet file beside the outputs (written after every new row), so
+    that an interrupted full run resumes where it stopped. Keyed by the columns ``key``; rows with
+    ``status`` -1 (failed or skipped) are recomputed. ``path`` None: no cache."""
+
+    def __init__(self, path, key):
+        from pathlib import Path
+
+        self.path, self.key = (Path(path) if path is not None else None), tuple(key)
+        self.rows = []
+        if self.path is not None and self.path.exists():
+            self.rows = pd.read_parquet(self.path).to_dict("records")
+
+    def _k(self, row):
+        return tuple(round(float(row[c]), 9) if isinstance(row[c], (int, float, np.number)) else row[c]
+                     for c in self.key)
+
+    def get(self, key_row: dict):
+        k = self._k(key_row)
+        for r in self.rows:
+            if self._k(r) == k and r.get("status", 0) != -1:
+                return r
+        return None
+
+    def put(self, row: dict) -> None:
+        k = self._k(row)
+        self.rows = [r for r in self.rows if self._k(r) != k] + [row]
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(self.rows).to_parquet(self.path)
+
+
+def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float = EXACT_BUDGET_S,
+                cache=None) -> pd.DataFrame:
     """Exact steady states per point, S ascending (schema ``exact`` plus the certification columns).
 
     Per (point, S): ``ZA, ZB, purity, residual, method, wall_time, cpu_time`` (the process's CPU time, all
@@ -120,7 +153,8 @@ def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float 
     not certified, -1 failed or skipped; ``message`` says which and why), ``error_estimate`` (the solver's
     certified relative error of rho), ``ZB_err`` (:func:`zb_error_bound`), ``matvecs``. ``extra``: (cut,
     swept value) -> further S at that point. Once a solve at a point took longer than ``budget_s``, the
-    larger S there are skipped (recorded). No warm start: the solver's ``x0`` must live at the same S,
+    larger S there are skipped (recorded). ``cache``: a parquet path; rows found there (same cut, J, lam, S)
+    are reused, new ones appended (resume an interrupted run). No warm start: the solver's ``x0`` must live at the same S,
     and the cut points are far apart (0.3-1.5 in J or lam), so no neighbour is near enough to help.
     """
     from analysis.cuts import CUTS
@@ -129,6 +163,7 @@ def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float 
 
     defaults = {k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}
     rows = []
+    store = _RowCache(cache, ("cut", "J", "lam", "S"))
     for pt in points:
         key = (pt["cut"], pt[CUTS[pt["cut"]].param])
         S_all = sorted(set(S_values) | set((extra or {}).get(key, ())))
@@ -136,6 +171,11 @@ def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float 
         for S in S_all:
             p = {**defaults, **_pt(pt)}
             base = {"cut": pt["cut"], "S": float(S), **p}
+            hit = store.get(base)
+            if hit is not None:
+                rows.append(hit)
+                last = float(hit["wall_time"])
+                continue
             if last > budget_s:
                 rows.append({**base, "ZA": np.nan, "ZB": np.nan, "purity": np.nan, "residual": np.nan, "method": "",
                              "wall_time": np.nan, "cpu_time": np.nan, "status": -1, "error_estimate": np.nan,
@@ -160,6 +200,7 @@ def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float 
                              "status": -1, "error_estimate": np.nan,
                              "ZB_err": np.nan, "matvecs": np.nan, "message": f"{type(exc).__name__}: {exc}"})
             last = time.perf_counter() - t
+            store.put(rows[-1])
     return pd.DataFrame(rows)
 
 
@@ -207,20 +248,27 @@ def twa_check(points, ex: pd.DataFrame, tw: pd.DataFrame, S_values=TWA_CHECK_S) 
     return pd.DataFrame(rows)
 
 
-def twa_sweep(points, S_values, *, n_traj: int, t_end: float, seed: int) -> pd.DataFrame:
+def twa_sweep(points, S_values, *, n_traj: int, t_end: float, seed: int, cache=None) -> pd.DataFrame:
+    """TWA Z_B, Z_A with errors per point and S (``cache``: as in :func:`exact_stage`)."""
     from bifurcate.models.lmg_dimer import LMG_DIMER_SYSTEM
     from bifurcate.twa import truncated_wigner
 
     rows = []
+    store = _RowCache(cache, ("cut", "J", "lam", "S", "n_traj", "t_end"))
     for pt in points:
         _log(f"twa {pt}")
         for S in S_values:
+            hit = store.get({"cut": pt["cut"], **_pt(pt), "S": float(S), "n_traj": n_traj, "t_end": t_end})
+            if hit is not None and hit.get("seed") == seed:
+                rows.append(hit)
+                continue
             t = time.perf_counter()
             r = truncated_wigner(LMG_DIMER_SYSTEM, S, _pt(pt), n_traj=n_traj, t_end=t_end, seed=seed)
             rows.append({"cut": pt["cut"], "S": float(S), **_pt(pt), "ZB": r.mean["ZB"], "ZB_err": r.error["ZB"],
                          "ZA": r.mean["ZA"], "ZA_err": r.error["ZA"], "n_traj": n_traj, "t_end": t_end,
-                         "ZB_half_z": r.stats["half_difference_z"]["ZB"],
+                         "ZB_half_z": r.stats["half_difference_z"]["ZB"], "seed": seed,
                          "status": r.status, "message": r.message, "wall_time": time.perf_counter() - t})
+            store.put(rows[-1])
     return pd.DataFrame(rows)
 
 
@@ -437,7 +485,11 @@ def plot(points, ex, tw, mf, tr):
     return fig
 
 
-def main(out_dir="results", *, quick: bool = False, seed: int = 4) -> dict:
+def main(out_dir="results", *, quick: bool = False, seed: int = 4, resume: bool = True) -> dict:
+    """Run the study (see the module docstring). ``resume``: keep the exact and TWA rows in
+    ``cache_exact.parquet`` / ``cache_twa.parquet`` in the output folder as they are computed and reuse
+    them on the next run (an interrupted full run goes on where it stopped; delete the files, or pass
+    ``resume=False``, to recompute)."""
     t0 = time.perf_counter()
     out = study_dir(out_dir, NAME)
     points = cut_points(QUICK_POINTS if quick else CUT_POINTS)
@@ -447,10 +499,11 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 4) -> dict:
     S_check = (6,) if quick else TWA_CHECK_S
     times = {}
     t = time.perf_counter()
-    ex = exact_stage(points, S_exact, extra=extra)
+    ex = exact_stage(points, S_exact, extra=extra, cache=out / "cache_exact.parquet" if resume else None)
     times["exact"] = time.perf_counter() - t
     t = time.perf_counter()
-    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 300, t_end=60.0 if quick else 200.0, seed=seed)
+    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 300, t_end=60.0 if quick else 200.0, seed=seed,
+                   cache=out / "cache_twa.parquet" if resume else None)
     times["twa"] = time.perf_counter() - t
     t = time.perf_counter()
     mf = mean_field(points, n_initial=16 if quick else 256, seed=seed)

@@ -204,3 +204,19 @@ def test_twa_agrees_with_exact_at_the_judged_points():
         e16 = ex[(ex["cut"] == pt["cut"]) & (ex["S"] == 16)]["ZB"].iloc[0]
         t200 = tw[(tw["cut"] == pt["cut"]) & (tw["S"] == 200)].iloc[0]
         assert abs(t200["ZB"] - m) + 2 * t200["ZB_err"] < 0.25 * abs(e16 - m), (pt, t200["ZB"], e16, m)
+
+
+def test_stages_resume_from_their_cache(tmp_path):
+    from studies.road_to_mean_field import exact_stage, twa_sweep
+
+    pts = cut_points({"d": (0.45,)})
+    cache = tmp_path / "cache_exact.parquet"
+    a = exact_stage(pts, (1, 2), cache=cache)
+    b = exact_stage(pts, (1, 2, 3), cache=cache)            # S = 1, 2 reused, S = 3 new
+    assert np.array_equal(a["wall_time"], b["wall_time"].iloc[:2]) and len(b) == 3
+    assert len(pd.read_parquet(cache)) == 3
+    tc = tmp_path / "cache_twa.parquet"
+    t1 = twa_sweep(pts, (4,), n_traj=4, t_end=2.0, seed=1, cache=tc)
+    t2 = twa_sweep(pts, (4,), n_traj=4, t_end=2.0, seed=1, cache=tc)
+    t3 = twa_sweep(pts, (4,), n_traj=4, t_end=2.0, seed=2, cache=tc)   # another seed: recomputed
+    assert t1["wall_time"].iloc[0] == t2["wall_time"].iloc[0] and t3["seed"].iloc[0] == 2
