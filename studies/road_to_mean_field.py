@@ -61,8 +61,10 @@ S_EXACT = (1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16)
 S_EXACT_QUICK = (1, 2, 3, 4, 5, 6)
 #: the larger S on a few points, one or two per phase (full run only): (cut, swept value) -> S values
 S_EXACT_EXTRA = {("b", 0.3): (20, 24), ("d", 0.0): (20, 24), ("d", 0.45): (20,)}
-#: an exact solve is not started at a point once the previous S there took longer than this (s)
-EXACT_BUDGET_S = 900.0
+#: an exact solve is not started at a point once its predicted wall time exceeds this (s): the previous
+#: S's time there times ((2S + 1) / (2S' + 1))^5 (unknowns ~ (2S + 1)^4, products growing about like
+#: (2S + 1); measured at the easy points: S = 14 -> 16 predicted 1.9x, took 1.9x)
+EXACT_BUDGET_S = 600.0
 TWA_S = (8, 16, 20, 50, 200, 1000)
 #: where the TWA is checked against the exact Z_B (the issue's "S = 8 and S = 16")
 TWA_CHECK_S = (8, 16)
@@ -152,10 +154,11 @@ def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float 
     threads: on a shared machine the wall time measures the load), ``status`` (0 certified, 1 validated but
     not certified, -1 failed or skipped; ``message`` says which and why), ``error_estimate`` (the solver's
     certified relative error of rho), ``ZB_err`` (:func:`zb_error_bound`), ``matvecs``. ``extra``: (cut,
-    swept value) -> further S at that point. Once a solve at a point took longer than ``budget_s``, the
-    larger S there are skipped (recorded). ``cache``: a parquet path; rows found there (same cut, J, lam, S)
-    are reused, new ones appended (resume an interrupted run). No warm start: the solver's ``x0`` must live at the same S,
-    and the cut points are far apart (0.3-1.5 in J or lam), so no neighbour is near enough to help.
+    swept value) -> further S at that point. The larger S at a point are skipped (recorded) once the
+    predicted wall time of the next solve (:data:`EXACT_BUDGET_S`) exceeds ``budget_s``. ``cache``: a
+    parquet path; rows found there (same cut, J, lam, S) are reused, new ones appended (resume an
+    interrupted run). No warm start: the solver's ``x0`` must live at the same S, and the cut points are
+    far apart (0.3-1.5 in J or lam), so no neighbour is near enough to help.
     """
     from analysis.cuts import CUTS
     from analysis.quantum import steady_state
@@ -167,21 +170,23 @@ def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float 
     for pt in points:
         key = (pt["cut"], pt[CUTS[pt["cut"]].param])
         S_all = sorted(set(S_values) | set((extra or {}).get(key, ())))
-        last = 0.0
+        last, S_last = 0.0, None
         for S in S_all:
             p = {**defaults, **_pt(pt)}
             base = {"cut": pt["cut"], "S": float(S), **p}
             hit = store.get(base)
             if hit is not None:
                 rows.append(hit)
-                last = float(hit["wall_time"])
+                last, S_last = float(hit["wall_time"]), S
                 continue
-            if last > budget_s:
+            predicted = last * ((2 * S + 1) / (2 * S_last + 1)) ** 5 if S_last is not None else 0.0
+            if predicted > budget_s:
                 rows.append({**base, "ZA": np.nan, "ZB": np.nan, "purity": np.nan, "residual": np.nan, "method": "",
                              "wall_time": np.nan, "cpu_time": np.nan, "status": -1, "error_estimate": np.nan,
                              "ZB_err": np.nan,
                              "matvecs": np.nan,
-                             "message": f"skipped: the previous S took {last:.0f} s > budget {budget_s:.0f} s"})
+                             "message": f"skipped: predicted {predicted:.0f} s (S = {S_last:g} took {last:.0f} s) "
+                                        f"> budget {budget_s:.0f} s"})
                 continue
             _log(f"exact S = {S} at {pt}")
             t, c = time.perf_counter(), time.process_time()
@@ -199,7 +204,7 @@ def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float 
                              "wall_time": time.perf_counter() - t, "cpu_time": time.process_time() - c,
                              "status": -1, "error_estimate": np.nan,
                              "ZB_err": np.nan, "matvecs": np.nan, "message": f"{type(exc).__name__}: {exc}"})
-            last = time.perf_counter() - t
+            last, S_last = time.perf_counter() - t, S
             store.put(rows[-1])
     return pd.DataFrame(rows)
 

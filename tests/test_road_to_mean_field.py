@@ -158,7 +158,7 @@ def test_exact_stage_records_certified_errors_and_skips_beyond_the_budget():
     assert (ex["error_estimate"] < 1e-6).all() and (ex["ZB_err"] < 1e-4).all() and (ex["ZB_err"] > 0).all()
     assert np.isclose(ex["ZB"].iloc[1], steady_state(2, {"J": 1.5, "lam": 0.45}).ZB, atol=1e-10)
     # a budget of 0 s: the first S is solved, the rest are skipped and say why
-    sk = exact_stage(pts, (1, 2, 3), budget_s=0.0)
+    sk = exact_stage(pts, (1, 2, 3), budget_s=0.0)      # any predicted time is over it
     assert list(sk["status"]) == [0, -1, -1] and sk["message"].iloc[1].startswith("skipped")
 
 
