@@ -2,8 +2,14 @@
 
 On each cut of Fig. 3 (:data:`analysis.cuts.CUTS`) a few points, chosen one or two per phase the cut
 crosses (:data:`CUT_POINTS`), and per point: the exact steady-state Z_B for S = 1 ... 16 on every point
-(:data:`S_EXACT`; S = 16 takes 30 s to a few minutes per coupled point, the J = 0 points solve in the
-smaller U(1) block) and S = 20, 24 on one or two points per phase (:data:`S_EXACT_EXTRA`), each with
+(:data:`S_EXACT`) and S = 20, 24 on a few points (:data:`S_EXACT_EXTRA`), larger S skipped per point
+once the predicted solve time passes :data:`EXACT_BUDGET_S`. Measured on the shared 2-core machine under
+load 12-16 (wall / CPU of the process; every state certified, estimated error <= 2e-9): S = 16 in
+9-31 s / 3-9 s at the lam = 0.1 and J = 0 points and (1.5, 0), 118 s / 38 s at (1.5, 0.45); S = 20, 24
+at (1.5, 0) in 65 s, 128 s / 12 s, 30 s, at (0, 0.3) in 22 s, 49 s / 4 s, 7 s; S = 20 at (1.5, 0.45)
+in 578 s / 132 s. The hard points are lam >= 0.8 at |J| = 1.5: (1.5, 0.8) S = 14 took 722 s / 173 s
+(1220 products; S = 16 skipped), (-1.5, 1.0) S = 8 took 40 s (951 products) and S = 10 more than 20
+minutes. Each state comes with
 the solver's certified error (``error_estimate``, turned into a bound on Z_B, ``ZB_err``:
 :func:`zb_error_bound`); the truncated-Wigner (TWA, :func:`bifurcate.twa.truncated_wigner`) Z_B with
 its error bar at S = 8 and 16 (the check against the exact value, table ``twa_check``), 20, 50, 200
@@ -14,7 +20,10 @@ The check (:func:`twa_check`): per point and S in (8, 16), ``z`` = (TWA - exact)
 a verdict (agrees |z| <= 2, marginal 2-4, disagrees > 4; no check when the TWA's status is not "ok",
 e.g. "not_stationary": the ensemble still relaxing inside the averaging window). The issue judges the
 normal point (J, lam) = (0, 0.3) (cut b) and the LMG point (1.5, 0) (cut d; two stable fixed points):
-column ``judged``.
+column ``judged``. Measured (full settings, seed 4): of the 15 (point, S) pairs with both values
+(every point but (0.4, 1.0), and S = 16 at (1.5, 0.8) and (-1.5, 1.0)) 14 agree within 2 errors and
+(0, 1.0) at S = 8 is marginal (z = -2.1); the judged points give z = -0.7 / +0.1 (normal, S = 8 / 16)
+and +1.2 / +0.7 (LMG). No disagreement was found for the TWA's status to report.
 
 The rate of approach: per point and method (exact for S >= 6 in the full run, S >= 4 in the quick
 one; TWA for S >= 20) the distance
