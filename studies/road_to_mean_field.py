@@ -8,8 +8,8 @@ load 12-16 (wall / CPU of the process; every state certified, estimated error <=
 9-31 s / 3-9 s at the lam = 0.1 and J = 0 points and (1.5, 0), 118 s / 38 s at (1.5, 0.45); S = 20, 24
 at (1.5, 0) in 65 s, 128 s / 12 s, 30 s, at (0, 0.3) in 22 s, 49 s / 4 s, 7 s; S = 20 at (1.5, 0.45)
 in 578 s / 132 s. The hard points are lam >= 0.8 at |J| = 1.5: (1.5, 0.8) S = 14 took 722 s / 173 s
-(1220 products; S = 16 skipped), (-1.5, 1.0) S = 8 took 40 s (951 products) and S = 10 more than 20
-minutes. Each state comes with
+(1220 products; S = 16 skipped), (-1.5, 1.0) S = 8 took 40 s (951 products) and S = 10 930 s / 410 s
+(S = 12 skipped), (0.4, 1.0) S = 6 took 1938 products. Each state comes with
 the solver's certified error (``error_estimate``, turned into a bound on Z_B, ``ZB_err``:
 :func:`zb_error_bound`); the truncated-Wigner (TWA, :func:`bifurcate.twa.truncated_wigner`) Z_B with
 its error bar at S = 8 and 16 (the check against the exact value, table ``twa_check``), 20, 50, 200
