@@ -162,6 +162,10 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "residual": ("-", "||L rho|| of the solution"),
         "method": ("-", "solver used"),
         "wall_time": ("s", "solve time"),
+        "cpu_time": ("s", "CPU time of the solve (all threads; the wall time also measures the machine's load)"),
+        "error_estimate": ("1", "the solver's certified relative error ||rho - rho_exact||_F / ||rho||_F"),
+        "ZB_err": ("1", "bound on |Z_B - Z_B exact| from error_estimate (Cauchy-Schwarz)"),
+        "matvecs": ("count", "Liouvillian products of the Krylov solve (0 for the LU)"),
         "status, message": ("-", "0 certified, 1 solved and validated but the error not certified (message says why), -1 failed"),
     },
     "wigner": {

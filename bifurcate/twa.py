@@ -56,12 +56,18 @@ Where it is validated, and where it cannot be trusted
 Checked against the exact steady state (``tests/test_twa.py``): the boundary time crystal below and
 above omega = kappa (S = 8, 16) and the LMG dimer at the normal point (J, lam) = (0, 0.3) and the LMG
 point (1.5, 0) (S = 8; S = 16 in the slow tier), within 4 standard errors, with the TWA carrying more
-than 80 % of the finite-S correction to the mean field. The time averages assume that the ensemble
+than 80 % of the finite-S correction to the mean field. Measured with 300 trajectories, t_end = 200
+(seeds 4 and 5; exact Z_B certified to 1e-9): normal point S = 8: exact 0.96487, TWA 0.96411(109) and
+0.96194(116); S = 16: exact 0.98243, TWA 0.98248(54), 0.98140(57); LMG point S = 8: exact 0.40002, TWA
+0.40166(140), 0.40299(147); S = 16: exact 0.36773, TWA 0.36807(50), 0.36852(52). Pooled over the two
+seeds the S = 8 residuals are 2.3 errors (about 0.002, 5 % of the finite-S correction: the
+truncation's own O(1/S^2)), the S = 16 ones 1.2 and 1.6 errors. The time averages assume that the ensemble
 forgets its initial ensemble within ``t_burn``: where the mean field has several attractors (e.g.
 stable fixed points coexisting with cycles) and noise-induced switching is slower than ``t_end``,
 the TWA average weights the attractors by the basins of the initial ensemble, not as the unique
-exact steady state does; the status does not detect this (only a drift between the time windows,
-"not_stationary"). Per-trajectory time averages that keep the memory of a neutral orbit (BTC above
+exact steady state does; the status detects a relaxation that is still visible inside the averaging
+window (paired half-window test, "not_stationary", below) but not an ensemble frozen in its initial
+basins (no drift to see). Per-trajectory time averages that keep the memory of a neutral orbit (BTC above
 the transition) show up as large ``err_traj``.
 
 Bosons
@@ -97,11 +103,20 @@ truncation everywhere (the "positive-P" or a regime restriction would be needed)
 raises ``NotImplementedError`` naming the words and the reason. Spin Hamiltonians keep the classical
 symbol (the same-spin ordering corrections of nonlinear words are relatively O(1/S): standard TWA).
 
-Relaxation caveat: the time averages assume the ensemble forgets its initial ensemble within ``t_burn``.
-In the open Dicke model the spin is damped only through the cavity (weakly below threshold): from the
-default random initial ensemble, t_end = 60 leaves a bias of several error bars in Z_A at S = 16 (the
-status stays "ok": the drift between windows is within the trajectories' spread), while the ensemble
-started at the normal state (``initial=[0, 0, 0, 0, -1]``) agrees with the exact steady state.
+Relaxation and the status: the time averages assume the ensemble forgets its initial ensemble within
+``t_burn``. The status tests it (:func:`stationarity_contrast`): per trajectory, the mean over the second
+half of the averaging window minus that over the first half; the trajectories are independent, so the
+ensemble mean of these differences has an honest standard error (spread / sqrt(n_traj)) whatever the
+correlation time, and beyond ``STATIONARY_Z`` = 4 errors in any observable the status is
+"not_stationary" with the differences in the message (``stats["half_difference"]``, ``..._err``,
+``..._z``). Measured: in the open Dicke model the spin is damped only through the cavity (weakly below
+threshold); from the default random initial ensemble, lam = 0.3, S = 16, t_end = 60, 500 trajectories,
+Z_A is 2.6-2.8 error bars from the exact steady state (-0.9811) and n_a 2.9-3.1; the paired test gives
+z = -7.7 / -7.2 for Z_A (seeds 3, 4): "not_stationary". (The test used before compared the first and
+last windows of the ensemble mean against the windows' scatter, which contains the drift itself: it
+called this run "ok".) The ensemble started at the normal state (``initial=[0, 0, 0, 0, -1]``) agrees
+with the exact steady state. A relaxation slower than the window by far (no drift inside it) is not
+detected.
 
 Numerics: the compiled kernel runs the trajectories in parallel (``prange``) with the stochastic Heun
 scheme at a fixed step ``dt``; the noise is drawn inside the kernel from numba's generator seeded
@@ -123,10 +138,13 @@ from bifurcate._numba import njit, numba, prange
 from bifurcate.validation import check_mapping, check_memory
 
 __all__ = ["truncated_wigner", "TruncatedWigner", "TWAProblem", "twa_problem", "twa_numpy", "sample_initial",
-           "TWA_MAX_STEPS"]
+           "stationarity_contrast", "TWA_MAX_STEPS", "STATIONARY_Z"]
 
 #: steps allowed per trajectory (t_end / dt): one trajectory runs in one compiled call
 TWA_MAX_STEPS = 10 ** 8
+#: |z| of the paired half-window difference (:func:`stationarity_contrast`) beyond which an ensemble is
+#: "not_stationary": 4 keeps false alarms below about 1e-3 per run over a handful of observables
+STATIONARY_Z = 4.0
 #: steps (trajectories x steps) of one compiled call, at least one trajectory per thread
 _CHUNK_STEPS = 2 * 10 ** 7
 
@@ -611,9 +629,13 @@ class TruncatedWigner:
     windows : ndarray (n_traj, n_windows, n_observables)
         Per-trajectory window means of the observables (``var_n`` linearised about the ensemble mean).
     status : str
-        "ok"; "not_stationary" (an observable's first and last windows differ by more than 4 combined
-        standard errors: lengthen ``t_end`` / ``t_burn``); "diverged" (non-finite values).
-    message : str; options : dict; stats : dict
+        "ok"; "not_stationary" (for some observable the second half of the averaging window minus the first,
+        paired per trajectory, is more than ``STATIONARY_Z`` standard errors from zero: the ensemble is still
+        relaxing; lengthen ``t_end`` / ``t_burn``); "diverged" (non-finite values).
+    message : str; options : dict
+    stats : dict
+        ``time_s``, ``n_steps``; ``half_difference``, ``half_difference_err``, ``half_difference_z``
+        (per observable: the stationarity test's evidence, :func:`stationarity_contrast`).
     """
 
     name: str
@@ -743,16 +765,18 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
     e_time = ens.std(axis=0, ddof=1) / math.sqrt(n_windows)
     err = np.maximum(e_traj, e_time)
     drift = ens[-1] - ens[0]
-    drift_err = np.sqrt(2) * e_traj * math.sqrt(n_windows)
+    half, half_err, half_z = stationarity_contrast(obs)
     status, msg = "ok", f"{n_traj} trajectories, t in [{t_burn:g}, {t_end:g}], dt = {dt:g}"
     if not np.all(np.isfinite(out)):
         status, msg = "diverged", msg + "; non-finite values"
     else:
-        bad = [names[i] for i in range(nobs)
-               if abs(drift[i]) > 4 * max(drift_err[i], e_time[i] * math.sqrt(n_windows)) and abs(drift[i]) > 1e-12]
+        bad = [i for i in range(nobs) if abs(half_z[i]) > STATIONARY_Z]
         if bad:
             status = "not_stationary"
-            msg += f"; the first and last windows differ beyond their errors for {bad} (lengthen t_end or t_burn)"
+            ev = ", ".join(f"{names[i]} {half[i]:+.3g} +- {half_err[i]:.2g} (z = {half_z[i]:+.1f})" for i in bad)
+            msg += (f"; the second half of the averaging window minus the first (paired per trajectory) differs "
+                    f"from zero by more than {STATIONARY_Z:g} errors: {ev}; the ensemble is still relaxing "
+                    f"(lengthen t_end / t_burn, or start nearer the steady state)")
     p_all = dict(system.parameters)
     p_all.update({k: float(v) for k, v in (params or {}).items()})
     return TruncatedWigner(name=system.name, S=float(S), params=p_all, state_names=names,
@@ -761,7 +785,37 @@ def truncated_wigner(system, S: float, params: Mapping[str, float] | None = None
                            drift=dict(zip(names, drift.tolist())), windows=obs, status=status, message=msg,
                            options={"n_traj": n_traj, "t_end": t_end, "t_burn": t_burn, "dt": dt,
                                     "n_windows": n_windows, "seed": seed},
-                           stats={"time_s": time.perf_counter() - t0, "n_steps": n_steps})
+                           stats={"time_s": time.perf_counter() - t0, "n_steps": n_steps,
+                                  "half_difference": dict(zip(names, half.tolist())),
+                                  "half_difference_err": dict(zip(names, half_err.tolist())),
+                                  "half_difference_z": dict(zip(names, half_z.tolist()))})
+
+
+def stationarity_contrast(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Paired test of stationarity over the averaging window.
+
+    ``windows`` (n_traj, n_windows, n_obs): per-trajectory window means. Per trajectory the mean of
+    the last ``n_windows // 2`` windows minus the mean of the first ``n_windows // 2`` (the middle
+    window is left out when ``n_windows`` is odd); the trajectories are independent, so the standard
+    error of the ensemble mean of these differences is their spread over trajectories / sqrt(n_traj),
+    whatever the correlation time within a trajectory (the pairing removes each trajectory's own
+    offset, which a comparison of the ensemble's window means against their scatter cannot).
+
+    Returns ``(difference, error, z)``, each (n_obs,); ``z = difference / error``, 0 where the
+    difference is at the rounding level (an observable conserved on every trajectory).
+    """
+    w = np.asarray(windows, float)
+    n_traj, nw = w.shape[:2]
+    h = nw // 2
+    d = w[:, nw - h:].mean(axis=1) - w[:, :h].mean(axis=1)          # (n_traj, n_obs)
+    diff = d.mean(axis=0)
+    err = d.std(axis=0, ddof=1) / math.sqrt(n_traj)
+    scale = np.abs(w).mean(axis=(0, 1))
+    tiny = np.abs(diff) <= 1e-9 * np.maximum(scale, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(tiny, 0.0, diff / err)
+    z = np.where(np.isnan(z), 0.0, z)                             # 0 / 0 only when tiny
+    return diff, err, z
 
 
 def _boson_observables(P: TWAProblem, out: np.ndarray) -> tuple[np.ndarray, tuple]:

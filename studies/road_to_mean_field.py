@@ -1,37 +1,59 @@
 """From S = 1 to S = infinity on every cut of Fig. 3: exact Z_B, truncated-Wigner Z_B and the mean field.
 
 On each cut of Fig. 3 (:data:`analysis.cuts.CUTS`) a few points, chosen one or two per phase the cut
-crosses (:data:`CUT_POINTS`), and per point: the exact steady-state Z_B for S = 1 ... S_max (what the
-exact solver reaches in minutes per point; S_max = 12 in the full run), the truncated-Wigner (TWA,
-:func:`bifurcate.twa.truncated_wigner`) Z_B with its error bar at S = 12 (the check against the exact
-value), 20, 50, 200 and 1000, and the mean field's average over its attracting sets (census, column
-``att_ZB``, S -> infinity) with its error.
+crosses (:data:`CUT_POINTS`), and per point: the exact steady-state Z_B for S = 1 ... 16 on every point
+(:data:`S_EXACT`) and S = 20, 24 on a few points (:data:`S_EXACT_EXTRA`), larger S skipped per point
+once the predicted solve time passes :data:`EXACT_BUDGET_S`. Measured on the shared 2-core machine under
+load 12-16 (wall / CPU of the process; every state certified, estimated error <= 2e-9): S = 16 in
+9-31 s / 3-9 s at the lam = 0.1 and J = 0 points and (1.5, 0), 118 s / 38 s at (1.5, 0.45); S = 20, 24
+at (1.5, 0) in 65 s, 128 s / 12 s, 30 s, at (0, 0.3) in 22 s, 49 s / 4 s, 7 s; S = 20 at (1.5, 0.45)
+in 578 s / 132 s. The hard points are lam >= 0.8 at |J| = 1.5: (1.5, 0.8) S = 14 took 722 s / 173 s
+(1220 products; S = 16 skipped), (-1.5, 1.0) S = 8 took 40 s (951 products) and S = 10 930 s / 410 s
+(S = 12 skipped), (0.4, 1.0) S = 6 took 1938 products. Each state comes with
+the solver's certified error (``error_estimate``, turned into a bound on Z_B, ``ZB_err``:
+:func:`zb_error_bound`); the truncated-Wigner (TWA, :func:`bifurcate.twa.truncated_wigner`) Z_B with
+its error bar at S = 8 and 16 (the check against the exact value, table ``twa_check``), 20, 50, 200
+and 1000; and the mean field's average over its attracting sets (census, column ``att_ZB``,
+S -> infinity) with its error. The quick run stays at S <= 6 (check at S = 6).
 
-The rate of approach: per point and method (exact for S >= 4, TWA for S >= 20) the distance
+The check (:func:`twa_check`): per point and S in (8, 16), ``z`` = (TWA - exact) / combined error and
+a verdict (agrees |z| <= 2, marginal 2-4, disagrees > 4; no check when the TWA's status is not "ok",
+e.g. "not_stationary": the ensemble still relaxing inside the averaging window). The issue judges the
+normal point (J, lam) = (0, 0.3) (cut b) and the LMG point (1.5, 0) (cut d; two stable fixed points):
+column ``judged``. Measured (full settings, seed 4): of the 15 (point, S) pairs with both values
+(every point but (0.4, 1.0), and S = 16 at (1.5, 0.8) and (-1.5, 1.0)) 14 agree within 2 errors and
+(0, 1.0) at S = 8 is marginal (z = -2.1); the judged points give z = -0.7 / +0.1 (normal, S = 8 / 16)
+and +1.2 / +0.7 (LMG). No disagreement was found for the TWA's status to report.
+
+The rate of approach: per point and method (exact for S >= 6 in the full run, S >= 4 in the quick
+one; TWA for S >= 20) the distance
 ``d(S) = |Z_B(S) - Z_B^MF|`` is fitted by ``d ~ S^-a`` (weighted least squares in log-log, on the
 points whose distance exceeds twice its combined error), giving ``a`` with its standard error and the
 fit's residual (chi^2 per degree of freedom). No fit is made, and the reason is written in ``verdict``,
-when: the TWA's status is not "ok" at some S; the TWA disagrees with the exact Z_B at the largest exact
-S beyond 4 error bars; the mean field has no attracting set at the point (only neutral orbits: no
+when: the TWA's status is not "ok" at some S; the TWA disagrees with the exact Z_B at the largest S
+both have beyond 4 error bars; the mean field has no attracting set at the point (only neutral orbits: no
 unique S -> infinity value); the distances do not decrease with S (beyond their errors); fewer than
 two distances stand above the noise; the fitted power is not above zero by two errors. Per phase (the census's ``phase`` label) the table gives the
 points' rates and their weighted mean.
 
 Outputs (``<out>/road_to_mean_field/``): ``road_to_mean_field.png/.pdf`` (top row: Z_B against 1/S
 per cut, the mean field as stars at 1/S = 0; bottom row: the distances against S with the fitted
-power laws); ``exact.parquet``, ``twa.parquet``, ``mean_field.parquet``, ``trend.parquet`` (per point
-and method), ``phases.parquet`` (per phase); ``metadata.json``.
+power laws); ``exact.parquet`` (with ``error_estimate``, ``ZB_err``, ``matvecs``, ``wall_time``),
+``twa.parquet``, ``twa_check.parquet``, ``mean_field.parquet``, ``trend.parquet`` (per point and
+method), ``phases.parquet`` (per phase); ``metadata.json`` (stage times, exact solve times per S,
+the check's verdicts).
 
 Run: ``python -m studies.road_to_mean_field --out results [--quick]``.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import pandas as pd
 
-from studies.common import exact_sweep, finish, run_cli, save_figure, save_table, study_dir
+from studies.common import finish, run_cli, save_figure, save_table, study_dir
 
 NAME = "road_to_mean_field"
 #: per cut of Fig. 3, the swept parameter's values studied (the census names their phases; chosen from
@@ -42,9 +64,26 @@ NAME = "road_to_mean_field"
 #: fixed points coexisting with cycles, chaos)
 CUT_POINTS = {"a": (-1.5, 0.0, 1.5), "b": (0.3, 1.0), "c": (-1.5, 0.4), "d": (0.0, 0.45, 0.8)}
 QUICK_POINTS = {"b": (0.3,), "d": (0.0,)}
-TWA_S = (12, 20, 50, 200, 1000)
-#: the smallest S used in the exact fit (S < 4 is not yet asymptotic)
+#: exact S on every point of the full run (S = 16: 30 s to 1 min per coupled point; the J = 0 points
+#: solve in the smaller U(1) block) and of the quick run
+S_EXACT = (1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16)
+S_EXACT_QUICK = (1, 2, 3, 4, 5, 6)
+#: the larger S on a few points, one or two per phase (full run only): (cut, swept value) -> S values
+S_EXACT_EXTRA = {("b", 0.3): (20, 24), ("d", 0.0): (20, 24), ("d", 0.45): (20,)}
+#: an exact solve is not started at a point once its predicted wall time exceeds this (s): the previous
+#: S's time there times ((2S + 1) / (2S' + 1))^5 (unknowns ~ (2S + 1)^4, products growing about like
+#: (2S + 1); measured at the easy points: S = 14 -> 16 predicted 1.9x, took 1.9x)
+EXACT_BUDGET_S = 600.0
+TWA_S = (8, 16, 20, 50, 200, 1000)
+#: where the TWA is checked against the exact Z_B (the issue's "S = 8 and S = 16")
+TWA_CHECK_S = (8, 16)
+#: the points the issue judges the TWA at: the normal state (J, lam) = (0, 0.3) on cut b and the LMG
+#: point (1.5, 0) (two stable fixed points) on cut d
+JUDGED_POINTS = {"normal": ("b", 0.3), "LMG": ("d", 0.0)}
+#: the smallest S used in the exact fit (S < 4 is not yet asymptotic); the full run, which reaches
+#: S = 16, fits from S = 6
 EXACT_FIT_MIN_S = 4
+EXACT_FIT_MIN_S_FULL = 6
 #: the smallest S used in the TWA fit
 TWA_FIT_MIN_S = 20
 
@@ -74,19 +113,176 @@ def _pt(p: dict) -> dict:
     return {"J": p["J"], "lam": p["lam"]}
 
 
-def twa_sweep(points, S_values, *, n_traj: int, t_end: float, seed: int) -> pd.DataFrame:
+def zb_error_bound(error_estimate: float, purity: float, S: float) -> float:
+    """Bound on ``|Z_B - Z_B^exact|`` from the solver's certified relative error of ``rho``.
+
+    ``|Tr[(rho - rho_ex) S_z^B]| / S <= ||rho - rho_ex||_F ||1 (x) S_z^B||_F / S`` (Cauchy-Schwarz), with
+    ``||rho - rho_ex||_F <= error_estimate ||rho||_F``, ``||rho||_F = sqrt(purity)`` and
+    ``||1 (x) S_z||_F^2 = (2S + 1) S (S + 1) (2S + 1) / 3``."""
+    n = 2 * S + 1
+    return float(error_estimate) * math.sqrt(purity) * math.sqrt(n * S * (S + 1) * n / 3.0) / S
+
+
+class _RowCache:
+    """Rows already computed, kept in a parquet file beside the outputs (written after every new row), so
+    that an interrupted full run resumes where it stopped. Keyed by the columns ``key``; rows with
+    ``status`` -1 (failed or skipped) are recomputed. ``path`` None: no cache."""
+
+    def __init__(self, path, key):
+        from pathlib import Path
+
+        self.path, self.key = (Path(path) if path is not None else None), tuple(key)
+        self.rows = []
+        if self.path is not None and self.path.exists():
+            self.rows = pd.read_parquet(self.path).to_dict("records")
+
+    def _k(self, row):
+        return tuple(round(float(row[c]), 9) if isinstance(row[c], (int, float, np.number)) else row[c]
+                     for c in self.key)
+
+    def get(self, key_row: dict):
+        k = self._k(key_row)
+        for r in self.rows:
+            if self._k(r) == k and r.get("status", 0) != -1:
+                return r
+        return None
+
+    def put(self, row: dict) -> None:
+        k = self._k(row)
+        self.rows = [r for r in self.rows if self._k(r) != k] + [row]
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(self.rows).to_parquet(self.path)
+
+
+def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float = EXACT_BUDGET_S,
+                cache=None) -> pd.DataFrame:
+    """Exact steady states per point, S ascending (schema ``exact`` plus the certification columns).
+
+    Per (point, S): ``ZA, ZB, purity, residual, method, wall_time, cpu_time`` (the process's CPU time, all
+    threads: on a shared machine the wall time measures the load), ``status`` (0 certified, 1 validated but
+    not certified, -1 failed or skipped; ``message`` says which and why), ``error_estimate`` (the solver's
+    certified relative error of rho), ``ZB_err`` (:func:`zb_error_bound`), ``matvecs``. ``extra``: (cut,
+    swept value) -> further S at that point. The larger S at a point are skipped (recorded) once the
+    predicted wall time of the next solve (:data:`EXACT_BUDGET_S`) exceeds ``budget_s``. ``cache``: a
+    parquet path; rows found there (same cut, J, lam, S) are reused, new ones appended (resume an
+    interrupted run). No warm start: the solver's ``x0`` must live at the same S, and the cut points are
+    far apart (0.3-1.5 in J or lam), so no neighbour is near enough to help.
+    """
+    from analysis.cuts import CUTS
+    from analysis.quantum import steady_state
+    from bifurcate.models import LMG_DIMER
+
+    defaults = {k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}
+    rows = []
+    store = _RowCache(cache, ("cut", "J", "lam", "S"))
+    for pt in points:
+        key = (pt["cut"], pt[CUTS[pt["cut"]].param])
+        S_all = sorted(set(S_values) | set((extra or {}).get(key, ())))
+        last, S_last = 0.0, None
+        for S in S_all:
+            p = {**defaults, **_pt(pt)}
+            base = {"cut": pt["cut"], "S": float(S), **p}
+            hit = store.get(base)
+            if hit is not None:
+                rows.append(hit)
+                last, S_last = float(hit["wall_time"]), S
+                continue
+            predicted = last * ((2 * S + 1) / (2 * S_last + 1)) ** 5 if S_last is not None else 0.0
+            if predicted > budget_s:
+                rows.append({**base, "ZA": np.nan, "ZB": np.nan, "purity": np.nan, "residual": np.nan, "method": "",
+                             "wall_time": np.nan, "cpu_time": np.nan, "status": -1, "error_estimate": np.nan,
+                             "ZB_err": np.nan,
+                             "matvecs": np.nan,
+                             "message": f"skipped: predicted {predicted:.0f} s (S = {S_last:g} took {last:.0f} s) "
+                                        f"> budget {budget_s:.0f} s"})
+                continue
+            _log(f"exact S = {S} at {pt}")
+            t, c = time.perf_counter(), time.process_time()
+            try:
+                st = steady_state(S, p)
+                err = float(st.stats.get("error_estimate", np.nan))
+                rows.append({**base, "ZA": float(st.ZA), "ZB": float(st.ZB), "purity": float(st.purity),
+                             "residual": float(st.residual), "method": f"{st.method}/{st.sector}",
+                             "wall_time": time.perf_counter() - t, "cpu_time": time.process_time() - c,
+                             "status": 0 if st.success else 1,
+                             "error_estimate": err, "ZB_err": zb_error_bound(err, float(st.purity), float(S)),
+                             "matvecs": float(st.stats.get("matvecs") or 0), "message": st.message})
+            except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
+                rows.append({**base, "ZA": np.nan, "ZB": np.nan, "purity": np.nan, "residual": np.nan, "method": "",
+                             "wall_time": time.perf_counter() - t, "cpu_time": time.process_time() - c,
+                             "status": -1, "error_estimate": np.nan,
+                             "ZB_err": np.nan, "matvecs": np.nan, "message": f"{type(exc).__name__}: {exc}"})
+            last, S_last = time.perf_counter() - t, S
+            store.put(rows[-1])
+    return pd.DataFrame(rows)
+
+
+def judged_label(pt: dict) -> str:
+    """"normal" / "LMG" for the issue's judged points (:data:`JUDGED_POINTS`), else ""."""
+    from analysis.cuts import CUTS
+
+    for label, (cut, v) in JUDGED_POINTS.items():
+        if pt["cut"] == cut and np.isclose(pt[CUTS[cut].param], v):
+            return label
+    return ""
+
+
+def twa_check(points, ex: pd.DataFrame, tw: pd.DataFrame, S_values=TWA_CHECK_S) -> pd.DataFrame:
+    """The TWA Z_B against the exact Z_B per point at each S of ``S_values`` both have.
+
+    Columns: ``cut, J, lam, judged`` ("normal", "LMG" or ""), ``S``, ``ZB_exact, ZB_exact_err`` (the
+    certified bound), ``ZB_twa, ZB_twa_err``, ``twa_status``, ``z`` (difference over the combined
+    error), ``finite_S_shift`` (exact minus the mean field's attracting-set value when given),
+    ``verdict``: "agrees (|z| <= 2)", "marginal (2 < |z| <= 4)", "disagrees (|z| > 4)", or "no check"
+    (a value missing or the TWA's status not ok: then its status says why)."""
+    rows = []
+    for pt in points:
+        e, t = _at(ex, pt), _at(tw, pt)
+        for S in S_values:
+            ee, tt = e[np.isclose(e["S"], S)], t[np.isclose(t["S"], S)]
+            r = {"cut": pt["cut"], "J": pt["J"], "lam": pt["lam"], "judged": judged_label(pt), "S": float(S),
+                 "ZB_exact": np.nan, "ZB_exact_err": np.nan, "ZB_twa": np.nan, "ZB_twa_err": np.nan,
+                 "twa_status": "", "z": np.nan, "verdict": "no check"}
+            if len(ee):
+                r.update(ZB_exact=float(ee["ZB"].iloc[0]), ZB_exact_err=float(ee["ZB_err"].iloc[0]))
+            if len(tt):
+                r.update(ZB_twa=float(tt["ZB"].iloc[0]), ZB_twa_err=float(tt["ZB_err"].iloc[0]),
+                         twa_status=str(tt["status"].iloc[0]))
+            if np.isfinite(r["ZB_exact"]) and np.isfinite(r["ZB_twa"]):
+                ee_err = r["ZB_exact_err"] if np.isfinite(r["ZB_exact_err"]) else 0.0
+                z = (r["ZB_twa"] - r["ZB_exact"]) / math.hypot(r["ZB_twa_err"], ee_err)
+                r["z"] = z
+                if r["twa_status"] != "ok":
+                    r["verdict"] = f"no check: TWA status {r['twa_status']}"
+                else:
+                    r["verdict"] = ("agrees (|z| <= 2)" if abs(z) <= 2 else "marginal (2 < |z| <= 4)"
+                                    if abs(z) <= 4 else "disagrees (|z| > 4)")
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def twa_sweep(points, S_values, *, n_traj: int, t_end: float, seed: int, cache=None) -> pd.DataFrame:
+    """TWA Z_B, Z_A with errors per point and S (``cache``: as in :func:`exact_stage`)."""
     from bifurcate.models.lmg_dimer import LMG_DIMER_SYSTEM
     from bifurcate.twa import truncated_wigner
 
     rows = []
+    store = _RowCache(cache, ("cut", "J", "lam", "S", "n_traj", "t_end"))
     for pt in points:
         _log(f"twa {pt}")
         for S in S_values:
+            hit = store.get({"cut": pt["cut"], **_pt(pt), "S": float(S), "n_traj": n_traj, "t_end": t_end})
+            if hit is not None and hit.get("seed") == seed:
+                rows.append(hit)
+                continue
             t = time.perf_counter()
             r = truncated_wigner(LMG_DIMER_SYSTEM, S, _pt(pt), n_traj=n_traj, t_end=t_end, seed=seed)
             rows.append({"cut": pt["cut"], "S": float(S), **_pt(pt), "ZB": r.mean["ZB"], "ZB_err": r.error["ZB"],
                          "ZA": r.mean["ZA"], "ZA_err": r.error["ZA"], "n_traj": n_traj, "t_end": t_end,
+                         "ZB_half_z": r.stats["half_difference_z"]["ZB"], "seed": seed,
                          "status": r.status, "message": r.message, "wall_time": time.perf_counter() - t})
+            store.put(rows[-1])
     return pd.DataFrame(rows)
 
 
@@ -158,8 +354,11 @@ def fit_power(S, d, sigma, *, value_err=None, weighted: bool | None = None) -> d
     return out
 
 
-def trend(points, ex, tw, mf) -> pd.DataFrame:
-    """Per point and method (exact, twa): the mean-field value, the distances' power law and the verdict."""
+def trend(points, ex, tw, mf, *, exact_fit_min_S: float = EXACT_FIT_MIN_S) -> pd.DataFrame:
+    """Per point and method (exact, twa): the mean-field value, the distances' power law and the verdict.
+
+    The exact fit uses ``S >= exact_fit_min_S``; the TWA is checked against the exact Z_B at the largest
+    S both have (``S_check``, ``twa_vs_exact_z``: the difference over the combined error)."""
     rows = []
     for pt in points:
         m = _at(mf, pt).iloc[0]
@@ -168,15 +367,18 @@ def trend(points, ex, tw, mf) -> pd.DataFrame:
         neutral = not np.isfinite(zb)
         e = _at(ex, pt).sort_values("S")
         t = _at(tw, pt).sort_values("S")
-        S_ex_max = float(e.loc[np.isfinite(e["ZB"]), "S"].max())
+        common = sorted(set(e.loc[np.isfinite(e["ZB"]), "S"]) & set(t["S"]))
+        S_ex_max = float(common[-1]) if common else float(e.loc[np.isfinite(e["ZB"]), "S"].max())
         t_chk = t[np.isclose(t["S"], S_ex_max)]
         z_check = np.nan
         if len(t_chk):
-            e_val = float(e.loc[np.isclose(e["S"], S_ex_max), "ZB"].iloc[0])
-            z_check = abs(float(t_chk["ZB"].iloc[0]) - e_val) / float(t_chk["ZB_err"].iloc[0])
+            e_row = e[np.isclose(e["S"], S_ex_max)].iloc[0]
+            e_err = float(e_row["ZB_err"]) if "ZB_err" in e_row and np.isfinite(e_row["ZB_err"]) else 0.0
+            z_check = abs(float(t_chk["ZB"].iloc[0]) - float(e_row["ZB"])) / math.hypot(
+                float(t_chk["ZB_err"].iloc[0]), e_err)
         for kind in ("exact", "twa"):
             if kind == "exact":
-                d = e[(e["S"] >= EXACT_FIT_MIN_S) & np.isfinite(e["ZB"])]
+                d = e[(e["S"] >= exact_fit_min_S) & np.isfinite(e["ZB"])]
                 err = np.zeros(len(d))
             else:
                 d = t[t["S"] >= TWA_FIT_MIN_S]
@@ -297,30 +499,32 @@ def plot(points, ex, tw, mf, tr):
     return fig
 
 
-def main(out_dir="results", *, quick: bool = False, seed: int = 4) -> dict:
+def main(out_dir="results", *, quick: bool = False, seed: int = 4, resume: bool = True) -> dict:
+    """Run the study (see the module docstring). ``resume``: keep the exact and TWA rows in
+    ``cache_exact.parquet`` / ``cache_twa.parquet`` in the output folder as they are computed and reuse
+    them on the next run (an interrupted full run goes on where it stopped; delete the files, or pass
+    ``resume=False``, to recompute)."""
     t0 = time.perf_counter()
     out = study_dir(out_dir, NAME)
     points = cut_points(QUICK_POINTS if quick else CUT_POINTS)
-    S_exact = (1, 2, 3, 4, 5, 6) if quick else (1, 2, 3, 4, 5, 6, 8, 10, 12)
+    S_exact = S_EXACT_QUICK if quick else S_EXACT
+    extra = {} if quick else S_EXACT_EXTRA
     S_twa = (6, 20, 50, 200) if quick else TWA_S
+    S_check = (6,) if quick else TWA_CHECK_S
     times = {}
     t = time.perf_counter()
-    ex_rows = []
-    for pt in points:
-        _log(f"exact {pt}")
-        e = exact_sweep([_pt(pt)], S_exact)
-        e.insert(0, "cut", pt["cut"])
-        ex_rows.append(e)
-    ex = pd.concat(ex_rows, ignore_index=True)
+    ex = exact_stage(points, S_exact, extra=extra, cache=out / "cache_exact.parquet" if resume else None)
     times["exact"] = time.perf_counter() - t
     t = time.perf_counter()
-    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 300, t_end=60.0 if quick else 200.0, seed=seed)
+    tw = twa_sweep(points, S_twa, n_traj=100 if quick else 300, t_end=60.0 if quick else 200.0, seed=seed,
+                   cache=out / "cache_twa.parquet" if resume else None)
     times["twa"] = time.perf_counter() - t
     t = time.perf_counter()
     mf = mean_field(points, n_initial=16 if quick else 256, seed=seed)
     times["mean_field"] = time.perf_counter() - t
-    tr = trend(points, ex, tw, mf)
+    tr = trend(points, ex, tw, mf, exact_fit_min_S=EXACT_FIT_MIN_S if quick else EXACT_FIT_MIN_S_FULL)
     ph = phase_table(tr)
+    chk = twa_check(points, ex, tw, S_check)
     fig = plot(points, ex, tw, mf, tr)
     paths = save_figure(fig, out, NAME)
     paths["exact"] = save_table(ex, out, "exact")
@@ -328,10 +532,22 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 4) -> dict:
     paths["mean_field"] = save_table(mf, out, "mean_field")
     paths["trend"] = save_table(tr, out, "trend")
     paths["phases"] = save_table(ph, out, "phases")
+    paths["twa_check"] = save_table(chk, out, "twa_check")
+    fin = ex[np.isfinite(ex["wall_time"])]
+    exact_times = {f"S={s:g}": {"n": int(len(g)), "wall_max_s": round(float(g["wall_time"].max()), 1),
+                                "wall_median_s": round(float(g["wall_time"].median()), 1),
+                                "cpu_max_s": round(float(g["cpu_time"].max()), 1),
+                                "cpu_median_s": round(float(g["cpu_time"].median()), 1)}
+                   for s, g in fin.groupby("S") if s >= 12}
+    times["exact_cpu"] = float(ex["cpu_time"].sum())
     return finish(out, NAME, quick=quick, t_start=t0, paths=paths,
                   tables={"exact.parquet": "exact", "mean_field.parquet": "census_summary"}, seed=seed,
-                  S_exact=list(S_exact), S_twa=list(S_twa), points=points, stage_times_s=times,
-                  twa_status=sorted(tw["status"].unique().tolist()))
+                  S_exact=list(S_exact), S_exact_extra={f"{c}:{v:g}": list(S) for (c, v), S in extra.items()},
+                  S_twa=list(S_twa), points=points, stage_times_s=times, exact_times_by_S=exact_times,
+                  exact_max_error_estimate=float(ex["error_estimate"].max()),
+                  exact_status_counts={str(k): int(v) for k, v in ex["status"].value_counts().items()},
+                  twa_status=sorted(tw["status"].unique().tolist()),
+                  twa_check=chk[["cut", "J", "lam", "judged", "S", "z", "verdict"]].to_dict("records"))
 
 
 if __name__ == "__main__":
