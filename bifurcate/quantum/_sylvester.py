@@ -56,88 +56,13 @@ def _small_solve(G, r, n):
 
 
 @njit
-def _bartels_stewart(A, B, C, Y):
-    """``A Y + Y B^T = C`` for small upper quasi-triangular ``A`` (m x m), ``B`` (p x p); writes ``Y``."""
+def _bartels_stewart(A, B, C, Y, shift):
+    """``(A - shift) Y + Y B^T = C`` for small real upper quasi-triangular ``A`` (m x m), ``B`` (p x p); writes
+    ``Y``. Compiled once for real ``C``, ``Y``, ``shift`` and once for complex ones (the same code)."""
     m = A.shape[0]
     p = B.shape[0]
-    G = np.empty((4, 4))
-    r = np.empty(4)
-    l1 = p
-    while l1 > 0:
-        l0 = l1 - 1
-        if l0 > 0 and B[l0, l0 - 1] != 0.0:
-            l0 -= 1
-        s = l1 - l0
-        k1 = m
-        while k1 > 0:
-            k0 = k1 - 1
-            if k0 > 0 and A[k0, k0 - 1] != 0.0:
-                k0 -= 1
-            q = k1 - k0
-            for i in range(q):
-                for j in range(s):
-                    acc = C[k0 + i, l0 + j]
-                    for kk in range(k1, m):
-                        acc -= A[k0 + i, kk] * Y[kk, l0 + j]
-                    for ll in range(l1, p):
-                        acc -= Y[k0 + i, ll] * B[l0 + j, ll]
-                    r[i * s + j] = acc
-            n = q * s
-            for a in range(n):
-                for b in range(n):
-                    G[a, b] = 0.0
-            for i in range(q):
-                for j in range(s):
-                    for i2 in range(q):
-                        G[i * s + j, i2 * s + j] += A[k0 + i, k0 + i2]
-                    for j2 in range(s):
-                        G[i * s + j, i * s + j2] += B[l0 + j, l0 + j2]
-            _small_solve(G, r, n)
-            for i in range(q):
-                for j in range(s):
-                    Y[k0 + i, l0 + j] = r[i * s + j]
-            k1 = k0
-        l1 = l0
-
-
-@njit
-def _small_solve_c(G, r, n):
-    """Complex twin of :func:`_small_solve`."""
-    for c in range(n):
-        p = c
-        for i in range(c + 1, n):
-            if abs(G[i, c]) > abs(G[p, c]):
-                p = i
-        if p != c:
-            for j in range(n):
-                t = G[c, j]
-                G[c, j] = G[p, j]
-                G[p, j] = t
-            t = r[c]
-            r[c] = r[p]
-            r[p] = t
-        if G[c, c] == 0.0:
-            continue
-        for i in range(c + 1, n):
-            f = G[i, c] / G[c, c]
-            if f != 0.0:
-                for j in range(c, n):
-                    G[i, j] -= f * G[c, j]
-                r[i] -= f * r[c]
-    for c in range(n - 1, -1, -1):
-        s = r[c]
-        for j in range(c + 1, n):
-            s -= G[c, j] * r[j]
-        r[c] = s / G[c, c] if G[c, c] != 0.0 else 0.0
-
-
-@njit
-def _bartels_stewart_c(A, B, C, Y, shift):
-    """``(A - shift) Y + Y B^T = C`` for small real upper quasi-triangular ``A``, ``B``, complex ``C``, ``shift``."""
-    m = A.shape[0]
-    p = B.shape[0]
-    G = np.empty((4, 4), dtype=np.complex128)
-    r = np.empty(4, dtype=np.complex128)
+    G = np.empty((4, 4), dtype=Y.dtype)
+    r = np.empty(4, dtype=Y.dtype)
     l1 = p
     while l1 > 0:
         l0 = l1 - 1
@@ -169,7 +94,7 @@ def _bartels_stewart_c(A, B, C, Y, shift):
                         G[i * s + j, i2 * s + j] += A[k0 + i, k0 + i2]
                     for j2 in range(s):
                         G[i * s + j, i * s + j2] += B[l0 + j, l0 + j2]
-            _small_solve_c(G, r, n)
+            _small_solve(G, r, n)
             for i in range(q):
                 for j in range(s):
                     Y[k0 + i, l0 + j] = r[i * s + j]
@@ -217,7 +142,7 @@ def quasi_triangular_sylvester(A, B, C, nb: int = 48, kernel: str = "numba", shi
                 raise ValueError(f"dtrsyl: illegal argument {-info}")
             return Y / scale if scale != 1.0 else Y
         Y = np.empty((m, p))
-        _bartels_stewart(np.ascontiguousarray(A), np.ascontiguousarray(B), np.ascontiguousarray(C), Y)
+        _bartels_stewart(np.ascontiguousarray(A), np.ascontiguousarray(B), np.ascontiguousarray(C), Y, 0.0)
         return Y
     if m >= p:
         k = _split_point(A, m // 2)
@@ -239,7 +164,7 @@ def _shifted_sylvester(A, B, C, nb: int, shift: complex) -> np.ndarray:
     m, p = C.shape
     if m <= nb and p <= nb:
         Y = np.empty((m, p), dtype=np.complex128)
-        _bartels_stewart_c(np.ascontiguousarray(A), np.ascontiguousarray(B), np.ascontiguousarray(C), Y, shift)
+        _bartels_stewart(np.ascontiguousarray(A), np.ascontiguousarray(B), np.ascontiguousarray(C), Y, shift)
         return Y
     if m >= p:
         k = _split_point(A, m // 2)

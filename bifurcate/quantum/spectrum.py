@@ -669,13 +669,7 @@ class ShiftInvertSpectrum:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per eigenvalue: sector, rank, eigenvalue, residual, pair status."""
-        rows = []
-        for key, vals in self.sectors.items():
-            for i, z in enumerate(vals):
-                rows.append({"system": self.name, "S": self.S, **self.params, "sector": str(key), "rank": i,
-                             "eigenvalue": complex(z), "residual": float(self.residuals[key][i]),
-                             "pair_status": self.pair_status[key][i], "status": self.status})
-        return pd.DataFrame(rows)
+        return _pair_frame(self)
 
 
 def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, shifts=(0.05,), sectors=None,
@@ -872,6 +866,19 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
                                pair_status={key: pstat[key] for key in keys}, shifts=shifts, status=status,
                                message=msg, stats={"time_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
                                                    "norm1": norm1, "sectors": per, "shifts": used_shifts})
+
+
+def _pair_frame(result, **per_sector) -> pd.DataFrame:
+    """One row per eigenvalue of a per-sector spectrum result (``sectors``, ``residuals``, ``pair_status``):
+    sector, rank, eigenvalue, residual, pair status, then ``per_sector`` columns (``{key: value}``), status."""
+    rows = []
+    for key, vals in result.sectors.items():
+        for i, z in enumerate(vals):
+            rows.append({"system": result.name, "S": result.S, **result.params, "sector": str(key), "rank": i,
+                         "eigenvalue": complex(z), "residual": float(result.residuals[key][i]),
+                         "pair_status": result.pair_status[key][i],
+                         **{name: col[key] for name, col in per_sector.items()}, "status": result.status})
+    return pd.DataFrame(rows)
 
 
 def _covered_window(disks, re_min: float, step: float = 0.01):
@@ -1349,14 +1356,7 @@ class SlowestSpectrum:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per eigenvalue: sector, rank, eigenvalue, residual, pair status, certificate."""
-        rows = []
-        for key, vals in self.sectors.items():
-            for i, z in enumerate(vals):
-                rows.append({"system": self.name, "S": self.S, **self.params, "sector": str(key), "rank": i,
-                             "eigenvalue": complex(z), "residual": float(self.residuals[key][i]),
-                             "pair_status": self.pair_status[key][i], "certificate": self.certificate[key],
-                             "status": self.status})
-        return pd.DataFrame(rows)
+        return _pair_frame(self, certificate=self.certificate)
 
 
 def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, sectors=None, cutoffs=None,

@@ -151,7 +151,7 @@ def test_sylvester_kernel_runs_without_the_gil_and_gives_zero_on_an_exactly_sing
     A, B = _quasi_triangular(rng, 260, 6.0), _quasi_triangular(rng, 240, 6.0)
     C = rng.normal(size=(260, 240))
     Y = np.empty_like(C)
-    _bartels_stewart(A, B, C, Y)  # compile
+    _bartels_stewart(A, B, C, Y, 0.0)  # compile
     count, stop = [0], [False]
 
     def spin():
@@ -163,7 +163,7 @@ def test_sylvester_kernel_runs_without_the_gil_and_gives_zero_on_an_exactly_sing
     time.sleep(0.05)
     c0 = count[0]
     for _ in range(3):
-        _bartels_stewart(A, B, C, Y)
+        _bartels_stewart(A, B, C, Y, 0.0)
     c1 = count[0]
     stop[0] = True
     th.join()
