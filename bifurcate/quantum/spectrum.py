@@ -628,7 +628,36 @@ def targeted_eigenpair(L, sigma: complex, *, prec=None, direct: bool | None = No
 
 
 @dataclass(frozen=True, eq=False)
-class ShiftInvertSpectrum:
+class _SectorPairs:
+    """What the per-sector spectrum results share: eigenvalues per sector (``sectors``), with a residual
+    (``residuals``) and a status (``pair_status``) per pair; subclasses add ``status`` and their evidence."""
+
+    name: str
+    S: float
+    params: dict
+    sectors: dict
+    residuals: dict
+    pair_status: dict
+
+    @property
+    def success(self) -> bool:
+        return self.status == "ok"
+
+    def _pair_frame(self, **per_sector) -> pd.DataFrame:
+        """One row per eigenvalue: sector, rank, eigenvalue, residual, pair status, then the ``per_sector``
+        columns (``{key: value}``), status."""
+        rows = []
+        for key, vals in self.sectors.items():
+            for i, z in enumerate(vals):
+                rows.append({"system": self.name, "S": self.S, **self.params, "sector": str(key), "rank": i,
+                             "eigenvalue": complex(z), "residual": float(self.residuals[key][i]),
+                             "pair_status": self.pair_status[key][i],
+                             **{name: col[key] for name, col in per_sector.items()}, "status": self.status})
+        return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True, eq=False)
+class ShiftInvertSpectrum(_SectorPairs):
     """Eigenvalues of the Liouvillian per symmetry sector by shift-invert (:func:`shift_invert_spectrum`).
 
     Attributes
@@ -652,24 +681,14 @@ class ShiftInvertSpectrum:
         ``worst_inner``, ``seconds``, ``size``, ``direct``.
     """
 
-    name: str
-    S: float
-    params: dict
-    sectors: dict
-    residuals: dict
-    pair_status: dict
     shifts: tuple
     status: str
     message: str
     stats: dict = field(default_factory=dict)
 
-    @property
-    def success(self) -> bool:
-        return self.status == "ok"
-
     def to_frame(self) -> pd.DataFrame:
         """One row per eigenvalue: sector, rank, eigenvalue, residual, pair status."""
-        return _pair_frame(self)
+        return self._pair_frame()
 
 
 def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, shifts=(0.05,), sectors=None,
@@ -866,19 +885,6 @@ def shift_invert_spectrum(system, S, params: Mapping | None = None, *, k: int = 
                                pair_status={key: pstat[key] for key in keys}, shifts=shifts, status=status,
                                message=msg, stats={"time_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
                                                    "norm1": norm1, "sectors": per, "shifts": used_shifts})
-
-
-def _pair_frame(result, **per_sector) -> pd.DataFrame:
-    """One row per eigenvalue of a per-sector spectrum result (``sectors``, ``residuals``, ``pair_status``):
-    sector, rank, eigenvalue, residual, pair status, then ``per_sector`` columns (``{key: value}``), status."""
-    rows = []
-    for key, vals in result.sectors.items():
-        for i, z in enumerate(vals):
-            rows.append({"system": result.name, "S": result.S, **result.params, "sector": str(key), "rank": i,
-                         "eigenvalue": complex(z), "residual": float(result.residuals[key][i]),
-                         "pair_status": result.pair_status[key][i],
-                         **{name: col[key] for name, col in per_sector.items()}, "status": result.status})
-    return pd.DataFrame(rows)
 
 
 def _covered_window(disks, re_min: float, step: float = 0.01):
@@ -1308,7 +1314,7 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
 
 
 @dataclass(frozen=True, eq=False)
-class SlowestSpectrum:
+class SlowestSpectrum(_SectorPairs):
     """The ``k`` slowest eigenvalues (largest real part) of the Liouvillian per symmetry sector
     (:func:`slowest_spectrum`).
 
@@ -1339,24 +1345,14 @@ class SlowestSpectrum:
         ``iterations``, ``seconds``, ``ritz_next``.
     """
 
-    name: str
-    S: float
-    params: dict
-    sectors: dict
-    residuals: dict
-    pair_status: dict
     certificate: dict
     status: str
     message: str
     stats: dict = field(default_factory=dict)
 
-    @property
-    def success(self) -> bool:
-        return self.status == "ok"
-
     def to_frame(self) -> pd.DataFrame:
         """One row per eigenvalue: sector, rank, eigenvalue, residual, pair status, certificate."""
-        return _pair_frame(self, certificate=self.certificate)
+        return self._pair_frame(certificate=self.certificate)
 
 
 def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, sectors=None, cutoffs=None,
