@@ -573,7 +573,10 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
     base_params = {k: float(table.at[0, k]) for k in model.param_names if k not in axes}
     inputs = {"model": {"name": model.name, "module": model.module, "attr": model.attr, "fixed": dict(model.fixed)},
               "grid": {k: [repr(float(v)) for v in a] for k, a in axes.items()}, "base": base_params,
-              "seed": seed, "options": asdict(opts), "evaluate": f"{evaluate.__module__}.{evaluate.__qualname__}"}
+              "seed": seed, "options": asdict(opts), "evaluate": f"{evaluate.__module__}.{evaluate.__qualname__}",
+              # the census every point runs, defaults resolved: a changed CensusOptions default (or a partial
+              # mapping in census_options) must not reuse a store computed under the old one
+              "census_settings": asdict(opts.census_settings())}
     rstore = ResultStore.coerce(store)
     sweep: SweepStore | None = rstore.sweep(inputs) if rstore is not None else None
     if sweep is not None and sweep.is_complete:

@@ -116,3 +116,24 @@ def test_sigkill_mid_sweep_then_resume(lmg_dimer, tmp_path):
     assert Path(res.path) == sweep_dir and json.loads((sweep_dir / "metadata.json").read_text())["complete"]
     reference = phase_diagram(lmg_dimer, GRID, n_initial=2, seed=9, **FAST)
     pd.testing.assert_frame_equal(res.to_frame(), reference.to_frame())
+
+
+def test_a_changed_census_default_does_not_reuse_the_store(lmg_dimer, tmp_path, monkeypatch):
+    """The key holds the census every point runs, defaults resolved: a sweep stored under one default of
+    ``CensusOptions`` is not served back after that default changes (the options as given, an empty
+    ``census_options``, are the same both times)."""
+    from dataclasses import replace
+
+    first = phase_diagram(lmg_dimer, GRID, n_initial=2, seed=5, store=tmp_path, **FAST)
+    orig = pdmod.PhaseDiagramOptions.census_settings
+
+    def new_default(self):   # what a release that doubles the default t_cap resolves to
+        co = orig(self)
+        return replace(co, t_cap=2 * co.t_cap)
+
+    monkeypatch.setattr(pdmod.PhaseDiagramOptions, "census_settings", new_default)
+    again = phase_diagram(lmg_dimer, GRID, n_initial=2, seed=5, store=tmp_path, **FAST)
+    assert again.key != first.key and again.n_computed == 24 and again.n_cached == 0
+    monkeypatch.setattr(pdmod.PhaseDiagramOptions, "census_settings", orig)
+    back = phase_diagram(lmg_dimer, GRID, n_initial=2, seed=5, store=tmp_path, **FAST)
+    assert back.key == first.key and back.n_computed == 0
