@@ -21,8 +21,15 @@ cores (``cpu x 201^2 / 2``), 51 x 51 alone, and the coarse grid plus refinement 
 A third arm C (``--also '{"dt_ortho": 1.0}'``) runs B's code with census option overrides (any
 keyword of :meth:`analysis.attractors.options.CensusOptions.with_overrides`), alternated with A and B.
 
-Run: ``python -m studies.benchmarks.bench_fig2_ab --against REV [--rev REV] [--also JSON] [--n-pairs 15]
-[--seed 3] [--repeats 2] [--out FILE.json]``
+A reference arm R (``--reference '{"t_cap": 6400}'``: A's code with overrides, e.g. the census at 4x
+the cap, or at a tighter ``rtol``) runs once, after the timed arms; every arm's answers are then
+compared with R's point by point (:func:`compare`: phase, number of attractors, basin fractions
+within 3 combined binomial errors), which is how a changed criterion or integrator setting shows
+that its labels agree with a long-window reference at least as often as the default's do
+(``agreement_with_reference``, and the points where each arm differs from R).
+
+Run: ``python -m studies.benchmarks.bench_fig2_ab --against REV [--rev REV] [--also JSON] [--reference JSON]
+[--n-pairs 15] [--seed 3] [--repeats 2] [--out FILE.json]``
 """
 from __future__ import annotations
 
@@ -141,6 +148,9 @@ def main(argv=None) -> dict:
                          "editing the tree during the run cannot mix versions)")
     ap.add_argument("--also", default=None,
                     help="JSON census option overrides for a third arm C (B's code), e.g. '{\"dt_ortho\": 1.0}'")
+    ap.add_argument("--reference", default=None,
+                    help="JSON census option overrides of a reference arm R on A's code (e.g. '{\"t_cap\": 6400}'), "
+                         "run once; every arm's answers are compared with R's")
     ap.add_argument("--n-pairs", type=int, default=15)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--n-initial", type=int, default=16)
@@ -163,6 +173,10 @@ def main(argv=None) -> dict:
             for name in (arms if k % 2 == 0 else arms[::-1]):
                 runs[name].append(_run(trees[name], a.n_pairs, a.seed, a.n_initial, also if name == "C" else None))
                 print(f"{name}: cpu {runs[name][-1]['cpu']:.1f} s, wall {runs[name][-1]['wall']:.1f} s", file=sys.stderr)
+        ref = None
+        if a.reference:
+            ref = _run(trees["A"], a.n_pairs, a.seed, a.n_initial, json.loads(a.reference))
+            print(f"R: cpu {ref['cpu']:.1f} s, wall {ref['wall']:.1f} s", file=sys.stderr)
     n_points = len(runs["A"][-1]["points"])
     out = {"against": a.against, "rev": a.rev or "working tree", "also": also, "n_points": n_points,
            "n_initial": a.n_initial, "numba_threads": 1,
@@ -171,6 +185,10 @@ def main(argv=None) -> dict:
         out[name] = _summary(runs[name], n_points, [])
         out[f"speedup_cpu_{name}"] = out["A"]["cpu_per_point_s"] / out[name]["cpu_per_point_s"]
         out[f"agreement_A_{name}"] = compare(runs["A"][-1], runs[name][-1], a.n_initial)
+    if ref is not None:
+        out["reference"] = {"overrides": json.loads(a.reference), "code": a.against, "cpu_s": ref["cpu"],
+                            "phases": [p["phase"] for p in ref["points"]]}
+        out["agreement_with_reference"] = {name: compare(runs[name][-1], ref, a.n_initial) for name in arms}
     out["B_repeats_identical"] = (compare(runs["B"][0], runs["B"][-1], a.n_initial)["identical_trajectory_tables"]
                                   if a.repeats > 1 else None)
     out["per_point_budget_for_10_min_on_2_cores_cpu_s"] = 2 * 600.0 / 201 ** 2
