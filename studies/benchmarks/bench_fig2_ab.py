@@ -11,7 +11,9 @@ compiled path is loaded before the clock starts), then the timed census.
 
 Reported per version: process CPU seconds per point (``time.process_time``, one thread: the
 kernels and the Python stages), wall seconds, the stage breakdown (``CensusResult.timings``), the
-variational time and the decisions; then the speed-up (median CPU of A / median CPU of B) and the
+variational time and the decisions, and where the variational time goes
+(``variational_time_by_decision``: measured length per decision and kind, undecided and joined
+orbits by the reason they were still open at the cap); then the speed-up (median CPU of A / median CPU of B) and the
 answers compared point by point: identical trajectory tables (kind, decision, measured length,
 exponents to the bit), same phase, same number of attracting sets, basin fraction of every kind
 within 3 combined binomial errors. The full-grid extrapolations use the CPU per point on two idle
@@ -58,7 +60,7 @@ census_points(LMG_DIMER, pts, Y0[:, :2], options=CensusOptions(t_cap=o.t_min))  
 c0, t0 = time.process_time(), time.perf_counter()
 res = census_points(LMG_DIMER, pts, Y0, options=o)
 cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-out = {"cpu": cpu, "wall": wall, "stages": {k: float(sum(r.timings.get(k, 0.0) for r in res)) for k in res[0].timings},
+out = {"cpu": cpu, "wall": wall, "t_by": {}, "stages": {k: float(sum(r.timings.get(k, 0.0) for r in res)) for k in res[0].timings},
        "points": []}
 for r in res:
     T = r.trajectories
@@ -70,6 +72,13 @@ for r in res:
         "fracs": {k: float(row[f"frac_{k}"]) for k in ("FP", "LC", "QP", "CH", "NEUTRAL", "unclassified")},
         "kind": T["kind"].tolist(), "decision": T["decision"].tolist(), "t_measured": T["t_measured"].tolist(),
         "lyap": [[float.hex(float(v)) for v in rr] for rr in lyap]})
+    for d, k, t, rs in zip(T["decision"], T["kind"], T["t_measured"], T["reason"]):
+        why = ""
+        if d in ("undecided", "joined"):
+            why = " (" + rs.split(": ", 1)[-1].split("(")[0].split(":")[0].strip()[:40] + ")"
+        c = out["t_by"].setdefault(f"{d} {k}{why}", [0, 0.0])
+        c[0] += 1
+        c[1] += float(t)
 print("@@" + json.dumps(out))
 """
 
@@ -133,8 +142,11 @@ def _summary(rs: list[dict], n_points: int, n_pairs_pts: list[dict]) -> dict:
     f_cell = 1.0 - (1.0 - p_dis) ** 4
     n, nc = 201, 51
     n_refine_max = 15 * f_cell * (nc - 1) ** 2
+    by = sorted(last.get("t_by", {}).items(), key=lambda kv: -kv[1][1])
+    where = {k: {"n": c, "time": t, "share": t / t_var if t_var > 0 else 0.0} for k, (c, t) in by}
     return {"cpu_s": [r["cpu"] for r in rs], "wall_s": [r["wall"] for r in rs], "cpu_per_point_s": per,
             "stages_s": last["stages"], "variational_time": t_var, "decisions": dec,
+            "variational_time_by_decision": where,
             "full_grid_cpu_s_on_2_cores": per * n * n / 2, "coarse_51_cpu_s_on_2_cores": per * nc * nc / 2,
             "coarse_plus_refine_cpu_s_upper_on_2_cores": per * (nc * nc + n_refine_max) / 2,
             "neighbour_disagreement": p_dis, "refined_cell_share": f_cell}
