@@ -515,3 +515,23 @@ def test_reordered_stage_sums_give_the_same_numbers_bit_for_bit(model, params):
         np.testing.assert_array_equal(Qnew, Qnew_ref)
         np.testing.assert_array_equal(KQ, KQ_ref)
         assert err == err_ref
+
+
+@pytest.mark.parametrize("J, lam", [(1.52, 0.87), (1.04, 1.41), (-0.8, 0.99), (1.52, 0.42)])
+def test_exponent_sum_is_the_time_average_of_the_divergence_on_the_spheres(J, lam):
+    # Liouville on S^2 x S^2: the sum of all four exponents is the time average of the divergence
+    # of the field on the product of spheres (the tangent space, not the ambient R^6), here
+    # div_M f = tr Df - sum_spheres u^T Df u = 4 gamma (ZA - ZB) - 2 gamma (ZA - ZB) = 2 gamma (ZA - ZB).
+    # Block by block, not only on average: the finite-time sum has no shear term (a shear has unit
+    # determinant), so its error is that of a time average of the state (the block means' error).
+    g = LMG_DIMER.defaults["gamma"]
+    za, zb = LMG_DIMER.state_names.index("ZA"), LMG_DIMER.state_names.index("ZB")
+    ens = lyapunov_spectra(LMG_DIMER, {"J": J, "lam": lam}, n_initial=3, seed=1, t_transient=200.0, t_total=200.0,
+                           n_blocks=20)
+    assert ens.success.all()
+    # the ambient divergence would be 4 gamma (ZA - ZB): the two differ wherever ZA != ZB
+    assert np.max(np.abs(ens.block_means[:, :, za] - ens.block_means[:, :, zb])) > 1e-2
+    for i in range(3):
+        sums = ens.block_exponents[i].sum(axis=1)
+        div = 2 * g * (ens.block_means[i][:, za] - ens.block_means[i][:, zb])
+        np.testing.assert_allclose(sums, div, rtol=0, atol=1e-5)

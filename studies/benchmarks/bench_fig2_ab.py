@@ -11,7 +11,9 @@ compiled path is loaded before the clock starts), then the timed census.
 
 Reported per version: process CPU seconds per point (``time.process_time``, one thread: the
 kernels and the Python stages), wall seconds, the stage breakdown (``CensusResult.timings``), the
-variational time and the decisions; then the speed-up (median CPU of A / median CPU of B) and the
+variational time and the decisions, and where the variational time goes
+(``variational_time_by_decision``: measured length per decision and kind, undecided and joined
+orbits by the reason they were still open at the cap); then the speed-up (median CPU of A / median CPU of B) and the
 answers compared point by point: identical trajectory tables (kind, decision, measured length,
 exponents to the bit), same phase, same number of attracting sets, basin fraction of every kind
 within 3 combined binomial errors. The full-grid extrapolations use the CPU per point on two idle
@@ -21,8 +23,15 @@ cores (``cpu x 201^2 / 2``), 51 x 51 alone, and the coarse grid plus refinement 
 A third arm C (``--also '{"dt_ortho": 1.0}'``) runs B's code with census option overrides (any
 keyword of :meth:`analysis.attractors.options.CensusOptions.with_overrides`), alternated with A and B.
 
-Run: ``python -m studies.benchmarks.bench_fig2_ab --against REV [--rev REV] [--also JSON] [--n-pairs 15]
-[--seed 3] [--repeats 2] [--out FILE.json]``
+A reference arm R (``--reference '{"t_cap": 6400}'``: A's code with overrides, e.g. the census at 4x
+the cap, or at a tighter ``rtol``) runs once, after the timed arms; every arm's answers are then
+compared with R's point by point (:func:`compare`: phase, number of attractors, basin fractions
+within 3 combined binomial errors), which is how a changed criterion or integrator setting shows
+that its labels agree with a long-window reference at least as often as the default's do
+(``agreement_with_reference``, and the points where each arm differs from R).
+
+Run: ``python -m studies.benchmarks.bench_fig2_ab --against REV [--rev REV] [--also JSON] [--reference JSON]
+[--n-pairs 15] [--seed 3] [--repeats 2] [--out FILE.json]``
 """
 from __future__ import annotations
 
@@ -51,7 +60,7 @@ census_points(LMG_DIMER, pts, Y0[:, :2], options=CensusOptions(t_cap=o.t_min))  
 c0, t0 = time.process_time(), time.perf_counter()
 res = census_points(LMG_DIMER, pts, Y0, options=o)
 cpu, wall = time.process_time() - c0, time.perf_counter() - t0
-out = {"cpu": cpu, "wall": wall, "stages": {k: float(sum(r.timings.get(k, 0.0) for r in res)) for k in res[0].timings},
+out = {"cpu": cpu, "wall": wall, "t_by": {}, "stages": {k: float(sum(r.timings.get(k, 0.0) for r in res)) for k in res[0].timings},
        "points": []}
 for r in res:
     T = r.trajectories
@@ -63,6 +72,13 @@ for r in res:
         "fracs": {k: float(row[f"frac_{k}"]) for k in ("FP", "LC", "QP", "CH", "NEUTRAL", "unclassified")},
         "kind": T["kind"].tolist(), "decision": T["decision"].tolist(), "t_measured": T["t_measured"].tolist(),
         "lyap": [[float.hex(float(v)) for v in rr] for rr in lyap]})
+    for d, k, t, rs in zip(T["decision"], T["kind"], T["t_measured"], T["reason"]):
+        why = ""
+        if d in ("undecided", "joined"):
+            why = " (" + rs.split(": ", 1)[-1].split("(")[0].split(":")[0].strip()[:40] + ")"
+        c = out["t_by"].setdefault(f"{d} {k}{why}", [0, 0.0])
+        c[0] += 1
+        c[1] += float(t)
 print("@@" + json.dumps(out))
 """
 
@@ -126,8 +142,11 @@ def _summary(rs: list[dict], n_points: int, n_pairs_pts: list[dict]) -> dict:
     f_cell = 1.0 - (1.0 - p_dis) ** 4
     n, nc = 201, 51
     n_refine_max = 15 * f_cell * (nc - 1) ** 2
+    by = sorted(last.get("t_by", {}).items(), key=lambda kv: -kv[1][1])
+    where = {k: {"n": c, "time": t, "share": t / t_var if t_var > 0 else 0.0} for k, (c, t) in by}
     return {"cpu_s": [r["cpu"] for r in rs], "wall_s": [r["wall"] for r in rs], "cpu_per_point_s": per,
             "stages_s": last["stages"], "variational_time": t_var, "decisions": dec,
+            "variational_time_by_decision": where,
             "full_grid_cpu_s_on_2_cores": per * n * n / 2, "coarse_51_cpu_s_on_2_cores": per * nc * nc / 2,
             "coarse_plus_refine_cpu_s_upper_on_2_cores": per * (nc * nc + n_refine_max) / 2,
             "neighbour_disagreement": p_dis, "refined_cell_share": f_cell}
@@ -141,6 +160,9 @@ def main(argv=None) -> dict:
                          "editing the tree during the run cannot mix versions)")
     ap.add_argument("--also", default=None,
                     help="JSON census option overrides for a third arm C (B's code), e.g. '{\"dt_ortho\": 1.0}'")
+    ap.add_argument("--reference", default=None,
+                    help="JSON census option overrides of a reference arm R on A's code (e.g. '{\"t_cap\": 6400}'), "
+                         "run once; every arm's answers are compared with R's")
     ap.add_argument("--n-pairs", type=int, default=15)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--n-initial", type=int, default=16)
@@ -163,6 +185,10 @@ def main(argv=None) -> dict:
             for name in (arms if k % 2 == 0 else arms[::-1]):
                 runs[name].append(_run(trees[name], a.n_pairs, a.seed, a.n_initial, also if name == "C" else None))
                 print(f"{name}: cpu {runs[name][-1]['cpu']:.1f} s, wall {runs[name][-1]['wall']:.1f} s", file=sys.stderr)
+        ref = None
+        if a.reference:
+            ref = _run(trees["A"], a.n_pairs, a.seed, a.n_initial, json.loads(a.reference))
+            print(f"R: cpu {ref['cpu']:.1f} s, wall {ref['wall']:.1f} s", file=sys.stderr)
     n_points = len(runs["A"][-1]["points"])
     out = {"against": a.against, "rev": a.rev or "working tree", "also": also, "n_points": n_points,
            "n_initial": a.n_initial, "numba_threads": 1,
@@ -171,6 +197,10 @@ def main(argv=None) -> dict:
         out[name] = _summary(runs[name], n_points, [])
         out[f"speedup_cpu_{name}"] = out["A"]["cpu_per_point_s"] / out[name]["cpu_per_point_s"]
         out[f"agreement_A_{name}"] = compare(runs["A"][-1], runs[name][-1], a.n_initial)
+    if ref is not None:
+        out["reference"] = {"overrides": json.loads(a.reference), "code": a.against, "cpu_s": ref["cpu"],
+                            "phases": [p["phase"] for p in ref["points"]]}
+        out["agreement_with_reference"] = {name: compare(runs[name][-1], ref, a.n_initial) for name in arms}
     out["B_repeats_identical"] = (compare(runs["B"][0], runs["B"][-1], a.n_initial)["identical_trajectory_tables"]
                                   if a.repeats > 1 else None)
     out["per_point_budget_for_10_min_on_2_cores_cpu_s"] = 2 * 600.0 / 201 ** 2
