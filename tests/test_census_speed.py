@@ -121,6 +121,22 @@ def test_group_by_touch_many_orbits_and_timing():
     np.testing.assert_array_equal(group_by_touch(cells, grid), _touch_by_dilation(cells, grid))
 
 
+def test_group_by_touch_beyond_one_mask_word():
+    # 200 orbits (four 64-bit words; links within and across words), a few with no cells, on a dense and
+    # on a sparse grid: the relation is the dilation relation
+    rng = np.random.default_rng(11)
+    for n, frac, spread in ((2, 0.05, 0.02), (6, 0.05, 0.03)):
+        centres = rng.uniform(-1, 1, size=(25, n)) * 0.8
+        samples = [rng.normal(centres[rng.integers(25)], spread, size=(int(rng.integers(1, 30)), n))
+                   for _ in range(200)]
+        for k in (3, 64, 130):
+            samples[k] = samples[k][:0]
+        cells, grid = occupied_cells(samples, frac)
+        labels = group_by_touch(cells, grid)
+        np.testing.assert_array_equal(labels, _touch_by_dilation(cells, grid))
+        assert 3 <= len(np.unique(labels)) < 200   # some groups, not all one, not all apart
+
+
 def test_lyapunov_extend_active_samples_are_the_same_numbers(lmg_dimer):
     # the compact extension (kernel on the continued rows only) gives the same exponents, states and
     # samples as the full one; samples come for the continued rows only, named by sample_rows

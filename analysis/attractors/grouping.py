@@ -159,53 +159,13 @@ def _decode(codes: np.ndarray, nbins) -> np.ndarray:
     return idx
 
 
-def _touch(a: np.ndarray, b: np.ndarray, chunk: int = 4096) -> bool:
-    """Whether some cell of ``a`` (k, n) and some cell of ``b`` (m, n) are equal or neighbours
-    (Chebyshev distance of the indices <= 1)."""
-    if a.shape[0] == 0 or b.shape[0] == 0:
-        return False
-    # cheap reject: bounding boxes more than one cell apart
-    if np.any(a.min(axis=0) > b.max(axis=0) + 1) or np.any(b.min(axis=0) > a.max(axis=0) + 1):
-        return False
-    step = max(1, chunk * 64 // max(b.shape[0], 1))
-    for s in range(0, a.shape[0], step):
-        d = np.abs(a[s:s + step, None, :].astype(np.int32) - b[None, :, :])
-        if np.any(np.all(d <= 1, axis=2)):
-            return True
-    return False
-
-
-def group_by_touch(cells: list, grid) -> np.ndarray:
-    """Connected components of 'the occupations touch' (share a cell or neighbouring cells): one
-    family per connected region of the phase space at the grid's resolution.
-
-    The same relation as 'cells of j lie in :func:`dilate` of i' (tested). Every occupied cell
-    carries the bit mask of the orbits that visit it; the masks are dilated by one cell (on a
-    dense grid axis by axis, else over the 3^n offsets by sorted search) and the dilated mask of
-    an orbit's cells names the orbits it touches (no pairwise comparison)."""
-    m = len(cells)
-    lo, h, nbins = grid
-    adj = np.zeros((m, m), dtype=bool)
-    if lo is None or m == 0:
-        return components(adj)
-    if m > 63:
-        idx = [_decode(c[0], nbins) for c in cells]
-        for i in range(m):
-            for j in range(i + 1, m):
-                if _touch(idx[i], idx[j]):
-                    adj[i, j] = adj[j, i] = True
-        return components(adj)
-    codes = np.concatenate([np.asarray(c[0], dtype=np.int64) for c in cells])
-    owner = np.concatenate([np.full(len(c[0]), i, dtype=np.uint64) for i, c in enumerate(cells)])
-    if codes.size == 0:
-        return components(adj)
-    u, inv = np.unique(codes, return_inverse=True)
-    mask = np.zeros(u.size, dtype=np.uint64)
-    np.bitwise_or.at(mask, inv, np.left_shift(np.uint64(1), owner))
+def _dilated_masks(u: np.ndarray, mask: np.ndarray, nbins) -> np.ndarray:
+    """Per occupied cell ``u`` (sorted codes): the OR of the bit ``mask`` of that cell and of its occupied
+    neighbours (the 3^n block). Dense grids are dilated axis by axis (the Chebyshev ball is a box), large
+    ones over the 3^n offsets by sorted search."""
     nb = np.asarray(nbins, dtype=np.int64)
     n = nb.size
     if int(np.prod(nb)) <= 4_000_000:
-        # dense grid of orbit masks, dilated axis by axis (the Chebyshev ball is a box)
         D = np.zeros(int(np.prod(nb)), dtype=np.uint64)
         D[u] = mask
         D = D.reshape(tuple(int(b) for b in nb))
@@ -219,31 +179,61 @@ def group_by_touch(cells: list, grid) -> np.ndarray:
             E[tuple(lo_)] |= D[tuple(hi_)]
             E[tuple(hi_)] |= D[tuple(lo_)]
             D = E
-        reach = D.reshape(-1)[u]
-    else:
-        idx = _decode(u, nbins).astype(np.int64)
-        mult = np.ones(n, dtype=np.int64)
-        for k in range(n - 2, -1, -1):
-            mult[k] = mult[k + 1] * nb[k + 1]
-        axes = [np.arange(-1, 2) if nb[k] > 1 else np.zeros(1, dtype=np.int64) for k in range(n)]
-        offs = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
-        reach = mask.copy()   # per cell: the orbits on it or on a neighbouring cell
-        for o in offs:
-            if not o.any():
-                continue
-            q = idx + o
-            ok = np.nonzero(np.all((q >= 0) & (q < nb), axis=1))[0]
-            if not ok.size:
-                continue
-            cq = q[ok] @ mult
-            pos = np.minimum(np.searchsorted(u, cq), u.size - 1)
-            hit = u[pos] == cq
-            reach[ok[hit]] |= mask[pos[hit]]
-    for i in range(m):
-        mine = inv[owner == np.uint64(i)]
-        if mine.size:
-            r = np.bitwise_or.reduce(reach[mine])
-            adj[i] = ((np.uint64(r) >> np.arange(m, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+        return D.reshape(-1)[u]
+    idx = _decode(u, nbins).astype(np.int64)
+    mult = np.ones(n, dtype=np.int64)
+    for k in range(n - 2, -1, -1):
+        mult[k] = mult[k + 1] * nb[k + 1]
+    axes = [np.arange(-1, 2) if nb[k] > 1 else np.zeros(1, dtype=np.int64) for k in range(n)]
+    offs = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, n)
+    reach = mask.copy()   # per cell: the orbits on it or on a neighbouring cell
+    for o in offs:
+        if not o.any():
+            continue
+        q = idx + o
+        ok = np.nonzero(np.all((q >= 0) & (q < nb), axis=1))[0]
+        if not ok.size:
+            continue
+        cq = q[ok] @ mult
+        pos = np.minimum(np.searchsorted(u, cq), u.size - 1)
+        hit = u[pos] == cq
+        reach[ok[hit]] |= mask[pos[hit]]
+    return reach
+
+
+def group_by_touch(cells: list, grid) -> np.ndarray:
+    """Connected components of 'the occupations touch' (share a cell or neighbouring cells): one
+    family per connected region of the phase space at the grid's resolution.
+
+    The same relation as 'cells of j lie in :func:`dilate` of i' (tested). Every occupied cell
+    carries the bit mask of the orbits that visit it (one 64-bit word per 64 orbits); the masks are
+    dilated by one cell (:func:`_dilated_masks`) and the dilated masks of an orbit's cells name the
+    orbits it touches (no pairwise comparison, also beyond 64 orbits)."""
+    m = len(cells)
+    lo, h, nbins = grid
+    adj = np.zeros((m, m), dtype=bool)
+    if lo is None or m == 0:
+        return components(adj)
+    codes = np.concatenate([np.asarray(c[0], dtype=np.int64) for c in cells])
+    owner = np.concatenate([np.full(len(c[0]), i, dtype=np.int64) for i, c in enumerate(cells)])
+    if codes.size == 0:
+        return components(adj)
+    u, inv = np.unique(codes, return_inverse=True)
+    inv = inv.reshape(-1)
+    # an orbit's cells, contiguous: owner is sorted by construction
+    sizes = np.bincount(owner, minlength=m)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    has = sizes > 0
+    one = np.uint64(1)
+    for w0 in range(0, m, 64):
+        width = min(64, m - w0)
+        sel = (owner >= w0) & (owner < w0 + width)
+        mask = np.zeros(u.size, dtype=np.uint64)
+        np.bitwise_or.at(mask, inv[sel], np.left_shift(one, (owner[sel] - w0).astype(np.uint64)))
+        reach = _dilated_masks(u, mask, nbins)[inv]          # per (orbit, cell) entry
+        r = np.bitwise_or.reduceat(reach, starts[has])       # per orbit with cells
+        bits = ((r[:, None] >> np.arange(width, dtype=np.uint64)[None, :]) & one).astype(bool)
+        adj[np.nonzero(has)[0], w0:w0 + width] = bits
     adj |= adj.T
     np.fill_diagonal(adj, False)
     return components(adj)
