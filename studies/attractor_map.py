@@ -299,7 +299,8 @@ def plot(pdg, curves, transitions=None, cyc=None):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    from analysis.plots_phase import GLOBAL_COLOR, mark_global_transitions, plot_kinds, plot_lyapunov, plot_observable
+    from analysis.plots_phase import (FRAGILE_STYLE, GLOBAL_COLOR, mark_fragile, mark_global_transitions, plot_kinds,
+                                      plot_lyapunov, plot_observable)
 
     names = {"J": LABELS["J"], "lam": LABELS["lam"]}
     fig, axes = plt.subplots(1, 3, figsize=(16, 5.2), constrained_layout=True)
@@ -320,6 +321,8 @@ def plot(pdg, curves, transitions=None, cyc=None):
             extra = [Line2D([], [], color="k", lw=0.9, label="BP, Hopf (fixed points)")] + h
     if transitions is not None and mark_global_transitions(axes[0], pdg, transitions, lw=1.6):
         extra.append(Line2D([], [], color=GLOBAL_COLOR, lw=1.6, label="global transition"))
+    if mark_fragile(axes[0], pdg):
+        extra.append(Line2D([], [], ls="", **FRAGILE_STYLE, label="fragile phase (1 % tolerance may flip it)"))
     leg = axes[0].get_legend()
     handles = list(leg.legend_handles) if leg is not None else []
     if leg is not None:

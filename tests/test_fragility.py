@@ -128,3 +128,35 @@ def test_summary_rows_and_sweeps_carry_the_flag(lmg_dimer):
     df = pdg.to_frame()
     assert str(df["fragile"].dtype) == "boolean" and df["fragile"].notna().all()
     assert (df["fragile_reason"].astype(bool) == df["fragile"].astype(bool)).all()
+
+
+def test_mark_fragile_dots_only_flagged_points():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.plots_phase import mark_fragile
+
+    class _P:
+        grid = {"J": np.array([0.0, 1.0]), "lam": np.array([0.0, 1.0])}
+
+        def __init__(self, flags):
+            self.df = pd.DataFrame({"J": [0.0, 1.0, 0.0, 1.0], "lam": [0.0, 0.0, 1.0, 1.0],
+                                    "fragile": pd.array(flags, dtype="boolean")})
+
+        def to_frame(self):
+            return self.df
+
+    fig, ax = plt.subplots()
+    try:
+        assert mark_fragile(ax, _P([True, False, pd.NA, True])) == 2
+        (line,) = ax.lines
+        np.testing.assert_array_equal(line.get_xdata(), [0.0, 1.0])
+        np.testing.assert_array_equal(line.get_ydata(), [0.0, 1.0])
+        assert mark_fragile(ax, _P([False] * 4)) == 0 and len(ax.lines) == 1
+        old = _P([True] * 4)
+        old.df = old.df.drop(columns="fragile")     # a sweep stored before the flag existed
+        assert mark_fragile(ax, old) == 0
+    finally:
+        plt.close(fig)
