@@ -212,6 +212,8 @@ SCHEMAS["tracked_mean_field"] = {
     **{k: (u, "average over every classified set (fresh basins) of " + m.split(",")[0]) for k, (u, m) in _STATE.items()},
     "RA, RB": ("1", "same average of the in-plane length sqrt(X^2 + Y^2)"),
     "<state>_err": ("1", "error of that average (basin sampling and the sets' own errors)"),
+    "fragile, fragile_reason": ("-", "the census's phase at the value rests on evidence near a threshold "
+                                     "(analysis.attractors.fragility), and why"),
     "status": ("-", "census status at the value (0 success, 1 partial)"),
 }
 

@@ -7,7 +7,9 @@ initial conditions per seed and runs the census on nested subsets (the first N o
 them, not from a new draw. Per run: the phase, the decisions by kind and flavour, and the evidence
 of every trajectory decided or joined as dissipative chaos (its exponent sum, error and the zero
 band), and the smallest distance of a conservative / undecided trajectory's sum from the
-dissipative threshold (``(S + b) / eS``: the census calls a sum dissipative below ``-n_sigma``).
+dissipative threshold (``(S + b) / eS``: the census calls a sum dissipative below ``-n_sigma``), and
+the mean exponent sum over the conservative and undecided trajectories with its standard error
+(a bias of the finite-time sums that pooling over many orbits would turn into a verdict).
 
 Run: ``python -m studies.benchmarks.n_dependence [--J 0.4] [--lam 1.0] [--seeds 0 1 2] [--ns 16 64 256]
 [--n-max 256] [--out FILE.json]``
@@ -36,11 +38,16 @@ def one(model, params, Y, opts) -> dict:
           for (_, t), b, zz in zip(T[dis].iterrows(), band[dis.to_numpy()], z[dis.to_numpy()])]
     zc = z[cons.to_numpy()]
     zc = zc[np.isfinite(zc)]
+    ss = T.loc[cons, "lyap_sum"].to_numpy(float)
+    ss = ss[np.isfinite(ss)]
     counts = T.groupby(["kind", "flavour", "decision"]).size()
     return {"N": int(len(T)), "phase": r.phase, "status": int(r.status), "fragile": r.fragility().reason,
             "counts": {"/".join(k): int(v) for k, v in counts.items()}, "dissipative": ev,
             "min_z_sea": float(zc.min()) if zc.size else float("nan"),
-            "n_sea_measured": int(zc.size), "cpu_s": time.process_time() - t0}
+            "n_sea_measured": int(zc.size),
+            "sea_sum_mean": float(ss.mean()) if ss.size else float("nan"),
+            "sea_sum_sem": float(ss.std(ddof=1) / np.sqrt(ss.size)) if ss.size > 1 else float("nan"),
+            "band_cap": float(opts.zero_band(opts.t_cap)), "cpu_s": time.process_time() - t0}
 
 
 def main(argv=None) -> list[dict]:
