@@ -41,13 +41,29 @@ def one(model, params, Y, opts) -> dict:
     ss = T.loc[cons, "lyap_sum"].to_numpy(float)
     ss = ss[np.isfinite(ss)]
     counts = T.groupby(["kind", "flavour", "decision"]).size()
+    # the pool of orbits undecided at the cap (census.pool_undecided_sums), now and under the rule
+    # before the fix (candidates only those whose own sum is negative by 2 errors), with every
+    # candidate linked (an upper bound on the links: one connected sea)
+    bc = float(opts.zero_band(opts.t_cap))
+    zs = opts.n_sigma
+    U = T[T["decision"] == "undecided"]
+    cand = U[(U["lyap_0"] - zs * U["lyap_err_0"] > bc) & np.isfinite(U["lyap_sum_err"])]
+    pools = {}
+    for rule, sel in (("now", cand), ("before_fix", cand[cand["lyap_sum"] + 2 * cand["lyap_sum_err"] < 0])):
+        if len(sel) >= 2:
+            w = 1.0 / np.maximum(sel["lyap_sum_err"].to_numpy(float), 1e-12) ** 2
+            sp = float(np.sum(w * sel["lyap_sum"].to_numpy(float)) / w.sum())
+            ep = float(1.0 / np.sqrt(w.sum()))
+            pools[rule] = {"n": int(len(sel)), "sum": sp, "err": ep, "dissipative": bool(sp + zs * ep < -bc)}
+        else:
+            pools[rule] = {"n": int(len(sel)), "sum": float("nan"), "err": float("nan"), "dissipative": False}
     return {"N": int(len(T)), "phase": r.phase, "status": int(r.status), "fragile": r.fragility().reason,
             "counts": {"/".join(k): int(v) for k, v in counts.items()}, "dissipative": ev,
             "min_z_sea": float(zc.min()) if zc.size else float("nan"),
             "n_sea_measured": int(zc.size),
             "sea_sum_mean": float(ss.mean()) if ss.size else float("nan"),
             "sea_sum_sem": float(ss.std(ddof=1) / np.sqrt(ss.size)) if ss.size > 1 else float("nan"),
-            "band_cap": float(opts.zero_band(opts.t_cap)), "cpu_s": time.process_time() - t0}
+            "band_cap": bc, "pool": pools, "cpu_s": time.process_time() - t0}
 
 
 def main(argv=None) -> list[dict]:
