@@ -307,7 +307,7 @@ def _fragile_summary(df) -> dict:
             reasons[key] = reasons.get(key, 0) + 1
     return {"share": float(f.mean()) if len(f) else None, "n": int(f.sum()), "reasons": reasons,
             "meaning": "the phase rests on evidence near a threshold (analysis.attractors.fragility); "
-                       "validated on 300 Fig. 2 points (bench_fragility): under a 1 % rtol change 10.8 % of the "
+                       "validated on 300 Fig. 2 points (bench_fragility): under a 1 % rtol change 10.3 % of the "
                        "flagged phases flipped, 0.5 % of the others; 11 of 12 flips were flagged"}
 
 
