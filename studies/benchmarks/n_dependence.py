@@ -11,6 +11,34 @@ dissipative threshold (``(S + b) / eS``: the census calls a sum dissipative belo
 the mean exponent sum over the conservative and undecided trajectories with its standard error
 (a bias of the finite-time sums that pooling over many orbits would turn into a verdict).
 
+Measured (``python -m studies.benchmarks.n_dependence --seeds 0 1 2 3 4 --ns 16 64 256``, census
+defaults, this session): 14 of the 15 runs give "none"; seed 4 with 256 initial conditions gives
+"CH" while its first 16 and 64 give "none". Mechanism, with its numbers:
+
+* one trajectory (initial condition 86) was decided dissipative chaos on its own: largest exponent
+  +0.132, sum -0.0408 +- 0.0085 at the cap T = 1600, i.e. (S + b) / eS = -3.99 against the
+  threshold -3 (b = 6.9e-3). 21 others then *inherited* its label during the measurement rounds
+  (shared support and spectra agreeing within 3 errors after only 100-800 time units) and 4
+  undecided ones *joined* it at the cap (sums -0.018 to -0.030 +- 0.008-0.013, z -1.3 to -2.2):
+  a CH set of 26 members (basin 10 %) resting on one own decision;
+* the phase is an OR over the initial conditions of a per-trajectory test: one false positive in
+  N makes the phase "CH". Here 1 trajectory in 5 x 256 distinct ones, p ~ 8e-4, so
+  P(CH) = 1 - (1 - p)^N ~ 1 % (N = 16), 5 % (64), 18 % (256): the N-dependence is the look-elsewhere
+  effect of the per-trajectory test, amplified by label sharing. The most negative sea trajectory's
+  z falls with N (median over seeds -0.54 at N = 16, -1.10 at 64, -1.88 at 256 among the undecided and
+  conservative ones);
+* the sea's own sums are slightly negative: mean over the measured conservative / undecided
+  trajectories -0.0018 to -0.0040 +- 0.0006-0.0010 at N = 256 (2.6-4.4 standard errors below
+  zero, inside the band; these trajectories are a selection, so this is not a measurement of the
+  sea's true sum), which shifts the per-trajectory test toward the threshold;
+* the pool of undecided orbits (census.pool_undecided_sums) is not the cause any more: with every
+  candidate linked it gives -0.0011 to +0.0001 +- 0.0004-0.0008 at N = 256 (never dissipative).
+  Under the rule before last session's fix (candidates selected by their own negative sum) it
+  pooled 2-3 orbits to -0.018 to -0.025 +- 0.004-0.007: not dissipative in these runs either
+  (sum + 3 errors = -0.005 to -0.006 against -0.0069), but drifting toward it as N grows.
+
+The fragility flag now marks such a phase ("one initial condition": one own decision).
+
 Run: ``python -m studies.benchmarks.n_dependence [--J 0.4] [--lam 1.0] [--seeds 0 1 2] [--ns 16 64 256]
 [--n-max 256] [--out FILE.json]``
 """
