@@ -56,6 +56,8 @@ def test_one_initial_condition_only_for_measured_attracting_sets():
     inh = _traj(0, "LC", [np.nan] * 2, [np.nan] * 2, np.nan, np.nan, decision="inherited", n=2)
     f = _frag([_set(0, "LC", n=3)], tr + inh)
     assert f.fragile and "3 member(s), 2 of them inherited or joined" in f.reason
+    # "; " separates the reasons in ``reason`` and the tables: no reason may contain it
+    assert all("; " not in r for r in f.reasons) and len(f.reason.split("; ")) == len(f.reasons)
     assert not _frag([_set(0, "LC", n=4)], tr * 2 + inh).fragile
     # a one-member conservative sea is not an attractor: its phase weight comes from the sum test
     sea = _traj(0, "CH", [0.1, -0.1], [1e-3, 1e-3], 0.0, 1e-4)

@@ -112,7 +112,7 @@ def fragility_from_frames(sets: pd.DataFrame, trajectories: pd.DataFrame, option
         if s["attracting"] and kind != "FP" and (int(s["n_members"]) == 1 or n_own == 1):
             reasons.append(f"one initial condition: attracting {name} rests on the own evidence of one initial "
                            f"condition ({int(s['n_members'])} member(s), {int(s['n_members']) - n_own} of them "
-                           f"inherited or joined; basin {s['basin_fraction']:.3g} +- {s['basin_fraction_err']:.2g})")
+                           f"inherited or joined, basin {s['basin_fraction']:.3g} +- {s['basin_fraction_err']:.2g})")
         if kind not in _MEASURED:
             continue
         if len(mem) and not mem["decision"].isin(["settled", "decided", "certified", "inherited"]).any():
