@@ -53,6 +53,8 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "RA, RB": ("1", "basin-weighted average in-plane length sqrt(X^2 + Y^2) (when the census ran)"),
         "lyap_max": ("g", "largest Lyapunov exponent over the point's attractors (> 0: chaos)"),
         "dominant_kind": ("-", "attractor_map only: the kind with the largest basin fraction"),
+        "fragile": ("bool", "the phase rests on evidence near a threshold (analysis.attractors.fragility; NA: not computed)"),
+        "fragile_reason": ("-", "why the phase is fragile, every reason with its numbers ('' if not)"),
         "status": ("-", "0 success, 1 partial, -1 failed, -2 chunk lost (see message)"),
         "message": ("-", "what went wrong, or 'success'"),
         "cut": ("-", "Fig. 3 / Fig. 1(b) tables: the cut's letter (a-d)"),
@@ -210,6 +212,8 @@ SCHEMAS["tracked_mean_field"] = {
     **{k: (u, "average over every classified set (fresh basins) of " + m.split(",")[0]) for k, (u, m) in _STATE.items()},
     "RA, RB": ("1", "same average of the in-plane length sqrt(X^2 + Y^2)"),
     "<state>_err": ("1", "error of that average (basin sampling and the sets' own errors)"),
+    "fragile, fragile_reason": ("-", "the census's phase at the value rests on evidence near a threshold "
+                                     "(analysis.attractors.fragility), and why"),
     "status": ("-", "census status at the value (0 success, 1 partial)"),
 }
 

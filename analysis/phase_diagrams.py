@@ -287,21 +287,27 @@ def _result_columns(model: Model) -> list[str]:
             + [f"frac_{_kcol(k)}" for k in KINDS]
             + ["frac_attracting", "frac_conservative", "frac_neutral", "frac_saddle", "frac_undecided", "frac_not_trusted"]
             + [c for s in obs for c in (s, f"{s}_err")] + [c for s in obs for c in (f"att_{s}", f"att_{s}_err")]
-            + ["lyap_max", "t_integrated_mean", "t_integrated_max", "status", "message"] + list(TIME_COLUMNS))
+            + ["lyap_max", "t_integrated_mean", "t_integrated_max", "fragile", "fragile_reason", "status", "message"]
+            + list(TIME_COLUMNS))
 
 
 _DTYPES = {"n_stable_fp": "int64", "n_attractors": "int64", "n_fp_attractors": "int64", "status": "int64",
-           "phase": "str", "kinds": "str", "basin_fractions": "str", "message": "str"}
+           "phase": "str", "kinds": "str", "basin_fractions": "str", "message": "str", "fragile": "boolean",
+           "fragile_reason": "str"}
 
 
 def _conform(model: Model, df: pd.DataFrame) -> pd.DataFrame:
     """Fixed columns and dtypes, whatever failed (so parquet parts concatenate cleanly)."""
     for c in _result_columns(model):
         if c not in df:
-            df[c] = -1 if _DTYPES.get(c) == "int64" else ("" if _DTYPES.get(c) == "str" else np.nan)
+            t = _DTYPES.get(c)
+            # a flag nobody computed is unknown (NA), never False
+            df[c] = -1 if t == "int64" else ("" if t == "str" else (pd.NA if t == "boolean" else np.nan))
     for c in _result_columns(model):
         t = _DTYPES.get(c, "float64")
-        if t == "int64":
+        if t == "boolean":
+            df[c] = df[c].astype("boolean")
+        elif t == "int64":
             df[c] = pd.to_numeric(df[c]).fillna(-1).astype(np.int64)
         elif t == "str":
             df[c] = df[c].fillna("").astype(str)

@@ -409,9 +409,9 @@ MARKER_STYLE = dict(marker="D", ms=5, mfc="w", mec="k", mew=1.1, ls="none", zord
 
 def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame | None = None, column: str = "phase",
                    tol: float = 1.0, legend: bool = True, names: Mapping[str, str] | None = None,
-                   hatches: Mapping[str, str] | None = None):
+                   hatches: Mapping[str, str] | None = None, fragile: bool = True):
     """The census phase over a (refined) phase diagram, the continued curves overlaid, the phase
-    changes no curve explains marked.
+    changes no curve explains marked, fragile phases dotted (:func:`mark_fragile`).
 
     Parameters
     ----------
@@ -427,6 +427,8 @@ def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame |
         outline) on the cell boundary between the pair of points it separates.
     column, names, hatches
         As in :func:`plot_kinds`.
+    fragile : bool
+        Mark the points whose phase the census flags as fragile (column ``fragile``, when present).
     """
     from matplotlib.lines import Line2D
 
@@ -458,6 +460,8 @@ def plot_phase_map(pdg, ax=None, *, boundaries=None, transitions: pd.DataFrame |
         transitions = phase_transitions(pdg, boundaries, columns=(column,), tol=tol)
     if mark_global_transitions(ax, pdg, transitions):
         handles.append(Line2D([], [], color=GLOBAL_COLOR, lw=2.2, label="global transition"))
+    if fragile and mark_fragile(ax, pdg):
+        handles.append(Line2D([], [], ls="", **FRAGILE_STYLE, label="fragile phase"))
     if handles and legend:
         # one legend below the axes: the phases (plot_kinds), then the curves and the global mark
         old = list(first_legend.legend_handles) if first_legend is not None else []
@@ -497,3 +501,23 @@ def mark_global_transitions(ax, pdg, transitions: pd.DataFrame, *, color: str = 
             ax.plot([mx - 0.5 * dx, mx + 0.5 * dx], [my, my], color=color, lw=lw, solid_capstyle="butt",
                     path_effects=fx, zorder=4)
     return int(len(glob))
+
+
+#: marker of a point whose census phase is fragile (:mod:`analysis.attractors.fragility`): a small
+#: black-edged white dot, visible on every phase colour, smaller than a cell of a 51 x 51 grid
+FRAGILE_STYLE = dict(marker="o", ms=2.6, mfc="w", mec="k", mew=0.5)
+
+
+def mark_fragile(ax, pdg, *, column: str = "fragile", style: Mapping | None = None) -> int:
+    """A small dot on every grid point whose phase the census flags as fragile (``column`` True;
+    unknown flags, NA, are not marked). Returns the number of marks (0 if the table has no such
+    column, as a sweep stored before the flag existed)."""
+    df = pdg.to_frame() if hasattr(pdg, "to_frame") else pdg
+    if column not in df:
+        return 0
+    f = df[column].astype("boolean").fillna(False).to_numpy(bool)
+    if not f.any():
+        return 0
+    xn, yn = list(pdg.grid)
+    ax.plot(df.loc[f, xn], df.loc[f, yn], ls="", zorder=5, **{**FRAGILE_STYLE, **dict(style or {})})
+    return int(f.sum())

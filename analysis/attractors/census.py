@@ -313,8 +313,8 @@ class CensusResult:
         ``frac_saddle``, ``frac_undecided``, ``frac_not_trusted``; per state / derived observable the
         basin-weighted average over every classified set (``ZB``, ``ZB_err``) and the attractor
         average over attracting sets (``att_ZB``, ``att_ZB_err``); ``lyap_max`` (largest exponent
-        of the attracting sets); ``t_integrated_mean`` / ``_max`` per trajectory; ``status``,
-        ``message``.
+        of the attracting sets); ``t_integrated_mean`` / ``_max`` per trajectory; ``fragile`` and
+        ``fragile_reason`` (:meth:`fragility`); ``status``, ``message``.
         """
         r = dict(self.params)
         r["n_stable_fp"] = int(self.equilibria.n_stable) if self.equilibria is not None else -1
@@ -351,9 +351,17 @@ class CensusResult:
         t = self.trajectories["t_integrated"].to_numpy(float) if len(self.trajectories) else np.zeros(0)
         r["t_integrated_mean"] = float(np.mean(t)) if t.size else np.nan
         r["t_integrated_max"] = float(np.max(t)) if t.size else np.nan
+        fr = self.fragility()
+        r["fragile"], r["fragile_reason"] = fr.fragile, fr.reason
         r["status"] = self.status
         r["message"] = self.message
         return r
+
+    def fragility(self, k_sigma: float = 2.0):
+        """:func:`analysis.attractors.fragility.phase_fragility` of this result (no integration)."""
+        from analysis.attractors.fragility import phase_fragility
+
+        return phase_fragility(self, k_sigma=k_sigma)
 
     def summary_frame(self) -> pd.DataFrame:
         """:meth:`summary_row` as a one-row DataFrame, plus the legacy ``n_<kind>`` counts,

@@ -648,7 +648,8 @@ class TrackingResult:
             sets, seeded ones included), ``attracting_share`` (fresh trajectories in attracting sets
             with a finite average), ``n_fresh``, ``n_seeded``, ``att_<name>``, ``att_<name>_err``,
             ``<name>``, ``<name>_err`` for each name (default: the state names and derived
-            observables of the sets), ``status`` (the census's).
+            observables of the sets), ``fragile`` / ``fragile_reason`` (the census's phase rests on
+            evidence near a threshold: :mod:`analysis.attractors.fragility`), ``status`` (the census's).
         """
         rows = []
         for v, res, ns in zip(self.values, self.censuses, self.n_seed):
@@ -677,6 +678,8 @@ class TrackingResult:
                     if pre == "att_" and share is None:
                         share = float(nf[ok].sum() / fresh) if fresh else np.nan
             r["attracting_share"] = share if share is not None else 0.0
+            fr = res.fragility()
+            r["fragile"], r["fragile_reason"] = bool(fr.fragile), fr.reason
             r["status"] = int(res.status)
             rows.append(r)
         return pd.DataFrame(rows)
