@@ -225,3 +225,52 @@ def test_issue16_spectrum_benchmark_davidson_against_qutip_in_the_same_run(capsy
     for key, res in out["residuals"].items():
         assert max(res) <= 1e-9 * out["norm1"]
     assert '"what": "spectrum"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("S, params", [(2, {"J": 1.5, "lam": 0.0}), (2.5, {"J": -0.7, "lam": 0.0}),
+                                       (3, {"J": 1.5, "lam": 0.0})])
+def test_kronecker_path_of_an_uncoupled_dimer_is_its_dense_spectrum_without_the_dense_check(S, params):
+    """At lam = 0 the sectors are exact Kronecker sums: the sum sets of the one-mode spectra are checked here against
+    each sector's own dense spectrum (computed by the test, not by the solver: dense_max=0 switches its check off)."""
+    from bifurcate.quantum import liouvillian_system
+
+    k = 6
+    r = slowest_spectrum(_dimer(), S, params, k=k, dense_max=0)
+    assert r.status == "ok" and set(r.certificate.values()) == {"kronecker"}
+    secs, _ = _sectors_with_index(liouvillian_system(_dimer(), S, params))
+    for key, vals in r.sectors.items():
+        ev = np.linalg.eigvals(secs[key].toarray())
+        found = vals
+        if key == tuple(0 for _ in key):
+            assert vals[0] == 0
+            found = vals[1:]
+            ev = np.delete(ev, np.argmin(np.abs(ev)))
+        ref = ev[np.argsort(-ev.real, kind="stable")][:k]
+        np.testing.assert_allclose(np.sort(found.real), np.sort(ref.real), atol=1e-9)
+        assert all(np.min(np.abs(ev - z)) < 1e-9 for z in found)
+        assert all(s == "ok" for s in r.pair_status[key]) and max(r.residuals[key]) < 1e-11
+        kap = r.stats["sectors"][key]["condition"]
+        assert len(kap) == len(found) and np.all(kap >= 1 - 1e-9) and np.all(np.isfinite(kap))
+
+
+def test_uncoupled_eigenpairs_are_eigenvectors_and_the_kronecker_method_refuses_a_coupled_system():
+    from bifurcate.quantum import liouvillian_system
+
+    hs = HermitianSectors(liouvillian_system(_dimer(), 2, {"J": 1.5, "lam": 0.0}))
+    for key in hs.keys:
+        mu, X, kap = hs.uncoupled_eigenpairs(key, 5)
+        Lz = hs.matrix[key]
+        assert X.shape == (hs.size[key], 5) and np.allclose(np.linalg.norm(X, axis=0), 1)
+        assert np.abs(Lz @ X - X * mu[None, :]).max() < 1e-12
+        ev = np.linalg.eigvals(Lz.toarray())
+        np.testing.assert_allclose(mu.real, np.sort(ev.real)[::-1][:5], atol=1e-10)
+    with pytest.raises(ValueError, match="method='kronecker'"):
+        slowest_spectrum(_dimer(), 1, {"J": 1.5, "lam": 0.45}, method="kronecker")
+    with pytest.raises(ValueError, match="method"):
+        slowest_spectrum(_dimer(), 1, {"J": 1.5, "lam": 0.0}, method="lanczos")
+    # forced Davidson on the uncoupled system finds the same values as the Kronecker path
+    a = slowest_spectrum(_dimer(), 2, {"J": 1.5, "lam": 0.0}, method="davidson", dense_max=0)
+    b = slowest_spectrum(_dimer(), 2, {"J": 1.5, "lam": 0.0}, dense_max=0)
+    assert set(a.certificate.values()) == {"none"} and a.status == "unverified"
+    for key in b.sectors:
+        assert max(np.min(np.abs(a.sectors[key] - z)) for z in b.sectors[key]) < 1e-8
