@@ -1213,12 +1213,19 @@ def _orthonormalize(V: np.ndarray, m: int, X: np.ndarray, drop: float = 1e-8) ->
     return np.stack(out, axis=1) if out else np.empty((V.shape[0], 0))
 
 
-def _ritz(V, AV, m, deflated: bool):
-    """Ritz values (sorted by decreasing real part) and vectors (coefficients) of ``V^T A V``."""
-    Hm = V[:, :m].T @ AV[:, :m]
+def _ritz(Hm):
+    """Ritz values (sorted by decreasing real part) and vectors (coefficients) of ``H = V^T A V``."""
     theta, Y = np.linalg.eig(Hm)
     order = np.argsort(-theta.real, kind="stable")
-    return Hm, theta[order], Y[:, order]
+    return theta[order], Y[:, order]
+
+
+def _real_times(M: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """``M @ Y`` for a real (tall) ``M`` and a complex ``Y`` as two real products: numpy would first cast ``M`` to
+    complex, a copy of the whole basis (1.1 GB for 120 vectors at S = 16) per call."""
+    if not np.iscomplexobj(Y):
+        return M @ Y
+    return (M @ Y.real) + 1j * (M @ Y.imag)
 
 
 def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = None, res_tol: float,
@@ -1264,6 +1271,7 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
 
     V = np.empty((n, max_basis))
     AV = np.empty((n, max_basis))
+    H = np.zeros((max_basis, max_basis))  # V^T A V, kept column by column (O(n m) per new vector, not O(n m^2))
     m = 0
 
     def add(X):
@@ -1278,6 +1286,8 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
             V[:, m] = x
             AV[:, m] = A @ x
             info["products"] += 1
+            H[:m + 1, m] = V[:, :m + 1].T @ AV[:, m]
+            H[m, :m] = AV[:, :m].T @ V[:, m]
             m += 1
         return new.shape[1]
 
@@ -1297,14 +1307,15 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
     res = np.zeros(0)
     while True:
         info["iterations"] += 1
-        Hm, theta_all, Y = _ritz(V, AV, m, dv is not None)
+        Hm = H[:m, :m]
+        theta_all, Y = _ritz(Hm)
         kk = min(k + guard, m)
         # keep a conjugate pair split at the k-th place whole
         if kk < m and abs(theta_all[kk - 1].imag) > 0 and abs(theta_all[kk] - np.conj(theta_all[kk - 1])) < 1e-10 * (
                 1 + abs(theta_all[kk])):
             kk += 1
-        U = V[:, :m] @ Y[:, :kk]
-        AU = AV[:, :m] @ Y[:, :kk]
+        U = _real_times(V[:, :m], Y[:, :kk])
+        AU = _real_times(AV[:, :m], Y[:, :kk])
         nu = np.linalg.norm(U, axis=0)
         R = AU - U * theta_all[None, :kk]
         res = np.linalg.norm(R, axis=0) / nu
@@ -1325,6 +1336,7 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
             Vn = V[:, :m] @ Z[:, :sdim]
             AVn = AV[:, :m] @ Z[:, :sdim]
             V[:, :sdim], AV[:, :sdim] = Vn, AVn
+            H[:sdim, :sdim] = Z[:, :sdim].T @ Hm @ Z[:, :sdim]
             m = sdim
             continue
         T = []
@@ -1338,7 +1350,7 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
             info["solves"] += 1
             t = pr
             Vm = V[:, :m]
-            outside = np.linalg.norm(pr - Vm @ (Vm.T @ pr)) / max(np.linalg.norm(pr), 1e-300)
+            outside = np.linalg.norm(pr - _real_times(Vm, _real_times(Vm.T, pr))) / max(np.linalg.norm(pr), 1e-300)
             # a preconditioner close to (A - theta)^{-1} hands back (nearly) u: then Olsen's correction
             if olsen or outside < olsen_below:
                 pu = solve(u, theta[i])
