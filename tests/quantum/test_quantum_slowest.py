@@ -274,3 +274,26 @@ def test_uncoupled_eigenpairs_are_eigenvectors_and_the_kronecker_method_refuses_
     assert set(a.certificate.values()) == {"none"} and a.status == "unverified"
     for key in b.sectors:
         assert max(np.min(np.abs(a.sectors[key] - z)) for z in b.sectors[key]) < 1e-8
+
+
+def test_numerical_range_bounds_are_tight_for_a_normal_matrix_and_hold_for_the_dimer():
+    from bifurcate.quantum import liouvillian_system
+    from bifurcate.quantum.spectrum import numerical_range_bounds
+
+    # a normal real matrix: its numerical range is the convex hull of its eigenvalues, so the Lanczos extents are
+    # exactly the largest |Im| and the largest Re of the spectrum
+    rng = np.random.default_rng(5)
+    re, im = -rng.uniform(0.1, 3.0, 60), rng.uniform(0.0, 4.0, 60)
+    D = sla.block_diag(*[np.array([[a, b], [-b, a]]) for a, b in zip(re, im)])
+    Q, _ = np.linalg.qr(rng.normal(size=(120, 120)))
+    b = numerical_range_bounds(sp.csr_matrix(Q @ D @ Q.T))
+    assert abs(b["im_lanczos"] - im.max()) < 1e-6 and abs(b["re_lanczos"] - re.max()) < 1e-6
+    assert b["im_bound"] >= b["im_lanczos"] - 1e-12 and b["re_bound"] >= b["re_lanczos"] - 1e-12
+    # the dimer's sectors: every eigenvalue inside both the rigorous bounds and the (converged) Lanczos extents
+    hs = HermitianSectors(liouvillian_system(_dimer(), 2, {"J": 1.5, "lam": 0.45}))
+    for key in hs.keys:
+        b = numerical_range_bounds(hs.matrix[key])
+        ev = np.linalg.eigvals(hs.matrix[key].toarray())
+        assert np.abs(ev.imag).max() <= b["im_lanczos"] + 1e-8 <= b["im_bound"] + 1e-8
+        assert ev.real.max() <= b["re_lanczos"] + 1e-8 <= b["re_bound"] + 1e-8
+    assert set(numerical_range_bounds(sp.identity(4), lanczos=False)) == {"im_bound", "re_bound"}
