@@ -1296,17 +1296,23 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
     H = np.zeros((max_basis, max_basis))  # V^T A V, kept block by block (O(n m b) per block of b new vectors)
     m = 0
 
-    def add(X):
-        """Orthonormalise the real block ``X`` against ``dv`` and ``V`` (block classical Gram-Schmidt, twice) and
-        within itself (columns whose norm falls below 1e-8 of their original norm are dropped); append it, its
-        products with ``A`` and the new rows and columns of ``H``. Returns the number of columns added."""
+    def add(X, VtX=None):
+        """Orthonormalise the real block ``X`` against ``dv`` and ``V`` (block classical Gram-Schmidt; a second pass
+        only when a column lost more than ``1 - 1/sqrt 2`` of its norm, Kahan's "twice is enough") and within itself
+        (columns whose norm falls below 1e-8 of their original norm are dropped); append it, its products with ``A``
+        and the new rows and columns of ``H``. ``VtX``: ``V[:, :m]^T X`` when the caller has it (one pass over the
+        basis saved). Returns the number of columns added."""
         nonlocal m
         X = np.array(X, dtype=float, order="F")
         n0 = np.linalg.norm(X, axis=0)
-        for _ in range(2):
+        for sweep in range(2):
+            before = np.linalg.norm(X, axis=0) if sweep else n0
             X = project(X)
             if m:
-                X -= V[:, :m] @ (V[:, :m].T @ X)
+                C = VtX if (sweep == 0 and VtX is not None) else V[:, :m].T @ X  # V is orthogonal to dv
+                X -= V[:, :m] @ C
+            if sweep == 0 and np.all(np.linalg.norm(X, axis=0) > 0.7071 * before):
+                break
         cols = []
         for j in range(X.shape[1]):
             x = X[:, j]
@@ -1390,12 +1396,13 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
             prs.append(solve(r, theta[i]))
             info["solves"] += 1
             us.append(u)
-        # the part of each P r outside the basis, all at once: ||x - V V^T x||^2 = ||x||^2 - ||V^T x||^2
+        # the part of each P r outside the basis, all at once: ||x - V V^T x||^2 = ||x||^2 - ||V^T x||^2; the same
+        # coefficients are the first Gram-Schmidt pass of the plain corrections
         P = np.stack(prs, axis=1)
         C = _real_times(V[:, :m].T, P)
         pn = np.linalg.norm(P, axis=0)
         outside = np.sqrt(np.maximum(pn ** 2 - np.linalg.norm(C, axis=0) ** 2, 0.0)) / np.maximum(pn, 1e-300)
-        T = []
+        T, CT, plain = [], [], True
         for j, i in enumerate(todo):
             t, u, pr = prs[j], us[j], prs[j]
             # a preconditioner close to (A - theta)^{-1} hands back (nearly) u: then Olsen's correction
@@ -1404,10 +1411,13 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
                 info["solves"] += 1
                 den = np.vdot(u, pu)
                 t = pr - (np.vdot(u, pr) / den) * pu if abs(den) > 0 else pr
+                plain = False
             T.append(t.real)
+            CT.append(C[:, j].real)
             if theta[i].imag != 0:
                 T.append(t.imag)
-        if add(np.stack(T, axis=1)) == 0:
+                CT.append(C[:, j].imag)
+        if add(np.stack(T, axis=1), VtX=np.stack(CT, axis=1) if plain else None) == 0:
             break  # no new direction: stagnation
     info["basis"] = m
     info["ritz_next"] = complex(theta[k]) if len(theta) > k else complex(np.nan)

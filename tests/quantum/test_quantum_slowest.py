@@ -297,3 +297,38 @@ def test_numerical_range_bounds_are_tight_for_a_normal_matrix_and_hold_for_the_d
         assert np.abs(ev.imag).max() <= b["im_lanczos"] + 1e-8 <= b["im_bound"] + 1e-8
         assert ev.real.max() <= b["re_lanczos"] + 1e-8 <= b["re_bound"] + 1e-8
     assert set(numerical_range_bounds(sp.identity(4), lanczos=False)) == {"im_bound", "re_bound"}
+
+
+def test_issue16_benchmark_reads_the_uncoupled_spectrum_and_checks_it_against_qutip_at_a_small_S(capsys):
+    from studies.benchmarks.bench_issue16 import main
+
+    out = main(["spectrum", "2", "--J", "1.5", "--lam", "0", "--method", "slowest", "--qutip-S", "2"])
+    assert out["status"] == "ok" and set(out["certificate"].values()) == {"dense"}
+    assert out["idle_wall_extrapolation_s"] == out["cpu_s"] > 0
+    assert set(out["condition"]) == set(out["sectors"])  # the Kronecker path ran (it reports condition numbers)
+    q = out["small"]["qutip"]
+    # every eigenvalue found is one of QuTiP's, and none of QuTiP's right of every sector's 6th is missing
+    assert q["max_distance_ours_to_qutip"] < 1e-7 and q["qutip_missing_right_of_cut"] == 0 and q["qutip_right_of_cut"] > 0
+    capsys.readouterr()
+
+
+def test_block_davidson_history_and_random_start_vectors():
+    """The history records products, resolvents, basis size and converged pairs per iteration; plain random start
+    vectors (init_random) leave the answer unchanged on a problem with a unique answer."""
+    rng = np.random.default_rng(3)
+    n = 300
+    D = np.diag(-np.sort(rng.uniform(0.1, 4.0, n)))
+    A = D + 0.1 * rng.normal(size=(n, n)) / np.sqrt(n)
+
+    def solve(r, s):
+        return np.linalg.solve(D - s * np.eye(n), r.astype(complex))
+
+    ref = np.linalg.eigvals(A)
+    ref = ref[np.argsort(-ref.real)][:4]
+    for extra in (0, 5):
+        mu, res, info = block_davidson(sp.csr_matrix(A), solve, n, 4, res_tol=1e-10, init_shift=np.diag(D)[:6] + 1e-2,
+                                       init_random=extra, max_basis=40)
+        assert info["converged"] and max(np.min(np.abs(ref - z)) for z in mu) < 1e-8
+        h = np.array(info["history"])
+        assert len(h) == info["iterations"] and np.all(np.diff(h[:, 0]) >= 0) and np.all(h[:, 2] <= 40)
+        assert h[-1, 3] == 4 and h[0, 0] >= 6 + extra - 1
