@@ -1470,7 +1470,7 @@ class SlowestSpectrum(_SectorPairs):
 
 
 def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, sectors=None, cutoffs=None,
-                     res_tol: float = 1e-9, max_products: int = 6000, max_basis: int = 200, block: int = 3,
+                     res_tol: float = 1e-9, max_products: int = 6000, max_basis: int = 140, block: int = 6,
                      seeds: int | None = None, dense_max: int = 2500, workers: int = 2,
                      n_threads: int | None = 1, method: str = "auto", range_check: bool = True) -> SlowestSpectrum:
     """The ``k`` eigenvalues of largest real part of the Liouvillian of a two-mode ``system`` in every
