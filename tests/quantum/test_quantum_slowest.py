@@ -332,3 +332,21 @@ def test_block_davidson_history_and_random_start_vectors():
         h = np.array(info["history"])
         assert len(h) == info["iterations"] and np.all(np.diff(h[:, 0]) >= 0) and np.all(h[:, 2] <= 40)
         assert h[-1, 3] == 4 and h[0, 0] >= 6 + extra - 1
+
+
+def test_a_mode_the_local_iteration_misses_is_reported_as_missed_and_never_as_ok():
+    """S = 2, (0.5, 0.3), even sector: the real mode -0.4944 (no uncoupled slow mode leads to it) lies right of the
+    6th value Davidson returns. With the dense check it is 'missed'; without it the same numbers are 'unverified',
+    never 'ok'; the numerical-range bound names the strip left uncovered."""
+    p = {"J": 0.5, "lam": 0.3}
+    r = slowest_spectrum(_dimer(), 2, p, k=6)
+    found = r.sectors[(0,)][1:]
+    ref = r.stats["sectors"][(0,)]["dense_reference"]
+    lost = [z for z in ref if z.real > found[-1].real + 1e-6 and np.min(np.abs(found - z)) > 1e-6]
+    assert lost and abs(lost[0] - (-0.4944)) < 1e-3
+    assert r.certificate[(0,)] == "missed" and r.status == "missed" and not r.success
+    u = slowest_spectrum(_dimer(), 2, p, k=6, dense_max=0)
+    assert u.status == "unverified" and set(u.certificate.values()) == {"none"}
+    assert "|Im z| <=" in u.message
+    bound = max(u.stats["sectors"][key]["numerical_range"]["im_bound"] for key in u.sectors)
+    assert all(abs(z.imag) <= bound for v in u.sectors.values() for z in v)
