@@ -350,3 +350,26 @@ def test_a_mode_the_local_iteration_misses_is_reported_as_missed_and_never_as_ok
     assert "|Im z| <=" in u.message
     bound = max(u.stats["sectors"][key]["numerical_range"]["im_bound"] for key in u.sectors)
     assert all(abs(z.imag) <= bound for v in u.sectors.values() for z in v)
+
+
+def test_two_independent_starts_return_the_union_and_say_whether_they_agree():
+    """S = 2, (1.5, 0.45), dense check on: the union of two starts is at least as right as the first start alone
+    (each returned value an eigenvalue, 'missed' only if both missed), and a sector where the two disagree is one
+    where some start missed a slower mode (checked against the dense spectrum)."""
+    p = {"J": 1.5, "lam": 0.45}
+    one = slowest_spectrum(_dimer(), 2, p, k=6, range_check=False)
+    two = slowest_spectrum(_dimer(), 2, p, k=6, starts=2, range_check=False)
+    for key in two.sectors:
+        st = two.stats["sectors"][key]
+        assert st["starts"] in ("agree", "disagree") and len(st["start_values"]) == 2
+        ref = st["dense_reference"]
+        assert all(np.min(np.abs(ref - z)) < 1e-7 for z in (two.sectors[key][1:] if key == (0,) else two.sectors[key]))
+        if one.certificate[key] == "dense":
+            assert two.certificate[key] == "dense"
+        if st["starts"] == "disagree":
+            firsts = [v for v in st["start_values"]]
+            assert any(any(z.real > v[-1].real + 1e-6 and np.min(np.abs(v - z)) > 1e-6 for z in ref) for v in firsts)
+        assert two.stats["sectors"][key]["products"] > one.stats["sectors"][key]["products"]
+    assert "independent starts" in two.message
+    with pytest.raises(ValueError, match="starts"):
+        slowest_spectrum(_dimer(), 1, p, starts=0)
