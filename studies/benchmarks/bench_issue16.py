@@ -5,6 +5,8 @@ Run::
 
     python -m studies.benchmarks.bench_issue16 steady 16 --J 1.5 --lam 0.45 [--qutip] [--preconditioner kron]
     python -m studies.benchmarks.bench_issue16 steady 24 --J 1.5 --lam 0.45 [--workers 1]
+    python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0.45 --method slowest --qutip-S 3
+    python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0 --method slowest --qutip-S 3
     python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0.45 --method davidson [--qutip]
     python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0.45 [--method shift-invert|propagator]
         [--k 6] [--shifts auto|0.05,0.05+1.84j] [--direct-max N] [--ab-S 8] [--qutip]
@@ -34,7 +36,15 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   (mostly high charges, and sector 0 by 0.018) a slow mode sits far from the single shift and shift-invert
   returns the six nearest the shift instead of the six slowest. The per-sector ``covered_im`` window of
   :func:`shift_invert_spectrum` (several shifts) is what certifies "slowest"; the benchmark does not scan yet.
-* ``--method davidson`` (this session, load average 9-16 on the 2 cores, one BLAS thread, two resolvent threads):
+* ``--method slowest`` (``slowest_spectrum``'s own choice: the exact Kronecker-sum spectra when the system is
+  uncoupled, else Davidson) with ``--qutip-S 3`` (the same method and QuTiP's dense spectrum at S = 3 in the same
+  process). ``idle_wall_extrapolation_s`` is the process CPU time: on an idle machine the wall time would be at most
+  that (the resolvent's two threads only shorten it); the wall time measured on the shared machine is reported too.
+  S = 16, (1.5, 0) (second session of 2026-11-30, load average 8-9 on the 2 cores): four sectors of ~296 000,
+  107.5 s wall, 23.7 s CPU, status ok, certificates "kronecker", worst residual 2.5e-13 (||L||_1 = 103); slowest
+  of the sector (0, 1): -1.07e-4 (the tunnelling mode of the two stable fixed points).
+* ``--method davidson`` (first session of 2026-11-30, load average 9-16 on the 2 cores, one BLAS thread, two
+  resolvent threads, code before the basis rework):
   S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU
   (ratio 4.0); every eigenvalue found is one of QuTiP's (largest distance 1.7e-8), residuals below 1e-9 ||L||_1;
   but both sectors certified "missed": the modes -0.600 +- 5.763i (even) and -0.642 +- 4.232i (odd) lie right of
