@@ -42,7 +42,15 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   that (the resolvent's two threads only shorten it); the wall time measured on the shared machine is reported too.
   S = 16, (1.5, 0) (second session of 2026-11-30, load average 8-9 on the 2 cores): four sectors of ~296 000,
   107.5 s wall, 23.7 s CPU, status ok, certificates "kronecker", worst residual 2.5e-13 (||L||_1 = 103); slowest
-  of the sector (0, 1): -1.07e-4 (the tunnelling mode of the two stable fixed points).
+  of the sector (0, 1): -1.07e-4 (the tunnelling mode of the two stable fixed points). Same run, S = 3: ours 0.65 s
+  CPU against QuTiP's dense spectrum 13.0 s CPU (20x), every value one of QuTiP's (6e-14), none of QuTiP's 15
+  eigenvalues right of the cut missing.
+  S = 16, (1.5, 0.45) (Davidson, basis 140, block 6, one start; same session, load average 9 falling to 2): NOT
+  finished: stopped by hand at the session's end after 59 min wall, 1688 s user + 314 s system CPU (/usr/bin/time),
+  peak RSS 3.8 GB, with no result: the 10-minute target is not met at the coupled point (the large system time
+  points at page faults from the per-iteration (n, 2k) temporaries, 66 MB each at S = 16: preallocate them next). Where the time goes, measured at S = 8 (even sector, cProfile, 47.8 s wall): passes
+  over the Davidson basis 28.6 s (Gram-Schmidt and V^T A V updates 16.6 s, Ritz vectors 12.0 s), resolvents 11.9 s,
+  products 1.4 s; at S = 16 one pass over a 150-vector basis costs 0.13-0.20 s CPU against 0.23 s for a resolvent.
 * ``--method davidson`` (first session of 2026-11-30, load average 9-16 on the 2 cores, one BLAS thread, two
   resolvent threads, code before the basis rework):
   S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU
