@@ -5,6 +5,8 @@ Run::
 
     python -m studies.benchmarks.bench_issue16 steady 16 --J 1.5 --lam 0.45 [--qutip] [--preconditioner kron]
     python -m studies.benchmarks.bench_issue16 steady 24 --J 1.5 --lam 0.45 [--workers 1]
+    python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0.45 --method slowest --qutip-S 3
+    python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0 --method slowest --qutip-S 3
     python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0.45 --method davidson [--qutip]
     python -m studies.benchmarks.bench_issue16 spectrum 16 --J 1.5 --lam 0.45 [--method shift-invert|propagator]
         [--k 6] [--shifts auto|0.05,0.05+1.84j] [--direct-max N] [--ab-S 8] [--qutip]
@@ -34,7 +36,23 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   (mostly high charges, and sector 0 by 0.018) a slow mode sits far from the single shift and shift-invert
   returns the six nearest the shift instead of the six slowest. The per-sector ``covered_im`` window of
   :func:`shift_invert_spectrum` (several shifts) is what certifies "slowest"; the benchmark does not scan yet.
-* ``--method davidson`` (this session, load average 9-16 on the 2 cores, one BLAS thread, two resolvent threads):
+* ``--method slowest`` (``slowest_spectrum``'s own choice: the exact Kronecker-sum spectra when the system is
+  uncoupled, else Davidson) with ``--qutip-S 3`` (the same method and QuTiP's dense spectrum at S = 3 in the same
+  process). ``idle_wall_extrapolation_s`` is the process CPU time: on an idle machine the wall time would be at most
+  that (the resolvent's two threads only shorten it); the wall time measured on the shared machine is reported too.
+  S = 16, (1.5, 0) (second session of 2026-11-30, load average 8-9 on the 2 cores): four sectors of ~296 000,
+  107.5 s wall, 23.7 s CPU, status ok, certificates "kronecker", worst residual 2.5e-13 (||L||_1 = 103); slowest
+  of the sector (0, 1): -1.07e-4 (the tunnelling mode of the two stable fixed points). Same run, S = 3: ours 0.65 s
+  CPU against QuTiP's dense spectrum 13.0 s CPU (20x), every value one of QuTiP's (6e-14), none of QuTiP's 15
+  eigenvalues right of the cut missing.
+  S = 16, (1.5, 0.45) (Davidson, basis 140, block 6, one start; same session, load average 9 falling to 2): NOT
+  finished: stopped by hand at the session's end after 59 min wall, 1688 s user + 314 s system CPU (/usr/bin/time),
+  peak RSS 3.8 GB, with no result: the 10-minute target is not met at the coupled point (the large system time
+  points at page faults from the per-iteration (n, 2k) temporaries, 66 MB each at S = 16: preallocate them next). Where the time goes, measured at S = 8 (even sector, cProfile, 47.8 s wall): passes
+  over the Davidson basis 28.6 s (Gram-Schmidt and V^T A V updates 16.6 s, Ritz vectors 12.0 s), resolvents 11.9 s,
+  products 1.4 s; at S = 16 one pass over a 150-vector basis costs 0.13-0.20 s CPU against 0.23 s for a resolvent.
+* ``--method davidson`` (first session of 2026-11-30, load average 9-16 on the 2 cores, one BLAS thread, two
+  resolvent threads, code before the basis rework):
   S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU
   (ratio 4.0); every eigenvalue found is one of QuTiP's (largest distance 1.7e-8), residuals below 1e-9 ||L||_1;
   but both sectors certified "missed": the modes -0.600 +- 5.763i (even) and -0.642 +- 4.232i (odd) lie right of
@@ -111,10 +129,12 @@ def _spectrum_run(S, params, method: str, k: int, shifts, direct_max) -> dict:
     from bifurcate.quantum.spectrum import shift_invert_spectrum
 
     t, c = time.perf_counter(), time.process_time()
-    if method == "davidson":
+    if method in ("davidson", "slowest"):
         from bifurcate.quantum.spectrum import slowest_spectrum
 
-        r = slowest_spectrum(LMG_DIMER_SYSTEM, S, params, k=k)
+        # "slowest": slowest_spectrum's own choice (the exact Kronecker-sum spectra of an uncoupled system, else
+        # Davidson); "davidson": Davidson whatever the system
+        r = slowest_spectrum(LMG_DIMER_SYSTEM, S, params, k=k, method="auto" if method == "slowest" else "davidson")
         extra = {"residuals": {str(key): [float(x) for x in v] for key, v in r.residuals.items()},
                  "pair_status": {str(key): v for key, v in r.pair_status.items()},
                  "certificate": {str(key): v for key, v in r.certificate.items()},
@@ -122,7 +142,10 @@ def _spectrum_run(S, params, method: str, k: int, shifts, direct_max) -> dict:
                  "work": {str(key): {f: (str(v.get(f)) if f == "ritz_next" else v.get(f))
                                      for f in ("size", "products", "solves", "iterations", "converged", "seconds",
                                                "ritz_next")}
-                          for key, v in r.stats["sectors"].items()}}
+                          for key, v in r.stats["sectors"].items()},
+                 "condition": {str(key): [float(x) for x in v["condition"]] for key, v in r.stats["sectors"].items()
+                               if "condition" in v},
+                 "checks": r.stats.get("checks")}
     elif method == "propagator":
         r = system_spectrum(LMG_DIMER_SYSTEM, S, params, k=k, method="propagator")
         extra = {"products": {str(key): v for key, v in r.stats["products"].items()},
@@ -156,8 +179,14 @@ def _compare(a: dict, b: dict) -> dict:
 
 
 def _spectrum(S, params, method: str = "propagator", k: int = 6, shifts="auto", direct_max=None, ab_S=None,
-              qutip: bool = False) -> dict:
+              qutip: bool = False, qutip_S=None) -> dict:
     out = _spectrum_run(S, params, method, k, shifts, direct_max)
+    # on a shared machine the wall time says little; the process CPU time bounds what an idle machine's wall
+    # time would be (the resolvent's two threads can only make the wall time shorter than the CPU time)
+    out["idle_wall_extrapolation_s"] = out["cpu_s"]
+    if qutip_S is not None:
+        # the same method and QuTiP's dense spectrum at a small S, in the same process (QuTiP cannot run at S)
+        out["small"] = _spectrum(qutip_S, params, method, k, shifts, direct_max, qutip=True)
     if ab_S is not None:
         # A/B in the same run: both methods at ab_S, shift-invert first then the propagator
         ab = {"shift-invert": _spectrum_run(ab_S, params, "shift-invert", k, shifts, direct_max),
@@ -180,8 +209,15 @@ def _spectrum(S, params, method: str = "propagator", k: int = 6, shifts="auto", 
             ev = qt.liouvillian(H, c_ops).eigenenergies()
             tq, cq = time.perf_counter() - t, time.process_time() - c
         allv = np.concatenate([[complex(*z) for z in v] for v in out["sectors"].values()])
+        # an eigenvalue of QuTiP's right of every sector's k-th found one belongs to some sector and lies right of
+        # that sector's k-th: it must have been found
+        cut = max(min(complex(*z).real for z in v) for v in out["sectors"].values())
+        right = ev[ev.real > cut + 1e-7]
+        missing = [z for z in right if np.min(np.abs(allv - z)) > 1e-6 * (1 + abs(z))]
         out["qutip"] = {"time_s": tq, "cpu_s": cq, "ratio_cpu_qutip_over_ours": cq / out["cpu_s"],
-                        "max_distance_ours_to_qutip": float(max(np.min(np.abs(ev - z)) for z in allv))}
+                        "max_distance_ours_to_qutip": float(max(np.min(np.abs(ev - z)) for z in allv)),
+                        "qutip_right_of_cut": int(len(right)), "qutip_missing_right_of_cut": len(missing),
+                        "missing": [[float(z.real), float(z.imag)] for z in missing]}
     return out
 
 
@@ -195,12 +231,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--preconditioner", default="auto", choices=("auto", "sylvester", "kron", "lindblad"))
     ap.add_argument("--workers", default="auto", help="threads of the 'lindblad' preconditioner ('auto': up to 2)")
     sp_ = ap.add_argument_group("spectrum")
-    sp_.add_argument("--method", default="shift-invert", choices=("shift-invert", "propagator", "davidson"),
+    sp_.add_argument("--method", default="shift-invert",
+                     choices=("shift-invert", "propagator", "davidson", "slowest"),
                      help="spectrum: the method timed at S")
     sp_.add_argument("--k", type=int, default=6, help="spectrum: eigenvalues per sector")
     sp_.add_argument("--shifts", default="auto",
                      help="spectrum: 'auto' or comma-separated complex shifts, e.g. 0.05,0.05+1.84j")
     sp_.add_argument("--direct-max", type=int, default=None, help="spectrum: largest sector solved by sparse LU")
+    sp_.add_argument("--qutip-S", type=float, default=None,
+                     help="spectrum: also run the method and QuTiP's dense spectrum at this (small) S, same process")
     sp_.add_argument("--ab-S", type=float, default=None,
                      help="spectrum: also run shift-invert and the propagator at this S in the same process (A/B)")
     a = ap.parse_args(argv)
@@ -220,7 +259,7 @@ def main(argv=None) -> dict:
         return out
     else:
         shifts = a.shifts if a.shifts == "auto" else tuple(complex(x) for x in a.shifts.split(","))
-        out = _spectrum(a.S, params, a.method, a.k, shifts, a.direct_max, a.ab_S, a.qutip)
+        out = _spectrum(a.S, params, a.method, a.k, shifts, a.direct_max, a.ab_S, a.qutip, a.qutip_S)
     out = {"what": a.what, "S": a.S, **params, **out, "wall_time_s": time.perf_counter() - t}
     print(json.dumps(out, default=str))
     return out

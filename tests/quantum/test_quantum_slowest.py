@@ -225,3 +225,151 @@ def test_issue16_spectrum_benchmark_davidson_against_qutip_in_the_same_run(capsy
     for key, res in out["residuals"].items():
         assert max(res) <= 1e-9 * out["norm1"]
     assert '"what": "spectrum"' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("S, params", [(2, {"J": 1.5, "lam": 0.0}), (2.5, {"J": -0.7, "lam": 0.0}),
+                                       (3, {"J": 1.5, "lam": 0.0})])
+def test_kronecker_path_of_an_uncoupled_dimer_is_its_dense_spectrum_without_the_dense_check(S, params):
+    """At lam = 0 the sectors are exact Kronecker sums: the sum sets of the one-mode spectra are checked here against
+    each sector's own dense spectrum (computed by the test, not by the solver: dense_max=0 switches its check off)."""
+    from bifurcate.quantum import liouvillian_system
+
+    k = 6
+    r = slowest_spectrum(_dimer(), S, params, k=k, dense_max=0)
+    assert r.status == "ok" and set(r.certificate.values()) == {"kronecker"}
+    secs, _ = _sectors_with_index(liouvillian_system(_dimer(), S, params))
+    for key, vals in r.sectors.items():
+        ev = np.linalg.eigvals(secs[key].toarray())
+        found = vals
+        if key == tuple(0 for _ in key):
+            assert vals[0] == 0
+            found = vals[1:]
+            ev = np.delete(ev, np.argmin(np.abs(ev)))
+        ref = ev[np.argsort(-ev.real, kind="stable")][:k]
+        np.testing.assert_allclose(np.sort(found.real), np.sort(ref.real), atol=1e-9)
+        assert all(np.min(np.abs(ev - z)) < 1e-9 for z in found)
+        assert all(s == "ok" for s in r.pair_status[key]) and max(r.residuals[key]) < 1e-11
+        kap = r.stats["sectors"][key]["condition"]
+        assert len(kap) == len(found) and np.all(kap >= 1 - 1e-9) and np.all(np.isfinite(kap))
+
+
+def test_uncoupled_eigenpairs_are_eigenvectors_and_the_kronecker_method_refuses_a_coupled_system():
+    from bifurcate.quantum import liouvillian_system
+
+    hs = HermitianSectors(liouvillian_system(_dimer(), 2, {"J": 1.5, "lam": 0.0}))
+    for key in hs.keys:
+        mu, X, kap = hs.uncoupled_eigenpairs(key, 5)
+        Lz = hs.matrix[key]
+        assert X.shape == (hs.size[key], 5) and np.allclose(np.linalg.norm(X, axis=0), 1)
+        assert np.abs(Lz @ X - X * mu[None, :]).max() < 1e-12
+        ev = np.linalg.eigvals(Lz.toarray())
+        np.testing.assert_allclose(mu.real, np.sort(ev.real)[::-1][:5], atol=1e-10)
+    with pytest.raises(ValueError, match="method='kronecker'"):
+        slowest_spectrum(_dimer(), 1, {"J": 1.5, "lam": 0.45}, method="kronecker")
+    with pytest.raises(ValueError, match="method"):
+        slowest_spectrum(_dimer(), 1, {"J": 1.5, "lam": 0.0}, method="lanczos")
+    # forced Davidson on the uncoupled system finds the same values as the Kronecker path
+    a = slowest_spectrum(_dimer(), 2, {"J": 1.5, "lam": 0.0}, method="davidson", dense_max=0)
+    b = slowest_spectrum(_dimer(), 2, {"J": 1.5, "lam": 0.0}, dense_max=0)
+    assert set(a.certificate.values()) == {"none"} and a.status == "unverified"
+    for key in b.sectors:
+        assert max(np.min(np.abs(a.sectors[key] - z)) for z in b.sectors[key]) < 1e-8
+
+
+def test_numerical_range_bounds_are_tight_for_a_normal_matrix_and_hold_for_the_dimer():
+    from bifurcate.quantum import liouvillian_system
+    from bifurcate.quantum.spectrum import numerical_range_bounds
+
+    # a normal real matrix: its numerical range is the convex hull of its eigenvalues, so the Lanczos extents are
+    # exactly the largest |Im| and the largest Re of the spectrum
+    rng = np.random.default_rng(5)
+    re, im = -rng.uniform(0.1, 3.0, 60), rng.uniform(0.0, 4.0, 60)
+    D = sla.block_diag(*[np.array([[a, b], [-b, a]]) for a, b in zip(re, im)])
+    Q, _ = np.linalg.qr(rng.normal(size=(120, 120)))
+    b = numerical_range_bounds(sp.csr_matrix(Q @ D @ Q.T))
+    assert abs(b["im_lanczos"] - im.max()) < 1e-6 and abs(b["re_lanczos"] - re.max()) < 1e-6
+    assert b["im_bound"] >= b["im_lanczos"] - 1e-12 and b["re_bound"] >= b["re_lanczos"] - 1e-12
+    # the dimer's sectors: every eigenvalue inside both the rigorous bounds and the (converged) Lanczos extents
+    hs = HermitianSectors(liouvillian_system(_dimer(), 2, {"J": 1.5, "lam": 0.45}))
+    for key in hs.keys:
+        b = numerical_range_bounds(hs.matrix[key])
+        ev = np.linalg.eigvals(hs.matrix[key].toarray())
+        assert np.abs(ev.imag).max() <= b["im_lanczos"] + 1e-8 <= b["im_bound"] + 1e-8
+        assert ev.real.max() <= b["re_lanczos"] + 1e-8 <= b["re_bound"] + 1e-8
+    assert set(numerical_range_bounds(sp.identity(4), lanczos=False)) == {"im_bound", "re_bound"}
+
+
+def test_issue16_benchmark_reads_the_uncoupled_spectrum_and_checks_it_against_qutip_at_a_small_S(capsys):
+    from studies.benchmarks.bench_issue16 import main
+
+    out = main(["spectrum", "2", "--J", "1.5", "--lam", "0", "--method", "slowest", "--qutip-S", "2"])
+    assert out["status"] == "ok" and set(out["certificate"].values()) == {"dense"}
+    assert out["idle_wall_extrapolation_s"] == out["cpu_s"] > 0
+    assert set(out["condition"]) == set(out["sectors"])  # the Kronecker path ran (it reports condition numbers)
+    q = out["small"]["qutip"]
+    # every eigenvalue found is one of QuTiP's, and none of QuTiP's right of every sector's 6th is missing
+    assert q["max_distance_ours_to_qutip"] < 1e-7 and q["qutip_missing_right_of_cut"] == 0 and q["qutip_right_of_cut"] > 0
+    capsys.readouterr()
+
+
+def test_block_davidson_history_and_random_start_vectors():
+    """The history records products, resolvents, basis size and converged pairs per iteration; plain random start
+    vectors (init_random) leave the answer unchanged on a problem with a unique answer."""
+    rng = np.random.default_rng(3)
+    n = 300
+    D = np.diag(-np.sort(rng.uniform(0.1, 4.0, n)))
+    A = D + 0.1 * rng.normal(size=(n, n)) / np.sqrt(n)
+
+    def solve(r, s):
+        return np.linalg.solve(D - s * np.eye(n), r.astype(complex))
+
+    ref = np.linalg.eigvals(A)
+    ref = ref[np.argsort(-ref.real)][:4]
+    for extra in (0, 5):
+        mu, res, info = block_davidson(sp.csr_matrix(A), solve, n, 4, res_tol=1e-10, init_shift=np.diag(D)[:6] + 1e-2,
+                                       init_random=extra, max_basis=40)
+        assert info["converged"] and max(np.min(np.abs(ref - z)) for z in mu) < 1e-8
+        h = np.array(info["history"])
+        assert len(h) == info["iterations"] and np.all(np.diff(h[:, 0]) >= 0) and np.all(h[:, 2] <= 40)
+        assert h[-1, 3] == 4 and h[0, 0] >= 6 + extra - 1
+
+
+def test_a_mode_the_local_iteration_misses_is_reported_as_missed_and_never_as_ok():
+    """S = 2, (0.5, 0.3), even sector: the real mode -0.4944 (no uncoupled slow mode leads to it) lies right of the
+    6th value Davidson returns. With the dense check it is 'missed'; without it the same numbers are 'unverified',
+    never 'ok'; the numerical-range bound names the strip left uncovered."""
+    p = {"J": 0.5, "lam": 0.3}
+    r = slowest_spectrum(_dimer(), 2, p, k=6)
+    found = r.sectors[(0,)][1:]
+    ref = r.stats["sectors"][(0,)]["dense_reference"]
+    lost = [z for z in ref if z.real > found[-1].real + 1e-6 and np.min(np.abs(found - z)) > 1e-6]
+    assert lost and abs(lost[0] - (-0.4944)) < 1e-3
+    assert r.certificate[(0,)] == "missed" and r.status == "missed" and not r.success
+    u = slowest_spectrum(_dimer(), 2, p, k=6, dense_max=0)
+    assert u.status == "unverified" and set(u.certificate.values()) == {"none"}
+    assert "|Im z| <=" in u.message
+    bound = max(u.stats["sectors"][key]["numerical_range"]["im_bound"] for key in u.sectors)
+    assert all(abs(z.imag) <= bound for v in u.sectors.values() for z in v)
+
+
+def test_two_independent_starts_return_the_union_and_say_whether_they_agree():
+    """S = 2, (1.5, 0.45), dense check on: the union of two starts is at least as right as the first start alone
+    (each returned value an eigenvalue, 'missed' only if both missed), and a sector where the two disagree is one
+    where some start missed a slower mode (checked against the dense spectrum)."""
+    p = {"J": 1.5, "lam": 0.45}
+    one = slowest_spectrum(_dimer(), 2, p, k=6, range_check=False)
+    two = slowest_spectrum(_dimer(), 2, p, k=6, starts=2, range_check=False)
+    for key in two.sectors:
+        st = two.stats["sectors"][key]
+        assert st["starts"] in ("agree", "disagree") and len(st["start_values"]) == 2
+        ref = st["dense_reference"]
+        assert all(np.min(np.abs(ref - z)) < 1e-7 for z in (two.sectors[key][1:] if key == (0,) else two.sectors[key]))
+        if one.certificate[key] == "dense":
+            assert two.certificate[key] == "dense"
+        if st["starts"] == "disagree":
+            firsts = [v for v in st["start_values"]]
+            assert any(any(z.real > v[-1].real + 1e-6 and np.min(np.abs(v - z)) > 1e-6 for z in ref) for v in firsts)
+        assert two.stats["sectors"][key]["products"] > one.stats["sectors"][key]["products"]
+    assert "independent starts" in two.message
+    with pytest.raises(ValueError, match="starts"):
+        slowest_spectrum(_dimer(), 1, p, starts=0)
