@@ -1143,10 +1143,9 @@ class HermitianSectors:
 
         groups = self._groups[key]
         if self.workers > 1 and len(groups) > 1:
-            from concurrent.futures import ThreadPoolExecutor
+            from ._blocks import _thread_pool
 
-            with ThreadPoolExecutor(min(self.workers, len(groups))) as ex:
-                list(ex.map(one, groups))
+            list(_thread_pool(min(self.workers, len(groups))).map(one, groups))
         else:
             for g in groups:
                 one(g)
