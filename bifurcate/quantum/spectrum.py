@@ -55,6 +55,7 @@ F. Minganti, A. Biella, N. Bartolo and C. Ciuti, PRA 98, 042118 (2018); Kothe & 
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import time
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -1502,11 +1503,130 @@ class SlowestSpectrum(_SectorPairs):
         return self._pair_frame(certificate=self.certificate)
 
 
+def _slowest_sector(hs, key, k, res_tol, max_products, max_basis, block, seeds, dense_max, range_check, starts,
+                    use_kron):
+    """One sector of :func:`slowest_spectrum`: ``(mu, residuals, pair statuses, certificate, stats, ||L||_1)``."""
+    ts, cs = time.perf_counter(), time.process_time()
+    Lz, n = hs.matrix[key], hs.size[key]
+    nrm = float(abs(Lz).sum(axis=0).max()) if Lz.nnz else 0.0
+    tr = hs.trace[key]
+    kk = min(k, n - 1 - (tr is not None))
+    ue = hs.uncoupled_eigenvalues(key)
+    if tr is not None:
+        ue = np.delete(ue, np.argmin(np.abs(ue)))
+    ue = ue[ue.imag >= -1e-12 * (1 + np.abs(ue))]
+    ue = ue[np.argsort(-ue.real, kind="stable")]
+    # just right of each uncoupled eigenvalue: inverse iteration lands on its mode
+    sh0 = ue[:seeds] + 1e-3
+    st = {"size": n}
+    if n <= max(4 * kk + 8, 60):
+        ev, V = np.linalg.eig(Lz.toarray())
+        if tr is not None:
+            j0 = int(np.argmin(np.abs(ev)))
+            ev, V = np.delete(ev, j0), np.delete(V, j0, axis=1)
+        order = np.argsort(-ev.real, kind="stable")[:kk]
+        mu, V = ev[order], V[:, order]
+        res = np.linalg.norm(Lz @ V - V * mu[None, :], axis=0) / np.linalg.norm(V, axis=0)
+        info = {"products": 0, "solves": 0, "iterations": 0, "converged": True, "method": "dense"}
+    elif use_kron:
+        # the sector's matrix is the uncoupled Kronecker sum: its whole spectrum is the sum set of the one-mode
+        # dense spectra, so the k of largest real part are read off (and checked by their residuals)
+        mu, X, kap = hs.uncoupled_eigenpairs(key, kk, skip_zero=tr is not None)
+        LX = np.asarray(Lz @ X.real) + 1j * np.asarray(Lz @ X.imag)
+        res = np.linalg.norm(LX - X * mu[None, :], axis=0)
+        info = {"products": 2 * kk, "solves": 0, "iterations": 0, "converged": True, "method": "kronecker"}
+        st["condition"] = kap
+    else:
+        # a restart keeps half the basis: the seeds of slow modes whose first Ritz values lie left of the
+        # k-th survive until corrected (S = 3, (1.5, 0.45): keeping 12 of 80 lost -0.600 + 5.763i)
+        runs = []
+        for j in range(starts):
+            # start j > 0: the next 2 * seeds uncoupled modes and k plain random vectors, another random seed
+            sh = sh0 if j == 0 else ue[seeds * (2 * j - 1):seeds * (2 * j + 1)] + 1e-3
+            runs.append(block_davidson(Lz, lambda r, s, key=key: hs.solve(key, r, s), n, kk, deflate=tr,
+                                       res_tol=res_tol * max(nrm, 1.0), max_products=max_products,
+                                       max_basis=max_basis, block=block, init_shift=sh if len(sh) else sh0,
+                                       keep_min=max_basis // 2, init_random=0 if j == 0 else kk,
+                                       seed=20241130 + j))
+        mu, res, info = runs[0]
+        if starts > 1:
+            mu, res, agree = _merge_starts(runs, kk)
+            info = dict(info)
+            for f in ("products", "solves", "iterations"):
+                info[f] = sum(r[2][f] for r in runs)
+            info["converged"] = all(r[2]["converged"] for r in runs)
+            st["starts"] = "agree" if agree else "disagree"
+            st["start_values"] = [r[0] for r in runs]
+    ps = ["ok" if r <= res_tol * max(nrm, 1.0) else "not-converged" for r in res]
+    certificate = "kronecker" if info.get("method") == "kronecker" else "none"
+    if n <= dense_max:
+        ev = np.linalg.eigvals(Lz.toarray())
+        if tr is not None:
+            ev = np.delete(ev, np.argmin(np.abs(ev)))
+        ref = ev[np.argsort(-ev.real, kind="stable")][:kk]
+        # every found value is an eigenvalue and no eigenvalue right of the last found one is missing
+        # (a conjugate pair split at the k-th place counts either way)
+        found_ok = len(mu) == kk and all(np.min(np.abs(ev - z)) <= 1e-6 * (1 + abs(z)) for z in mu)
+        missing = [z for z in ev if z.real > mu[-1].real + 1e-6 * (1 + abs(z))
+                   and np.min(np.abs(mu - z)) > 1e-6 * (1 + abs(z))] if len(mu) else list(ev)
+        certificate = "dense" if found_ok and not missing else "missed"
+        st["dense_reference"] = ref
+    if tr is not None:
+        mu = np.concatenate([[0.0 + 0.0j], mu])
+        res = np.concatenate([[0.0], res])
+        ps = ["ok"] + ps
+    st.update({f: info.get(f) for f in ("products", "solves", "iterations", "converged", "ritz_next")})
+    if range_check:
+        st["numerical_range"] = numerical_range_bounds(Lz)
+    st["seconds"] = time.perf_counter() - ts
+    st["cpu_s"] = time.process_time() - cs
+    return mu, res, ps, certificate, st, nrm
+
+
+_FORKED = None  # (hs, fn, args) for the forked sector processes of _map_sectors
+
+
+def _forked_sector(key):
+    hs, fn, args = _FORKED
+    return fn(hs, key, *args)
+
+
+def _sector_processes(hs, processes: int) -> int:
+    """How many processes :func:`_map_sectors` uses (1: none forked)."""
+    if "fork" not in mp.get_all_start_methods():
+        return 1
+    return max(1, min(int(processes), len(hs.keys)))
+
+
+def _map_sectors(hs, fn, args, processes: int):
+    """``(key, fn(hs, key, *args))`` for every sector of ``hs``, in order. With ``processes > 1`` (and more than one
+    sector, and ``fork`` available) the sectors run in forked processes that share ``hs`` copy-on-write (the sectors
+    are independent, and one process per core keeps both cores busy through the Davidson's passes over its basis,
+    which one thread's memory traffic bounds, where the resolvent's second thread only helps during the solves);
+    each keeps ``hs.workers`` resolvent threads, so a sector left alone when the other has finished still uses both
+    cores in its solves. The numbers are the same as in one process: every sector runs the same arithmetic (one
+    BLAS thread; the resolvent's threads each solve their own closed-set product)."""
+    global _FORKED
+    keys = list(hs.keys)
+    procs = _sector_processes(hs, processes)
+    if procs <= 1:
+        for key in keys:
+            yield key, fn(hs, key, *args)
+        return
+    _FORKED = (hs, fn, args)
+    try:
+        with mp.get_context("fork").Pool(procs) as pool:
+            for key, out in zip(keys, pool.imap(_forked_sector, keys)):
+                yield key, out
+    finally:
+        _FORKED = None
+
+
 def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, sectors=None, cutoffs=None,
                      res_tol: float = 1e-9, max_products: int = 6000, max_basis: int = 140, block: int = 6,
                      seeds: int | None = None, dense_max: int = 2500, workers: int = 2,
                      n_threads: int | None = 1, method: str = "auto", range_check: bool = True,
-                     starts: int = 1) -> SlowestSpectrum:
+                     starts: int = 1, processes: int = 2) -> SlowestSpectrum:
     """The ``k`` eigenvalues of largest real part of the Liouvillian of a two-mode ``system`` in every
     self-conjugate symmetry sector (every Z2 sector; the dimer at ``J != 0``), whatever their imaginary part.
 
@@ -1553,6 +1673,12 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
         or not ("disagree": at least one start missed a slower mode). Measured on 10 sectors at S = 2, 3 (five
         coupled points): one start returned the slowest six in 5 of 10, the union of two in 7 of 10 (the
         others missed by both). Agreement is evidence, not a certificate. Costs ``starts`` times as much.
+    processes : int
+        Sectors solved at once in forked processes (default 2: the two Z2 sectors of the dimer at ``J != 0`` on two
+        cores), each with ``workers`` resolvent threads; 1 runs them one after the other. At S = 10, (1.5, 0.45)
+        (two sectors of 97 241, idle machine): 75 s wall against 118 s with ``processes=1``.
+        The eigenvalues are the same either way (the same arithmetic per sector). Where ``fork`` is unavailable the
+        sectors run in this process.
     range_check : bool
         Also bound where the whole spectrum of each sector lies (:func:`numerical_range_bounds`, with Lanczos
         estimates): ``stats["sectors"][key]["numerical_range"]``; the message names the rigorous ``|Im mu|``
@@ -1580,6 +1706,8 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
     seeds = 3 * k if seeds is None else seeds
     if isinstance(starts, (bool, np.bool_)) or not (isinstance(starts, (int, np.integer)) and starts >= 1):
         raise ValueError(f"expected starts an integer >= 1, got {starts!r}")
+    if isinstance(processes, (bool, np.bool_)) or not (isinstance(processes, (int, np.integer)) and processes >= 1):
+        raise ValueError(f"expected processes an integer >= 1, got {processes!r}")
     if isinstance(seeds, (bool, np.bool_)) or not (isinstance(seeds, (int, np.integer)) and seeds >= 1):
         raise ValueError(f"expected seeds an integer >= 1, got {seeds!r}")
     t0, c0 = time.perf_counter(), time.process_time()
@@ -1594,82 +1722,12 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
         use_kron = uncoupled and method != "davidson"
         vals, resid, pstat, cert, per = {}, {}, {}, {}, {}
         norm1 = 0.0
-        for key in hs.keys:
-            ts = time.perf_counter()
-            Lz, n = hs.matrix[key], hs.size[key]
-            nrm = float(abs(Lz).sum(axis=0).max()) if Lz.nnz else 0.0
+        for key, out in _map_sectors(hs, _slowest_sector, (k, res_tol, max_products, max_basis, block, seeds,
+                                                          dense_max, range_check, starts, use_kron), processes):
+            vals[key], resid[key], pstat[key], cert[key], per[key], nrm = out
             norm1 = max(norm1, nrm)
-            tr = hs.trace[key]
-            kk = min(k, n - 1 - (tr is not None))
-            ue = hs.uncoupled_eigenvalues(key)
-            if tr is not None:
-                ue = np.delete(ue, np.argmin(np.abs(ue)))
-            ue = ue[ue.imag >= -1e-12 * (1 + np.abs(ue))]
-            ue = ue[np.argsort(-ue.real, kind="stable")]
-            # just right of each uncoupled eigenvalue: inverse iteration lands on its mode
-            sh0 = ue[:seeds] + 1e-3
-            st = {"size": n}
-            if n <= max(4 * kk + 8, 60):
-                ev, V = np.linalg.eig(Lz.toarray())
-                if tr is not None:
-                    j0 = int(np.argmin(np.abs(ev)))
-                    ev, V = np.delete(ev, j0), np.delete(V, j0, axis=1)
-                order = np.argsort(-ev.real, kind="stable")[:kk]
-                mu, V = ev[order], V[:, order]
-                res = np.linalg.norm(Lz @ V - V * mu[None, :], axis=0) / np.linalg.norm(V, axis=0)
-                info = {"products": 0, "solves": 0, "iterations": 0, "converged": True, "method": "dense"}
-            elif use_kron:
-                # the sector's matrix is the uncoupled Kronecker sum: its whole spectrum is the sum set of the one-mode
-                # dense spectra, so the k of largest real part are read off (and checked by their residuals)
-                mu, X, kap = hs.uncoupled_eigenpairs(key, kk, skip_zero=tr is not None)
-                LX = np.asarray(Lz @ X.real) + 1j * np.asarray(Lz @ X.imag)
-                res = np.linalg.norm(LX - X * mu[None, :], axis=0)
-                info = {"products": 2 * kk, "solves": 0, "iterations": 0, "converged": True, "method": "kronecker"}
-                st["condition"] = kap
-            else:
-                # a restart keeps half the basis: the seeds of slow modes whose first Ritz values lie left of the
-                # k-th survive until corrected (S = 3, (1.5, 0.45): keeping 12 of 80 lost -0.600 + 5.763i)
-                runs = []
-                for j in range(starts):
-                    # start j > 0: the next 2 * seeds uncoupled modes and k plain random vectors, another random seed
-                    sh = sh0 if j == 0 else ue[seeds * (2 * j - 1):seeds * (2 * j + 1)] + 1e-3
-                    runs.append(block_davidson(Lz, lambda r, s, key=key: hs.solve(key, r, s), n, kk, deflate=tr,
-                                               res_tol=res_tol * max(nrm, 1.0), max_products=max_products,
-                                               max_basis=max_basis, block=block, init_shift=sh if len(sh) else sh0,
-                                               keep_min=max_basis // 2, init_random=0 if j == 0 else kk,
-                                               seed=20241130 + j))
-                mu, res, info = runs[0]
-                if starts > 1:
-                    mu, res, agree = _merge_starts(runs, kk)
-                    info = dict(info)
-                    for f in ("products", "solves", "iterations"):
-                        info[f] = sum(r[2][f] for r in runs)
-                    info["converged"] = all(r[2]["converged"] for r in runs)
-                    st["starts"] = "agree" if agree else "disagree"
-                    st["start_values"] = [r[0] for r in runs]
-            ps = ["ok" if r <= res_tol * max(nrm, 1.0) else "not-converged" for r in res]
-            certificate = "kronecker" if info.get("method") == "kronecker" else "none"
-            if n <= dense_max:
-                ev = np.linalg.eigvals(Lz.toarray())
-                if tr is not None:
-                    ev = np.delete(ev, np.argmin(np.abs(ev)))
-                ref = ev[np.argsort(-ev.real, kind="stable")][:kk]
-                # every found value is an eigenvalue and no eigenvalue right of the last found one is missing
-                # (a conjugate pair split at the k-th place counts either way)
-                found_ok = len(mu) == kk and all(np.min(np.abs(ev - z)) <= 1e-6 * (1 + abs(z)) for z in mu)
-                missing = [z for z in ev if z.real > mu[-1].real + 1e-6 * (1 + abs(z))
-                           and np.min(np.abs(mu - z)) > 1e-6 * (1 + abs(z))] if len(mu) else list(ev)
-                certificate = "dense" if found_ok and not missing else "missed"
-                st["dense_reference"] = ref
-            if tr is not None:
-                mu = np.concatenate([[0.0 + 0.0j], mu])
-                res = np.concatenate([[0.0], res])
-                ps = ["ok"] + ps
-            st.update({f: info.get(f) for f in ("products", "solves", "iterations", "converged", "ritz_next")})
-            if range_check:
-                st["numerical_range"] = numerical_range_bounds(Lz)
-            st["seconds"] = time.perf_counter() - ts
-            vals[key], resid[key], pstat[key], cert[key], per[key] = mu, res, ps, certificate, st
+        # the forked sectors' CPU is not this process's: add what each sector measured in its own process
+        forked_cpu = sum(st["cpu_s"] for st in per.values()) if _sector_processes(hs, processes) > 1 else 0.0
     all_ps = [s for v in pstat.values() for s in v]
     if any(s != "ok" for s in all_ps):
         status = "not-converged"
@@ -1697,5 +1755,6 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
         msg += f"; {starts} independent starts per sector: {ev_starts} (the union is returned)"
     return SlowestSpectrum(name=getattr(system, "name", "system"), S=sl.S, params=sl.params, sectors=vals,
                            residuals=resid, pair_status=pstat, certificate=cert, status=status, message=msg,
-                           stats={"time_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
-                                  "build_s": build, "norm1": norm1, "sectors": per})
+                           stats={"time_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0 + forked_cpu,
+                                  "build_s": build, "norm1": norm1, "sectors": per,
+                                  "processes": _sector_processes(hs, processes)})

@@ -190,9 +190,27 @@ def test_not_converged_is_reported_and_bad_arguments_are_named():
     assert r.status == "not-converged" and not r.success
     assert any(s == "not-converged" for v in r.pair_status.values() for s in v)
     for kw, match in (({"k": 0}, "k"), ({"res_tol": 2.0}, "res_tol"), ({"max_basis": 5}, "max_basis"),
-                      ({"block": 0}, "block"), ({"seeds": 0}, "seeds")):
+                      ({"block": 0}, "block"), ({"seeds": 0}, "seeds"), ({"processes": 0}, "processes"),
+                      ({"processes": 1.5}, "processes")):
         with pytest.raises(ValueError, match=match):
             slowest_spectrum(_dimer(), 1, {"J": 1.5, "lam": 0.45}, **kw)
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_sectors_in_forked_processes_give_the_same_numbers_as_one_process():
+    """The two Z2 sectors of the coupled dimer solved at once in two forked processes give bit-identical eigenvalues
+    and residuals to the sectors one after the other, and the forked sectors' CPU is counted."""
+    kw = dict(k=4, dense_max=0, range_check=False)
+    one = slowest_spectrum(_dimer(), 4, {"J": 1.5, "lam": 0.45}, processes=1, **kw)
+    two = slowest_spectrum(_dimer(), 4, {"J": 1.5, "lam": 0.45}, processes=2, **kw)
+    assert one.stats["processes"] == 1 and two.stats["processes"] == 2
+    assert list(one.sectors) == list(two.sectors) == [(0,), (1,)]
+    for key in one.sectors:
+        assert np.array_equal(one.sectors[key], two.sectors[key])
+        assert np.array_equal(one.residuals[key], two.residuals[key])
+        assert one.stats["sectors"][key]["products"] == two.stats["sectors"][key]["products"]
+    assert two.stats["cpu_s"] >= sum(st["cpu_s"] for st in two.stats["sectors"].values())
+    assert one.status == two.status == "unverified"
 
 
 @pytest.mark.slow
