@@ -51,6 +51,24 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   points at page faults from the per-iteration (n, 2k) temporaries, 66 MB each at S = 16: preallocate them next). Where the time goes, measured at S = 8 (even sector, cProfile, 47.8 s wall): passes
   over the Davidson basis 28.6 s (Gram-Schmidt and V^T A V updates 16.6 s, Ritz vectors 12.0 s), resolvents 11.9 s,
   products 1.4 s; at S = 16 one pass over a 150-vector basis costs 0.13-0.20 s CPU against 0.23 s for a resolvent.
+  S = 16, (1.5, 0.45), sectors in two forked processes (``processes=2``, the default since the third session of
+  2026-11-30; idle machine): **converged, 20 min 13 s wall** (1608 s user + 208 s system CPU, peak RSS 3.6 GB),
+  status "unverified" (no certificate at this size), every pair's residual below 1e-9 ||L||_1; measured by
+  ``slowest_spectrum(LMG_DIMER_SYSTEM, 16, {"J": 1.5, "lam": 0.45}, k=6, dense_max=0, range_check=False)`` in a
+  script (``--method davidson`` adds the numerical-range bound). Even sector: 0, -0.19156, -0.2373, -0.25063,
+  -0.37657, -0.4086, -0.42304 (580 iterations, 2044 products, 2980 resolvents, 1199 s); odd sector: -0.07825,
+  -0.1919, -0.3198 +- 1.86975i, -0.32638, -0.37714 (350 iterations, 1287 products, 1575 resolvents, 628 s). The
+  10-minute target is still NOT met: the even sector alone takes 20 min. Per operation at S = 16 (one thread): a
+  resolvent 0.21 s (complex shift; 0.115 s on two threads), a product 0.024 s, one pass over a 120-column basis
+  0.12-0.16 s (3.6 GB/s: memory-bound, six passes per iteration), so the even sector splits into resolvents
+  ~630 s, basis passes ~460 s, products ~50 s. The iteration counts grow with S (even sector 119 / 129 / 214 / 580
+  iterations at S = 6 / 8 / 10 / 16): the uncoupled resolvent is a weaker preconditioner as S grows. Tried and
+  rejected (same session, S = 8 and 10): Jacobi-Davidson corrections (8 preconditioned GMRES steps on the
+  projected correction equation: a third of the iterations but 2.1x the products and 1.8x the resolvents, slower
+  at S = 16 where resolvents dominate); a single-precision resolvent (1.3x faster per complex solve, but the
+  iteration count moved by -1 % / +17 % in the two sectors at S = 10: no net gain); guard vectors (block 10,
+  guard 4: 2x the products at S = 8); a basis of 220 (S = 10 even sector: 25 % fewer products and resolvents,
+  5 % less time). At S = 10 the two processes take 75 s wall against 118 s one after the other.
 * ``--method davidson`` (first session of 2026-11-30, load average 9-16 on the 2 cores, one BLAS thread, two
   resolvent threads, code before the basis rework):
   S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU
