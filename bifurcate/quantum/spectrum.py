@@ -1592,8 +1592,9 @@ def _forked_sector(key):
 
 
 def _sector_processes(hs, processes: int) -> int:
-    """How many processes :func:`_map_sectors` uses (1: none forked)."""
-    if "fork" not in mp.get_all_start_methods():
+    """How many processes :func:`_map_sectors` uses (1: none forked; also inside a daemonic process, e.g. a worker
+    of a multiprocessing pool, which may not have children)."""
+    if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
         return 1
     return max(1, min(int(processes), len(hs.keys)))
 

@@ -213,6 +213,25 @@ def test_sectors_in_forked_processes_give_the_same_numbers_as_one_process():
     assert one.status == two.status == "unverified"
 
 
+def _slowest_in_a_pool_worker(S):
+    r = slowest_spectrum(_dimer(), S, {"J": 1.5, "lam": 0.45}, k=4, dense_max=0, range_check=False)
+    return r.stats["processes"], {key: v.tolist() for key, v in r.sectors.items()}
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_inside_a_pool_worker_the_sectors_run_in_that_process():
+    """A daemonic process (a multiprocessing pool's worker) may not fork children: there the sectors run one after
+    the other, with the same numbers."""
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(1) as pool:
+        procs, vals = pool.apply(_slowest_in_a_pool_worker, (3,))
+    assert procs == 1
+    here = slowest_spectrum(_dimer(), 3, {"J": 1.5, "lam": 0.45}, k=4, dense_max=0, range_check=False)
+    assert here.stats["processes"] == 2
+    assert {key: v.tolist() for key, v in here.sectors.items()} == vals
+
+
 @pytest.mark.slow
 def test_slowest_spectrum_agrees_with_shift_invert_at_S6():
     """S = 6, (1.5, 0.45) (sectors of 14 281 states, beyond the dense certificate): every Davidson eigenvalue is one
