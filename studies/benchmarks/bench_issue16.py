@@ -51,6 +51,15 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   points at page faults from the per-iteration (n, 2k) temporaries, 66 MB each at S = 16: preallocate them next). Where the time goes, measured at S = 8 (even sector, cProfile, 47.8 s wall): passes
   over the Davidson basis 28.6 s (Gram-Schmidt and V^T A V updates 16.6 s, Ritz vectors 12.0 s), resolvents 11.9 s,
   products 1.4 s; at S = 16 one pass over a 150-vector basis costs 0.13-0.20 s CPU against 0.23 s for a resolvent.
+  S = 16, (0.5, 0.3) (a coupled point in the normal state), ``spectrum 16 --J 0.5 --lam 0.3 --method davidson``
+  (third session of 2026-11-30, idle machine): **2 min 56 s wall** (/usr/bin/time: 239 s user + 34 s system CPU,
+  peak RSS 3.6 GB; build 13 s), status "unverified" (converged, worst residual 8.7e-8 against ||L||_1 = 87.3; the
+  strip Re z >= Re mu_6, |Im z| <= 75.5 not searched): **within the 10-minute target**. Even sector: 0,
+  -0.60536 +- 32.10012i, -0.62633 +- 32.09690i, -0.63142, -0.73772 (74 iterations, 268 products, 359 resolvents);
+  odd sector: -0.49375 +- 1.30958i, -0.50119 +- 0.41802i, -0.89473 +- 31.02095i (41 iterations). The same values
+  move smoothly with S (odd sector, S = 8 / 10 / 16: -0.48615 +- 1.29116i / -0.48923 +- 1.29861i / -0.49375 +-
+  1.30958i; -0.5049 +- 0.51584i / -0.5032 +- 0.48061i / -0.50119 +- 0.41802i; the fast-rotating pair's imaginary
+  part grows like 2 S g: 15.05 / 19.04 / 31.02).
   S = 16, (1.5, 0.45), sectors in two forked processes (``processes=2``, the default since the third session of
   2026-11-30; idle machine): **converged, 20 min 13 s wall** (1608 s user + 208 s system CPU, peak RSS 3.6 GB),
   status "unverified" (no certificate at this size), every pair's residual below 1e-9 ||L||_1; measured by
@@ -176,6 +185,8 @@ def _spectrum_run(S, params, method: str, k: int, shifts, direct_max) -> dict:
                                                             "inner_failures", "seconds", "mirror_of")}
                           for key, v in r.stats["sectors"].items()}}
     wall, cpu = time.perf_counter() - t, time.process_time() - c
+    if method in ("davidson", "slowest") and r.stats.get("processes", 1) > 1:
+        cpu += sum(v.get("cpu_s", 0.0) for v in r.stats["sectors"].values())  # the forked sectors' own CPU
     return {"method": method, "S": S, "k": k, "time_s": wall, "cpu_s": cpu, "status": r.status, "message": r.message,
             "sectors": {str(key): [[float(z.real), float(z.imag)] for z in v] for key, v in r.sectors.items()},
             **extra}
