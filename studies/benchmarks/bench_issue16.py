@@ -74,7 +74,11 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   iterations at S = 6 / 8 / 10 / 16): the uncoupled resolvent is a weaker preconditioner as S grows. Tried and
   rejected (same session, S = 8 and 10): Jacobi-Davidson corrections (8 preconditioned GMRES steps on the
   projected correction equation: a third of the iterations but 2.1x the products and 1.8x the resolvents, slower
-  at S = 16 where resolvents dominate); a single-precision resolvent (1.3x faster per complex solve, but the
+  at S = 16 where resolvents dominate; only in the asymptotic phase, below a residual of 1e-2, with up to 30 steps
+  to 1e-3: at S = 10 the even sector takes 64 iterations instead of 214 but the same resolvents, 1126 against
+  1170, and 47 s against 50-52 s: the Ritz values are right to three digits after about 50 iterations and the rest
+  is the slow linear convergence of a preconditioner whose quality falls with S, about 1000 resolvents per sector
+  at S = 10 and 3000 at S = 16 whatever the outer method); a single-precision resolvent (1.3x faster per complex solve, but the
   iteration count moved by -1 % / +17 % in the two sectors at S = 10: no net gain); guard vectors (block 10,
   guard 4: 2x the products at S = 8); a basis of 220 (S = 10 even sector: 25 % fewer products and resolvents,
   5 % less time). At S = 10 the two processes take 75 s wall against 118 s one after the other.
