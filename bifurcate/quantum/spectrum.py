@@ -56,6 +56,8 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -1584,11 +1586,16 @@ def _slowest_sector(hs, key, k, res_tol, max_products, max_basis, block, seeds, 
 
 
 _FORKED = None  # (hs, fn, args) for the forked sector processes of _map_sectors
+_FORK_LOCK = threading.Lock()  # two threads calling _map_sectors at once must not fork with the other's _FORKED
 
 
 def _forked_sector(key):
+    if _FORKED is None:  # pragma: no cover (a worker forked after the submissions: never with ProcessPoolExecutor)
+        raise RuntimeError("a sector process was forked without the sectors to solve")
     hs, fn, args = _FORKED
-    return fn(hs, key, *args)
+    out = fn(hs, key, *args)
+    out[4]["pid"] = os.getpid()
+    return out
 
 
 def _sector_processes(hs, processes: int) -> int:
@@ -1614,13 +1621,19 @@ def _map_sectors(hs, fn, args, processes: int):
         for key in keys:
             yield key, fn(hs, key, *args)
         return
-    _FORKED = (hs, fn, args)
-    try:
-        with mp.get_context("fork").Pool(procs) as pool:
-            for key, out in zip(keys, pool.imap(_forked_sector, keys)):
-                yield key, out
-    finally:
-        _FORKED = None
+    from concurrent.futures import ProcessPoolExecutor
+
+    # a process pool of the standard library's executor: a worker that dies (e.g. killed for memory) raises
+    # BrokenProcessPool here instead of leaving the caller waiting for ever
+    with ProcessPoolExecutor(procs, mp_context=mp.get_context("fork")) as pool:
+        with _FORK_LOCK:  # with "fork" every worker is forked at the first submission: it keeps this _FORKED
+            _FORKED = (hs, fn, args)
+            try:
+                futures = [pool.submit(_forked_sector, key) for key in keys]
+            finally:
+                _FORKED = None
+        for key, fut in zip(keys, futures):
+            yield key, fut.result()
 
 
 def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, sectors=None, cutoffs=None,

@@ -210,6 +210,9 @@ def test_sectors_in_forked_processes_give_the_same_numbers_as_one_process():
         assert np.array_equal(one.residuals[key], two.residuals[key])
         assert one.stats["sectors"][key]["products"] == two.stats["sectors"][key]["products"]
     assert two.stats["cpu_s"] >= sum(st["cpu_s"] for st in two.stats["sectors"].values())
+    pids = {st["pid"] for st in two.stats["sectors"].values()}  # one process per sector, neither this one
+    assert len(pids) == 2 and __import__("os").getpid() not in pids
+    assert not any("pid" in st for st in one.stats["sectors"].values())
     assert one.status == two.status == "unverified"
 
 
