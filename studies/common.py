@@ -322,10 +322,59 @@ def exact_steady_state(S, params: Mapping[str, float]) -> ExactState:
                       time.perf_counter() - t0, 0 if st.success else 1, st.message)
 
 
-def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool = False) -> pd.DataFrame:
+class RowCache:
+    """Rows already computed, kept in a parquet file beside the outputs (rewritten after every new row, through a
+    temporary file and an atomic rename, so a run killed while writing leaves the previous file whole), so that an
+    interrupted run resumes where it stopped. Keyed by the columns ``key``; rows with ``status`` -1 (failed or
+    skipped) are recomputed. ``path`` None: no cache. A file that cannot be read (corrupt) is moved aside to
+    ``<name>.corrupt`` with a warning and its rows are recomputed."""
+
+    def __init__(self, path, key):
+        import warnings
+
+        self.path, self.key = (Path(path) if path is not None else None), tuple(key)
+        self._rows: dict = {}
+        if self.path is not None and self.path.exists():
+            try:
+                rows = pd.read_parquet(self.path).to_dict("records")
+            except Exception as exc:  # noqa: BLE001 - any unreadable file: recompute, keep it for inspection
+                bad = self.path.with_name(self.path.name + ".corrupt")
+                self.path.replace(bad)
+                warnings.warn(f"row cache {self.path} could not be read ({type(exc).__name__}: {exc}); moved to "
+                              f"{bad.name}, its rows will be recomputed", RuntimeWarning, stacklevel=2)
+                rows = []
+            for r in rows:
+                self._rows[self._k(r)] = r
+
+    @property
+    def rows(self) -> list:
+        return list(self._rows.values())
+
+    def _k(self, row):
+        return tuple(round(float(row[c]), 9) if isinstance(row[c], (int, float, np.number)) else row[c]
+                     for c in self.key)
+
+    def get(self, key_row: dict):
+        r = self._rows.get(self._k(key_row))
+        return r if r is not None and r.get("status", 0) != -1 else None
+
+    def put(self, row: dict) -> None:
+        self._rows.pop(self._k(row), None)
+        self._rows[self._k(row)] = row
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            pd.DataFrame(self.rows).to_parquet(tmp)
+            tmp.replace(self.path)
+
+
+def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool = False, cache=None) -> pd.DataFrame:
     """Exact Z_A, Z_B and purity at every (S, point); one row each (schema ``exact``).
 
-    A failing point is recorded (``status`` -1, ``message``), never fatal.
+    A failing point is recorded (``status`` -1, ``message``), never fatal. ``cache``: a parquet path
+    (:class:`RowCache`, keyed by S and the parameters); rows found there are reused, every new one is
+    written as soon as it is computed, so an interrupted sweep (hours of exact solves in the publication run)
+    goes on where it stopped. Failed rows are recomputed.
     """
     from bifurcate.models import LMG_DIMER
 
@@ -335,7 +384,14 @@ def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool =
         from tqdm import tqdm
 
         it = tqdm(it, desc="exact steady states", unit="state")
+    defaults = dict(LMG_DIMER.defaults)  # g, gamma, J, lam: the key of a cached row
+    store = RowCache(cache, ("S", "g", "gamma", "J", "lam")) if cache is not None else None
     for S, pt in it:
+        if store is not None:
+            hit = store.get({"S": float(S), **defaults, **{k: float(v) for k, v in pt.items()}})
+            if hit is not None:
+                rows.append(hit)
+                continue
         try:
             r = exact_steady_state(S, pt).row()   # status 1: solved, but the error is not certified
         except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
@@ -343,4 +399,6 @@ def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool =
                  "residual": np.nan, "method": "", "wall_time": np.nan, "status": -1,
                  "message": f"{type(exc).__name__}: {exc}"}
         rows.append(r)
+        if store is not None:
+            store.put({**{k: v for k, v in defaults.items() if k not in r}, **r})
     return pd.DataFrame(rows)

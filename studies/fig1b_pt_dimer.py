@@ -78,7 +78,9 @@ def plot(mf, ex):
     return fig
 
 
-def main(out_dir="results", *, quick: bool = False, seed: int = 7) -> dict:
+def main(out_dir="results", *, quick: bool = False, seed: int = 7, resume: bool = True) -> dict:
+    """Run the study. ``resume``: the exact steady states are kept in ``cache_exact.parquet`` in the output folder
+    as they are solved and reused by the next run (delete it, or pass ``resume=False``, to recompute)."""
     t0 = time.perf_counter()
     out = study_dir(out_dir, NAME)
     cut = CUTS["b"]
@@ -91,7 +93,8 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 7) -> dict:
     times["mean_field"] = time.perf_counter() - t
     mf = pdg.to_frame()
     t = time.perf_counter()
-    ex = exact_sweep([{"J": 0.0, "lam": float(v)} for v in np.linspace(0.0, LAM_MAX, n_ex)], S_values)
+    ex = exact_sweep([{"J": 0.0, "lam": float(v)} for v in np.linspace(0.0, LAM_MAX, n_ex)], S_values,
+                     cache=out / "cache_exact.parquet" if resume else None)
     times["exact"] = time.perf_counter() - t
     fig = plot(mf, ex)
     paths = save_figure(fig, out, NAME)

@@ -233,7 +233,10 @@ def plot(mf: pd.DataFrame, ex: pd.DataFrame, nmap: pd.DataFrame, trend: pd.DataF
     return fig
 
 
-def main(out_dir="results", *, quick: bool = False, seed: int = 2025) -> dict:
+def main(out_dir="results", *, quick: bool = False, seed: int = 2025, resume: bool = True) -> dict:
+    """Run the study. ``resume``: every exact steady state is kept in ``cache_exact.parquet`` in the output folder
+    as soon as it is solved and reused by the next run (the publication run's exact solves to S = 12 take hours;
+    an interrupted run goes on where it stopped; delete the file, or pass ``resume=False``, to recompute)."""
     t0 = time.perf_counter()
     out = study_dir(out_dir, NAME)
     n_mf = 21 if quick else 81
@@ -258,7 +261,7 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 2025) -> dict:
         times[f"mean_field_{key}"] = time.perf_counter() - t
         t = time.perf_counter()
         for S_values, n_ex in exact_grids:
-            e = exact_sweep(cut.points(n_ex), S_values)
+            e = exact_sweep(cut.points(n_ex), S_values, cache=out / "cache_exact.parquet" if resume else None)
             e.insert(0, "cut", key)
             exs.append(e)
         times[f"exact_{key}"] = time.perf_counter() - t

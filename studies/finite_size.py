@@ -88,7 +88,9 @@ def plot(ex, mf):
     return fig
 
 
-def main(out_dir="results", *, quick: bool = False, seed: int = 9) -> dict:
+def main(out_dir="results", *, quick: bool = False, seed: int = 9, resume: bool = True) -> dict:
+    """Run the study. ``resume``: the exact steady states are kept in ``cache_exact.parquet`` in the output folder
+    as they are solved and reused by the next run (delete it, or pass ``resume=False``, to recompute)."""
     t0 = time.perf_counter()
     out = study_dir(out_dir, NAME)
     S_values = (1, 2, 3, 4, 5, 6) if quick else tuple(range(1, 11))
@@ -99,7 +101,7 @@ def main(out_dir="results", *, quick: bool = False, seed: int = 9) -> dict:
     t = time.perf_counter()
     exs = []
     for name, pt in POINTS.items():
-        e = exact_sweep([pt], S_values)
+        e = exact_sweep([pt], S_values, cache=out / "cache_exact.parquet" if resume else None)
         e.insert(0, "point", name)
         exs.append(e)
     ex = pd.concat(exs, ignore_index=True)

@@ -53,7 +53,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from studies.common import finish, run_cli, save_figure, save_table, study_dir
+from studies.common import RowCache, finish, run_cli, save_figure, save_table, study_dir
 
 NAME = "road_to_mean_field"
 #: per cut of Fig. 3, the swept parameter's values studied (the census names their phases; chosen from
@@ -123,38 +123,6 @@ def zb_error_bound(error_estimate: float, purity: float, S: float) -> float:
     return float(error_estimate) * math.sqrt(purity) * math.sqrt(n * S * (S + 1) * n / 3.0) / S
 
 
-class _RowCache:
-    """Rows already computed, kept in a parquet file beside the outputs (written after every new row), so
-    that an interrupted full run resumes where it stopped. Keyed by the columns ``key``; rows with
-    ``status`` -1 (failed or skipped) are recomputed. ``path`` None: no cache."""
-
-    def __init__(self, path, key):
-        from pathlib import Path
-
-        self.path, self.key = (Path(path) if path is not None else None), tuple(key)
-        self.rows = []
-        if self.path is not None and self.path.exists():
-            self.rows = pd.read_parquet(self.path).to_dict("records")
-
-    def _k(self, row):
-        return tuple(round(float(row[c]), 9) if isinstance(row[c], (int, float, np.number)) else row[c]
-                     for c in self.key)
-
-    def get(self, key_row: dict):
-        k = self._k(key_row)
-        for r in self.rows:
-            if self._k(r) == k and r.get("status", 0) != -1:
-                return r
-        return None
-
-    def put(self, row: dict) -> None:
-        k = self._k(row)
-        self.rows = [r for r in self.rows if self._k(r) != k] + [row]
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            pd.DataFrame(self.rows).to_parquet(self.path)
-
-
 def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float = EXACT_BUDGET_S,
                 cache=None) -> pd.DataFrame:
     """Exact steady states per point, S ascending (schema ``exact`` plus the certification columns).
@@ -175,7 +143,7 @@ def exact_stage(points, S_values, *, extra: dict | None = None, budget_s: float 
 
     defaults = {k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}
     rows = []
-    store = _RowCache(cache, ("cut", "J", "lam", "S"))
+    store = RowCache(cache, ("cut", "J", "lam", "S"))
     for pt in points:
         key = (pt["cut"], pt[CUTS[pt["cut"]].param])
         S_all = sorted(set(S_values) | set((extra or {}).get(key, ())))
@@ -268,7 +236,7 @@ def twa_sweep(points, S_values, *, n_traj: int, t_end: float, seed: int, cache=N
     from bifurcate.twa import truncated_wigner
 
     rows = []
-    store = _RowCache(cache, ("cut", "J", "lam", "S", "n_traj", "t_end"))
+    store = RowCache(cache, ("cut", "J", "lam", "S", "n_traj", "t_end"))
     for pt in points:
         _log(f"twa {pt}")
         for S in S_values:
