@@ -37,6 +37,14 @@ from .operators import validate_spin
 
 SQRT2 = math.sqrt(2.0)
 
+#: ``kind="auto"`` leaves the ``"lindblad"`` preconditioner for the exact no-jump inverse (the eigenvector path)
+#: where the coupling it neglects is stronger than this fraction of the jumps' recycling term that the no-jump
+#: inverse neglects (:meth:`BlockLiouvillian.lindblad_plan`'s ``coupling``; lam / (2 gamma) for the dimer) and that
+#: path is affordable per product. Measured at S = 8 (products, "lindblad" against "sylvester"): coupling 0.3: 58 /
+#: 107; 0.45: 85 / 166; 0.6: 166 / 195 and 201 / 212 (wall 4.1 / 3.5 s); 0.8: 374 / 222; 1.0: 951 / 229, 2100 / 267
+#: (29 s / 4.8 s) and a failed attempt (187 s) / 364 (5.1 s); S = 12, (-1.1, 1.0): not finished in 400 s / 30.5 s.
+LINDBLAD_MAX_COUPLING = 0.5
+
 
 def _triu(n: int):
     return np.triu_indices(n, k=1)
@@ -397,7 +405,9 @@ class BlockLiouvillian:
           factors up to the pair of stationary states (3 products at lam = 0); at the dimer's (1.5, 0.45)
           85, 124, 153 products at S = 8, 12, 16 against 279, 549, 746 with ``"kron"`` (about 1.0 s CPU per
           product at S = 24 against 0.22 s). ``kind="auto"`` takes it wherever it applies and costs at most
-          twice the eigenvector path per product (:meth:`lindblad_cost`).
+          twice the eigenvector path per product (:meth:`lindblad_cost`), unless the coupling it neglects is
+          stronger than :data:`LINDBLAD_MAX_COUPLING` times the recycling term the no-jump inverses neglect
+          (``plan["coupling"]``) and the ``"kron"`` path would not be taken: then the eigenvector path.
 
         Both are only preconditioners: the Krylov residual is the true one.
         Returns ``(worst nonlinearity, worst 1-norm condition number of V (1 for Schur blocks))``;
@@ -414,18 +424,23 @@ class BlockLiouvillian:
             # U(1) blocks are small (2S + 1 states for the dimer); a system without symmetry is typically
             # a single small spin (the BTC: 2S + 1 states), where eigenvectors meet exceptional points
             schur = "U1" in self.sector or self.sector == "none"
+        note = {}
         if kind == "auto" and not schur:
             lplan, _ = self.lindblad_plan()
             if lplan is not None and self.lindblad_cost(lplan) <= 2.0 * self.kron_cost(None)[0]:
-                return self._setup_lindblad(lplan, reg, workers)
+                if lplan["coupling"] <= LINDBLAD_MAX_COUPLING or self._kron_chosen():
+                    out = self._setup_lindblad(lplan, reg, workers)
+                    self._prec_info["coupling"] = lplan["coupling"]
+                    return out
+                # strong coupling and the exact no-jump inverse affordable per product: that inverse below
+                note = {"coupling": lplan["coupling"],
+                        "why": f"'lindblad' not taken: coupling {lplan['coupling']:.3g} > {LINDBLAD_MAX_COUPLING}"}
         if kind == "kron" or (kind == "auto" and not schur):
             plan, why = self.kron_plan()
             if plan is None and kind == "kron":
                 raise ValueError(f"the Kronecker preconditioner does not apply: {why}")
-            if plan is not None:
-                full, kr = self.kron_cost(plan)
-                if kind == "kron" or (plan[2] <= 1e-12 and kr < full) or full >= 10.0 * kr:
-                    return self._setup_kron(plan, reg, max_error)
+            if plan is not None and (kind == "kron" or self._kron_chosen(plan)):
+                return self._setup_kron(plan, reg, max_error)
         prec = []
         kappa = 1.0
         worst = 0.0
@@ -468,7 +483,7 @@ class BlockLiouvillian:
                 kappa = max(kappa, float(np.abs(V).sum(axis=0).max() * np.abs(Vinv).sum(axis=0).max()))
             prec.append(entry)
         self._prec = prec
-        self._prec_info = {"kind": "schur" if schur else "eig"}
+        self._prec_info = {"kind": "schur" if schur else "eig", **note}
         return worst, kappa
 
     # ------------------------------------------------------------------ Kronecker preconditioner
@@ -688,8 +703,23 @@ class BlockLiouvillian:
         lp = self.local_parts()
         # Hermitian-basis coefficients of each factor's identity (1 on the diagonal elements)
         ident = [(bs[0] == bs[1]).astype(float) for bs in bases]
+        # the neglected coupling against the neglected recycling of the no-jump inverses, as Frobenius norms of
+        # superoperators: ||-i [V, .]|| = sqrt(2 d) ||V|| (V traceless over each factor), ||c . c^+|| = ||c||^2
+        rec = sum(float(sp.linalg.norm(c)) ** 2 for c in self.c_full if c.nnz)
+        vn = float(sp.linalg.norm(rest)) if rest.nnz else 0.0
+        coupling = math.sqrt(2.0 * d) * vn / rec if rec > 0 else (math.inf if vn > 0 else 0.0)
         return {"groups": groups, "M": M, "MT": M.T.tocsr(), "nonlocality": lp[2] if lp else math.nan,
-                "rows": rows_of, "identity": ident}, ""
+                "rows": rows_of, "identity": ident, "coupling": coupling}, ""
+
+    def _kron_chosen(self, plan=False) -> bool:
+        """Whether ``kind="auto"`` takes the ``"kron"`` path over the exact per-block inverse: ``H_eff`` local and
+        cheaper that way, or at least 10x cheaper per product that way (``plan``: :meth:`kron_plan`'s, if known)."""
+        if plan is False:
+            plan, _ = self.kron_plan()
+        if plan is None:
+            return False
+        full, kr = self.kron_cost(plan)
+        return bool((plan[2] <= 1e-12 and kr < full) or full >= 10.0 * kr)
 
     @staticmethod
     def lindblad_cost(plan) -> float:

@@ -242,3 +242,25 @@ def test_issue16_steady_benchmark_reports_wall_cpu_products_residual_error_and_s
     assert rec["products_total"] == rec["matvecs"] + rec["gap_matvecs"] > 0
     assert rec["preconditioner"]["kind"] == "lindblad" and rec["workers"] == 2
     assert "status ok" in cap.err and "certified error" in cap.err and "products" in cap.err
+
+
+def test_auto_leaves_the_lindbladian_inverse_where_the_coupling_outweighs_the_recycling():
+    """``coupling`` is lam / (2 gamma) for the dimer (the Frobenius norms of the neglected superoperators), and
+    "auto" takes the exact no-jump inverse beyond LINDBLAD_MAX_COUPLING: at lam = 1, S = 6 it needs fewer products
+    than the Lindbladian inverse (S = 8, (-1.1, 1): 267 against 2100 measured), with the same state; at lam = 0.45
+    "auto" keeps the Lindbladian inverse, the better one there."""
+    from bifurcate.quantum._blocks import LINDBLAD_MAX_COUPLING
+
+    opts = {"gap_check": False, "n_threads": 1}
+    strong = {"J": -1.1, "lam": 1.0}
+    au = steady_state(6, strong, method="krylov", options=opts)
+    lb = steady_state(6, strong, method="krylov", options={**opts, "preconditioner": "lindblad"})
+    assert lb.stats["preconditioner"]["kind"] == "lindblad"
+    info = au.stats["preconditioner"]
+    assert info["kind"] == "eig" and info["coupling"] == pytest.approx(1.0) and info["coupling"] > LINDBLAD_MAX_COUPLING
+    assert "coupling" in info["why"]
+    assert au.stats["matvecs"] < 0.5 * lb.stats["matvecs"]
+    assert np.abs(au.rho - lb.rho).max() < 1e-9
+    weak = steady_state(6, {"J": 1.5, "lam": 0.45}, method="krylov", options=opts)
+    assert weak.stats["preconditioner"]["kind"] == "lindblad"
+    assert weak.stats["preconditioner"]["coupling"] == pytest.approx(0.45)
