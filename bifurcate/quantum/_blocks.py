@@ -43,6 +43,9 @@ SQRT2 = math.sqrt(2.0)
 #: path is affordable per product. Measured at S = 8 (products, "lindblad" against "sylvester"): coupling 0.3: 58 /
 #: 107; 0.45: 85 / 166; 0.6: 166 / 195 and 201 / 212 (wall 4.1 / 3.5 s); 0.8: 374 / 222; 1.0: 951 / 229, 2100 / 267
 #: (29 s / 4.8 s) and a failed attempt (187 s) / 364 (5.1 s); S = 12, (-1.1, 1.0): not finished in 400 s / 30.5 s.
+#: Off the calibration (S = 8, other gamma and g): (1.5, 0.6, gamma 0.25), coupling 1.2: "lindblad" failed after
+#: 190 s, "auto" 1.5 s; (1.5, 1.0, gamma 1.5), coupling 1/3: "auto" keeps "lindblad", 83 products against 188;
+#: (-0.8, 0.9, gamma 0.3, g 0.7), coupling 1.5: 170 s against 2.0 s.
 LINDBLAD_MAX_COUPLING = 0.5
 
 

@@ -264,3 +264,7 @@ def test_auto_leaves_the_lindbladian_inverse_where_the_coupling_outweighs_the_re
     weak = steady_state(6, {"J": 1.5, "lam": 0.45}, method="krylov", options=opts)
     assert weak.stats["preconditioner"]["kind"] == "lindblad"
     assert weak.stats["preconditioner"]["coupling"] == pytest.approx(0.45)
+    # the same lam with stronger jumps is weak coupling (lam / (2 gamma) = 1/3): the Lindbladian inverse again
+    damped = steady_state(6, {"J": 1.5, "lam": 1.0, "gamma": 1.5}, method="krylov", options=opts)
+    assert damped.stats["preconditioner"]["kind"] == "lindblad"
+    assert damped.stats["preconditioner"]["coupling"] == pytest.approx(1.0 / 3.0)
