@@ -652,8 +652,10 @@ def phase_diagram(model: Model, grid: Mapping[str, Sequence[float]], *, n_initia
                         rowmap[int(r["point"])] = r
                     if bar is not None:
                         bar.update(len(df))
-                        nfail = sum(1 for r in rowmap.values() if r["status"] != 0)
-                        bar.set_postfix(failed=nfail, refresh=False)
+                        # status < 0: the point failed; > 0: partial (undecided trajectories, see STATUS)
+                        nfail = sum(1 for r in rowmap.values() if r["status"] < 0)
+                        npart = sum(1 for r in rowmap.values() if r["status"] > 0)
+                        bar.set_postfix(failed=nfail, partial=npart, refresh=False)
             prev_level = idx_sets
     finally:
         if bar is not None:
