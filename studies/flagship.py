@@ -19,10 +19,10 @@ reports of Fig. 3, all into ``<out>/report.html`` (figures embedded; opens from 
 that fails is recorded in the report (status, traceback) and the others still run.
 
 Run: ``python -m studies.flagship --out results --quick`` (``make study``: about 2 minutes on the
-2-core machine) or without ``--quick`` for the publication version (``make study QUICK=0``: not yet
-timed end to end; measured stages on a shared machine: Fig. 1(b) 437 s, Fig. 1(d) 17 s, Fig. 2 472 s wall,
-Fig. 3 more than 45 min (exact solves to S = 12 on every cut: S = 10 and 12 on 21 points per cut, 15-30 s of
-CPU per point at S = 12 off J = 0), then the attractor map's census at 81 x 61 points, about 20 min of CPU).
+2-core machine) or without ``--quick`` for the publication version (``make study QUICK=0``: 1 h 01 min wall,
+4496 s CPU on 2026-11-30, with a few minutes of exact rows and cycle curves reused from an earlier run; Fig. 3's
+exact solves to S = 12 on every cut 34 min of it, the attractor map's census at 81 x 61 points 15 min; see the
+README). The exact steady states are kept in ``<out>/<study>/cache_exact.parquet``: an interrupted run resumes.
 """
 from __future__ import annotations
 
