@@ -427,11 +427,13 @@ class BlockLiouvillian:
             # U(1) blocks are small (2S + 1 states for the dimer); a system without symmetry is typically
             # a single small spin (the BTC: 2S + 1 states), where eigenvectors meet exceptional points
             schur = "U1" in self.sector or self.sector == "none"
-        note = {}
+        note, kplan = {}, None
         if kind == "auto" and not schur:
             lplan, _ = self.lindblad_plan()
             if lplan is not None and self.lindblad_cost(lplan) <= 2.0 * self.kron_cost(None)[0]:
-                if lplan["coupling"] <= LINDBLAD_MAX_COUPLING or self._kron_chosen():
+                if lplan["coupling"] > LINDBLAD_MAX_COUPLING:
+                    kplan = self.kron_plan()  # built once, used below too
+                if lplan["coupling"] <= LINDBLAD_MAX_COUPLING or self._kron_chosen(kplan[0]):
                     out = self._setup_lindblad(lplan, reg, workers)
                     self._prec_info["coupling"] = lplan["coupling"]
                     return out
@@ -439,7 +441,7 @@ class BlockLiouvillian:
                 note = {"coupling": lplan["coupling"],
                         "why": f"'lindblad' not taken: coupling {lplan['coupling']:.3g} > {LINDBLAD_MAX_COUPLING}"}
         if kind == "kron" or (kind == "auto" and not schur):
-            plan, why = self.kron_plan()
+            plan, why = kplan if kplan is not None else self.kron_plan()
             if plan is None and kind == "kron":
                 raise ValueError(f"the Kronecker preconditioner does not apply: {why}")
             if plan is not None and (kind == "kron" or self._kron_chosen(plan)):
@@ -714,11 +716,9 @@ class BlockLiouvillian:
         return {"groups": groups, "M": M, "MT": M.T.tocsr(), "nonlocality": lp[2] if lp else math.nan,
                 "rows": rows_of, "identity": ident, "coupling": coupling}, ""
 
-    def _kron_chosen(self, plan=False) -> bool:
-        """Whether ``kind="auto"`` takes the ``"kron"`` path over the exact per-block inverse: ``H_eff`` local and
-        cheaper that way, or at least 10x cheaper per product that way (``plan``: :meth:`kron_plan`'s, if known)."""
-        if plan is False:
-            plan, _ = self.kron_plan()
+    def _kron_chosen(self, plan) -> bool:
+        """Whether ``kind="auto"`` takes the ``"kron"`` path (``plan``: :meth:`kron_plan`'s) over the exact per-block
+        inverse: ``H_eff`` local and cheaper that way, or at least 10x cheaper per product that way."""
         if plan is None:
             return False
         full, kr = self.kron_cost(plan)
