@@ -34,10 +34,28 @@ Extrapolations (printed, not measured end to end):
   about ``1 - (1 - p)^4`` of the 50 x 50 cells refine, each adding at most 15 points (an upper
   bound: a boundary crosses about half of a cell's sub-cells).
 
+With ``--floor`` the benchmark also measures the *kernel floor* of the converged census: every trajectory of
+the shared run is integrated again by the bare variational kernel (``bifurcate.lyapunov_spectra``, the census's
+integrator options, ``keep_samples=False``, one batched call per measured length) for exactly the measured time
+the census needed to decide it (``t_measured``), with no transient, no decision logic, no grouping and no
+certification: the CPU time of that alone, per point and extrapolated to 201 x 201 on 2 cores
+(``floor.full_grid_cpu_s_on_2_cores``), is a lower bound on any census that keeps these convergence criteria
+(the windows, the cap, the zero band), whatever its Python stages cost.
+
+Measured (``python -m studies.benchmarks.bench_fig2_converged --n-pairs 15 --seed 3 --floor``, idle machine,
+2026-11-30, and the same 30 points with the census's defaults and with ``dt_ortho = 1.0``): the census 0.283-0.291
+CPU-s per point (95-98 min for 201 x 201 on 2 cores); its kernel floor 0.141-0.151 CPU-s per point, i.e.
+**47-51 min on 2 idle cores for the bare variational integration alone** (172 300-190 800 time units for 30
+points: 54 trajectories at the cap of 1600 hold half of it, 109-121 chaotic decisions at 400 a quarter). With
+re-orthonormalisation every 1.0 the census takes 0.208 and the floor 0.081 CPU-s per point: **27 min**. The
+10-minute target (0.030 CPU-s per point) is below the floor of both: it cannot be met on this machine without
+shortening the windows the converged census needs (the cap, the zero band's ``1.5 ln T / T``), which the
+project's rules forbid for a speed target.
+
 With ``--processes 2`` the shared census is also timed split over two spawned processes with one
 numba thread each (A/B against the in-process call with numba's threads, alternated).
 
-Run: ``python -m studies.benchmarks.bench_fig2_converged [--n-pairs 30] [--compare] [--certify] [--processes 2]
+Run: ``python -m studies.benchmarks.bench_fig2_converged [--n-pairs 30] [--compare] [--certify] [--floor] [--processes 2]
 [--repeats 2] [--out FILE.json]``
 """
 from __future__ import annotations
@@ -111,6 +129,38 @@ def _run_processes(pts, Y0, share: bool, n_proc: int) -> dict:
     return {"wall": wall, "phases": phases}
 
 
+def kernel_floor(pts, Y0, res, options=None, repeats: int = 1) -> dict:
+    """CPU time of the bare variational kernel over the measured time the census needed (see the module's
+    docstring): the trajectories of ``res`` (census results of ``pts`` from ``Y0``) with ``t_measured > 0``,
+    grouped by that length, each group one :func:`bifurcate.lyapunov_spectra` call (one row per trajectory).
+    Returns the CPU seconds (median of ``repeats``), the variational time units integrated and their count."""
+    from analysis.attractors.options import CensusOptions
+    from bifurcate.lyapunov import lyapunov_spectra
+    from bifurcate.models import LMG_DIMER
+
+    opts = CensusOptions.coerce(options)
+    groups = {}
+    for i, r in enumerate(res):
+        T = r.trajectories
+        for ic, tm in zip(T["ic"].to_numpy(int), T["t_measured"].to_numpy(float)):
+            if np.isfinite(tm) and tm > 0:
+                groups.setdefault(float(tm), []).append((i, int(ic)))
+    cpus, tu = [], 0.0
+    for _ in range(max(1, repeats)):
+        c0 = time.process_time()
+        tu = 0.0
+        for tm, members in sorted(groups.items()):
+            lo = opts.lyapunov_options(tm)
+            params = [pts[i] for i, _ in members]
+            y0 = np.stack([Y0[i, ic] for i, ic in members])[:, None, :]
+            ens = lyapunov_spectra(LMG_DIMER, params, y0, options=lo, keep_samples=False)
+            tu += lo.t_total * len(members)
+            del ens
+        cpus.append(time.process_time() - c0)
+    return {"cpu_s": float(np.median(cpus)), "cpu_s_runs": cpus, "variational_time": tu,
+            "n_trajectories": int(sum(len(m) for m in groups.values())), "lengths": {k: len(v) for k, v in groups.items()}}
+
+
 def main(argv=None) -> dict:
     from bifurcate._numba import numba
     from bifurcate.models import LMG_DIMER
@@ -123,6 +173,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--compare", action="store_true", help="also run without shared measurements (A/B)")
     ap.add_argument("--certify", action="store_true",
                     help="also run the certified fast path (CensusOptions(certify=True)), A/B against the default")
+    ap.add_argument("--floor", action="store_true",
+                    help="also time the bare variational kernel over the measured time the census needed")
     ap.add_argument("--repeats", type=int, default=1, help="A/B repetitions, order alternated")
     ap.add_argument("--processes", type=int, default=0,
                     help="also time the shared census split over this many processes (1 numba thread each)")
@@ -217,6 +269,12 @@ def main(argv=None) -> dict:
         same = [r.phase for r in runs["shared"][-1]["res"]] == rp["phases"] if runs["shared"] else None
         out["processes"] = {"n_processes": a.processes, "wall_threads_s": walls_t, "wall_processes_s": walls_p,
                             "speedup": float(np.median(walls_t) / np.median(walls_p)), "same_phases": same}
+    if a.floor and runs["shared"]:
+        fl = kernel_floor(pts, Y0, runs["shared"][-1]["res"], repeats=a.repeats)
+        fl["cpu_per_point_s"] = fl["cpu_s"] / len(pts)
+        fl["full_grid_cpu_s_on_2_cores"] = fl["cpu_per_point_s"] * n_full / 2
+        fl["share_of_census_cpu"] = fl["cpu_per_point_s"] / out["shared"]["cpu_per_point_s"]
+        out["floor"] = fl
     out["per_point_budget_for_10_min_s"] = 600.0 / n_full
     print(json.dumps(out, indent=1, default=float))
     if a.out:
