@@ -82,6 +82,27 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   iteration count moved by -1 % / +17 % in the two sectors at S = 10: no net gain); guard vectors (block 10,
   guard 4: 2x the products at S = 8); a basis of 220 (S = 10 even sector: 25 % fewer products and resolvents,
   5 % less time). At S = 10 the two processes take 75 s wall against 118 s one after the other.
+* The alternating preconditioner (``slowest_spectrum(..., preconditioner="auto")``, the default since the fourth
+  session of 2026-11-30: the uncoupled resolvent, then the exact no-jump resolvent on the coupling residual
+  ``-(L - L_unc) y`` it leaves; shifts pushed off the uncoupled poles; Olsen only below 1e-3 outside the basis).
+  Idle machine, S = 16, (1.5, 0.45), ``slowest_spectrum(LMG_DIMER_SYSTEM, 16, {"J": 1.5, "lam": 0.45},
+  dense_max=0, range_check=False)`` in a script under ``/usr/bin/time``: **11 min 07 s wall** (938 s user + 118 s
+  system CPU, peak RSS 3.9 GB), status "unverified", converged. Even sector: the same seven values as the uncoupled
+  run to 1e-7 (0, -0.19156, -0.2373, -0.25063, -0.37657, -0.4086, -0.42304) in 286 iterations, 930 uncoupled and
+  894 no-jump resolvents, 201 pushed shifts, 651 s; odd sector 173 iterations, 388 s. Against 20 min 13 s with the
+  uncoupled resolvent alone. Intermediate versions, same point: the no-jump resolvent in double precision with the
+  full product ``L y`` and Olsen below 0.1: 16 min 17 s (even 234 iterations, 963 s); single precision and the
+  coupling-only product: 13 min 34 s (even 250 iterations, 800 s). Per operation at S = 16 (one thread): the no-jump
+  resolvent 0.25 s in double, 0.13 s in single precision (relative difference 5e-5; S = 10: 90 against 91
+  iterations), the uncoupled one 0.11 s at a real shift and 0.21 s at a complex one. What is left in the even
+  sector is mostly the passes over the basis: about 1.3 s per iteration, about 60 % of its time. **Which slow modes
+  are found depends on the path**: the 13 min 34 s run's odd sector returned -0.3447 +- 2.2542i as its sixth pair,
+  right of the -0.37714 that the uncoupled run and the final run return, i.e. both of those missed it (one more
+  reason the status is "unverified" at this size). At S = 10 the same point takes 33.6 s wall against 80.4 s (both
+  sectors, two processes; even / odd 73 / 109 iterations against 214 / 323). A stalled pair without the pushed
+  shift: S = 10, odd sector, a Ritz value 5e-4 from an uncoupled eigenvalue kept its residual at 5e-4 for 1000
+  iterations (the uncoupled resolvent amplified one mode whatever the residual); with the push it converges (to a
+  different value, -0.439191: the stalled -0.438593 was not an eigenvalue).
 * ``--method davidson`` (first session of 2026-11-30, load average 9-16 on the 2 cores, one BLAS thread, two
   resolvent threads, code before the basis rework):
   S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU
@@ -151,7 +172,7 @@ def _steady(S, params, qutip: bool, preconditioner: str, workers="auto") -> dict
     return out
 
 
-def _spectrum_run(S, params, method: str, k: int, shifts, direct_max) -> dict:
+def _spectrum_run(S, params, method: str, k: int, shifts, direct_max, preconditioner: str = "auto") -> dict:
     """One spectrum computation, timed (wall and process CPU): ``"propagator"`` (``system_spectrum``, the
     slowest ``k`` per sector) or ``"shift-invert"`` (``shift_invert_spectrum``, the ``k`` of largest real
     part among those nearest the shifts, every sector, conjugate sectors once)."""
@@ -165,18 +186,19 @@ def _spectrum_run(S, params, method: str, k: int, shifts, direct_max) -> dict:
 
         # "slowest": slowest_spectrum's own choice (the exact Kronecker-sum spectra of an uncoupled system, else
         # Davidson); "davidson": Davidson whatever the system
-        r = slowest_spectrum(LMG_DIMER_SYSTEM, S, params, k=k, method="auto" if method == "slowest" else "davidson")
+        r = slowest_spectrum(LMG_DIMER_SYSTEM, S, params, k=k, method="auto" if method == "slowest" else "davidson",
+                             preconditioner=preconditioner)
         extra = {"residuals": {str(key): [float(x) for x in v] for key, v in r.residuals.items()},
                  "pair_status": {str(key): v for key, v in r.pair_status.items()},
                  "certificate": {str(key): v for key, v in r.certificate.items()},
                  "build_s": r.stats["build_s"], "norm1": r.stats["norm1"],
                  "work": {str(key): {f: (str(v.get(f)) if f == "ritz_next" else v.get(f))
                                      for f in ("size", "products", "solves", "iterations", "converged", "seconds",
-                                               "ritz_next")}
+                                               "ritz_next", "resolvents", "preconditioner")}
                           for key, v in r.stats["sectors"].items()},
                  "condition": {str(key): [float(x) for x in v["condition"]] for key, v in r.stats["sectors"].items()
                                if "condition" in v},
-                 "checks": r.stats.get("checks")}
+                 "checks": r.stats.get("checks"), "preconditioner": r.stats.get("preconditioner")}
     elif method == "propagator":
         r = system_spectrum(LMG_DIMER_SYSTEM, S, params, k=k, method="propagator")
         extra = {"products": {str(key): v for key, v in r.stats["products"].items()},
@@ -212,14 +234,15 @@ def _compare(a: dict, b: dict) -> dict:
 
 
 def _spectrum(S, params, method: str = "propagator", k: int = 6, shifts="auto", direct_max=None, ab_S=None,
-              qutip: bool = False, qutip_S=None) -> dict:
-    out = _spectrum_run(S, params, method, k, shifts, direct_max)
+              qutip: bool = False, qutip_S=None, preconditioner: str = "auto") -> dict:
+    out = _spectrum_run(S, params, method, k, shifts, direct_max, preconditioner)
     # on a shared machine the wall time says little; the process CPU time bounds what an idle machine's wall
     # time would be (the resolvent's two threads can only make the wall time shorter than the CPU time)
     out["idle_wall_extrapolation_s"] = out["cpu_s"]
     if qutip_S is not None:
         # the same method and QuTiP's dense spectrum at a small S, in the same process (QuTiP cannot run at S)
-        out["small"] = _spectrum(qutip_S, params, method, k, shifts, direct_max, qutip=True)
+        out["small"] = _spectrum(qutip_S, params, method, k, shifts, direct_max, qutip=True,
+                                 preconditioner=preconditioner)
     if ab_S is not None:
         # A/B in the same run: both methods at ab_S, shift-invert first then the propagator
         ab = {"shift-invert": _spectrum_run(ab_S, params, "shift-invert", k, shifts, direct_max),
@@ -273,6 +296,8 @@ def main(argv=None) -> dict:
     sp_.add_argument("--direct-max", type=int, default=None, help="spectrum: largest sector solved by sparse LU")
     sp_.add_argument("--qutip-S", type=float, default=None,
                      help="spectrum: also run the method and QuTiP's dense spectrum at this (small) S, same process")
+    sp_.add_argument("--spectrum-preconditioner", default="auto", choices=("auto", "uncoupled", "uncoupled+nojump"),
+                     help="davidson / slowest: slowest_spectrum's preconditioner")
     sp_.add_argument("--ab-S", type=float, default=None,
                      help="spectrum: also run shift-invert and the propagator at this S in the same process (A/B)")
     a = ap.parse_args(argv)
@@ -292,7 +317,8 @@ def main(argv=None) -> dict:
         return out
     else:
         shifts = a.shifts if a.shifts == "auto" else tuple(complex(x) for x in a.shifts.split(","))
-        out = _spectrum(a.S, params, a.method, a.k, shifts, a.direct_max, a.ab_S, a.qutip, a.qutip_S)
+        out = _spectrum(a.S, params, a.method, a.k, shifts, a.direct_max, a.ab_S, a.qutip, a.qutip_S,
+                        preconditioner=a.spectrum_preconditioner)
     out = {"what": a.what, "S": a.S, **params, **out, "wall_time_s": time.perf_counter() - t}
     print(json.dumps(out, default=str))
     return out
