@@ -33,7 +33,9 @@ The slowest eigenvalues whatever their imaginary part (:func:`slowest_spectrum`,
 basis of Hermitian operators (half the numbers of the complex sector); block generalized Davidson corrects the
 leading Ritz pairs with the resolvent ``(L_unc - theta)^{-1}`` of the uncoupled Liouvillian at the Ritz value,
 from the real Schur forms the steady-state solver's ``"lindblad"`` preconditioner uses (the steady state is the
-shift 0 of the same inverse; :class:`KronSumPreconditioner` uses it too on Z2 sectors). The start space is the
+shift 0 of the same inverse; :class:`KronSumPreconditioner` uses it too on Z2 sectors), followed by default by the
+exact resolvent of the Liouvillian without its recycling terms (:meth:`HermitianSectors.solve_nojump`, the coupling
+kept) on the residual the first leaves (:func:`_sector_preconditioner`). The start space is the
 uncoupled Liouvillian's slowest modes, so the iteration is local: a slow mode far from every uncoupled seed can be
 missed. Sectors up to ``dense_max`` states are certified against their dense spectrum ("dense" / "missed");
 beyond, the status says "unverified", with what was checked: the residual of every pair, a rigorous bound on
@@ -957,7 +959,8 @@ def _sectors_with_index(sl):
 
 # ------------------------------------------------------------------------------------------------
 # the slowest eigenvalues per sector (issue 16): real Hermitian basis, block Davidson preconditioned by the
-# resolvent of the uncoupled Liouvillian (the steady-state solver's Lindbladian preconditioner, shifted)
+# resolvent of the uncoupled Liouvillian (the steady-state solver's Lindbladian preconditioner, shifted) and the
+# no-jump resolvent
 class HermitianSectors:
     """The Liouvillian of a two-mode system in the real orthonormal product basis ``E_k (x) F_l`` of Hermitian
     operators, per self-conjugate symmetry sector, with the resolvent of its uncoupled part.
@@ -1618,14 +1621,15 @@ class SlowestSpectrum(_SectorPairs):
 
 #: relative distance ``|theta - mu| / (1 + |theta|)`` to the nearest uncoupled eigenvalue ``mu`` below which the
 #: alternating preconditioner moves its shift away from ``mu`` (:func:`_sector_preconditioner`; S = 10, cycle
-#: point, odd sector, Olsen below 0.1: 120 / 118 / 124 / 146 iterations at 1e-3 / 3e-3 / 1e-2 / 3e-2; with
-#: ALTERNATING_OLSEN_BELOW, even / odd sector: 92 / 111 at 3e-3, 73 / 109 at 1e-2)
+#: point, odd sector, Olsen below 0.1: 120 / 118 / 124 / 146 iterations at 1e-3 / 3e-3 / 1e-2 / 3e-2; Olsen below
+#: 1e-3, even / odd sector: 92 / 111 at 3e-3, 73 / 109 at 1e-2)
 NEAR_UNCOUPLED_POLE = 1e-2
 #: block_davidson's ``olsen_below`` with the alternating preconditioner: Olsen's correction (a second pair of
-#: resolvents) only when less than this share of the plain correction lies outside the basis. S = 10, cycle point,
-#: even / odd sector: 73 / 109 iterations and 24 / 34 s at 1e-3 against 95 / 124 and 34 / 40 s at 0.1 (the
-#: uncoupled resolvent's value)
-ALTERNATING_OLSEN_BELOW = 1e-3
+#: resolvents) when less than this share of the plain correction lies outside the basis. 1e-3 was faster at the
+#: cycle point (S = 10, even / odd sector: 73 / 109 iterations and 24 / 34 s against 95 / 124 and 34 / 40 s; S = 16
+#: 11 min 07 s) but stalled at the normal-state point (0.5, 0.3), S = 10, even sector: not converged after 724
+#: iterations, against 77 with 0.1 (the uncoupled resolvent's value, kept)
+ALTERNATING_OLSEN_BELOW = 0.1
 
 
 def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict):

@@ -84,22 +84,24 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   5 % less time). At S = 10 the two processes take 75 s wall against 118 s one after the other.
 * The alternating preconditioner (``slowest_spectrum(..., preconditioner="auto")``, the default since the fourth
   session of 2026-11-30: the uncoupled resolvent, then the exact no-jump resolvent on the coupling residual
-  ``-(L - L_unc) y`` it leaves; shifts pushed off the uncoupled poles; Olsen only below 1e-3 outside the basis).
-  Idle machine, S = 16, (1.5, 0.45), ``slowest_spectrum(LMG_DIMER_SYSTEM, 16, {"J": 1.5, "lam": 0.45},
-  dense_max=0, range_check=False)`` in a script under ``/usr/bin/time``: **11 min 07 s wall** (938 s user + 118 s
-  system CPU, peak RSS 3.9 GB), status "unverified", converged. Even sector: the same seven values as the uncoupled
-  run to 1e-7 (0, -0.19156, -0.2373, -0.25063, -0.37657, -0.4086, -0.42304) in 286 iterations, 930 uncoupled and
-  894 no-jump resolvents, 201 pushed shifts, 651 s; odd sector 173 iterations, 388 s. Against 20 min 13 s with the
-  uncoupled resolvent alone. Intermediate versions, same point: the no-jump resolvent in double precision with the
+  ``-(L - L_unc) y`` it leaves; shifts pushed off the uncoupled poles). Idle machine, S = 16, (1.5, 0.45),
+  ``slowest_spectrum(LMG_DIMER_SYSTEM, 16, {"J": 1.5, "lam": 0.45}, dense_max=0, range_check=False)`` in a script
+  under ``/usr/bin/time``: **13 min 21 s wall** (1196 s user + 142 s system CPU, peak RSS 3.9 GB), status
+  "unverified", converged. Even sector: the same seven values as the uncoupled run to 1e-7 (0, -0.19156, -0.2373,
+  -0.25063, -0.37657, -0.4086, -0.42304) in 247 iterations, 1398 uncoupled and 1362 no-jump resolvents, 316 pushed
+  shifts, 785 s; odd sector 209 iterations, 538 s, with -0.3447 +- 2.2542i as its sixth pair (see below). Against
+  20 min 13 s with the uncoupled resolvent alone. With Olsen's correction only below 1e-3 outside the basis:
+  **11 min 07 s** (even 286 iterations, 651 s; odd 173, 388 s; sixth odd value -0.37714), but that setting stalled
+  at the normal-state point (0.5, 0.3), S = 10, even sector (not converged after 724 iterations, against 77 with
+  Olsen below 0.1), so it is not the default. Intermediate versions, same point: the no-jump resolvent in double precision with the
   full product ``L y`` and Olsen below 0.1: 16 min 17 s (even 234 iterations, 963 s); single precision and the
   coupling-only product: 13 min 34 s (even 250 iterations, 800 s). Per operation at S = 16 (one thread): the no-jump
   resolvent 0.25 s in double, 0.13 s in single precision (relative difference 5e-5; S = 10: 90 against 91
   iterations), the uncoupled one 0.11 s at a real shift and 0.21 s at a complex one. What is left in the even
   sector is mostly the passes over the basis: about 1.3 s per iteration, about 60 % of its time. **Which slow modes
-  are found depends on the path**: the 13 min 34 s run's odd sector returned -0.3447 +- 2.2542i as its sixth pair,
-  right of the -0.37714 that the uncoupled run and the final run return, i.e. both of those missed it (one more
-  reason the status is "unverified" at this size). At S = 10 the same point takes 33.6 s wall against 80.4 s (both
-  sectors, two processes; even / odd 73 / 109 iterations against 214 / 323). A stalled pair without the pushed
+  are found depends on the path**: the default's and the 13 min 34 s run's odd sectors return -0.3447 +- 2.2542i as
+  their sixth pair, right of the -0.37714 that the uncoupled run and the Olsen-below-1e-3 run return, i.e. those
+  two missed it (one more reason the status is "unverified" at this size). A stalled pair without the pushed
   shift: S = 10, odd sector, a Ritz value 5e-4 from an uncoupled eigenvalue kept its residual at 5e-4 for 1000
   iterations (the uncoupled resolvent amplified one mode whatever the residual); with the push it converges (to a
   different value, -0.439191: the stalled -0.438593 was not an eigenvalue).
