@@ -1900,9 +1900,10 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
         the coupling between the modes and weakens as S grows. "uncoupled+nojump": one step of it, then the exact
         inverse of the Liouvillian without the jumps' recycling terms (coupling included;
         :meth:`HermitianSectors.solve_nojump`) on the residual that step leaves, which is ``-(L - L_unc) y``
-        (:func:`_sector_preconditioner`). Measured at the cycle point (1.5, 0.45), even sector: 51 / 56 / 91 / 234
-        Davidson iterations at S = 6 / 8 / 10 / 16 against 119 / 129 / 214 / 580, and at S = 16 it found an odd
-        mode (-0.3447 +- 2.2542i) that the uncoupled resolvent alone had missed. "auto" (default): the
+        (:func:`_sector_preconditioner`). Measured at the cycle point (1.5, 0.45), even sector: 95 / 247 Davidson
+        iterations at S = 10 / 16 against 214 / 580 (S = 6 / 8, an earlier version: 51 / 56 against 119 / 129);
+        S = 16 in 13 min 21 s against 20 min 13 s, and it found an odd mode (-0.3447 +- 2.2542i) that the
+        uncoupled resolvent alone had missed. "auto" (default): the
         alternating one unless the no-jump resolvent does not act within the sectors or its eigenvectors are
         ill-conditioned (``HermitianSectors.NOJUMP_MAX_COND``); ``stats["preconditioner"]`` says which and why,
         ``stats["sectors"][key]["resolvents"]`` counts both resolvents and the extra coupling products.
