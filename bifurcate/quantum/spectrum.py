@@ -1632,14 +1632,15 @@ NEAR_UNCOUPLED_POLE = 1e-2
 ALTERNATING_OLSEN_BELOW = 0.1
 
 
-def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict):
+def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict, ue=None):
     """The resolvent ``solve(r, theta)`` of :func:`block_davidson` on one sector: ``"uncoupled"``, the uncoupled
     Liouvillian's ``P_u = (L_unc - theta)^{-1}``, or ``"uncoupled+nojump"``, one multiplicative (alternating)
     step of it and the no-jump resolvent ``P_nj = (L_nj - theta)^{-1}`` (:meth:`HermitianSectors.solve_nojump`):
     ``y = P_u r``, then ``y += P_nj (r - (L - theta) y)``. ``P_u`` neglects the coupling between the modes,
     ``P_nj`` the jumps' recycling terms, so the step's error ``(1 - P_nj (L - theta)) (1 - P_u (L - theta))`` is
     small where either is good. ``counts`` collects the resolvents and the extra products (with the coupling part
-    ``L - L_unc`` only: :meth:`HermitianSectors.coupling_matrix`)."""
+    ``L - L_unc`` only: :meth:`HermitianSectors.coupling_matrix`); ``ue``: the sector's uncoupled eigenvalues, when
+    the caller has them."""
     def uncoupled(r, s):
         counts["uncoupled"] += 1
         return hs.solve(key, r, s)
@@ -1648,7 +1649,7 @@ def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict):
         return uncoupled
 
     C = hs.coupling_matrix(key)
-    ue = hs.uncoupled_eigenvalues(key)
+    ue = hs.uncoupled_eigenvalues(key) if ue is None else ue
 
     def both(r, s):
         j = int(np.argmin(np.abs(ue - s)))
@@ -1709,7 +1710,7 @@ def _slowest_sector(hs, key, k, res_tol, max_products, max_basis, block, seeds, 
     nrm = float(abs(Lz).sum(axis=0).max()) if Lz.nnz else 0.0
     tr = hs.trace[key]
     kk = min(k, n - 1 - (tr is not None))
-    ue = hs.uncoupled_eigenvalues(key)
+    ue_all = ue = hs.uncoupled_eigenvalues(key)
     if tr is not None:
         ue = np.delete(ue, np.argmin(np.abs(ue)))
     ue = ue[ue.imag >= -1e-12 * (1 + np.abs(ue))]
@@ -1739,7 +1740,7 @@ def _slowest_sector(hs, key, k, res_tol, max_products, max_basis, block, seeds, 
         # k-th survive until corrected (S = 3, (1.5, 0.45): keeping 12 of 80 lost -0.600 + 5.763i)
         runs = []
         counts = {"uncoupled": 0, "nojump": 0, "products": 0, "near_pole": 0}
-        prec = _sector_preconditioner(hs, key, Lz, preconditioner, counts)
+        prec = _sector_preconditioner(hs, key, Lz, preconditioner, counts, ue_all)
         init = _sector_preconditioner(hs, key, Lz, "uncoupled", counts)
         st["preconditioner"] = preconditioner
         for j in range(starts):
