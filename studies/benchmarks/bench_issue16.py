@@ -82,11 +82,13 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   iteration count moved by -1 % / +17 % in the two sectors at S = 10: no net gain); guard vectors (block 10,
   guard 4: 2x the products at S = 8); a basis of 220 (S = 10 even sector: 25 % fewer products and resolvents,
   5 % less time). At S = 10 the two processes take 75 s wall against 118 s one after the other.
-* The alternating preconditioner (``slowest_spectrum(..., preconditioner="auto")``, the default since the fourth
-  session of 2026-11-30: the uncoupled resolvent, then the exact no-jump resolvent on the coupling residual
+* The alternating preconditioner (``slowest_spectrum(..., preconditioner="uncoupled+nojump")``, fourth session of
+  2026-11-30; not the default: at (0.5, 0.3), S = 16 (``spectrum 16 --J 0.5 --lam 0.3 --method davidson
+  --spectrum-preconditioner uncoupled+nojump``) it had not finished after 9 min, stopped by hand, against
+  2 min 56 s with the uncoupled resolvent; the uncoupled resolvent, then the exact no-jump resolvent on the coupling residual
   ``-(L - L_unc) y`` it leaves; shifts pushed off the uncoupled poles). Idle machine, S = 16, (1.5, 0.45),
-  ``slowest_spectrum(LMG_DIMER_SYSTEM, 16, {"J": 1.5, "lam": 0.45}, dense_max=0, range_check=False)`` in a script
-  under ``/usr/bin/time``: **13 min 21 s wall** (1196 s user + 142 s system CPU, peak RSS 3.9 GB), status
+  ``slowest_spectrum(LMG_DIMER_SYSTEM, 16, {"J": 1.5, "lam": 0.45}, dense_max=0, range_check=False,
+  preconditioner="uncoupled+nojump")`` in a script under ``/usr/bin/time``: **13 min 21 s wall** (1196 s user + 142 s system CPU, peak RSS 3.9 GB), status
   "unverified", converged. Even sector: the same seven values as the uncoupled run to 1e-7 (0, -0.19156, -0.2373,
   -0.25063, -0.37657, -0.4086, -0.42304) in 247 iterations, 1398 uncoupled and 1362 no-jump resolvents, 316 pushed
   shifts, 785 s; odd sector 209 iterations, 538 s, with -0.3447 +- 2.2542i as its sixth pair (see below). Against
@@ -99,7 +101,7 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   resolvent 0.25 s in double, 0.13 s in single precision (relative difference 5e-5; S = 10: 90 against 91
   iterations), the uncoupled one 0.11 s at a real shift and 0.21 s at a complex one. What is left in the even
   sector is mostly the passes over the basis: about 1.3 s per iteration, about 60 % of its time. **Which slow modes
-  are found depends on the path**: the default's and the 13 min 34 s run's odd sectors return -0.3447 +- 2.2542i as
+  are found depends on the path**: the final settings' and the 13 min 34 s run's odd sectors return -0.3447 +- 2.2542i as
   their sixth pair, right of the -0.37714 that the uncoupled run and the Olsen-below-1e-3 run return, i.e. those
   two missed it (one more reason the status is "unverified" at this size). A stalled pair without the pushed
   shift: S = 10, odd sector, a Ritz value 5e-4 from an uncoupled eigenvalue kept its residual at 5e-4 for 1000
