@@ -1624,12 +1624,10 @@ class SlowestSpectrum(_SectorPairs):
 #: point, odd sector, Olsen below 0.1: 120 / 118 / 124 / 146 iterations at 1e-3 / 3e-3 / 1e-2 / 3e-2; Olsen below
 #: 1e-3, even / odd sector: 92 / 111 at 3e-3, 73 / 109 at 1e-2)
 NEAR_UNCOUPLED_POLE = 1e-2
-#: block_davidson's ``olsen_below`` with the alternating preconditioner: Olsen's correction (a second pair of
-#: resolvents) when less than this share of the plain correction lies outside the basis. 1e-3 was faster at the
-#: cycle point (S = 10, even / odd sector: 73 / 109 iterations and 24 / 34 s against 95 / 124 and 34 / 40 s; S = 16
-#: 11 min 07 s) but stalled at the normal-state point (0.5, 0.3), S = 10, even sector: not converged after 724
-#: iterations, against 77 with 0.1 (the uncoupled resolvent's value, kept)
-ALTERNATING_OLSEN_BELOW = 0.1
+# block_davidson's olsen_below with the alternating preconditioner stays the uncoupled resolvent's 0.1: 1e-3 was
+# faster at the cycle point (S = 10, even / odd sector: 73 / 109 iterations and 24 / 34 s against 95 / 124 and
+# 34 / 40 s; S = 16 11 min 07 s) but stalled at the normal-state point (0.5, 0.3), S = 10, even sector: not
+# converged after 724 iterations, against 77 with 0.1
 
 
 def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict, ue=None):
@@ -1684,29 +1682,29 @@ AUTO_PRECONDITIONER_WHY = ("default: the alternating preconditioner ('uncoupled+
 
 def _choose_preconditioner(hs, preconditioner: str, use_kron: bool):
     """``(kind, info)`` for :func:`slowest_spectrum`. ``"auto"`` takes ``"uncoupled"`` (see
-    :data:`AUTO_PRECONDITIONER_WHY`); ``"uncoupled+nojump"`` is refused when the no-jump resolvent does not act
-    within a sector. The no-jump factorisation is built here, before the sectors fork."""
+    :data:`AUTO_PRECONDITIONER_WHY`; nothing is built for it); ``"uncoupled+nojump"`` is refused when the no-jump
+    resolvent does not act within a sector or its eigenvectors are worse conditioned than
+    :attr:`HermitianSectors.NOJUMP_MAX_COND`. The no-jump factorisation is built here, before the sectors fork."""
     info = {"requested": preconditioner}
     if use_kron:
         return "uncoupled", {**info, "kind": "none", "why": "uncoupled system: exact Kronecker-sum spectra"}
     if preconditioner == "uncoupled":
         return "uncoupled", {**info, "kind": "uncoupled", "why": "requested"}
+    if preconditioner == "auto":
+        # no rule yet says where the alternating preconditioner pays: at S = 16 it is faster at the cycle point
+        # (1.5, 0.45) but much slower at the normal-state point (0.5, 0.3), so the default stays the uncoupled one
+        # (and the no-jump factorisation is not built for it)
+        return "uncoupled", {**info, "kind": "uncoupled", "why": AUTO_PRECONDITIONER_WHY}
     try:
         cond = hs.nojump_condition()
         for key in hs.keys:
             hs._pairs(key)
     except ValueError as e:
-        if preconditioner != "auto":
-            raise
-        return "uncoupled", {**info, "kind": "uncoupled", "why": f"no-jump resolvent not applicable: {e}"}
+        raise ValueError(f"preconditioner 'uncoupled+nojump' does not apply: {e}") from e
+    if not cond <= hs.NOJUMP_MAX_COND:
+        raise ValueError(f"preconditioner 'uncoupled+nojump' does not apply: the no-jump eigenvectors' condition "
+                         f"number {cond:.3g} exceeds {hs.NOJUMP_MAX_COND:.0e}")
     info["nojump_condition"] = cond
-    if preconditioner == "auto":
-        if not cond <= hs.NOJUMP_MAX_COND:
-            return "uncoupled", {**info, "kind": "uncoupled",
-                                 "why": f"no-jump eigenvectors too ill-conditioned ({cond:.3g} > {hs.NOJUMP_MAX_COND:.0e})"}
-        # no rule yet says where the alternating preconditioner pays: at S = 16 it is faster at the cycle point
-        # (1.5, 0.45) but much slower at the normal-state point (0.5, 0.3), so the default stays the uncoupled one
-        return "uncoupled", {**info, "kind": "uncoupled", "why": AUTO_PRECONDITIONER_WHY}
     return "uncoupled+nojump", {**info, "kind": "uncoupled+nojump", "why": "requested"}
 
 
@@ -1758,7 +1756,6 @@ def _slowest_sector(hs, key, k, res_tol, max_products, max_basis, block, seeds, 
                                        res_tol=res_tol * max(nrm, 1.0), max_products=max_products,
                                        max_basis=max_basis, block=block, init_shift=sh if len(sh) else sh0,
                                        keep_min=max_basis // 2, init_random=0 if j == 0 else kk,
-                                       olsen_below=ALTERNATING_OLSEN_BELOW if preconditioner != "uncoupled" else 0.1,
                                        init_solve=init, seed=20241130 + j))
         st["resolvents"] = dict(counts)
         mu, res, info = runs[0]
