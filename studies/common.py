@@ -326,8 +326,9 @@ class RowCache:
     """Rows already computed, kept in a parquet file beside the outputs (rewritten after every new row, through a
     temporary file and an atomic rename, so a run killed while writing leaves the previous file whole), so that an
     interrupted run resumes where it stopped. Keyed by the columns ``key``; rows with ``status`` -1 (failed or
-    skipped) are recomputed. ``path`` None: no cache. A file that cannot be read (corrupt) is moved aside to
-    ``<name>.corrupt`` with a warning and its rows are recomputed."""
+    skipped) are recomputed. ``path`` None: no cache. A file that cannot be read (corrupt), or that lacks one of the
+    key columns (written by another version or for another table), is moved aside to ``<name>.corrupt`` with a
+    warning and its rows are recomputed."""
 
     def __init__(self, path, key):
         import warnings
@@ -336,11 +337,15 @@ class RowCache:
         self._rows: dict = {}
         if self.path is not None and self.path.exists():
             try:
-                rows = pd.read_parquet(self.path).to_dict("records")
-            except Exception as exc:  # noqa: BLE001 - any unreadable file: recompute, keep it for inspection
+                frame = pd.read_parquet(self.path)
+                missing = [c for c in self.key if c not in frame.columns]
+                if missing:
+                    raise KeyError(f"no key column(s) {missing}; it has {list(frame.columns)}")
+                rows = frame.to_dict("records")
+            except Exception as exc:  # noqa: BLE001 - any unusable file: recompute, keep it for inspection
                 bad = self.path.with_name(self.path.name + ".corrupt")
                 self.path.replace(bad)
-                warnings.warn(f"row cache {self.path} could not be read ({type(exc).__name__}: {exc}); moved to "
+                warnings.warn(f"row cache {self.path} could not be used ({type(exc).__name__}: {exc}); moved to "
                               f"{bad.name}, its rows will be recomputed", RuntimeWarning, stacklevel=2)
                 rows = []
             for r in rows:
@@ -395,8 +400,8 @@ def exact_sweep(points: list[Mapping[str, float]], S_values, *, progress: bool =
         try:
             r = exact_steady_state(S, pt).row()   # status 1: solved, but the error is not certified
         except Exception as exc:  # noqa: BLE001 - one bad point never stops a sweep
-            r = {"S": float(S), **{k: LMG_DIMER.defaults[k] for k in ("g", "gamma")}, **pt, "ZA": np.nan, "ZB": np.nan, "purity": np.nan,
-                 "residual": np.nan, "method": "", "wall_time": np.nan, "status": -1,
+            r = {"S": float(S), **defaults, **{k: float(v) for k, v in pt.items()}, "ZA": np.nan, "ZB": np.nan,
+                 "purity": np.nan, "residual": np.nan, "method": "", "wall_time": np.nan, "status": -1,
                  "message": f"{type(exc).__name__}: {exc}"}
         rows.append(r)
         if store is not None:

@@ -70,11 +70,35 @@ def test_an_interrupted_sweep_goes_on_where_it_stopped_and_failed_rows_are_recom
 def test_a_corrupt_cache_is_moved_aside_and_its_rows_recomputed(tmp_path):
     cache = tmp_path / "cache_exact.parquet"
     cache.write_bytes(b"PAR1 this is not a parquet file")
-    with pytest.warns(RuntimeWarning, match="could not be read"):
+    with pytest.warns(RuntimeWarning, match="could not be used"):
         out = exact_sweep(POINTS[:1], [1], cache=cache)
     assert (out["status"] >= 0).all()
     assert (tmp_path / "cache_exact.parquet.corrupt").read_bytes().startswith(b"PAR1 this")
     assert len(pd.read_parquet(cache)) == 1
+
+
+def test_a_readable_cache_without_the_key_columns_is_moved_aside_and_recomputed(tmp_path):
+    cache = tmp_path / "cache_exact.parquet"
+    pd.DataFrame({"S": [1.0], "ZB": [0.3], "status": [0]}).to_parquet(cache)  # another table: no J, lam, g, gamma
+    with pytest.warns(RuntimeWarning, match=r"could not be used \(KeyError: .*no key column"):
+        out = exact_sweep(POINTS[:1], [1], cache=cache)
+    assert (out["status"] >= 0).all() and out["ZB"].iloc[0] != 0.3
+    assert list(pd.read_parquet(tmp_path / "cache_exact.parquet.corrupt").columns) == ["S", "ZB", "status"]
+    assert len(pd.read_parquet(cache)) == 1
+
+
+def test_a_failed_row_carries_the_point_and_the_defaults_it_was_solved_at(tmp_path, monkeypatch):
+    from bifurcate.models import LMG_DIMER
+
+    def fails(S, pt):
+        raise RuntimeError("solver failure")
+
+    monkeypatch.setattr(common, "exact_steady_state", fails)
+    out = exact_sweep([{"lam": 0.3, "gamma": 0.7}], [2], cache=tmp_path / "c.parquet")
+    row = out.iloc[0]
+    assert row["status"] == -1 and "solver failure" in row["message"]
+    assert row["lam"] == 0.3 and row["gamma"] == 0.7                      # the point wins over the defaults
+    assert row["J"] == LMG_DIMER.defaults["J"] and row["g"] == LMG_DIMER.defaults["g"]
 
 
 def test_a_write_that_dies_leaves_the_previous_cache_whole(tmp_path, monkeypatch):

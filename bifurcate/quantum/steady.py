@@ -140,9 +140,9 @@ class SteadyStateOptions:
         S = 8-16 against 279-746 with ``"kron"``); ``"auto"`` picks by the estimated cost (``"lindblad"``
         wherever it applies and costs at most twice the per-block inverse per product) and by what each neglects:
         where the coupling between the factors is stronger than half the jumps' recycling term
-        (:data:`~bifurcate.quantum._blocks.LINDBLAD_MAX_COUPLING`; lam > gamma for the dimer) and the per-block
-        inverse is affordable, that inverse (the dimer at lam = 1, S = 8: 267 products and 4 s against 2100 and
-        29 s; S = 12: 30 s against more than 400 s).
+        (:data:`~bifurcate.quantum._blocks.LINDBLAD_MAX_COUPLING`; lam > gamma for the dimer), the per-block
+        inverse at every S (the dimer at lam = 1, S = 8: 267 products and 4 s against 2100 and 29 s; S = 12: 30 s
+        against more than 400 s; S = 14: 61 s against more than 420 s).
     workers : int or "auto"
         Threads of the ``"lindblad"`` preconditioner (its Sylvester solves, one group per thread; "auto":
         up to 2). The arithmetic is the same on any number of threads (identical iterates).

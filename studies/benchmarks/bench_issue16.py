@@ -107,6 +107,16 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   shift: S = 10, odd sector, a Ritz value 5e-4 from an uncoupled eigenvalue kept its residual at 5e-4 for 1000
   iterations (the uncoupled resolvent amplified one mode whatever the residual); with the push it converges (to a
   different value, -0.439191: the stalled -0.438593 was not an eigenvalue).
+* Retried with the alternating preconditioner (fifth session of 2026-11-30, idle machine; none kept):
+  the uncoupled resolvent in single precision (complex64 Sylvester solves: 0.048 / 0.093 s against 0.122 / 0.152 s
+  per real / complex shift at S = 16, relative difference 3e-6): S = 10 44 s against 48 s, S = 12 103 s against
+  114 s wall, but at S = 16, (1.5, 0.45) 14 min 51 s against 13 min 21 s (even sector 284 iterations against 247:
+  the path moved more than the resolvents gained; odd 183 against 209) and at (0.5, 0.3) with the uncoupled
+  resolvent 2 min 52 s against 2 min 56 s. Jacobi-Davidson corrections (4 projected GMRES steps preconditioned by
+  the alternating step): S = 12 even / odd 52 / 41 iterations against 141 / 150 but 114 s against 101 s wall; with
+  2 steps the odd sector at S = 10 lost -0.43919 (returned -0.46264 +- 2.22866i as 5th and 6th). Guard Ritz pairs
+  (4, also to converge): S = 12 twice the iterations (230 s). A basis of 80: S = 12 141 s and the odd sector lost
+  the pair -0.40889 +- 2.23863i; 200: 104 s against 114 s.
 * ``--method davidson`` (first session of 2026-11-30, load average 9-16 on the 2 cores, one BLAS thread, two
   resolvent threads, code before the basis rework):
   S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU

@@ -268,3 +268,20 @@ def test_auto_leaves_the_lindbladian_inverse_where_the_coupling_outweighs_the_re
     damped = steady_state(6, {"J": 1.5, "lam": 1.0, "gamma": 1.5}, method="krylov", options=opts)
     assert damped.stats["preconditioner"]["kind"] == "lindblad"
     assert damped.stats["preconditioner"]["coupling"] == pytest.approx(1.0 / 3.0)
+
+
+@pytest.mark.parametrize("S", [13, 14])
+def test_auto_keeps_the_no_jump_inverse_at_strong_coupling_where_kron_is_cheaper_per_product(S):
+    """From S = 13 on the "kron" path is 10x cheaper per product than the eigenvector path, and "auto" used to fall
+    back to the Lindbladian inverse there at strong coupling: at S = 14, (-1.5, 1.0) not finished after 420 s,
+    against 61 s with the no-jump inverse. Both neglect the coupling; "auto" now keeps the no-jump inverse.
+    At weak coupling the same S keeps the Lindbladian inverse."""
+    from bifurcate.quantum._blocks import LINDBLAD_MAX_COUPLING, BlockLiouvillian
+
+    B = BlockLiouvillian.build(S, {"J": -1.5, "lam": 1.0}, "Z2")
+    assert B._kron_chosen(B.kron_plan()[0])  # the case the old rule sent to "lindblad"
+    B.setup_preconditioner(kind="auto")
+    assert B._prec_info["kind"] == "eig" and B._prec_info["coupling"] > LINDBLAD_MAX_COUPLING
+    W = BlockLiouvillian.build(S, {"J": 1.5, "lam": 0.45}, "Z2")
+    W.setup_preconditioner(kind="auto")
+    assert W._prec_info["kind"] == "lindblad"
