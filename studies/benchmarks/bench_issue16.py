@@ -116,7 +116,11 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   the alternating step): S = 12 even / odd 52 / 41 iterations against 141 / 150 but 114 s against 101 s wall; with
   2 steps the odd sector at S = 10 lost -0.43919 (returned -0.46264 +- 2.22866i as 5th and 6th). Guard Ritz pairs
   (4, also to converge): S = 12 twice the iterations (230 s). A basis of 80: S = 12 141 s and the odd sector lost
-  the pair -0.40889 +- 2.23863i; 200: 104 s against 114 s.
+  the pair -0.40889 +- 2.23863i; 200: 104 s against 114 s. Handing the cores of a finished sector's process to the
+  one still running (two BLAS threads: basis passes 1.75x, the no-jump resolvent 1.5x faster at S = 16) would save
+  an estimated 1 min at the cycle point, but OpenBLAS's rounding depends on its thread count: the eigenvalues
+  then differed in the last bits between one and two processes at S = 3-4, i.e. they would depend on which sector
+  finished first. Not kept: the sectors stay bit-for-bit reproducible.
 * ``--method davidson`` (first session of 2026-11-30, load average 9-16 on the 2 cores, one BLAS thread, two
   resolvent threads, code before the basis rework):
   S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU
