@@ -9,9 +9,12 @@ load 12-16 (wall / CPU of the process; every state certified, estimated error <=
 at (1.5, 0) in 65 s, 128 s / 12 s, 30 s, at (0, 0.3) in 22 s, 49 s / 4 s, 7 s; S = 20 at (1.5, 0.45)
 in 578 s / 132 s. The hard points are lam >= 0.8 at |J| = 1.5: (1.5, 0.8) S = 14 took 722 s / 173 s
 (1220 products; S = 16 skipped), (-1.5, 1.0) S = 8 took 40 s (951 products) and S = 10 930 s / 410 s
-(S = 12 skipped), (0.4, 1.0) S = 6 took 1938 products. Each state comes with
-the solver's certified error (``error_estimate``, turned into a bound on Z_B, ``ZB_err``:
-:func:`zb_error_bound`); the truncated-Wigner (TWA, :func:`bifurcate.twa.truncated_wigner`) Z_B with
+(S = 12 skipped), (0.4, 1.0) S = 6 took 1938 products. Those strong-coupling solves (lam > gamma) used the
+Lindbladian preconditioner, which neglects the coupling; "auto" later took the exact no-jump inverse there up to
+S = 12, and since the fifth session of 2026-11-30 at every S (idle machine: (-1.5, 1.0) S = 14 in 61 s,
+S = 16 in 164 s, S = 20 in 7 min 54 s), so the budget should no longer stop them at S = 12-14; the full run
+was not repeated. Each state comes with the solver's certified error (``error_estimate``, turned into a
+bound on Z_B, ``ZB_err``: :func:`zb_error_bound`); the truncated-Wigner (TWA, :func:`bifurcate.twa.truncated_wigner`) Z_B with
 its error bar at S = 8 and 16 (the check against the exact value, table ``twa_check``), 20, 50, 200
 and 1000; and the mean field's average over its attracting sets (census, column ``att_ZB``,
 S -> infinity) with its error. The quick run stays at S <= 6 (check at S = 6).
