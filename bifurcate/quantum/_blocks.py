@@ -47,7 +47,8 @@ SQRT2 = math.sqrt(2.0)
 #: 190 s, "auto" 1.5 s; (1.5, 1.0, gamma 1.5), coupling 1/3: "auto" keeps "lindblad", 83 products against 188;
 #: (-0.8, 0.9, gamma 0.3, g 0.7), coupling 1.5: 170 s against 2.0 s. Beyond S = 12 (where "kron" is 10x cheaper
 #: per product than the eigenvector path; "auto" used to take "lindblad" there): S = 14, (-1.5, 1.0): "lindblad" not
-#: finished after 420 s, the eigenvector path 61 s (488 + 60 products); S = 16: 164 s (668 + 78), one thread.
+#: finished after 420 s, the eigenvector path 61 s (488 + 60 products); S = 16: 164 s (668 + 78), one thread;
+#: S = 20: 474 s, S = 24: 1765 s (1429 + 94 products), two threads.
 LINDBLAD_MAX_COUPLING = 0.5
 
 
