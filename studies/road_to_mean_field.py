@@ -14,10 +14,10 @@ Lindbladian preconditioner, which neglects the coupling; "auto" later took the e
 S = 12, and since the fifth session of 2026-11-30 at every S (idle machine: (-1.5, 1.0) S = 14 in 61 s,
 S = 16 in 164 s, S = 20 in 7 min 54 s), so the budget should no longer stop them at S = 12-14; the full run
 was not repeated. Each state comes with the solver's certified error (``error_estimate``, turned into a
-bound on Z_B, ``ZB_err``: :func:`zb_error_bound`); the truncated-Wigner (TWA, :func:`bifurcate.twa.truncated_wigner`) Z_B with
-its error bar at S = 8 and 16 (the check against the exact value, table ``twa_check``), 20, 50, 200
-and 1000; and the mean field's average over its attracting sets (census, column ``att_ZB``,
-S -> infinity) with its error. The quick run stays at S <= 6 (check at S = 6).
+bound on Z_B, ``ZB_err``: :func:`zb_error_bound`); the truncated-Wigner (TWA,
+:func:`bifurcate.twa.truncated_wigner`) Z_B with its error bar at S = 8 and 16 (the check against the
+exact value, table ``twa_check``), 20, 50, 200 and 1000; and the mean field's average over its attracting
+sets (census, column ``att_ZB``, S -> infinity) with its error. The quick run stays at S <= 6 (check at S = 6).
 
 The check (:func:`twa_check`): per point and S in (8, 16), ``z`` = (TWA - exact) / combined error and
 a verdict (agrees |z| <= 2, marginal 2-4, disagrees > 4; no check when the TWA's status is not "ok",

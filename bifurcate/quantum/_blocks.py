@@ -40,15 +40,15 @@ SQRT2 = math.sqrt(2.0)
 #: ``kind="auto"`` leaves the ``"lindblad"`` preconditioner for the exact no-jump inverse (the eigenvector path)
 #: where the coupling it neglects is stronger than this fraction of the jumps' recycling term that the no-jump
 #: inverse neglects (:meth:`BlockLiouvillian.lindblad_plan`'s ``coupling``; lam / (2 gamma) for the dimer), at every
-#: size (the "kron" path, which neglects the coupling too, is not taken there either). Measured at S = 8 (products, "lindblad" against "sylvester"): coupling 0.3: 58 /
-#: 107; 0.45: 85 / 166; 0.6: 166 / 195 and 201 / 212 (wall 4.1 / 3.5 s); 0.8: 374 / 222; 1.0: 951 / 229, 2100 / 267
-#: (29 s / 4.8 s) and a failed attempt (187 s) / 364 (5.1 s); S = 12, (-1.1, 1.0): not finished in 400 s / 30.5 s.
-#: Off the calibration (S = 8, other gamma and g): (1.5, 0.6, gamma 0.25), coupling 1.2: "lindblad" failed after
-#: 190 s, "auto" 1.5 s; (1.5, 1.0, gamma 1.5), coupling 1/3: "auto" keeps "lindblad", 83 products against 188;
-#: (-0.8, 0.9, gamma 0.3, g 0.7), coupling 1.5: 170 s against 2.0 s. Beyond S = 12 (where "kron" is 10x cheaper
-#: per product than the eigenvector path; "auto" used to take "lindblad" there): S = 14, (-1.5, 1.0): "lindblad" not
-#: finished after 420 s, the eigenvector path 61 s (488 + 60 products); S = 16: 164 s (668 + 78), one thread;
-#: S = 20: 474 s, S = 24: 1765 s (1429 + 94 products), two threads.
+#: size (the "kron" path, which neglects the coupling too, is not taken there either). Measured at S = 8 (products,
+#: "lindblad" against "sylvester"): coupling 0.3: 58 / 107; 0.45: 85 / 166; 0.6: 166 / 195 and 201 / 212 (wall
+#: 4.1 / 3.5 s); 0.8: 374 / 222; 1.0: 951 / 229, 2100 / 267 (29 s / 4.8 s) and a failed attempt (187 s) / 364
+#: (5.1 s); S = 12, (-1.1, 1.0): not finished in 400 s / 30.5 s. Off the calibration (S = 8, other gamma and g):
+#: (1.5, 0.6, gamma 0.25), coupling 1.2: "lindblad" failed after 190 s, "auto" 1.5 s; (1.5, 1.0, gamma 1.5), coupling
+#: 1/3: "auto" keeps "lindblad", 83 products against 188; (-0.8, 0.9, gamma 0.3, g 0.7), coupling 1.5: 170 s against
+#: 2.0 s. Beyond S = 12 (where "kron" is 10x cheaper per product than the eigenvector path; "auto" used to take
+#: "lindblad" there): S = 14, (-1.5, 1.0): "lindblad" not finished after 420 s, the eigenvector path 61 s (488 + 60
+#: products); S = 16: 164 s (668 + 78), one thread; S = 20: 474 s, S = 24: 1765 s (1429 + 94 products), two threads.
 LINDBLAD_MAX_COUPLING = 0.5
 
 
@@ -438,11 +438,11 @@ class BlockLiouvillian:
                     out = self._setup_lindblad(lplan, reg, workers)
                     self._prec_info["coupling"] = lplan["coupling"]
                     return out
-                # strong coupling: the exact no-jump inverse (below), which keeps the coupling, at every S. The
-                # "kron" path neglects the coupling as "lindblad" does, and both cost about half the eigenvector
-                # path per product at every S (the blocks and the groups grow alike, ~S^6), while at strong
-                # coupling they need 4-8x its products or fail (see LINDBLAD_MAX_COUPLING; S = 14, (-1.5, 1.0):
-                # 61 s with the eigenvector path, "lindblad" not finished after 420 s)
+                # strong coupling: the exact no-jump inverse (below), which keeps the coupling, at every S.
+                # "lindblad" costs about half of it per product at every S (the blocks and the groups grow alike,
+                # ~S^6) and "kron" less, but both neglect the coupling and there need 4-8x its products or fail
+                # (see LINDBLAD_MAX_COUPLING; S = 14, (-1.5, 1.0): 61 s with the eigenvector path, "lindblad"
+                # not finished after 420 s)
                 strong = True
                 note = {"coupling": lplan["coupling"],
                         "why": f"'lindblad' not taken: coupling {lplan['coupling']:.3g} > {LINDBLAD_MAX_COUPLING}"}
