@@ -1256,7 +1256,9 @@ class HermitianSectors:
         f = self._nojump_factor()
         x = self.W[key] @ np.asarray(z, dtype=complex)
         out = np.empty_like(x)
-        for p, q, ent, loc in self._pairs(key):
+
+        def one(pair):
+            p, q, ent, loc = pair
             lp, Vp, Vip, _, _ = f["blocks"][p]
             lq, _, _, VqH, ViqH = f["blocks"][q]
             R = np.zeros((len(lp), len(lq)), dtype=lp.dtype)
@@ -1266,6 +1268,15 @@ class HermitianSectors:
             den[den == 0] = np.finfo(np.float32).tiny   # a dark pair exactly at the shift: a huge, finite answer
             Y /= den
             out[ent] = ((Vp @ Y) @ VqH).flat[loc]
+
+        pairs = self._pairs(key)
+        if self.workers > 1 and len(pairs) > 1:  # independent block pairs: the same rounding on any number of threads
+            from ._blocks import _thread_pool
+
+            list(_thread_pool(min(self.workers, len(pairs))).map(one, pairs))
+        else:
+            for pair in pairs:
+                one(pair)
         return np.asarray(self.W[key].conj().T @ out)
 
     def uncoupled_eigenvalues(self, key) -> np.ndarray:
@@ -1371,11 +1382,156 @@ def _real_times(M: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return P[:, :c] + 1j * P[:, c:]
 
 
+class _RowPasses:
+    """Products of tall arrays (the Davidson basis, ``n`` rows) with small matrices, split into fixed chunks of
+    :attr:`CHUNK` rows on ``workers`` threads (one BLAS thread each). The chunks do not depend on ``workers`` and
+    partial sums are added in chunk order, so the rounding, and with it the whole iteration, is bit-for-bit the
+    same on one thread or two (OpenBLAS's own threading changes its rounding with the thread count: a sector's
+    eigenvalues would then depend on whether the other sector's process was still running)."""
+
+    CHUNK = 32768
+
+    def __init__(self, n: int, workers: int = 1):
+        self.bounds = [(a, min(a + self.CHUNK, n)) for a in range(0, n, self.CHUNK)]
+        self.workers = max(1, int(workers))
+        self._split = {}
+
+    def _map(self, f) -> list:
+        if self.workers > 1 and len(self.bounds) > 1:
+            from ._blocks import _thread_pool
+
+            return list(_thread_pool(self.workers).map(f, self.bounds))
+        return [f(ab) for ab in self.bounds]
+
+    def times(self, M: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """``M @ Y``."""
+        out = np.empty((M.shape[0], Y.shape[1]), order="F")
+
+        def f(ab):
+            out[ab[0]:ab[1]] = M[ab[0]:ab[1]] @ Y
+
+        self._map(f)
+        return out
+
+    def t_times(self, M: np.ndarray, P: np.ndarray) -> np.ndarray:
+        """``M^T @ P``."""
+        parts = self._map(lambda ab: M[ab[0]:ab[1]].T @ P[ab[0]:ab[1]])
+        out = parts[0].copy()
+        for q in parts[1:]:
+            out += q
+        return out
+
+    def sub_times(self, X: np.ndarray, M: np.ndarray, C: np.ndarray) -> None:
+        """``X -= M @ C`` in place."""
+        def f(ab):
+            X[ab[0]:ab[1]] -= M[ab[0]:ab[1]] @ C
+
+        self._map(f)
+
+    def sparse_times(self, A, X: np.ndarray) -> np.ndarray:
+        """``A @ X`` for a CSR matrix ``A`` with ``n`` rows, by row chunks (each row's sum is unchanged: the result
+        is bit-for-bit ``A @ X``; scipy's sparse kernels release the GIL: 1.65x on two threads at S = 16). Other
+        operators: ``A @ X``."""
+        if np.iscomplexobj(X) and sp.issparse(A) and not np.iscomplexobj(A):
+            # real and imaginary parts as columns of one real product (scipy would cast A's entries to complex)
+            c = 1 if X.ndim == 1 else X.shape[1]
+            P = self.sparse_times(A, np.concatenate([X.real.reshape(len(X), c), X.imag.reshape(len(X), c)], axis=1))
+            out = P[:, :c] + 1j * P[:, c:]
+            return out[:, 0] if X.ndim == 1 else out
+        if not (sp.issparse(A) and A.format == "csr"):
+            return np.asarray(A @ X)
+        # the chunked path whatever the number of threads: the output's layout (column-major) decides which BLAS
+        # kernel the later products with it take, and so their rounding
+        parts = self._split.get(id(A))
+        if parts is None or parts[0] is not A:
+            ip = A.indptr
+            views = [sp.csr_matrix((A.data[ip[a]:ip[b]], A.indices[ip[a]:ip[b]], ip[a:b + 1] - ip[a]),
+                                   shape=(b - a, A.shape[1])) for a, b in self.bounds]  # views of A's arrays
+            parts = self._split[id(A)] = (A, views)
+        out = np.empty((A.shape[0],) + X.shape[1:], dtype=np.result_type(A.dtype, X.dtype),
+                       order="F" if X.ndim == 2 else "C")
+        blocks = parts[1]
+
+        def f(j):
+            a, b = self.bounds[j]
+            out[a:b] = blocks[j] @ X
+
+        if self.workers > 1 and len(blocks) > 1:
+            from ._blocks import _thread_pool
+
+            list(_thread_pool(self.workers).map(f, range(len(blocks))))
+        else:
+            for j in range(len(blocks)):
+                f(j)
+        return out
+
+    def replace(self, M: np.ndarray, m: int, Z: np.ndarray) -> None:
+        """``M[:, :s] = M[:, :m] @ Z`` in place (``Z`` is ``(m, s)``; chunk by chunk, no ``(n, s)`` temporary)."""
+        s_ = Z.shape[1]
+
+        def f(ab):
+            M[ab[0]:ab[1], :s_] = M[ab[0]:ab[1], :m] @ Z
+
+        self._map(f)
+
+
+def _real_coefficients(theta: np.ndarray, Y: np.ndarray):
+    """Real coefficient columns spanning the Ritz vectors ``V Y``: ``Re y`` for a real Ritz value, ``Re y, Im y`` for
+    a complex one, nothing for the conjugate of a value already present (its vector is the conjugate). Returns
+    ``(Yr, where)`` with ``where[i] = (a, b, conj)``: Ritz vector ``i`` is ``V (Yr[:, a] + 1j Yr[:, b])`` (``b = -1``:
+    real), conjugated when ``conj``. Half the columns of ``V [Re Y, Im Y]``: the passes over the basis are flops,
+    not memory (one core: 13-17 GFlop/s in these products, 29 GB/s to read the basis)."""
+    cols, where = [], []
+    for i, z in enumerate(theta):
+        if z.imag == 0:
+            where.append((len(cols), -1, False))
+            cols.append(Y[:, i].real)
+            continue
+        j = next((j for j in range(i) if theta[j] == np.conj(z) and where[j][1] >= 0 and not where[j][2]), None)
+        if j is not None and np.array_equal(Y[:, j], np.conj(Y[:, i])):
+            where.append((where[j][0], where[j][1], True))
+            continue
+        where.append((len(cols), len(cols) + 1, False))
+        cols.extend([Y[:, i].real, Y[:, i].imag])
+    return np.stack(cols, axis=1), where
+
+
+def _ritz_residuals(theta, where, Ur, AUr):
+    """Norms of the Ritz vectors and their relative residuals ``||A u - theta u|| / ||u||`` from the real columns of
+    :func:`_real_coefficients` (``Ur = V Yr``, ``AUr = (A V) Yr``)."""
+    nu, res = np.empty(len(theta)), np.empty(len(theta))
+    for i, (z, (a, b, _)) in enumerate(zip(theta, where)):
+        if b < 0:
+            nu[i] = np.linalg.norm(Ur[:, a])
+            res[i] = np.linalg.norm(AUr[:, a] - z.real * Ur[:, a]) / nu[i]
+            continue
+        zr, zi = z.real, (-z.imag if where[i][2] else z.imag)
+        # (AUa + i AUb) - (zr + i zi)(Ua + i Ub), conjugated for a conjugate partner (same norm)
+        re = AUr[:, a] - zr * Ur[:, a] + zi * Ur[:, b]
+        im = AUr[:, b] - zr * Ur[:, b] - zi * Ur[:, a]
+        nu[i] = np.hypot(np.linalg.norm(Ur[:, a]), np.linalg.norm(Ur[:, b]))
+        res[i] = np.hypot(np.linalg.norm(re), np.linalg.norm(im)) / nu[i]
+    return nu, res
+
+
+def _ritz_vector(i, where, Ur, AUr, theta, nu):
+    """Ritz vector ``i`` and its residual ``A u - theta u``, both divided by ``||u||`` (complex unless real)."""
+    a, b, conj = where[i]
+    if b < 0:
+        u = Ur[:, a] / nu[i]
+        return u, AUr[:, a] / nu[i] - theta[i].real * u
+    u = (Ur[:, a] + 1j * Ur[:, b]) / nu[i]
+    au = (AUr[:, a] + 1j * AUr[:, b]) / nu[i]
+    if conj:
+        u, au = u.conj(), au.conj()
+    return u, au - theta[i] * u
+
+
 def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = None, res_tol: float,
                    max_products: int = 3000, max_basis: int | None = None, block: int | None = None,
                    init_shift=0.05, olsen: bool = False, olsen_below: float = 0.1, guard: int = 0,
                    keep_min: int = 0, init_random: int = 0, init_solve=None,
-                   seed: int = 20241130):
+                   seed: int = 20241130, workers: int = 1):
     """The ``k`` eigenvalues of largest real part of the real (sparse) matrix ``A`` by block generalized Davidson
     with Olsen's correction, preconditioned by a resolvent ``solve(r, theta) ~ (A0 - theta)^{-1} r``.
 
@@ -1394,12 +1550,15 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
     (inverse iteration with ``A0``: its modes near the shift), real and imaginary parts; ``init_solve`` (default
     ``solve``) is the resolvent used there.
 
+    ``workers``: threads for the products with the basis (:class:`_RowPasses`: the same rounding for any number).
+
     Returns ``(theta (k,), residuals (k,), info)`` sorted by decreasing real part; ``info``: ``products``,
     ``solves`` (resolvent applications), ``iterations``, ``converged`` (bool), ``basis``, ``ritz_next`` (the
     Ritz value after the ``k``-th, or nan). A conjugate pair split by the ``k``-th place is kept whole in the
     iteration; only the first ``k`` values are returned.
     """
     rng = np.random.default_rng(seed)
+    rows = _RowPasses(n, workers)
     block = block or k
     max_basis = max_basis or max(6 * k, 30)
     keep = max(min(max(2 * k, k + 4), max_basis // 2), keep_min)
@@ -1434,8 +1593,8 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
             before = np.linalg.norm(X, axis=0) if sweep else n0
             X = project(X)
             if m:
-                C = VtX if (sweep == 0 and VtX is not None) else V[:, :m].T @ X  # V is orthogonal to dv
-                X -= V[:, :m] @ C
+                C = VtX if (sweep == 0 and VtX is not None) else rows.t_times(V[:, :m], X)  # V is orthogonal to dv
+                rows.sub_times(X, V[:, :m], C)
             if sweep == 0 and np.all(np.linalg.norm(X, axis=0) > 0.7071 * before):
                 break
         cols = []
@@ -1454,11 +1613,11 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
             return 0
         b = len(cols)
         X = np.stack(cols, axis=1)
-        AX = np.asarray(A @ X)
+        AX = rows.sparse_times(A, X)
         info["products"] += b
         V[:, m:m + b], AV[:, m:m + b] = X, AX
-        H[:m + b, m:m + b] = V[:, :m + b].T @ AX
-        H[m:m + b, :m] = X.T @ AV[:, :m]
+        H[:m + b, m:m + b] = rows.t_times(V[:, :m + b], AX)
+        H[m:m + b, :m] = rows.t_times(AV[:, :m], X).T
         m += b
         return b
 
@@ -1487,12 +1646,10 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
         if kk < m and abs(theta_all[kk - 1].imag) > 0 and abs(theta_all[kk] - np.conj(theta_all[kk - 1])) < 1e-10 * (
                 1 + abs(theta_all[kk])):
             kk += 1
-        U = _real_times(V[:, :m], Y[:, :kk])
-        AU = _real_times(AV[:, :m], Y[:, :kk])
-        nu = np.linalg.norm(U, axis=0)
-        R = AU - U * theta_all[None, :kk]
-        res = np.linalg.norm(R, axis=0) / nu
         theta = theta_all[:kk]
+        Yr, where = _real_coefficients(theta, Y[:, :kk])
+        Ur, AUr = rows.times(V[:, :m], Yr), rows.times(AV[:, :m], Yr)
+        nu, res = _ritz_residuals(theta, where, Ur, AUr)
         todo = [i for i in range(kk) if res[i] > res_tol and theta[i].imag >= 0]
         info["history"].append((info["products"], info["solves"], m, int(np.sum(res[:min(k, kk)] <= res_tol))))
         if not todo and kk >= min(k + guard, n - 1 - (dv is not None)):
@@ -1507,13 +1664,14 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
             T, Z, sdim = sla.schur(Hm, output="real", sort=lambda x, y, c=cut: x >= c - 1e-12 * (1 + abs(c)))
             sdim = max(sdim, 1)
             Zs = np.asfortranarray(Z[:, :sdim])
-            V[:, :sdim], AV[:, :sdim] = V[:, :m] @ Zs, AV[:, :m] @ Zs
+            rows.replace(V, m, Zs)
+            rows.replace(AV, m, Zs)
             H[:sdim, :sdim] = Zs.T @ Hm @ Zs
             m = sdim
             continue
         us, prs = [], []
         for i in todo:
-            u, r = U[:, i] / nu[i], R[:, i] / nu[i]
+            u, r = _ritz_vector(i, where, Ur, AUr, theta, nu)
             if theta[i].imag == 0:  # a real Ritz pair: real vectors (up to a phase), a real resolvent
                 ph = u[np.argmax(np.abs(u))]
                 ph = ph / abs(ph) if ph != 0 else 1.0
@@ -1523,25 +1681,36 @@ def block_davidson(A, solve, n: int, k: int, *, deflate: np.ndarray | None = Non
             us.append(u)
         # the part of each P r outside the basis, all at once: ||x - V V^T x||^2 = ||x||^2 - ||V^T x||^2; the same
         # coefficients are the first Gram-Schmidt pass of the plain corrections
-        P = np.stack(prs, axis=1)
-        C = _real_times(V[:, :m].T, P)
-        pn = np.linalg.norm(P, axis=0)
-        outside = np.sqrt(np.maximum(pn ** 2 - np.linalg.norm(C, axis=0) ** 2, 0.0)) / np.maximum(pn, 1e-300)
+        # real columns only: one per correction at a real Ritz value (its imaginary part is rounding, dropped below
+        # too), two at a complex one
+        pc, pos = [], []
+        for j, i in enumerate(todo):
+            pos.append(len(pc))
+            pc.append(prs[j].real)
+            if theta[i].imag != 0:
+                pc.append(prs[j].imag)
+        P = np.stack(pc, axis=1)
+        C = rows.t_times(V[:, :m], P)
+        pn2, cn2 = np.einsum("ij,ij->j", P, P), np.einsum("ij,ij->j", C, C)
         T, CT, plain = [], [], True
         for j, i in enumerate(todo):
             t, u, pr = prs[j], us[j], prs[j]
+            a = pos[j]
+            w = slice(a, a + 1 + (theta[i].imag != 0))
+            pn = np.sqrt(pn2[w].sum())
+            outside_j = np.sqrt(max(pn ** 2 - cn2[w].sum(), 0.0)) / max(pn, 1e-300)
             # a preconditioner close to (A - theta)^{-1} hands back (nearly) u: then Olsen's correction
-            if olsen or outside[j] < olsen_below:
+            if olsen or outside_j < olsen_below:
                 pu = solve(u, theta[i])
                 info["solves"] += 1
                 den = np.vdot(u, pu)
                 t = pr - (np.vdot(u, pr) / den) * pu if abs(den) > 0 else pr
                 plain = False
             T.append(t.real)
-            CT.append(C[:, j].real)
+            CT.append(C[:, a])
             if theta[i].imag != 0:
                 T.append(t.imag)
-                CT.append(C[:, j].imag)
+                CT.append(C[:, a + 1])
         if add(np.stack(T, axis=1), VtX=np.stack(CT, axis=1) if plain else None) == 0:
             break  # no new direction: stagnation
     info["basis"] = m
@@ -1648,6 +1817,7 @@ def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict, ue=None):
 
     C = hs.coupling_matrix(key)
     ue = hs.uncoupled_eigenvalues(key) if ue is None else ue
+    rows = _RowPasses(C.shape[0], hs.workers)
 
     def both(r, s):
         j = int(np.argmin(np.abs(ue - s)))
@@ -1667,7 +1837,7 @@ def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict, ue=None):
         # the residual the uncoupled step leaves, r - (L - theta) y = -(L - L_unc) y: a product with the coupling
         # alone (half the entries of L for the dimer)
         y = uncoupled(r, s)
-        cy = _real_times(C, y) if np.iscomplexobj(y) else C @ y
+        cy = rows.sparse_times(C, y)
         counts["products"] += 1
         counts["nojump"] += 1
         return y + hs.solve_nojump(key, -cy, s)
@@ -1756,7 +1926,7 @@ def _slowest_sector(hs, key, k, res_tol, max_products, max_basis, block, seeds, 
                                        res_tol=res_tol * max(nrm, 1.0), max_products=max_products,
                                        max_basis=max_basis, block=block, init_shift=sh if len(sh) else sh0,
                                        keep_min=max_basis // 2, init_random=0 if j == 0 else kk,
-                                       init_solve=init, seed=20241130 + j))
+                                       init_solve=init, seed=20241130 + j, workers=hs.workers))
         st["resolvents"] = dict(counts)
         mu, res, info = runs[0]
         if starts > 1:

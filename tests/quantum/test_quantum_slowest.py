@@ -9,7 +9,8 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from bifurcate.quantum._sylvester import quasi_triangular_sylvester
-from bifurcate.quantum.spectrum import (HermitianSectors, _sectors_with_index, block_davidson, slowest_spectrum)
+from bifurcate.quantum.spectrum import (HermitianSectors, _real_coefficients, _ritz_residuals, _ritz_vector, _RowPasses,
+                                        _sectors_with_index, block_davidson, slowest_spectrum)
 
 
 def _dimer():
@@ -194,6 +195,88 @@ def test_not_converged_is_reported_and_bad_arguments_are_named():
                       ({"processes": 1.5}, "processes")):
         with pytest.raises(ValueError, match=match):
             slowest_spectrum(_dimer(), 1, {"J": 1.5, "lam": 0.45}, **kw)
+
+
+def test_row_passes_are_numpy_products_with_the_same_rounding_on_one_thread_or_two(monkeypatch):
+    """The Davidson basis products by fixed row chunks: equal to numpy's to rounding, bit-for-bit the same on one
+    and on two threads, and the sparse product bit-for-bit ``A @ X`` (real and complex right-hand sides)."""
+    monkeypatch.setattr(_RowPasses, "CHUNK", 37)
+    rng = np.random.default_rng(5)
+    n, m = 300, 20
+    M = np.asfortranarray(rng.normal(size=(n, m)))
+    Y, P, C, Z = rng.normal(size=(m, 4)), rng.normal(size=(n, 3)), rng.normal(size=(m, 3)), rng.normal(size=(12, 7))
+    A = sp.random(n, n, density=0.05, format="csr", random_state=3)
+    Xc = rng.normal(size=(n, 2)) + 1j * rng.normal(size=(n, 2))
+    out = {}
+    from threadpoolctl import threadpool_limits
+
+    for w in (1, 2):
+        rows = _RowPasses(n, w)
+        assert len(rows.bounds) == 9
+        with threadpool_limits(limits=1, user_api="blas"):  # as slowest_spectrum runs it (n_threads=1)
+            X = P.copy(order="F")
+            rows.sub_times(X, M[:, :3], C[:3])
+            Mr = M.copy(order="F")
+            rows.replace(Mr, 12, Z)
+            out[w] = [rows.times(M, Y), rows.t_times(M, P), X, Mr[:, :7], rows.sparse_times(A, P),
+                      rows.sparse_times(A, Xc), rows.sparse_times(A, Xc[:, 0])]
+    for a, b in zip(out[1], out[2]):
+        assert np.array_equal(a, b)
+    ref = [M @ Y, M.T @ P, P - M[:, :3] @ C[:3], M[:, :12] @ Z, A @ P, A @ Xc, A @ Xc[:, 0]]
+    for a, r in zip(out[2], ref):
+        np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(out[2][4], A @ P)  # row sums are untouched by the split
+    with pytest.raises(AssertionError):  # the comparison can fail: a wrong product would show
+        np.testing.assert_allclose(out[2][0], M @ (Y + 1e-6), rtol=1e-12, atol=1e-12)
+
+
+def test_ritz_vectors_from_real_columns_are_the_complex_ones():
+    """One real column per real Ritz value and two per conjugate pair (the conjugate value reuses them): the Ritz
+    vectors, their norms and residuals equal the complex products ``V y`` and ``A V y - theta V y``."""
+    rng = np.random.default_rng(9)
+    n, m = 200, 16
+    A = rng.normal(size=(n, n)) / np.sqrt(n)
+    V, _ = np.linalg.qr(rng.normal(size=(n, m)))
+    theta, Y = np.linalg.eig(V.T @ A @ V)
+    order = np.argsort(-theta.real, kind="stable")
+    theta, Y = theta[order], Y[:, order]
+    assert np.sum(theta.imag != 0) >= 4 and np.sum(theta.imag == 0) >= 1
+    Yr, where = _real_coefficients(theta, Y)
+    assert Yr.shape[1] == m  # half the 2 m columns of [Re Y, Im Y]
+    assert sum(w[2] for w in where) == np.sum(theta.imag < 0)
+    Ur, AUr = V @ Yr, A @ V @ Yr
+    nu, res = _ritz_residuals(theta, where, Ur, AUr)
+    U = V @ Y
+    R = A @ U - U * theta[None, :]
+    np.testing.assert_allclose(nu, np.linalg.norm(U, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(res, np.linalg.norm(R, axis=0) / np.linalg.norm(U, axis=0), rtol=1e-10)
+    for i in range(m):
+        u, r = _ritz_vector(i, where, Ur, AUr, theta, nu)
+        np.testing.assert_allclose(u, U[:, i] / nu[i], atol=1e-13)
+        np.testing.assert_allclose(r, R[:, i] / nu[i], atol=1e-13)
+
+
+def test_block_davidson_is_bit_for_bit_the_same_on_one_thread_or_two(monkeypatch):
+    """The basis products on two threads (fixed row chunks, one BLAS thread each) change no bit of the iteration."""
+    monkeypatch.setattr(_RowPasses, "CHUNK", 50)
+    rng = np.random.default_rng(12)
+    n = 300
+    D = np.diag(-rng.uniform(0.1, 4.0, n))
+    A = sp.csr_matrix(D + 0.05 * rng.normal(size=(n, n)) / np.sqrt(n))
+
+    def solve(r, s):
+        return np.linalg.solve(D - s * np.eye(n), r.astype(complex))
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):  # as slowest_spectrum runs it (n_threads=1)
+        runs = [block_davidson(A, solve, n, 5, res_tol=1e-10, init_shift=np.sort(np.diag(D))[-8:] + 1e-2, block=3,
+                               workers=w) for w in (1, 2)]
+    assert runs[0][2]["converged"]
+    assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
+    assert runs[0][2]["products"] == runs[1][2]["products"]
+    ev = np.linalg.eigvals(A.toarray())
+    assert max(np.min(np.abs(ev - z)) for z in runs[1][0]) < 1e-8
 
 
 @pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
