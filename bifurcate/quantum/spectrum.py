@@ -35,7 +35,8 @@ leading Ritz pairs with the resolvent ``(L_unc - theta)^{-1}`` of the uncoupled 
 from the real Schur forms the steady-state solver's ``"lindblad"`` preconditioner uses (the steady state is the
 shift 0 of the same inverse; :class:`KronSumPreconditioner` uses it too on Z2 sectors), optionally followed by the
 exact resolvent of the Liouvillian without its recycling terms (:meth:`HermitianSectors.solve_nojump`, the coupling
-kept) on the residual the first leaves (:func:`_sector_preconditioner`, ``preconditioner="uncoupled+nojump"``). The start space is the
+kept) on the residual the first leaves, weighted to minimise the step's residual (:func:`_sector_preconditioner`,
+``preconditioner="uncoupled+nojump"``, the default where it applies). The start space is the
 uncoupled Liouvillian's slowest modes, so the iteration is local: a slow mode far from every uncoupled seed can be
 missed. Sectors up to ``dense_max`` states are certified against their dense spectrum ("dense" / "missed");
 beyond, the status says "unverified", with what was checked: the residual of every pair, a rigorous bound on
@@ -47,8 +48,11 @@ imaginary axis (-0.60 + 5.76i, -0.64 + 4.23i at S = 3, (1.5, 0.45)). An uncouple
 needs no iteration: each sector's whole spectrum is the sum set of the one-mode dense spectra
 (:meth:`HermitianSectors.uncoupled_eigenpairs`, certificate "kronecker"). Measured costs at S = 16 (J != 0, 592 961
 real unknowns per sector, loaded machine, CPU time): a product 0.06 s, a resolvent 0.23 s (two threads), the sector
-build 17 s, one pass over a 150-vector Davidson basis 0.13-0.20 s (memory-bound): the basis is column-major and
-every operation on it is one matrix product per iteration, not one per vector.
+build 17 s, one pass over a 150-vector Davidson basis 0.13-0.20 s: the basis is column-major and every operation
+on it is one matrix product per iteration, not one per vector. Those products are bound by flops, not memory (one
+core: 13-17 GFlop/s in them, 29 GB/s to read the basis), so Ritz vectors are formed from real coefficient columns
+(one per real value, two per conjugate pair) and the products run on the sector's two threads by fixed row chunks,
+with the same rounding on one thread or two (:class:`_RowPasses`).
 
 References
 ----------
@@ -1092,6 +1096,8 @@ class HermitianSectors:
             c = sp.csr_matrix(c, dtype=complex)
             G = G + c.conj().T @ c
         self._K = sp.csr_matrix(-1j * H - 0.5 * G)
+        self._c_ops = [sp.csr_matrix(c, dtype=complex) for c in sl.c_ops]
+        self._recycling = {}
         self._d = d
         self._index = {}
         self._nojump = None
@@ -1203,6 +1209,18 @@ class HermitianSectors:
             self._nojump = {"labels": lab, "pos": pos, "blocks": blocks, "cond": cond}
         return self._nojump
 
+    #: largest block of the no-jump generator ``K`` whose dense eigendecomposition :meth:`solve_nojump` builds
+    #: (the dimer at S = 16: two parity blocks of about 545 states)
+    NOJUMP_MAX_BLOCK = 4000
+
+    def nojump_block_sizes(self) -> list[int]:
+        """Sizes of the diagonal blocks (connected components) of the no-jump generator ``K``, without factorising."""
+        from scipy.sparse.csgraph import connected_components
+
+        A = abs(self._K)
+        _, lab = connected_components(sp.csr_matrix(A + A.T), directed=False)
+        return np.bincount(lab).tolist()
+
     def nojump_condition(self) -> float:
         """Largest condition number of the eigenvector matrices behind :meth:`solve_nojump`."""
         return self._nojump_factor()["cond"]
@@ -1224,6 +1242,23 @@ class HermitianSectors:
             C.eliminate_zeros()
             self._coupling[key] = C
         return self._coupling[key]
+
+    def recycling_matrix(self, key) -> sp.csr_matrix:
+        """``L - L_nj`` on sector ``key`` in the Hermitian basis (real sparse): the jumps' recycling terms
+        ``sum c X c^+`` that the no-jump resolvent of :meth:`solve_nojump` leaves out (one or two entries per row and
+        jump for local ladder operators, against about 26 for ``L``). Built once per sector."""
+        if key not in self._recycling:
+            idx, W = self._index[key], self.W[key]
+            # column-stacked vec: vec(c X c^+) = (conj(c) (x) c) vec(X)
+            Rf = sum(sp.kron(c.conj(), c, format="csr") for c in self._c_ops)
+            Rs = sp.csr_matrix(Rf)[idx][:, idx]
+            R = (W.conj().T @ (Rs @ W)).tocsr()
+            big = float(np.abs(R.data).max()) if R.nnz else 0.0
+            R = sp.csr_matrix(R.real)
+            R.data[np.abs(R.data) < 1e-15 * max(big, 1.0)] = 0.0
+            R.eliminate_zeros()
+            self._recycling[key] = R
+        return self._recycling[key]
 
     def _pairs(self, key):
         """The sector's entries grouped by the pair of no-jump blocks ``(row block, column block)`` they lie in:
@@ -1803,11 +1838,14 @@ def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict, ue=None):
     """The resolvent ``solve(r, theta)`` of :func:`block_davidson` on one sector: ``"uncoupled"``, the uncoupled
     Liouvillian's ``P_u = (L_unc - theta)^{-1}``, or ``"uncoupled+nojump"``, one multiplicative (alternating)
     step of it and the no-jump resolvent ``P_nj = (L_nj - theta)^{-1}`` (:meth:`HermitianSectors.solve_nojump`):
-    ``y = P_u r``, then ``y += P_nj (r - (L - theta) y)``. ``P_u`` neglects the coupling between the modes,
-    ``P_nj`` the jumps' recycling terms, so the step's error ``(1 - P_nj (L - theta)) (1 - P_u (L - theta))`` is
-    small where either is good. ``counts`` collects the resolvents and the extra products (with the coupling part
-    ``L - L_unc`` only: :meth:`HermitianSectors.coupling_matrix`); ``ue``: the sector's uncoupled eigenvalues, when
-    the caller has them."""
+    ``y = P_u r``, then ``y += alpha P_nj (r - (L - theta) y)``. ``P_u`` neglects the coupling between the modes,
+    ``P_nj`` the jumps' recycling terms, so the step's error ``(1 - alpha P_nj (L - theta)) (1 - P_u (L - theta))``
+    is small where either is good. The weight ``alpha`` in ``[0, 1]`` minimises the step's residual
+    ``||r - (L - theta) y||`` (one product with the recycling terms, :meth:`HermitianSectors.recycling_matrix`), so
+    the step is never worse, in that residual, than the uncoupled resolvent alone or the plain sum. ``counts``
+    collects the resolvents and the extra products (with the coupling part ``L - L_unc`` only:
+    :meth:`HermitianSectors.coupling_matrix`; ``"recycling"``: with the recycling terms); ``ue``: the sector's
+    uncoupled eigenvalues, when the caller has them."""
     def uncoupled(r, s):
         counts["uncoupled"] += 1
         return hs.solve(key, r, s)
@@ -1818,6 +1856,7 @@ def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict, ue=None):
     C = hs.coupling_matrix(key)
     ue = hs.uncoupled_eigenvalues(key) if ue is None else ue
     rows = _RowPasses(C.shape[0], hs.workers)
+    Rm = hs.recycling_matrix(key)
 
     def both(r, s):
         j = int(np.argmin(np.abs(ue - s)))
@@ -1840,42 +1879,63 @@ def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict, ue=None):
         cy = rows.sparse_times(C, y)
         counts["products"] += 1
         counts["nojump"] += 1
-        return y + hs.solve_nojump(key, -cy, s)
+        d = hs.solve_nojump(key, -cy, s)
+        # the weight alpha in [0, 1] of the second step minimises the residual ||r - (L - s)(y + alpha d)|| =
+        # ||-cy - alpha (L - s) d||, where (L - s) d = -cy + R d (R: the recycling terms the no-jump resolvent leaves
+        # out, 1.9 entries per row at S = 16: 5 ms a product): never worse than the uncoupled step alone (0) or the
+        # plain sum (1). The plain sum overshoots where the recycling terms matter (the normal-state point (0.5, 0.3),
+        # even sector, unconstrained weights 0.6-0.95: S = 12 159 Davidson iterations against 77 weighted, S = 16 not
+        # finished after 6 min against 2 min 30 s); at the cycle point they are 1.0-1.3 and extrapolating beyond 1
+        # did not pay (S = 16 10 min 30 s, S = 10 41 s against 33 s clipped)
+        Rd = rows.sparse_times(Rm, d)
+        counts["recycling"] += 1
+        Rd -= cy
+        den = np.vdot(Rd, Rd).real
+        alpha = min(max(np.vdot(Rd, -cy).real / den, 0.0), 1.0) if den > 0 else 0.0
+        return y + alpha * d
 
     return both
 
 
-AUTO_PRECONDITIONER_WHY = ("default: the alternating preconditioner ('uncoupled+nojump') is faster at the cycle point "
-                           "(1.5, 0.45), S = 16 (13 min 21 s against 20 min 13 s) and found a mode the uncoupled one "
-                           "missed there, but at (0.5, 0.3), S = 16 it had not finished after 9 min against 2 min 56 s")
+AUTO_PRECONDITIONER_WHY = ("default where it applies: the alternating preconditioner ('uncoupled+nojump', weighted "
+                           "second step) converges where the uncoupled one alone does not (S = 6, 8 at lam = 0.8, 1.0) "
+                           "and took at most 1.1x its time elsewhere (S = 16: 10 min 36 s against 20 min 13 s at the "
+                           "cycle point (1.5, 0.45), 2 min 30 s against 2 min 20 s at (0.5, 0.3))")
 
 
 def _choose_preconditioner(hs, preconditioner: str, use_kron: bool):
-    """``(kind, info)`` for :func:`slowest_spectrum`. ``"auto"`` takes ``"uncoupled"`` (see
-    :data:`AUTO_PRECONDITIONER_WHY`; nothing is built for it); ``"uncoupled+nojump"`` is refused when the no-jump
-    resolvent does not act within a sector or its eigenvectors are worse conditioned than
-    :attr:`HermitianSectors.NOJUMP_MAX_COND`. The no-jump factorisation is built here, before the sectors fork."""
+    """``(kind, info)`` for :func:`slowest_spectrum`. ``"auto"`` takes ``"uncoupled+nojump"`` (see
+    :data:`AUTO_PRECONDITIONER_WHY`) wherever it applies and ``"uncoupled"`` elsewhere, with the reason;
+    ``"uncoupled+nojump"`` asked for explicitly is refused (ValueError, the reason) when a block of the no-jump
+    generator exceeds :attr:`HermitianSectors.NOJUMP_MAX_BLOCK` states, the no-jump resolvent does not act within a
+    sector or its eigenvectors are worse conditioned than :attr:`HermitianSectors.NOJUMP_MAX_COND`. The no-jump
+    factorisation is built here, before the sectors fork."""
     info = {"requested": preconditioner}
     if use_kron:
         return "uncoupled", {**info, "kind": "none", "why": "uncoupled system: exact Kronecker-sum spectra"}
     if preconditioner == "uncoupled":
         return "uncoupled", {**info, "kind": "uncoupled", "why": "requested"}
-    if preconditioner == "auto":
-        # no rule yet says where the alternating preconditioner pays: at S = 16 it is faster at the cycle point
-        # (1.5, 0.45) but much slower at the normal-state point (0.5, 0.3), so the default stays the uncoupled one
-        # (and the no-jump factorisation is not built for it)
-        return "uncoupled", {**info, "kind": "uncoupled", "why": AUTO_PRECONDITIONER_WHY}
-    try:
-        cond = hs.nojump_condition()
-        for key in hs.keys:
-            hs._pairs(key)
-    except ValueError as e:
-        raise ValueError(f"preconditioner 'uncoupled+nojump' does not apply: {e}") from e
-    if not cond <= hs.NOJUMP_MAX_COND:
-        raise ValueError(f"preconditioner 'uncoupled+nojump' does not apply: the no-jump eigenvectors' condition "
-                         f"number {cond:.3g} exceeds {hs.NOJUMP_MAX_COND:.0e}")
+    why = None
+    if max(hs.nojump_block_sizes()) > hs.NOJUMP_MAX_BLOCK:
+        why = (f"the no-jump generator's largest block has {max(hs.nojump_block_sizes())} states (more than "
+               f"{hs.NOJUMP_MAX_BLOCK}: its dense eigendecomposition is not attempted)")
+    else:
+        try:
+            cond = hs.nojump_condition()
+            for key in hs.keys:
+                hs._pairs(key)
+        except ValueError as e:
+            why = str(e)
+        else:
+            if not cond <= hs.NOJUMP_MAX_COND:
+                why = (f"the no-jump eigenvectors' condition number {cond:.3g} exceeds {hs.NOJUMP_MAX_COND:.0e}")
+    if why is not None:
+        if preconditioner == "auto":
+            return "uncoupled", {**info, "kind": "uncoupled", "why": f"'uncoupled+nojump' does not apply: {why}"}
+        raise ValueError(f"preconditioner 'uncoupled+nojump' does not apply: {why}")
     info["nojump_condition"] = cond
-    return "uncoupled+nojump", {**info, "kind": "uncoupled+nojump", "why": "requested"}
+    return "uncoupled+nojump", {**info, "kind": "uncoupled+nojump",
+                                "why": "requested" if preconditioner != "auto" else AUTO_PRECONDITIONER_WHY}
 
 
 def _slowest_sector(hs, key, k, res_tol, max_products, max_basis, block, seeds, dense_max, range_check, starts,
@@ -1915,7 +1975,7 @@ def _slowest_sector(hs, key, k, res_tol, max_products, max_basis, block, seeds, 
         # a restart keeps half the basis: the seeds of slow modes whose first Ritz values lie left of the
         # k-th survive until corrected (S = 3, (1.5, 0.45): keeping 12 of 80 lost -0.600 + 5.763i)
         runs = []
-        counts = {"uncoupled": 0, "nojump": 0, "products": 0, "near_pole": 0}
+        counts = {"uncoupled": 0, "nojump": 0, "products": 0, "near_pole": 0, "recycling": 0}
         prec = _sector_preconditioner(hs, key, Lz, preconditioner, counts, ue_all)
         init = _sector_preconditioner(hs, key, Lz, "uncoupled", counts)
         st["preconditioner"] = preconditioner
@@ -2076,13 +2136,17 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
         the coupling between the modes and weakens as S grows. "uncoupled+nojump": one step of it, then the exact
         inverse of the Liouvillian without the jumps' recycling terms (coupling included;
         :meth:`HermitianSectors.solve_nojump`) on the residual that step leaves, which is ``-(L - L_unc) y``
-        (:func:`_sector_preconditioner`). Measured at the cycle point (1.5, 0.45), even sector: 95 / 247 Davidson
-        iterations at S = 10 / 16 against 214 / 580 (S = 6 / 8, an earlier version: 51 / 56 against 119 / 129);
-        S = 16 in 13 min 21 s against 20 min 13 s, and it found an odd mode (-0.3447 +- 2.2542i) that the
-        uncoupled resolvent alone had missed. "auto" (default) is "uncoupled" for now: at S = 16 the alternating
-        one had not finished after 9 min at the normal-state point (0.5, 0.3), against 2 min 56 s, and no rule says
-        yet where it pays. ``stats["preconditioner"]`` says which was used and why,
-        ``stats["sectors"][key]["resolvents"]`` counts both resolvents and the extra coupling products.
+        (:func:`_sector_preconditioner`), weighted by the ``alpha`` in ``[0, 1]`` that minimises the step's residual.
+        Measured at the cycle point (1.5, 0.45), even sector: 93 / 235 Davidson iterations at S = 10 / 16 against
+        214 / 580 with the uncoupled resolvent alone; S = 16 in 10 min 36 s against 20 min 13 s, and it found an
+        odd mode (-0.3447 +- 2.2542i) that the uncoupled resolvent alone had missed; at (0.5, 0.3), S = 16, 2 min
+        30 s against 2 min 20 s; at (-1.5, 1.0), S = 6 and 8, and (1.5, 0.8), S = 8, the uncoupled resolvent alone
+        did not converge within 6000 products (91-242 s) where the alternating one (then without the weight) took
+        16-54 s. "auto" (default) takes it wherever it applies (a block of the no-jump
+        generator of at most :attr:`HermitianSectors.NOJUMP_MAX_BLOCK` states, acting within the sectors, with
+        eigenvectors conditioned below :attr:`HermitianSectors.NOJUMP_MAX_COND`), else "uncoupled", and says why.
+        ``stats["preconditioner"]`` says which was used and why, ``stats["sectors"][key]["resolvents"]`` counts
+        both resolvents and the extra coupling and recycling products.
     range_check : bool
         Also bound where the whole spectrum of each sector lies (:func:`numerical_range_bounds`, with Lanczos
         estimates): ``stats["sectors"][key]["numerical_range"]``; the message names the rigorous ``|Im mu|``

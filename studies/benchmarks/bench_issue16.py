@@ -121,6 +121,35 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   an estimated 1 min at the cycle point, but OpenBLAS's rounding depends on its thread count: the eigenvalues
   then differed in the last bits between one and two processes at S = 3-4, i.e. they would depend on which sector
   finished first. Not kept: the sectors stay bit-for-bit reproducible.
+* Session of 2026-11-30 evening (idle machine, ``slowest_spectrum(LMG_DIMER_SYSTEM, 16, params, dense_max=0,
+  range_check=False, preconditioner=...)`` in a script under ``/usr/bin/time``, sectors in two processes):
+  the passes over the Davidson basis are bound by flops, not memory (one core: 13-17 GFlop/s in ``V @ Y`` and
+  ``V.T @ P`` at n = 593 000, m = 120, while a plain read of ``V`` runs at 29 GB/s), so (i) Ritz vectors come from real
+  coefficient columns (one per real Ritz value, two per conjugate pair: half the columns of ``V [Re Y, Im Y]``) and
+  (ii) the products with the basis, the sparse products and the no-jump resolvent's block pairs run on the sector's
+  two threads by fixed row chunks (``_RowPasses``; the same rounding on one thread or two, so the sectors stay
+  bit-for-bit reproducible; scipy's sparse kernels release the GIL: 1.65x on two threads). S = 12, cycle point, even
+  sector alone: 92 s -> 90 s (i) -> 60 s (ii). S = 16, cycle point, unweighted alternating step: **9 min 15 s** and,
+  in a second run after a harmless change of the output layout, 9 min 57 s (even sector 214 iterations, 582 s; odd
+  181, 451 s; 1077 s user CPU), against 13 min 21 s. Cost per operation at S = 16 (two threads): the uncoupled
+  resolvent 0.12 s (complex shift), the no-jump one 0.09 s, a product with L 0.022 s, with the coupling 0.013 s, with
+  the recycling terms 0.005 s (1.9 entries per row).
+  The unweighted step overshoots at the normal-state point: (0.5, 0.3), S = 12, 69 s (even sector 159 iterations)
+  against 46 s with the uncoupled resolvent alone; S = 16 not finished after 6 min (stopped). Weighting the second
+  step by the complex alpha minimising ``||r - (L - theta) y||`` (one product with the recycling terms): S = 12 44 s
+  (70 iterations; the weights 0.6-0.95 there, 1.0-1.3 at the cycle point), S = 16 2 min 43 s, but the cycle point
+  10 min 30 s and S = 10 41 s against 38 s. With alpha real and clipped to [0, 1] (kept, the default): S = 10, cycle
+  point, 33 s (even / odd 93 / 77 iterations against 98 / 137 unweighted); S = 12, (0.5, 0.3), 42 s (77 / 26);
+  S = 16, (0.5, 0.3), **2 min 30 s** (even 70 iterations, 133 s; odd 26, 69 s; 232 s user CPU), against 2 min 20 s with
+  the uncoupled resolvent alone in the same session; S = 16, (1.5, 0.45), **10 min 36 s** (even 235 iterations, 620 s;
+  odd 187, 460 s; 1133 s user + 36 s system CPU, peak RSS 3.4 GB), status "unverified", converged, the same seven
+  even and six odd values as every earlier run (odd sixth: -0.34468 + 2.25421i). The 10-minute target at the cycle
+  point is therefore missed by about 6 % with the default and met or missed by the unweighted step depending on the
+  path (9:15 / 9:57); total CPU is about twice the wall time, so only less work, not better packing of the two
+  sectors on the cores, would meet it with a margin (the sectors' processes with one thread each instead of two:
+  S = 12 92.8 s against 88.2 s, the same iterations). Survey at small S, one process (uncoupled / unweighted
+  alternating, seconds): S = 8, (1.5, 0.45) 28.8 / 16.8; (0.5, 0.3) 15.2 / 8.5; (-1.5, 1.0) 188 not converged / 54;
+  (1.5, 0.8) 242 not converged / 54; (1.0, 0.2) 5.4 / 5.7: the reason "auto" now takes the alternating step.
 * ``--method davidson`` (first session of 2026-11-30, load average 9-16 on the 2 cores, one BLAS thread, two
   resolvent threads, code before the basis rework):
   S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU
