@@ -1101,6 +1101,7 @@ class HermitianSectors:
         self._d = d
         self._index = {}
         self._nojump = None
+        self._nojump_lab = None
         self._nojump_pairs = {}
         self._coupling = {}
         self._local = (Ls, comps)   # the one-mode Lindbladians and their closed sets (coupling_matrix)
@@ -1189,12 +1190,10 @@ class HermitianSectors:
     def _nojump_factor(self):
         """Eigendecompositions ``K_b = V_b diag(lam_b) V_b^{-1}`` of the diagonal blocks of the no-jump generator
         (its connected components: the parity classes of the dimer at ``J != 0``), built once."""
-        from scipy.sparse.csgraph import connected_components
-
         if self._nojump is None:
             K = self._K
-            A = abs(K)
-            nb, lab = connected_components(sp.csr_matrix(A + A.T), directed=False)
+            lab = self._nojump_labels()
+            nb = int(lab.max()) + 1 if len(lab) else 0
             blocks, cond = [], 1.0
             pos = np.empty(self._d, dtype=np.int64)
             for b in range(nb):
@@ -1213,13 +1212,18 @@ class HermitianSectors:
     #: (the dimer at S = 16: two parity blocks of about 545 states)
     NOJUMP_MAX_BLOCK = 4000
 
-    def nojump_block_sizes(self) -> list[int]:
-        """Sizes of the diagonal blocks (connected components) of the no-jump generator ``K``, without factorising."""
-        from scipy.sparse.csgraph import connected_components
+    def _nojump_labels(self) -> np.ndarray:
+        """The diagonal block (connected component) of the no-jump generator ``K`` each state belongs to."""
+        if self._nojump_lab is None:
+            from scipy.sparse.csgraph import connected_components
 
-        A = abs(self._K)
-        _, lab = connected_components(sp.csr_matrix(A + A.T), directed=False)
-        return np.bincount(lab).tolist()
+            A = abs(self._K)
+            self._nojump_lab = connected_components(sp.csr_matrix(A + A.T), directed=False)[1]
+        return self._nojump_lab
+
+    def nojump_block_sizes(self) -> list[int]:
+        """Sizes of the diagonal blocks of the no-jump generator ``K``, without factorising them."""
+        return np.bincount(self._nojump_labels()).tolist()
 
     def nojump_condition(self) -> float:
         """Largest condition number of the eigenvector matrices behind :meth:`solve_nojump`."""
@@ -1402,19 +1406,6 @@ def _ritz(Hm):
     theta, Y = np.linalg.eig(Hm)
     order = np.argsort(-theta.real, kind="stable")
     return theta[order], Y[:, order]
-
-
-def _real_times(M: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """``M @ Y`` for a real (tall) ``M`` and a complex ``Y`` as two real products: numpy would first cast ``M`` to
-    complex, a copy of the whole basis (1.1 GB for 120 vectors at S = 16) per call."""
-    if not np.iscomplexobj(Y):
-        return M @ Y
-    if Y.ndim == 1:
-        P = M @ np.stack([Y.real, Y.imag], axis=1)
-        return P[:, 0] + 1j * P[:, 1]
-    c = Y.shape[1]
-    P = M @ np.concatenate([Y.real, Y.imag], axis=1)  # one pass over M
-    return P[:, :c] + 1j * P[:, c:]
 
 
 class _RowPasses:
