@@ -142,10 +142,11 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   point, 33 s (even / odd 93 / 77 iterations against 98 / 137 unweighted); S = 12, (0.5, 0.3), 42 s (77 / 26);
   S = 16, (0.5, 0.3), **2 min 30 s** (even 70 iterations, 133 s; odd 26, 69 s; 232 s user CPU), against 2 min 20 s with
   the uncoupled resolvent alone in the same session; S = 16, (1.5, 0.45), **10 min 36 s** (even 235 iterations, 620 s;
-  odd 187, 460 s; 1133 s user + 36 s system CPU, peak RSS 3.4 GB), status "unverified", converged, the same seven
+  odd 187, 460 s; 1133 s user + 36 s system CPU, peak RSS 3.4 GB; a second run of the final code 10 min 41 s with the
+  same iterations), status "unverified", converged, the same seven
   even and six odd values as every earlier run (odd sixth: -0.34468 + 2.25421i). The 10-minute target at the cycle
-  point is therefore missed by about 6 % with the default and met or missed by the unweighted step depending on the
-  path (9:15 / 9:57); total CPU is about twice the wall time, so only less work, not better packing of the two
+  point is therefore missed by 6-7 % with the default; the unweighted step met it in one run and not in another
+  (9:15 / 9:57; the first run's iteration counts were not recorded); total CPU is about twice the wall time, so only less work, not better packing of the two
   sectors on the cores, would meet it with a margin (the sectors' processes with one thread each instead of two:
   S = 12 92.8 s against 88.2 s, the same iterations). Survey at small S, one process (uncoupled / unweighted
   alternating, seconds): S = 8, (1.5, 0.45) 28.8 / 16.8; (0.5, 0.3) 15.2 / 8.5; (-1.5, 1.0) 188 not converged / 54;
