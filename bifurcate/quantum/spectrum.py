@@ -49,10 +49,10 @@ needs no iteration: each sector's whole spectrum is the sum set of the one-mode 
 (:meth:`HermitianSectors.uncoupled_eigenpairs`, certificate "kronecker"). Measured costs at S = 16 (J != 0, 592 961
 real unknowns per sector, loaded machine, CPU time): a product 0.06 s, a resolvent 0.23 s (two threads), the sector
 build 17 s, one pass over a 150-vector Davidson basis 0.13-0.20 s: the basis is column-major and every operation
-on it is one matrix product per iteration, not one per vector. Those products are bound by flops, not memory (one
-core: 13-17 GFlop/s in them, 29 GB/s to read the basis), so Ritz vectors are formed from real coefficient columns
-(one per real value, two per conjugate pair) and the products run on the sector's two threads by fixed row chunks,
-with the same rounding on one thread or two (:class:`_RowPasses`).
+on it is one matrix product per iteration, not one per vector, written transposed for OpenBLAS's faster kernel
+(``V Y`` as ``(Y^T V^T)^T``: 1.5-2.5x). Ritz vectors are formed from real coefficient columns (one per real value,
+two per conjugate pair) and the products run on the sector's two threads by fixed row chunks, with the same
+rounding on one thread or two (:class:`_RowPasses`).
 
 References
 ----------
@@ -1517,8 +1517,8 @@ def _real_coefficients(theta: np.ndarray, Y: np.ndarray):
     """Real coefficient columns spanning the Ritz vectors ``V Y``: ``Re y`` for a real Ritz value, ``Re y, Im y`` for
     a complex one, nothing for the conjugate of a value already present (its vector is the conjugate). Returns
     ``(Yr, where)`` with ``where[i] = (a, b, conj)``: Ritz vector ``i`` is ``V (Yr[:, a] + 1j Yr[:, b])`` (``b = -1``:
-    real), conjugated when ``conj``. Half the columns of ``V [Re Y, Im Y]``: the passes over the basis are flops,
-    not memory (one core: 13-17 GFlop/s in these products, 29 GB/s to read the basis)."""
+    real), conjugated when ``conj``. Half the columns of ``V [Re Y, Im Y]``: a pass over the basis costs more with
+    more columns (``V Y``, one thread, S = 16: 0.049 s with 4 columns, 0.063 s with 10)."""
     cols, where = [], []
     for i, z in enumerate(theta):
         if z.imag == 0:
@@ -1909,7 +1909,8 @@ def _sector_preconditioner(hs, key, Lz, kind: str, counts: dict, ue=None):
 AUTO_PRECONDITIONER_WHY = ("default where it applies: the alternating preconditioner ('uncoupled+nojump', weighted "
                            "second step) converges where the uncoupled one alone does not (S = 6, 8 at lam = 0.8, 1.0) "
                            "and took at most 1.1x its time elsewhere (S = 16: 10 min 36 s against 20 min 13 s at the "
-                           "cycle point (1.5, 0.45), 2 min 30 s against 2 min 20 s at (0.5, 0.3))")
+                           "cycle point (1.5, 0.45), 2 min 30 s against 2 min 20 s at (0.5, 0.3), the same basis "
+                           "passes)")
 
 
 def _choose_preconditioner(hs, preconditioner: str, use_kron: bool):
@@ -2148,9 +2149,9 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
         :meth:`HermitianSectors.solve_nojump`) on the residual that step leaves, which is ``-(L - L_unc) y``
         (:func:`_sector_preconditioner`), weighted by the ``alpha`` in ``[0, 1]`` that minimises the step's residual.
         Measured at the cycle point (1.5, 0.45), even sector: 93 / 235 Davidson iterations at S = 10 / 16 against
-        214 / 580 with the uncoupled resolvent alone; S = 16 in 10 min 36 s against 20 min 13 s, and it found an
-        odd mode (-0.3447 +- 2.2542i) that the uncoupled resolvent alone had missed; at (0.5, 0.3), S = 16, 2 min
-        30 s against 2 min 20 s; at (-1.5, 1.0), S = 6 and 8, and (1.5, 0.8), S = 8, the uncoupled resolvent alone
+        214 / 580 with the uncoupled resolvent alone; S = 16 in 10 min 36 s against 20 min 13 s (8 min 07 s with
+        the faster basis passes of 2026-12-01), and it found an odd mode (-0.3447 +- 2.2542i) that the uncoupled
+        resolvent alone had missed; at (0.5, 0.3), S = 16, 2 min 30 s against 2 min 20 s (now 2 min 03 s); at (-1.5, 1.0), S = 6 and 8, and (1.5, 0.8), S = 8, the uncoupled resolvent alone
         did not converge within 6000 products (91-242 s) where the alternating one (then without the weight) took
         16-54 s. "auto" (default) takes it wherever it applies (a block of the no-jump
         generator of at most :attr:`HermitianSectors.NOJUMP_MAX_BLOCK` states, acting within the sectors, with

@@ -151,6 +151,23 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   S = 12 92.8 s against 88.2 s, the same iterations). Survey at small S, one process (uncoupled / unweighted
   alternating, seconds): S = 8, (1.5, 0.45) 28.8 / 16.8; (0.5, 0.3) 15.2 / 8.5; (-1.5, 1.0) 188 not converged / 54;
   (1.5, 0.8) 242 not converged / 54; (1.0, 0.2) 5.4 / 5.7: the reason "auto" now takes the alternating step.
+* Session of 2026-12-01 (idle machine, the same script under ``/usr/bin/time -v``): the basis passes were not bound
+  by flops, as the entry above says, but by OpenBLAS's kernel for that product shape. Written transposed (``V Y``
+  as ``(Y^T V^T)^T``, ``V^T P`` as ``(P^T V)^T``, ``X -= V C`` as ``X -= (C^T V^T)^T``: the same sums) they run
+  1.5-2.5x faster (n = 593 000, 105 columns, one thread: ``V Y`` with 10 columns 0.063 s against 0.161 s, ``X -= V C``
+  0.068 s against 0.161 s, ``V^T P`` 0.063 s against 0.091 s), and the sparse product took twice its time copying
+  a column-major right-hand side to row-major in every row chunk (8 columns: 0.185 s against 0.092 s). S = 12, cycle
+  point: the same iterations (132 / 109) and digits, 79 s against 91 s wall. S = 16, (1.5, 0.45): **8 min 07 s**
+  (873 s user + 33 s system CPU, peak RSS 3.5 GB; even sector 195 iterations, 471 s; odd 188, 381 s; the same
+  values as before), against 10 min 36 s; per iteration 2.42 / 2.03 s against 2.64 / 2.46 s. The even sector's
+  path changed (195 iterations against 235: the transposed product rounds differently for two C-ordered columns):
+  at 235 iterations the run would take about 9 min 45 s. S = 16, (0.5, 0.3): **2 min 03 s** (186 s user CPU; even
+  61 iterations, odd 26, the odd sector's path unchanged: 2.24 s per iteration against 2.65 s), against 2 min 30 s.
+  A second Gram-Schmidt pass only below 1 % of a column's norm (instead of Kahan's 1/sqrt 2) was tried and
+  rejected: classical Gram-Schmidt then multiplies the loss of orthogonality by 1 / ratio with every block, and at
+  S = 12 the even sector's basis lost it completely (``info["orthogonality"]`` 1.0; not converged after 1050
+  iterations). With Kahan's criterion 95-100 % of the columns take the second pass and the final bases are
+  orthogonal to 3e-14 - 2e-13.
 * ``--method davidson`` (first session of 2026-11-30, load average 9-16 on the 2 cores, one BLAS thread, two
   resolvent threads, code before the basis rework):
   S = 3, (1.5, 0.45), ``--qutip``: 3.1 s CPU against QuTiP's dense spectrum of the full Liouvillian 12.4 s CPU
