@@ -1429,11 +1429,13 @@ class _RowPasses:
             return list(_thread_pool(self.workers).map(f, self.bounds))
         return [f(ab) for ab in self.bounds]
 
-    # The products below are written transposed, (Y^T M^T)^T for M Y and (P^T M)^T for M^T P: the same BLAS
-    # product (here bit for bit: S = 10 and 12 took the same Davidson iterations and returned the same digits), but
-    # OpenBLAS takes a kernel that streams the tall column-major M 1.5-2.5x faster (S = 16, 105 basis columns, one
-    # thread: M Y with 10 columns 0.063 s against 0.161 s, X -= M C 0.068 s against 0.161 s, M^T P 0.063 s against
-    # 0.091 s). The restart's replace stays as it was: transposed it rounds differently.
+    # The products below are written transposed, (Y^T M^T)^T for M Y and (P^T M)^T for M^T P: the same sums, and
+    # mostly the same rounding (S = 10 and 12 took the same Davidson iterations and returned the same digits; not
+    # for every shape: M^T P with two row-major columns rounds differently, and S = 16's even sector took another
+    # path), but OpenBLAS takes a kernel that streams the tall column-major M 1.5-2.5x faster (S = 16, 105 basis
+    # columns, one thread: M Y with 10 columns 0.063 s against 0.161 s, X -= M C 0.068 s against 0.161 s, M^T P
+    # 0.063 s against 0.091 s). The restart's replace stays as it was (transposed it rounds differently, and a
+    # restart is once per dozens of iterations).
 
     def times(self, M: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """``M @ Y``."""
@@ -2151,9 +2153,9 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
         Measured at the cycle point (1.5, 0.45), even sector: 93 / 235 Davidson iterations at S = 10 / 16 against
         214 / 580 with the uncoupled resolvent alone; S = 16 in 10 min 36 s against 20 min 13 s (8 min 07 s with
         the faster basis passes of 2026-12-01), and it found an odd mode (-0.3447 +- 2.2542i) that the uncoupled
-        resolvent alone had missed; at (0.5, 0.3), S = 16, 2 min 30 s against 2 min 20 s (now 2 min 03 s); at (-1.5, 1.0), S = 6 and 8, and (1.5, 0.8), S = 8, the uncoupled resolvent alone
-        did not converge within 6000 products (91-242 s) where the alternating one (then without the weight) took
-        16-54 s. "auto" (default) takes it wherever it applies (a block of the no-jump
+        resolvent alone had missed; at (0.5, 0.3), S = 16, 2 min 30 s against 2 min 20 s (now 2 min 03 s); at
+        (-1.5, 1.0), S = 6 and 8, and (1.5, 0.8), S = 8, the uncoupled resolvent alone did not converge within
+        6000 products (91-242 s) where the alternating one (then without the weight) took 16-54 s. "auto" (default) takes it wherever it applies (a block of the no-jump
         generator of at most :attr:`HermitianSectors.NOJUMP_MAX_BLOCK` states, acting within the sectors, with
         eigenvectors conditioned below :attr:`HermitianSectors.NOJUMP_MAX_COND`), else "uncoupled", and says why.
         ``stats["preconditioner"]`` says which was used and why, ``stats["sectors"][key]["resolvents"]`` counts
@@ -2194,7 +2196,19 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
     t0, c0 = time.perf_counter(), time.process_time()
     sl = liouvillian_system(system, S, params, cutoffs=cutoffs)
     with threadpool_limits(limits=n_threads, user_api="blas"):
-        hs = HermitianSectors(sl, sectors=sectors, workers=workers)
+        try:
+            hs = HermitianSectors(sl, sectors=sectors, workers=workers)
+        except ValueError as e:
+            if not any(kind == "U1" for kind, _ in sl.symmetries):
+                raise
+            # X -> X^+ maps the U(1) sector of charge q to -q: such a sector is not a real space in the Hermitian
+            # basis. The charge parities are (tried 2026-12-01 on the dimer at J = 0: exact at lam = 0), but at
+            # lam = 0.3 and 0.7 the Davidson, started from the uncoupled slow modes, missed slower modes at S = 3 (the
+            # dense check said "missed"; at 0.3 also with 24 seeds and two starts), so they are not offered
+            raise ValueError(f"slowest_spectrum needs symmetry sectors closed under X -> X^+, and {system.name!r} "
+                             f"at {dict(sl.params)} has a U(1) symmetry whose charge-q sector X -> X^+ maps to -q "
+                             f"({e}): use system_spectrum or shift_invert_spectrum, which work per U(1) "
+                             "sector") from e
         build = time.perf_counter() - t0
         uncoupled = hs.nonlocality <= 1e-12
         if method == "kronecker" and not uncoupled:
