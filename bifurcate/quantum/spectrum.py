@@ -965,6 +965,10 @@ def _sectors_with_index(sl):
 # the slowest eigenvalues per sector (issue 16): real Hermitian basis, block Davidson preconditioned by the
 # resolvent of the uncoupled Liouvillian (the steady-state solver's Lindbladian preconditioner, shifted) and the
 # no-jump resolvent
+class _NotClosedUnderAdjoint(ValueError):
+    """A sector of :class:`HermitianSectors` is not a real space in the Hermitian basis (e.g. a U(1) sector)."""
+
+
 class HermitianSectors:
     """The Liouvillian of a two-mode system in the real orthonormal product basis ``E_k (x) F_l`` of Hermitian
     operators, per self-conjugate symmetry sector, with the resolvent of its uncoupled part.
@@ -1081,8 +1085,8 @@ class HermitianSectors:
                 ok = np.all(sid == sid[0]) and all(np.all(sec_id[v][cf != 0] == sid[0]) for v, cf in zip(vec, coef))
                 if not ok:
                     if any(np.isin(sec_id[v][cf != 0], list(wanted)).any() for v, cf in zip(vec, coef)):
-                        raise ValueError("a sector is not a union of products of the modes' closed sets (not closed "
-                                         "under X -> X^+?): the Hermitian basis does not apply")
+                        raise _NotClosedUnderAdjoint("a sector is not a union of products of the modes' closed sets "
+                                                     "(not closed under X -> X^+?): the Hermitian basis does not apply")
                     continue
                 if int(sid[0]) in wanted:
                     parts[int(sid[0])].append((c1, c2, vec, coef, (a == a2)[:, None] & (b == b2)[None, :]))
@@ -2198,7 +2202,7 @@ def slowest_spectrum(system, S, params: Mapping | None = None, *, k: int = 6, se
     with threadpool_limits(limits=n_threads, user_api="blas"):
         try:
             hs = HermitianSectors(sl, sectors=sectors, workers=workers)
-        except ValueError as e:
+        except _NotClosedUnderAdjoint as e:
             if not any(kind == "U1" for kind, _ in sl.symmetries):
                 raise
             # X -> X^+ maps the U(1) sector of charge q to -q: such a sector is not a real space in the Hermitian
