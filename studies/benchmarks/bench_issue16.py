@@ -169,7 +169,10 @@ Measured for ``spectrum`` (shared machine, load average 10-12 on 2 cores, one BL
   six slowest of each of the 129 U(1) sectors, Arnoldi on the propagator: the dominant modes whatever their
   imaginary part): 4 min 25 s wall, 263 s user CPU, peak RSS 0.8 GB, status ok, worst residual 2.2e-10; slowest of
   charge 1: -0.19643 + 1.00000i. ``--method slowest`` there is refused (ValueError: the U(1) sectors are not closed
-  under X -> X^+, which the Hermitian basis needs).
+  under X -> X^+, which the Hermitian basis needs). Strong coupling, S = 16, (1.5, 0.8), the default: not finished
+  after 26 min wall (stopped by its timeout; no iteration counts: the sectors' processes were killed). At S = 8 that
+  point took 54 s against the cycle point's 16.8 s (unweighted alternating step, one process), so the 10-minute
+  target holds at (1.5, 0), (0, 0.3), (0.5, 0.3) and (1.5, 0.45), not at lam >= 0.8.
   A second Gram-Schmidt pass only below 1 % of a column's norm (instead of Kahan's 1/sqrt 2) was tried and
   rejected: classical Gram-Schmidt then multiplies the loss of orthogonality by 1 / ratio with every block, and at
   S = 12 the even sector's basis lost it completely (``info["orthogonality"]`` 1.0; not converged after 1050
